@@ -1,0 +1,38 @@
+"""Root test configuration: Qt offscreen, a fresh MEDSTATION_HOME per test."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def medstation_home(tmp_path, monkeypatch):
+    """Every test writes under its own temporary home; nothing touches the user's data."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("MEDSTATION_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def settings(medstation_home):
+    from medstation.config import Settings
+
+    s = Settings()
+    s.ensure_dirs()
+    return s
+
+
+@pytest.fixture
+def db(settings):
+    from medstation.store.database import Database
+
+    database = Database(settings.db_path)
+    yield database
+    database.close()

@@ -1,0 +1,1 @@
+"""Headless subcommands of the ``medstation`` command line (one module each)."""

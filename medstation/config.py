@@ -1,0 +1,94 @@
+"""Settings: one pydantic-settings class, read from the environment (prefix ``MEDSTATION_``).
+
+``MEDSTATION_HOME`` holds everything the app writes: the database, caches, the
+knowledge base, logs and user-supplied models. Read-only assets shipped with the
+app (the sample study) are found through ``importlib.resources`` or next to the
+package, so the same code works from a source checkout and a PyInstaller bundle.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("MedStation", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every tunable of the workstation, with where it lives and why."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDSTATION_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="Root folder for all data the app writes.")
+    log_level: str = Field("INFO", description="Logging level for the rotating log file.")
+    sample_study: bool = Field(True, description="Index and open the bundled sample CT on first run.")
+
+    # Segmentation
+    seg_engine: str = Field("litemedsam", description="Default segmentation engine: litemedsam or medsam_vit_b.")
+    seg_threads: int = Field(2, description="torch intra-op threads for the segmentation lane.")
+    seg_cache_slices: int = Field(64, description="Image embeddings kept in the LRU cache (about 4 MB each).")
+
+    # LLM
+    llm_backend: Literal["local", "openai"] = Field("local", description="local = llama.cpp in-process; openai = HTTP server.")
+    llm_model: str = Field("", description="GGUF file name in models/ or empty for the embedded SmolLM2-135M.")
+    llm_n_ctx: int = Field(4096, description="Context window in tokens for the local model.")
+    llm_threads: int = Field(2, description="CPU threads for llama.cpp.")
+    llm_max_tokens: int = Field(384, description="Longest answer in tokens.")
+    openai_base_url: str = Field("http://127.0.0.1:8000/v1", description="OpenAI-compatible server (llama.cpp, vLLM, Ollama).")
+    openai_model: str = Field("", description="Model name sent to the OpenAI-compatible server.")
+    openai_api_key: str = Field("not-needed", description="Bearer token if the server wants one.")
+
+    # Knowledge base
+    kb_mode: Literal["persistent", "http"] = Field("persistent", description="chromadb on disk, or a shared chroma server.")
+    kb_host: str = Field("127.0.0.1", description="chroma server host when kb_mode=http.")
+    kb_port: int = Field(8001, description="chroma server port when kb_mode=http.")
+    kb_chunk_chars: int = Field(1200, description="Characters per chunk.")
+    kb_chunk_overlap: int = Field(200, description="Characters shared by neighbouring chunks.")
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "medstation.db"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def models_dir(self) -> Path:
+        """User-supplied models: GGUF files, medsam_vit_b.pth, fine-tuned versions."""
+        return self.home / "models"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def kb_dir(self) -> Path:
+        return self.home / "kb"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.home / "exports"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.home, self.log_dir, self.models_dir, self.cache_dir, self.kb_dir, self.exports_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def resources_dir() -> Path:
+    """Read-only assets shipped beside the package (``resources/`` in a checkout or bundle)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "resources", here.parent / "resources"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "resources"
+
+
+def sample_study_dir() -> Path:
+    return resources_dir() / "sample_ct"

@@ -1,0 +1,1 @@
+"""llm domain package (Qt-free)."""

@@ -1,0 +1,1 @@
+"""notes domain package (Qt-free)."""

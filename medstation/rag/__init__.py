@@ -1,0 +1,1 @@
+"""rag domain package (Qt-free)."""

@@ -1,0 +1,1 @@
+"""segmentation domain package (Qt-free)."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLite through sqlmodel, schema managed by Alembic."""

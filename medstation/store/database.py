@@ -1,0 +1,84 @@
+"""Engine, migrations and short sessions.
+
+SQLite runs in WAL mode (readers never block the writer) with
+``synchronous=FULL`` because a lost commit here is lost clinical work (an
+accepted mask, a signed note). The schema is always brought to Alembic's head
+on open, so an old database file upgrades in place.
+
+Sessions are short and owned by one job: open with :meth:`Database.session`,
+do the work, leave. Pass ids or plain values between threads, never ORM rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from medstation.store import tables  # noqa: F401  (registers every table on SQLModel.metadata)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _set_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(db_path: Path) -> Engine:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(f"sqlite:///{db_path}", connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _set_pragmas)
+    return engine
+
+
+def alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", str(engine.url))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), "head")
+
+
+class Database:
+    """The app's one database: created once in ``app.py`` and handed to services."""
+
+    def __init__(self, db_path: Path, *, migrate: bool = True) -> None:
+        self.path = db_path
+        self.engine = make_engine(db_path)
+        if migrate:
+            upgrade_to_head(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A short unit of work: commits on success, rolls back on error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def audit(self, action: str, *, actor: str = "", entity: str = "", entity_id: str | int = "", **detail) -> None:
+        with self.session() as s:
+            s.add(tables.AuditEvent(actor=actor, action=action, entity=entity, entity_id=str(entity_id), detail=detail))
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Everything Qt lives here and only here (an import-linter contract enforces it)."""

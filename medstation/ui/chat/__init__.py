@@ -1,0 +1,1 @@
+"""The Chat tab: cited answers from the local LLM over the knowledge base."""

@@ -1,0 +1,80 @@
+"""Main window: four tabs and a status bar showing what runs in the background."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+
+from medstation.app import Services
+from medstation.ui.planned_tab import PlannedTab
+from medstation.ui.runner import JobHandle, JobRunner
+
+TAB_NAMES = ("viewer", "chat", "notes", "admin")
+
+
+class MainWindow(QMainWindow):
+    """Hosts the tabs; each tab gets only the services it needs."""
+
+    def __init__(self, services: Services, runner: JobRunner) -> None:
+        super().__init__()
+        self.setWindowTitle("MedStation — offline clinical workstation")
+        self.services = services
+        self.runner = runner
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+
+        from medstation.ui.chat.tab import ChatTab
+        from medstation.ui.viewer.tab import ViewerTab
+
+        self.viewer_tab = ViewerTab(services, runner)
+        self.chat_tab = ChatTab(services, runner)
+        self.notes_tab = PlannedTab(
+            "Notes — for therapists",
+            [
+                "Import session transcripts (text, VTT, DOCX) and see them speaker by speaker.",
+                "Draft SOAP, DAP or BIRP notes and multi-session summaries with the local LLM.",
+                "Every sentence is marked as AI draft or human-written; human text is never overwritten silently.",
+                "Sign a note to make it final; signed notes can feed the de-identified training sets.",
+            ],
+        )
+        self.admin_tab = PlannedTab(
+            "Admin — for clinic administrators",
+            [
+                "Model registry: every segmentation model, LLM and embedding model as a version with its checksum.",
+                "Training sets built from accepted masks and signed notes, versioned and de-identified.",
+                "Fine-tuning in a background process (MedSAM; LoRA for the LLM) with live loss curves.",
+                "A/B comparison of a candidate against the active model on held-out cases, with confidence intervals.",
+                "Promote, roll back and schedule retraining; each action is audited.",
+            ],
+        )
+        self.tabs.addTab(self.viewer_tab, "Viewer")
+        self.tabs.addTab(self.chat_tab, "Chat")
+        self.tabs.addTab(self.notes_tab, "Notes")
+        self.tabs.addTab(self.admin_tab, "Admin")
+
+        self._activity = QLabel("")
+        self.statusBar().addPermanentWidget(self._activity)
+        runner.sig_job_started.connect(self._on_runner_job_started)
+
+    def select_tab(self, name: str) -> None:
+        name = (name or "viewer").lower()
+        if name in TAB_NAMES:
+            self.tabs.setCurrentIndex(TAB_NAMES.index(name))
+
+    def start(self, open_path: Path | None = None) -> None:
+        """Called once the window is shown: index the sample study or the given path."""
+        self.viewer_tab.start(open_path)
+
+    def _on_runner_job_started(self, handle: JobHandle) -> None:
+        handle.sig_progress.connect(lambda f, m, h=handle: self._activity.setText(f"{h.lane}: {m} ({f:.0%})"))
+        handle.sig_finished.connect(self._refresh_activity)
+
+    def _refresh_activity(self) -> None:
+        if not self.runner.active():
+            self._activity.setText("")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        self.runner.cancel_all()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""The Viewer tab: series browser, slice views, measurement and segmentation tools."""

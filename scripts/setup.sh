@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Set up MedStation on a fresh Debian machine: system libraries Qt needs, a
+# virtual environment at .venv/ and every Python dependency. Idempotent and
+# quick when nothing changed (a stamp records the hash of pyproject.toml).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+
+# --- system packages (Qt's xcb/offscreen platforms, Xvfb for headless screens) ---
+APT_PKGS="libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 \
+libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 \
+libglib2.0-0 xvfb xauth"
+missing=""
+for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else SUDO="none"; fi
+  if [ "$SUDO" = none ]; then
+    echo "setup: please install these Debian packages:$missing" >&2
+  else
+    echo "setup: installing Debian packages:$missing"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+  fi
+fi
+
+# --- Python environment ---
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+STAMP=.venv/.medstation-deps
+WANT=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
+  # torch and torchvision first: pip takes both from this machine's disk.
+  .venv/bin/python -m pip install -q torch==2.14.1 torchvision==0.29.1
+  # llama-cpp-python compiles from source (~11 min on 2 cores); pip keeps the
+  # built wheel in its cache, so later set-ups reuse it.
+  export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
+  .venv/bin/python -m pip install -q -e ".[test]"
+  echo "$WANT" > "$STAMP"
+fi
+echo "setup: ready ($ROOT/.venv)"
