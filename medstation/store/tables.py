@@ -69,6 +69,11 @@ class Instance(SQLModel, table=True):
     n_frames: int = 1
     file_size: int = 0
     mtime: float = 0.0
+    header_cache: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False),
+        description="per-frame geometry/rescale, native pixel offset, window and overlay text, so loading skips header parsing",
+    )
 
 
 class AuditEvent(SQLModel, table=True):
@@ -175,7 +180,9 @@ class KbVersion(SQLModel, table=True):
     chunk_overlap: int = 0
     doc_count: int = 0
     chunk_count: int = 0
+    embedding_sha256: str = Field("", description="sha256 of the embedding model's weights file")
     status: str = Field("building", description="building | complete | cancelled | failed")
+    finished_at: Optional[datetime] = None
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -184,8 +191,10 @@ class KbDocument(SQLModel, table=True):
 
     __tablename__ = "kb_document"
     id: Optional[int] = Field(default=None, primary_key=True)
-    doc_id: str = Field(index=True, unique=True)
-    source_path: str = ""
+    doc_key: str = Field(index=True, unique=True, description="unique across sources: <source>/<doc_id>")
+    doc_id: str = Field(index=True, description="the source's own id (MedQuAD doc_id, or the file path)")
+    source: str = ""
+    source_path: str = Field("", index=True)
     title: str = ""
     url: str = ""
     sha256: str = ""
@@ -210,10 +219,14 @@ class ChatMessage(SQLModel, table=True):
     role: str = Field(description="user | assistant")
     content: str = ""
     status: str = Field("complete", description="complete | stopped | error")
+    mode: str = Field("chat", description="chat | reasoning (structured differential)")
     created_at: datetime = Field(default_factory=utcnow)
     model_version_id: Optional[int] = Field(default=None, foreign_key="model_version.id")
     kb_version_id: Optional[int] = Field(default=None, foreign_key="kb_version.id")
     prompt_sha256: str = ""
+    review_status: str = Field("draft", description="draft | accepted | rejected: AI text stays a draft until reviewed")
+    reviewed_by: str = ""
+    reviewed_at: Optional[datetime] = None
     provenance: dict[str, Any] = Field(
         default_factory=dict,
         sa_column=Column(JSON, nullable=False),

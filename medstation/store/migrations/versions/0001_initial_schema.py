@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 21:52:22.370186
+Create Date: 2026-11-25 22:13:00.392479
 """
 from alembic import op
 import sqlalchemy as sa
@@ -43,7 +43,9 @@ def upgrade() -> None:
 
     op.create_table('kb_document',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('doc_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('doc_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('source_path', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -53,7 +55,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('kb_document', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_kb_document_doc_id'), ['doc_id'], unique=True)
+        batch_op.create_index(batch_op.f('ix_kb_document_doc_id'), ['doc_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_kb_document_doc_key'), ['doc_key'], unique=True)
+        batch_op.create_index(batch_op.f('ix_kb_document_source_path'), ['source_path'], unique=False)
 
     op.create_table('kb_version',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -64,7 +68,9 @@ def upgrade() -> None:
     sa.Column('chunk_overlap', sa.Integer(), nullable=False),
     sa.Column('doc_count', sa.Integer(), nullable=False),
     sa.Column('chunk_count', sa.Integer(), nullable=False),
+    sa.Column('embedding_sha256', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('meta', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -107,10 +113,14 @@ def upgrade() -> None:
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('content', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('mode', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('model_version_id', sa.Integer(), nullable=True),
     sa.Column('kb_version_id', sa.Integer(), nullable=True),
     sa.Column('prompt_sha256', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('review_status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('reviewed_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('reviewed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('provenance', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversation.id'], ),
     sa.ForeignKeyConstraint(['kb_version_id'], ['kb_version.id'], ),
@@ -197,6 +207,7 @@ def upgrade() -> None:
     sa.Column('n_frames', sa.Integer(), nullable=False),
     sa.Column('file_size', sa.Integer(), nullable=False),
     sa.Column('mtime', sa.Float(), nullable=False),
+    sa.Column('header_cache', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['series_id'], ['series.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -250,6 +261,8 @@ def downgrade() -> None:
     op.drop_table('model_version')
     op.drop_table('kb_version')
     with op.batch_alter_table('kb_document', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_kb_document_source_path'))
+        batch_op.drop_index(batch_op.f('ix_kb_document_doc_key'))
         batch_op.drop_index(batch_op.f('ix_kb_document_doc_id'))
 
     op.drop_table('kb_document')

@@ -1,0 +1,145 @@
+"""``medstation segment`` and ``medstation segment-eval``: headless MedSAM segmentation.
+
+segment IMAGE_OR_SERIES --box X0 Y0 X1 Y1 [--slice K] [--engine NAME] --out MASK
+    An image (PNG/JPEG, gray or RGB; or one DICOM file) → 0/255 PNG on the original
+    pixel grid. A series folder → the box prompts slice K, the mask is propagated
+    up and down the volume and written as a NIfTI label map (.nii.gz) in the
+    series geometry.
+
+segment-eval --manifest PATH --out DIR [--engine NAME] [--model-version ID]
+    Scores the engine on every row of a manifest (see medstation.segmentation.evaluation).
+
+Exit status: 0 success, 1 a mask could not be made (reason on stderr), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("segment", help="Segment an image or series from a box prompt (MedSAM).")
+    p.add_argument("input", help="PNG/JPEG/DICOM image, or a folder holding one DICOM series")
+    p.add_argument("--box", nargs=4, type=float, required=True, metavar=("X0", "Y0", "X1", "Y1"),
+                   help="box in pixels of the original image (x = column, y = row)")
+    p.add_argument("--slice", type=int, default=None, help="0-based slice of a series to prompt (default: middle)")
+    p.add_argument("--engine", default=None, help="litemedsam (default) or medsam_vit_b")
+    p.add_argument("--out", required=True, help="mask .png (image input) or .nii.gz (series input)")
+    p.set_defaults(func=run)
+
+    e = sub.add_parser("segment-eval", help="Evaluate segmentation on a manifest of images, masks and boxes.")
+    e.add_argument("--manifest", required=True, help="manifest.json (rows with image, mask, bbox_xyxy)")
+    e.add_argument("--out", required=True, help="output folder for masks/, per_image.csv, summary.json")
+    e.add_argument("--engine", default=None, help="litemedsam (default) or medsam_vit_b")
+    e.add_argument("--model-version", type=int, default=None,
+                   help="ModelVersion id to run (a registered checkpoint, e.g. a fine-tuned one)")
+    e.set_defaults(func=run_eval)
+
+
+def _load(settings, engine_name: str | None, model_version_id: int | None = None):
+    from medstation.segmentation.engine import load_engine
+
+    name = engine_name or settings.seg_engine
+    checkpoint = None
+    if model_version_id is not None:
+        from medstation.store.database import Database
+        from medstation.store.tables import ModelVersion
+
+        db = Database(settings.db_path)
+        try:
+            with db.session() as s:
+                row = s.get(ModelVersion, model_version_id)
+                if row is None or row.kind != "segmentation":
+                    raise ValueError(f"no segmentation model version with id {model_version_id}")
+                checkpoint = Path(row.path)
+                name = engine_name or str(row.meta.get("engine", name))
+        finally:
+            db.close()
+    return load_engine(name, models_dir=settings.models_dir, cache_dir=settings.cache_dir,
+                       threads=settings.seg_threads, checkpoint=checkpoint)
+
+
+def run(args: argparse.Namespace) -> int:
+    from medstation.config import Settings
+    from medstation.segmentation.checkpoints import CheckpointError
+    from medstation.segmentation.preprocess import PromptError
+
+    settings = Settings()
+    settings.ensure_dirs()
+    source = Path(args.input)
+    if not source.exists():
+        print(f"error: {source} does not exist", file=sys.stderr)
+        return 2
+    try:
+        engine = _load(settings, args.engine)
+        if source.is_dir():
+            return _segment_series(engine, source, args)
+        return _segment_image(engine, source, args)
+    except (CheckpointError, PromptError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _segment_image(engine, source: Path, args) -> int:
+    from medstation.segmentation.images import read_image, write_mask_png
+
+    image = read_image(source)
+    prediction = engine.predict(image, box=args.box)
+    out = write_mask_png(prediction.mask, args.out)
+    area = int(prediction.mask.sum())
+    note = " (EMPTY mask: the model found nothing in this box)" if area == 0 else ""
+    print(f"{out}: {area} px of {image.shape[1]}x{image.shape[0]}, {engine.model_version}{note}")
+    return 0
+
+
+def _segment_series(engine, folder: Path, args) -> int:
+    from medstation.imaging.loader import load_series
+    from medstation.jobs import print_progress_context
+    from medstation.segmentation.cache import EmbeddingCache
+    from medstation.segmentation.export import ExportSegment, export_nifti
+    from medstation.segmentation.propagation import propagate, stack_masks
+    from medstation.segmentation.slices import VolumeSegmenter
+
+    ctx = print_progress_context()
+    paths = sorted(p for p in folder.rglob("*") if p.is_file())
+    volume = load_series(ctx, paths)
+    k = volume.pixels.shape[0] // 2 if args.slice is None else args.slice
+    if not 0 <= k < volume.pixels.shape[0]:
+        raise ValueError(f"--slice {k} outside 0..{volume.pixels.shape[0] - 1}")
+    segmenter = VolumeSegmenter(engine, volume, EmbeddingCache(8))
+    first = segmenter.predict(k, box=args.box)
+    if first.empty:
+        raise ValueError(f"the model found nothing in the box on slice {k}; no mask written")
+    masks = propagate(ctx, segmenter.predict_mask, segmenter.n_slices, k, first.mask, image=segmenter.slice_image)
+    labels = stack_masks(masks, volume.pixels.shape)
+    out = Path(args.out)
+    if not out.name.endswith((".nii", ".nii.gz")):
+        out = out.with_name(out.name + ".nii.gz")
+    export_nifti([ExportSegment(1, "segment", labels, engine.spec.display_name, engine.model_version)], volume, out)
+    print(f"{out}: {int(labels.sum())} voxels on slices {min(masks)}..{max(masks)}, {engine.model_version}")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from medstation.config import Settings
+    from medstation.jobs import print_progress_context
+    from medstation.segmentation.checkpoints import CheckpointError
+    from medstation.segmentation.evaluation import evaluate_manifest
+
+    settings = Settings()
+    settings.ensure_dirs()
+    try:
+        engine = _load(settings, args.engine, args.model_version)
+        summary = evaluate_manifest(print_progress_context(), engine, args.manifest, args.out,
+                                    model_version_id=args.model_version)
+    except (CheckpointError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for source, stats in summary["by_source"].items():
+        print(f"{source:24s} n={stats['n']:3d}  Dice {stats['mean_dice']:.3f} (median {stats['median_dice']:.3f})"
+              f"  IoU {stats['mean_iou']:.3f}  NSD {stats['mean_nsd']:.3f}")
+    if summary["failures"]:
+        print(f"{len(summary['failures'])} row(s) failed; see {args.out}/summary.json", file=sys.stderr)
+    return 0

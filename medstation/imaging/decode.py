@@ -1,0 +1,128 @@
+"""Pixel decoding of one file's frames, with a zero-copy fast path for native little-endian data.
+
+Files are read with large elements deferred (``dcmread(defer_size=...)``), so the
+header pass never copies pixel bytes through Python. For uncompressed
+little-endian monochrome data whose stored bits fill the allocated bits, the
+frames are read straight from the file at the pixel element's offset
+(``np.fromfile``, which releases the GIL). Everything else — JPEG 2000, JPEG-LS,
+JPEG lossless, RLE, big endian, packed bits, colour — goes through pydicom's
+pixel handlers (pylibjpeg plugins).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+# Elements larger than this are read only on access (pixel data, big private blobs).
+DEFER_SIZE = 16 * 1024
+NATIVE_SYNTAXES = {ExplicitVRLittleEndian, ImplicitVRLittleEndian}
+PIXEL_DATA_TAG = 0x7FE00010
+
+
+@dataclass(frozen=True)
+class NativePixels:
+    """Where a file's native pixel values lie (from the index), so loading needs no header parsing."""
+
+    offset: int
+    dtype: str
+    rows: int
+    columns: int
+    n_frames: int
+
+
+def native_pixel_location(ds, path: str, file_size: int) -> dict | None:
+    """For a header-only dataset (``stop_before_pixels``): the pixel value offset if the fast path applies.
+
+    Pixel Data is normally the last element, so its value starts at ``file_size - length``; the element
+    header in front of that offset is checked (tag and length) before the location is trusted.
+    """
+    dtype = _native_dtype(ds)
+    if dtype is None:
+        return None
+    try:
+        rows, columns = int(ds.Rows), int(ds.Columns)
+        n_frames = max(1, int(ds.get("NumberOfFrames", 1) or 1))
+    except (TypeError, ValueError, AttributeError):
+        return None
+    needed = rows * columns * n_frames * dtype.itemsize
+    for length in (needed, needed + 1):  # odd lengths are padded to even
+        offset = file_size - length
+        if offset < 12:
+            continue
+        with open(path, "rb") as fh:
+            fh.seek(offset - 12)
+            head = fh.read(12)
+        explicit = head[0:4] == b"\xe0\x7f\x10\x00" and head[4:6] in (b"OW", b"OB") and int.from_bytes(head[8:12], "little") == length
+        implicit = head[4:8] == b"\xe0\x7f\x10\x00" and int.from_bytes(head[8:12], "little") == length
+        if explicit or implicit:
+            return {"offset": offset, "dtype": dtype.str, "rows": rows, "columns": columns, "n_frames": n_frames}
+    return None
+
+
+def _native_dtype(ds) -> np.dtype | None:
+    """Numpy dtype of native stored values, or None if the fast path does not apply."""
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if syntax not in NATIVE_SYNTAXES or int(ds.get("SamplesPerPixel", 1) or 1) != 1:
+        return None
+    bits, stored = int(ds.get("BitsAllocated", 0) or 0), int(ds.get("BitsStored", 0) or 0)
+    if bits not in (8, 16, 32) or stored != bits:
+        return None  # packed or masked high bits: let pydicom handle the bit fiddling
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    return np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
+
+
+def _read_native(ds, path: str, dtype: np.dtype, n_frames: int) -> np.ndarray | None:
+    rows, columns = int(ds.Rows), int(ds.Columns)
+    raw = ds.get_item(PIXEL_DATA_TAG, keep_deferred=True)
+    offset = getattr(raw, "value_tell", None)
+    count = rows * columns * n_frames
+    if raw is None or getattr(raw, "value", b"") is not None or offset is None:
+        return None  # not deferred (small image): use the in-memory bytes below
+    if raw.length == 0xFFFFFFFF or raw.length < count * dtype.itemsize:
+        raise ValueError(f"pixel data holds {raw.length} bytes, {count * dtype.itemsize} needed")
+    arr = np.fromfile(path, dtype=dtype, count=count, offset=offset)
+    if arr.size < count:
+        raise ValueError(f"file truncated: {arr.size * dtype.itemsize} of {count * dtype.itemsize} pixel bytes present")
+    return arr.reshape(n_frames, rows, columns)
+
+
+def _luminance(arr: np.ndarray) -> np.ndarray:
+    return arr[..., 0] * 0.299 + arr[..., 1] * 0.587 + arr[..., 2] * 0.114
+
+
+def decode_frames(ds, path: str, n_frames: int) -> np.ndarray:
+    """All frames of ``ds`` (a dataset or a :class:`NativePixels`) as (frames, rows, columns) stored values.
+
+    Colour images become luminance.
+    """
+    if isinstance(ds, NativePixels):
+        count = ds.rows * ds.columns * ds.n_frames
+        arr = np.fromfile(path, dtype=np.dtype(ds.dtype), count=count, offset=ds.offset)
+        if arr.size < count:
+            raise ValueError(f"file truncated: {arr.size} of {count} pixel values present")
+        return arr.reshape(ds.n_frames, ds.rows, ds.columns)
+    dtype = _native_dtype(ds)
+    if dtype is not None and "PixelData" in ds:
+        arr = _read_native(ds, path, dtype, n_frames)
+        if arr is not None:
+            return arr
+    arr = ds.pixel_array
+    if int(ds.get("SamplesPerPixel", 1) or 1) > 1:
+        arr = _luminance(arr.astype(np.float32))
+    if n_frames == 1 and arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3 or arr.shape[0] < n_frames:
+        raise ValueError(f"decoded shape {arr.shape} does not match {n_frames} frame(s)")
+    return arr
+
+
+def rescale_into(out: np.ndarray, stored: np.ndarray, slope: float, intercept: float) -> None:
+    """``out[...] = stored * slope + intercept`` in float32, without float64 temporaries."""
+    out[...] = stored
+    if slope != 1.0:
+        out *= np.float32(slope)
+    if intercept != 0.0:
+        out += np.float32(intercept)

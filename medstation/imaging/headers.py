@@ -1,0 +1,238 @@
+"""Plain per-frame header records read from DICOM datasets (no pixels).
+
+A :class:`FrameHeader` is everything the loader needs to place one 2D frame in
+patient space and convert it to modality units. Single-frame files give one
+record; enhanced multi-frame files give one per frame, taken from the
+per-frame functional groups (falling back to the shared groups, then to the
+top-level attributes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+
+class ImagingError(Exception):
+    """A problem the user must be told about in plain words (no usable images, ambiguous series...)."""
+
+
+@dataclass(frozen=True)
+class FrameHeader:
+    """One 2D frame. Positions/orientation in patient mm (LPS); ``pixel_spacing`` = (row step dy, column step dx) mm."""
+
+    path: str
+    frame: int  # 0-based frame index inside the file
+    n_frames: int
+    sop_uid: str
+    series_uid: str
+    study_uid: str
+    modality: str
+    rows: int
+    columns: int
+    position: tuple[float, float, float] | None
+    orientation: tuple[float, ...] | None  # row cosines (3) then column cosines (3)
+    pixel_spacing: tuple[float, float]
+    slope: float
+    intercept: float
+    instance_number: int | None
+    temporal_index: float | None  # TemporalPositionIdentifier / trigger / acquisition time, for 4D splits
+    slice_thickness: float | None
+
+
+def frame_to_cache(header: FrameHeader) -> dict:
+    """JSON-able form of a frame header without its path (stored in ``Instance.header_cache``)."""
+    data = asdict(header)
+    data.pop("path")
+    return data
+
+
+def frame_from_cache(data: dict, path: str) -> FrameHeader:
+    """Inverse of :func:`frame_to_cache` (JSON turned tuples into lists)."""
+    fields = dict(data)
+    for key in ("position", "orientation", "pixel_spacing"):
+        if fields.get(key) is not None:
+            fields[key] = tuple(float(v) for v in fields[key])
+    return FrameHeader(path=str(path), **fields)
+
+
+def _floats(value, n: int) -> tuple[float, ...] | None:
+    try:
+        out = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return out if len(out) == n and all(np.isfinite(out)) else None
+
+
+def _float(value, default: float | None) -> float | None:
+    """A finite float from a DS/IS/FD value; a multi-valued element gives its first value."""
+    if value is not None and not isinstance(value, (str, bytes, int, float)) and hasattr(value, "__len__"):
+        value = value[0] if len(value) else None
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return out if np.isfinite(out) else default
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _time_seconds(value) -> float | None:
+    """DICOM TM 'HHMMSS.ffffff' to seconds since midnight."""
+    text = str(value or "").strip()
+    if len(text) < 2 or not text.replace(".", "").isdigit():
+        return None
+    hh, mm, ss = text[0:2], text[2:4] or "0", text[4:] or "0"
+    try:
+        return int(hh) * 3600 + int(mm) * 60 + float(ss)
+    except ValueError:
+        return None
+
+
+def _first_item(ds: Dataset | None, sequence: str) -> Dataset | None:
+    if ds is None:
+        return None
+    seq = ds.get(sequence)
+    try:
+        return seq[0] if seq else None
+    except (TypeError, IndexError):
+        return None
+
+
+def _lookup(keyword: str, *sources: Dataset | None):
+    """The first value of ``keyword`` found in ``sources`` (per-frame item, shared item, top level)."""
+    for src in sources:
+        if src is not None and keyword in src:
+            value = src.get(keyword)
+            if value is not None and value != "":
+                return value
+    return None
+
+
+def temporal_index(ds: Dataset, frame_item: Dataset | None = None) -> float | None:
+    content = _first_item(frame_item, "FrameContentSequence")
+    for source, key in (
+        (content, "TemporalPositionIndex"),
+        (ds, "TemporalPositionIdentifier"),
+        (ds, "TriggerTime"),
+    ):
+        value = _float(source.get(key), None) if source is not None else None
+        if value is not None:
+            return value
+    return _time_seconds(ds.get("AcquisitionTime"))
+
+
+def _derived_uid(*parts: object) -> str:
+    """A stable UID (2.25 + 128-bit hash) for files whose real UID was stripped by an anonymiser."""
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()[:16]
+    return "2.25." + str(int.from_bytes(digest, "big"))
+
+
+def instance_identity(ds: Dataset, path: str | Path) -> tuple[str, str, str]:
+    """(sop_uid, series_uid, study_uid). Blank UIDs (seen in anonymised data such as the sample CT)
+    are derived from the file meta, folder and descriptive tags so that grouping still works."""
+    def text(keyword: str, src=ds) -> str:
+        return str(src.get(keyword, "") or "").strip() if src is not None else ""
+
+    folder = str(Path(path).resolve().parent)
+    sop = text("SOPInstanceUID") or text("MediaStorageSOPInstanceUID", getattr(ds, "file_meta", None))
+    sop = sop or _derived_uid("sop", Path(path).resolve())
+    study = text("StudyInstanceUID") or _derived_uid(
+        "study", folder, text("PatientID"), text("PatientName"), text("StudyDate"), text("StudyTime"), text("AccessionNumber")
+    )
+    series = text("SeriesInstanceUID") or _derived_uid(
+        "series", study, text("FrameOfReferenceUID"), text("Modality"), text("SeriesNumber"), text("SeriesDescription")
+    )
+    return sop, series, study
+
+
+def _stacked_position(ds: Dataset, base, orientation, frame: int):
+    step = _float(ds.get("SpacingBetweenSlices"), None)
+    if step is None or orientation is None:
+        return None  # no way to tell where frame k lies: the loader orders frames without geometry
+    normal = np.cross(np.asarray(orientation[:3]), np.asarray(orientation[3:]))
+    return tuple(float(v) for v in np.asarray(base) + frame * step * normal)
+
+
+def frame_headers(ds: Dataset, path: str | Path) -> list[FrameHeader]:
+    """One :class:`FrameHeader` per frame of ``ds``. Raises :class:`ImagingError` if it is not an image."""
+    rows, columns = _int(ds.get("Rows")), _int(ds.get("Columns"))
+    if not rows or not columns:
+        raise ImagingError("not an image (no Rows/Columns)")
+    n_frames = max(1, _int(ds.get("NumberOfFrames")) or 1)
+    shared = _first_item(ds, "SharedFunctionalGroupsSequence")
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    sop_uid, series_uid, study_uid = instance_identity(ds, path)
+    out = []
+    for frame in range(n_frames):
+        item = per_frame[frame] if per_frame is not None and frame < len(per_frame) else None
+        groups = [(_first_item(item, s), _first_item(shared, s)) for s in ("PlanePositionSequence", "PlaneOrientationSequence", "PixelMeasuresSequence", "PixelValueTransformationSequence")]
+        (pos_f, pos_s), (ori_f, ori_s), (meas_f, meas_s), (pix_f, pix_s) = groups
+        position = _floats(_lookup("ImagePositionPatient", pos_f, pos_s, ds) or (), 3)
+        orientation = _floats(_lookup("ImageOrientationPatient", ori_f, ori_s, ds) or (), 6)
+        spacing = _floats(_lookup("PixelSpacing", meas_f, meas_s, ds) or _lookup("ImagerPixelSpacing", ds) or (), 2)
+        if spacing is None or min(spacing) <= 0:
+            spacing = (1.0, 1.0)
+        if n_frames > 1 and pos_f is None and position is not None:
+            # Classic multi-frame: one position for the file. Frames are a stack only if a step is given.
+            position = _stacked_position(ds, position, orientation, frame)
+        out.append(
+            FrameHeader(
+                path=str(path),
+                frame=frame,
+                n_frames=n_frames,
+                sop_uid=sop_uid,
+                series_uid=series_uid,
+                study_uid=study_uid,
+                modality=str(ds.get("Modality", "")),
+                rows=rows,
+                columns=columns,
+                position=position,
+                orientation=orientation,
+                pixel_spacing=spacing,  # type: ignore[arg-type]
+                slope=_float(_lookup("RescaleSlope", pix_f, pix_s, ds), 1.0) or 1.0,
+                intercept=_float(_lookup("RescaleIntercept", pix_f, pix_s, ds), 0.0) or 0.0,
+                instance_number=_int(ds.get("InstanceNumber")),
+                temporal_index=temporal_index(ds, item),
+                slice_thickness=_float(_lookup("SliceThickness", meas_f, meas_s, ds), None),
+            )
+        )
+    return out
+
+
+def default_window(ds: Dataset) -> tuple[float, float] | None:
+    """(center, width) from WindowCenter/WindowWidth (first value if several), or None."""
+    frame_voi = _first_item(_first_item(ds, "SharedFunctionalGroupsSequence"), "FrameVOILUTSequence")
+    center = _float(_lookup("WindowCenter", frame_voi, ds), None)
+    width = _float(_lookup("WindowWidth", frame_voi, ds), None)
+    if center is None or width is None or width <= 0:
+        return None
+    return (center, width)
+
+
+def overlay_meta(ds: Dataset) -> dict[str, str]:
+    """Strings for the viewer's patient/study overlay."""
+    def text(keyword: str) -> str:
+        return str(ds.get(keyword, "") or "")
+
+    return {
+        "patient_name": text("PatientName").replace("^", " ").strip(),
+        "patient_id": text("PatientID"),
+        "birth_date": text("PatientBirthDate"),
+        "sex": text("PatientSex"),
+        "study_date": text("StudyDate"),
+        "study_description": text("StudyDescription"),
+        "series_description": text("SeriesDescription"),
+        "series_number": text("SeriesNumber"),
+        "institution": text("InstitutionName"),
+        "photometric": text("PhotometricInterpretation"),
+    }

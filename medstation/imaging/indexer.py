@@ -1,0 +1,293 @@
+"""Header-only indexing of DICOM files into the store (a job).
+
+Walks folders recursively, reads each new or changed file with
+``dcmread(stop_before_pixels=True)`` and upserts patient → study → series →
+instance rows. Incremental: a file whose path, size and mtime match its
+instance row is not read again. Files that vanished from an indexed folder are
+removed from the index. Non-DICOM and broken files are reported, never fatal.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import select
+
+from medstation.imaging.decode import native_pixel_location
+from medstation.imaging.headers import default_window, frame_headers, frame_to_cache, instance_identity, overlay_meta
+from medstation.jobs import JobContext
+from medstation.store.database import Database
+from medstation.store.tables import Instance, Patient, Series, Study
+
+# Commit every this many files so a long index survives a crash and readers see progress.
+BATCH = 200
+
+
+@dataclass
+class IndexReport:
+    """What an indexing run did. ``problems`` = [(path, reason)] of files that were skipped."""
+
+    scanned: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    series_uids: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.scanned} files: {self.added} new, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {len(self.problems)} skipped"
+        )
+
+
+def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """(files, folders): every regular file under the given folders (recursive) plus the given files."""
+    files, folders = [], []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            folders.append(p.resolve())
+            for root, dirs, names in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                files.extend(Path(root, n).resolve() for n in sorted(names) if not n.startswith("."))
+        elif p.is_file():
+            files.append(p.resolve())
+    return files, folders
+
+
+def _text(ds, keyword: str) -> str:
+    value = ds.get(keyword, "")
+    return "" if value is None else str(value)
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def read_header(path: Path):
+    """``(dataset, None)`` without pixel data, or ``(None, reason)``."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+    except InvalidDicomError:
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+        except Exception:
+            return None, "not a DICOM file"
+        if "SOPClassUID" not in ds and "SOPInstanceUID" not in ds:
+            return None, "not a DICOM file"
+    except Exception as exc:
+        return None, f"unreadable DICOM ({exc.__class__.__name__}: {str(exc)[:160]})"
+    return ds, None
+
+
+def header_cache(ds, path: Path, file_size: int) -> dict:
+    """What the loader needs to skip header parsing later (empty when the file is not a plain image)."""
+    try:
+        frames = [frame_to_cache(h) for h in frame_headers(ds, path)]
+    except Exception:  # not an image, or malformed geometry: the loader will parse the file itself
+        return {}
+    return {
+        "frames": frames,
+        "pixel": native_pixel_location(ds, str(path), file_size),
+        "window": default_window(ds),
+        "meta": overlay_meta(ds),
+        "transfer_syntax": str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or ""),
+    }
+
+
+class _Upserter:
+    """Caches ids of rows touched during one batch so each parent is looked up once."""
+
+    def __init__(self, session) -> None:
+        self.s = session
+        self.patients: dict[str, int] = {}
+        self.studies: dict[str, int] = {}
+        self.series: dict[str, int] = {}
+        self.previous_series: set[int] = set()
+
+    def patient(self, ds) -> int:
+        key = f"{_text(ds, 'PatientID')}|{_text(ds, 'PatientName')}"
+        if key not in self.patients:
+            row = self.s.exec(select(Patient).where(Patient.patient_key == key)).first()
+            if row is None:
+                row = Patient(
+                    patient_key=key,
+                    patient_id=_text(ds, "PatientID"),
+                    patient_name=_text(ds, "PatientName"),
+                    birth_date=_text(ds, "PatientBirthDate"),
+                    sex=_text(ds, "PatientSex"),
+                )
+                self.s.add(row)
+                self.s.flush()
+            self.patients[key] = row.id
+        return self.patients[key]
+
+    def study(self, ds, uid: str) -> int:
+        if uid not in self.studies:
+            row = self.s.exec(select(Study).where(Study.study_uid == uid)).first()
+            if row is None:
+                row = Study(
+                    patient_id=self.patient(ds),
+                    study_uid=uid,
+                    study_date=_text(ds, "StudyDate"),
+                    study_time=_text(ds, "StudyTime"),
+                    description=_text(ds, "StudyDescription"),
+                    accession=_text(ds, "AccessionNumber"),
+                )
+                self.s.add(row)
+                self.s.flush()
+            self.studies[uid] = row.id
+        return self.studies[uid]
+
+    def series_row(self, ds, uid: str, study_uid: str) -> int:
+        if uid not in self.series:
+            row = self.s.exec(select(Series).where(Series.series_uid == uid)).first()
+            if row is None:
+                row = Series(
+                    study_id=self.study(ds, study_uid),
+                    series_uid=uid,
+                    modality=_text(ds, "Modality"),
+                    description=_text(ds, "SeriesDescription"),
+                    series_number=_int_or_none(ds.get("SeriesNumber")),
+                    series_date=_text(ds, "SeriesDate") or _text(ds, "StudyDate"),
+                    rows=_int_or_none(ds.get("Rows")),
+                    columns=_int_or_none(ds.get("Columns")),
+                )
+                self.s.add(row)
+                self.s.flush()
+            self.series[uid] = row.id
+        return self.series[uid]
+
+    def instance(self, ds, path: Path, stat: os.stat_result, existing: Instance | None) -> bool:  # noqa: C901
+        """Insert or refresh the instance row (``existing`` = the row with the same SOP UID); True if new."""
+        sop, series_uid, study_uid = instance_identity(ds, path)
+        row = existing
+        is_new = row is None
+        if row is not None and row.series_id:
+            self.previous_series.add(row.series_id)  # a moved file leaves its old series to recount
+        if row is None:
+            row = Instance(series_id=0, sop_uid=sop, path=str(path))
+        row.series_id = self.series_row(ds, series_uid, study_uid)
+        row.sop_uid = sop
+        row.path = str(path)
+        row.instance_number = _int_or_none(ds.get("InstanceNumber"))
+        row.n_frames = max(1, _int_or_none(ds.get("NumberOfFrames")) or 1)
+        row.file_size = stat.st_size
+        row.mtime = stat.st_mtime
+        row.header_cache = header_cache(ds, path, stat.st_size)
+        self.s.add(row)
+        return is_new
+
+
+def _remove_vanished(session, folders: list[Path], present: set[str]) -> tuple[int, set[int]]:
+    removed, touched = 0, set()
+    for folder in folders:
+        prefix = str(folder).rstrip(os.sep) + os.sep
+        rows = session.exec(select(Instance).where(Instance.path.startswith(prefix))).all()  # type: ignore[attr-defined]
+        for row in rows:
+            if row.path not in present and not Path(row.path).exists():
+                touched.add(row.series_id)
+                session.delete(row)
+                removed += 1
+    return removed, touched
+
+
+def _refresh_counts(session, series_ids: set[int]) -> None:
+    """Recount instances of touched series; drop series, studies and patients left empty."""
+    from sqlalchemy import func
+
+    for sid in series_ids:
+        series = session.get(Series, sid)
+        if series is None:
+            continue
+        count = session.exec(select(func.count()).select_from(Instance).where(Instance.series_id == sid)).one()
+        if count == 0:
+            study_id = series.study_id
+            session.delete(series)
+            session.flush()
+            if session.exec(select(func.count()).select_from(Series).where(Series.study_id == study_id)).one() == 0:
+                study = session.get(Study, study_id)
+                patient_id = study.patient_id
+                session.delete(study)
+                session.flush()
+                if session.exec(select(func.count()).select_from(Study).where(Study.patient_id == patient_id)).one() == 0:
+                    session.delete(session.get(Patient, patient_id))
+        else:
+            series.n_instances = int(count)
+            session.add(series)
+
+
+def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> IndexReport:
+    """Index DICOM files and folders (recursive) into ``db``; returns an :class:`IndexReport`."""
+    ctx.report(0.0, "listing files")
+    files, folders = collect_files(paths)
+    report = IndexReport(scanned=len(files))
+    touched_series: set[int] = set()
+    series_uids: set[str] = set()
+    for start in range(0, len(files), BATCH):
+        batch = files[start : start + BATCH]
+        with db.session() as s:
+            by_path = {
+                row.path: row
+                for row in s.exec(select(Instance).where(Instance.path.in_([str(p) for p in batch]))).all()  # type: ignore[attr-defined]
+            }
+            fresh = []  # (path, stat, dataset, identity) of new or changed files
+            for offset, path in enumerate(batch):
+                ctx.check()
+                try:
+                    stat = path.stat()
+                except OSError as exc:
+                    report.problems.append((str(path), f"cannot stat ({exc.strerror})"))
+                    continue
+                old = by_path.get(str(path))
+                if old is not None and old.file_size == stat.st_size and abs(old.mtime - stat.st_mtime) < 1e-6:
+                    report.unchanged += 1
+                    touched_series.add(old.series_id)
+                    continue
+                ds, reason = read_header(path)
+                if ds is None:
+                    report.problems.append((str(path), reason))
+                    continue
+                fresh.append((path, stat, ds, instance_identity(ds, path)))
+                done = start + offset + 1
+                if done % 20 == 0:
+                    ctx.report(0.95 * done / len(files), f"indexing {done}/{len(files)}")
+            by_sop = {
+                row.sop_uid: row
+                for row in s.exec(select(Instance).where(Instance.sop_uid.in_([f[3][0] for f in fresh]))).all()  # type: ignore[attr-defined]
+            }
+            up = _Upserter(s)
+            with s.no_autoflush:
+                for path, stat, ds, (sop_uid, series_uid, _study_uid) in fresh:
+                    old = by_path.get(str(path))
+                    if old is not None and old.sop_uid != sop_uid:  # the file now holds another image
+                        touched_series.add(old.series_id)
+                        s.delete(old)
+                        s.flush()
+                    is_new = up.instance(ds, path, stat, by_sop.get(sop_uid))
+                    report.added += int(is_new)
+                    report.updated += int(not is_new)
+                    series_uids.add(series_uid)
+            s.flush()
+            touched_series.update(up.series.values())
+            touched_series.update(up.previous_series)
+        ctx.report(0.95 * min(len(files), start + BATCH) / max(1, len(files)), "indexing")
+    with db.session() as s:
+        present = {str(p) for p in files}
+        report.removed, vanished_series = _remove_vanished(s, folders, present)
+        s.flush()
+        _refresh_counts(s, touched_series | vanished_series)
+    report.series_uids = sorted(series_uids)
+    ctx.report(1.0, report.summary())
+    return report

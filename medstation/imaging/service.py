@@ -1,0 +1,116 @@
+"""``ImagingService``: the imaging facade the viewer and the command line use.
+
+The constructor is cheap (no I/O, no heavy imports). Long work is exposed as job
+functions bound to this service — ``index_job``, ``load_series_job``,
+``export_deidentified_job`` — to be run with ``runner.submit("io", ...)`` or
+directly with a :class:`~medstation.jobs.JobContext`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from medstation.config import Settings, sample_study_dir
+from medstation.imaging.catalog import PatientInfo, SeriesInfo, catalog, find_series, series_load_inputs, series_paths
+from medstation.imaging.headers import ImagingError
+from medstation.imaging.indexer import IndexReport
+from medstation.imaging.volume import Volume
+from medstation.jobs import JobContext
+from medstation.store.database import Database
+
+
+class ImagingService:
+    """Index, browse, load and export DICOM series. Thread-safe: every call opens its own short session."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+
+    # -- index ---------------------------------------------------------------------------------
+    def index_job(self, ctx: JobContext, paths: Iterable[str | Path]) -> IndexReport:
+        """Job: index files/folders (recursive, incremental by path + size + mtime)."""
+        from medstation.imaging.indexer import index_paths
+
+        report = index_paths(ctx, self.db, paths)
+        self.db.audit("imaging.index", entity="paths", detail_summary=report.summary())
+        return report
+
+    def sample_study_path(self) -> Path:
+        return sample_study_dir()
+
+    def index_sample_job(self, ctx: JobContext) -> IndexReport:
+        """Job: index the bundled sample CT (cheap when already indexed)."""
+        path = self.sample_study_path()
+        if not path.is_dir():
+            raise ImagingError(f"the sample study is missing from this installation ({path})")
+        return self.index_job(ctx, [path])
+
+    def index_and_list_job(self, ctx: JobContext, paths: Iterable[str | Path] | None = None):
+        """Job: index ``paths`` (the sample study when None), then return (report, patients tree)."""
+        report = self.index_sample_job(ctx) if paths is None else self.index_job(ctx, paths)
+        return report, self.patients()
+
+    def list_job(self, ctx: JobContext) -> list[PatientInfo]:
+        """Job: the patients tree (a database read; keep it off the GUI thread)."""
+        return self.patients()
+
+    def tags_job(self, ctx: JobContext, path: str | Path):
+        """Job: (path, tag rows) of one file."""
+        return str(path), self.tags(path)
+
+    # -- browse --------------------------------------------------------------------------------
+    def patients(self) -> list[PatientInfo]:
+        """Patient → study → series tree with counts, modalities, dates and descriptions."""
+        return catalog(self.db)
+
+    def series_info(self, series_uid: str) -> SeriesInfo | None:
+        return find_series(self.db, series_uid)
+
+    def series_files(self, series_uid: str) -> list[str]:
+        return series_paths(self.db, series_uid)
+
+    def tags(self, path: str | Path):
+        """Tag rows of one file for the tag browser (header only; fast enough for the io lane)."""
+        from medstation.imaging.tags import list_tags
+
+        return list_tags(path)
+
+    # -- load ----------------------------------------------------------------------------------
+    def load_series_job(self, ctx: JobContext, series_uid: str, *, time_point: int | None = None) -> Volume:
+        """Job: load an indexed series into a :class:`Volume` (see ``medstation.imaging.loader``)."""
+        from medstation.imaging.loader import load_series
+
+        paths, cache = series_load_inputs(self.db, series_uid)
+        if not paths:
+            raise ImagingError("this series is not in the index any more; re-open its folder")
+        return load_series(ctx, paths, series_uid=series_uid, time_point=time_point, cache=cache)
+
+    def load_paths_job(self, ctx: JobContext, paths: Iterable[str | Path], *, time_point: int | None = None) -> Volume:
+        """Job: load the largest series found among ``paths`` (files or folders), without indexing."""
+        from medstation.imaging.indexer import collect_files
+        from medstation.imaging.loader import load_series
+
+        files, _ = collect_files(paths)
+        return load_series(ctx, files, time_point=time_point)
+
+    # -- export --------------------------------------------------------------------------------
+    def export_deidentified_job(self, ctx: JobContext, series_uid: str, out_dir: str | Path | None = None, *, actor: str = ""):
+        """Job: write a de-identified copy of a series; returns a :class:`~.deid.DeidReport`. Audited."""
+        from medstation.imaging.deid import export_deidentified
+
+        paths = self.series_files(series_uid)
+        if not paths:
+            raise ImagingError("this series is not in the index; nothing to export")
+        target = Path(out_dir) if out_dir else self.settings.exports_dir / f"deid_{len(list(self.settings.exports_dir.glob('deid_*'))) + 1:04d}"
+        report = export_deidentified(ctx, paths, target)
+        self.db.audit(
+            "imaging.export_deidentified",
+            actor=actor,
+            entity="series",
+            entity_id=series_uid,
+            out_dir=str(target),
+            files=len(report.files),
+            skipped=len(report.skipped),
+        )
+        return report

@@ -1,0 +1,158 @@
+"""``LLMService``: the model catalogue, the chosen model, and the lazily loaded backend.
+
+Built cheaply in ``app.py``; nothing is loaded until :meth:`LLMService.backend`
+is called from a job in the ``llm`` lane. Which model answers:
+
+1. the one picked in the Chat tab's selector (:meth:`select_model`), else
+2. the active ``ModelVersion`` of kind ``llm`` when its file is on disk, else
+3. the embedded SmolLM2-135M-Instruct.
+
+With ``settings.llm_backend == "openai"`` answers come from the
+OpenAI-compatible server at ``settings.openai_base_url`` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from medstation.config import Settings
+from medstation.llm.backend import ChatBackend, GenerationSettings
+from medstation.llm.catalogue import (
+    HashCache,
+    ModelInfo,
+    active_model_path,
+    describe_model,
+    embedded_model_path,
+    list_models,
+    register_model,
+)
+from medstation.llm.errors import ModelUnavailable
+from medstation.store.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class LLMService:
+    """One per app. ``backend()`` and ``model_version_id()`` run in the ``llm`` lane only."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self._lock = threading.RLock()
+        self._selected: Path | None = None
+        self._backend: ChatBackend | None = None
+        self._backend_key: tuple | None = None
+        self._hashes = HashCache(settings.cache_dir / "model_hashes.json")
+
+    # --- catalogue ---------------------------------------------------------------------------
+
+    def catalogue(self) -> list[ModelInfo]:
+        """Every GGUF on offer (headers only; fast enough for the io lane, not for the GUI thread)."""
+        return list_models(self.settings)
+
+    def select_model(self, path: str | Path | None) -> None:
+        """Use ``path`` for the next answers (None: back to the default choice)."""
+        with self._lock:
+            self._selected = Path(path) if path else None
+
+    def model_path(self) -> Path | None:
+        """The file the next local answer will use, or None when no model is available."""
+        with self._lock:
+            if self._selected is not None:
+                return self._selected
+        if self.settings.llm_model:
+            for folder in (self.settings.models_dir, Path(self.settings.llm_model).parent):
+                candidate = folder / Path(self.settings.llm_model).name
+                if candidate.is_file():
+                    return candidate
+        return active_model_path(self.db) or embedded_model_path()
+
+    def model_info(self) -> ModelInfo | None:
+        path = self.model_path()
+        if path is None:
+            return None
+        source = "embedded" if path == embedded_model_path() else "user"
+        return describe_model(path, source)
+
+    def generation_defaults(self) -> GenerationSettings:
+        return GenerationSettings(max_tokens=self.settings.llm_max_tokens)
+
+    # --- loading (llm lane) ------------------------------------------------------------------
+
+    def backend(self, ctx=None) -> ChatBackend:
+        """The loaded backend for the current choice; loads or swaps the model when the choice changed.
+
+        Raises :class:`~medstation.llm.errors.ModelUnavailable` / ``ModelLoadError`` with a plain message.
+        """
+        s = self.settings
+        if s.llm_backend == "openai":
+            key: tuple = ("openai", s.openai_base_url, s.openai_model)
+        else:
+            path = self.model_path()
+            if path is None:
+                raise ModelUnavailable(
+                    "No language model is available: the embedded SmolLM2 package is missing and no .gguf file "
+                    f"is in {s.models_dir}."
+                )
+            key = ("local", str(path), s.llm_n_ctx, s.llm_threads)
+        with self._lock:
+            if self._backend is not None and self._backend_key == key:
+                return self._backend
+            self._close_backend()
+            if ctx is not None:
+                ctx.report(0.02, f"Loading language model {Path(key[1]).name}")
+            self._backend = self._load(key)
+            self._backend_key = key
+            return self._backend
+
+    def attach_backend(self, backend: ChatBackend) -> None:
+        """Use an already loaded backend for the current model choice (benchmarks, tests: load once, reuse)."""
+        s = self.settings
+        path = self.model_path()
+        key = ("openai", s.openai_base_url, s.openai_model) if s.llm_backend == "openai" else (
+            "local", str(path), s.llm_n_ctx, s.llm_threads)
+        with self._lock:
+            self._backend = backend
+            self._backend_key = key
+
+    def _load(self, key: tuple) -> ChatBackend:
+        if key[0] == "openai":
+            from medstation.llm.openai_http import OpenAIHttpBackend
+
+            s = self.settings
+            return OpenAIHttpBackend(s.openai_base_url, s.openai_model, api_key=s.openai_api_key, n_ctx=s.llm_n_ctx)
+        from medstation.llm.local import LocalLlamaBackend
+
+        info = describe_model(Path(key[1]), "user")
+        return LocalLlamaBackend(key[1], n_ctx=key[2], n_threads=key[3], name=info.name)
+
+    def model_version_id(self, ctx=None) -> int | None:
+        """Registry id of the local model in use (hashing it once); None for a remote server."""
+        if self.settings.llm_backend == "openai":
+            return None
+        path = self.model_path()
+        if path is None or not path.is_file():
+            return None
+        source = "embedded" if path == embedded_model_path() else "user"
+        info = describe_model(path, source)
+        return register_model(self.db, info, self._hashes.sha256(path, ctx))
+
+    def describe(self) -> dict[str, Any]:
+        with self._lock:
+            return self._backend.describe() if self._backend is not None else {}
+
+    def _close_backend(self) -> None:
+        if self._backend is not None:
+            try:
+                self._backend.close()
+            except Exception:  # a failing close must not block loading the next model
+                log.exception("closing the language model failed")
+        self._backend = None
+        self._backend_key = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_backend()

@@ -1,0 +1,80 @@
+"""Plain, frozen values the knowledge base hands to other packages (chat, CLI, UI).
+
+Nothing here imports chromadb, torch or Qt: these types cross threads and
+package boundaries, so they are small immutable dataclasses of plain values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+SearchMode = Literal["hybrid", "dense", "bm25"]
+SEARCH_MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
+
+
+class KnowledgeBaseError(RuntimeError):
+    """A knowledge-base problem the user must see in plain words (empty base, bad mode, server down)."""
+
+
+class KnowledgeBaseEmpty(KnowledgeBaseError):
+    """Raised where an empty knowledge base must not pass silently (e.g. ``kb eval``)."""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrieved chunk of a source document, ready to cite.
+
+    ``score`` is the fused score used for ranking (higher is better): reciprocal-rank
+    fusion in ``hybrid`` mode, cosine similarity in ``dense`` mode, BM25 in ``bm25``
+    mode. ``rank`` is 1-based. ``scores`` keeps the per-retriever evidence, e.g.
+    ``{"dense_rank": 1, "dense_sim": 0.71, "bm25_rank": 3, "bm25": 12.4}``
+    (a retriever that did not return the chunk has no entry).
+    ``doc_id`` is the source's own document id (MedQuAD's ``doc_id``; the absolute
+    path for files); ``doc_key`` makes it unique across sources
+    (``"<source>/<doc_id>"``). ``section`` is e.g. the MedQuAD question id.
+    """
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    url: str
+    source: str
+    text: str
+    score: float
+    rank: int
+    scores: dict[str, float] = field(default_factory=dict)
+    doc_key: str = ""
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class KbVersionInfo:
+    """One recorded state of the knowledge base (a row of ``kb_version``).
+
+    ``status`` is ``building | complete | cancelled | failed``. ``doc_count`` and
+    ``chunk_count`` describe the whole knowledge base after that ingestion run.
+    ``chunk_chars``/``chunk_overlap`` are in characters.
+    """
+
+    id: int
+    embedding_model: str
+    chunk_chars: int
+    chunk_overlap: int
+    doc_count: int
+    chunk_count: int
+    status: str
+    created_at: datetime
+    embedding_sha256: str = ""
+    collection: str = ""
+    added_docs: int = 0
+    removed_docs: int = 0
+    skipped_docs: int = 0
+
+    def describe(self) -> str:
+        return (
+            f"knowledge base v{self.id} ({self.status}): {self.doc_count} documents, {self.chunk_count} chunks, "
+            f"embedder {self.embedding_model} sha256 {self.embedding_sha256[:12]}, "
+            f"chunks {self.chunk_chars}/{self.chunk_overlap} chars"
+        )

@@ -1,0 +1,71 @@
+"""Knowledge-base versions and document rows in the app database (``kb_version``, ``kb_document``)."""
+
+from __future__ import annotations
+
+from sqlmodel import func, select
+
+from medstation.rag.types import KbVersionInfo
+from medstation.store.database import Database
+from medstation.store.tables import KbDocument, KbVersion, utcnow
+
+FINISHED = ("complete", "cancelled", "failed")
+
+
+def to_info(row: KbVersion) -> KbVersionInfo:
+    meta = row.meta or {}
+    return KbVersionInfo(
+        id=int(row.id), embedding_model=row.embedding_model, chunk_chars=row.chunk_chars,
+        chunk_overlap=row.chunk_overlap, doc_count=row.doc_count, chunk_count=row.chunk_count,
+        status=row.status, created_at=row.created_at, embedding_sha256=row.embedding_sha256,
+        collection=row.collection, added_docs=int(meta.get("added_docs", 0)),
+        removed_docs=int(meta.get("removed_docs", 0)), skipped_docs=int(meta.get("skipped_docs", 0)),
+    )
+
+
+def current_version(db: Database) -> KbVersionInfo | None:
+    """The newest complete version; if none finished yet, the newest of any status."""
+    with db.session() as s:
+        row = s.exec(select(KbVersion).where(KbVersion.status == "complete").order_by(KbVersion.id.desc())).first()
+        if row is None:
+            row = s.exec(select(KbVersion).order_by(KbVersion.id.desc())).first()
+        return to_info(row) if row is not None else None
+
+
+def start_version(db: Database, **fields) -> int:
+    """Record a new ``building`` version; versions left ``building`` by a crashed run become ``failed``."""
+    with db.session() as s:
+        for stale in s.exec(select(KbVersion).where(KbVersion.status == "building")).all():
+            stale.status = "failed"
+            stale.meta = {**(stale.meta or {}), "error": "interrupted (process ended before the run finished)"}
+            s.add(stale)
+        row = KbVersion(status="building", **fields)
+        s.add(row)
+        s.flush()
+        return int(row.id)
+
+
+def finish_version(db: Database, version_id: int, status: str, *, chunk_count: int, **meta) -> KbVersionInfo:
+    with db.session() as s:
+        row = s.get(KbVersion, version_id)
+        row.status = status
+        row.doc_count = int(s.exec(select(func.count()).select_from(KbDocument)).one())
+        row.chunk_count = int(chunk_count)
+        row.finished_at = utcnow()
+        row.meta = {**(row.meta or {}), **meta}
+        s.add(row)
+        s.flush()
+        return to_info(row)
+
+
+def document_fingerprints(db: Database) -> dict[str, tuple[str, str]]:
+    """``doc_key -> (sha256, source_path)`` of every fully ingested document."""
+    with db.session() as s:
+        return {d.doc_key: (d.sha256, d.source_path) for d in s.exec(select(KbDocument)).all()}
+
+
+def delete_documents(db: Database, doc_keys: list[str]) -> None:
+    with db.session() as s:
+        for start in range(0, len(doc_keys), 500):
+            part = doc_keys[start:start + 500]
+            for row in s.exec(select(KbDocument).where(KbDocument.doc_key.in_(part))).all():
+                s.delete(row)

@@ -1,0 +1,159 @@
+"""Export segments aligned to their series: a NIfTI label map and a DICOM Segmentation object.
+
+Label maps are uint8 (z, y, x) with 0 = background and 1..N = segment numbers.
+
+* NIfTI via SimpleITK: spacing, origin and direction come from the Volume (DICOM LPS);
+  SimpleITK writes the qform/sform in NIfTI's RAS convention itself.
+* DICOM-SEG via highdicom, BINARY, referencing every source instance of the series
+  (read with pydicom from ``Volume.source_paths``, one file per axial slice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ExportSegment:
+    """What an exporter needs of one segment: number (1..N), name, 0/1 (z, y, x) mask, AI provenance."""
+
+    number: int
+    name: str
+    mask: np.ndarray
+    algorithm: str = "LiteMedSAM"
+    algorithm_version: str = ""
+
+
+def label_map(segments: list[ExportSegment], shape: tuple[int, int, int]) -> np.ndarray:
+    """uint8 (z, y, x); where segments overlap the higher number wins (stated, not hidden)."""
+    labels = np.zeros(shape, np.uint8)
+    for seg in sorted(segments, key=lambda s: s.number):
+        labels[np.asarray(seg.mask, bool)] = seg.number
+    return labels
+
+
+def _sitk_image(array_zyx: np.ndarray, volume):
+    import SimpleITK as sitk
+
+    image = sitk.GetImageFromArray(array_zyx)  # SimpleITK index order is (x, y, z)
+    dz, dy, dx = (float(s) for s in volume.spacing)
+    image.SetSpacing((dx, dy, dz))
+    image.SetOrigin(tuple(float(v) for v in volume.origin))
+    image.SetDirection(tuple(float(v) for v in np.asarray(volume.direction, float).reshape(-1)))  # row-major
+    return image
+
+
+def export_nifti(segments: list[ExportSegment], volume, path: str | Path) -> Path:
+    """Write the label map as ``.nii.gz`` in the series geometry; returns the path."""
+    import SimpleITK as sitk
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sitk.WriteImage(_sitk_image(label_map(segments, volume.pixels.shape), volume), str(path), useCompression=True)
+    return path
+
+
+def read_nifti_labels(path: str | Path):
+    """(uint8 (z, y, x) labels, spacing (dz, dy, dx), origin (x, y, z), direction 3×3) in LPS, as the Volume."""
+    import SimpleITK as sitk
+
+    image = sitk.ReadImage(str(path))
+    dx, dy, dz = image.GetSpacing()
+    return (sitk.GetArrayFromImage(image), (dz, dy, dx), image.GetOrigin(),
+            np.asarray(image.GetDirection(), float).reshape(3, 3))
+
+
+def _coded(value: str, meaning: str):
+    from highdicom.sr.coding import CodedConcept
+
+    return CodedConcept(value=value, scheme_designator="SCT", meaning=meaning)
+
+
+def export_dicom_seg(segments: list[ExportSegment], volume, path: str | Path, *, series_number: int = 900,
+                     software_version: str = "0.1.0") -> Path:
+    """Write a BINARY DICOM-SEG referencing the source series; empty frames are omitted."""
+    import highdicom as hd
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    if not segments:
+        raise ValueError("no segments to export")
+    if len(set(volume.source_paths)) != volume.pixels.shape[0]:
+        raise ValueError("DICOM-SEG export needs one source file per slice (multi-frame sources are not supported)")
+    sources = [_with_identity(pydicom.dcmread(p), volume, k) for k, p in enumerate(volume.source_paths)]
+    masks = np.stack([np.asarray(s.mask, bool) for s in sorted(segments, key=lambda s: s.number)], axis=-1)
+    descriptions = [
+        hd.seg.SegmentDescription(
+            segment_number=i + 1,
+            segment_label=seg.name[:64],
+            segmented_property_category=_coded("85756007", "Tissue"),
+            segmented_property_type=_coded("85756007", "Tissue"),
+            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.SEMIAUTOMATIC,
+            algorithm_identification=hd.AlgorithmIdentificationSequence(
+                name=seg.algorithm, version=seg.algorithm_version or "unknown", family=_ai_family()
+            ),
+        )
+        for i, seg in enumerate(sorted(segments, key=lambda s: s.number))
+    ]
+    seg_ds = hd.seg.Segmentation(
+        source_images=sources,
+        pixel_array=masks,
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        segment_descriptions=descriptions,
+        series_instance_uid=generate_uid(),
+        series_number=series_number,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+        manufacturer="MedStation",
+        manufacturer_model_name="MedStation segmentation",
+        software_versions=software_version,
+        device_serial_number="0",
+        series_description="MedStation segmentation",
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    seg_ds.save_as(str(path))
+    return path
+
+
+def _with_identity(ds, volume, index: int):
+    """Fill UIDs that anonymisation blanked (the sample CT has empty SOP/series/study UIDs) with the ones
+    the Volume already uses for that slice, so the SEG references what the viewer shows. In memory only."""
+    from pydicom.uid import generate_uid
+
+    meta = getattr(ds, "file_meta", None)
+    if not ds.get("SOPClassUID") and meta is not None:
+        ds.SOPClassUID = meta.get("MediaStorageSOPClassUID", "")
+    if not ds.get("SOPInstanceUID"):
+        ds.SOPInstanceUID = volume.sop_uids[index]
+    if not ds.get("SeriesInstanceUID"):
+        ds.SeriesInstanceUID = volume.series_uid
+    if not ds.get("StudyInstanceUID"):
+        ds.StudyInstanceUID = volume.study_uid
+    for keyword in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyID", "StudyDate",
+                    "StudyTime", "AccessionNumber", "ReferringPhysicianName"):
+        if keyword not in ds:  # type 2 attributes highdicom copies: present, possibly empty
+            setattr(ds, keyword, "")
+    if not ds.get("FrameOfReferenceUID"):
+        ds.FrameOfReferenceUID = generate_uid(entropy_srcs=["frame-of-reference", volume.series_uid])
+    return ds
+
+
+def _ai_family():
+    from highdicom.sr.coding import CodedConcept
+
+    return CodedConcept(value="129465004", scheme_designator="SCT", meaning="Artificial Intelligence")
+
+
+def read_dicom_seg(path: str | Path, source_sop_uids: list[str]) -> np.ndarray:
+    """Read a DICOM-SEG back as bool (z, y, x, n_segments), one plane per ``source_sop_uids`` entry."""
+    import highdicom as hd
+
+    seg = hd.seg.segread(str(path))
+    pixels = seg.get_pixels_by_source_instance(
+        source_sop_instance_uids=list(source_sop_uids), assert_missing_frames_are_empty=True
+    )
+    return np.asarray(pixels, bool)

@@ -1,0 +1,185 @@
+"""Image → model input and model output → mask, as MedSAM / LiteMedSAM expect.
+
+Coordinate systems:
+
+* *original*: the caller's 2D image, shape (H, W) or (H, W, 3); boxes and points in
+  pixel coordinates (x = column, y = row), box as (x0, y0, x1, y1).
+* *model frame*: the square network input of side ``input_size`` (256 for LiteMedSAM,
+  1024 for MedSAM ViT-B). With ``keep_aspect`` (LiteMedSAM) the image is resized so its
+  longest side is ``input_size`` and padded at the bottom/right; without it (MedSAM
+  ViT-B, as trained) the image is stretched to the full square.
+* *low-res logits*: the decoder's (256, 256) output covers the whole model frame, so the
+  unpadded region is its top-left ``(resized_h * 256 / input_size, ...)`` corner.
+
+All functions are pure numpy/torch and Qt-free.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+LOW_RES_SIZE = 256  # side of SAM's decoder output, whatever the input size
+
+
+class PromptError(ValueError):
+    """A box or point the engine refuses (zero size, wholly outside the image)."""
+
+
+@dataclass(frozen=True)
+class ModelFrame:
+    """How an original (H, W) image sits in the square model input."""
+
+    original_hw: tuple[int, int]
+    resized_hw: tuple[int, int]
+    input_size: int
+
+    @property
+    def scale_xy(self) -> tuple[float, float]:
+        """Multipliers from original pixel coordinates to model-frame coordinates (x, y)."""
+        (h, w), (rh, rw) = self.original_hw, self.resized_hw
+        return rw / w, rh / h
+
+
+def model_frame(original_hw: tuple[int, int], input_size: int, keep_aspect: bool = True) -> ModelFrame:
+    h, w = int(original_hw[0]), int(original_hw[1])
+    if h <= 0 or w <= 0:
+        raise ValueError(f"empty image {h}x{w}")
+    if not keep_aspect:
+        return ModelFrame((h, w), (input_size, input_size), input_size)
+    scale = input_size / max(h, w)
+    return ModelFrame((h, w), (max(1, int(h * scale + 0.5)), max(1, int(w * scale + 0.5))), input_size)
+
+
+def window_to_unit(pixels: np.ndarray, center: float, width: float) -> np.ndarray:
+    """Map modality values (e.g. HU) through a display window to float32 in [0, 1]."""
+    width = max(float(width), 1e-6)
+    low = center - width / 2.0
+    return np.clip((np.asarray(pixels, np.float32) - low) / width, 0.0, 1.0).astype(np.float32)
+
+
+# Soft-tissue abdomen window (center, width) in HU, used when a CT series gives none.
+SOFT_TISSUE_WINDOW = (40.0, 400.0)
+
+
+def slice_for_model(pixels2d: np.ndarray, modality: str, window: tuple[float, float] | None) -> np.ndarray:
+    """A (H, W) slice in modality units → float32 (H, W) in [0, 1] ready for :func:`prepare_input`.
+
+    CT is windowed first (MedSAM was trained on windowed CT); other modalities are
+    min–max scaled by :func:`prepare_input` anyway, so a window only applies if given.
+    """
+    if modality.upper() == "CT":
+        center, width = window or SOFT_TISSUE_WINDOW
+        return window_to_unit(pixels2d, center, width)
+    if window is not None:
+        return window_to_unit(pixels2d, *window)
+    return np.asarray(pixels2d, np.float32)
+
+
+def prepare_input(image: np.ndarray, frame: ModelFrame) -> np.ndarray:
+    """(H, W) gray or (H, W, 3) RGB image → float32 (1, 3, S, S) model input in [0, 1].
+
+    Gray is repeated to three channels; RGB stays RGB. The resized image is min–max
+    normalised over its own pixels (not the padding), then zero-padded bottom/right.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    arr = np.asarray(image, dtype=np.float32)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] < 3:
+        raise ValueError(f"expected (H, W) or (H, W, 3) image, got shape {image.shape}")
+    arr = arr[..., :3]
+    if arr.shape[:2] != frame.original_hw:
+        raise ValueError(f"image {arr.shape[:2]} does not match frame {frame.original_hw}")
+    tensor = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None]
+    rh, rw = frame.resized_hw
+    if (rh, rw) != frame.original_hw:
+        shrinking = rh < frame.original_hw[0] or rw < frame.original_hw[1]
+        # antialias when shrinking: like INTER_AREA in MedSAM's own preprocessing
+        tensor = F.interpolate(tensor, size=(rh, rw), mode="bilinear", align_corners=False, antialias=shrinking)
+    low, high = float(tensor.min()), float(tensor.max())
+    tensor = (tensor - low) / max(high - low, 1e-8)
+    out = np.zeros((1, 3, frame.input_size, frame.input_size), np.float32)
+    out[:, :, :rh, :rw] = tensor.numpy()
+    return out
+
+
+def clip_box(box, original_hw: tuple[int, int]) -> tuple[float, float, float, float]:
+    """Order and clip a box (x0, y0, x1, y1) in original pixels to the image; refuse empty ones.
+
+    Raises :class:`PromptError` when the box has zero width or height, or lies
+    entirely outside the image.
+    """
+    h, w = original_hw
+    x0, y0, x1, y1 = (float(v) for v in box)
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+        raise PromptError("box has non-finite coordinates")
+    x0, x1 = sorted((x0, x1))
+    y0, y1 = sorted((y0, y1))
+    if x1 - x0 < 1.0 or y1 - y0 < 1.0:
+        raise PromptError(f"box ({x0:.0f}, {y0:.0f}, {x1:.0f}, {y1:.0f}) has zero size; drag a larger box")
+    if x1 < 0 or y1 < 0 or x0 > w - 1 or y0 > h - 1:
+        raise PromptError(f"box ({x0:.0f}, {y0:.0f}, {x1:.0f}, {y1:.0f}) lies outside the {w}x{h} image")
+    cx0, cx1 = max(0.0, x0), min(float(w - 1), x1)
+    cy0, cy1 = max(0.0, y0), min(float(h - 1), y1)
+    if cx1 - cx0 < 1.0 or cy1 - cy0 < 1.0:
+        raise PromptError("box covers less than one pixel of the image")
+    return cx0, cy0, cx1, cy1
+
+
+def to_model_coords(points_xy: np.ndarray, frame: ModelFrame) -> np.ndarray:
+    """(N, 2) original-pixel (x, y) → model-frame (x, y), float32."""
+    sx, sy = frame.scale_xy
+    pts = np.asarray(points_xy, np.float32).reshape(-1, 2)
+    return (pts * np.array([sx, sy], np.float32)).astype(np.float32)
+
+
+def build_prompt(frame: ModelFrame, box=None, points=None, labels=None) -> tuple[np.ndarray, np.ndarray]:
+    """SAM sparse prompt as (coords (1, N, 2) model frame, labels (1, N) float32).
+
+    Labels: 1 positive point, 0 negative point, 2/3 box top-left/bottom-right corner,
+    -1 the padding point SAM appends when there is no box.
+    """
+    coords: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    if points is not None and len(points):
+        pts = np.asarray(points, np.float32).reshape(-1, 2)
+        lab = np.ones(len(pts), np.float32) if labels is None else np.asarray(labels, np.float32).reshape(-1)
+        if len(lab) != len(pts):
+            raise PromptError("one label per point is needed")
+        h, w = frame.original_hw
+        inside = (pts[:, 0] >= 0) & (pts[:, 0] <= w - 1) & (pts[:, 1] >= 0) & (pts[:, 1] <= h - 1)
+        if not inside.all():
+            raise PromptError("a point lies outside the image")
+        coords.append(to_model_coords(pts, frame))
+        codes.append(lab)
+    if box is not None:
+        x0, y0, x1, y1 = clip_box(box, frame.original_hw)
+        coords.append(to_model_coords(np.array([[x0, y0], [x1, y1]]), frame))
+        codes.append(np.array([2, 3], np.float32))
+    elif coords:
+        coords.append(np.zeros((1, 2), np.float32))
+        codes.append(np.array([-1], np.float32))
+    if not coords:
+        raise PromptError("give a box or at least one point")
+    return np.concatenate(coords)[None].astype(np.float32), np.concatenate(codes)[None].astype(np.float32)
+
+
+def logits_to_mask(low_res_logits: np.ndarray, frame: ModelFrame) -> np.ndarray:
+    """Decoder logits (…, 256, 256) → bool mask (H, W) on the original grid (sigmoid > 0.5)."""
+    import torch
+    import torch.nn.functional as F
+
+    logits = torch.as_tensor(np.asarray(low_res_logits, np.float32)).reshape(1, 1, LOW_RES_SIZE, LOW_RES_SIZE)
+    rh, rw = frame.resized_hw
+    crop_h = max(1, math.ceil(rh * LOW_RES_SIZE / frame.input_size))
+    crop_w = max(1, math.ceil(rw * LOW_RES_SIZE / frame.input_size))
+    cropped = logits[..., :crop_h, :crop_w]
+    full = F.interpolate(cropped, size=frame.original_hw, mode="bilinear", align_corners=False)
+    return (full[0, 0] > 0.0).numpy()  # logit > 0  <=>  sigmoid > 0.5

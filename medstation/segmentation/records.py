@@ -1,0 +1,98 @@
+"""Store decided segments: the Segmentation row, its two mask files, its measurements.
+
+Both masks are saved as compressed ``.npz`` (key ``mask``, uint8 (z, y, x) 0/1)
+under ``<home>/segmentations/<series uid>/``: the model's unedited output
+(``ai_mask_path``) and the human-corrected one (``mask_path``), so the pair can
+train a later model. Files are written and fsynced before the row is committed;
+a file referenced by a row is never deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from medstation.segmentation.measure import SegmentMeasurements
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    """A plain snapshot of a segment, safe to hand from the GUI thread to a job."""
+
+    series_uid: str
+    name: str
+    color: str
+    mask: np.ndarray  # uint8 (z, y, x)
+    ai_mask: np.ndarray  # uint8 (z, y, x), the model output before any edit
+    engine: str
+    model_version_id: int | None
+    prompts: list[dict] = field(default_factory=list)
+    stored_id: int | None = None
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "series"
+
+
+def write_npz(path: Path, mask: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as handle:
+        np.savez_compressed(handle, mask=np.asarray(mask, np.uint8))
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+    return path
+
+
+def read_npz(path: str | Path) -> np.ndarray:
+    with np.load(path, allow_pickle=False) as data:
+        return data["mask"]
+
+
+def save_decision(db, home: Path, record: SegmentRecord, decision: str, actor: str,
+                  measurements: SegmentMeasurements | None) -> int:
+    """Insert or update the Segmentation row with ``decision`` (accepted | rejected | draft); returns its id."""
+    from medstation.store.tables import Measurement, Segmentation, SegmentationStatus
+
+    status = SegmentationStatus(decision)
+    folder = Path(home) / "segmentations" / _safe(record.series_uid)
+    stem = uuid.uuid4().hex[:12]
+    mask_path = write_npz(folder / f"{stem}_mask.npz", record.mask)
+    ai_path = write_npz(folder / f"{stem}_ai.npz", record.ai_mask)
+    decided_at = datetime.now(timezone.utc) if status != SegmentationStatus.draft else None
+    with db.session() as s:
+        row = s.get(Segmentation, record.stored_id) if record.stored_id else None
+        if row is None:
+            row = Segmentation(series_uid=record.series_uid, name=record.name)
+        row.name, row.color, row.status = record.name, record.color, status
+        row.engine, row.model_version_id, row.prompts = record.engine, record.model_version_id, list(record.prompts)
+        row.mask_path, row.ai_mask_path = str(mask_path), str(ai_path)
+        row.decided_by, row.decided_at = (actor, decided_at) if decided_at else ("", None)
+        s.add(row)
+        s.flush()
+        for old in s.exec(_measurements_of(row.id)).all():
+            s.delete(old)
+        if measurements is not None:
+            for name, value, unit, slice_index in measurements.rows():
+                s.add(Measurement(segmentation_id=row.id, name=name, value=float(value), unit=unit,
+                                  slice_index=slice_index))
+        seg_id = int(row.id)
+    db.audit(f"segmentation.{status.value}", actor=actor, entity="segmentation", entity_id=seg_id,
+             series_uid=record.series_uid, name=record.name, engine=record.engine,
+             model_version_id=record.model_version_id, voxels=int(np.count_nonzero(record.mask)))
+    return seg_id
+
+
+def _measurements_of(segmentation_id: int):
+    from sqlmodel import select
+
+    from medstation.store.tables import Measurement
+
+    return select(Measurement).where(Measurement.segmentation_id == segmentation_id)

@@ -1,0 +1,130 @@
+"""SegmentationService: the one door the viewer (and scripts) use for MedSAM work.
+
+Built cheaply by ``app.build_services``; the model loads on first use inside a job
+in the ``segmentation`` lane (:meth:`ensure_engine`). Engines are registered as
+``ModelVersion`` rows (kind = segmentation, sha256 of the checkpoint) so every
+stored mask points at the exact weights that drew it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from medstation.jobs import JobContext
+from medstation.segmentation import registry
+from medstation.segmentation.cache import EmbeddingCache
+from medstation.segmentation.records import SegmentRecord, save_decision
+
+log = logging.getLogger(__name__)
+
+
+def register_engine(db, engine, *, default_engine: str = "litemedsam") -> int:
+    """Id of the ModelVersion row for ``engine``'s checkpoint, inserting it on first sight.
+
+    The default engine becomes the active segmentation model when none is active;
+    others enter as candidates (promotion is the admin's decision).
+    """
+    from sqlalchemy.exc import IntegrityError
+    from sqlmodel import select
+
+    from medstation.store.tables import ModelKind, ModelStatus, ModelVersion
+
+    def existing(s):
+        return s.exec(select(ModelVersion).where(ModelVersion.kind == ModelKind.segmentation,
+                                                 ModelVersion.sha256 == engine.sha256)).first()
+
+    try:
+        with db.session() as s:
+            row = existing(s)
+            if row is not None:
+                return int(row.id)
+            active = s.exec(select(ModelVersion).where(ModelVersion.kind == ModelKind.segmentation,
+                                                       ModelVersion.status == ModelStatus.active)).first()
+            make_active = active is None and engine.name == default_engine
+            row = ModelVersion(
+                kind=ModelKind.segmentation, name=engine.spec.display_name, path=str(engine.checkpoint),
+                sha256=engine.sha256, size_bytes=Path(engine.checkpoint).stat().st_size,
+                status=ModelStatus.active if make_active else ModelStatus.candidate, source=engine.spec.source,
+                meta={"engine": engine.name, "input_size": engine.spec.input_size},
+            )
+            s.add(row)
+            s.flush()
+            return int(row.id)
+    except IntegrityError:  # another thread registered the same file a moment ago
+        with db.session() as s:
+            return int(existing(s).id)
+
+
+class SegmentationService:
+    """Engines, the shared embedding cache and storage of decided segments."""
+
+    def __init__(self, settings, db) -> None:
+        self.settings = settings
+        self.db = db
+        self.cache = EmbeddingCache(settings.seg_cache_slices)
+        self._engines: dict[str, object] = {}
+        self._model_version_ids: dict[str, int] = {}
+        self.status: dict[str, str] = {}
+
+    @property
+    def default_engine(self) -> str:
+        return self.settings.seg_engine
+
+    def available_engines(self) -> list[str]:
+        """Engine names whose checkpoint is present (listed, never downloaded)."""
+        return registry.available_engines(self.settings.models_dir)
+
+    def engine(self, name: str | None = None):
+        """The loaded engine, or None when :meth:`ensure_engine` has not run (or failed)."""
+        return self._engines.get(name or self.default_engine)
+
+    def model_version_id(self, name: str | None = None) -> int | None:
+        return self._model_version_ids.get(name or self.default_engine)
+
+    def ensure_engine(self, ctx: JobContext, name: str | None = None):
+        """Job: load (once) and register engine ``name``; raises CheckpointError with a plain reason."""
+        from medstation.segmentation.engine import load_engine
+
+        name = name or self.default_engine
+        if name in self._engines:
+            return self._engines[name]
+        spec = registry.engine_spec(name)
+        ctx.report(0.1, f"loading {spec.display_name}")
+        self.status[name] = f"{spec.display_name} loading…"
+        try:
+            engine = load_engine(name, models_dir=self.settings.models_dir, cache_dir=self.settings.cache_dir,
+                                 threads=self.settings.seg_threads)
+        except Exception as exc:
+            self.status[name] = f"Model failed to load: {exc}"
+            raise
+        ctx.check()
+        self._model_version_ids[name] = register_engine(self.db, engine, default_engine=self.default_engine)
+        self._engines[name] = engine
+        self.status[name] = engine.describe()
+        ctx.report(1.0, self.status[name])
+        return engine
+
+    def segmenter(self, volume, window=None, name: str | None = None):
+        """A :class:`~medstation.segmentation.slices.VolumeSegmenter` on the shared cache (engine must be loaded)."""
+        from medstation.segmentation.slices import VolumeSegmenter
+
+        engine = self.engine(name)
+        if engine is None:
+            raise RuntimeError("the segmentation model is not loaded yet")
+        return VolumeSegmenter(engine, volume, self.cache, window)
+
+    def decide(self, ctx: JobContext, record: SegmentRecord, volume, decision: str, actor: str) -> dict:
+        """Job: measure and store ``record`` as accepted / rejected / draft. Returns ids and the report line."""
+        from medstation.segmentation.measure import measure, report_line
+
+        ctx.report(0.2, "measuring")
+        measurements = measure(record.mask, volume) if record.mask.any() else None
+        ctx.check()
+        seg_id = save_decision(self.db, self.settings.home, record, decision, actor, measurements)
+        return {"id": seg_id, "decision": decision, "report": report_line(record.name, measurements),
+                "measurements": measurements}
+
+    def close(self) -> None:
+        self.cache.clear()
+        self._engines.clear()

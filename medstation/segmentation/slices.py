@@ -1,0 +1,84 @@
+"""Slices of a :class:`~medstation.imaging.volume.Volume` as engine inputs, with cached embeddings.
+
+``VolumeSegmenter`` ties one engine to one volume and one display window: the
+embedding of axial slice ``k`` is computed once and kept in the shared
+:class:`EmbeddingCache` under ``(series_uid, k, model_version, window)``, so every
+new box or point on that slice only runs the decoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from medstation.jobs import JobContext
+from medstation.segmentation import preprocess
+from medstation.segmentation.cache import EmbeddingCache, embedding_key
+from medstation.segmentation.engine import ImageEmbedding, MaskPrediction
+
+
+class VolumeSegmenter:
+    """Prompt → 2D mask on axial slices of ``volume`` (pixels (z, y, x)); coordinates in (x=column, y=row)."""
+
+    def __init__(self, engine, volume, cache: EmbeddingCache, window: tuple[float, float] | None = None) -> None:
+        self.engine = engine
+        self.volume = volume
+        self.cache = cache
+        # CT without a window of its own gets a soft-tissue window (MedSAM saw windowed CT)
+        self.window = window or volume.window
+        if self.window is None and str(volume.modality).upper() == "CT":
+            self.window = preprocess.SOFT_TISSUE_WINDOW
+
+    @property
+    def n_slices(self) -> int:
+        return int(self.volume.pixels.shape[0])
+
+    def key(self, index: int) -> tuple:
+        return embedding_key(self.volume.series_uid, index, self.engine.model_version, self.window)
+
+    def has_embedding(self, index: int) -> bool:
+        return self.key(index) in self.cache
+
+    def slice_image(self, index: int) -> np.ndarray:
+        """Slice ``index`` as float32 (y, x) in [0, 1] after windowing."""
+        if not 0 <= index < self.n_slices:
+            raise IndexError(f"slice {index} outside 0..{self.n_slices - 1}")
+        return preprocess.slice_for_model(self.volume.pixels[index], self.volume.modality, self.window)
+
+    def embedding(self, index: int) -> ImageEmbedding:
+        return self.cache.get_or_compute(self.key(index), lambda: self.engine.embed(self.slice_image(index)))
+
+    def predict(self, index: int, box=None, points=None, labels=None) -> MaskPrediction:
+        return self.engine.decode(self.embedding(index), box=box, points=points, labels=labels)
+
+    def predict_mask(self, index: int, box) -> np.ndarray:
+        """Box → bool (y, x) mask; the callable shape ``propagation.propagate`` wants."""
+        return self.predict(index, box=box).mask
+
+
+def neighbour_order(center: int, n_slices: int, radius: int) -> list[int]:
+    """Slices around ``center`` nearest first: c+1, c-1, c+2, c-2, … within [0, n_slices)."""
+    order = []
+    for step in range(1, radius + 1):
+        for k in (center + step, center - step):
+            if 0 <= k < n_slices:
+                order.append(k)
+    return order
+
+
+def precompute_embeddings(ctx: JobContext, segmenter: VolumeSegmenter, indices: Iterable[int]) -> list[int]:
+    """Job: fill the cache for ``indices`` (skipping cached ones); returns the slices newly embedded.
+
+    Queued in the segmentation lane while the user looks at a slice; any user
+    prompt cancels it (``ctx.check()`` between slices), so it never delays a mask.
+    """
+    wanted = [k for k in indices if 0 <= k < segmenter.n_slices]
+    done = []
+    for i, index in enumerate(wanted):
+        ctx.check()
+        if not segmenter.has_embedding(index):
+            segmenter.embedding(index)
+            done.append(index)
+        ctx.report((i + 1) / max(1, len(wanted)), f"prepared slice {index + 1}")
+    return done

@@ -1,0 +1,63 @@
+"""Screenshots of the Viewer for the docs: the sample CT, and MPR with a ruler and an ROI.
+
+    MEDSTATION_HOME=/tmp/shot_home xvfb-run -a -s "-screen 0 1600x1000x24" \
+        .venv/bin/python scripts/viewer_screenshots.py docs/screenshots
+
+Builds the real main window on a temporary home, lets it index and open the
+sample CT, then drives the viewer the way a user would (MPR on, crosshair,
+lung window, ruler and ROI drawn through the SliceView tool handlers).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+
+def main(out_dir: str) -> int:
+    from medstation.app import build_services
+    from medstation.ui.main_window import MainWindow
+    from medstation.ui.runner import JobRunner
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    services = build_services()
+    runner = JobRunner()
+    window = MainWindow(services, runner)
+    window.resize(1500, 900)
+    window.show()
+    tab = window.viewer_tab
+
+    def shoot_mpr() -> None:
+        tab.set_mpr(True)
+        app.processEvents()
+        tab.set_crosshair((10, 250, 300))
+        tab.apply_preset("Abdomen")
+        view = tab.axial_view
+        tab.set_tool("ruler")
+        none = Qt.KeyboardModifier.NoModifier
+        view.tool_drag((150.0, 300.0), (370.0, 300.0), Qt.MouseButton.LeftButton, True, none)
+        tab.coronal_view.set_tool("roi")
+        tab.coronal_view.tool_drag((230.0, 6.0), (290.0, 14.0), Qt.MouseButton.LeftButton, True, none)
+        app.processEvents()
+        QTimer.singleShot(800, lambda: (window.grab().save(str(out / "viewer_mpr.png")), app.quit()))
+
+    def shoot_plain(_volume) -> None:
+        QTimer.singleShot(800, lambda: (window.grab().save(str(out / "viewer.png")), QTimer.singleShot(100, shoot_mpr)))
+
+    tab.sig_volume_loaded.connect(shoot_plain)
+    window.start(None)
+    QTimer.singleShot(60_000, app.quit)  # never hang a headless run
+    try:
+        return app.exec()
+    finally:
+        runner.shutdown()
+        services.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"))

@@ -1,0 +1,171 @@
+"""Chat tab with the real SmolLM2 model in the llm lane: streaming, stop, citations, history, refusals."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QUrl
+
+from medstation.app import Services
+from medstation.config import Settings
+from medstation.llm import conversations as convo
+from medstation.llm.backend import GenerationSettings
+from medstation.llm.catalogue import embedded_model_path
+from medstation.llm.local import LocalLlamaBackend
+from medstation.llm.service import LLMService
+from medstation.rag.types import Passage
+from medstation.store.database import Database
+from medstation.ui.chat.tab import ChatTab
+from medstation.ui.runner import JobRunner
+
+
+@pytest.fixture(scope="module")
+def backend():
+    loaded = LocalLlamaBackend(embedded_model_path(), n_ctx=4096, n_threads=2)
+    yield loaded
+    loaded.close()
+
+
+class ListKnowledgeBase:
+    """Stands in for the knowledge base (the real one is covered by its own tests and the ask CLI test)."""
+
+    def __init__(self, passages):
+        self.passages = list(passages)
+
+    def search(self, query, k=5, mode="hybrid"):
+        return self.passages[:k]
+
+    def is_empty(self):
+        return not self.passages
+
+    def current_version(self):
+        return None
+
+
+PASSAGES = [
+    Passage("c1", "asthma", "Asthma", "https://medlineplus.gov/asthma.html", "MedlinePlus",
+            "Asthma is a chronic disease that inflames and narrows the airways. Symptoms include wheezing, "
+            "coughing, chest tightness and shortness of breath.", 0.9, 1),
+    Passage("c2", "copd", "COPD", "https://medlineplus.gov/copd.html", "MedlinePlus",
+            "COPD is a group of lung diseases that block airflow. Smoking is the main cause.", 0.5, 2),
+]
+
+
+@pytest.fixture
+def make_tab(qtbot, backend, medstation_home):
+    made = []
+
+    def _make(passages=PASSAGES, max_tokens=24):
+        settings = Settings(llm_max_tokens=max_tokens)
+        settings.ensure_dirs()
+        db = Database(settings.db_path)
+        llm = LLMService(settings, db)
+        llm.attach_backend(backend)
+        services = Services(settings=settings, db=db, extra={"llm": llm, "kb": ListKnowledgeBase(passages)})
+        runner = JobRunner()
+        tab = ChatTab(services, runner)
+        qtbot.addWidget(tab)
+        tab.resize(1400, 800)
+        tab.show()
+        made.append((runner, db))
+        return tab
+
+    yield _make
+    for runner, db in made:
+        runner.shutdown()
+        db.close()
+
+
+def _wait_idle(qtbot, tab, timeout=120_000):
+    qtbot.waitUntil(lambda: tab.answer_job is None and tab.send_button.isEnabled(), timeout=timeout)
+
+
+def test_answer_streams_and_is_stored_with_citation_links(qtbot, make_tab):
+    tab = make_tab()
+    partial_lengths = []
+    tab.question_edit.setPlainText("What are the symptoms of asthma?")
+    tab.send()
+    tab.answer_job.sig_partial.connect(lambda _e: partial_lengths.append(len(tab.live_text)))
+    assert tab.stop_button.isEnabled() and not tab.send_button.isEnabled()
+    _wait_idle(qtbot, tab)
+    qtbot.waitUntil(lambda: any(m.role == "assistant" for m in tab.messages), timeout=10_000)
+    assert len(partial_lengths) >= 4 and partial_lengths == sorted(partial_lengths)  # grew token by token
+    answer = tab.messages[-1]
+    assert answer.status == "complete" and answer.content
+    html = tab.view.toHtml()
+    assert "AI draft — decision support, verify against the sources" in html
+    # a citation link opens the passage with its title, URL and text in the side panel
+    tab._on_view_anchor(QUrl(f"cite:{answer.id}:1"))
+    panel = tab.source_panel.passage_view.toPlainText()
+    assert "Asthma" in panel and "https://medlineplus.gov/asthma.html" in panel and "wheezing" in panel
+    uncited = [tab.source_panel.uncited_list.item(i).text() for i in range(tab.source_panel.uncited_list.count())]
+    assert len(uncited) == len(answer.provenance["uncited"])
+    # the conversation is listed and searchable
+    qtbot.waitUntil(lambda: tab.history_panel.list.count() == 1, timeout=10_000)
+    tab.history_panel.filter_edit.setText("no-such-words")
+    qtbot.waitUntil(lambda: tab.history_panel.list.item(0).text() == "No conversation matches.", timeout=10_000)
+    tab.history_panel.filter_edit.setText("asthma")
+    qtbot.waitUntil(lambda: "asthma" in tab.history_panel.list.item(0).text(), timeout=10_000)
+
+
+def test_stop_ends_the_answer_and_stores_it_as_stopped(qtbot, make_tab):
+    tab = make_tab(max_tokens=300)
+    tab.question_edit.setPlainText("Explain asthma and COPD in as much detail as you can.")
+    tab.send()
+    job = tab.answer_job
+    tokens = []
+    job.sig_partial.connect(lambda e: e.kind == "token" and tokens.append(e.payload))
+    qtbot.waitUntil(lambda: len(tokens) >= 3, timeout=60_000)
+    tab.stop()
+    with qtbot.waitSignal(job.sig_cancelled, timeout=20_000):
+        pass
+    assert len(tokens) <= 6  # stopped within a few tokens of the request
+    _wait_idle(qtbot, tab)
+    qtbot.waitUntil(lambda: bool(tab.messages) and tab.messages[-1].role == "assistant", timeout=10_000)
+    assert tab.messages[-1].status == "stopped"
+    assert "stopped by the user" in tab.view.toPlainText()
+    assert tab.regenerate_button.isEnabled()
+
+
+def test_plain_messages_for_empty_kb_and_bad_questions(qtbot, make_tab):
+    tab = make_tab(passages=[])
+    qtbot.waitUntil(lambda: "Knowledge base is empty" in tab.kb_label.text(), timeout=10_000)
+    tab.question_edit.setPlainText("x" * 4500)
+    tab.send()
+    assert "limit is 4,000" in tab.status_label.text() and tab.answer_job is None
+    tab.question_edit.setPlainText("   ")
+    tab.send()
+    assert tab.status_label.text() == "Type a question first."
+    tab.question_edit.setPlainText("What is asthma?")
+    tab.send()
+    qtbot.waitUntil(lambda: "Knowledge base is empty" in tab.status_label.text(), timeout=30_000)
+    assert "medstation kb ingest PATH" in tab.status_label.text()
+    assert convo.list_conversations(tab.db) == []
+
+
+def test_model_selector_lists_the_catalogue(qtbot, make_tab, settings):
+    (settings.models_dir / "broken.gguf").write_bytes(b"not a model")
+    tab = make_tab()
+    qtbot.waitUntil(lambda: tab.model_combo.count() >= 2, timeout=10_000)
+    labels = [tab.model_combo.itemText(i) for i in range(tab.model_combo.count())]
+    assert "SmolLM2-135M-Instruct.Q4_1" in labels[0] and "Q4_1" in labels[0]
+    broken = labels.index(next(x for x in labels if x.startswith("broken")))
+    assert "unusable" in labels[broken]
+    assert not tab.model_combo.model().item(broken).isEnabled()
+
+
+def test_reasoning_form_produces_a_stored_differential(qtbot, make_tab):
+    tab = make_tab(max_tokens=48)
+    tab.input_tabs.setCurrentIndex(1)
+    form = tab.reasoning_form
+    form.symptoms.setPlainText("wheezing, cough at night")
+    form.findings.setPlainText("reduced peak flow")
+    form.submit_button.click()
+    _wait_idle(qtbot, tab)
+    qtbot.waitUntil(lambda: bool(tab.messages) and tab.messages[-1].role == "assistant", timeout=10_000)
+    answer = tab.messages[-1]
+    assert answer.mode == "reasoning"
+    assert answer.provenance["case"]["symptoms"] == "wheezing, cough at night"
+    text = tab.view.toPlainText()
+    assert ("not a diagnosis" in text) or ("did not write a numbered differential" in text)
+    for item in answer.provenance["differential"]:
+        assert item["diagnosis"] and item["diagnosis"] in answer.content  # parsed, never invented
