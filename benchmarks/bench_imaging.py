@@ -175,7 +175,10 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if args.series:
             folder = Path(args.series)
-            files = sorted(p for p in folder.iterdir() if p.is_file())
+            from medstation.imaging.indexer import read_header
+
+            # Only the DICOM files (a real folder also holds licences, READMEs...): both readers get the same set.
+            files = sorted(p for p in folder.iterdir() if p.is_file() and read_header(p)[0] is not None)
         else:
             from medstation.imaging.synthetic import SeriesSpec, write_series
 

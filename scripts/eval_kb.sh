@@ -7,12 +7,13 @@
 # KB_HOME is an ingested MEDSTATION_HOME (medstation kb ingest ../shared/data/medquad/medquad.jsonl).
 # SAMPLE > 0 evaluates a seeded random sample of that many questions (0 = all). Writes
 # OUT_DIR/<mode>/{per_question.jsonl,summary.json} and prints one line per mode.
+# KB_EVAL_ONLY_INGESTED=1 keeps only questions whose document is ingested (for a partial base; say so).
 # The same per-mode files come from `medstation kb eval --mode MODE` one mode at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOME_DIR=${1:?KB_HOME}; QUESTIONS=${2:?QUESTIONS.jsonl}; OUT=${3:?OUT_DIR}; SAMPLE=${4:-0}; K=${5:-5}
 MEDSTATION_HOME="$HOME_DIR" HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False .venv/bin/python - "$QUESTIONS" "$OUT" "$SAMPLE" "$K" <<'PY'
-import json, random, sys, time
+import json, os, random, sys, time
 from pathlib import Path
 from medstation.app import build_services
 from medstation.jobs import print_progress_context
@@ -20,14 +21,24 @@ from medstation.rag.evaluation import evaluate, read_questions
 
 questions, out, sample, k = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 out.mkdir(parents=True, exist_ok=True)
-if sample > 0:
-    rows, skipped = read_questions(questions)
-    random.Random(0).shuffle(rows)
-    questions = out / f"questions_sample{sample}.jsonl"
-    questions.write_text("".join(json.dumps(r) + "\n" for r in rows[:sample]))
-    print(f"sampled {sample} of {len(rows)} questions (seed 0) into {questions}")
 services = build_services()
 kb = services.extra["kb"]
+only_ingested = os.environ.get("KB_EVAL_ONLY_INGESTED") == "1"
+if sample > 0 or only_ingested:
+    rows, skipped = read_questions(questions)
+    if only_ingested:  # a partially ingested corpus: keep questions whose source document is in the base
+        from sqlmodel import select
+        from medstation.store.tables import KbDocument
+        with services.db.session() as s:
+            keys = set(s.exec(select(KbDocument.doc_key)).all())
+        total = len(rows)
+        rows = [r for r in rows if f"{r.get('source')}/{r['doc_id']}" in keys]
+        print(f"only ingested documents: {len(rows)} of {total} questions, {len(keys)} documents")
+    random.Random(0).shuffle(rows)
+    rows = rows[:sample] if sample > 0 else rows
+    questions = out / "questions_used.jsonl"
+    questions.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    print(f"evaluating {len(rows)} questions (seed 0 shuffle) from {questions}")
 if kb.is_empty():
     sys.exit(kb.empty_message())
 print(kb.current_version().describe())

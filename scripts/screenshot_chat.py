@@ -43,9 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--question", default="What are the symptoms of asthma?")
     parser.add_argument("--rows", type=int, default=300)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the answer")
+    parser.add_argument("--work", default="", help="reuse this work folder (its knowledge base is kept)")
     args = parser.parse_args(argv)
 
-    work = Path(tempfile.mkdtemp(prefix="medstation_chat_shot_"))
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="medstation_chat_shot_"))
+    work.mkdir(parents=True, exist_ok=True)
     os.environ["MEDSTATION_HOME"] = str(work / "home")
     os.environ.setdefault("MEDSTATION_SAMPLE_STUDY", "false")
     subset = work / "medquad_subset.jsonl"

@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 # Elements larger than this are read only on access (pixel data, big private blobs).
 DEFER_SIZE = 16 * 1024
-NATIVE_SYNTAXES = {ExplicitVRLittleEndian, ImplicitVRLittleEndian}
+# Explicit and implicit VR little endian (plain strings: pydicom's UID is a str, and importing it here
+# would make building the imaging service at start-up pay for pydicom).
+NATIVE_SYNTAXES = {"1.2.840.10008.1.2.1", "1.2.840.10008.1.2"}
 PIXEL_DATA_TAG = 0x7FE00010
 
 

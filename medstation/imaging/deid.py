@@ -42,9 +42,10 @@ class UidMapper:
 
 def _is_standard_uid(uid: str) -> bool:
     """SOP classes, transfer syntaxes, coding schemes...: public constants that identify nobody."""
-    from pydicom._uid_dict import UID_dictionary
+    from pydicom.uid import UID
 
-    return str(uid) in UID_dictionary
+    # A UID pydicom can name is a public constant; UID(x).name is x itself for any other UID.
+    return UID(str(uid)).name != str(uid)
 
 
 def _clean(dataset, uids: UidMapper) -> None:

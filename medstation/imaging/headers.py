@@ -13,8 +13,12 @@ import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from pydicom.dataset import Dataset
+
+if TYPE_CHECKING:  # pydicom is imported lazily: building the service at start-up must stay cheap
+    from pydicom.dataset import Dataset
 
 
 class ImagingError(Exception):

@@ -36,7 +36,7 @@ class IndexReport:
     unchanged: int = 0
     removed: int = 0
     problems: list[tuple[str, str]] = field(default_factory=list)
-    series_uids: list[str] = field(default_factory=list)
+    series_uids: list[str] = field(default_factory=list)  # every series with a file among the paths
 
     def summary(self) -> str:
         return (
@@ -234,6 +234,7 @@ def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> I
     files, folders = collect_files(paths)
     report = IndexReport(scanned=len(files))
     touched_series: set[int] = set()
+    unchanged_series: set[int] = set()  # series of files already indexed: still "found here"
     series_uids: set[str] = set()
     for start in range(0, len(files), BATCH):
         batch = files[start : start + BATCH]
@@ -254,6 +255,7 @@ def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> I
                 if old is not None and old.file_size == stat.st_size and abs(old.mtime - stat.st_mtime) < 1e-6:
                     report.unchanged += 1
                     touched_series.add(old.series_id)
+                    unchanged_series.add(old.series_id)
                     continue
                 ds, reason = read_header(path)
                 if ds is None:
@@ -288,6 +290,11 @@ def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> I
         report.removed, vanished_series = _remove_vanished(s, folders, present)
         s.flush()
         _refresh_counts(s, touched_series | vanished_series)
+        s.flush()
+        for sid in unchanged_series:
+            row = s.get(Series, sid)
+            if row is not None:
+                series_uids.add(row.series_uid)
     report.series_uids = sorted(series_uids)
     ctx.report(1.0, report.summary())
     return report

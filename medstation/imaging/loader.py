@@ -92,7 +92,7 @@ def _stream_early_preview(ctx: JobContext, ds, path: str, header: FrameHeader) -
         return  # the real decode reports the problem
     image = np.empty(frame.shape, np.float32)
     rescale_into(image, frame, header.slope, header.intercept)
-    ctx.partial({"kind": "preview", "index": None, "n_slices": None, "image": image})
+    ctx.partial({"kind": "preview", "index": None, "n_slices": None, "image": image, "spacing_rc": header.pixel_spacing})
 
 
 def _read_all(ctx: JobContext, paths: Sequence[str], workers: int, cache: dict[str, dict]):
@@ -153,7 +153,10 @@ def _decode_plan(ctx: JobContext, plan: StackPlan, datasets: dict, workers: int)
         failed.append(error)
     else:
         mid_index = by_path[middle][0][0]
-        ctx.partial({"kind": "preview", "index": mid_index, "n_slices": len(plan.frames), "image": pixels[mid_index].copy()})
+        ctx.partial(
+            {"kind": "preview", "index": mid_index, "n_slices": len(plan.frames), "image": pixels[mid_index].copy(),
+             "spacing_rc": (plan.spacing[1], plan.spacing[2])}
+        )
     rest = [p for p in by_path if p != middle]
     with ThreadPoolExecutor(workers) as pool:
         futures = [pool.submit(work, p) for p in rest]
@@ -196,7 +199,7 @@ def load_series(
     (default 0; ``meta["n_time_points"]`` tells how many there are).
     ``cache`` maps a path to its still-valid ``Instance.header_cache`` (from the index; the caller
     checked size and mtime): such files are decoded from the stored pixel offset without parsing.
-    Streams ``{"kind": "preview", "index", "n_slices", "image"}`` via ``ctx.partial``: first the first
+    Streams ``{"kind": "preview", "index", "n_slices", "image", "spacing_rc"}`` via ``ctx.partial``: first the first
     file read (``index`` None: position not known yet), then the middle slice of the ordered stack.
     """
     workers = workers or default_workers()

@@ -36,10 +36,11 @@ def auto_window(pixels: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.0
 
 
 def presets_for(modality: str) -> dict[str, tuple[float, float] | None]:
-    """Preset names for a modality; ``None`` means "compute with :func:`auto_window`"."""
+    """Preset names for a modality; ``None`` means computed from the pixels ("Auto": 1–99th
+    percentile, "Full range": minimum to maximum)."""
     if modality.upper() == "CT":
         return {**CT_PRESETS, "Auto": None}
-    return {"Auto": None, "Full range": (None, None)}  # type: ignore[dict-item]
+    return {"Auto": None, "Full range": None}
 
 
 def full_range_window(pixels: np.ndarray) -> tuple[float, float]:

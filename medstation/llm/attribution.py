@@ -63,7 +63,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def match_sentences(text: str, passage_texts: Sequence[str], *, min_overlap: float = MIN_OVERLAP) -> list[SentenceMatch]:
+def match_sentences(
+    text: str, passage_texts: Sequence[str], *, min_overlap: float = MIN_OVERLAP
+) -> list[SentenceMatch]:
     """For each sentence without a citation marker, the best-matching passage when overlap >= ``min_overlap``."""
     vocabularies = [set(_WORD.findall(p.lower())) for p in passage_texts]
     matches: list[SentenceMatch] = []

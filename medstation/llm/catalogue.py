@@ -55,6 +55,17 @@ class ModelInfo:
     def usable(self) -> bool:
         return not self.error
 
+    def template_summary(self) -> str:
+        """Which chat format the file's own template uses (shown beside the model)."""
+        if not self.chat_template:
+            return "no chat template in the file (llama.cpp's default format is used)"
+        families = (("<|im_start|>", "ChatML"), ("<|start_header_id|>", "Llama 3"), ("[INST]", "Llama 2 / Mistral"),
+                    ("<start_of_turn>", "Gemma"), ("<|user|>", "Phi / Zephyr"))
+        for marker, family in families:
+            if marker in self.chat_template:
+                return f"chat template: {family} ({len(self.chat_template)} characters of Jinja)"
+        return f"chat template: custom ({len(self.chat_template)} characters of Jinja)"
+
     def label(self) -> str:
         """One line for a model selector: name, quantisation, size, context."""
         if self.error:

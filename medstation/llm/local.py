@@ -55,10 +55,13 @@ class LocalLlamaBackend:
             return None
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        model = self.llama._model  # the tokenizer's special-token texts live on the low-level model
-        eos = model.token_get_text(self.llama.token_eos()) if self.llama.token_eos() != -1 else ""
-        bos = model.token_get_text(self.llama.token_bos()) if self.llama.token_bos() != -1 else ""
-        return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        def special_text(token_id: int) -> str:
+            if token_id == -1:
+                return ""
+            return self.llama.detokenize([token_id], special=True).decode("utf-8", errors="replace")
+
+        return Jinja2ChatFormatter(template=template, eos_token=special_text(self.llama.token_eos()),
+                                   bos_token=special_text(self.llama.token_bos()))
 
     def describe(self) -> dict[str, Any]:
         return {"backend": "local", "name": self.name, "file": self.path.name, "quantization": self.quantization,

@@ -45,6 +45,7 @@ class KnowledgeBaseService:
         self._store = None
         self._keywords = None
         self._keywords_checked = 0.0
+        self._nonempty_seen_at = -1e9
 
     # --- lazy parts -------------------------------------------------------------------------
 
@@ -94,7 +95,7 @@ class KnowledgeBaseService:
         if mode not in SEARCH_MODES:
             raise KnowledgeBaseError(f"unknown search mode {mode!r}; use one of {', '.join(SEARCH_MODES)}")
         query = (query or "").strip()
-        if not query or k <= 0 or self.is_empty():
+        if not query or k <= 0 or self._looks_empty():
             return []
         from medstation.rag.retrieval import retrieve
 
@@ -109,12 +110,24 @@ class KnowledgeBaseService:
         """Job: add/update/remove documents under ``path`` (file or folder). Resumable and incremental."""
         from medstation.rag.ingest import ingest_path
 
-        version = ingest_path(ctx, self, Path(path))
-        return version
+        try:
+            return ingest_path(ctx, self, Path(path))
+        finally:
+            self._nonempty_seen_at = -1e9  # documents may have been removed
 
     def is_empty(self) -> bool:
         """True when no chunk is stored (checked in the vector store, the source of truth)."""
         return self.store().count() == 0
+
+    def _looks_empty(self) -> bool:
+        """``is_empty`` without a store round trip per search: a non-empty answer is trusted for
+        ``STALE_CHECK_S`` (ingestion in this process resets it; deletion elsewhere shows up soon)."""
+        now = time.monotonic()
+        if now - self._nonempty_seen_at < STALE_CHECK_S:
+            return False
+        empty = self.is_empty()
+        self._nonempty_seen_at = -1e9 if empty else now
+        return empty
 
     def empty_message(self) -> str:
         return (

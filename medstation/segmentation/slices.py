@@ -82,3 +82,13 @@ def precompute_embeddings(ctx: JobContext, segmenter: VolumeSegmenter, indices: 
             done.append(index)
         ctx.report((i + 1) / max(1, len(wanted)), f"prepared slice {index + 1}")
     return done
+
+
+def segment_slice(ctx: JobContext, segmenter: VolumeSegmenter, index: int, box=None, points=None, labels=None):
+    """Job: one prompt on axial slice ``index`` → (index, MaskPrediction). Encodes the slice first if needed."""
+    ctx.check()
+    if not segmenter.has_embedding(index):
+        ctx.report(0.1, f"encoding slice {index + 1}")
+    segmenter.embedding(index)
+    ctx.check()
+    return index, segmenter.predict(index, box=box, points=points, labels=labels)

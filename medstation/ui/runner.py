@@ -6,8 +6,10 @@ cancels the job currently running or waiting there, unless ``queue=True``.
 
 Signals live on :class:`JobHandle` (a QObject; a QRunnable cannot carry
 signals). Callers connect to the handle's signals right after :meth:`submit`
-returns: the job cannot emit before the next event-loop turn because every
-emission is a queued connection into the GUI thread.
+returns. That is safe because the job is handed to its thread only on the next
+turn of the GUI event loop (a zero-delay timer): a signal emitted before a slot
+is connected would otherwise be lost, since Qt delivers only to connections that
+exist at emit time.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from medstation.jobs import Cancelled, JobContext
 
@@ -115,7 +117,8 @@ class JobRunner(QObject):
         handle = JobHandle(name or getattr(fn, "__name__", "job"), lane)
         handle.sig_finished.connect(lambda h=handle: self._forget(h))
         self._current[lane] = alive + [handle]
-        self._pools[lane].start(_Task(handle, fn, args, kwargs))
+        task = _Task(handle, fn, args, kwargs)
+        QTimer.singleShot(0, self, lambda: self._pools[lane].start(task))
         self.sig_job_started.emit(handle)
         return handle
 

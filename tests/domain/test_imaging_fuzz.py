@@ -54,7 +54,7 @@ def _alarm(_signum, _frame):
     raise _Hang()
 
 
-@settings(max_examples=100, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(mutation, min_size=1, max_size=3))
 def test_mutated_dicom_is_loaded_or_reported(tmp_path_factory, seed_bytes, ops):
     data = seed_bytes

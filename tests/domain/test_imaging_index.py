@@ -33,6 +33,7 @@ def test_index_is_incremental_and_notices_changes(tmp_path, db):
     first = index_paths(JobContext(), db, [tmp_path])
     again = index_paths(JobContext(), db, [tmp_path])
     assert (first.added, again.added, again.unchanged) == (4, 0, 4)
+    assert again.series_uids == first.series_uids  # re-opening a known folder still names its series
     st = paths[0].stat()
     os.utime(paths[0], (st.st_atime, st.st_mtime + 10))
     paths[1].unlink()

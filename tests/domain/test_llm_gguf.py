@@ -166,3 +166,10 @@ def test_register_makes_embedded_active_once(settings, db):
     assert rows[first_id].status == ModelStatus.active
     assert rows[other_id].status == ModelStatus.candidate
     assert rows[first_id].meta["quantization"] == "Q4_1"
+
+
+def test_template_summary_names_the_chat_format(tmp_path):
+    chatml = describe_model(write_gguf(tmp_path / "a.gguf", LLAMA_META), "user")
+    assert chatml.template_summary().startswith("chat template: ChatML")
+    bare = describe_model(write_gguf(tmp_path / "b.gguf", {"general.name": "b"}), "user")
+    assert "no chat template" in bare.template_summary()

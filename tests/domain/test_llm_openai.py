@@ -99,3 +99,35 @@ def test_unreachable_server_is_a_clear_error():
         list(backend.stream_chat(JobContext(), MESSAGES, GenerationSettings(max_tokens=4)))
     with pytest.raises(BackendError, match="Not an http"):
         OpenAIHttpBackend("ftp://example/v1")
+
+
+def test_service_answers_through_the_server_when_configured(server_url, medstation_home):
+    """settings.llm_backend == "openai": the whole answer job runs against the server; provenance says so."""
+    from medstation.config import Settings
+    from medstation.llm.rag_answer import answer_question
+    from medstation.llm.service import LLMService
+    from medstation.rag.types import Passage
+    from medstation.store.database import Database
+
+    class OneDocKb:
+        def search(self, query, k=5, mode="hybrid"):
+            return [Passage("c1", "d1", "Fever", "https://x/fever", "test", "A fever is a body temperature above "
+                            "38 °C. It is usually caused by an infection.", 1.0, 1)]
+
+        def is_empty(self):
+            return False
+
+        def current_version(self):
+            return None
+
+    settings = Settings(llm_backend="openai", openai_base_url=server_url, openai_model="smollm2", llm_n_ctx=2048)
+    settings.ensure_dirs()
+    db = Database(settings.db_path)
+    llm = LLMService(settings, db)
+    result = answer_question(JobContext(), llm, OneDocKb(), db, "What is a fever?",
+                             generation=GenerationSettings(max_tokens=12))
+    assert result.status == "complete" and result.text
+    model = result.provenance["model"]
+    assert model["backend"] == "openai" and model["base_url"] == server_url and model["model_version_id"] is None
+    assert result.provenance["token_count_exact"] is False
+    db.close()

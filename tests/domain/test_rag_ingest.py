@@ -134,3 +134,15 @@ def test_cancel_keeps_finished_documents_and_the_next_run_completes(kb, corpus, 
 def test_missing_path_is_a_clear_error(kb, tmp_path):
     with pytest.raises(KnowledgeBaseError, match="does not exist"):
         kb.ingest_job(JobContext(), tmp_path / "nowhere")
+
+
+def test_a_second_service_sees_documents_another_one_ingested(kb, settings, db, corpus):
+    """The GUI's service keeps working while `medstation kb ingest` adds documents in another process."""
+    reader = make_service(settings, db)
+    try:
+        kb.ingest_job(JobContext(), corpus / "asthma.md")
+        assert reader.search("salbutamol bronchospasm", k=1, mode="bm25")[0].title == "Asthma"
+        kb.ingest_job(JobContext(), corpus / "gout.html")
+        assert reader.search("urate crystals", k=1, mode="bm25")[0].title == "Gout"
+    finally:
+        reader.close()

@@ -8,7 +8,6 @@ from PySide6.QtCore import QUrl
 from medstation.app import Services
 from medstation.config import Settings
 from medstation.llm import conversations as convo
-from medstation.llm.backend import GenerationSettings
 from medstation.llm.catalogue import embedded_model_path
 from medstation.llm.local import LocalLlamaBackend
 from medstation.llm.service import LLMService
@@ -79,6 +78,16 @@ def _wait_idle(qtbot, tab, timeout=120_000):
     qtbot.waitUntil(lambda: tab.answer_job is None and tab.send_button.isEnabled(), timeout=timeout)
 
 
+def _wait_stored_answer(qtbot, tab):
+    """Until the answer job ended and the stored answer was reloaded from the database."""
+    _wait_idle(qtbot, tab)
+    try:
+        qtbot.waitUntil(lambda: bool(tab.messages) and tab.messages[-1].role == "assistant" and tab.messages[-1].id > 0,
+                        timeout=30_000)
+    except Exception:
+        pytest.fail(f"no stored answer shown; status line: {tab.status_label.text()!r}")
+
+
 def test_answer_streams_and_is_stored_with_citation_links(qtbot, make_tab):
     tab = make_tab()
     partial_lengths = []
@@ -86,8 +95,7 @@ def test_answer_streams_and_is_stored_with_citation_links(qtbot, make_tab):
     tab.send()
     tab.answer_job.sig_partial.connect(lambda _e: partial_lengths.append(len(tab.live_text)))
     assert tab.stop_button.isEnabled() and not tab.send_button.isEnabled()
-    _wait_idle(qtbot, tab)
-    qtbot.waitUntil(lambda: any(m.role == "assistant" for m in tab.messages), timeout=10_000)
+    _wait_stored_answer(qtbot, tab)
     assert len(partial_lengths) >= 4 and partial_lengths == sorted(partial_lengths)  # grew token by token
     answer = tab.messages[-1]
     assert answer.status == "complete" and answer.content
@@ -99,6 +107,12 @@ def test_answer_streams_and_is_stored_with_citation_links(qtbot, make_tab):
     assert "Asthma" in panel and "https://medlineplus.gov/asthma.html" in panel and "wheezing" in panel
     uncited = [tab.source_panel.uncited_list.item(i).text() for i in range(tab.source_panel.uncited_list.count())]
     assert len(uncited) == len(answer.provenance["uncited"])
+    # Regenerate answers the same question again, sampling, and keeps both answers
+    tab.regenerate_button.click()
+    qtbot.waitUntil(lambda: sum(m.role == "assistant" and m.id > 0 for m in tab.messages) == 2, timeout=120_000)
+    again = tab.messages[-1]
+    assert [m.role for m in tab.messages] == ["user", "assistant", "assistant"]
+    assert again.provenance["regenerated"] is True and again.provenance["generation"]["temperature"] == 0.7
     # the conversation is listed and searchable
     qtbot.waitUntil(lambda: tab.history_panel.list.count() == 1, timeout=10_000)
     tab.history_panel.filter_edit.setText("no-such-words")
@@ -119,8 +133,7 @@ def test_stop_ends_the_answer_and_stores_it_as_stopped(qtbot, make_tab):
     with qtbot.waitSignal(job.sig_cancelled, timeout=20_000):
         pass
     assert len(tokens) <= 6  # stopped within a few tokens of the request
-    _wait_idle(qtbot, tab)
-    qtbot.waitUntil(lambda: bool(tab.messages) and tab.messages[-1].role == "assistant", timeout=10_000)
+    _wait_stored_answer(qtbot, tab)
     assert tab.messages[-1].status == "stopped"
     assert "stopped by the user" in tab.view.toPlainText()
     assert tab.regenerate_button.isEnabled()
@@ -160,8 +173,7 @@ def test_reasoning_form_produces_a_stored_differential(qtbot, make_tab):
     form.symptoms.setPlainText("wheezing, cough at night")
     form.findings.setPlainText("reduced peak flow")
     form.submit_button.click()
-    _wait_idle(qtbot, tab)
-    qtbot.waitUntil(lambda: bool(tab.messages) and tab.messages[-1].role == "assistant", timeout=10_000)
+    _wait_stored_answer(qtbot, tab)
     answer = tab.messages[-1]
     assert answer.mode == "reasoning"
     assert answer.provenance["case"]["symptoms"] == "wheezing, cough at night"

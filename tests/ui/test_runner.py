@@ -62,3 +62,14 @@ def test_failure_is_reported_not_raised(qtbot):
         pass
     assert "corrupt file" in blocker.args[0]
     runner.shutdown()
+
+
+def test_fast_job_result_reaches_a_slot_connected_after_submit(qtbot):
+    """A job that finishes at once still delivers to slots connected right after submit()."""
+    runner = JobRunner()
+    results = []
+    handle = runner.submit("io", lambda ctx: 42)
+    time.sleep(0.05)  # the job would have finished by now if it had started in submit()
+    handle.sig_done.connect(results.append)
+    qtbot.waitUntil(lambda: results == [42], timeout=3000)
+    runner.shutdown()

@@ -21,6 +21,7 @@ def test_external_tools_emit_prompt_signals(loaded, qtbot):
     view.register_tool("seg-point", "point")
     view.register_tool("seg-brush", "brush")
     view.set_tool("seg-box")
+    assert loaded.toolbar.tool_group.checkedAction() is None  # no viewer tool shown as active
     with qtbot.waitSignal(view.sig_box_changed, timeout=500) as changed:
         view.tool_drag((9.0, 8.0), (3.0, 2.0), Qt.MouseButton.LeftButton, False, NO_MOD)
     assert changed.args == [3.0, 2.0, 9.0, 8.0]
@@ -38,6 +39,8 @@ def test_external_tools_emit_prompt_signals(loaded, qtbot):
     assert brush.args == [5.0, 6.0, 3.0, True]
     with pytest.raises(ValueError):
         view.set_tool("nonexistent")
+    loaded.set_tool("ruler")
+    assert view.tool == "ruler" and loaded.toolbar.tool_group.checkedAction().data() == "ruler"
 
 
 def test_mask_overlay_is_shown_and_cleared(loaded):
@@ -145,3 +148,16 @@ def test_a_new_load_cancels_the_previous_one(loaded, qtbot, monkeypatch):
         with qtbot.waitSignal(loaded.sig_volume_loaded, timeout=10000):
             loaded.open_series(uid)
     assert first.cancelled and loaded._load_handle is not first
+
+
+def test_fast_jobs_never_lose_their_result(viewer, qtbot):
+    """A job that finishes before the tab connects its slots must still deliver (see ViewerTab._submit)."""
+    import time
+
+    results = []
+    for i in range(20):
+        handle = viewer._submit(lambda ctx, v=i: v, name="fast", on_done=results.append)
+        time.sleep(0.005)  # let the worker finish first, as a tiny header read does
+        assert handle is not None
+    qtbot.waitUntil(lambda: len(results) == 20, timeout=5000)
+    assert results == list(range(20))

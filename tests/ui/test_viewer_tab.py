@@ -101,7 +101,7 @@ def test_cursor_readout_gives_patient_mm_and_value(loaded):
 
 def test_tag_browser_and_overlay(loaded, qtbot):
     loaded.left_tabs.setCurrentWidget(loaded.tag_browser)
-    qtbot.waitUntil(lambda: loaded.tag_browser.row_count() > 10, timeout=5000)
+    qtbot.waitUntil(lambda: loaded.tag_browser.row_count() > 10, timeout=15000)
     assert loaded.tag_browser.path == loaded.current_volume().source_paths[loaded.current_slice()]
     names = [loaded.tag_browser.tree.topLevelItem(i).text(1) for i in range(loaded.tag_browser.row_count())]
     assert "Patient's Name" in names

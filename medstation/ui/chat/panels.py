@@ -55,7 +55,8 @@ class HistoryPanel(QWidget):
             if record.id == current_id:
                 item.setSelected(True)
         if not records:
-            placeholder = QListWidgetItem("No conversation matches." if self.filter_edit.text() else "No conversations yet.")
+            empty = "No conversation matches." if self.filter_edit.text() else "No conversations yet."
+            placeholder = QListWidgetItem(empty)
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
             self.list.addItem(placeholder)
 
@@ -82,6 +83,7 @@ class SourcePanel(QWidget):
         layout.addWidget(self.passage_view, 3)
         layout.addWidget(QLabel("<b>Retrieved but not cited</b>"))
         self.uncited_list = QListWidget()
+        self.uncited_list.setWordWrap(True)
         self.uncited_list.itemClicked.connect(
             lambda item: self.sig_passage_requested.emit(int(item.data(Qt.ItemDataRole.UserRole)))
         )
@@ -97,7 +99,9 @@ class SourcePanel(QWidget):
         self.uncited_list.clear()
         for n in provenance.get("uncited") or []:
             if 1 <= n <= len(passages):
-                item = QListWidgetItem(f"[{n}] {passages[n - 1].get('title', '')}")
+                snippet = " ".join((passages[n - 1].get("text") or "").split())[:70]
+                item = QListWidgetItem(f"[{n}] {passages[n - 1].get('title', '')} — {snippet}…")
+                item.setToolTip(passages[n - 1].get("url") or "")
                 item.setData(Qt.ItemDataRole.UserRole, n)
                 self.uncited_list.addItem(item)
         removed = provenance.get("removed_markers") or []
@@ -109,8 +113,9 @@ class SourcePanel(QWidget):
             flags.append(f"{len(dropped)} retrieved passage(s) did not fit the model's context and were left out.")
         self.flag_label.setText("\n".join(flags))
 
-    def show_passage(self, passage: dict, n: int, cited: bool) -> None:
-        self.passage_view.setHtml(STYLE + render_passage(passage, n, cited))
+    def show_passage(self, passage: dict, n: int, state: str) -> None:
+        """``state``: cited | matched | uncited (see ``render.PASSAGE_STATES``)."""
+        self.passage_view.setHtml(STYLE + render_passage(passage, n, state))
 
     def clear(self) -> None:
         self.uncited_list.clear()

@@ -117,11 +117,21 @@ def render_conversation(messages: Iterable[MessageRecord], live: str = "") -> st
     return "".join(parts)
 
 
-def render_passage(passage: dict, n: int, cited: bool) -> str:
-    """The side panel's view of one passage (a provenance record: title, url, source, text, score)."""
+PASSAGE_STATES = {
+    "cited": "cited by the model",
+    "matched": "matched to an answer sentence by word overlap",
+    "uncited": "retrieved but not cited",
+}
+
+
+def render_passage(passage: dict, n: int, state: str) -> str:
+    """The side panel's view of one passage (a provenance record: title, url, source, text, score).
+
+    ``state`` is a key of :data:`PASSAGE_STATES`.
+    """
     url = html.escape(passage.get("url") or "")
     link = f'<a href="{url}">{url}</a>' if url.startswith(("http://", "https://")) else url
-    state = "cited in the answer" if cited else "retrieved but not cited"
+    state = PASSAGE_STATES.get(state, state)
     return (f"<h3>[{n}] {html.escape(passage.get('title') or passage.get('doc_id') or '')}</h3>"
             f'<p class="meta">{link}<br>{html.escape(passage.get("source") or "")} · score '
             f"{float(passage.get('score') or 0):.3f} · {state}</p>"

@@ -74,7 +74,7 @@ class ChatTab(QWidget):
     def _build(self) -> None:
         self.history_panel = HistoryPanel()
         self.history_panel.sig_filter_changed.connect(lambda _t: self.refresh_history())
-        self.history_panel.sig_conversation_chosen.connect(self.open_conversation)
+        self.history_panel.sig_conversation_chosen.connect(self._on_history_chosen)
         self.history_panel.sig_new_conversation.connect(self.new_conversation)
         self.source_panel = SourcePanel()
         self.source_panel.sig_passage_requested.connect(lambda n: self._show_passage(self._shown_key(), n))
@@ -97,7 +97,7 @@ class ChatTab(QWidget):
 
         self.question_edit = QPlainTextEdit()
         self.question_edit.setPlaceholderText("Ask a clinical question, e.g. What are the symptoms of asthma?")
-        self.question_edit.setFixedHeight(70)
+        self.question_edit.setMinimumHeight(60)
         self.send_button = QPushButton("Send")
         self.send_button.setDefault(True)
         self.send_button.clicked.connect(self.send)
@@ -124,7 +124,7 @@ class ChatTab(QWidget):
         self.input_tabs = QTabWidget()
         self.input_tabs.addTab(ask_page, "Question")
         self.input_tabs.addTab(self.reasoning_form, "Clinical reasoning")
-        self.input_tabs.setMaximumHeight(260)
+        self.input_tabs.setMaximumHeight(240)
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
 
@@ -170,7 +170,8 @@ class ChatTab(QWidget):
         for info in models:
             self.model_combo.addItem(info.label(), str(info.path))
             index = self.model_combo.count() - 1
-            self.model_combo.setItemData(index, info.error or str(info.path), Qt.ItemDataRole.ToolTipRole)
+            tooltip = info.error or f"{info.path}\n{info.template_summary()}"
+            self.model_combo.setItemData(index, tooltip, Qt.ItemDataRole.ToolTipRole)
             if not info.usable:
                 self.model_combo.model().item(index).setEnabled(False)
             if current is not None and info.path == current:
@@ -195,6 +196,11 @@ class ChatTab(QWidget):
         handle = self.runner.submit("io", lambda ctx: convo.list_conversations(self.db, text), name="conversations",
                                     queue=True)
         handle.sig_done.connect(lambda records: self.history_panel.set_conversations(records, self.conversation_id))
+
+    def _on_history_chosen(self, conversation_id: int) -> None:
+        if self.answer_job is not None and conversation_id != self.conversation_id:
+            self.stop()  # switching away ends the answer being written (it is kept as stopped)
+        self.open_conversation(conversation_id)
 
     def open_conversation(self, conversation_id: int) -> None:
         self.conversation_id = conversation_id
@@ -344,13 +350,16 @@ class ChatTab(QWidget):
                 p = self.live_passages[n - 1]
                 record = {"title": p.title, "url": p.url, "source": p.source, "text": p.text, "score": p.score,
                           "doc_id": p.doc_id}
-                self.source_panel.show_passage(record, n, cited=f"[{n}" in self.live_text)
+                self.source_panel.show_passage(record, n, "cited" if f"[{n}" in self.live_text else "uncited")
             return
         message = next((m for m in self.messages if str(m.id) == key), None)
-        passages = (message.provenance.get("passages") or []) if message else []
+        prov = message.provenance if message else {}
+        passages = prov.get("passages") or []
         if 1 <= n <= len(passages):
-            self.source_panel.show_passage(passages[n - 1], n, cited=n in (message.provenance.get("cited") or []))
-            self.source_panel.show_answer_sources(message.provenance)
+            state = "cited" if n in (prov.get("cited") or []) else (
+                "matched" if any(m["n"] == n for m in prov.get("matched") or []) else "uncited")
+            self.source_panel.show_passage(passages[n - 1], n, state)
+            self.source_panel.show_answer_sources(prov)
 
     def _last_answer(self) -> convo.MessageRecord | None:
         return next((m for m in reversed(self.messages) if m.role == "assistant" and m.id), None)

@@ -8,6 +8,7 @@ only shows results. Segmentation plugs in through ``add_side_panel`` and the
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,6 @@ class ViewerTab(QWidget):
     sig_volume_loaded = Signal(object)  # Volume
     sig_slice_changed = Signal(int)  # axial slice index
     sig_catalog_changed = Signal()
-    sig_status = Signal(str)
 
     def __init__(self, services, runner) -> None:
         super().__init__()
@@ -150,6 +150,7 @@ class ViewerTab(QWidget):
             view.sig_measurement.connect(self._on_view_measurement)
             view.sig_slice_changed.connect(self._update_overlay)
         self.axial_view.sig_slice_changed.connect(self._on_axial_slice_changed)
+        self.axial_view.sig_tool_changed.connect(self._on_axial_tool_changed)
 
     def _mount_segmentation(self) -> None:
         if not self.services.extra.get("segmentation"):
@@ -179,12 +180,26 @@ class ViewerTab(QWidget):
 
     # -- jobs -----------------------------------------------------------------------------------
     def _submit(self, fn, *args, name: str, on_done, on_partial=None, error_title: str = "Viewer", **kwargs):
-        handle = self.runner.submit("io", fn, *args, name=name, queue=True, **kwargs)
-        handle.sig_done.connect(on_done)
-        handle.sig_failed.connect(lambda msg, tb, t=error_title: self._on_job_failed(t, msg, tb))
-        handle.sig_progress.connect(lambda f, m: self.status.setText(f"{m} ({f:.0%})"))
-        if on_partial is not None:
-            handle.sig_partial.connect(on_partial)
+        """Run ``fn(ctx, *args, **kwargs)`` in the io lane (queued) with our slots connected.
+
+        The job waits until the slots are connected: a signal emitted by a job that finished before
+        ``connect`` ran (a fast header read) would otherwise be lost.
+        """
+        ready = threading.Event()
+
+        def gated(ctx, *a, **kw):
+            ready.wait(10.0)
+            return fn(ctx, *a, **kw)
+
+        handle = self.runner.submit("io", gated, *args, name=name, queue=True, **kwargs)
+        try:
+            handle.sig_done.connect(on_done)
+            handle.sig_failed.connect(lambda msg, tb, t=error_title: self._on_job_failed(t, msg, tb))
+            handle.sig_progress.connect(lambda f, m: self.status.setText(f"{m} ({f:.0%})"))
+            if on_partial is not None:
+                handle.sig_partial.connect(on_partial)
+        finally:
+            ready.set()
         return handle
 
     def _on_job_failed(self, title: str, message: str, details: str) -> None:
@@ -223,9 +238,7 @@ class ViewerTab(QWidget):
         self.status.setText(report.summary() + note)
         self.status.setToolTip("\n".join(f"{p}: {r}" for p, r in report.problems[:50]))
         sizes = {se.series_uid: se.n_instances for p in patients for st in p.studies for se in st.series}
-        found = [uid for uid in report.series_uids if uid in sizes] or [uid for uid in sizes if uid in set(report.series_uids)]
-        if not found and report.unchanged:
-            found = [uid for uid in sizes]  # everything was indexed before: open the biggest series known
+        found = [uid for uid in report.series_uids if uid in sizes]
         if not found:
             show_error(self, "No images", "No DICOM images were found there." + (f" ({report.problems[0][1]})" if report.problems else ""))
             return
@@ -246,7 +259,7 @@ class ViewerTab(QWidget):
 
     def _on_load_partial(self, obj) -> None:
         if isinstance(obj, dict) and obj.get("kind") == "preview" and self._volume is None:
-            self.axial_view.show_preview(obj["image"], (1.0, 1.0))
+            self.axial_view.show_preview(obj["image"], obj.get("spacing_rc", (1.0, 1.0)))
             if obj["index"] is None:
                 self.slice_label.setText("Loading… (first image read)")
             else:
@@ -354,6 +367,17 @@ class ViewerTab(QWidget):
         action = self.toolbar.tool_actions.get(name)
         if action is not None and not action.isChecked():
             action.setChecked(True)
+
+    def _on_axial_tool_changed(self, name: str) -> None:
+        """Keep the toolbar honest when a side panel (segmentation) picks one of its own tools."""
+        group = self.toolbar.tool_group
+        action = self.toolbar.tool_actions.get(name)
+        if action is not None:
+            group.setExclusionPolicy(group.ExclusionPolicy.Exclusive)
+            action.setChecked(True)
+        elif group.checkedAction() is not None:
+            group.setExclusionPolicy(group.ExclusionPolicy.ExclusiveOptional)
+            group.checkedAction().setChecked(False)
 
     def set_cine(self, on: bool) -> None:
         self._cine.start() if on and self._volume is not None else self._cine.stop()

@@ -1,0 +1,1 @@
+"""Segmentation side panel for the viewer (Qt); the logic lives in ``medstation.segmentation``."""

@@ -1,0 +1,96 @@
+"""Screenshot of a MedSAM box prompt on the sample CT with its measurements (run under Xvfb).
+
+Builds the main window on a temporary MEDSTATION_HOME, lets the viewer open the
+bundled sample CT, moves to the prompt slice, draws a box through the axial
+SliceView's own signal, waits for the real LiteMedSAM mask and its measurement
+table, and saves the window as a PNG.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot_segmentation.py \\
+        --out docs/screenshots/segmentation.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SPLEEN_BOX = (322.0, 250.0, 410.0, 378.0)  # sample CT slice 10, pixels (x0, y0, x1, y1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots" / "segmentation.png"))
+    parser.add_argument("--slice", type=int, default=10)
+    parser.add_argument("--box", nargs=4, type=float, default=SPLEEN_BOX)
+    parser.add_argument("--name", default="spleen")
+    parser.add_argument("--timeout", type=float, default=300.0)
+    args = parser.parse_args(argv)
+    os.environ["MEDSTATION_HOME"] = os.environ.get("MEDSTATION_SHOT_HOME") or tempfile.mkdtemp(prefix="seg_shot_")
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from medstation.app import build_services
+    from medstation.ui.main_window import MainWindow
+    from medstation.ui.runner import JobRunner
+    from medstation.ui.segmentation.panel import SegmentationPanel
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    services = build_services()
+    runner = JobRunner()
+    window = MainWindow(services, runner)
+    window.resize(1500, 950)
+    window.show()
+    window.select_tab("viewer")
+    window.start()
+    viewer = window.viewer_tab
+    started = time.monotonic()
+    state = {"step": "wait_volume"}
+
+    def panel() -> SegmentationPanel | None:
+        return next((w for w in viewer.findChildren(SegmentationPanel)), None)
+
+    def shoot() -> None:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        window.grab().save(args.out)
+        print("saved", args.out, "|", panel().report_label.text() if panel() else "", flush=True)
+        app.quit()
+
+    def poll() -> None:
+        p = panel()
+        if time.monotonic() - started > args.timeout:
+            print("timed out at step", state["step"], flush=True)
+            shoot()
+            return
+        if state["step"] == "wait_volume" and viewer.current_volume() is not None and p is not None:
+            viewer.set_slice(args.slice)
+            viewer.side_tabs.setCurrentWidget(p) if hasattr(viewer, "side_tabs") else None
+            state["step"] = "wait_engine"
+        elif state["step"] == "wait_engine" and p.service.engine() is not None and p.segmenter is not None:
+            p.segments.rename(p.current_key, args.name)
+            p.set_tool("seg_box")
+            viewer.axial_view.sig_box_drawn.emit(*args.box)
+            state["step"] = "wait_mask"
+        elif state["step"] == "wait_mask" and p.segments.segments[p.current_key].mask[args.slice].any():
+            state["step"] = "wait_table"
+        elif state["step"] == "wait_table" and p.table.rowCount() > 0:
+            QTimer.singleShot(800, shoot)
+            return
+        QTimer.singleShot(250, poll)
+
+    QTimer.singleShot(500, poll)
+    code = app.exec()
+    runner.shutdown()
+    services.close()
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,87 @@
+"""Answer job edge cases with scripted backends: no text, a failure mid-answer, citations to nothing."""
+
+from __future__ import annotations
+
+from medstation.jobs import JobContext
+from medstation.llm import conversations as convo
+from medstation.llm.backend import GenerationSettings, estimate_chat_tokens
+from medstation.llm.rag_answer import NO_TEXT_MESSAGE, answer_question
+from medstation.rag.types import Passage
+
+
+class ScriptedBackend:
+    """Plays back fixed pieces (then optionally fails), to reach the paths a real model rarely takes."""
+
+    n_ctx = 2048
+    exact_token_count = False
+
+    def __init__(self, pieces, fail_after=None):
+        self.pieces = pieces
+        self.fail_after = fail_after
+
+    def describe(self):
+        return {"backend": "scripted", "name": "scripted"}
+
+    def count_chat_tokens(self, messages):
+        return estimate_chat_tokens(messages)
+
+    def stream_chat(self, ctx, messages, settings):
+        for i, piece in enumerate(self.pieces):
+            if self.fail_after is not None and i == self.fail_after:
+                raise RuntimeError("decode failed: out of memory")
+            ctx.check()
+            yield piece
+
+    def close(self):
+        pass
+
+
+class ScriptedLLM:
+    def __init__(self, backend):
+        self._backend = backend
+
+    def backend(self, ctx=None):
+        return self._backend
+
+    def model_version_id(self, ctx=None):
+        return None
+
+    def generation_defaults(self):
+        return GenerationSettings(max_tokens=64)
+
+
+class OneDocKb:
+    passages = [Passage("c1", "d1", "Gout", "https://x/gout", "test", "Gout is caused by uric acid crystals.", 1.0, 1)]
+
+    def search(self, query, k=5, mode="hybrid"):
+        return self.passages
+
+    def is_empty(self):
+        return False
+
+    def current_version(self):
+        return None
+
+
+def test_model_that_writes_nothing_gives_a_clear_message(db):
+    result = answer_question(JobContext(), ScriptedLLM(ScriptedBackend(["", "  ", "\n"])), OneDocKb(), db, "Gout?")
+    assert result.status == "error" and result.notice == NO_TEXT_MESSAGE
+    assert convo.get_message(db, result.message_id).status == "error"
+
+
+def test_failure_mid_answer_keeps_the_partial_text_and_says_why(db):
+    backend = ScriptedBackend(["Gout is ", "caused by ", "crystals [1]."], fail_after=2)
+    result = answer_question(JobContext(), ScriptedLLM(backend), OneDocKb(), db, "What causes gout?")
+    assert result.status == "error" and "out of memory" in result.notice
+    assert result.text == "Gout is caused by"
+
+
+def test_citation_to_nothing_is_removed_and_recorded(db):
+    backend = ScriptedBackend(["Uric acid crystals cause gout [1]", " and diet matters [4]."])
+    result = answer_question(JobContext(), ScriptedLLM(backend), OneDocKb(), db, "What causes gout?")
+    assert result.text == "Uric acid crystals cause gout [1] and diet matters."
+    assert result.cited == (1,)
+    assert result.provenance["removed_markers"] == [{"marker": "[4]", "invalid": [4]}]
+    assert result.provenance["raw_text"].endswith("[4].")
+    assert result.provenance["cited_chunk_ids"] == ["c1"]
+    assert result.provenance["token_count_exact"] is False
