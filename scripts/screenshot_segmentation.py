@@ -2,7 +2,7 @@
 
 Builds the main window on a temporary MEDSTATION_HOME, lets the viewer open the
 bundled sample CT, moves to the prompt slice, draws a box through the axial
-SliceView's own signal, waits for the real LiteMedSAM mask and its measurement
+SliceView's own drag handler, waits for the real LiteMedSAM mask and its measurement
 table, and saves the window as a PNG.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot_segmentation.py \\
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ["MEDSTATION_HOME"] = os.environ.get("MEDSTATION_SHOT_HOME") or tempfile.mkdtemp(prefix="seg_shot_")
 
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     from medstation.app import build_services
@@ -76,7 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         elif state["step"] == "wait_engine" and p.service.engine() is not None and p.segmenter is not None:
             p.segments.rename(p.current_key, args.name)
             p.set_tool("seg_box")
-            viewer.axial_view.sig_box_drawn.emit(*args.box)
+            x0, y0, x1, y1 = args.box
+            view = viewer.axial_view
+            # the same calls a mouse drag makes: a live preview while dragging, the final box on release
+            view.tool_drag((x0, y0), ((x0 + x1) / 2, (y0 + y1) / 2), Qt.MouseButton.LeftButton, False,
+                           Qt.KeyboardModifier.NoModifier)
+            view.tool_drag((x0, y0), (x1, y1), Qt.MouseButton.LeftButton, True, Qt.KeyboardModifier.NoModifier)
             state["step"] = "wait_mask"
         elif state["step"] == "wait_mask" and p.segments.segments[p.current_key].mask[args.slice].any():
             state["step"] = "wait_table"

@@ -8,6 +8,7 @@ back-end is loaded only by the test that compares the two.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import shutil
 import tempfile
@@ -39,6 +40,7 @@ def onnx_cache() -> Path:
     from medstation.segmentation.engine import load_engine
 
     folder = Path(tempfile.mkdtemp(prefix="medstation-onnx-"))
+    atexit.register(shutil.rmtree, folder, True)  # about 40 MB of exports: gone with the test session
     load_engine("litemedsam", models_dir=folder / "models", cache_dir=folder, threads=2)
     return folder
 

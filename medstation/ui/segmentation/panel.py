@@ -160,9 +160,11 @@ class SegmentationPanel(QWidget):
         button = self.tool_buttons.get(name)
         if button is not None:
             button.setChecked(True)
-        else:
+        else:  # a viewer tool (ruler, ROI): none of ours is active
+            self.tool_group.setExclusive(False)
             for b in self.tool_buttons.values():
                 b.setChecked(False)
+            self.tool_group.setExclusive(True)
         if name in TOOLS and self.service is not None and self.service.engine() is None and name != "seg_brush":
             self.ensure_engine()
 
