@@ -70,7 +70,9 @@ def expected_slice(spec: SeriesSpec, k: int, time_point: int = 0) -> np.ndarray:
     return stored * spec.slope + spec.intercept
 
 
-def _base_dataset(spec: SeriesSpec, study_uid: str, series_uid: str, sop_uid: str, path: Path) -> FileDataset:
+def _base_dataset(
+    spec: SeriesSpec, study_uid: str, series_uid: str, frame_uid: str, sop_uid: str, path: Path
+) -> FileDataset:
     sop_class = CTImageStorage if spec.modality == "CT" else MRImageStorage
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop_class
@@ -81,7 +83,7 @@ def _base_dataset(spec: SeriesSpec, study_uid: str, series_uid: str, sop_uid: st
     ds.SOPInstanceUID = sop_uid
     ds.StudyInstanceUID = study_uid
     ds.SeriesInstanceUID = series_uid
-    ds.FrameOfReferenceUID = generate_uid()
+    ds.FrameOfReferenceUID = frame_uid  # one patient coordinate frame for the whole series, as scanners write
     ds.Modality = spec.modality
     ds.PatientName = spec.patient_name
     ds.PatientID = spec.patient_id
@@ -116,7 +118,7 @@ def write_series(folder: Path, spec: SeriesSpec | None = None, *, shuffle_seed: 
     """
     spec = spec or SeriesSpec()
     folder.mkdir(parents=True, exist_ok=True)
-    study_uid, series_uid = generate_uid(), generate_uid()
+    study_uid, series_uid, frame_uid = generate_uid(), generate_uid(), generate_uid()
     positions = slice_positions(spec)
     jobs = [(t, k) for t in range(spec.time_points) for k in range(spec.n_slices)]
     order = np.arange(len(jobs))
@@ -126,7 +128,7 @@ def write_series(folder: Path, spec: SeriesSpec | None = None, *, shuffle_seed: 
     for file_no, job_index in enumerate(order):
         t, k = jobs[job_index]
         path = folder / f"img_{file_no:05d}.dcm"
-        ds = _base_dataset(spec, study_uid, series_uid, generate_uid(), path)
+        ds = _base_dataset(spec, study_uid, series_uid, frame_uid, generate_uid(), path)
         ds.InstanceNumber = int(order[(file_no + 3) % len(order)]) + 1  # deliberately useless for ordering
         ds.ImagePositionPatient = [f"{v:.6f}" for v in positions[k]]
         ds.SliceLocation = f"{positions[k][2]:.6f}"
@@ -147,7 +149,7 @@ def write_multiframe(path: Path, spec: SeriesSpec | None = None) -> Path:
 
     spec = spec or SeriesSpec()
     path.parent.mkdir(parents=True, exist_ok=True)
-    ds = _base_dataset(spec, generate_uid(), generate_uid(), generate_uid(), path)
+    ds = _base_dataset(spec, generate_uid(), generate_uid(), generate_uid(), generate_uid(), path)
     for name in ("ImageOrientationPatient", "PixelSpacing", "SliceThickness", "RescaleSlope", "RescaleIntercept"):
         delattr(ds, name)
     ds.NumberOfFrames = spec.n_slices
