@@ -132,10 +132,15 @@ def read_medquad_jsonl(path: Path) -> Iterator[SourceDocument]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{line_no}: not JSON ({exc.msg})") from exc
-            if not isinstance(row, dict) or not row.get("doc_id") or not str(row.get("answer") or "").strip():
+            if not isinstance(row, dict) or not str(row.get("answer") or "").strip():
                 continue
+            # A few MedQuAD rows lack doc_id; their qid ("<doc>-<n>") still names the document.
+            doc_id = str(row.get("doc_id") or str(row.get("qid") or "").rsplit("-", 1)[0] or row.get("url") or "")
+            if not doc_id:
+                continue
+            row = {**row, "doc_id": doc_id}
             source = str(row.get("source") or row.get("collection") or "medquad")
-            grouped.setdefault(f"{source}/{row['doc_id']}", []).append(row)
+            grouped.setdefault(f"{source}/{doc_id}", []).append(row)
     for doc_key, rows in grouped.items():
         first = rows[0]
         sections = []

@@ -165,3 +165,13 @@ def make_service(settings, db):
     from medstation.rag.service import KnowledgeBaseService
 
     return KnowledgeBaseService(settings, db, embedder=shared_embedder())
+
+
+def test_medquad_row_without_doc_id_takes_it_from_the_qid(tmp_path):
+    path = tmp_path / "m.jsonl"
+    rows = [{"source": "CDC", "doc_id": None, "qid": "0000397-1", "focus": "Taeniasis", "url": "http://cdc.example/t",
+             "answer": "Taeniasis is an infection with adult tapeworms."},
+            {"source": "CDC", "qid": "", "url": "", "answer": "An answer nobody can place."}]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    docs = list(read_medquad_jsonl(path))
+    assert [(d.doc_key, d.doc_id) for d in docs] == [("CDC/0000397", "0000397")]
