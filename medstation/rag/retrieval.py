@@ -38,7 +38,7 @@ def retrieve(service, query: str, *, k: int, mode: str, depth: int) -> list[Pass
     bm25_hits: list[tuple[str, float]] = []
     if mode in ("dense", "hybrid"):
         vector = service.embedder().encode_query(query)
-        dense_hits = store.query(vector, k if mode == "dense" else depth)
+        dense_hits = store.query(vector, k, with_content=True) if mode == "dense" else store.query(vector, depth, with_content=False)
     if mode in ("bm25", "hybrid"):
         bm25_hits = service.keyword_index().search(query, k if mode == "bm25" else depth)
 
@@ -56,7 +56,7 @@ def retrieve(service, query: str, *, k: int, mode: str, depth: int) -> list[Pass
         ranked = rrf_fuse({"dense": [h.chunk_id for h in dense_hits], "bm25": [c for c, _ in bm25_hits]})
     ranked = ranked[:k]
 
-    known = {h.chunk_id: h for h in dense_hits}
+    known = {h.chunk_id: h for h in dense_hits} if mode == "dense" else {}
     missing = [cid for cid, _ in ranked if cid not in known]
     known.update(store.get(missing))
     passages = []

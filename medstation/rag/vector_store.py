@@ -80,18 +80,22 @@ class VectorStore:
     def chunk_ids_of(self, doc_key: str) -> list[str]:
         return list(self.collection.get(where={"doc_key": doc_key}, include=[])["ids"])
 
-    def query(self, vector: np.ndarray, n: int) -> list[StoredChunk]:
-        """Nearest ``n`` chunks to one unit vector of shape ``(384,)``, nearest first."""
+    def query(self, vector: np.ndarray, n: int, *, with_content: bool = True) -> list[StoredChunk]:
+        """Nearest ``n`` chunks to one unit vector of shape ``(384,)``, nearest first.
+
+        ``with_content=False`` returns ids and distances only (empty text/meta): fusion needs
+        40 candidates but shows 5, and fetching 40 texts costs more than a second lookup of 5.
+        """
         n = min(n, self.count())
         if n <= 0:
             return []
-        res = self.collection.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n,
-            include=["documents", "metadatas", "distances"],
-        )
+        include = ["documents", "metadatas", "distances"] if with_content else ["distances"]
+        res = self.collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n, include=include)
+        docs = res["documents"][0] if with_content else [""] * len(res["ids"][0])
+        metas = res["metadatas"][0] if with_content else [{}] * len(res["ids"][0])
         return [
             StoredChunk(cid, doc or "", dict(meta or {}), float(dist))
-            for cid, doc, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])
+            for cid, doc, meta, dist in zip(res["ids"][0], docs, metas, res["distances"][0])
         ]
 
     def get(self, ids: list[str]) -> dict[str, StoredChunk]:
