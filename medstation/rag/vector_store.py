@@ -10,6 +10,7 @@ Distances are cosine distances (``1 - cosine similarity``).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,6 +21,9 @@ from medstation.rag.types import KnowledgeBaseError
 COLLECTION_NAME = "medstation_kb_minilm_l6"
 # chroma caps the size of one write; stay well below it.
 WRITE_BATCH = 2000
+# collection.count() is a SQL COUNT (about 13 ms at 100k chunks): far too slow per query,
+# so queries use a count at most this old; our own writes refresh it at once.
+COUNT_TTL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class VectorStore:
         self.client = client
         self.collection = collection
         self.description = description
+        self._count_cache: tuple[float, int] | None = None  # (monotonic time, count)
 
     @classmethod
     def open(cls, settings, name: str = COLLECTION_NAME) -> "VectorStore":
@@ -67,15 +72,25 @@ class VectorStore:
         return cls(client, collection, description=f"{where} / {name}")
 
     def count(self) -> int:
-        return int(self.collection.count())
+        n = int(self.collection.count())
+        self._count_cache = (time.monotonic(), n)
+        return n
+
+    def _recent_count(self) -> int:
+        cached = self._count_cache
+        if cached is None or time.monotonic() - cached[0] > COUNT_TTL_S:
+            return self.count()
+        return cached[1]
 
     def upsert(self, ids: list[str], embeddings: np.ndarray, texts: list[str], metas: list[dict]) -> None:
         for s in range(0, len(ids), WRITE_BATCH):
             e = s + WRITE_BATCH
             self.collection.upsert(ids=ids[s:e], embeddings=embeddings[s:e], documents=texts[s:e], metadatas=metas[s:e])
+        self._count_cache = None
 
     def delete_document(self, doc_key: str) -> None:
         self.collection.delete(where={"doc_key": doc_key})
+        self._count_cache = None
 
     def chunk_ids_of(self, doc_key: str) -> list[str]:
         return list(self.collection.get(where={"doc_key": doc_key}, include=[])["ids"])
@@ -86,11 +101,19 @@ class VectorStore:
         ``with_content=False`` returns ids and distances only (empty text/meta): fusion needs
         40 candidates but shows 5, and fetching 40 texts costs more than a second lookup of 5.
         """
-        n = min(n, self.count())
+        n = min(n, self._recent_count())
         if n <= 0:
             return []
         include = ["documents", "metadatas", "distances"] if with_content else ["distances"]
-        res = self.collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n, include=include)
+        query = np.asarray(vector, dtype=np.float32)
+        try:
+            res = self.collection.query(query_embeddings=[query], n_results=n, include=include)
+        except Exception:
+            # chunks may have been removed elsewhere since the count was taken: ask again with a fresh one
+            n = min(n, self.count())
+            if n <= 0:
+                return []
+            res = self.collection.query(query_embeddings=[query], n_results=n, include=include)
         docs = res["documents"][0] if with_content else [""] * len(res["ids"][0])
         metas = res["metadatas"][0] if with_content else [{}] * len(res["ids"][0])
         return [
