@@ -15,6 +15,7 @@ from medstation.llm.prompt import build_messages
 from medstation.llm.rag_answer import EMPTY_KB_MESSAGE, QuestionRejected, StreamEvent, answer_question
 from medstation.llm.service import LLMService
 from medstation.rag.types import Passage
+from tests.llm_support import ListKnowledgeBase
 
 SHORT = GenerationSettings(max_tokens=24)
 
@@ -33,22 +34,6 @@ def llm(settings, db, backend):
     service = LLMService(settings, db)
     service.attach_backend(backend)
     return service
-
-
-class ListKnowledgeBase:
-    """A knowledge base over a fixed passage list; the real one is exercised by the ``ask`` CLI test."""
-
-    def __init__(self, passages):
-        self.passages = list(passages)
-
-    def search(self, query, k=5, mode="hybrid"):
-        return self.passages[:k]
-
-    def is_empty(self):
-        return not self.passages
-
-    def current_version(self):
-        return None
 
 
 def passage(rank, text, title="MedlinePlus"):

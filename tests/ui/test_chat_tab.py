@@ -15,6 +15,7 @@ from medstation.rag.types import Passage
 from medstation.store.database import Database
 from medstation.ui.chat.tab import ChatTab
 from medstation.ui.runner import JobRunner
+from tests.llm_support import ListKnowledgeBase
 
 
 @pytest.fixture(scope="module")
@@ -22,22 +23,6 @@ def backend():
     loaded = LocalLlamaBackend(embedded_model_path(), n_ctx=4096, n_threads=2)
     yield loaded
     loaded.close()
-
-
-class ListKnowledgeBase:
-    """Stands in for the knowledge base (the real one is covered by its own tests and the ask CLI test)."""
-
-    def __init__(self, passages):
-        self.passages = list(passages)
-
-    def search(self, query, k=5, mode="hybrid"):
-        return self.passages[:k]
-
-    def is_empty(self):
-        return not self.passages
-
-    def current_version(self):
-        return None
 
 
 PASSAGES = [
