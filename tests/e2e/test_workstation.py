@@ -92,7 +92,7 @@ def test_chat_answers_from_ingested_kb_with_provenance(qtbot, workstation, tmp_p
         assert stored.kb_version_id == version.id
         assert len(stored.prompt_sha256) == 64
         assert model is not None and model.name.startswith("SmolLM2")
-        retrieved = stored.provenance["passages"] if "passages" in stored.provenance else stored.provenance
+        retrieved = stored.provenance["passages"]
         assert "asthma" in str(retrieved).lower()
         assert s.exec(select(ChatMessage).where(ChatMessage.role == "user")).first() is not None
 
