@@ -124,7 +124,9 @@ class OnnxDecoder:
     def __init__(self, parts: SamParts, threads: int, cache_dir: Path) -> None:
         import torch
 
-        path = onnx_dir(cache_dir, parts) / "decoder.onnx"
+        from medstation.segmentation.decoder_head import HEAD_GRAPH_VERSION
+
+        path = onnx_dir(cache_dir, parts) / f"decoder-{HEAD_GRAPH_VERSION}.onnx"
         if not path.is_file():
             emb = torch.zeros(1, 256, 64, 64)
             coords = torch.tensor([[[10.0, 10.0], [100.0, 100.0]]])

@@ -2,7 +2,7 @@
 
 ``build_litemedsam(path)`` and ``build_medsam_vit_b(path)`` return :class:`SamParts`:
 the image encoder ((1, 3, S, S) in [0, 1] → (1, 256, 64, 64) embedding) and a
-:class:`DecoderHead` ((embedding, coords (1, N, 2), labels (1, N)) → low-res
+:mod:`decoder_head` module ((embedding, coords (1, N, 2), labels (1, N)) → low-res
 logits (1, 1, 256, 256)). The same head runs in torch and is exported to ONNX,
 so both back-ends share one prompt convention (see ``preprocess.build_prompt``).
 
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from medstation.segmentation.checkpoints import CheckpointError, load_state_dict, verify_checkpoint
+from medstation.segmentation.decoder_head import make_decoder_head
 
 
 @dataclass
@@ -23,48 +24,9 @@ class SamParts:
     """A loaded network, split the way SAM is used: encode once, decode per prompt."""
 
     image_encoder: Any  # torch.nn.Module
-    decoder_head: Any  # DecoderHead
+    decoder_head: Any  # decoder_head.make_decoder_head(...)
     input_size: int
     sha256: str
-
-
-def _decoder_head_class():
-    import torch
-    from torch import nn
-
-    class DecoderHead(nn.Module):
-        """Prompt encoder + mask decoder with SAM's ONNX-friendly prompt encoding.
-
-        ``coords`` are model-frame pixels; ``labels``: 1 positive, 0 negative point,
-        2/3 box corners, -1 padding. Returns (logits (1, 1, 256, 256), iou (1, 1)).
-        """
-
-        def __init__(self, prompt_encoder, mask_decoder, input_size: int) -> None:
-            super().__init__()
-            self.prompt_encoder = prompt_encoder
-            self.mask_decoder = mask_decoder
-            self.input_size = input_size
-
-        def forward(self, embedding, coords, labels):
-            pe_enc = self.prompt_encoder
-            sparse = pe_enc.pe_layer.forward_with_coords(coords + 0.5, (self.input_size, self.input_size))
-            padding = (labels == -1).unsqueeze(-1).to(sparse.dtype)
-            sparse = sparse * (1.0 - padding) + padding * pe_enc.not_a_point_embed.weight
-            for code in range(4):
-                chosen = (labels == code).unsqueeze(-1).to(sparse.dtype)
-                sparse = sparse + chosen * pe_enc.point_embeddings[code].weight
-            h, w = pe_enc.image_embedding_size
-            dense = pe_enc.no_mask_embed.weight.reshape(1, -1, 1, 1).expand(1, -1, h, w)
-            logits, iou = self.mask_decoder(
-                image_embeddings=embedding,
-                image_pe=pe_enc.get_dense_pe(),
-                sparse_prompt_embeddings=sparse,
-                dense_prompt_embeddings=dense,
-                multimask_output=False,
-            )
-            return logits, iou
-
-    return DecoderHead, torch
 
 
 def _finish(net, state: dict, input_size: int, sha: str, path: Path) -> SamParts:
@@ -74,8 +36,7 @@ def _finish(net, state: dict, input_size: int, sha: str, path: Path) -> SamParts
         first = str(exc).splitlines()[0]
         raise CheckpointError(f"model file {path.name} does not fit this engine: {first}") from exc
     net.eval()
-    DecoderHead, _ = _decoder_head_class()
-    head = DecoderHead(net.prompt_encoder, net.mask_decoder, input_size).eval()
+    head = make_decoder_head(net.prompt_encoder, net.mask_decoder, input_size)
     return SamParts(image_encoder=net.image_encoder.eval(), decoder_head=head, input_size=input_size, sha256=sha)
 
 

@@ -85,3 +85,18 @@ def test_mask_maps_back_to_original_grid(h, w, fx0, fy0, fw, fh):
     assert abs(rows.min() - y0) <= tol and abs(rows.max() + 1 - y1) <= tol
     assert abs(cols.min() - x0) <= tol and abs(cols.max() + 1 - x1) <= tol
     assert not mask[-1, -1] or expected[-1, -1]  # padding did not leak into the image corner
+
+
+@pytest.mark.parametrize("src, out", [((256, 256), (512, 512)), ((180, 256), (181, 258)), ((256, 200), (100, 80)),
+                                      ((7, 5), (3, 11))])
+def test_numpy_bilinear_matches_torch(src, out):
+    import torch
+    import torch.nn.functional as F
+
+    from medstation.segmentation.preprocess import bilinear_resize
+
+    values = np.random.default_rng(1).normal(size=src).astype(np.float32)
+    expected = F.interpolate(torch.from_numpy(values)[None, None], size=out, mode="bilinear", align_corners=False)
+    got = bilinear_resize(values, out)
+    assert got.shape == out
+    assert np.abs(got - expected[0, 0].numpy()).max() < 1e-4
