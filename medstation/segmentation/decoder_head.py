@@ -27,7 +27,7 @@ from __future__ import annotations
 
 # Part of the ONNX cache file name: a change to the graph below must bump it, or a
 # decoder exported from the old graph would be reused.
-HEAD_GRAPH_VERSION = "folded1"
+HEAD_GRAPH_VERSION = "folded3"
 
 
 def make_decoder_head(prompt_encoder, mask_decoder, input_size: int):
@@ -51,6 +51,8 @@ def make_decoder_head(prompt_encoder, mask_decoder, input_size: int):
             self.input_size = input_size
             transformer = mask_decoder.transformer
             self.num_heads = transformer.layers[0].cross_attn_token_to_image.num_heads
+            # plain ints, so the ONNX export sees static shapes
+            self.upscale_channels = int(mask_decoder.output_upscaling[0].weight.shape[1])
 
         # -- prompt --------------------------------------------------------------------
         def _sparse(self, coords, labels):
@@ -128,12 +130,34 @@ def make_decoder_head(prompt_encoder, mask_decoder, input_size: int):
             queries = transformer.norm_final_attn(queries + self._token_to_image(
                 transformer.final_attn_token_to_image, queries + point_embedding, keys + key_pe, keys))
 
-            upscaled = decoder.output_upscaling(keys.t().reshape(1, c, h, w))  # (1, c', 4h, 4w)
-            hyper = decoder.output_hypernetworks_mlps[0](queries[1:2])  # (1, c')
-            _, c_up, hu, wu = upscaled.shape
-            logits = (hyper @ upscaled.reshape(c_up, hu * wu)).reshape(1, 1, hu, wu)
+            hyper = decoder.output_hypernetworks_mlps[0](queries[1:2])  # (1, C/8)
+            logits = self._upscaled_mask(keys, hyper, h, w)
             iou = decoder.iou_prediction_head(queries[0:1])[:, :1]
             return logits, iou
+
+        # -- output upscaling in token layout --------------------------------------------------
+        def _upscaled_mask(self, keys, hyper, h: int, w: int):
+            """SAM's ``output_upscaling`` + hypernetwork product, without image-layout tensors.
+
+            A 2×2, stride-2 transposed convolution maps each input pixel to its own 2×2
+            output block, so it is a (C → 4·C') matrix product per pixel, and LayerNorm2d
+            normalises each output pixel over its channels. Keeping pixels as rows
+            (``keys`` (HW, C)) turns both stages into plain matmuls and a fused layer norm;
+            only the final (4h, 4w) mask is rearranged into image order.
+            """
+            convt1, norm, act1, convt2, act2 = self.mask_decoder.output_upscaling
+            x = (keys @ convt_matrix(convt1)).reshape(h * w * 4, -1) + convt1.bias  # (4HW, C/4)
+            x = act1(F.layer_norm(x, (self.upscale_channels,), norm.weight, norm.bias, norm.eps))
+            x = act2((x @ convt_matrix(convt2)).reshape(h * w * 16, -1) + convt2.bias)  # (16HW, C/8)
+            values = x @ hyper.reshape(-1, 1)  # (16HW, 1): a 2-D product; ORT runs the 1-D form 5x slower
+            # rows run over (y, x, i, j, k, l): image row 4y + 2i + k, column 4x + 2j + l
+            grid = values.reshape(h, w, 2, 2, 2, 2).permute(0, 2, 4, 1, 3, 5)
+            return grid.reshape(1, 1, 4 * h, 4 * w)
+
+    def convt_matrix(convt):
+        """2×2 transposed-conv weight (C_in, C_out, 2, 2) → (C_in, 4·C_out), columns ordered (i, j, C_out)."""
+        weight = convt.weight
+        return weight.permute(0, 2, 3, 1).reshape(weight.shape[0], -1)
 
     return FoldedDecoderHead().eval()
 
