@@ -40,6 +40,8 @@ class MaskPrediction:
     box: tuple[float, float, float, float] | None
     points: list[tuple[float, float, int]] = field(default_factory=list)
     seconds: float = 0.0
+    box_margin: float = 0.0  # model-frame pixels the engine added to each side of the box
+
 
     @property
     def empty(self) -> bool:
@@ -47,7 +49,8 @@ class MaskPrediction:
 
     def prompt_record(self) -> dict:
         """JSON-able provenance of this prompt."""
-        return {"box": list(self.box) if self.box else None, "points": [list(p) for p in self.points]}
+        return {"box": list(self.box) if self.box else None, "points": [list(p) for p in self.points],
+                "box_margin_model_px": self.box_margin}
 
 
 class SegmentationEngine:
@@ -105,7 +108,8 @@ class SegmentationEngine:
             raise ValueError("embedding was made by another model version")
         start = time.perf_counter()
         frame = embedding.frame
-        coords, codes = preprocess.build_prompt(frame, box=box, points=points, labels=labels)
+        coords, codes = preprocess.build_prompt(frame, box=box, points=points, labels=labels,
+                                                box_margin=self.spec.box_margin)
         with self._lock:
             logits, iou = self._decoder.decode(embedding.features, coords, codes)
             self.decoder_calls += 1
@@ -115,7 +119,8 @@ class SegmentationEngine:
         if points is not None and len(points):
             lab = np.ones(len(points)) if labels is None else np.asarray(labels).reshape(-1)
             pts = [(float(p[0]), float(p[1]), int(lab_i)) for p, lab_i in zip(np.asarray(points).reshape(-1, 2), lab)]
-        return MaskPrediction(mask, float(np.asarray(iou).reshape(-1)[0]), used_box, pts, time.perf_counter() - start)
+        return MaskPrediction(mask, float(np.asarray(iou).reshape(-1)[0]), used_box, pts, time.perf_counter() - start,
+                              self.spec.box_margin if box is not None else 0.0)
 
     def predict(self, image: np.ndarray, box=None, points=None, labels=None) -> MaskPrediction:
         """One-shot embed + decode (command line, evaluation)."""

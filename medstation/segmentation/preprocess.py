@@ -143,11 +143,13 @@ def to_model_coords(points_xy: np.ndarray, frame: ModelFrame) -> np.ndarray:
     return (pts * np.array([sx, sy], np.float32)).astype(np.float32)
 
 
-def build_prompt(frame: ModelFrame, box=None, points=None, labels=None) -> tuple[np.ndarray, np.ndarray]:
+def build_prompt(frame: ModelFrame, box=None, points=None, labels=None,
+                 box_margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """SAM sparse prompt as (coords (1, N, 2) model frame, labels (1, N) float32).
 
     Labels: 1 positive point, 0 negative point, 2/3 box top-left/bottom-right corner,
-    -1 the padding point SAM appends when there is no box.
+    -1 the padding point SAM appends when there is no box. ``box_margin`` (model-frame
+    pixels) widens the box on each side, kept inside the resized image.
     """
     coords: list[np.ndarray] = []
     codes: list[np.ndarray] = []
@@ -164,7 +166,12 @@ def build_prompt(frame: ModelFrame, box=None, points=None, labels=None) -> tuple
         codes.append(lab)
     if box is not None:
         x0, y0, x1, y1 = clip_box(box, frame.original_hw)
-        coords.append(to_model_coords(np.array([[x0, y0], [x1, y1]]), frame))
+        corners = to_model_coords(np.array([[x0, y0], [x1, y1]]), frame)
+        if box_margin:
+            rh, rw = frame.resized_hw
+            corners = corners + np.array([[-box_margin, -box_margin], [box_margin, box_margin]], np.float32)
+            corners = np.clip(corners, 0.0, np.array([rw - 1, rh - 1], np.float32))
+        coords.append(corners.astype(np.float32))
         codes.append(np.array([2, 3], np.float32))
     elif coords:
         coords.append(np.zeros((1, 2), np.float32))

@@ -21,7 +21,11 @@ class EngineSpec:
 
     ``builder(checkpoint_path, expected_sha256)`` returns :class:`networks.SamParts`;
     ``keep_aspect``: resize longest side + pad (LiteMedSAM) or stretch to the square
-    (MedSAM ViT-B, as it was trained).
+    (MedSAM ViT-B, as it was trained). ``box_margin``: model-frame pixels added to each
+    side of a box prompt. LiteMedSAM was trained on mask boxes widened at random by
+    0–5 px (256 frame) per side, so a tight box lies at the edge of what it saw; 2 px
+    was chosen on a development set (``scripts/compare_seg_preprocessing.py --margins``),
+    not on the evaluation manifest.
     """
 
     name: str
@@ -30,6 +34,7 @@ class EngineSpec:
     keep_aspect: bool
     builder: Callable[..., networks.SamParts]
     source: str  # "embedded" (ships with the app) or "user" (dropped into models/)
+    box_margin: float = 0.0
 
 
 def _bundled_litemedsam_file() -> Path | None:
@@ -59,7 +64,8 @@ def _vit_b_checkpoint(models_dir: Path) -> tuple[Path | None, str | None]:
 
 
 ENGINES: dict[str, EngineSpec] = {
-    "litemedsam": EngineSpec("litemedsam", "LiteMedSAM", 256, True, networks.build_litemedsam, "embedded"),
+    "litemedsam": EngineSpec("litemedsam", "LiteMedSAM", 256, True, networks.build_litemedsam, "embedded",
+                               box_margin=2.0),
     "medsam_vit_b": EngineSpec("medsam_vit_b", "MedSAM ViT-B", 1024, False, networks.build_medsam_vit_b, "user"),
 }
 

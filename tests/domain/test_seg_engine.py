@@ -21,7 +21,8 @@ def test_box_prompt_finds_ellipse_on_non_square_image():
     prediction = engine.predict(image, box=(170 - 60, 70 - 40, 170 + 60, 70 + 40))
     assert prediction.mask.shape == (180, 260)
     assert metrics.dice(prediction.mask, truth) > 0.85
-    assert prediction.box == (110.0, 30.0, 230.0, 110.0)
+    assert prediction.box == (110.0, 30.0, 230.0, 110.0)  # the user's box is what provenance keeps...
+    assert prediction.prompt_record()["box_margin_model_px"] == 2.0  # ...with the margin the engine added
     # the mask sits where the ellipse is, not shifted by the padding/aspect transform
     rows, cols = np.nonzero(prediction.mask)
     assert abs(rows.mean() - 70) < 3 and abs(cols.mean() - 170) < 3

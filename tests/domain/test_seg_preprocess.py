@@ -44,6 +44,23 @@ def test_box_scaled_into_model_frame():
     np.testing.assert_allclose(coords[0], [[64.0, 19.2], [128.0, 96.0]], rtol=1e-5)
 
 
+def test_box_margin_widens_in_model_frame_and_stays_inside_the_image():
+    frame = preprocess.model_frame((300, 400), 256)  # resized to 192 x 256 (rows x cols)
+    coords, _ = preprocess.build_prompt(frame, box=(100, 30, 200, 150), box_margin=2.0)
+    np.testing.assert_allclose(coords[0], [[62.0, 17.2], [130.0, 98.0]], rtol=1e-5)
+    edge, _ = preprocess.build_prompt(frame, box=(0, 0, 399, 299), box_margin=2.0)
+    np.testing.assert_allclose(edge[0], [[0.0, 0.0], [255.0, 191.0]], atol=1e-4)
+    points, labels = preprocess.build_prompt(frame, points=[(10, 10)], box_margin=2.0)
+    np.testing.assert_allclose(points[0, 0], [6.4, 6.4], rtol=1e-5)  # points are never moved
+
+
+def test_engine_specs_declare_their_box_margin():
+    from medstation.segmentation.registry import engine_spec
+
+    assert engine_spec("litemedsam").box_margin == 2.0
+    assert engine_spec("medsam_vit_b").box_margin == 0.0
+
+
 def test_point_only_prompt_gets_padding_point():
     frame = preprocess.model_frame((100, 100), 256)
     coords, labels = preprocess.build_prompt(frame, points=[(10, 20)], labels=[0])
