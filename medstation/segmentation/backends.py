@@ -96,8 +96,10 @@ def _export(module, args: tuple, path: Path, input_names, output_names, dynamic_
     tmp.replace(path)
 
 
-def onnx_dir(cache_dir: Path, parts: SamParts) -> Path:
-    return Path(cache_dir) / "onnx" / parts.sha256
+def onnx_dir(cache_dir: Path, parts_or_sha256) -> Path:
+    """Where the ONNX exports of one checkpoint live (``parts_or_sha256``: SamParts or its sha256)."""
+    sha = parts_or_sha256 if isinstance(parts_or_sha256, str) else parts_or_sha256.sha256
+    return Path(cache_dir) / "onnx" / sha
 
 
 class OnnxEncoder:
