@@ -39,3 +39,23 @@ def test_folded_head_matches_reference_decoder(coords, labels):
     assert bool(((fast_logits > 0) == (ref_logits > 0)).float().mean() > 0.9999)
     # and the comparison is not vacuous: the prompt matters
     assert float(ref_logits.std()) > 1.0
+
+
+def test_folded_head_matches_segment_anything_vit_b_decoder():
+    """The MedSAM ViT-B engine uses the same head: check it on segment-anything's own modules."""
+    import torch
+    from segment_anything import sam_model_registry
+
+    from medstation.segmentation.decoder_head import make_decoder_head, reference_decode
+
+    torch.manual_seed(0)
+    sam = sam_model_registry["vit_b"](checkpoint=None).eval()  # random weights: no download, no file
+    head = make_decoder_head(sam.prompt_encoder, sam.mask_decoder, 1024)
+    embedding = torch.randn(1, 256, 64, 64)
+    coords = torch.tensor([[[300.0, 200.0], [700.0, 650.0]]])
+    labels = torch.tensor([[2.0, 3.0]])
+    with torch.inference_mode():
+        fast, fast_iou = head(embedding, coords, labels)
+        ref, ref_iou = reference_decode(sam.prompt_encoder, sam.mask_decoder, embedding, head._sparse(coords, labels))
+    assert float((fast - ref).abs().max()) < 1e-3 * max(1.0, float(ref.abs().max()))
+    assert float((fast_iou - ref_iou).abs().max()) < 1e-4
