@@ -130,6 +130,9 @@ class OnnxDecoder:
 
         path = onnx_dir(cache_dir, parts) / f"decoder-{HEAD_GRAPH_VERSION}.onnx"
         if not path.is_file():
+            for stale in path.parent.glob("decoder*.onnx"):  # exports of an older head graph
+                if ".tmp." not in stale.name:  # another process may be writing its own export
+                    stale.unlink(missing_ok=True)
             emb = torch.zeros(1, 256, 64, 64)
             coords = torch.tensor([[[10.0, 10.0], [100.0, 100.0]]])
             labels = torch.tensor([[2.0, 3.0]])
