@@ -28,6 +28,25 @@ def test_box_prompt_finds_ellipse_on_non_square_image():
     assert abs(rows.mean() - 70) < 3 and abs(cols.mean() - 170) < 3
 
 
+def test_onnx_decode_path_runs_no_torch_ops(monkeypatch):
+    """torch's idle worker threads spin after each op and slow the next ONNX call (~20 ms a box)."""
+    import torch
+
+    engine = default_engine()
+    assert engine.backends == ("onnx", "onnx")
+    image, _ = ellipse_image()
+    embedding = engine.embed(image)
+
+    def no_torch(*_a, **_k):
+        raise AssertionError("a torch op ran while decoding a box")
+
+    for name in ("interpolate", "layer_norm", "gelu"):
+        monkeypatch.setattr(torch.nn.functional, name, no_torch)
+    monkeypatch.setattr(torch, "as_tensor", no_torch)
+    monkeypatch.setattr(torch, "from_numpy", no_torch)
+    assert not engine.decode(embedding, box=(90, 50, 210, 130)).empty
+
+
 def test_box_change_reuses_embedding():
     engine = default_engine()
     volume, _ = synthetic_volume(shape=(3, 96, 128))
