@@ -8,6 +8,7 @@ new box or point on that slice only runs the decoder.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 import numpy as np
@@ -16,6 +17,7 @@ from medstation.jobs import JobContext
 from medstation.segmentation import preprocess
 from medstation.segmentation.cache import EmbeddingCache, embedding_key
 from medstation.segmentation.engine import ImageEmbedding, MaskPrediction
+from medstation.segmentation.preprocess import PromptError
 
 
 class VolumeSegmenter:
@@ -92,3 +94,66 @@ def segment_slice(ctx: JobContext, segmenter: VolumeSegmenter, index: int, box=N
     segmenter.embedding(index)
     ctx.check()
     return index, segmenter.predict(index, box=box, points=points, labels=labels)
+
+
+class LatestBox:
+    """The newest box of a drag, handed from the GUI thread to :func:`live_decode`.
+
+    ``put`` replaces any box not yet taken (a decode that finishes late should show
+    where the mouse is now, not where it was); ``close`` ends the drag.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._box = None
+        self.closed = False
+
+    def put(self, box) -> None:
+        with self._cond:
+            self._box = tuple(float(v) for v in box)
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify()
+
+    def take(self, timeout: float):
+        """The newest untaken box, or None after ``timeout`` seconds or once closed with none left."""
+        with self._cond:
+            if self._box is None and not self.closed:
+                self._cond.wait(timeout)
+            box, self._box = self._box, None
+            return box
+
+
+def live_decode(ctx: JobContext, segmenter: VolumeSegmenter, index: int, boxes: LatestBox,
+                idle_s: float = 0.25, max_idle_s: float = 3.0) -> int:
+    """Job: decode each newest box of a drag on slice ``index`` as soon as the last mask is out.
+
+    Streams ``ctx.partial((index, MaskPrediction))``; returns the number of masks made.
+    One job serves the whole drag, so no mask waits for a round trip through the GUI
+    thread. Ends when ``boxes`` is closed, after ``max_idle_s`` without a new box (a drag
+    that never saw its release must not hold the lane), or when cancelled; a degenerate
+    box mid-drag (zero size) is skipped.
+    """
+    import time
+
+    segmenter.embedding(index)  # usually cached already: the slice on screen is embedded in the background
+    made = 0
+    last_box = time.monotonic()
+    while True:
+        ctx.check()
+        box = boxes.take(idle_s)
+        if box is None:
+            if boxes.closed or time.monotonic() - last_box > max_idle_s:
+                boxes.close()
+                return made
+            continue
+        last_box = time.monotonic()
+        try:
+            prediction = segmenter.predict(index, box=box)
+        except PromptError:
+            continue
+        made += 1
+        ctx.partial((index, prediction))

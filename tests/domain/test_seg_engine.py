@@ -139,3 +139,33 @@ def test_missing_vit_b_is_not_listed_and_says_where_to_put_it(tmp_path):
     assert "medsam_vit_b" not in available_engines(tmp_path)
     with pytest.raises(CheckpointError, match="not found"):
         load_engine("medsam_vit_b", models_dir=tmp_path, cache_dir=None)
+
+
+def test_live_decode_follows_the_newest_box_and_ends_with_the_drag():
+    import threading
+
+    from medstation.segmentation.slices import LatestBox, live_decode
+
+    engine = default_engine()
+    volume, _ = synthetic_volume(shape=(3, 96, 128))
+    segmenter = VolumeSegmenter(engine, volume, EmbeddingCache(4))
+    boxes = LatestBox()
+    shown = []
+    ctx = JobContext(on_partial=shown.append)
+    worker = threading.Thread(target=lambda: shown.append(("made", live_decode(ctx, segmenter, 1, boxes))))
+    worker.start()
+    for dx in range(12):  # the mouse moves faster than masks come: stale boxes are dropped
+        boxes.put((30 - dx, 25, 98 + dx, 72))
+    boxes.put((40, 40, 40, 60))  # zero width mid-drag: skipped, not an error
+    boxes.put((19, 25, 109, 72))
+    boxes.close()
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    masks = [item for item in shown if item[0] != "made"]
+    made = [item for item in shown if item[0] == "made"][0][1]
+    assert 1 <= made == len(masks) < 13
+    index, last = masks[-1]
+    assert index == 1 and last.box == (19.0, 25.0, 109.0, 72.0) and not last.empty  # the newest box wins
+
+    idle = LatestBox()  # a drag that never ends on its own stops holding the lane
+    assert live_decode(JobContext(), segmenter, 1, idle, idle_s=0.05, max_idle_s=0.2) == 0 and idle.closed

@@ -102,6 +102,24 @@ def test_box_gives_mask_while_gui_stays_responsive(qtbot, panel_setup):
     assert "[ACCEPTED]" in panel.report_label.text()
 
 
+def test_box_drag_shows_live_masks_then_the_draft(qtbot, panel_setup):
+    from medstation.ui.segmentation.panel import LIVE_KEY
+
+    viewer, panel, services, truth = panel_setup
+    k = viewer.current_slice()
+    panel.set_tool("seg_box")
+    for i in range(8):  # the mouse moves; the GUI thread keeps running between events
+        viewer.axial_view.sig_box_changed.emit(30.0, 20.0, 80.0 + 2 * i, 60.0 + 2 * i)
+        qtbot.wait(30)
+    qtbot.waitUntil(lambda: LIVE_KEY in viewer.axial_view.mask_keys(), timeout=30_000)
+    preview = viewer.axial_view._masks[LIVE_KEY].image  # RGBA overlay of the live mask
+    assert preview[..., 3].any()  # a real mask, not an empty layer
+    assert not panel.segments.segments[panel.current_key].mask[k].any()  # a preview is not a draft
+    viewer.axial_view.sig_box_drawn.emit(30.0, 18.0, 98.0, 78.0)
+    qtbot.waitUntil(lambda: panel.segments.segments[panel.current_key].mask[k].any(), timeout=30_000)
+    assert LIVE_KEY not in viewer.axial_view.mask_keys()
+
+
 def test_refused_box_is_explained_and_propagation_can_stop(qtbot, panel_setup, tmp_path):
     viewer, panel, services, truth = panel_setup
     k = viewer.current_slice()

@@ -20,7 +20,7 @@ from medstation.segmentation.measure import measure, report_line
 from medstation.segmentation.propagation import mask_box, propagate
 from medstation.segmentation.records import SegmentRecord
 from medstation.segmentation.segments import SegmentSet
-from medstation.segmentation.slices import neighbour_order, precompute_embeddings, segment_slice
+from medstation.segmentation.slices import LatestBox, live_decode, neighbour_order, precompute_embeddings, segment_slice
 from medstation.ui.errors import show_error
 from medstation.ui.segmentation.layout import build_controls
 
@@ -70,7 +70,7 @@ class SegmentationPanel(QWidget):
         self.last_prediction = None
         self._prompts: dict[tuple[int, int], dict] = {}  # (segment, slice) -> {"box", "points", "labels"}
         self._decode_handle = None
-        self._pending_live_box = None
+        self._live_boxes: LatestBox | None = None  # the drag in progress, fed to one live_decode job
         self._propagate_handle = None
         self._precompute_handle = None
         self._measure_token = 0
@@ -169,6 +169,7 @@ class SegmentationPanel(QWidget):
             self.ensure_engine()
 
     def _on_viewer_slice_changed(self, index: int) -> None:
+        self._end_live_drag()
         self.view.set_mask_overlay(LIVE_KEY, None)
         self._refresh_overlays()
         self._show_measurements()
@@ -176,16 +177,32 @@ class SegmentationPanel(QWidget):
 
     # -- prompts --------------------------------------------------------------------------------
     def _on_view_box_changed(self, x0, y0, x1, y1) -> None:
-        """Live update while dragging: decode again (cached embedding); coalesce to the latest box."""
+        """Live update while dragging: one job decodes the newest box each time the last mask is out."""
         if abs(x1 - x0) < 2 or abs(y1 - y0) < 2:
             return
-        if self._decode_handle is not None and not self._decode_handle.finished:
-            self._pending_live_box = (x0, y0, x1, y1)
-            return
-        self._decode((x0, y0, x1, y1), None, None, live=True)
+        if self._live_boxes is None or self._live_boxes.closed:
+            segmenter = self._ready_segmenter()
+            if segmenter is None:
+                return  # the release will say the model is still loading
+            self._live_boxes = LatestBox()
+            handle = self.runner.submit("segmentation", live_decode, segmenter, self.viewer.current_slice(),
+                                        self._live_boxes, name="live box")
+            handle.sig_partial.connect(self._on_live_mask)
+            handle.sig_failed.connect(self._on_decode_failed)
+        self._live_boxes.put((x0, y0, x1, y1))
+
+    def _on_live_mask(self, result) -> None:
+        index, prediction = result
+        if self._live_boxes is not None and not self._live_boxes.closed and index == self.viewer.current_slice():
+            self.view.set_mask_overlay(LIVE_KEY, prediction.mask, "#ffff40", self.opacity)
+
+    def _end_live_drag(self) -> None:
+        if self._live_boxes is not None:
+            self._live_boxes.close()
+            self._live_boxes = None
 
     def _on_view_box_drawn(self, x0, y0, x1, y1) -> None:
-        self._pending_live_box = None
+        self._end_live_drag()
         index = self.viewer.current_slice()
         self._prompts[(self.current_key, index)] = {"box": (x0, y0, x1, y1), "points": [], "labels": []}
         self._decode((x0, y0, x1, y1), None, None, live=False)
@@ -209,14 +226,8 @@ class SegmentationPanel(QWidget):
         handle.sig_progress.connect(lambda _f, m: self.status_label.setText(m))
         handle.sig_done.connect(lambda result, lv=live: self._on_decoded(result, lv))
         handle.sig_failed.connect(self._on_decode_failed)
-        handle.sig_finished.connect(self._on_decode_finished)
         self._decode_handle = handle
         return handle
-
-    def _on_decode_finished(self) -> None:
-        if self._pending_live_box is not None and (self._decode_handle is None or self._decode_handle.finished):
-            box, self._pending_live_box = self._pending_live_box, None
-            self._decode(box, None, None, live=True)
 
     def _on_decode_failed(self, message: str, details: str) -> None:
         self.status_label.setText(message)
