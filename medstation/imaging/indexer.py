@@ -116,58 +116,48 @@ class _Upserter:
         self.series: dict[str, int] = {}
         self.previous_series: set[int] = set()
 
+    def _id_for(self, cache: dict[str, int], table, column, key: str, make) -> int:
+        """Id of the ``table`` row whose ``column`` equals ``key``; ``make()`` builds it when there is none."""
+        if key not in cache:
+            row = self.s.exec(select(table).where(column == key)).first()
+            if row is None:
+                row = make()
+                self.s.add(row)
+                self.s.flush()
+            cache[key] = row.id
+        return cache[key]
+
     def patient(self, ds) -> int:
         key = f"{_text(ds, 'PatientID')}|{_text(ds, 'PatientName')}"
-        if key not in self.patients:
-            row = self.s.exec(select(Patient).where(Patient.patient_key == key)).first()
-            if row is None:
-                row = Patient(
-                    patient_key=key,
-                    patient_id=_text(ds, "PatientID"),
-                    patient_name=_text(ds, "PatientName"),
-                    birth_date=_text(ds, "PatientBirthDate"),
-                    sex=_text(ds, "PatientSex"),
-                )
-                self.s.add(row)
-                self.s.flush()
-            self.patients[key] = row.id
-        return self.patients[key]
+        return self._id_for(self.patients, Patient, Patient.patient_key, key, lambda: Patient(
+            patient_key=key,
+            patient_id=_text(ds, "PatientID"),
+            patient_name=_text(ds, "PatientName"),
+            birth_date=_text(ds, "PatientBirthDate"),
+            sex=_text(ds, "PatientSex"),
+        ))
 
     def study(self, ds, uid: str) -> int:
-        if uid not in self.studies:
-            row = self.s.exec(select(Study).where(Study.study_uid == uid)).first()
-            if row is None:
-                row = Study(
-                    patient_id=self.patient(ds),
-                    study_uid=uid,
-                    study_date=_text(ds, "StudyDate"),
-                    study_time=_text(ds, "StudyTime"),
-                    description=_text(ds, "StudyDescription"),
-                    accession=_text(ds, "AccessionNumber"),
-                )
-                self.s.add(row)
-                self.s.flush()
-            self.studies[uid] = row.id
-        return self.studies[uid]
+        return self._id_for(self.studies, Study, Study.study_uid, uid, lambda: Study(
+            patient_id=self.patient(ds),
+            study_uid=uid,
+            study_date=_text(ds, "StudyDate"),
+            study_time=_text(ds, "StudyTime"),
+            description=_text(ds, "StudyDescription"),
+            accession=_text(ds, "AccessionNumber"),
+        ))
 
     def series_row(self, ds, uid: str, study_uid: str) -> int:
-        if uid not in self.series:
-            row = self.s.exec(select(Series).where(Series.series_uid == uid)).first()
-            if row is None:
-                row = Series(
-                    study_id=self.study(ds, study_uid),
-                    series_uid=uid,
-                    modality=_text(ds, "Modality"),
-                    description=_text(ds, "SeriesDescription"),
-                    series_number=_int_or_none(ds.get("SeriesNumber")),
-                    series_date=_text(ds, "SeriesDate") or _text(ds, "StudyDate"),
-                    rows=_int_or_none(ds.get("Rows")),
-                    columns=_int_or_none(ds.get("Columns")),
-                )
-                self.s.add(row)
-                self.s.flush()
-            self.series[uid] = row.id
-        return self.series[uid]
+        return self._id_for(self.series, Series, Series.series_uid, uid, lambda: Series(
+            study_id=self.study(ds, study_uid),
+            series_uid=uid,
+            modality=_text(ds, "Modality"),
+            description=_text(ds, "SeriesDescription"),
+            series_number=_int_or_none(ds.get("SeriesNumber")),
+            series_date=_text(ds, "SeriesDate") or _text(ds, "StudyDate"),
+            rows=_int_or_none(ds.get("Rows")),
+            columns=_int_or_none(ds.get("Columns")),
+        ))
 
     def instance(self, ds, path: Path, stat: os.stat_result, existing: Instance | None) -> bool:  # noqa: C901
         """Insert or refresh the instance row (``existing`` = the row with the same SOP UID); True if new."""
