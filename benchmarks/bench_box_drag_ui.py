@@ -36,20 +36,12 @@ def main(argv=None) -> int:
     os.environ["MEDSTATION_HOME"] = tempfile.mkdtemp(prefix="bench-drag-")
 
     from PySide6.QtCore import QElapsedTimer, QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from medstation.app import build_services
-    from medstation.config import Settings
-    from medstation.ui.main_window import MainWindow
-    from medstation.ui.runner import JobRunner
+    from medstation.ui.launch import open_workstation
     from medstation.ui.segmentation.panel import LIVE_KEY, SegmentationPanel
 
-    app = QApplication.instance() or QApplication([])
-    services = build_services(Settings())
-    runner = JobRunner()
-    window = MainWindow(services, runner)
-    window.resize(1500, 950)
-    window.show()
+    station = open_workstation()
+    app, services, window = station.app, station.services, station.window
 
     def wait_until(predicate, timeout_s: float) -> None:
         end = time.monotonic() + timeout_s
@@ -124,8 +116,7 @@ def main(argv=None) -> int:
           f"{idle['max_gap_ms']:.1f} ms for the same drag without segmentation (p99 {live['p99_gap_ms']:.1f} / "
           f"{idle['p99_gap_ms']:.1f} ms)")
     print(f"  mask after release (accepted as the slice's draft): {release_ms:.0f} ms, {int(panel.last_prediction.mask.sum())} px")
-    runner.shutdown(timeout_ms=60_000)
-    services.close()
+    station.close(timeout_ms=60_000)
     window.close()
     return 0
 

@@ -55,21 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ingesting {count} MedQuAD rows from {subset}", flush=True)
 
     from PySide6.QtCore import QTimer, QUrl
-    from PySide6.QtWidgets import QApplication
 
     from medstation.app import build_services
     from medstation.jobs import print_progress_context
-    from medstation.ui.main_window import MainWindow
-    from medstation.ui.runner import JobRunner
+    from medstation.ui.launch import open_workstation
 
     services = build_services()
     print(services.extra["kb"].ingest_job(print_progress_context(), subset).describe(), flush=True)
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    runner = JobRunner()
-    window = MainWindow(services, runner)
-    window.resize(1500, 950)
-    window.show()
+    station = open_workstation(services)
+    app, window = station.app, station.window
     window.select_tab("chat")
     tab = window.chat_tab
     tab.question_edit.setPlainText(args.question)
@@ -106,10 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         QTimer.singleShot(500, poll)
 
     QTimer.singleShot(2000, poll)
-    code = app.exec()
-    runner.shutdown()
-    services.close()
-    return code
+    return station.exec()
 
 
 if __name__ == "__main__":

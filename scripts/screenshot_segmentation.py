@@ -31,23 +31,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--box", nargs=4, type=float, default=SPLEEN_BOX)
     parser.add_argument("--name", default="spleen")
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--live-out", default=None, help="also save the live preview shown while the box is dragged")
     args = parser.parse_args(argv)
     os.environ["MEDSTATION_HOME"] = os.environ.get("MEDSTATION_SHOT_HOME") or tempfile.mkdtemp(prefix="seg_shot_")
 
     from PySide6.QtCore import Qt, QTimer
-    from PySide6.QtWidgets import QApplication
+    from medstation.ui.launch import open_workstation
+    from medstation.ui.segmentation.panel import LIVE_KEY, SegmentationPanel
 
-    from medstation.app import build_services
-    from medstation.ui.main_window import MainWindow
-    from medstation.ui.runner import JobRunner
-    from medstation.ui.segmentation.panel import SegmentationPanel
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    services = build_services()
-    runner = JobRunner()
-    window = MainWindow(services, runner)
-    window.resize(1500, 950)
-    window.show()
+    station = open_workstation()
+    app, window = station.app, station.window
     window.select_tab("viewer")
     window.start()
     viewer = window.viewer_tab
@@ -79,9 +72,17 @@ def main(argv: list[str] | None = None) -> int:
             x0, y0, x1, y1 = args.box
             view = viewer.axial_view
             # the same calls a mouse drag makes: a live preview while dragging, the final box on release
-            view.tool_drag((x0, y0), ((x0 + x1) / 2, (y0 + y1) / 2), Qt.MouseButton.LeftButton, False,
+            view.tool_drag((x0, y0), (x1 - (x1 - x0) / 4, y1 - (y1 - y0) / 4), Qt.MouseButton.LeftButton, False,
                            Qt.KeyboardModifier.NoModifier)
-            view.tool_drag((x0, y0), (x1, y1), Qt.MouseButton.LeftButton, True, Qt.KeyboardModifier.NoModifier)
+            state["step"] = "wait_live" if args.live_out else "release"
+        elif state["step"] == "wait_live" and LIVE_KEY in viewer.axial_view.mask_keys():
+            window.grab().save(args.live_out)  # mid-drag: the box outline and the yellow live mask
+            print("saved", args.live_out, flush=True)
+            state["step"] = "release"
+        elif state["step"] == "release":
+            x0, y0, x1, y1 = args.box
+            viewer.axial_view.tool_drag((x0, y0), (x1, y1), Qt.MouseButton.LeftButton, True,
+                                        Qt.KeyboardModifier.NoModifier)
             state["step"] = "wait_mask"
         elif state["step"] == "wait_mask" and p.segments.segments[p.current_key].mask[args.slice].any():
             state["step"] = "wait_table"
@@ -91,10 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         QTimer.singleShot(250, poll)
 
     QTimer.singleShot(500, poll)
-    code = app.exec()
-    runner.shutdown()
-    services.close()
-    return code
+    return station.exec()
 
 
 if __name__ == "__main__":

@@ -14,22 +14,15 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
 
 
 def main(out_dir: str) -> int:
-    from medstation.app import build_services
-    from medstation.ui.main_window import MainWindow
-    from medstation.ui.runner import JobRunner
+    from medstation.ui.launch import open_workstation
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    services = build_services()
-    runner = JobRunner()
-    window = MainWindow(services, runner)
-    window.resize(1500, 900)
-    window.show()
+    station = open_workstation(size=(1500, 900))
+    app, window = station.app, station.window
     tab = window.viewer_tab
 
     def shoot_mpr() -> None:
@@ -52,11 +45,7 @@ def main(out_dir: str) -> int:
     tab.sig_volume_loaded.connect(shoot_plain)
     window.start(None)
     QTimer.singleShot(60_000, app.quit)  # never hang a headless run
-    try:
-        return app.exec()
-    finally:
-        runner.shutdown()
-        services.close()
+    return station.exec()
 
 
 if __name__ == "__main__":

@@ -4,12 +4,57 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from medstation.app import build_services
 from medstation.config import Settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Workstation:
+    """The running application: Qt app, services, job runner and the shown main window."""
+
+    app: Any  # QApplication
+    services: Any  # medstation.app.Services
+    runner: Any  # JobRunner
+    window: Any  # MainWindow
+
+    def close(self, timeout_ms: int = 5000) -> None:
+        """Cancel running jobs, wait up to ``timeout_ms`` for them, and close the services."""
+        self.runner.shutdown(timeout_ms)
+        self.services.close()
+
+    def exec(self) -> int:
+        """Run the event loop until the app quits, then close; returns the exit code."""
+        try:
+            return self.app.exec()
+        finally:
+            self.close()
+
+
+def open_workstation(services=None, *, settings: Settings | None = None, size=(1500, 950)) -> Workstation:
+    """Build (or take) the services, start the job runner and show the main window.
+
+    The one way the window is assembled: ``medstation gui``, the screenshot scripts and
+    the UI benchmarks all come through here.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    from medstation.ui.main_window import MainWindow
+    from medstation.ui.runner import JobRunner
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("MedStation")
+    services = services if services is not None else build_services(settings)
+    runner = JobRunner()
+    window = MainWindow(services, runner)
+    window.resize(*size)
+    window.show()
+    return Workstation(app, services, runner, window)
 
 
 def run_gui(
@@ -23,18 +68,9 @@ def run_gui(
 ) -> int:
     """Start the Qt application; returns the process exit code."""
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from medstation.ui.main_window import MainWindow
-    from medstation.ui.runner import JobRunner
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("MedStation")
-    services = build_services(settings)
-    runner = JobRunner()
-    window = MainWindow(services, runner)
-    window.resize(1500, 950)
-    window.show()
+    station = open_workstation(settings=settings)
+    app, window = station.app, station.window
     window.select_tab(tab)
     window.start(open_path=Path(open_path) if open_path else None)
 
@@ -47,8 +83,4 @@ def run_gui(
         QTimer.singleShot(int(screenshot_delay * 1000), _shoot)
     elif quit_after > 0:
         QTimer.singleShot(int(quit_after * 1000), app.quit)
-    try:
-        return app.exec()
-    finally:
-        runner.shutdown()
-        services.close()
+    return station.exec()
