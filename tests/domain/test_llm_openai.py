@@ -15,6 +15,7 @@ from medstation.llm.backend import GenerationSettings
 from medstation.llm.catalogue import embedded_model_path
 from medstation.llm.errors import BackendError
 from medstation.llm.openai_http import OpenAIHttpBackend
+from tests.process_support import stop_process
 
 
 def _free_port() -> int:
@@ -54,12 +55,7 @@ def server_url(tmp_path_factory):
             time.sleep(0.3)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log_file.close()
 
 

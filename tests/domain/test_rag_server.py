@@ -13,6 +13,7 @@ import pytest
 from medstation.jobs import JobContext
 from medstation.rag.types import KnowledgeBaseError
 from tests.domain.test_rag_sources import make_service, write_corpus
+from tests.process_support import stop_process
 
 CHROMA = Path(sys.executable).with_name("chroma")
 
@@ -44,12 +45,7 @@ def chroma_server(tmp_path):
                 time.sleep(0.2)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def test_http_mode_ingests_and_searches_through_the_server(settings, db, tmp_path, chroma_server):
