@@ -214,19 +214,29 @@ def frame_headers(ds: Dataset, path: str | Path) -> list[FrameHeader]:
 
 
 def default_window(ds: Dataset) -> tuple[float, float] | None:
-    """(center, width) from WindowCenter/WindowWidth (first value if several), or None."""
-    frame_voi = _first_item(_first_item(ds, "SharedFunctionalGroupsSequence"), "FrameVOILUTSequence")
-    center = _float(_lookup("WindowCenter", frame_voi, ds), None)
-    width = _float(_lookup("WindowWidth", frame_voi, ds), None)
+    """(center, width) from WindowCenter/WindowWidth (first value if several), or None.
+
+    Display only, so an element pydicom cannot decode counts as absent (the viewer then
+    picks a window from the pixels) instead of failing the whole series.
+    """
+    try:
+        frame_voi = _first_item(_first_item(ds, "SharedFunctionalGroupsSequence"), "FrameVOILUTSequence")
+        center = _float(_lookup("WindowCenter", frame_voi, ds), None)
+        width = _float(_lookup("WindowWidth", frame_voi, ds), None)
+    except Exception:  # lazy decoding of a corrupt element (e.g. unknown VR) raises on access
+        return None
     if center is None or width is None or width <= 0:
         return None
     return (center, width)
 
 
 def overlay_meta(ds: Dataset) -> dict[str, str]:
-    """Strings for the viewer's patient/study overlay."""
+    """Strings for the viewer's patient/study overlay; a tag that cannot be decoded shows as empty."""
     def text(keyword: str) -> str:
-        return str(ds.get(keyword, "") or "")
+        try:
+            return str(ds.get(keyword, "") or "")
+        except Exception:  # pydicom decodes lazily: a corrupt element (e.g. unknown VR) raises here
+            return ""
 
     return {
         "patient_name": text("PatientName").replace("^", " ").strip(),

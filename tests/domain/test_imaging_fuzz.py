@@ -54,7 +54,9 @@ def _alarm(_signum, _frame):
     raise _Hang()
 
 
-@settings(max_examples=100, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: CI runs the same 100 mutants every time (a new random crash must not block a landing);
+# explore more locally with `pytest --hypothesis-seed=N -k mutated` and pin what it finds as a test below.
+@settings(max_examples=100, deadline=5000, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(mutation, min_size=1, max_size=3))
 def test_mutated_dicom_is_loaded_or_reported(tmp_path_factory, seed_bytes, ops):
     data = seed_bytes
@@ -75,3 +77,24 @@ def test_mutated_dicom_is_loaded_or_reported(tmp_path_factory, seed_bytes, ops):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_every_element_with_an_unknown_vr_is_loaded_or_reported(tmp_path, seed_bytes):
+    """Found by the fuzz test: pydicom decodes lazily, so a corrupt VR (here SeriesNumber, then
+    WindowCenter) raised on first access, outside the loader's per-file checks. Every explicit-VR
+    element of the seed file gets an unknown VR in turn."""
+    import re
+
+    vr_pattern = re.compile(rb"(?<=[\x00-\xff]{4})(AE|AS|CS|DA|DS|DT|IS|LO|LT|PN|SH|ST|TM|UI|US|SS|FD|FL|SQ|OW|OB|UL)")
+    positions = [m.start() for m in vr_pattern.finditer(seed_bytes) if m.start() >= 136]  # after preamble + DICM
+    assert len(positions) > 20
+    for pos in positions:
+        path = tmp_path / f"vr_{pos}.dcm"
+        path.write_bytes(seed_bytes[:pos] + b"I\x00" + seed_bytes[pos + 2:])
+        try:
+            volume = load_series(JobContext(), [path], workers=1)
+            assert volume.pixels.ndim == 3
+        except ImagingError as exc:
+            assert str(exc)
+        ds, reason = read_header(path)
+        assert (ds is None) == (reason is not None)
