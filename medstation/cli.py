@@ -18,6 +18,14 @@ COMMAND_MODULES = (
     "medstation.commands.segment",
     "medstation.commands.kb",
     "medstation.commands.ask",
+    "medstation.commands.notes",
+    "medstation.commands.deid",
+    "medstation.commands.train",
+    "medstation.commands.models",
+    "medstation.commands.users",
+    "medstation.commands.audit",
+    "medstation.commands.backup",
+    "medstation.commands.workers",
 )
 
 

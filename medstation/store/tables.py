@@ -232,3 +232,19 @@ class ChatMessage(SQLModel, table=True):
         sa_column=Column(JSON, nullable=False),
         description="retrieved passage ids and scores, cited ids, removed citations, model name",
     )
+
+
+# --- notes (clients, sessions, transcripts, notes, revisions) ----------------------------------
+# (tables of the Notes tab go here; migration 0003)
+
+
+# --- users, roles and audit chain --------------------------------------------------------------
+# (tables of accounts and access go here; migration 0004)
+
+
+# --- de-identification -------------------------------------------------------------------------
+# (the pseudonym map goes here; migration 0005)
+
+
+# --- training and datasets ---------------------------------------------------------------------
+# (datasets, training runs, queue, schedules, comparisons go here; migration 0006)

@@ -1,0 +1,1 @@
+"""Who may do what: user accounts, roles, permissions and tokens (Qt-free)."""
