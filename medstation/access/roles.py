@@ -1,0 +1,97 @@
+"""Roles, permissions and the acting user.
+
+The composition root owns one :class:`UserSession`; every service that acts for
+a person asks it for the :class:`Actor` (``session.require(Permission.X)``), so
+the check happens in the domain, not by hiding buttons.
+"""
+
+from __future__ import annotations
+
+import enum
+import getpass
+import threading
+from dataclasses import dataclass
+
+from medstation.errors import PermissionDenied, UserFacingError
+
+
+class Role(str, enum.Enum):
+    radiologist = "radiologist"
+    therapist = "therapist"
+    admin = "admin"
+    read_only = "read_only"
+
+
+class Permission(str, enum.Enum):
+    view_imaging = "view_imaging"
+    edit_imaging = "edit_imaging"  # draw, accept, reject, measure
+    export_imaging = "export_imaging"  # NIfTI, DICOM-SEG, de-identified DICOM
+    view_notes = "view_notes"
+    edit_notes = "edit_notes"  # import transcripts, draft, edit
+    sign_notes = "sign_notes"
+    use_chat = "use_chat"
+    manage_kb = "manage_kb"
+    train_models = "train_models"
+    manage_models = "manage_models"  # promote, roll back, schedule
+    manage_users = "manage_users"
+    view_audit = "view_audit"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.radiologist: frozenset(
+        {Permission.view_imaging, Permission.edit_imaging, Permission.export_imaging, Permission.use_chat}
+    ),
+    Role.therapist: frozenset({Permission.view_notes, Permission.edit_notes, Permission.sign_notes, Permission.use_chat}),
+    Role.admin: frozenset(Permission),
+    Role.read_only: frozenset({Permission.view_imaging, Permission.view_notes, Permission.use_chat}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person on whose behalf an action runs."""
+
+    name: str
+    role: Role
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+
+class NotSignedIn(UserFacingError):
+    """No one is signed in (or the session is locked)."""
+
+
+class UserSession:
+    """Who is acting now. Thread-safe; one per app, built by the composition root."""
+
+    def __init__(self, actor: Actor | None = None) -> None:
+        self._lock = threading.Lock()
+        self._actor = actor
+
+    @classmethod
+    def from_os_user(cls, role: Role = Role.admin) -> "UserSession":
+        """Single-user fallback until accounts exist: the OS login name."""
+        return cls(Actor(getpass.getuser() or "user", role))
+
+    @property
+    def actor(self) -> Actor | None:
+        with self._lock:
+            return self._actor
+
+    def sign_in(self, actor: Actor) -> None:
+        with self._lock:
+            self._actor = actor
+
+    def sign_out(self) -> None:
+        with self._lock:
+            self._actor = None
+
+    def require(self, permission: Permission) -> Actor:
+        """The actor, if allowed ``permission``; raises :class:`PermissionDenied` otherwise."""
+        actor = self.actor
+        if actor is None:
+            raise NotSignedIn("Please sign in first.")
+        if not actor.can(permission):
+            raise PermissionDenied(f"{actor.name} ({actor.role.value}) may not {permission.value.replace('_', ' ')}.")
+        return actor
