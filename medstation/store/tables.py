@@ -248,3 +248,11 @@ class ChatMessage(SQLModel, table=True):
 
 # --- training and datasets ---------------------------------------------------------------------
 # (datasets, training runs, queue, schedules, comparisons go here; migration 0006)
+
+
+# --- viewer annotations (rulers, ROIs, angles) -------------------------------------------------
+# (viewer tables and segmentation changes go here; migration 0007)
+
+
+# --- chat answers ------------------------------------------------------------------------------
+# (chat and knowledge-base changes go here; migration 0008)
