@@ -54,18 +54,25 @@ def session_from_environment(db: Database, env: Mapping[str, str] | None = None,
         try:
             token = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise AuthenticationRequired(f"Cannot read {ENV_TOKEN_FILE}={path}: {exc.strerror or exc}.") from None
+            raise _refused(db, "", f"Cannot read {ENV_TOKEN_FILE}={path}: {exc.strerror or exc}.") from None
         actor = store.authenticate_token(token)
     elif user:
         password = env.get(ENV_PASSWORD, "")
         if not password:
-            raise AuthenticationRequired(f"{ENV_USER} is set but {ENV_PASSWORD} is not.")
+            raise _refused(db, user, f"{ENV_USER} is set but {ENV_PASSWORD} is not.")
         actor = store.authenticate(user, password)
     else:
-        raise AuthenticationRequired(
+        raise _refused(db, "",
             f"This data folder has user accounts: set {ENV_USER} and {ENV_PASSWORD}, "
             f"or {ENV_TOKEN_FILE} to a token file from `medstation users token NAME --out FILE`.")
     return bind_audit_actor(db, UserSession(actor))
+
+
+def _refused(db: Database, name: str, message: str) -> AuthenticationRequired:
+    """Audit a headless sign-in that named no usable credentials, and the error to raise."""
+    db.audit("user.login_failed", actor=name, entity="user_account", entity_id=name, via="environment",
+             reason=message)
+    return AuthenticationRequired(message)
 
 
 def bind_audit_actor(db: Database, session: UserSession) -> UserSession:

@@ -35,6 +35,7 @@ class Permission(str, enum.Enum):
     manage_models = "manage_models"  # promote, roll back, schedule
     manage_users = "manage_users"
     view_audit = "view_audit"
+    backup_restore = "backup_restore"  # medstation backup / restore (admins)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -81,6 +81,11 @@ def _info(row: UserAccount) -> AccountInfo:
                        _aware(row.locked_until), _aware(row.created_at), row.created_by, _aware(row.last_login_at))
 
 
+def password_hasher() -> PasswordHasher:
+    """argon2id with argon2-cffi's RFC 9106 low-memory defaults (t=3, 64 MiB, p=4); tests swap in a cheaper one."""
+    return PasswordHasher()
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
 
@@ -91,9 +96,15 @@ class AccountStore:
     def __init__(self, db: Database, *, hasher: PasswordHasher | None = None,
                  clock: Callable[[], datetime] = _utcnow) -> None:
         self.db = db
-        self.hasher = hasher or PasswordHasher()
+        self.hasher = hasher or password_hasher()
         self.clock = clock
-        self._dummy_hash = self.hasher.hash("not a real password")
+        self._dummy: str | None = None
+
+    def _dummy_hash(self) -> str:
+        """A hash to verify against for unknown names, so the reply takes as long as for a real one."""
+        if self._dummy is None:
+            self._dummy = self.hasher.hash("not a real password")
+        return self._dummy
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -179,7 +190,7 @@ class AccountStore:
         with self.db.session() as s:
             row = s.exec(select(UserAccount).where(UserAccount.name == name)).first()
             if row is None or not row.active:
-                self._verify(self._dummy_hash, password)  # same time as a real check: no name probing
+                self._verify(self._dummy_hash(), password)  # same time as a real check: no name probing
                 outcome, reason = "failed", "unknown or disabled account"
             elif _aware(row.locked_until) and _aware(row.locked_until) > now:
                 outcome, reason = "locked", f"locked until {_aware(row.locked_until):%Y-%m-%d %H:%M} UTC"
