@@ -1,7 +1,7 @@
 """Store decided segments: the Segmentation row, its two mask files, its measurements.
 
 Both masks are saved as compressed ``.npz`` (key ``mask``, uint8 (z, y, x) 0/1)
-under ``<home>/segmentations/<series uid>/``: the model's unedited output
+under ``<home>/segmentations/series-<sha256 of the series uid>/``: the model's unedited output
 (``ai_mask_path``) and the human-corrected one (``mask_path``), so the pair can
 train a later model. Files are written and fsynced before the row is committed;
 a file referenced by a row is never deleted.
@@ -9,6 +9,7 @@ a file referenced by a row is never deleted.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import uuid
@@ -40,6 +41,12 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "series"
 
 
+def series_folder_name(series_uid: str) -> str:
+    """A folder name for a series that is never built from the DICOM value itself (a UID of ``..``
+    or ``/etc`` must not choose where masks go): a digest of it."""
+    return "series-" + hashlib.sha256(series_uid.encode("utf-8", "replace")).hexdigest()[:24]
+
+
 def write_npz(path: Path, mask: np.ndarray) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -62,7 +69,7 @@ def save_decision(db, home: Path, record: SegmentRecord, decision: str, actor: s
     from medstation.store.tables import Measurement, Segmentation, SegmentationStatus
 
     status = SegmentationStatus(decision)
-    folder = Path(home) / "segmentations" / _safe(record.series_uid)
+    folder = Path(home) / "segmentations" / series_folder_name(record.series_uid)
     stem = uuid.uuid4().hex[:12]
     mask_path = write_npz(folder / f"{stem}_mask.npz", record.mask)
     ai_path = write_npz(folder / f"{stem}_ai.npz", record.ai_mask)
