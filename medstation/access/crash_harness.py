@@ -179,7 +179,7 @@ def check_store(home: Path, kind: str, *, deep_from: int = 0) -> tuple[int, list
             problem = checker(con, entry, index >= deep_from)
             if problem:
                 problems.append(problem)
-        problems += _check_no_half_models(con)
+        problems += _check_no_half_models(con, deep=deep_from == 0)
     finally:
         con.close()
     return len(entries), problems
@@ -229,13 +229,15 @@ def _check_model(con, e, deep) -> str:
     return "" if row[0] == e["sha"] else f"model {e['id']} changed"
 
 
-def _check_no_half_models(con) -> list[str]:
+def _check_no_half_models(con, deep: bool) -> list[str]:
+    """Every registered fine-tuned model has its whole file: size always, sha256 when ``deep``."""
     problems = []
-    for row_id, path, digest in con.execute("SELECT id, path, sha256 FROM model_version WHERE source = 'fine-tuned'"):
+    rows = con.execute("SELECT id, path, sha256, size_bytes FROM model_version WHERE source = 'fine-tuned'")
+    for row_id, path, digest, size in rows:
         file = Path(path)
         if not file.is_file():
             problems.append(f"model {row_id} registered without its file")
-        elif _sha(file.read_bytes()) != digest:
+        elif file.stat().st_size != size or (deep and _sha(file.read_bytes()) != digest):
             problems.append(f"model {row_id} registered with a half-written file")
     return problems
 
@@ -278,6 +280,19 @@ def _warm_up(scratch: Path) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _wait_for_commit(journal: Path, known: int, pid: int, timeout_s: float = 60.0) -> int | None:
+    """Wait until the journal has a new entry; the wait status if the worker ended by itself instead."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if len(_read_journal(journal)) > known:
+            return None
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.01)
+    return None
+
+
 def run_kills(home: Path, kills_per_workload: int, *, seed: int = 0, max_delay_s: float = 0.4,
               workloads=WORKLOADS, report: HarnessReport | None = None, on_cycle=None) -> HarnessReport:
     """Kill ``kills_per_workload`` workers per workload at random points; check the store after each."""
@@ -298,9 +313,13 @@ def run_kills(home: Path, kills_per_workload: int, *, seed: int = 0, max_delay_s
                     traceback.print_exc()
                     code = 3
                 os._exit(code)
-            time.sleep(rng.uniform(0.02, max_delay_s))
-            os.kill(pid, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
+            status = None
+            if i % 2:  # every other cycle lets one unit commit first, so kills also land mid-way through later units
+                status = _wait_for_commit(home / f"journal-{kind}.jsonl", report.committed[kind], pid)
+            if status is None:
+                time.sleep(rng.uniform(0.02, max_delay_s))
+                os.kill(pid, signal.SIGKILL)
+                _, status = os.waitpid(pid, 0)
             if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
                 report.kills[kind] += 1
             else:
