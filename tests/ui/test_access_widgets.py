@@ -124,3 +124,47 @@ def test_audit_view_refuses_non_admins(qtbot, db, store):
     view = AuditTrailView(db, UserSession(Actor("rita", Role.radiologist)))
     qtbot.addWidget(view)
     assert view.table.rowCount() == 0 and "may not view audit" in view.status.text()
+
+
+class _Services:
+    def __init__(self, db, settings):
+        self.db, self.settings, self.extra = db, settings, {}
+
+
+def test_launch_without_accounts_is_single_user_with_a_create_admin_button(qtbot, db, settings):
+    from medstation.ui.access.gate import install_access, sign_in_at_launch
+
+    services = _Services(db, settings)
+    session = sign_in_at_launch(services)
+    assert session.actor.role is Role.admin
+    window = QMainWindow()
+    window.setWindowTitle("MedStation")
+    qtbot.addWidget(window)
+    assert install_access(window, services, session) is None
+    from PySide6.QtWidgets import QPushButton
+
+    assert window.statusBar().findChild(QPushButton, "create_admin") is not None
+    assert f"· {session.actor.name} (admin)" in window.windowTitle()
+
+
+def test_launch_with_accounts_requires_sign_in(qtbot, db, settings, store, monkeypatch):
+    from medstation.ui.access import login_dialog
+    from medstation.ui.access.gate import install_access, sign_in_at_launch
+
+    services = _Services(db, settings)
+    monkeypatch.setattr(login_dialog.LoginDialog, "exec", lambda self: self.DialogCode.Rejected)
+    assert sign_in_at_launch(services) is None
+
+    def sign_in(self):
+        self.name.setText("rita")
+        self.password.setText("radiology pw")
+        self._submit()
+        return self.result()
+
+    monkeypatch.setattr(login_dialog.LoginDialog, "exec", sign_in)
+    session = sign_in_at_launch(services)
+    assert session.actor == Actor("rita", Role.radiologist)
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    lock = install_access(window, services, session)
+    assert lock is not None and lock.interval_ms == 15 * 60_000
