@@ -58,7 +58,8 @@ def run_chat(limit: int) -> tuple[Counter, Counter, list[dict], str]:
             f"# {topic} overview\n\n{topic} is a condition a clinician assesses with history, examination and "
             f"appropriate tests. Treatment follows current guidelines and the patient's preferences.\n", encoding="utf-8")
     services = build_services()
-    kb, llm = services.extra["kb"], services.extra["llm"]
+    kb = services.kb if hasattr(services, "kb") else services.extra["kb"]
+    llm = services.llm if hasattr(services, "llm") else services.extra["llm"]
     kb.ingest_job(JobContext(), docs)
     attempts, successes, rows = Counter(), Counter(), []
     for e in entries:
