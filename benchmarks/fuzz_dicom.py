@@ -84,11 +84,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="run seed (mutant i is fixed by seed and i)")
     parser.add_argument("--max-seconds", type=float, default=3600, help="stop after this long")
     parser.add_argument("--findings", default="", help="folder for crashing inputs (default: a temporary folder)")
+    parser.add_argument("--replay", type=int, default=None, help="run only mutant i of --seed in this process and show the error")
     parser.add_argument("--worker", nargs=4, type=int, metavar=("SEED", "START", "STEP", "STOP"), help=argparse.SUPPRESS)
     parser.add_argument("--scratch", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(*args.worker, Path(args.scratch))
+    if args.replay is not None:
+        from tests.fuzz.dicom_targets import exercise, mutate, seed_files
+
+        seeds = seed_files([SHARED_SERIES] if SHARED_SERIES.is_dir() else None)
+        rng = random.Random(f"{args.seed}:{args.replay}")
+        seed = seeds[rng.randrange(len(seeds))]
+        path = Path(tempfile.mkdtemp()) / "mutant.dcm"
+        path.write_bytes(mutate(seed.read_bytes(), rng))
+        print(f"mutant {args.replay} of seed {args.seed}: from {seed}, written to {path}")
+        print(exercise(path))
+        return 0
 
     findings = Path(args.findings or tempfile.mkdtemp(prefix="medstation-fuzz-findings-"))
     findings.mkdir(parents=True, exist_ok=True)
@@ -129,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                     totals[msg["kind"]] += 1
                     examples.append(msg)
                     cursors[w] = msg["i"] + args.workers
+                    print("  FINDING", json.dumps(msg), flush=True)
             if timed_out and proc.poll() is None:
                 proc.kill()
                 proc.wait()
