@@ -150,6 +150,7 @@ class SegmentationPanel(QWidget):
         self._precompute_handle = self.runner.submit(
             "segmentation", precompute_embeddings, segmenter,
             [index] + neighbour_order(index, segmenter.n_slices, PRECOMPUTE_RADIUS), name="prepare slices", queue=True,
+            requester=self,  # our next prompt replaces it (a new request cancels this requester's jobs)
         )
 
     # -- tools ----------------------------------------------------------------------------------
