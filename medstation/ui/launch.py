@@ -51,7 +51,10 @@ def open_workstation(services=None, *, settings: Settings | None = None, size=(1
     app.setApplicationName("MedStation")
     from medstation.ui.access.gate import install_access, sign_in_at_launch
 
-    services = services if services is not None else build_services(settings)
+    from medstation.access.roles import UserSession
+
+    # the window signs in itself (a dialog when accounts exist), so it starts with no one signed in
+    services = services if services is not None else build_services(settings, session=UserSession())
     session = sign_in_at_launch(services)  # asks only when accounts exist
     if session is None:
         services.close()
