@@ -51,6 +51,7 @@ _NOTE_WORDS = frozenset("""patient client clinician therapist doctor provider he
 that it reports reported states stated denies denied endorses notes noted describes described discussed plan
 assessment subjective objective data behavior intervention response mr mrs ms dr today currently continue
 follow risk documented extractive quote transcript session line lines no yes mood affect history""".split())
+_LINE_REF = re.compile(r"\(lines? \d+(?:, \d+)*\)")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
 
 
@@ -110,6 +111,8 @@ class TranscriptFacts:
 
     def check(self, sentence: str) -> list[FactFlag]:
         """Every unsupported number, dose, medication, date and name in ``sentence``, left to right."""
+        # "(line 12)" references are evidence links, not facts: blank them out, keeping offsets
+        sentence = _LINE_REF.sub(lambda m: " " * len(m.group()), sentence)
         flags: list[FactFlag] = []
         dose_spans = []
         for m in _DOSE.finditer(sentence):

@@ -84,8 +84,9 @@ _NEGATION = re.compile(r"\b(?:no|not|never|den(?:y|ies|ied|ying)|without|none|no
                        r"can't|cannot|n't)\b", re.IGNORECASE)
 _PSEUDO = re.compile(r"\b(?:can't|cannot|couldn't|can not|won't|not able to|unable to) stop\b|\bno longer\b|"
                      r"\bnot (?:sure|only|just)\b|\bnever (?:felt|been) (?:so|this)\b|\bdon't know\b", re.IGNORECASE)
+_UNCERTAIN = re.compile(r"\b(?:not sure|unsure|don't know|do not know|maybe|might|i guess|can't say)\b", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[,;:.!?]|\b(?:but|though|although|however|except|yet)\b", re.IGNORECASE)
-_AFTER_DENIAL = re.compile(r"^\W*(?:(?:is|are|was|were)\s+)?(?:denied|none|negative|absent|no)\b", re.IGNORECASE)
+_AFTER_DENIAL = re.compile(r"^\W*(?:(?:ideation|thoughts?|ideas?|intent|plans?|behaviou?rs?)\W*)*(?:(?:is|are|was|were)\s+)?(?:denied|none|negative|absent|no)\b", re.IGNORECASE)
 _ANSWER_NO = re.compile(r"^\W*(?:no|nope|nah|never|not (?:really|at all|anymore)|absolutely not|of course not|"
                         r"i (?:do not|don't|haven't|have not|wouldn't|would never|never))\b", re.IGNORECASE)
 _ANSWER_YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|sometimes|a (?:little|bit)|i have|i do|maybe|kind of|sort of|"
@@ -130,6 +131,8 @@ def _negated(text: str, start: int, end: int) -> bool:
     breaks = list(_CLAUSE_BREAK.finditer(before))
     clause = before[breaks[-1].end():] if breaks else before
     window = " ".join(clause.split()[-_LOOKBACK_WORDS:])
+    if _UNCERTAIN.search(window):
+        return False  # "not sure I'm not suicidal" is no denial
     window = _PSEUDO.sub(" ", window)
     if _NEGATION.search(window):
         return True
