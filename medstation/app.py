@@ -58,6 +58,16 @@ def _attach_domain_services(services: Services) -> None:
                 continue
             raise
         services.extra[key] = getattr(module, factory)(services.settings, services.db)
+    _attach_notes(services)
+
+
+def _attach_notes(services: Services) -> None:
+    """The Notes service acts for a person: it needs the user session and the LLM service."""
+    from medstation.access.roles import UserSession
+    from medstation.notes.service import NotesService
+
+    session = services.extra.setdefault("session", UserSession.from_os_user())
+    services.extra["notes"] = NotesService(services.settings, services.db, session, services.extra.get("llm"))
 
 
 # (module, key, factory): feature services built when their package is present.

@@ -30,15 +30,9 @@ class MainWindow(QMainWindow):
 
         self.viewer_tab = ViewerTab(services, runner)
         self.chat_tab = ChatTab(services, runner)
-        self.notes_tab = PlannedTab(
-            "Notes — for therapists",
-            [
-                "Import session transcripts (text, VTT, DOCX) and see them speaker by speaker.",
-                "Draft SOAP, DAP or BIRP notes and multi-session summaries with the local LLM.",
-                "Every sentence is marked as AI draft or human-written; human text is never overwritten silently.",
-                "Sign a note to make it final; signed notes can feed the de-identified training sets.",
-            ],
-        )
+        from medstation.ui.notes.tab import NotesTab
+
+        self.notes_tab = NotesTab(services.extra["notes"], runner)
         self.admin_tab = PlannedTab(
             "Admin — for clinic administrators",
             [
