@@ -40,7 +40,7 @@ def _model_args(p) -> None:
                    help="registry id of the LLM version to draft with (default: the active/embedded model)")
     p.add_argument("--max-rewrites", type=int, default=3,
                    help="model rewrites per section (0: extractive only, no model)")
-    p.add_argument("--budget-s", type=float, default=60.0, help="seconds of model time per draft at most")
+    p.add_argument("--budget-s", type=float, default=25.0, help="seconds of model time per draft at most (default 25)")
 
 
 def _backend_factory(args, settings, db):

@@ -14,8 +14,9 @@ Steps, each deterministic except the model call:
    extractive draft of verbatim transcript quotes, labelled as such.
 
 Streaming: ``ctx.partial(NoteEvent)`` with kinds ``section`` (a section
-starts), ``token`` (a model piece), ``sentence`` (a finished sentence, the
-text the editor keeps) and ``done``.
+starts), ``sentence`` (pass 1: every transcript sentence, at once, so a usable
+draft shows before any model call), ``token`` (a model piece), ``revised`` (a
+sentence the model rewrote and the checks passed) and ``done``.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class DraftOptions:
 
     use_model: bool = True
     max_rewrites: int = 3
-    budget_s: float = 60.0
+    budget_s: float = 25.0  # keeps a full SOAP draft under 30 s on 2 cores
 
 
 def _risk_sentence(flag: RiskFlag, transcript: Transcript) -> DraftSentence:
@@ -82,11 +83,11 @@ def _quote(unit: Unit, transcript: Transcript) -> DraftSentence:
 
 
 class _Rewriter:
-    """Runs the model on one sentence at a time within the draft's time budget."""
+    """Runs the model on one sentence at a time within the draft's time budget (counted from the draft's start)."""
 
-    def __init__(self, ctx, backend, options: DraftOptions, facts: TranscriptFacts) -> None:
+    def __init__(self, ctx, backend, options: DraftOptions, facts: TranscriptFacts, started: float) -> None:
         self.ctx, self.backend, self.options, self.facts = ctx, backend, options, facts
-        self.started = time.monotonic()
+        self.started = started
         self.first_token_s: float | None = None
         self.accepted = self.rejected = 0
         self.reasons: dict[str, int] = {}
@@ -115,21 +116,30 @@ class _Rewriter:
         return None
 
 
-def _section_sentences(ctx, evidence: SectionEvidence, rewriter: _Rewriter | None,
-                       options: DraftOptions) -> list[DraftSentence]:
+def _extract_sentences(ctx, evidence: SectionEvidence) -> list[DraftSentence]:
+    """Pass 1: the section's transcript sentences, streamed at once (a usable draft before any model call)."""
     out = []
-    rewrites = 0
     for unit in evidence.units:
         ctx.check()
-        text, origin = unit.text, SentenceOrigin.extract
-        if rewriter is not None and unit.role is SpeakerRole.client and rewrites < options.max_rewrites:
+        sentence = DraftSentence(unit.text, (unit.line,), SentenceOrigin.extract, source_text=unit.text)
+        out.append(sentence)
+        ctx.partial(NoteEvent("sentence", evidence.key, unit.text, sentence))
+    return out
+
+
+def _refine(ctx, evidence: SectionEvidence, sentences: list[DraftSentence], rewriter: _Rewriter,
+            options: DraftOptions) -> list[DraftSentence]:
+    """Pass 2: up to ``max_rewrites`` client sentences rewritten by the model; each kept only if checked."""
+    out, rewrites = [], 0
+    for unit, sentence in zip(evidence.units, sentences):
+        ctx.check()
+        if unit.role is SpeakerRole.client and rewrites < options.max_rewrites:
             rewrites += 1
             new = rewriter.rewrite(evidence.key, unit.text)
             if new is not None:
-                text, origin = new, SentenceOrigin.model
-        sentence = DraftSentence(text, (unit.line,), origin, source_text=unit.text)
+                sentence = DraftSentence(new, (unit.line,), SentenceOrigin.model, source_text=unit.text)
+                ctx.partial(NoteEvent("revised", evidence.key, new, sentence))
         out.append(sentence)
-        ctx.partial(NoteEvent("sentence", evidence.key, text, sentence))
     return out
 
 
@@ -150,14 +160,19 @@ def draft_note(ctx, transcript: Transcript, template: NoteTemplate, *,
             raise
         except Exception as exc:  # any load failure means: no model text in this draft
             failure = f"the model could not be loaded ({exc})"
-    rewriter = _Rewriter(ctx, backend, options, facts) if backend is not None else None
-    sections: list[DraftSection] = []
+    rewriter = _Rewriter(ctx, backend, options, facts, t0) if backend is not None else None
+    extracted = []
+    for spec, ev in zip(template.sections, evidence):
+        ctx.partial(NoteEvent("section", spec.key, spec.title))
+        extracted.append(_extract_sentences(ctx, ev))
+    sections = [DraftSection(spec.key, spec.title, tuple(x), "" if x else NO_EVIDENCE)
+                for spec, x in zip(template.sections, extracted)]
     try:
-        for i, (spec, ev) in enumerate(zip(template.sections, evidence)):
-            ctx.report(0.1 + 0.85 * i / max(1, len(evidence)), f"Drafting {spec.title}")
-            ctx.partial(NoteEvent("section", spec.key, spec.title))
-            sentences = _section_sentences(ctx, ev, rewriter, options)
-            sections.append(DraftSection(spec.key, spec.title, tuple(sentences), "" if sentences else NO_EVIDENCE))
+        if rewriter is not None:
+            for i, (spec, ev) in enumerate(zip(template.sections, evidence)):
+                ctx.report(0.1 + 0.85 * i / max(1, len(evidence)), f"Refining {spec.title} with the model")
+                refined = _refine(ctx, ev, extracted[i], rewriter, options)
+                sections[i] = DraftSection(spec.key, spec.title, tuple(refined), sections[i].note)
     except Cancelled:
         raise
     except Exception as exc:  # the model failed mid-draft: nothing it wrote is kept
