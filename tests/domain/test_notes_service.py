@@ -152,3 +152,24 @@ def test_kill_during_save_loses_no_saved_revision(service, settings):
     assert recovered is None or len(recovered.text) >= len(revs[latest].text)
     assert service.tracked(note.id).text == revs[latest].text
     assert service.tracked(note.id).spans[-1].kind is SpanKind.human
+
+
+def test_multi_session_summary_links_statements_to_sessions(service):
+    from medstation.notes.summary import client_summary, summary_text
+
+    client = service.create_client("C-777")
+    first = service.create_session(client.id, "2026-11-02")
+    second = service.create_session(client.id, "2026-11-16")
+    service.import_transcript(first.id, SESSION.replace("Sometimes I want to die when the panic gets bad.\n", ""))
+    service.import_transcript(second.id, SESSION)
+    n1 = service.draft(JobContext(), first.id, "soap", DraftOptions(use_model=False))
+    service.sign(n1.id, n1.text)
+    n2 = service.draft(JobContext(), second.id, "soap", DraftOptions(use_model=False))
+    statements = client_summary(service, client.id)
+    assert {s.kind for s in statements} == {"course", "latest", "plan"}
+    assert all(s.session_id == first.id for s in statements if s.kind in ("course", "plan"))
+    assert all(s.session_id == second.id and not s.signed for s in statements if s.kind == "latest")
+    for s in statements:  # every statement is a line of the note it links to
+        assert s.text in service.note(s.note_id).text
+    assert any("suicidal ideation" in s.text for s in statements if s.kind == "latest")
+    assert "[session 2026-11-16, draft]" in summary_text(statements) and n2.status.value == "draft"

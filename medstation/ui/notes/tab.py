@@ -51,6 +51,7 @@ class NotesTab(QWidget):
         row.addWidget(_button("New client", self.new_client))
         row.addWidget(_button("New session", self.new_session))
         left.addLayout(row)
+        left.addWidget(_button("Client summary…", self.show_summary))
 
         self.transcript = QListWidget()
         self.transcript.setWordWrap(True)
@@ -419,6 +420,21 @@ class NotesTab(QWidget):
         if base:
             path = export_pdf(*base, Path(self.notes.settings.exports_dir) / f"note_{self.note.id}.pdf")
             self.status.setText(f"Exported {path}")
+
+    def show_summary(self) -> None:
+        """Course of treatment across the client's sessions, each statement linked to its session."""
+        from medstation.notes.summary import client_summary, summary_text
+
+        client = self._current_client()
+        if client is None:
+            self.status.setText("Choose a client first.")
+            return
+        statements = self._guard(client_summary, self.notes, client)
+        if statements is not None:
+            dialog = TextDialog("Client summary", "Each statement is a line of the note of the session named "
+                                "after it.", summary_text(statements) if statements else "No notes yet.", self)
+            dialog.edit.setReadOnly(True)
+            dialog.open()
 
     def edit_template(self) -> None:
         dialog = TemplateDialog(parent=self)
