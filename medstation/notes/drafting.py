@@ -104,8 +104,11 @@ class _Rewriter:
                 self.first_token_s = time.monotonic() - self.started
             pieces.append(piece)
             self.ctx.partial(NoteEvent("token", section_key, piece))
-            if "\n" in piece or time.monotonic() - self.started > self.options.budget_s:
+            if "\n" in piece:
                 break
+            if time.monotonic() - self.started > self.options.budget_s:
+                self.budget_hit = True  # cut short: not a failed check, just out of time
+                return None
         check = rewrite.check_rewrite(source, "".join(pieces), self.facts)
         if check.ok:
             self.accepted += 1
