@@ -82,7 +82,7 @@ def test_eval_writes_drafts_and_summary_with_baselines(tmp_path, medstation_home
 @pytest.mark.slow
 def test_eval_with_the_default_model(tmp_path, medstation_home):
     out = tmp_path / "eval"
-    proc = _cli("eval", "--csv", str(_csv(tmp_path / "tiny.csv", 1)), "--out", str(out), "--budget-s", "20",
+    proc = _cli("eval", "--csv", str(_csv(tmp_path / "tiny.csv", 1)), "--out", str(out), "--budget-s", "400",
                 home=medstation_home)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
