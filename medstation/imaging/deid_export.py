@@ -91,8 +91,15 @@ def _read(path: str):
     """(dataset, None) or (None, reason)."""
     import pydicom
 
+    from pydicom.errors import InvalidDicomError
+
     try:
-        ds = pydicom.dcmread(path)
+        try:
+            ds = pydicom.dcmread(path)
+        except InvalidDicomError:  # no preamble: accept it only if it reads as an instance
+            ds = pydicom.dcmread(path, force=True)
+            if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
+                return None, "unreadable as DICOM (no preamble and no SOP instance)"
     except Exception as exc:  # pydicom raises many types for hostile bytes; the reason is what matters
         return None, f"unreadable as DICOM ({exc.__class__.__name__})"
     sop_class = str(ds.get("SOPClassUID", "") or getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", ""))
