@@ -178,8 +178,10 @@ class Deidentifier:
                 elem.value = dummy_value(vr)
         elif action in ("U", "U*") and vr == "UI":
             self._replace_uids(elem)
-        elif action == "C" and isinstance(elem.value, str):
-            elem.value = scrub(elem.value, walk.tokens)
+        elif action == "C" and vr in _FREE_TEXT_VRS | {"CS"}:
+            values = _values(elem.value)
+            cleaned = [scrub(v, walk.tokens) for v in values]
+            elem.value = cleaned if elem.VM > 1 else (cleaned[0] if cleaned else elem.value)
         if elem.value != before:
             walk.changed[keyword] += 1
 

@@ -31,6 +31,34 @@ def dciodvfy_errors(path: str | Path, *, timeout_s: float = 60.0) -> list[str]:
     return [line.strip() for line in lines if line.strip().startswith("Error")]
 
 
+def baseline_errors(path: str | Path, scratch_dir: str | Path) -> list[str] | None:
+    """The source's errors to compare an output with; None when dciodvfy cannot read the source to the end.
+
+    A source whose SOP Class/Instance UIDs are blank (anonymised, as the sample CT) is checked
+    against no IOD at all ("Information Object Not found"); the de-identifier restores those
+    UIDs from the file meta, so the fair baseline is the source with just that repair."""
+    errors = dciodvfy_errors(path)
+    if any("read failed" in e for e in errors):
+        return None
+    if not any("Information Object Not found" in e for e in errors):
+        return errors
+    import pydicom
+
+    ds = pydicom.dcmread(path)
+    meta = ds.file_meta
+    if "MediaStorageSOPClassUID" not in meta or "SOPClassUID" not in ds:
+        return errors  # a fragment: no class to restore, and the de-identifier does not add one
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    if not str(ds.get("SOPInstanceUID", "") or "").strip():
+        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    repaired = Path(scratch_dir) / f"baseline-{Path(path).name}"
+    ds.save_as(repaired)
+    try:
+        return errors + dciodvfy_errors(repaired)
+    finally:
+        repaired.unlink(missing_ok=True)
+
+
 def _normalise(message: str) -> str:
     return _VALUE.sub("<v>", message)
 

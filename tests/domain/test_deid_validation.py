@@ -12,7 +12,7 @@ from pydicom.data import get_testdata_file
 
 from medstation.imaging.deid_export import DeidRequest, export_deidentified
 from medstation.imaging.deid_profile import DeidOption
-from medstation.imaging.dicom_validate import dciodvfy_available, dciodvfy_errors, new_errors
+from medstation.imaging.dicom_validate import baseline_errors, dciodvfy_available, dciodvfy_errors, new_errors
 from medstation.jobs import JobContext
 
 pytestmark = pytest.mark.skipif(not dciodvfy_available(), reason="dciodvfy missing: run scripts/setup.sh (dicom3tools)")
@@ -25,9 +25,25 @@ SOURCES = [
 ]
 
 
-def _baseline(path: str) -> list[str] | None:
-    errors = dciodvfy_errors(path)
-    return None if any("read failed" in e for e in errors) else errors
+def test_the_sample_ct_with_blank_uids_adds_no_dciodvfy_errors(db, tmp_path):
+    from medstation.config import sample_study_dir
+
+    sources = sorted(str(p) for p in sample_study_dir().iterdir())[:3]
+    report = export_deidentified(JobContext(), db, sources, tmp_path / "out")
+    assert len(report.files) == len(sources)
+    import pydicom
+
+    for source in sources:
+        sop = pydicom.dcmread(source, stop_before_pixels=True).file_meta.MediaStorageSOPInstanceUID
+        out = next(f for f in report.files if pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID ==
+                   db_map_uid(db, sop))
+        assert new_errors(baseline_errors(source, tmp_path), dciodvfy_errors(out)) == []
+
+
+def db_map_uid(db, uid: str) -> str:
+    from medstation.imaging.deid_pseudonyms import PseudonymMap
+
+    return PseudonymMap(db).uid(uid)
 
 
 @pytest.mark.parametrize("options", [frozenset(), frozenset(DeidOption)], ids=["basic", "all-options"])
@@ -36,7 +52,7 @@ def test_deidentified_files_add_no_dciodvfy_errors(db, tmp_path, options):
     checked, added = 0, {}
     for name in SOURCES:
         source = get_testdata_file(name)
-        before = _baseline(source)
+        before = baseline_errors(source, tmp_path)
         assert before is not None, name  # every listed source is complete
         report = export_deidentified(JobContext(), db, [source], tmp_path / name, request)
         assert len(report.files) == 1, report.refused

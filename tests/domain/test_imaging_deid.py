@@ -190,3 +190,13 @@ def test_service_export_is_audited_with_the_burned_in_decision(settings, db, tmp
         events = s.exec(select(AuditEvent).where(AuditEvent.action == "imaging.export_deidentified")).all()
     assert len(events) == 1 and events[0].entity_id == uid and events[0].actor == "tester"
     assert events[0].detail["files"] == 2 and events[0].detail["burned_in"] == []
+
+
+def test_cleaning_reaches_every_value_of_a_multi_valued_attribute(db, tmp_path):
+    paths = write_series(tmp_path / "src", SeriesSpec(n_slices=1))
+    ds = pydicom.dcmread(paths[0])
+    ds.Allergies = ["penicillin", "noted by Doe"]
+    ds.save_as(paths[0])
+    options = frozenset({DeidOption.retain_patient_characteristics})
+    report = export_deidentified(JobContext(), db, paths, tmp_path / "out", DeidRequest(options=options))
+    assert list(pydicom.dcmread(report.files[0]).Allergies) == ["penicillin", "noted by ***"]
