@@ -17,7 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from medstation.errors import UserFacingError
 from medstation.segmentation.seg_codes import segment_codes
+
+
+class SegExportError(UserFacingError, ValueError):
+    """The series or the segments cannot make a valid DICOM-SEG (a sentence for the user)."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ def _share_orientation(sources) -> None:
         iop = np.asarray([float(v) for v in ds.ImageOrientationPatient])
         worst = float(np.abs(iop - first).max())
         if worst > ORIENTATION_TOLERANCE:
-            raise ValueError(f"DICOM-SEG export needs one orientation; source slices differ by {worst:.2g} "
+            raise SegExportError(f"DICOM-SEG export needs one orientation; source slices differ by {worst:.2g} "
                              f"(more than {ORIENTATION_TOLERANCE:g})")
         ds.ImageOrientationPatient = sources[0].ImageOrientationPatient
 
@@ -103,9 +108,9 @@ def export_dicom_seg(segments: list[ExportSegment], volume, path: str | Path, *,
     from pydicom.uid import generate_uid
 
     if not segments:
-        raise ValueError("no segments to export")
+        raise SegExportError("no segments to export")
     if len(set(volume.source_paths)) != volume.pixels.shape[0]:
-        raise ValueError("DICOM-SEG export needs one source file per slice (multi-frame sources are not supported)")
+        raise SegExportError("DICOM-SEG export needs one source file per slice (multi-frame sources are not supported)")
     sources = [_with_identity(pydicom.dcmread(p), volume, k) for k, p in enumerate(volume.source_paths)]
     if all("ImageOrientationPatient" in ds for ds in sources):
         _share_orientation(sources)

@@ -45,7 +45,9 @@ def test_orientations_equal_within_tolerance_are_one_orientation(series, tmp_pat
 def test_a_real_orientation_difference_is_refused(series, tmp_path):
     paths, vol = series
     _perturb_orientation(paths, 1e-2)
-    with pytest.raises(ValueError, match="one orientation"):
+    from medstation.segmentation.export import SegExportError
+
+    with pytest.raises(SegExportError, match="one orientation"):
         export_dicom_seg([ExportSegment(1, "liver", _mask(vol.pixels.shape))], vol, tmp_path / "seg.dcm")
 
 
