@@ -30,14 +30,14 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from medstation.config import Settings
+    from medstation.access.roles import Permission
+    from medstation.app import build_services
     from medstation.imaging.deid_export import DeidRequest, export_deidentified
     from medstation.imaging.deid_pixels import MaskRect
     from medstation.imaging.deid_profile import DeidOption
     from medstation.imaging.indexer import collect_files
     from medstation.imaging.service import audit_deid_export
     from medstation.jobs import JobContext
-    from medstation.store.database import Database
 
     try:
         masks = tuple(MaskRect.parse(m) for m in args.mask)
@@ -50,14 +50,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     request = DeidRequest(options=frozenset(DeidOption(o) for o in args.option),
                           confirm_burned_in=args.confirm_burned_in, masks=masks)
-    settings = Settings()
-    settings.ensure_dirs()
-    db = Database(settings.db_path)
+    services = build_services()
     try:
-        report = export_deidentified(JobContext(), db, files, args.out, request)
-        audit_deid_export(db, report, actor="cli", entity="files", entity_id=str(args.out))
+        actor = services.session.require(Permission.export_imaging)
+        report = export_deidentified(JobContext(), services.db, files, args.out, request)
+        audit_deid_export(services.db, report, actor=actor.name, entity="files", entity_id=str(args.out))
     finally:
-        db.close()
+        services.close()
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
