@@ -36,6 +36,12 @@ _CODING_KEYWORDS = frozenset(
     """CodeValue CodingSchemeDesignator CodingSchemeVersion CodeMeaning LongCodeValue URNCodeValue MappingResource
     ContextIdentifier ContextGroupVersion ContextGroupLocalVersion MappingResourceName""".split()
 )
+# UIDs that name a kind of thing (a class, a syntax, a coding scheme), never an instance: kept even when
+# pydicom cannot name them (private SOP classes, private transfer syntaxes).
+_CONSTANT_UID_KEYWORDS = frozenset(
+    """TransferSyntaxUID CodingSchemeUID ContextUID MappingResourceUID ImplementationClassUID
+    PrivateInformationCreatorUID""".split()
+)
 _STRING_EMPTY = ""
 _FILE_META_REMOVE = (
     "SourceApplicationEntityTitle", "SendingApplicationEntityTitle", "ReceivingApplicationEntityTitle",
@@ -117,7 +123,7 @@ class Deidentifier:
         action = option_action(keyword, walk.options) or table_action(int(elem.tag))
         if action is None:
             if vr == "UI":
-                action = "U"
+                action = "K" if keyword.endswith("ClassUID") or keyword in _CONSTANT_UID_KEYWORDS else "U"
             elif vr in ("PN", "DA", "DT", "TM"):
                 action = "X/Z/D"
             elif in_dummy and vr in _FREE_TEXT_VRS and keyword not in _CODING_KEYWORDS:

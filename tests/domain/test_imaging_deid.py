@@ -200,3 +200,13 @@ def test_cleaning_reaches_every_value_of_a_multi_valued_attribute(db, tmp_path):
     options = frozenset({DeidOption.retain_patient_characteristics})
     report = export_deidentified(JobContext(), db, paths, tmp_path / "out", DeidRequest(options=options))
     assert list(pydicom.dcmread(report.files[0]).Allergies) == ["penicillin", "noted by ***"]
+
+
+def test_a_private_sop_class_is_kept_while_instance_uids_change(db, tmp_path):
+    paths = write_series(tmp_path / "src", SeriesSpec(n_slices=1))
+    ds = pydicom.dcmread(paths[0])
+    ds.SOPClassUID = "1.2.840.113619.4.2"  # a vendor's private class: pydicom cannot name it
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.save_as(paths[0])
+    out = pydicom.dcmread(export_deidentified(JobContext(), db, paths, tmp_path / "out").files[0])
+    assert out.SOPClassUID == "1.2.840.113619.4.2" and out.SOPInstanceUID != ds.SOPInstanceUID
