@@ -99,7 +99,8 @@ class ImagingService:
                                 actor: str = "", request=None, paths: list[str] | None = None):
         """Job: write a de-identified copy of a series (or of ``paths`` of it, e.g. the files a first pass refused).
 
-        ``request`` is a :class:`~.deid_export.DeidRequest` (options, burned-in decision). Returns a
+        ``request`` is a :class:`~.deid_export.DeidRequest` (options, burned-in decision); None means the
+        options of ``settings.deid_options`` and no burned-in decision. Returns a
         :class:`~.deid_export.DeidReport`. Audited, burned-in decisions included."""
         from medstation.imaging.deid_export import DeidRequest, export_deidentified
 
@@ -107,7 +108,11 @@ class ImagingService:
         if not paths:
             raise ImagingError("this series is not in the index; nothing to export")
         target = Path(out_dir) if out_dir else self.settings.exports_dir / f"deid_{len(list(self.settings.exports_dir.glob('deid_*'))) + 1:04d}"
-        report = export_deidentified(ctx, self.db, paths, target, request or DeidRequest())
+        if request is None:
+            from medstation.imaging.deid_profile import DeidOption
+
+            request = DeidRequest(options=frozenset(DeidOption(o) for o in self.settings.deid_options))
+        report = export_deidentified(ctx, self.db, paths, target, request)
         audit_deid_export(self.db, report, actor=actor, entity="series", entity_id=series_uid)
         return report
 

@@ -210,3 +210,16 @@ def test_a_private_sop_class_is_kept_while_instance_uids_change(db, tmp_path):
     ds.save_as(paths[0])
     out = pydicom.dcmread(export_deidentified(JobContext(), db, paths, tmp_path / "out").files[0])
     assert out.SOPClassUID == "1.2.840.113619.4.2" and out.SOPInstanceUID != ds.SOPInstanceUID
+
+
+def test_the_window_export_uses_the_configured_options(settings, db, tmp_path):
+    from medstation.imaging.service import ImagingService
+
+    write_series(tmp_path / "src", SeriesSpec(n_slices=1))
+    settings.deid_options = ["retain-dates", "retain-device-id"]
+    service = ImagingService(settings, db)
+    uid = service.index_job(JobContext(), [tmp_path / "src"]).series_uids[0]
+    report = service.export_deidentified_job(JobContext(), uid)
+    assert report.options == ("retain-dates", "retain-device-id")
+    codes = [c.CodeValue for c in pydicom.dcmread(report.files[0]).DeidentificationMethodCodeSequence]
+    assert codes == ["113100", "113107", "113109"]
