@@ -42,3 +42,20 @@ def test_absolute_grid_offsets_are_coordinates_along_the_normal(tmp_path):
     vol = load_series(JobContext(), [str(tmp_path / "dose.dcm")])
     np.testing.assert_allclose(vol.origin[2], z0, atol=1e-4)
     np.testing.assert_allclose(vol.spacing[0], 5.0, atol=1e-6)
+
+
+def test_indexed_series_keeps_the_lut_and_the_dose_grid(settings, db, tmp_path):
+    import shutil
+
+    from medstation.imaging.service import ImagingService
+
+    for name in ("mlut_18.dcm", "rtdose.dcm"):
+        folder = tmp_path / name
+        folder.mkdir()
+        shutil.copy(get_testdata_file(name), folder / name)
+    service = ImagingService(settings, db)
+    uids = service.index_job(JobContext(), [tmp_path]).series_uids
+    volumes = {v.pixels.shape[0]: v for v in (service.load_series_job(JobContext(), u) for u in uids)}
+    ds = pydicom.dcmread(get_testdata_file("mlut_18.dcm"))
+    np.testing.assert_array_equal(volumes[1].pixels[0], apply_modality_lut(ds.pixel_array, ds).astype(np.float32))
+    np.testing.assert_allclose(volumes[15].spacing[0], 5.0, atol=1e-6)
