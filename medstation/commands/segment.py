@@ -39,22 +39,31 @@ def add_parser(sub) -> None:
 
 
 def _load(settings, engine_name: str | None, model_version_id: int | None = None):
+    """The engine to run: ``model_version_id`` from the registry, else ``engine_name``, else the
+    registry's active segmentation version (what the viewer runs), else the default engine."""
     from medstation.segmentation.engine import load_engine
+    from medstation.segmentation.registry import ENGINES
+    from medstation.store.database import Database
+    from medstation.store.model_registry import ModelRegistry, RegistryError
+    from medstation.store.tables import ModelKind
 
     name = engine_name or settings.seg_engine
     checkpoint = None
-    if model_version_id is not None:
-        from medstation.store.database import Database
-        from medstation.store.tables import ModelVersion
-
+    if model_version_id is not None or engine_name is None:
         db = Database(settings.db_path)
         try:
-            with db.session() as s:
-                row = s.get(ModelVersion, model_version_id)
-                if row is None or row.kind != "segmentation":
-                    raise ValueError(f"no segmentation model version with id {model_version_id}")
-                checkpoint = Path(row.path)
-                name = engine_name or str(row.meta.get("engine", name))
+            registry = ModelRegistry(db)
+            if model_version_id is not None:
+                version = registry.get(model_version_id)
+                if version is None or version.kind != ModelKind.segmentation:
+                    raise RegistryError(f"no segmentation model version with id {model_version_id}")
+                if not version.file.is_file():
+                    raise RegistryError(f"model version #{version.id} points at {version.path}, which is missing")
+            else:
+                version = registry.active(ModelKind.segmentation)
+            if version is not None and version.meta.get("engine") in ENGINES and version.file.is_file():
+                checkpoint = version.file
+                name = engine_name or str(version.meta["engine"])
         finally:
             db.close()
     return load_engine(name, models_dir=settings.models_dir, cache_dir=settings.cache_dir,

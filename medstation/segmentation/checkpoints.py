@@ -58,8 +58,9 @@ def load_state_dict(path: str | Path) -> dict:
 
 def search_dirs(models_dir: Path) -> list[Path]:
     """Where user-supplied checkpoints are looked for: settings.models_dir, then the project's models/."""
-    project_models = Path(__file__).resolve().parents[2] / "models"
-    return [models_dir, project_models]
+    from medstation.config import project_models_dir
+
+    return [models_dir, project_models_dir()]
 
 
 def find_file(name: str, models_dir: Path) -> Path | None:

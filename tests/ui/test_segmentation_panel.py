@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from medstation.app import Services
+from medstation.access.roles import UserSession
 from medstation.segmentation.service import SegmentationService
 from medstation.ui.runner import JobRunner
 from medstation.ui.segmentation.panel import SegmentationPanel
@@ -48,15 +48,15 @@ class ViewerStandIn(QWidget):
 @pytest.fixture
 def panel_setup(qtbot, settings, db):
     seed_onnx_cache(settings.cache_dir)
-    services = Services(settings=settings, db=db, extra={"segmentation": SegmentationService(settings, db)})
+    service = SegmentationService(settings, db)
     runner = JobRunner()
     viewer = ViewerStandIn()
     qtbot.addWidget(viewer)
-    panel = SegmentationPanel(viewer, services, runner)
+    panel = SegmentationPanel(viewer, service, settings, runner, UserSession.from_os_user())
     qtbot.addWidget(panel)
     volume, truth = synthetic_volume(shape=(5, 96, 128), radii_mm=(4.0, 22.0, 30.0))
     viewer.load(volume)
-    qtbot.waitUntil(lambda: services.extra["segmentation"].engine() is not None, timeout=120_000)
+    qtbot.waitUntil(lambda: service.engine() is not None, timeout=120_000)
     qtbot.waitUntil(lambda: "ready" in panel.engine_label.text(), timeout=5000)
     yield viewer, panel, services, truth
     runner.shutdown(timeout_ms=60_000)
