@@ -104,6 +104,7 @@ class EmbeddingStore:
         self.n_images = 1 + max(e.image_index for e in examples)
         paths = sorted({(e.image_index, e.row["image"]) for e in examples})
         tag = hashlib.sha256((encoder_sha + "|".join(p for _, p in paths)).encode()).hexdigest()[:16]
+        Path(folder).mkdir(parents=True, exist_ok=True)
         self.path = Path(folder) / f"embeddings-{tag}.f16"
         self.done_path = self.path.with_suffix(".done")
         shape = (self.n_images, 2, 256, 64, 64)
