@@ -25,6 +25,7 @@ from medstation.rag.service import KnowledgeBaseService
 from medstation.segmentation.service import SegmentationService
 from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry
+from medstation.training.service import TrainingService
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class Services:
     llm: LLMService
     # Filled in by the Notes and Admin work (one field and one construction line each).
     notes: Any | None = None
-    training: Any | None = None
+    training: TrainingService | None = None
 
     def close(self) -> None:
         """Close every service that has ``close()`` (newest first), then the database."""
@@ -67,13 +68,15 @@ def build_services(settings: Settings | None = None, *, session: UserSession | N
     configure_logging(settings.log_dir, settings.log_level)
     db = Database(settings.db_path)
     registry = ModelRegistry(db)
+    session = session or UserSession.from_os_user()
     return Services(
         settings=settings,
         db=db,
-        session=session or UserSession.from_os_user(),
+        session=session,
         registry=registry,
         imaging=ImagingService(settings, db),
         segmentation=SegmentationService(settings, db, registry=registry),
         kb=KnowledgeBaseService(settings, db),
         llm=LLMService(settings, db, registry=registry),
+        training=TrainingService(settings, db, session, registry),
     )

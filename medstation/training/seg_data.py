@@ -113,22 +113,22 @@ class EmbeddingStore:
             if mode == "w+" else np.load(str(self.path), mmap_mode="r+")
         self.complete = self.done_path.is_file()
 
-    def fill(self, ctx, examples: list[SegExample], encoder, threads: int) -> None:
-        """Run ``encoder`` (torch module, (1, 3, S, S) → (1, 256, 64, 64)) on each image and its mirror."""
-        import torch
+    def fill(self, ctx, examples: list[SegExample], encode, *, mirrored: bool = True) -> None:
+        """Run ``encode`` (numpy (1, 3, S, S) → (1, 256, 64, 64)) on each image and its mirror.
 
+        The worker passes the viewer's own encoder back-end (ONNX Runtime when available),
+        so the decoder trains on exactly the embeddings it will see at inference.
+        """
         if self.complete:
             return
         firsts: dict[int, SegExample] = {}
         for e in examples:
             firsts.setdefault(e.image_index, e)
-        torch.set_num_threads(threads)
-        with torch.inference_mode():
-            for n, (index, e) in enumerate(sorted(firsts.items())):
-                ctx.check()
-                ctx.report(0.02 + 0.08 * n / len(firsts), f"embedding image {n + 1}/{len(firsts)}")
-                batch = np.stack([e.x, flip_input(e.x, e.frame)])
-                self.array[index] = encoder(torch.from_numpy(batch)).numpy().astype(np.float16)
+        for n, (index, e) in enumerate(sorted(firsts.items())):
+            ctx.check()
+            ctx.report(0.02 + 0.08 * n / len(firsts), f"embedding image {n + 1}/{len(firsts)}")
+            for k, x in enumerate((e.x, flip_input(e.x, e.frame)) if mirrored else (e.x,)):
+                self.array[index, k] = np.asarray(encode(x[None]), np.float32)[0].astype(np.float16)
         self.array.flush()
         self.done_path.write_text("ok")
         self.complete = True

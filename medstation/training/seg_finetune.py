@@ -39,6 +39,7 @@ class SegTrainConfig:
     weight_decay: float = 0.01
     patience: int = 2
     box_jitter: float = 5.0
+    flip: bool = True  # random left–right mirror (decoder-only: doubles the embedding cache)
     seed: int = 0
     threads: int = 2
     max_steps: int | None = None
@@ -133,12 +134,14 @@ def _save_atomic(obj, path: Path) -> None:
 
 def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTrainConfig, run_dir: Path, *,
              encoder_sha: str, box_margin: float, on_epoch: Callable[[dict], None] | None = None,
-             on_step: Callable[[int, int, float], None] | None = None) -> TrainResult:
+             on_step: Callable[[int, int, float], None] | None = None,
+             encode: Callable[[np.ndarray], np.ndarray] | None = None) -> TrainResult:
     """Train ``net`` (a ``MedSAMLite`` with its base weights loaded) in place; returns the best weights.
 
     ``ctx``: job context (report/partial/check). ``on_epoch(record)`` gets
     ``{"epoch", "train_loss", "val_dice", "val_iou", "seconds"}`` after each epoch (epoch 0 =
-    before training); ``on_step(epoch, step, loss)`` after each optimiser step.
+    before training); ``on_step(epoch, step, loss)`` after each optimiser step. ``encode``:
+    the frozen encoder for decoder-only mode (numpy (1, 3, S, S) → (1, 256, 64, 64)); default torch.
     """
     import torch
 
@@ -170,8 +173,12 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
     if decoder_only:
         stores = {"train": EmbeddingStore(run_dir, train, encoder_sha), "val": EmbeddingStore(run_dir / "val", val, encoder_sha)}
         net.image_encoder.eval()
-        stores["train"].fill(ctx, train, net.image_encoder, cfg.threads)
-        stores["val"].fill(ctx, val, net.image_encoder, cfg.threads)
+        if encode is None:
+            def encode(x):
+                with torch.inference_mode():
+                    return net.image_encoder(torch.from_numpy(x)).numpy()
+        stores["train"].fill(ctx, train, encode, mirrored=cfg.flip)
+        stores["val"].fill(ctx, val, encode, mirrored=False)
 
         def embed_val(chunk):
             return torch.from_numpy(stores["val"].get([e.image_index for e in chunk], [False] * len(chunk)))
@@ -222,7 +229,7 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
             chunk = [train[i] for i in order[step * cfg.batch_size:(step + 1) * cfg.batch_size]]
             if not chunk:
                 break
-            flips = rng.random(len(chunk)) < 0.5
+            flips = (rng.random(len(chunk)) < 0.5) & cfg.flip
             targets, boxes = [], []
             for e, f in zip(chunk, flips):
                 target, box = flip_example(e) if f else (e.target, e.box)

@@ -40,16 +40,9 @@ class MainWindow(QMainWindow):
                 "Sign a note to make it final; signed notes can feed the de-identified training sets.",
             ],
         )
-        self.admin_tab = PlannedTab(
-            "Admin — for clinic administrators",
-            [
-                "Model registry: every segmentation model, LLM and embedding model as a version with its checksum.",
-                "Training sets built from accepted masks and signed notes, versioned and de-identified.",
-                "Fine-tuning in a background process (MedSAM; LoRA for the LLM) with live loss curves.",
-                "A/B comparison of a candidate against the active model on held-out cases, with confidence intervals.",
-                "Promote, roll back and schedule retraining; each action is audited.",
-            ],
-        )
+        from medstation.ui.admin.tab import AdminTab
+
+        self.admin_tab = AdminTab(training=s.training, runner=runner, session=s.session)
         self.tabs.addTab(self.viewer_tab, "Viewer")
         self.tabs.addTab(self.chat_tab, "Chat")
         self.tabs.addTab(self.notes_tab, "Notes")
