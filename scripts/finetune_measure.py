@@ -81,6 +81,24 @@ def main(argv=None) -> int:
         print(f"{group:22s} cases={summary['n']:3d}  Dice before {summary['mean_baseline']:.3f}  after "
               f"{summary['mean_candidate']:.3f}  diff {summary['mean_diff']:+.3f} 95% CI {ci}  p={summary['p_value']}",
               flush=True)
+    # The same scores, grouped by modality, stored as the Admin tab's A/B result (no second inference).
+    from medstation.store.tables import ModelComparison
+
+    for name in scored:
+        for item, row in zip(scored[name], rows):
+            item["group"] = row.get("modality") or row["source"]
+    by_modality = compare.pair_by_case(scored["fine-tuned"], scored["base"], ("dice", "nsd"))
+    overall, groups = compare._summaries(by_modality, ("dice", "nsd"))
+    ab = compare.decide(compare.ComparisonResult("segmentation", candidate.id, base.id, "dice", overall, groups,
+                                                 by_modality, notes=["from scripts/finetune_measure.py"]),
+                        services.training.config.rule)
+    with services.db.session() as s:
+        s.add(ModelComparison(kind="segmentation", candidate_id=candidate.id, baseline_id=base.id,
+                              dataset_version_id=version.id, recommend_promote=ab.recommend_promote, reason=ab.reason,
+                              result=ab.to_json()))
+    services.registry.update_metrics(candidate.id, {"ab_dice_diff": round(overall["dice"]["mean_diff"], 4)})
+    report["ab_by_modality"] = {"overall": overall, "groups": groups, "reason": ab.reason}
+    report["per_item"] = scored
     Path(args.out).write_text(json.dumps(report, indent=1, default=str))
     services.close()
     return 0
