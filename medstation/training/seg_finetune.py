@@ -171,7 +171,8 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
 
     if decoder_only:
-        stores = {"train": EmbeddingStore(run_dir, train, encoder_sha), "val": EmbeddingStore(run_dir / "val", val, encoder_sha)}
+        stores = {"train": EmbeddingStore(run_dir, train, encoder_sha)}
+        stores["val"] = stores["train"] if val is train else EmbeddingStore(run_dir / "val", val, encoder_sha)
         net.image_encoder.eval()
         if encode is None:
             def encode(x):
