@@ -79,6 +79,17 @@ class TrainingService:
                                        filters={"pairs": [p[0].name for p in pairs], "block": block}, actor=actor.name, golden=golden,
                                        deid_note="NIfTI voxels only; headers dropped")
 
+    def import_aci_csv(self, ctx: JobContext, csv_path: Path, name: str | None = None):
+        """Job: an aci-bench CSV → the next snapshot of a notes dataset (default: aci-bench-<file stem>)."""
+        from medstation.training.sources import aci_bench_csv
+
+        actor = self.session.require(Permission.train_models)
+        csv_path = Path(csv_path)
+        return datasets.build_snapshot(ctx, self.db, self.settings.home, name=name or f"aci-bench-{csv_path.stem}",
+                                       kind="notes", origin="aci-bench", items=aci_bench_csv(ctx, csv_path),
+                                       filters={"csv": csv_path.name}, actor=actor.name,
+                                       deid_note="public set, de-identified by its authors")
+
     def build_clinic_dataset(self, ctx: JobContext, flt: CollectionFilter = CollectionFilter(),
                              rules: QualityRules | None = None, name: str = "clinic-segmentation"):
         """Job: accepted segmentations passing ``flt`` → the next snapshot of ``name``."""

@@ -196,3 +196,31 @@ def nifti_pairs_in(folder: Path) -> list[tuple[Path, Path, str]]:
     if not pairs:
         raise DatasetError(f"no NIfTI image + label pairs in {folder}")
     return pairs
+
+
+def aci_bench_csv(ctx: JobContext, csv_path: Path) -> Iterator["NoteItem"]:
+    """(transcript, note) items of an aci-bench CSV (columns ``dataset, encounter_id, dialogue, note``).
+
+    The dialogues are public and already de-identified by their authors; one encounter is one case.
+    """
+    import csv
+
+    from medstation.training.items import NoteItem
+
+    csv_path = Path(csv_path)
+    csv.field_size_limit(10**8)
+    try:
+        handle = csv_path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise DatasetError(f"cannot read {csv_path}: {exc}") from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = {"encounter_id", "dialogue", "note"} - set(reader.fieldnames or ())
+        if missing:
+            raise DatasetError(f"{csv_path.name} is not an aci-bench CSV: no column {', '.join(sorted(missing))}")
+        for n, row in enumerate(reader):
+            if n % 16 == 0:
+                ctx.check()
+            key = public_case_key(f"aci-bench:{row.get('dataset', '')}:{row['encounter_id']}")
+            yield NoteItem(key, "aci-bench", "clinical note", row["dialogue"] or "", row["note"] or "",
+                           origin=f"{csv_path.name}:{row['encounter_id']}")

@@ -121,3 +121,23 @@ def test_scrub_text_removes_known_names_and_identifiers():
     text = "Martha Jones (MRN 12345678) seen 03/04/2025, call 555-123-4567 or mj@example.org."
     out = scrub_text(text, ["Jones^Martha"])
     assert out == "[NAME] [NAME] (MRN [ID]) seen [DATE], call [PHONE] or [EMAIL]."
+
+
+def test_aci_bench_csv_becomes_a_notes_snapshot_with_quality_exclusions(db, settings, tmp_path):
+    import csv
+
+    from medstation.training.sources import aci_bench_csv
+
+    path = tmp_path / "train.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["dataset", "encounter_id", "dialogue", "note"])
+        for i in range(5):
+            writer.writerow(["virtassist", f"D2N{i:03d}", "[doctor] hello , how are you feeling today ? " * 3,
+                             f"CHIEF COMPLAINT\n\nKnee pain number {i}. The patient reports pain for two weeks."])
+        writer.writerow(["virtassist", "D2N099", "[doctor] hello , how are you feeling today ? " * 3, ""])
+    version = build_snapshot(JobContext(), db, settings.home, name="aci", kind="notes", origin="aci-bench",
+                             items=aci_bench_csv(JobContext(), path))
+    assert version.n_cases == 5 and [e["reason"] for e in version.report["excluded"]] == ["transcript without note"]
+    rows = datasets.note_rows(version)
+    assert {r["split"] for r in rows} <= {"train", "val", "test"} and rows[0]["note"].startswith("CHIEF COMPLAINT")
