@@ -42,6 +42,6 @@ def run(args: argparse.Namespace) -> int:
                             f"{series.modality} {series.description or '(no description)'}: "
                             f"{series.n_instances} images {size}".rstrip()
                         )
-        return 0 if report.scanned else 1
+        return 0 if report.scanned else 2  # nothing readable there: the user picked the wrong place
     finally:
         services.close()

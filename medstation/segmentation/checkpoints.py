@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from medstation.errors import UserFacingError
 
-class CheckpointError(RuntimeError):
+
+class CheckpointError(UserFacingError, RuntimeError):
     """The model file cannot be used (missing, corrupt, or not the expected weights)."""
 
 

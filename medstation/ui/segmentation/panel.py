@@ -22,7 +22,7 @@ from medstation.segmentation.propagation import mask_box, propagate
 from medstation.segmentation.records import SegmentRecord
 from medstation.segmentation.segments import SegmentSet
 from medstation.segmentation.slices import LatestBox, live_decode, neighbour_order, precompute_embeddings, segment_slice
-from medstation.ui.errors import show_error
+from medstation.ui.errors import failure_slot, report_failure
 from medstation.ui.segmentation.layout import build_controls
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class SegmentationPanel(QWidget):
         handle = self.runner.submit("segmentation", self.service.ensure_engine, name="load segmentation model",
                                     queue=True)
         handle.sig_done.connect(self._on_engine_loaded)
-        handle.sig_failed.connect(lambda msg, _tb: self.engine_label.setText(f"Model failed to load: {msg}"))
+        handle.sig_failed.connect(failure_slot(self, "Model failed to load", self.engine_label))
         return handle
 
     def _on_engine_loaded(self, engine) -> None:
@@ -150,6 +150,7 @@ class SegmentationPanel(QWidget):
         self._precompute_handle = self.runner.submit(
             "segmentation", precompute_embeddings, segmenter,
             [index] + neighbour_order(index, segmenter.n_slices, PRECOMPUTE_RADIUS), name="prepare slices", queue=True,
+            requester=self,  # our next prompt replaces it (a new request cancels this requester's jobs)
         )
 
     # -- tools ----------------------------------------------------------------------------------
@@ -229,10 +230,8 @@ class SegmentationPanel(QWidget):
         self._decode_handle = handle
         return handle
 
-    def _on_decode_failed(self, message: str, details: str) -> None:
-        self.status_label.setText(message)
-        if "PromptError" not in details:  # a refused box is explained in the status line, not a dialog
-            show_error(self, "Segmentation", message, details)
+    def _on_decode_failed(self, message: str, details: str, exc: object) -> None:
+        report_failure(self, "Segmentation", message, details, exc, self.status_label)
 
     def _on_decoded(self, result, live: bool) -> None:
         index, prediction = result
@@ -297,7 +296,7 @@ class SegmentationPanel(QWidget):
         handle.sig_done.connect(lambda masks: self.status_label.setText(
             f"Propagated over {len(masks)} slices ({min(masks) + 1}–{max(masks) + 1}); review each slice (DRAFT)."))
         handle.sig_cancelled.connect(lambda: self.status_label.setText("Propagation stopped; slices so far are kept."))
-        handle.sig_failed.connect(lambda m, tb: show_error(self, "Propagation", m, tb))
+        handle.sig_failed.connect(failure_slot(self, "Propagation", self.status_label))
         handle.sig_finished.connect(self._on_propagation_finished)
         self._propagate_handle = handle
         self.progress.setValue(0)
@@ -423,7 +422,7 @@ class SegmentationPanel(QWidget):
         handle = self.runner.submit("io", self.service.decide, self.current_record(), self.volume, decision, actor,
                                     name=f"segmentation {decision}", queue=True)
         handle.sig_done.connect(lambda result, s=seg: self._on_decided(s, result))
-        handle.sig_failed.connect(lambda m, tb: show_error(self, "Save segmentation", m, tb))
+        handle.sig_failed.connect(failure_slot(self, "Save segmentation", self.status_label))
         return handle
 
     def _on_decided(self, seg, result: dict) -> None:
@@ -447,7 +446,7 @@ class SegmentationPanel(QWidget):
         handle = self.runner.submit("io", _export_job, kind, items, self.volume, path, self.service.db,
                                     name=f"export {kind}", queue=True)
         handle.sig_done.connect(lambda p: self.status_label.setText(f"Exported to {p}"))
-        handle.sig_failed.connect(lambda m, tb: show_error(self, "Export", m, tb))
+        handle.sig_failed.connect(failure_slot(self, "Export", self.status_label))
         return handle
 
     def _ask_export(self, kind: str) -> None:
