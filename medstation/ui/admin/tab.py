@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from medstation.errors import UserFacingError
 from medstation.ui.admin.plots import ABHeatmap, CurvesPlot
-from medstation.ui.errors import show_error
+from medstation.ui.errors import report_failure
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +296,4 @@ class AdminTab(QWidget):
             handle.sig_done.connect(self.curves.set_history)
 
     def _on_job_failed(self, message: str, details: str, exc=None) -> None:
-        if isinstance(exc, UserFacingError):
-            self.status.setText(message)
-        else:
-            show_error(self, "Admin", message, details)
+        report_failure(self, "Admin", message, details, exc, self.status)
