@@ -117,10 +117,22 @@ class TrainingService:
                   "threads": self.settings.seg_threads, **extra}
         SegTrainConfig(**params)  # bad values fail here, not in the child
         if base_model_id is None:
-            active = self.registry.active(ModelKind.segmentation)
+            active = self.registry.active(ModelKind.segmentation) or self._register_bundled_base()
             base_model_id = active.id if active is not None else None
         return runs.enqueue(self.db, self.settings.home, kind="segmentation", dataset_version_id=dataset_version_id,
                             base_model_id=base_model_id, params=params, actor=actor.name)
+
+    def _register_bundled_base(self):
+        """The bundled LiteMedSAM as the active version (a fresh install that never opened the viewer)."""
+        from medstation.segmentation.registry import engine_spec, locate_checkpoint
+
+        path, sha = locate_checkpoint("litemedsam", self.settings.models_dir)
+        if path is None:
+            return None
+        spec = engine_spec("litemedsam")
+        return self.registry.register(ModelKind.segmentation, spec.display_name, path, sha256=sha,
+                                      status=ModelStatus.active, source=spec.source,
+                                      meta={"engine": spec.name, "input_size": spec.input_size})
 
     def run_queued(self, ctx: JobContext, run_id: int | None = None) -> dict:
         """Job (process lane): run ``run_id`` (or the oldest queued run) in ``train-worker``; returns its result."""
