@@ -114,6 +114,7 @@ def _write_items(ctx: JobContext, folder: Path, kind: str, items: Iterable, rule
     excluded: list[Exclusion] = []
     hashes: list[str] = []
     per_case: Counter = Counter()
+    image_files: dict[str, str] = {}
     for n, item in enumerate(items):
         if n % 8 == 0:
             ctx.check()
@@ -128,11 +129,15 @@ def _write_items(ctx: JobContext, folder: Path, kind: str, items: Iterable, rule
         per_case[item.case_key] += 1
         stem = f"{item.case_key}_{index}"
         if isinstance(item, SegItem):
-            h_img = _fsync_write(folder / "images" / f"{stem}.png", _png_bytes(item.image))
+            png = _png_bytes(item.image)
+            h_img = hashlib.sha256(png).hexdigest()
+            if h_img not in image_files:  # labels of one image share its file (and, in training, its embedding)
+                _fsync_write(folder / "images" / f"{stem}.png", png)
+                image_files[h_img] = f"images/{stem}.png"
             h_mask = _fsync_write(folder / "masks" / f"{stem}.png", _png_bytes(np.asarray(item.mask, bool)))
             hashes.append(f"{item.case_key} {split} {h_img} {h_mask}")
             mask = np.asarray(item.mask, bool)
-            row = {"image": f"images/{stem}.png", "mask": f"masks/{stem}.png", "bbox_xyxy": _bbox(mask),
+            row = {"image": image_files[h_img], "mask": f"masks/{stem}.png", "bbox_xyxy": _bbox(mask),
                    "source": item.source, "modality": item.modality, "label": item.label,
                    "width": int(mask.shape[1]), "height": int(mask.shape[0]), "mask_area": int(mask.sum()),
                    "case_key": item.case_key, "split": split}
