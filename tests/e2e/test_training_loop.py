@@ -72,6 +72,7 @@ def services(medstation_home):
     s.close()
 
 
+@pytest.mark.timeout(1800)  # two ONNX exports and two engines: minutes on a loaded 2-core machine
 def test_finetune_compare_promote_rollback(services):
     base = services.segmentation.ensure_engine(JobContext())
     base_id = services.segmentation.model_version_id()
@@ -108,6 +109,7 @@ def test_finetune_compare_promote_rollback(services):
         assert expected in actions
 
 
+@pytest.mark.timeout(1200)
 def test_killed_training_leaves_a_failed_run_no_model_and_a_sound_database(services, tmp_path):
     from medstation.training import runs
     from medstation.training.datasets import build_snapshot
