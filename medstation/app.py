@@ -26,6 +26,7 @@ from medstation.rag.service import KnowledgeBaseService
 from medstation.segmentation.service import SegmentationService
 from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry
+from medstation.training.service import TrainingService
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class Services:
     llm: LLMService
     # Filled in by the Notes and Admin work (one field and one construction line each).
     notes: NotesService | None = None
-    training: Any | None = None
+    training: TrainingService | None = None
 
     def close(self) -> None:
         """Close every service that has ``close()`` (newest first), then the database."""
@@ -80,4 +81,5 @@ def build_services(settings: Settings | None = None, *, session: UserSession | N
         kb=KnowledgeBaseService(settings, db),
         llm=llm,
         notes=NotesService(settings, db, session, llm),
+        training=TrainingService(settings, db, session, registry),
     )
