@@ -246,4 +246,7 @@ def _assemble(template, sections, flags, fallback, failure, rewriter, model_info
     else:
         label = (f"{AI_LABEL} {rewriter.accepted} sentence(s) rewritten by the model passed the checks; "
                  f"{rewriter.rejected} rewrite(s) failed them and were replaced by the transcript sentence.")
+        if rewriter.budget_hit:
+            label += (f" The model's {options.budget_s:.0f} s budget ran out; the other sentences are transcript "
+                      "sentences.")
     return Draft(template.name, tuple(sections), tuple(flags), label, fallback, provenance)
