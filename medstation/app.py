@@ -21,6 +21,7 @@ from medstation.config import Settings
 from medstation.imaging.service import ImagingService
 from medstation.llm.service import LLMService
 from medstation.logging_setup import configure_logging
+from medstation.notes.service import NotesService
 from medstation.rag.service import KnowledgeBaseService
 from medstation.segmentation.service import SegmentationService
 from medstation.store.database import Database
@@ -43,7 +44,7 @@ class Services:
     kb: KnowledgeBaseService
     llm: LLMService
     # Filled in by the Notes and Admin work (one field and one construction line each).
-    notes: Any | None = None
+    notes: NotesService | None = None
     training: TrainingService | None = None
 
     def close(self) -> None:
@@ -69,6 +70,7 @@ def build_services(settings: Settings | None = None, *, session: UserSession | N
     db = Database(settings.db_path)
     registry = ModelRegistry(db)
     session = session or UserSession.from_os_user()
+    llm = LLMService(settings, db, registry=registry)
     return Services(
         settings=settings,
         db=db,
@@ -77,6 +79,7 @@ def build_services(settings: Settings | None = None, *, session: UserSession | N
         imaging=ImagingService(settings, db),
         segmentation=SegmentationService(settings, db, registry=registry),
         kb=KnowledgeBaseService(settings, db),
-        llm=LLMService(settings, db, registry=registry),
+        llm=llm,
+        notes=NotesService(settings, db, session, llm),
         training=TrainingService(settings, db, session, registry),
     )

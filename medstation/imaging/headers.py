@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +24,33 @@ if TYPE_CHECKING:  # pydicom is imported lazily: building the service at start-u
 
 class ImagingError(UserFacingError):
     """A problem the user must be told about in plain words (no usable images, ambiguous series...)."""
+
+
+def read_dicom(path: str | Path, *, stop_before_pixels: bool = False, defer_size: int | None = None):
+    """``(dataset, None)`` or ``(None, reason)``: the one lenient DICOM read (indexer and loader).
+
+    Never raises for bad files (pydicom raises many types on hostile bytes). A file
+    written without the 128-byte preamble and "DICM" prefix is read again with
+    ``force=True`` and counts as DICOM only if it names its SOP class or instance.
+    """
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        try:
+            return pydicom.dcmread(path, stop_before_pixels=stop_before_pixels, defer_size=defer_size), None
+        except InvalidDicomError:
+            try:
+                ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels, defer_size=defer_size, force=True)
+            except Exception:  # no "DICM" prefix and no parse either: not DICOM at all
+                return None, "not a DICOM file"
+            if "SOPClassUID" not in ds and "SOPInstanceUID" not in ds:
+                return None, "not a DICOM file"
+            return ds, None
+    except MemoryError:
+        return None, "file claims an impossible element length (corrupt)"
+    except Exception as exc:
+        return None, f"unreadable DICOM ({exc.__class__.__name__}: {str(exc)[:160]})"
 
 
 @dataclass(frozen=True)

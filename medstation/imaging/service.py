@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from medstation.config import Settings, sample_study_dir
-from medstation.imaging.catalog import PatientInfo, SeriesInfo, catalog, find_series, series_load_inputs, series_paths
+from medstation.imaging.catalog import PatientInfo, catalog, series_load_inputs, series_paths
 from medstation.imaging.headers import ImagingError
 from medstation.imaging.indexer import IndexReport
 from medstation.imaging.volume import Volume
@@ -64,9 +64,6 @@ class ImagingService:
         """Patient → study → series tree with counts, modalities, dates and descriptions."""
         return catalog(self.db)
 
-    def series_info(self, series_uid: str) -> SeriesInfo | None:
-        return find_series(self.db, series_uid)
-
     def series_files(self, series_uid: str) -> list[str]:
         return series_paths(self.db, series_uid)
 
@@ -85,14 +82,6 @@ class ImagingService:
         if not paths:
             raise ImagingError("this series is not in the index any more; re-open its folder")
         return load_series(ctx, paths, series_uid=series_uid, time_point=time_point, cache=cache)
-
-    def load_paths_job(self, ctx: JobContext, paths: Iterable[str | Path], *, time_point: int | None = None) -> Volume:
-        """Job: load the largest series found among ``paths`` (files or folders), without indexing."""
-        from medstation.imaging.indexer import collect_files
-        from medstation.imaging.loader import load_series
-
-        files, _ = collect_files(paths)
-        return load_series(ctx, files, time_point=time_point)
 
     # -- export --------------------------------------------------------------------------------
     def export_deidentified_job(self, ctx: JobContext, series_uid: str, out_dir: str | Path | None = None, *, actor: str = ""):

@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
 from medstation.app import Services
-from medstation.ui.planned_tab import PlannedTab
 from medstation.ui.runner import JobHandle, JobRunner
 
 TAB_NAMES = ("viewer", "chat", "notes", "admin")
@@ -31,15 +30,9 @@ class MainWindow(QMainWindow):
         self.viewer_tab = ViewerTab(imaging=s.imaging, segmentation=s.segmentation, settings=s.settings,
                                     runner=runner, session=s.session)
         self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, db=s.db, settings=s.settings, runner=runner, session=s.session)
-        self.notes_tab = PlannedTab(
-            "Notes — for therapists",
-            [
-                "Import session transcripts (text, VTT, DOCX) and see them speaker by speaker.",
-                "Draft SOAP, DAP or BIRP notes and multi-session summaries with the local LLM.",
-                "Every sentence is marked as AI draft or human-written; human text is never overwritten silently.",
-                "Sign a note to make it final; signed notes can feed the de-identified training sets.",
-            ],
-        )
+        from medstation.ui.notes.tab import NotesTab
+
+        self.notes_tab = NotesTab(s.notes, runner)
         from medstation.ui.admin.tab import AdminTab
 
         self.admin_tab = AdminTab(training=s.training, runner=runner, session=s.session)
