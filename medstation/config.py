@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     openai_model: str = Field("", description="Model name sent to the OpenAI-compatible server.")
     openai_api_key: str = Field("not-needed", description="Bearer token if the server wants one.")
 
+    # De-identification (PS3.15 Table E.1-1 options for exports made from the window; the CLI takes --option)
+    deid_options: list[
+        Literal["retain-dates", "retain-patient-characteristics", "clean-descriptors", "retain-device-id"]
+    ] = Field(default_factory=list, description='Options applied to de-identified exports, e.g. ["retain-dates"].')
+
     # Knowledge base
     kb_mode: Literal["persistent", "http"] = Field("persistent", description="chromadb on disk, or a shared chroma server.")
     kb_host: str = Field("127.0.0.1", description="chroma server host when kb_mode=http.")

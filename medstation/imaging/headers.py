@@ -187,7 +187,28 @@ def instance_identity(ds: Dataset, path: str | Path) -> tuple[str, str, str]:
     return sop, series, study
 
 
+def _grid_offset_position(ds: Dataset, base, orientation, frame: int):
+    """RT Dose (PS3.3 C.8.8.3.2): frame k lies at GridFrameOffsetVector[k] along the slice normal.
+
+    A first offset of 0 makes the offsets relative to ImagePositionPatient; otherwise they are
+    the frames' coordinates along the normal (defined for axial grids), so the first frame sits
+    at ``offsets[0]`` and its in-plane position stays that of ImagePositionPatient."""
+    try:
+        offsets = [float(v) for v in ds.GridFrameOffsetVector]
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if frame >= len(offsets) or orientation is None:
+        return None
+    normal = np.cross(np.asarray(orientation[:3]), np.asarray(orientation[3:]))
+    base = np.asarray(base, float)
+    if offsets[0] == 0.0:
+        return tuple(float(v) for v in base + offsets[frame] * normal)
+    return tuple(float(v) for v in base + (offsets[frame] - float(np.dot(base, normal))) * normal)
+
+
 def _stacked_position(ds: Dataset, base, orientation, frame: int):
+    if "GridFrameOffsetVector" in ds:
+        return _grid_offset_position(ds, base, orientation, frame)
     step = _float(ds.get("SpacingBetweenSlices"), None)
     if step is None or orientation is None:
         return None  # no way to tell where frame k lies: the loader orders frames without geometry
@@ -231,7 +252,7 @@ def frame_headers(ds: Dataset, path: str | Path) -> list[FrameHeader]:
                 position=position,
                 orientation=orientation,
                 pixel_spacing=spacing,  # type: ignore[arg-type]
-                slope=_float(_lookup("RescaleSlope", pix_f, pix_s, ds), 1.0) or 1.0,
+                slope=_float(_lookup("RescaleSlope", pix_f, pix_s, ds), None) or _float(ds.get("DoseGridScaling"), 1.0) or 1.0,
                 intercept=_float(_lookup("RescaleIntercept", pix_f, pix_s, ds), 0.0) or 0.0,
                 instance_number=_int(ds.get("InstanceNumber")),
                 temporal_index=temporal_index(ds, item),

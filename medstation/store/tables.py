@@ -382,7 +382,27 @@ class NoteRiskAcknowledgement(SQLModel, table=True):
 
 
 # --- de-identification -------------------------------------------------------------------------
-# (the pseudonym map goes here; migration 0005)
+
+
+class PseudonymKind(str, enum.Enum):
+    patient = "patient"  # pseudonym = new PatientID (and PatientName); date_shift_days is this patient's shift
+    uid = "uid"  # pseudonym = the new UID that replaces a source UID (study, series, frame of reference, SOP...)
+
+
+class DeidPseudonym(SQLModel, table=True):
+    """The persistent de-identification map: a re-identification key, so it never leaves the store.
+
+    Sources are kept only as SHA-256 of ``kind + NUL + value``: the map can answer
+    "what did this patient/UID become" for a value one already holds, never list originals."""
+
+    __tablename__ = "deid_pseudonym"
+    __table_args__ = (Index("ix_deid_pseudonym_source", "kind", "source_sha256", unique=True),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(description="PseudonymKind value")
+    source_sha256: str
+    pseudonym: str
+    date_shift_days: int = Field(0, description="days added to every date of this patient (retain-dates option)")
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # --- training and datasets ---------------------------------------------------------------------
