@@ -152,7 +152,7 @@ def _norm(w: str) -> str:
     w = w[:-2] if w.endswith("'s") else w
     if len(w) > 4 and w.endswith("ies"):
         return w[:-3] + "y"
-    if len(w) > 4 and w.endswith("es") and w[-3] in "sxz" or w.endswith(("ches", "shes")):
+    if len(w) > 4 and w.endswith(("sses", "xes", "ches", "shes")):
         return w[:-2]
     if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
         return w[:-1]
@@ -165,6 +165,8 @@ def judge(sentence: str, passage: str) -> bool:
     need = set()
     for t in _TOKEN.findall(_MARK.sub(" ", sentence).lower()):
         w = _norm(t.replace(",", ""))
+        if t in _STOP and w not in _NEG:
+            continue
         if t[0].isdigit() or w in _NEG or (len(w) >= 3 and w not in _STOP):
             need.add(w)
     return bool(need) and need <= vocab

@@ -57,6 +57,7 @@ AI_DRAFT_LABEL = "AI draft — decision support, verify against the sources"
 NO_TEXT_MESSAGE = "The model produced no text for this question. Try rephrasing it or choose another model."
 TRUNCATED_NOTICE = "The answer reached the token limit and is cut short."
 STOPPED_NOTICE = "Stopped by the user; the answer is incomplete."
+CASE_MIN_TOPIC_COVERAGE = 0.01
 
 
 class QuestionRejected(LLMError):
@@ -142,7 +143,9 @@ def answer_question(
     query = case.search_query() if case is not None else question
     passages = kb.search(query, k=k, mode=search_mode)
     ctx.check()
-    verdict = judge_relevance(query, passages)
+    # A case lists many findings and no passage names them all: one covered term is enough there
+    # (not calibrated like the question threshold; the similarity threshold still applies).
+    verdict = judge_relevance(query, passages, **({"min_topic_coverage": CASE_MIN_TOPIC_COVERAGE} if case else {}))
     kb_version = kb.current_version()
     if conversation_id is None:
         conversation_id = convo.create_conversation(db, question if case is None else f"Differential: {case.symptoms}")

@@ -53,7 +53,7 @@ def normalise(word: str) -> str:
         word = word[:-2]
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
-    if len(word) > 4 and word.endswith("es") and word[-3] in "sxz" or word.endswith(("ches", "shes")):
+    if len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
         return word[:-2]
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
@@ -70,6 +70,8 @@ def required_terms(sentence: str) -> set[str]:
     required = set()
     for token in _TOKEN.findall(MARKER.sub(" ", sentence).lower()):
         word = normalise(token.replace(",", ""))
+        if token in STOP_WORDS and word not in NEGATIONS:
+            continue  # "does" is a stop word, its normal form "doe" is not
         if token[0].isdigit() or word in NEGATIONS or (len(word) >= 3 and word not in STOP_WORDS):
             required.add(word)
     return required
