@@ -21,7 +21,7 @@ def test_supported_sentences_link_their_passage_and_unsupported_ones_are_marked(
                  SentenceSupport("Or dialysis.", False, (), (1,), ("dialysis",)))
     html = render_answer(answer("Use <b>insulin</b> [2]. Or dialysis [1].", sentences=sentences,
                                 answer_mode=AnswerMode.generative))
-    assert 'Use &lt;b&gt;insulin&lt;/b&gt;. [<a class="cite" href="cite:7:2">2</a>]' in html
+    assert 'Use &lt;b&gt;insulin&lt;/b&gt; [<a class="cite" href="cite:7:2">2</a>].' in html
     assert "<b>insulin</b>" not in html
     assert 'href="cite:7:1"' not in html  # the model's citation of an unsupported sentence is not a link
     assert 'Or dialysis. <b>[unsupported]</b>' in html and "missing: dialysis" in html

@@ -89,7 +89,7 @@ def test_answer_streams_and_is_stored_with_citation_links(qtbot, make_tab):
     assert answer.provenance.answer_mode.value == "grounded"  # the embedded model's default
     html = tab.view.toHtml()
     assert "AI draft — decision support, verify against the sources" in html and "Grounded answer" in html
-    assert "Symptoms include wheezing, coughing, chest tightness and shortness of breath. [1]" in tab.view.toPlainText()
+    assert "Symptoms include wheezing, coughing, chest tightness and shortness of breath [1]." in tab.view.toPlainText()
     # a citation link opens the passage with its title, URL and text in the side panel
     tab._on_view_anchor(QUrl(f"cite:{answer.id}:1"))
     panel = tab.source_panel.passage_view.toPlainText()

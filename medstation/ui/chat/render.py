@@ -59,7 +59,8 @@ def _sentence_html(sentence: SentenceSupport, key: str) -> str:
     """A checked sentence: its text with the passage that says it, or marked unsupported."""
     if sentence.supported:
         cites = ", ".join(f'<a class="cite" href="cite:{key}:{n}">{n}</a>' for n in sentence.citations)
-        return f"{html.escape(sentence.text)} [{cites}]"
+        text, end = (sentence.text[:-1], sentence.text[-1]) if sentence.text[-1:] in ".!?" else (sentence.text, "")
+        return f"{html.escape(text)} [{cites}]{end}"
     missing = ", ".join(sentence.missing[:6])
     why = f"no retrieved passage says this (missing: {missing})" if missing else "no retrieved passage says this"
     return (f'<span class="unsupported" title="{html.escape(why)}">{html.escape(sentence.text)} '
