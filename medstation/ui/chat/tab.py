@@ -39,7 +39,7 @@ from medstation.llm.provenance import AnswerMode, passage_record
 from medstation.llm.rag_answer import answer_question
 from medstation.llm.reasoning import CaseDescription
 from medstation.llm.support import cited_in
-from medstation.rag.starter import ATTRIBUTION, ingest_starter_job, needs_starter
+from medstation.rag.starter import ATTRIBUTION, ingest_starter_job, needs_starter, starter_path
 from medstation.rag.types import EMPTY_KB_MESSAGE, question_problem
 from medstation.ui.chat.panels import HistoryPanel, ReasoningForm, SourcePanel
 from medstation.ui.chat.render import render_conversation
@@ -77,6 +77,8 @@ class ChatTab(QWidget):
         self.asked_question = ""
         self.pending_question = ""  # asked while the starter knowledge base was still loading
         self._build()
+        if starter_path() is not None:  # its answers are CC BY 4.0: attribute them wherever they can be cited
+            self.source_panel.attribution.setText(ATTRIBUTION)
         self.refresh_models()
         self.refresh_history()
         self.load_starter_if_empty()
@@ -235,7 +237,6 @@ class ChatTab(QWidget):
 
     def _ingest_starter(self) -> None:
         self.kb_label.setText("Loading the starter knowledge base (MedQuAD) in the background…")
-        self.source_panel.attribution.setText(ATTRIBUTION)
         self._watch_ingestion(self.runner.submit("background", ingest_starter_job, self.kb,
                                                  name="starter knowledge base", queue=True))
 
