@@ -38,7 +38,7 @@ def main(argv=None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from medstation.app import Services
+    from medstation.access.roles import UserSession
     from medstation.config import Settings
     from medstation.llm import conversations as convo
     from medstation.llm.conversations import MessageRole
@@ -65,9 +65,9 @@ def main(argv=None) -> int:
                                 sentences=tuple(SentenceSupport(f"{sentence} ({i}.{j}).", True, (j + 1,))
                                                 for j in range(4)))
         convo.add_message(db, conversation, MessageRole.assistant, "…", provenance=prov)
-    services = Services(settings=settings, db=db, extra={"llm": LLMService(settings, db), "kb": ListKnowledgeBase([])})
     runner = JobRunner()
-    tab = ChatTab(services, runner)
+    tab = ChatTab(llm=LLMService(settings, db), kb=ListKnowledgeBase([]), db=db, settings=settings, runner=runner,
+                  session=UserSession.from_os_user())
     tab.resize(1400, 900)
     tab.show()
     tab.conversation_id = conversation

@@ -209,7 +209,8 @@ def run(args) -> int:
     from medstation.llm.rag_answer import answer_question
 
     services = build_services()
-    llm, kb = services.extra["llm"], services.extra["kb"]
+    # the "before" checkout predates the typed Services
+    llm, kb = (services.llm, services.kb) if hasattr(services, "llm") else (services.extra["llm"], services.extra["kb"])
     rows = list(_rows(Path(args.sets) / "eval.jsonl"))[:: args.stride][: args.limit or None]
     generation = GenerationSettings(max_tokens=args.max_tokens)
     done = set()
@@ -243,7 +244,7 @@ def calibrate(args) -> int:
     from medstation.llm.relevance import judge_relevance
 
     services = build_services()
-    kb = services.extra["kb"]
+    kb = services.kb
     rows = list(_rows(Path(args.sets) / "calibration.jsonl"))
     measured = []
     for row in rows:

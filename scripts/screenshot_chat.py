@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from medstation.jobs import print_progress_context
 
     services = build_services()
-    print(services.extra["kb"].ingest_job(print_progress_context(), subset).describe(), flush=True)
+    print(services.kb.ingest_job(print_progress_context(), subset).describe(), flush=True)
     return shoot_question(args, None, services)
 
 

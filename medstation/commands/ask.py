@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from medstation.rag.starter import ATTRIBUTION, ingest_starter_job, needs_starter
 
     services = build_services()
-    llm, kb = services.extra["llm"], services.extra["kb"]  # services.llm / services.kb once the typed Services lands
+    llm, kb = services.llm, services.kb
     if args.model:
         llm.select_model(args.model)
     mode = args.answer_mode or llm.default_answer_mode()

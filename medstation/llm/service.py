@@ -4,7 +4,8 @@ Built cheaply in ``app.py``; nothing is loaded until :meth:`LLMService.backend`
 is called from a job in the ``llm`` lane. Which model answers:
 
 1. the one picked in the Chat tab's selector (:meth:`select_model`), else
-2. the active ``ModelVersion`` of kind ``llm`` when its file is on disk, else
+2. the registry's active version of kind ``llm`` when its file is on disk (read
+   on every answer, so a promotion applies without a restart), else
 3. the embedded SmolLM2-135M-Instruct.
 
 With ``settings.llm_backend == "openai"`` answers come from the
@@ -16,21 +17,19 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
 
 from medstation.config import Settings
 from medstation.llm.backend import ChatBackend, GenerationSettings
 from medstation.llm.catalogue import (
     HashCache,
-    ModelInfo,
     active_model_path,
     describe_model,
     embedded_model_path,
-    list_models,
     register_model,
 )
 from medstation.llm.errors import ModelUnavailable
 from medstation.store.database import Database
+from medstation.store.model_registry import ModelRegistry
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +37,10 @@ log = logging.getLogger(__name__)
 class LLMService:
     """One per app. ``backend()`` and ``model_version_id()`` run in the ``llm`` lane only."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, *, registry: ModelRegistry | None = None) -> None:
         self.settings = settings
         self.db = db
+        self.registry = registry or ModelRegistry(db)
         self._lock = threading.RLock()
         self._selected: Path | None = None
         self._backend: ChatBackend | None = None
@@ -48,10 +48,6 @@ class LLMService:
         self._hashes = HashCache(settings.cache_dir / "model_hashes.json")
 
     # --- catalogue ---------------------------------------------------------------------------
-
-    def catalogue(self) -> list[ModelInfo]:
-        """Every GGUF on offer (headers only; fast enough for the io lane, not for the GUI thread)."""
-        return list_models(self.settings)
 
     def select_model(self, path: str | Path | None) -> None:
         """Use ``path`` for the next answers (None: back to the default choice)."""
@@ -68,14 +64,7 @@ class LLMService:
                 candidate = folder / Path(self.settings.llm_model).name
                 if candidate.is_file():
                     return candidate
-        return active_model_path(self.db) or embedded_model_path()
-
-    def model_info(self) -> ModelInfo | None:
-        path = self.model_path()
-        if path is None:
-            return None
-        source = "embedded" if path == embedded_model_path() else "user"
-        return describe_model(path, source)
+        return active_model_path(self.registry) or embedded_model_path()
 
     def default_answer_mode(self) -> str:
         """``grounded`` for the embedded 135M model (it invents facts in prose), ``generative`` for a larger
@@ -146,11 +135,7 @@ class LLMService:
             return None
         source = "embedded" if path == embedded_model_path() else "user"
         info = describe_model(path, source)
-        return register_model(self.db, info, self._hashes.sha256(path, ctx))
-
-    def describe(self) -> dict[str, Any]:
-        with self._lock:
-            return self._backend.describe() if self._backend is not None else {}
+        return register_model(self.registry, info, self._hashes.sha256(path, ctx))
 
     def _close_backend(self) -> None:
         if self._backend is not None:

@@ -74,7 +74,7 @@ def test_chat_answers_from_ingested_kb_with_provenance(qtbot, workstation, tmp_p
     corpus.mkdir()
     for name, text in KB_DOCS.items():
         (corpus / name).write_text(text)
-    version = services.extra["kb"].ingest_job(JobContext(), corpus)
+    version = services.kb.ingest_job(JobContext(), corpus)
     assert version.doc_count == 2
 
     window.select_tab("chat")
@@ -100,3 +100,5 @@ def test_chat_answers_from_ingested_kb_with_provenance(qtbot, workstation, tmp_p
     for name in ("notes", "admin", "viewer"):
         window.select_tab(name)
         qtbot.wait(20)
+        assert window.tabs.currentWidget() is getattr(window, f"{name}_tab")
+        assert window.tabs.tabText(window.tabs.currentIndex()).lower() == name

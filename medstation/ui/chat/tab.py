@@ -12,7 +12,6 @@ the stored answer comes back.
 
 from __future__ import annotations
 
-import getpass
 import logging
 from dataclasses import replace
 
@@ -32,6 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medstation.access.roles import Permission
+from medstation.errors import UserFacingError
 from medstation.llm import conversations as convo
 from medstation.llm.catalogue import list_models
 from medstation.llm.conversations import ACCEPTABLE, MessageRole, MessageStatus, ReviewStatus
@@ -49,8 +50,6 @@ log = logging.getLogger(__name__)
 
 def _kb_status(ctx, kb) -> str:
     """Job (io lane): one line on the knowledge base for the header."""
-    if kb is None:
-        return "Knowledge base: not available in this build."
     if kb.is_empty():
         return EMPTY_KB_MESSAGE
     version = kb.current_version()
@@ -61,13 +60,16 @@ def _kb_status(ctx, kb) -> str:
 class ChatTab(QWidget):
     """Question box, streamed cited answers, sources, history, reasoning mode and model choice."""
 
-    def __init__(self, services, runner) -> None:
+    def __init__(self, llm, kb, db, settings, runner, session) -> None:
+        """``llm``: LLMService; ``kb``: KnowledgeBaseService; ``db``: Database (conversations);
+        ``settings``: Settings; ``runner``: JobRunner; ``session``: UserSession (the acting user)."""
         super().__init__()
-        self.services = services
+        self.settings = settings
         self.runner = runner
-        self.llm = services.extra.get("llm")
-        self.kb = services.extra.get("kb")
-        self.db = services.db
+        self.session = session
+        self.llm = llm
+        self.kb = kb
+        self.db = db
         self.conversation_id: int | None = None
         self.messages: list[convo.MessageRecord] = []
         self.live_text = ""
@@ -173,16 +175,12 @@ class ChatTab(QWidget):
     # --- background reads --------------------------------------------------------------------
 
     def refresh_models(self) -> None:
-        if self.llm is None:
-            self.model_combo.addItem("No language model service in this build")
-            self.model_combo.setEnabled(False)
-            return
-        if self.services.settings.llm_backend == "openai":
-            s = self.services.settings
+        if self.settings.llm_backend == "openai":
+            s = self.settings
             self.model_combo.addItem(f"OpenAI-compatible server {s.openai_base_url} ({s.openai_model or 'default'})")
             self.model_combo.setEnabled(False)
             return
-        handle = self.runner.submit("io", lambda ctx: (list_models(self.services.settings), self.llm.model_path()),
+        handle = self.runner.submit("io", lambda ctx: (list_models(self.settings), self.llm.model_path()),
                                     name="list models", queue=True)
         handle.sig_done.connect(self._on_models_listed)
         handle.sig_failed.connect(lambda m, _tb: self._read_failed("the model list", m))
@@ -229,8 +227,6 @@ class ChatTab(QWidget):
 
     def load_starter_if_empty(self) -> None:
         """First start: ingest the shipped MedQuAD starter set in the background, with progress."""
-        if self.kb is None:
-            return
         handle = self.runner.submit("io", lambda ctx: needs_starter(self.kb), name="starter check", queue=True)
         handle.sig_done.connect(lambda needed: self._ingest_starter() if needed else self.refresh_kb_status())
         handle.sig_failed.connect(lambda m, _tb: self.kb_label.setText(f"Knowledge base unavailable: {m}"))
@@ -281,7 +277,7 @@ class ChatTab(QWidget):
         if problem:
             self.status_label.setText(problem)
             return
-        if self.ingest_job is not None and self.kb is not None and self.kb.is_empty():
+        if self.ingest_job is not None and self.kb.is_empty():
             # the starter set is still loading: keep the question and ask it when the knowledge base is ready
             self.pending_question = question
             self.status_label.setText("The knowledge base is still loading; your question is kept and will be "
@@ -314,9 +310,6 @@ class ChatTab(QWidget):
         self._start(question.content, regenerate=True, generation=generation, case=case)
 
     def _start(self, question: str, *, regenerate: bool = False, generation=None, case=None) -> None:
-        if self.llm is None:
-            self.status_label.setText("No language model service is available in this build.")
-            return
         if not regenerate:
             self.messages.append(convo.MessageRecord(0, self.conversation_id or 0, MessageRole.user, question,
                                                      MessageStatus.complete, "reasoning" if case else "chat", None))
@@ -327,7 +320,7 @@ class ChatTab(QWidget):
         handle = self.runner.submit("llm", answer_question, self.llm, self.kb, self.db, question,
                                     conversation_id=self.conversation_id, generation=generation, case=case,
                                     regenerate=regenerate, answer_mode=self.answer_mode_combo.currentData(),
-                                    name="answer question")
+                                    name="answer question", requester=self)
         self.answer_job = handle
         self._render()
         handle.sig_partial.connect(self._on_answer_partial)
@@ -427,8 +420,8 @@ class ChatTab(QWidget):
         if last is None:
             return
         try:
-            verdict = convo.decide_review(last, decision, getpass.getuser())
-        except convo.ReviewRefused as exc:
+            verdict = convo.decide_review(last, decision, self.session.require(Permission.use_chat).name)
+        except UserFacingError as exc:  # refused (a stopped answer) or not permitted
             self.status_label.setText(str(exc))
             return
         handle = self.runner.submit("io", lambda ctx: convo.review_message(self.db, verdict),
@@ -444,9 +437,6 @@ class ChatTab(QWidget):
             self.ingest(folder)
 
     def ingest(self, path: str):
-        if self.kb is None:
-            self.status_label.setText("No knowledge-base service in this build.")
-            return None
         return self._watch_ingestion(self.runner.submit("background", self.kb.ingest_job, path,
                                                         name="ingest documents", queue=True))
 
