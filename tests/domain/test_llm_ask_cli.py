@@ -42,7 +42,7 @@ def test_ask_answers_with_sources_from_a_real_knowledge_base(tmp_path, capsys):
     assert off["status"] == "not_in_knowledge_base" and off["sentences"] == [] and off["passages"] == []
     assert off["answer"].startswith("Not in the knowledge base.")
 
-    assert main(["ask", "What is diabetes?", "--json", "--answer-mode", "generative", "--max-tokens", "24"]) == 0
+    assert main(["ask", "What is diabetes?", "--json", "--answer-mode", "generative", "--max-tokens", "8"]) == 0
     gen = json.loads(capsys.readouterr().out)
     assert gen["mode"] == "generative" and gen["status"] == "answered" and gen["answer"]
     for sentence in gen["sentences"]:
