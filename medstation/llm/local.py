@@ -24,6 +24,8 @@ class LocalLlamaBackend:
     """A GGUF model loaded by llama.cpp. Build it in the ``llm`` lane: loading takes ~1 s per 100 MB."""
 
     exact_token_count = True
+    #: Why the last ``stream_chat`` ended: "stop" (end of answer), "length" (token limit) or None.
+    last_finish_reason: str | None = None
 
     def __init__(self, model_path: str | Path, *, n_ctx: int = 4096, n_threads: int = 2, name: str = "") -> None:
         path = Path(model_path)
@@ -89,10 +91,13 @@ class LocalLlamaBackend:
             repeat_penalty=settings.repeat_penalty,
             seed=settings.seed,
         )
+        self.last_finish_reason = None
         try:
             for chunk in stream:
                 ctx.check()
-                piece = chunk["choices"][0]["delta"].get("content")
+                choice = chunk["choices"][0]
+                self.last_finish_reason = choice.get("finish_reason") or self.last_finish_reason
+                piece = choice["delta"].get("content")
                 if piece:
                     yield piece
         finally:
