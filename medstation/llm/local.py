@@ -25,10 +25,14 @@ class LocalLlamaBackend:
 
     exact_token_count = True
 
-    def __init__(self, model_path: str | Path, *, n_ctx: int = 4096, n_threads: int = 2, name: str = "") -> None:
+    def __init__(self, model_path: str | Path, *, n_ctx: int = 4096, n_threads: int = 2, name: str = "",
+                 adapter_path: str | Path | None = None) -> None:
+        """``adapter_path``: an optional GGUF LoRA adapter (a registry version's file) applied at scale 1."""
         path = Path(model_path)
         if not path.is_file():
             raise ModelUnavailable(f"Model file not found: {path}")
+        if adapter_path is not None and not Path(adapter_path).is_file():
+            raise ModelUnavailable(f"LoRA adapter file not found: {adapter_path}")
         try:
             header = read_gguf_header(path)
         except GGUFError as exc:
@@ -42,10 +46,13 @@ class LocalLlamaBackend:
         self.path = path
         self.name = name or header.name
         self.quantization = header.quantization
+        self.adapter_path = Path(adapter_path) if adapter_path is not None else None
+        lora = {"lora_path": str(self.adapter_path)} if self.adapter_path is not None else {}
         try:
-            self.llama = Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=n_threads, verbose=False)
+            self.llama = Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=n_threads, verbose=False, **lora)
         except Exception as exc:  # llama.cpp reports every load failure as ValueError/RuntimeError/OSError
-            raise ModelLoadError(f"llama.cpp could not load {path.name}: {exc}") from exc
+            extra = f" with adapter {self.adapter_path.name}" if self.adapter_path is not None else ""
+            raise ModelLoadError(f"llama.cpp could not load {path.name}{extra}: {exc}") from exc
         self._formatter = self._make_formatter()
 
     def _make_formatter(self):
@@ -64,8 +71,11 @@ class LocalLlamaBackend:
                                    bos_token=special_text(self.llama.token_bos()))
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": "local", "name": self.name, "file": self.path.name, "quantization": self.quantization,
+        info = {"backend": "local", "name": self.name, "file": self.path.name, "quantization": self.quantization,
                 "n_ctx": self.n_ctx}
+        if self.adapter_path is not None:
+            info["adapter"] = self.adapter_path.name
+        return info
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
