@@ -26,13 +26,13 @@ class LocalLlamaBackend:
     exact_token_count = True
 
     def __init__(self, model_path: str | Path, *, n_ctx: int = 4096, n_threads: int = 2, name: str = "",
-                 adapter_path: str | Path | None = None) -> None:
-        """``adapter_path``: an optional GGUF LoRA adapter (a registry version's file) applied at scale 1."""
+                 lora_path: str | Path | None = None) -> None:
+        """``lora_path``: an optional GGUF LoRA adapter (a registry version's file) applied at scale 1."""
         path = Path(model_path)
         if not path.is_file():
             raise ModelUnavailable(f"Model file not found: {path}")
-        if adapter_path is not None and not Path(adapter_path).is_file():
-            raise ModelUnavailable(f"LoRA adapter file not found: {adapter_path}")
+        if lora_path is not None and not Path(lora_path).is_file():
+            raise ModelUnavailable(f"LoRA adapter file not found: {lora_path}")
         try:
             header = read_gguf_header(path)
         except GGUFError as exc:
@@ -46,7 +46,7 @@ class LocalLlamaBackend:
         self.path = path
         self.name = name or header.name
         self.quantization = header.quantization
-        self.adapter_path = Path(adapter_path) if adapter_path is not None else None
+        self.adapter_path = Path(lora_path) if lora_path is not None else None
         lora = {"lora_path": str(self.adapter_path)} if self.adapter_path is not None else {}
         try:
             self.llama = Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=n_threads, verbose=False, **lora)
