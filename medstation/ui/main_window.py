@@ -14,12 +14,11 @@ TAB_NAMES = ("viewer", "chat", "notes", "admin")
 
 
 class MainWindow(QMainWindow):
-    """Hosts the tabs; each tab gets only the services it needs."""
+    """Hosts the tabs; each tab gets only the collaborators it needs, never the whole :class:`Services`."""
 
     def __init__(self, services: Services, runner: JobRunner) -> None:
         super().__init__()
         self.setWindowTitle("MedStation — offline clinical workstation")
-        self.services = services
         self.runner = runner
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -28,8 +27,10 @@ class MainWindow(QMainWindow):
         from medstation.ui.chat.tab import ChatTab
         from medstation.ui.viewer.tab import ViewerTab
 
-        self.viewer_tab = ViewerTab(services, runner)
-        self.chat_tab = ChatTab(services, runner)
+        s = services
+        self.viewer_tab = ViewerTab(imaging=s.imaging, segmentation=s.segmentation, settings=s.settings,
+                                    runner=runner, session=s.session)
+        self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, db=s.db, settings=s.settings, runner=runner, session=s.session)
         self.notes_tab = PlannedTab(
             "Notes — for therapists",
             [

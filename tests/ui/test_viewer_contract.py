@@ -62,7 +62,7 @@ def test_segmentation_panel_is_mounted_when_available(qtbot, medstation_home, mo
     from medstation.ui.viewer.tab import ViewerTab
 
     class FakePanel(QLabel):
-        def __init__(self, tab, services, runner):
+        def __init__(self, tab, service, settings, runner, session):
             super().__init__("segmentation")
             self.tab = tab
 
@@ -70,15 +70,16 @@ def test_segmentation_panel_is_mounted_when_available(qtbot, medstation_home, mo
     fake.SegmentationPanel = FakePanel
     monkeypatch.setitem(sys.modules, "medstation.ui.segmentation.panel", fake)
     services = build_services(Settings(sample_study=False))
-    services.extra["segmentation"] = object()
     runner = JobRunner()
-    tab = ViewerTab(services, runner)
+    tab = ViewerTab(imaging=services.imaging, segmentation=object(), settings=services.settings, runner=runner,
+                    session=services.session)
     qtbot.addWidget(tab)
     assert tab.side_tabs.count() == 1 and tab.side_tabs.tabText(0) == "Segmentation"
     assert tab.side_tabs.widget(0).tab is tab
     # Without the panel module the viewer still opens.
     monkeypatch.setitem(sys.modules, "medstation.ui.segmentation.panel", None)
-    tab2 = ViewerTab(services, runner)
+    tab2 = ViewerTab(imaging=services.imaging, segmentation=object(), settings=services.settings, runner=runner,
+                     session=services.session)
     qtbot.addWidget(tab2)
     assert tab2.side_tabs.count() == 0
     runner.shutdown()
@@ -92,9 +93,9 @@ def test_start_without_path_opens_sample_ct(qtbot, medstation_home):
     from medstation.ui.viewer.tab import ViewerTab
 
     services = build_services(Settings(sample_study=True))
-    services.extra.pop("segmentation", None)
     runner = JobRunner()
-    tab = ViewerTab(services, runner)
+    tab = ViewerTab(imaging=services.imaging, segmentation=None, settings=services.settings, runner=runner,
+                    session=services.session)
     qtbot.addWidget(tab)
     with qtbot.waitSignal(tab.sig_volume_loaded, timeout=30000) as blocker:
         tab.start(None)

@@ -10,18 +10,19 @@ The logic it drives is Qt-free: ``SegmentationService``, ``VolumeSegmenter``,
 
 from __future__ import annotations
 
-import getpass
 import logging
 import time
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from medstation.access.roles import Permission
+from medstation.errors import UserFacingError
 from medstation.segmentation.measure import measure, report_line
 from medstation.segmentation.propagation import mask_box, propagate
 from medstation.segmentation.records import SegmentRecord
 from medstation.segmentation.segments import SegmentSet
 from medstation.segmentation.slices import LatestBox, live_decode, neighbour_order, precompute_embeddings, segment_slice
-from medstation.ui.errors import show_error
+from medstation.ui.errors import failure_slot, report_failure
 from medstation.ui.segmentation.layout import build_controls
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,15 @@ def _export_job(ctx, kind, segments, volume, path, db):
 class SegmentationPanel(QWidget):
     """Side panel of the viewer tab. ``viewer_tab`` must offer the contract's methods and signals."""
 
-    def __init__(self, viewer_tab, services, runner) -> None:
+    def __init__(self, viewer_tab, service, settings, runner, session) -> None:
+        """``service``: SegmentationService; ``settings``: Settings; ``session``: UserSession (the acting user)."""
         super().__init__()
         self.viewer = viewer_tab
         self.view = viewer_tab.axial_view
-        self.services = services
+        self.settings = settings
         self.runner = runner
-        self.service = services.extra.get("segmentation")
+        self.session = session
+        self.service = service
         self.volume = None
         self.segments: SegmentSet | None = None
         self.current_key: int | None = None
@@ -92,9 +95,6 @@ class SegmentationPanel(QWidget):
     # -- engine and volume ----------------------------------------------------------------------
     def ensure_engine(self):
         """Load the model in the segmentation lane (once); returns the job handle or None when loaded/absent."""
-        if self.service is None:
-            self.engine_label.setText("Segmentation is not available in this build.")
-            return None
         if self.service.engine() is not None:
             self.engine_label.setText(self.service.status.get(self.service.default_engine, "ready"))
             return None
@@ -102,7 +102,7 @@ class SegmentationPanel(QWidget):
         handle = self.runner.submit("segmentation", self.service.ensure_engine, name="load segmentation model",
                                     queue=True)
         handle.sig_done.connect(self._on_engine_loaded)
-        handle.sig_failed.connect(lambda msg, _tb: self.engine_label.setText(f"Model failed to load: {msg}"))
+        handle.sig_failed.connect(failure_slot(self, "Model failed to load", self.engine_label))
         return handle
 
     def _on_engine_loaded(self, engine) -> None:
@@ -126,14 +126,14 @@ class SegmentationPanel(QWidget):
         self.segmenter = None
         self._fill_segments()
         self._show_measurements()
-        if self.service is not None and self.service.engine() is not None:
+        if self.service.engine() is not None:
             self._on_engine_loaded(self.service.engine())
         else:
             self.ensure_engine()
 
     def _ready_segmenter(self):
         """The segmenter for the current window (a new window is a new image for the model)."""
-        if self.service is None or self.service.engine() is None or self.volume is None:
+        if self.service.engine() is None or self.volume is None:
             return None
         window = self._window()
         if self.segmenter is None or self.segmenter.window != window:
@@ -150,6 +150,7 @@ class SegmentationPanel(QWidget):
         self._precompute_handle = self.runner.submit(
             "segmentation", precompute_embeddings, segmenter,
             [index] + neighbour_order(index, segmenter.n_slices, PRECOMPUTE_RADIUS), name="prepare slices", queue=True,
+            requester=self,  # our next prompt replaces it (a new request cancels this requester's jobs)
         )
 
     # -- tools ----------------------------------------------------------------------------------
@@ -165,7 +166,7 @@ class SegmentationPanel(QWidget):
             for b in self.tool_buttons.values():
                 b.setChecked(False)
             self.tool_group.setExclusive(True)
-        if name in TOOLS and self.service is not None and self.service.engine() is None and name != "seg_brush":
+        if name in TOOLS and self.service.engine() is None and name != "seg_brush":
             self.ensure_engine()
 
     def _on_viewer_slice_changed(self, index: int) -> None:
@@ -186,7 +187,7 @@ class SegmentationPanel(QWidget):
                 return  # the release will say the model is still loading
             self._live_boxes = LatestBox()
             handle = self.runner.submit("segmentation", live_decode, segmenter, self.viewer.current_slice(),
-                                        self._live_boxes, name="live box")
+                                        self._live_boxes, name="live box", requester=self)
             handle.sig_partial.connect(self._on_live_mask)
             handle.sig_failed.connect(self._on_decode_failed)
         self._live_boxes.put((x0, y0, x1, y1))
@@ -222,17 +223,15 @@ class SegmentationPanel(QWidget):
             return None
         index = self.viewer.current_slice()
         handle = self.runner.submit("segmentation", segment_slice, segmenter, index, box=box, points=points,
-                                    labels=labels, name="segment slice")
+                                    labels=labels, name="segment slice", requester=self)
         handle.sig_progress.connect(lambda _f, m: self.status_label.setText(m))
         handle.sig_done.connect(lambda result, lv=live: self._on_decoded(result, lv))
         handle.sig_failed.connect(self._on_decode_failed)
         self._decode_handle = handle
         return handle
 
-    def _on_decode_failed(self, message: str, details: str) -> None:
-        self.status_label.setText(message)
-        if "PromptError" not in details:  # a refused box is explained in the status line, not a dialog
-            show_error(self, "Segmentation", message, details)
+    def _on_decode_failed(self, message: str, details: str, exc: object) -> None:
+        report_failure(self, "Segmentation", message, details, exc, self.status_label)
 
     def _on_decoded(self, result, live: bool) -> None:
         index, prediction = result
@@ -289,14 +288,15 @@ class SegmentationPanel(QWidget):
         if mask_box(start) is None:
             self.status_label.setText("Draw a mask on this slice first, then propagate from it.")
             return None
-        handle = self.runner.submit("segmentation", _propagate_job, segmenter, index, start, name="propagate")
+        handle = self.runner.submit("segmentation", _propagate_job, segmenter, index, start, name="propagate",
+                                    requester=self)
         key = self.current_key
         handle.sig_partial.connect(lambda item, k=key, s=index: self._on_propagated_slice(k, s, item))
         handle.sig_progress.connect(lambda f, m: (self.progress.setValue(int(f * 100)), self.progress.setFormat(m)))
         handle.sig_done.connect(lambda masks: self.status_label.setText(
             f"Propagated over {len(masks)} slices ({min(masks) + 1}–{max(masks) + 1}); review each slice (DRAFT)."))
         handle.sig_cancelled.connect(lambda: self.status_label.setText("Propagation stopped; slices so far are kept."))
-        handle.sig_failed.connect(lambda m, tb: show_error(self, "Propagation", m, tb))
+        handle.sig_failed.connect(failure_slot(self, "Propagation", self.status_label))
         handle.sig_finished.connect(self._on_propagation_finished)
         self._propagate_handle = handle
         self.progress.setValue(0)
@@ -406,19 +406,23 @@ class SegmentationPanel(QWidget):
         return SegmentRecord(
             series_uid=self.segments.series_uid, name=seg.name, color=seg.color, mask=seg.mask.copy(),
             ai_mask=seg.ai_mask.copy(), engine=seg.engine,
-            model_version_id=self.service.model_version_id(seg.engine or None) if self.service else None,
+            model_version_id=self.service.model_version_id(seg.engine or None),
             prompts=list(seg.prompts), stored_id=seg.stored_id,
         )
 
     def decide(self, decision: str):
-        if self.segments is None or self.service is None or self.current_key is None:
+        if self.segments is None or self.current_key is None:
             return None
         seg = self.segments.segments[self.current_key]
-        actor = getpass.getuser()
+        try:
+            actor = self.session.require(Permission.edit_imaging).name
+        except UserFacingError as exc:
+            self.status_label.setText(str(exc))
+            return None
         handle = self.runner.submit("io", self.service.decide, self.current_record(), self.volume, decision, actor,
                                     name=f"segmentation {decision}", queue=True)
         handle.sig_done.connect(lambda result, s=seg: self._on_decided(s, result))
-        handle.sig_failed.connect(lambda m, tb: show_error(self, "Save segmentation", m, tb))
+        handle.sig_failed.connect(failure_slot(self, "Save segmentation", self.status_label))
         return handle
 
     def _on_decided(self, seg, result: dict) -> None:
@@ -439,17 +443,17 @@ class SegmentationPanel(QWidget):
         if not items:
             self.status_label.setText("Nothing to export: every segment is empty.")
             return None
-        handle = self.runner.submit("io", _export_job, kind, items, self.volume, path, self.services.db,
+        handle = self.runner.submit("io", _export_job, kind, items, self.volume, path, self.service.db,
                                     name=f"export {kind}", queue=True)
         handle.sig_done.connect(lambda p: self.status_label.setText(f"Exported to {p}"))
-        handle.sig_failed.connect(lambda m, tb: show_error(self, "Export", m, tb))
+        handle.sig_failed.connect(failure_slot(self, "Export", self.status_label))
         return handle
 
     def _ask_export(self, kind: str) -> None:
         if self.segments is None:
             return
         suffix = "NIfTI (*.nii.gz)" if kind == "nifti" else "DICOM (*.dcm)"
-        default = self.services.settings.exports_dir / ("segments.nii.gz" if kind == "nifti" else "segments_seg.dcm")
+        default = self.settings.exports_dir / ("segments.nii.gz" if kind == "nifti" else "segments_seg.dcm")
         path, _ = QFileDialog.getSaveFileName(self, "Export segments", str(default), suffix)
         if path:
             self.export_segments(kind, path)

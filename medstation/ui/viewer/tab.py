@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from medstation.imaging.windowing import auto_window, full_range_window, presets_for
-from medstation.ui.errors import show_error
+from medstation.ui.errors import failure_slot, show_error
 from medstation.ui.viewer.browser import SeriesBrowser
 from medstation.ui.viewer.overlay import overlay_corners
 from medstation.ui.viewer.slice_view import SliceView
@@ -52,11 +52,15 @@ class ViewerTab(QWidget):
     sig_slice_changed = Signal(int)  # axial slice index
     sig_catalog_changed = Signal()
 
-    def __init__(self, services, runner) -> None:
+    def __init__(self, imaging, segmentation, settings, runner, session) -> None:
+        """``imaging``: ImagingService; ``segmentation``: SegmentationService for the side panel (None: no panel);
+        ``settings``: Settings; ``runner``: JobRunner; ``session``: UserSession (the acting user)."""
         super().__init__()
-        self.services = services
+        self.settings = settings
         self.runner = runner
-        self.imaging = services.extra.get("imaging")
+        self.session = session
+        self.imaging = imaging
+        self.segmentation = segmentation
         self._volume = None
         self._series_uid = ""
         self._crosshair = None  # voxel (z, y, x)
@@ -153,7 +157,7 @@ class ViewerTab(QWidget):
         self.axial_view.sig_tool_changed.connect(self._on_axial_tool_changed)
 
     def _mount_segmentation(self) -> None:
-        if not self.services.extra.get("segmentation"):
+        if self.segmentation is None:
             return
         try:
             from medstation.ui.segmentation.panel import SegmentationPanel
@@ -161,7 +165,8 @@ class ViewerTab(QWidget):
             if exc.name and exc.name.startswith("medstation.ui.segmentation"):
                 return
             raise
-        self.add_side_panel(SegmentationPanel(self, self.services, self.runner), "Segmentation")
+        self.add_side_panel(SegmentationPanel(self, self.segmentation, self.settings, self.runner, self.session),
+                            "Segmentation")
 
     # -- segmentation contract ------------------------------------------------------------------
     def current_volume(self):
@@ -194,7 +199,7 @@ class ViewerTab(QWidget):
         handle = self.runner.submit("io", gated, *args, name=name, queue=True, **kwargs)
         try:
             handle.sig_done.connect(on_done)
-            handle.sig_failed.connect(lambda msg, tb, t=error_title: self._on_job_failed(t, msg, tb))
+            handle.sig_failed.connect(failure_slot(self, error_title, self.status))
             handle.sig_progress.connect(lambda f, m: self.status.setText(f"{m} ({f:.0%})"))
             if on_partial is not None:
                 handle.sig_partial.connect(on_partial)
@@ -202,18 +207,11 @@ class ViewerTab(QWidget):
             ready.set()
         return handle
 
-    def _on_job_failed(self, title: str, message: str, details: str) -> None:
-        self.status.setText(f"{title}: {message}")
-        show_error(self, title, message, details)
-
     def start(self, open_path=None) -> None:
         """Index ``open_path`` (or the sample CT on first run) and open its largest series."""
-        if self.imaging is None:
-            self.status.setText("The imaging package is not available in this build.")
-            return
         if open_path is not None:
             self.open_paths([open_path])
-        elif self.services.settings.sample_study:
+        elif self.settings.sample_study:
             self._submit(self.imaging.index_and_list_job, None, name="index sample", on_done=self._on_indexed, error_title="Sample study")
         else:
             self.refresh_catalog()
@@ -437,7 +435,7 @@ class ViewerTab(QWidget):
             show_error(self, "Export", "Open a series first.")
             return None
         if out_dir is None:
-            out_dir = QFileDialog.getExistingDirectory(self, "Export de-identified series to…", str(self.services.settings.exports_dir))
+            out_dir = QFileDialog.getExistingDirectory(self, "Export de-identified series to…", str(self.settings.exports_dir))
             if not out_dir:
                 return None
         return self._submit(self.imaging.export_deidentified_job, self._series_uid, out_dir, name="export", on_done=self._on_exported, error_title="Export")
