@@ -99,3 +99,5 @@ def test_chat_answers_from_ingested_kb_with_provenance(qtbot, workstation, tmp_p
     for name in ("notes", "admin", "viewer"):
         window.select_tab(name)
         qtbot.wait(20)
+        assert window.tabs.currentWidget() is getattr(window, f"{name}_tab")
+        assert window.tabs.tabText(window.tabs.currentIndex()).lower() == name

@@ -151,10 +151,6 @@ class ChatTab(QWidget):
     # --- background reads --------------------------------------------------------------------
 
     def refresh_models(self) -> None:
-        if self.llm is None:
-            self.model_combo.addItem("No language model service in this build")
-            self.model_combo.setEnabled(False)
-            return
         if self.settings.llm_backend == "openai":
             s = self.settings
             self.model_combo.addItem(f"OpenAI-compatible server {s.openai_base_url} ({s.openai_model or 'default'})")
@@ -268,9 +264,6 @@ class ChatTab(QWidget):
         self._start(question.content, regenerate=True, generation=generation, case=case)
 
     def _start(self, question: str, *, regenerate: bool = False, generation=None, case=None) -> None:
-        if self.llm is None:
-            self.status_label.setText("No language model service is available in this build.")
-            return
         if not regenerate:
             self.messages.append(convo.MessageRecord(0, self.conversation_id or 0, "user", question, "complete",
                                                      "reasoning" if case else "chat", None))
@@ -384,9 +377,6 @@ class ChatTab(QWidget):
             self.ingest(folder)
 
     def ingest(self, path: str):
-        if self.kb is None:
-            self.status_label.setText("No knowledge-base service in this build.")
-            return None
         handle = self.runner.submit("background", self.kb.ingest_job, path, name="ingest documents", queue=True)
         handle.sig_progress.connect(lambda f, m: self.kb_label.setText(f"Ingesting: {m} ({f:.0%})"))
         handle.sig_done.connect(lambda info: self.kb_label.setText(info.describe()))

@@ -443,10 +443,16 @@ class ViewerTab(QWidget):
     def _on_exported(self, report) -> None:
         text = f"De-identified {len(report.files)} file(s) to {report.out_dir}"
         if report.skipped:
-            text += f"; {len(report.skipped)} skipped"
-        if report.warnings:
-            text += f"; WARNING: {report.warnings[0]}"
+            text += f"; {len(report.skipped)} refused: {report.warnings[0]}"
         self.status.setText(text)
+        if report.refused_for_burned_in:  # ask to confirm or mask, then export just those files again
+            from medstation.ui.viewer import deid_dialog
+
+            request = deid_dialog.ask_burned_in_decision(self, report)
+            if request is not None:
+                self._submit(self.imaging.export_deidentified_job, self._series_uid, report.out_dir, name="export",
+                             on_done=self._on_exported, error_title="Export", request=request,
+                             paths=list(report.refused_for_burned_in))
 
     # -- dialogs --------------------------------------------------------------------------------
     def _on_open_folder(self) -> None:
