@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, fields
-from typing import Any
 
 from medstation.access.roles import UserSession
 from medstation.config import Settings
 from medstation.imaging.service import ImagingService
 from medstation.llm.service import LLMService
 from medstation.logging_setup import configure_logging
+from medstation.notes.service import NotesService
 from medstation.rag.service import KnowledgeBaseService
 from medstation.segmentation.service import SegmentationService
 from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry
+from medstation.training.service import TrainingService
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,8 @@ class Services:
     kb: KnowledgeBaseService
     llm: LLMService
     # Filled in by the Notes and Admin work (one field and one construction line each).
-    notes: Any | None = None
-    training: Any | None = None
+    notes: NotesService | None = None
+    training: TrainingService | None = None
 
     def close(self) -> None:
         """Close every service that has ``close()`` (newest first), then the database."""
@@ -79,6 +80,7 @@ def build_services(settings: Settings | None = None, *, session: UserSession | N
         db.close()
         raise
     registry = ModelRegistry(db)
+    llm = LLMService(settings, db, registry=registry)
     return Services(
         settings=settings,
         db=db,
@@ -87,5 +89,7 @@ def build_services(settings: Settings | None = None, *, session: UserSession | N
         imaging=ImagingService(settings, db, session=session),
         segmentation=SegmentationService(settings, db, registry=registry, session=session),
         kb=KnowledgeBaseService(settings, db, session=session),
-        llm=LLMService(settings, db, registry=registry),
+        llm=llm,
+        notes=NotesService(settings, db, session, llm),
+        training=TrainingService(settings, db, session, registry),
     )

@@ -45,9 +45,3 @@ def presets_for(modality: str) -> dict[str, tuple[float, float] | None]:
 
 def full_range_window(pixels: np.ndarray) -> tuple[float, float]:
     return auto_window(pixels, 0.0, 100.0)
-
-
-def levels(window: tuple[float, float]) -> tuple[float, float]:
-    """(low, high) display levels of a (center, width) window."""
-    center, width = window
-    return (center - width / 2.0, center + width / 2.0)

@@ -34,13 +34,16 @@ def series(tmp_path, settings, db):
                                            (Role.therapist, False)])
 def test_view_imaging(settings, db, series, role, allowed):
     imaging = ImagingService(settings, db, session=_as(role))
+    uid = ImagingService(settings, db, session=_as(Role.admin)).patients()[0].studies[0].series[0].series_uid
     if not allowed:
         with pytest.raises(PermissionDenied, match="may not view imaging"):
             imaging.patients()
         with pytest.raises(PermissionDenied):
-            imaging.load_paths_job(JobContext(), [series])
+            imaging.load_series_job(JobContext(), uid)
+        with pytest.raises(PermissionDenied):
+            imaging.series_files(uid)
         return
-    uid = imaging.patients()[0].studies[0].series[0].series_uid
+    assert imaging.patients()[0].studies[0].series[0].series_uid == uid
     volume = imaging.load_series_job(JobContext(), uid)
     assert volume.pixels.shape[0] == 2
     with db.engine.connect() as conn:
