@@ -1,7 +1,8 @@
 """Screenshots of sign-in, the idle lock and the audit trail (run under Xvfb).
 
 Builds a temporary MEDSTATION_HOME with an admin, a radiologist and a therapist,
-records some real events (sign-ins, a failed one, a lockout-free session), then
+signs them in through the account store (one wrong password), writes two example events
+through db.audit (an accepted segmentation, a signed note: labelled examples, not real work), then
 goes through the real launch: the sign-in dialog (filled in by a timer, first
 with a wrong password), the main window, the idle lock, and the audit trail view
 mounted where the Admin tab will show it.
@@ -21,6 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def _sign_in(dialog, name: str, password: str) -> None:
+    dialog.name.setText(name)
+    dialog.password.setText(password)
+    dialog._submit()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"), help="folder for the PNGs")
@@ -36,11 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     from medstation.access.roles import Actor, Role, UserSession
     from medstation.access.users import AccountStore, LoginFailed
     from medstation.app import build_services
-    from medstation.ui.access.audit_view import AuditTrailView
     from medstation.ui.launch import open_workstation
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    services = build_services()
+    services = build_services(session=UserSession())
     store = AccountStore(services.db)
     store.add_user("dr.admin", Role.admin, "admin password")
     admin = UserSession(Actor("dr.admin", Role.admin))
@@ -81,10 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     window.idle_lock.cover.password.setText("radiology pw")
     window.idle_lock.cover.try_unlock()
 
-    view = AuditTrailView(services.db, UserSession(Actor("dr.admin", Role.admin)), station.runner)
-    window.tabs.removeTab(3)
-    window.tabs.insertTab(3, view, "Admin")
-    window.tabs.setCurrentIndex(3)
+    station.close()
+    # the admin signs in: the Audit trail tab (after Admin) is theirs alone
+    services = build_services(session=UserSession())
+    QTimer.singleShot(300, lambda: _sign_in(QApplication.activeModalWidget(), "dr.admin", "admin password"))
+    station = open_workstation(services)
+    window = station.window
+    view = window.audit_view
+    window.tabs.setCurrentWidget(view)
     for _ in range(20):
         app.processEvents()
     view.verify()
