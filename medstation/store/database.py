@@ -107,10 +107,13 @@ class Database:
         """
         from medstation.store.audit_chain import append_event
 
-        if not actor and self.audit_actor_source is not None:
-            actor = self.audit_actor_source() or ""
+        current = self.audit_actor_source() if self.audit_actor_source is not None else None
+        if not actor and current is not None:
+            actor = current
         name = getattr(actor, "name", actor) or ""
         role = role or getattr(getattr(actor, "role", ""), "value", getattr(actor, "role", "")) or ""
+        if not role and current is not None and current.name == name:
+            role = current.role.value  # callers that log the signed-in user by name still get the role recorded
         raw = self.engine.raw_connection()
         try:
             return append_event(raw.driver_connection, action=action, actor=str(name), role=str(role),
