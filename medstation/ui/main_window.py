@@ -26,9 +26,15 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         from medstation.ui.chat.tab import ChatTab
+        from medstation.ui.segmentation.panel import SegmentationPanel
         from medstation.ui.viewer.tab import ViewerTab
 
-        self.viewer_tab = ViewerTab(services, runner)
+        self.viewer_tab = ViewerTab(services.extra["imaging"], services.settings, runner)
+        # The window mounts the segmentation panel; the viewer only hosts side panels.
+        self.segmentation_panel = SegmentationPanel(
+            self.viewer_tab, services.extra["segmentation"], runner,
+            session=getattr(services, "session", None), exports_dir=services.settings.exports_dir)
+        self.viewer_tab.add_side_panel(self.segmentation_panel, "Segmentation")
         self.chat_tab = ChatTab(services, runner)
         self.notes_tab = PlannedTab(
             "Notes — for therapists",
@@ -76,5 +82,8 @@ class MainWindow(QMainWindow):
             self._activity.setText("")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        if not self.viewer_tab.confirm_close():  # drafts or a running propagation: asked first
+            event.ignore()
+            return
         self.runner.cancel_all()
         super().closeEvent(event)

@@ -25,7 +25,7 @@ from medstation.jobs import Cancelled, JobContext
 
 log = logging.getLogger(__name__)
 
-LANES = ("io", "segmentation", "llm", "background")
+LANES = ("io", "segmentation", "llm", "background", "measure")  # measure: segment measurements (viewer)
 
 
 class JobHandle(QObject):

@@ -52,7 +52,7 @@ def panel_setup(qtbot, settings, db):
     runner = JobRunner()
     viewer = ViewerStandIn()
     qtbot.addWidget(viewer)
-    panel = SegmentationPanel(viewer, services, runner)
+    panel = SegmentationPanel(viewer, services.extra["segmentation"], runner, exports_dir=settings.exports_dir)
     qtbot.addWidget(panel)
     volume, truth = synthetic_volume(shape=(5, 96, 128), radii_mm=(4.0, 22.0, 30.0))
     viewer.load(volume)

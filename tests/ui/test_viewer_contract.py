@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
 
 from tests.ui.viewer_fixtures import loaded, viewer  # noqa: F401  (fixtures)
 
@@ -55,32 +51,21 @@ def test_mask_overlay_is_shown_and_cleared(loaded):
     assert view.mask_keys() == []
 
 
-def test_segmentation_panel_is_mounted_when_available(qtbot, medstation_home, monkeypatch):
+def test_main_window_mounts_the_segmentation_panel(qtbot, medstation_home):
     from medstation.app import build_services
     from medstation.config import Settings
+    from medstation.ui.main_window import MainWindow
     from medstation.ui.runner import JobRunner
-    from medstation.ui.viewer.tab import ViewerTab
+    from medstation.ui.segmentation.panel import SegmentationPanel
 
-    class FakePanel(QLabel):
-        def __init__(self, tab, services, runner):
-            super().__init__("segmentation")
-            self.tab = tab
-
-    fake = types.ModuleType("medstation.ui.segmentation.panel")
-    fake.SegmentationPanel = FakePanel
-    monkeypatch.setitem(sys.modules, "medstation.ui.segmentation.panel", fake)
     services = build_services(Settings(sample_study=False))
-    services.extra["segmentation"] = object()
     runner = JobRunner()
-    tab = ViewerTab(services, runner)
-    qtbot.addWidget(tab)
+    window = MainWindow(services, runner)
+    qtbot.addWidget(window)
+    tab = window.viewer_tab
     assert tab.side_tabs.count() == 1 and tab.side_tabs.tabText(0) == "Segmentation"
-    assert tab.side_tabs.widget(0).tab is tab
-    # Without the panel module the viewer still opens.
-    monkeypatch.setitem(sys.modules, "medstation.ui.segmentation.panel", None)
-    tab2 = ViewerTab(services, runner)
-    qtbot.addWidget(tab2)
-    assert tab2.side_tabs.count() == 0
+    panel = tab.side_tabs.widget(0)
+    assert isinstance(panel, SegmentationPanel) and panel.viewer is tab
     runner.shutdown()
     services.close()
 
@@ -92,9 +77,8 @@ def test_start_without_path_opens_sample_ct(qtbot, medstation_home):
     from medstation.ui.viewer.tab import ViewerTab
 
     services = build_services(Settings(sample_study=True))
-    services.extra.pop("segmentation", None)
     runner = JobRunner()
-    tab = ViewerTab(services, runner)
+    tab = ViewerTab(services.extra["imaging"], services.settings, runner)
     qtbot.addWidget(tab)
     with qtbot.waitSignal(tab.sig_volume_loaded, timeout=30000) as blocker:
         tab.start(None)

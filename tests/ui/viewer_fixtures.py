@@ -17,9 +17,8 @@ def viewer(qtbot, medstation_home):
     from medstation.ui.viewer.tab import ViewerTab
 
     services = build_services(Settings(sample_study=False))
-    services.extra.pop("segmentation", None)
     runner = JobRunner()
-    tab = ViewerTab(services, runner)
+    tab = ViewerTab(services.extra["imaging"], services.settings, runner)
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
     tab.show()

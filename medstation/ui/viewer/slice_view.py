@@ -57,6 +57,7 @@ class SliceView(QWidget):
         self._masks: dict[str, pg.ImageItem] = {}
         self._drawn: list = []
         self._drag_start_px: tuple[float, float] | None = None
+        self._cursor_px: tuple[float, float] | None = None  # where the mouse rests, so the readout follows scrolling
         self._wl_start: tuple[float, float] | None = None
 
         self.view_box = SliceViewBox(self)
@@ -70,6 +71,9 @@ class SliceView(QWidget):
             line.setZValue(20)
             line.hide()
             self.view_box.addItem(line, ignoreBounds=True)
+        self._points_item = pg.ScatterPlotItem(pen=pg.mkPen("k", width=1))
+        self._points_item.setZValue(35)
+        self.view_box.addItem(self._points_item, ignoreBounds=True)
         self._box_item = pg.PlotDataItem(pen=_BOX_PEN)
         self._box_item.setZValue(30)
         self.view_box.addItem(self._box_item, ignoreBounds=True)
@@ -104,6 +108,8 @@ class SliceView(QWidget):
             self.window = window
         self.set_overlay_text(**planes.edge_letters(self.plane, volume.direction))
         n = self.n_slices()
+        self._cursor_px = None
+        self.sig_cursor.emit(None)
         self.index = -1
         self.set_index(n // 2 if index is None else index)
         self.fit()
@@ -134,6 +140,7 @@ class SliceView(QWidget):
         self.index = index
         self.clear_measurements()
         self._show(planes.plane_image(self.volume.pixels, self.plane, index))
+        self._emit_cursor()
         self.sig_slice_changed.emit(index)
 
     def step(self, delta: int) -> None:
@@ -231,21 +238,44 @@ class SliceView(QWidget):
         self.sig_tool_changed.emit(name)
 
     def set_mask_overlay(self, key: str, mask2d: np.ndarray | None, color: str = "#ff4040", opacity: float = 0.4) -> None:
-        """Show ``mask2d`` (rows, columns; nonzero = inside) tinted with ``color``; None removes it."""
-        item = self._masks.pop(key, None)
-        if item is not None:
-            self.view_box.removeItem(item)
+        """Show ``mask2d`` (rows, columns; nonzero = inside) tinted with ``color``; None removes it.
+
+        An existing overlay is updated in place (a brush stroke calls this on every mouse move).
+        Overlays never count for the view's bounds, so fitting always frames the image itself.
+        """
         if mask2d is None:
+            item = self._masks.pop(key, None)
+            if item is not None:
+                self.view_box.removeItem(item)
             return
         qcolor = pg.mkColor(color)
         rgba = np.zeros(mask2d.shape + (4,), np.uint8)
         inside = np.asarray(mask2d) > 0
         rgba[inside] = (qcolor.red(), qcolor.green(), qcolor.blue(), int(255 * float(opacity)))
-        item = pg.ImageItem(rgba, axisOrder="row-major")
+        item = self._masks.get(key)
+        if item is None:
+            item = pg.ImageItem(axisOrder="row-major")
+            item.setZValue(10)
+            self.view_box.addItem(item, ignoreBounds=True)
+            self._masks[key] = item
+        item.setImage(rgba, autoLevels=False, levels=(0, 255))
         item.setRect(QRectF(0, 0, mask2d.shape[1] * self._spacing_rc[1], mask2d.shape[0] * self._spacing_rc[0]))
-        item.setZValue(10)
-        self.view_box.addItem(item)
-        self._masks[key] = item
+
+    def set_point_markers(self, points, labels) -> None:
+        """Draw prompt points exactly where they were clicked: pixel (x, y) list; labels 1 include (green), 0 exclude (red)."""
+        spots = []
+        for (x, y), label in zip(points, labels):
+            p = self.view_from_px(x, y)
+            spots.append({"pos": (p.x(), p.y()), "brush": pg.mkBrush("#40ff60" if label else "#ff4060"),
+                          "symbol": "o" if label else "x", "size": 11})
+        self._points_item.setData(spots)
+
+    def point_markers(self) -> list[tuple[float, float]]:
+        """Marker centres in pixel (x, y), for tests and screenshots."""
+        xs, ys = self._points_item.getData()
+        if xs is None:
+            return []
+        return [self.px_from_view(QPointF(float(x), float(y))) for x, y in zip(xs, ys)]
 
     def mask_keys(self) -> list[str]:
         return list(self._masks)
@@ -333,7 +363,9 @@ class SliceView(QWidget):
                 self.sig_crosshair.emit(self.voxel_at_px(float(np.floor(point[0])), float(np.floor(point[1]))))
             return
         shape = self._tools.get(self.tool)
-        if shape == "point":
+        if shape == "box":  # a click is a zero-size box: the tool says why nothing happens
+            self.sig_box_drawn.emit(point[0], point[1], point[0], point[1])
+        elif shape == "point":
             self.sig_point_clicked.emit(point[0], point[1], not negative)
         elif shape == "brush":
             self.sig_brush.emit(point[0], point[1], float(self.brush_radius_px), negative)
@@ -341,15 +373,22 @@ class SliceView(QWidget):
     def _on_scene_mouse_moved(self, scene_pos) -> None:
         if self.volume is None or self._image is None:
             return
-        point = self.view_box.mapSceneToView(scene_pos)
-        x, y = self.px_from_view(point)
+        self._cursor_px = self.px_from_view(self.view_box.mapSceneToView(scene_pos))
+        self._emit_cursor()
+
+    def _emit_cursor(self) -> None:
+        """Readout at the resting mouse position for the slice shown now (None outside the image)."""
+        if self._cursor_px is None or self._image is None or self.volume is None:
+            return
+        x, y = self._cursor_px
         rows, cols = self._image.shape
         if not (0 <= x < cols and 0 <= y < rows):
             self.sig_cursor.emit(None)
             return
         voxel = self.voxel_at_px(np.floor(x), np.floor(y))
         self.sig_cursor.emit(
-            {"voxel": voxel, "patient_mm": self.volume.voxel_to_patient(*voxel), "value": float(self._image[int(y), int(x)])}
+            {"voxel": voxel, "patient_mm": self.volume.voxel_to_patient(*voxel), "value": float(self._image[int(y), int(x)]),
+             "plane": self.plane}
         )
 
     def keyPressEvent(self, event) -> None:  # noqa: N802

@@ -2,13 +2,14 @@
 
 Every file or database access runs as a job in the ``io`` lane; the GUI thread
 only shows results. Segmentation plugs in through ``add_side_panel`` and the
-``axial_view`` signals (see docs/ARCHITECTURE.md, "Segmentation UI contract").
+``axial_view`` signals (see docs/ARCHITECTURE.md, "Segmentation UI contract");
+the main window mounts the panel, the tab only hosts it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QSlider,
     QSplitter,
     QTabWidget,
@@ -25,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from medstation.imaging.windowing import auto_window, full_range_window, presets_for
+from medstation.imaging.windowing import auto_window, presets_for, resolve_window
 from medstation.ui.errors import show_error
 from medstation.ui.viewer.browser import SeriesBrowser
 from medstation.ui.viewer.overlay import overlay_corners
@@ -37,6 +39,17 @@ log = logging.getLogger(__name__)
 CINE_FPS = 15
 
 
+def problems_summary(problems, limit: int = 3) -> str:
+    """'N file(s) skipped: 3 not DICOM, 1 no pixel data' from [(path, reason), ...] ('' when none)."""
+    if not problems:
+        return ""
+    counts = Counter(str(reason).split(":")[0].strip() for _path, reason in problems)
+    parts = [f"{n} {reason}" for reason, n in counts.most_common(limit)]
+    if len(counts) > limit:
+        parts.append(f"{sum(n for _r, n in counts.most_common()[limit:])} other")
+    return f"{len(problems)} file(s) skipped: " + ", ".join(parts)
+
+
 def save_image_job(ctx, image, path: str) -> str:
     """Job: write a QImage (thread-safe, unlike QPixmap) to ``path`` as PNG."""
     ctx.check()
@@ -46,17 +59,21 @@ def save_image_job(ctx, image, path: str) -> str:
 
 
 class ViewerTab(QWidget):
-    """DICOM viewer. ``start(open_path)`` is called by the main window once it is shown."""
+    """DICOM viewer. ``start(open_path)`` is called by the main window once it is shown.
+
+    ``imaging``: the ImagingService; ``settings``: where exports go and whether to open the sample study.
+    """
 
     sig_volume_loaded = Signal(object)  # Volume
     sig_slice_changed = Signal(int)  # axial slice index
     sig_catalog_changed = Signal()
 
-    def __init__(self, services, runner) -> None:
+    def __init__(self, imaging, settings, runner) -> None:
         super().__init__()
-        self.services = services
+        self.settings = settings
         self.runner = runner
-        self.imaging = services.extra.get("imaging")
+        self.imaging = imaging
+        self._loading_volume = False
         self._volume = None
         self._series_uid = ""
         self._crosshair = None  # voxel (z, y, x)
@@ -123,22 +140,23 @@ class ViewerTab(QWidget):
         self._tags_timer.setInterval(200)
         self._connect()
         self.set_mpr(False)
-        self._mount_segmentation()
 
     # -- wiring ---------------------------------------------------------------------------------
     def _connect(self) -> None:
         tb = self.toolbar
         tb.open_folder.triggered.connect(self._on_open_folder)
         tb.open_files.triggered.connect(self._on_open_files)
-        tb.presets.activated.connect(lambda _i: self.apply_preset(tb.presets.currentText()))
+        tb.presets.activated.connect(lambda _i: self.apply_preset(tb.presets.currentData()))
         tb.tool_group.triggered.connect(lambda action: self.set_tool(action.data()))
         tb.mpr.toggled.connect(self.set_mpr)
+        tb.fit.triggered.connect(self.fit_views)
         tb.cine.toggled.connect(self.set_cine)
         tb.overlay.toggled.connect(self.set_overlay_visible)
         tb.time_point.valueChanged.connect(lambda v: self.open_series(self._series_uid, time_point=v - 1))
         tb.screenshot.triggered.connect(lambda: self.export_screenshot())
         tb.export.triggered.connect(lambda: self.export_deidentified())
         self.browser.sig_series_activated.connect(self.open_series)
+        self.browser.itemClicked.connect(self._on_browser_clicked)
         self.slider.valueChanged.connect(self.set_slice)
         self._cine.timeout.connect(self._on_cine_tick)
         self._tags_timer.timeout.connect(self._refresh_tags)
@@ -151,17 +169,6 @@ class ViewerTab(QWidget):
             view.sig_slice_changed.connect(self._update_overlay)
         self.axial_view.sig_slice_changed.connect(self._on_axial_slice_changed)
         self.axial_view.sig_tool_changed.connect(self._on_axial_tool_changed)
-
-    def _mount_segmentation(self) -> None:
-        if not self.services.extra.get("segmentation"):
-            return
-        try:
-            from medstation.ui.segmentation.panel import SegmentationPanel
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("medstation.ui.segmentation"):
-                return
-            raise
-        self.add_side_panel(SegmentationPanel(self, self.services, self.runner), "Segmentation")
 
     # -- segmentation contract ------------------------------------------------------------------
     def current_volume(self):
@@ -182,24 +189,14 @@ class ViewerTab(QWidget):
     def _submit(self, fn, *args, name: str, on_done, on_partial=None, error_title: str = "Viewer", **kwargs):
         """Run ``fn(ctx, *args, **kwargs)`` in the io lane (queued) with our slots connected.
 
-        The job waits until the slots are connected: a signal emitted by a job that finished before
-        ``connect`` ran (a fast header read) would otherwise be lost.
+        Connecting right after submit is safe: the runner starts the job on the next event-loop turn.
         """
-        ready = threading.Event()
-
-        def gated(ctx, *a, **kw):
-            ready.wait(10.0)
-            return fn(ctx, *a, **kw)
-
-        handle = self.runner.submit("io", gated, *args, name=name, queue=True, **kwargs)
-        try:
-            handle.sig_done.connect(on_done)
-            handle.sig_failed.connect(lambda msg, tb, t=error_title: self._on_job_failed(t, msg, tb))
-            handle.sig_progress.connect(lambda f, m: self.status.setText(f"{m} ({f:.0%})"))
-            if on_partial is not None:
-                handle.sig_partial.connect(on_partial)
-        finally:
-            ready.set()
+        handle = self.runner.submit("io", fn, *args, name=name, queue=True, **kwargs)
+        handle.sig_done.connect(on_done)
+        handle.sig_failed.connect(lambda msg, tb, *_rest, t=error_title: self._on_job_failed(t, msg, tb))
+        handle.sig_progress.connect(lambda f, m: self.status.setText(f"{m} ({f:.0%})"))
+        if on_partial is not None:
+            handle.sig_partial.connect(on_partial)
         return handle
 
     def _on_job_failed(self, title: str, message: str, details: str) -> None:
@@ -208,12 +205,9 @@ class ViewerTab(QWidget):
 
     def start(self, open_path=None) -> None:
         """Index ``open_path`` (or the sample CT on first run) and open its largest series."""
-        if self.imaging is None:
-            self.status.setText("The imaging package is not available in this build.")
-            return
         if open_path is not None:
             self.open_paths([open_path])
-        elif self.services.settings.sample_study:
+        elif self.settings.sample_study:
             self._submit(self.imaging.index_and_list_job, None, name="index sample", on_done=self._on_indexed, error_title="Sample study")
         else:
             self.refresh_catalog()
@@ -234,8 +228,8 @@ class ViewerTab(QWidget):
     def _on_indexed(self, result) -> None:
         report, patients = result
         self._on_catalog(patients)
-        note = f"; {len(report.problems)} file(s) skipped" if report.problems else ""
-        self.status.setText(report.summary() + note)
+        summary = problems_summary(report.problems)
+        self.status.setText(report.summary() + (f"; {summary} (hover for the list)" if summary else ""))
         self.status.setToolTip("\n".join(f"{p}: {r}" for p, r in report.problems[:50]))
         sizes = {se.series_uid: se.n_instances for p in patients for st in p.studies for se in st.series}
         found = [uid for uid in report.series_uids if uid in sizes]
@@ -257,6 +251,13 @@ class ViewerTab(QWidget):
             on_done=self._on_volume_loaded, on_partial=self._on_load_partial, error_title="Load series",
         )
 
+    def _on_browser_clicked(self, item, _column: int = 0) -> None:
+        from medstation.ui.viewer.browser import SERIES_UID_ROLE
+
+        uid = item.data(0, SERIES_UID_ROLE)
+        if uid and uid != self._series_uid:
+            self.status.setText(f"{item.text(0)}: double-click (or press Enter) to open this series.")
+
     def _on_load_partial(self, obj) -> None:
         if isinstance(obj, dict) and obj.get("kind") == "preview" and self._volume is None:
             self.axial_view.show_preview(obj["image"], obj.get("spacing_rc", (1.0, 1.0)))
@@ -274,44 +275,52 @@ class ViewerTab(QWidget):
         self.slider.setRange(0, volume.shape[0] - 1)
         self.slider.setEnabled(True)
         self.slider.blockSignals(False)
-        for view in self.views.values():
-            view.set_volume(volume, window=window)
-        self._crosshair = tuple(float(n // 2) for n in volume.shape)
-        self.set_crosshair(self._crosshair)
+        # Side panels hear about the new volume once, after every view shows it: a slice signal in
+        # between would reach them with the old series' segments.
+        self._loading_volume = True
+        try:
+            for view in self.views.values():
+                view.set_volume(volume, window=window)
+            self._crosshair = tuple(float(n // 2) for n in volume.shape)
+            self.set_crosshair(self._crosshair)
+        finally:
+            self._loading_volume = False
+        self.readout.setText("")
         self.toolbar.show_time_points(int(volume.meta.get("n_time_points", 1)))
         skipped = volume.meta.get("skipped", [])
         notes = list(volume.meta.get("notes", []))
         if skipped:
-            notes.append(f"{len(skipped)} file(s) skipped")
+            notes.append(problems_summary(skipped))
             self.status.setToolTip("\n".join(f"{p}: {r}" for p, r in skipped[:50]))
         self.status.setText(f"Loaded {volume.shape[0]} slices {volume.shape[1]}×{volume.shape[2]}" + (" — " + "; ".join(notes) if notes else ""))
         self._update_overlay()
         self._on_axial_slice_changed(self.axial_view.index)
         self._tags_timer.start()
         self.sig_volume_loaded.emit(volume)
+        QTimer.singleShot(0, self.fit_views)  # once the layout has settled, frame the whole image
+
+    def fit_views(self) -> None:
+        """Fit/reset: every plane shows its whole image, with no manual zoom or pan left."""
+        for view in self.views.values():
+            if view.volume is not None:
+                view.fit()
 
     def _fill_presets(self, modality: str) -> None:
         combo = self.toolbar.presets
         combo.clear()
-        combo.addItem("Default")
-        combo.addItems(list(presets_for(modality)))
+        for preset in presets_for(modality):
+            combo.addItem(preset.label, preset.key)
 
-    def apply_preset(self, name: str) -> None:
+    def apply_preset(self, key: str) -> None:
+        """Apply window preset ``key`` (see :func:`medstation.imaging.windowing.presets_for`)."""
         vol = self._volume
-        if vol is None:
+        if vol is None or not key:
             return
-        presets = presets_for(vol.modality)
-        if name == "Default":
-            window = vol.window or auto_window(vol.pixels)
-        elif name == "Full range":
-            window = full_range_window(vol.pixels)
-        elif presets.get(name) is None:
-            window = auto_window(vol.pixels)
-        else:
-            window = presets[name]
+        window = resolve_window(key, vol.pixels, vol.modality, vol.window)
         combo = self.toolbar.presets
-        if combo.currentText() != name and combo.findText(name) >= 0:
-            combo.setCurrentIndex(combo.findText(name))
+        index = combo.findData(key)
+        if index >= 0 and combo.currentIndex() != index:
+            combo.setCurrentIndex(index)
         self.axial_view.set_window(*window)
 
     def _on_view_window_changed(self, center: float, width: float) -> None:
@@ -332,7 +341,8 @@ class ViewerTab(QWidget):
             if self._crosshair is not None and int(round(self._crosshair[0])) != index:
                 self.set_crosshair((float(index), self._crosshair[1], self._crosshair[2]))
         self._tags_timer.start()
-        self.sig_slice_changed.emit(index)
+        if not self._loading_volume:
+            self.sig_slice_changed.emit(index)
 
     def set_crosshair(self, voxel) -> None:
         """Move every plane to the voxel (z, y, x) and draw the crosshair through it."""
@@ -437,7 +447,7 @@ class ViewerTab(QWidget):
             show_error(self, "Export", "Open a series first.")
             return None
         if out_dir is None:
-            out_dir = QFileDialog.getExistingDirectory(self, "Export de-identified series to…", str(self.services.settings.exports_dir))
+            out_dir = QFileDialog.getExistingDirectory(self, "Export de-identified series to…", str(self.settings.exports_dir))
             if not out_dir:
                 return None
         return self._submit(self.imaging.export_deidentified_job, self._series_uid, out_dir, name="export", on_done=self._on_exported, error_title="Export")
@@ -449,6 +459,23 @@ class ViewerTab(QWidget):
         if report.warnings:
             text += f"; WARNING: {report.warnings[0]}"
         self.status.setText(text)
+
+    # -- leaving --------------------------------------------------------------------------------
+    def unsaved_work(self) -> list[str]:
+        """What closing now would lose, from every side panel that keeps work (empty: nothing)."""
+        return [item for panel in self._side_panels for item in getattr(panel, "unsaved_work", lambda: [])()]
+
+    def confirm_close(self) -> bool:
+        """Ask before closing when drafts or running work would be lost; True = go ahead."""
+        lost = self.unsaved_work()
+        if not lost:
+            return True
+        shown = "\n".join(f"• {item}" for item in lost[:12]) + (f"\n… and {len(lost) - 12} more" if len(lost) > 12 else "")
+        answer = QMessageBox.question(
+            self, "Close MedStation?",
+            f"Closing now loses:\n{shown}\n\nAccept the segments you want to keep first. Close anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     # -- dialogs --------------------------------------------------------------------------------
     def _on_open_folder(self) -> None:
