@@ -288,9 +288,12 @@ class SegmentationPanel(QWidget):
                 f"(at least {MIN_BOX_PX:.0f} px each way), or use Points to click on it.")
             return
         index = self.viewer.current_slice()
-        self._prompts[self._prompt_key(index)] = {"box": (x0, y0, x1, y1), "points": [], "labels": []}
+        old = self._prompts.get(self._prompt_key(index))
+        kept = old if old is not None and old["box"] is None else {"points": [], "labels": []}  # points waiting for a box
+        prompt = {"box": (x0, y0, x1, y1), "points": list(kept["points"]), "labels": list(kept["labels"])}
+        self._prompts[self._prompt_key(index)] = prompt
         self._show_points(index)
-        self._decode((x0, y0, x1, y1), None, None)
+        self._decode(prompt["box"], prompt["points"] or None, prompt["labels"] or None)
 
     def _on_view_point_clicked(self, x, y, positive) -> None:
         if not self._usable():
@@ -300,10 +303,17 @@ class SegmentationPanel(QWidget):
         prompt["points"].append((float(x), float(y)))
         prompt["labels"].append(1 if positive else 0)
         self._show_points(index)
-        if not any(prompt["labels"]) and prompt["box"] is None:
-            self.status_label.setText("Exclude points alone say only where the structure is not: "
-                                      "left-click inside it (or draw a box) first.")
-            return
+        if prompt["box"] is None:
+            engine = self.service.engine() if self.service is not None else None
+            if not any(prompt["labels"]):
+                self.status_label.setText("Exclude points alone say only where the structure is not: "
+                                          "left-click inside it (or draw a box) first.")
+                return
+            if engine is not None and not engine.spec.points_alone:
+                self.status_label.setText(
+                    f"{engine.spec.display_name} segments from a box; points refine a box's mask. Draw a box around "
+                    "the structure: your points are kept and used with it.")
+                return
         self._decode(prompt["box"], prompt["points"], prompt["labels"])
 
     def _show_points(self, index: int) -> None:
