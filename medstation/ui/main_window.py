@@ -29,7 +29,8 @@ class MainWindow(QMainWindow):
         from medstation.ui.segmentation.panel import SegmentationPanel
         from medstation.ui.viewer.tab import ViewerTab
 
-        self.viewer_tab = ViewerTab(services.extra["imaging"], services.settings, runner)
+        self.viewer_tab = ViewerTab(services.extra["imaging"], services.settings, runner, db=services.db,
+                                    session=getattr(services, "session", None))
         # The window mounts the segmentation panel; the viewer only hosts side panels.
         self.segmentation_panel = SegmentationPanel(
             self.viewer_tab, services.extra["segmentation"], runner,

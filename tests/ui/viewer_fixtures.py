@@ -18,7 +18,7 @@ def viewer(qtbot, medstation_home):
 
     services = build_services(Settings(sample_study=False))
     runner = JobRunner()
-    tab = ViewerTab(services.extra["imaging"], services.settings, runner)
+    tab = ViewerTab(services.extra["imaging"], services.settings, runner, db=services.db)
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
     tab.show()

@@ -29,7 +29,11 @@ from PySide6.QtWidgets import (
 
 from medstation.imaging.windowing import auto_window, presets_for, resolve_window
 from medstation.ui.errors import show_error
+from medstation.imaging.annotations import (
+    Annotation, AnnotationKind, delete_annotation_job, load_annotations_job, save_annotation_job,
+)
 from medstation.ui.viewer.browser import SeriesBrowser
+from medstation.ui.viewer.measurements import MeasurementList
 from medstation.ui.viewer.overlay import overlay_corners
 from medstation.ui.viewer.slice_view import SliceView
 from medstation.ui.viewer.tag_browser import TagBrowser
@@ -61,15 +65,19 @@ def save_image_job(ctx, image, path: str) -> str:
 class ViewerTab(QWidget):
     """DICOM viewer. ``start(open_path)`` is called by the main window once it is shown.
 
-    ``imaging``: the ImagingService; ``settings``: where exports go and whether to open the sample study.
+    ``imaging``: the ImagingService; ``settings``: where exports go and whether to open the sample study;
+    ``db``: where measurements are kept (None: they last for the session only); ``session``: who draws them.
     """
 
     sig_volume_loaded = Signal(object)  # Volume
     sig_slice_changed = Signal(int)  # axial slice index
     sig_catalog_changed = Signal()
 
-    def __init__(self, imaging, settings, runner) -> None:
+    def __init__(self, imaging, settings, runner, *, db=None, session=None) -> None:
         super().__init__()
+        self.db = db
+        self.session = session
+        self.annotations: list[Annotation] = []  # of the open series
         self.settings = settings
         self.runner = runner
         self.imaging = imaging
@@ -86,6 +94,8 @@ class ViewerTab(QWidget):
         self.left_tabs = QTabWidget()
         self.left_tabs.addTab(self.browser, "Series")
         self.left_tabs.addTab(self.tag_browser, "Tags")
+        self.measurement_list = MeasurementList()
+        self.left_tabs.addTab(self.measurement_list, "Measurements")
 
         self.axial_view = SliceView("axial")
         self.coronal_view = SliceView("coronal")
@@ -167,6 +177,9 @@ class ViewerTab(QWidget):
             view.sig_crosshair.connect(self.set_crosshair)
             view.sig_measurement.connect(self._on_view_measurement)
             view.sig_slice_changed.connect(self._update_overlay)
+            view.sig_slice_changed.connect(lambda _i, v=view: self._draw_annotations(v))
+        self.measurement_list.sig_go_to.connect(self.go_to_annotation)
+        self.measurement_list.sig_delete.connect(self.delete_annotation)
         self.axial_view.sig_slice_changed.connect(self._on_axial_slice_changed)
         self.axial_view.sig_tool_changed.connect(self._on_axial_tool_changed)
 
@@ -296,6 +309,7 @@ class ViewerTab(QWidget):
         self._update_overlay()
         self._on_axial_slice_changed(self.axial_view.index)
         self._tags_timer.start()
+        self._load_annotations(volume.series_uid)
         self.sig_volume_loaded.emit(volume)
         QTimer.singleShot(0, self.fit_views)  # once the layout has settled, frame the whole image
 
@@ -417,11 +431,71 @@ class ViewerTab(QWidget):
         self.readout.setText(f"X {x:.1f}  Y {y:.1f}  Z {z:.1f} mm (patient, LPS)   value {info['value']:.0f}{unit}   voxel z{vz} y{vy} x{vx}")
 
     def _on_view_measurement(self, m) -> None:
+        """A finished ruler / ROI / angle: keep it (listed, drawn on its slice) and save it with the series."""
+        plane, index = m["plane"], m["slice"]
         if m["kind"] == "ruler":
-            self.measure_label.setText(f"Ruler ({m['plane']}, slice {m['slice'] + 1}): {m['mm']:.2f} mm")
+            text = f"Ruler ({plane}, slice {index + 1}): {m['mm']:.2f} mm"
+        elif m["kind"] == "angle":
+            text = f"Angle ({plane}, slice {index + 1}): {m['degrees']:.1f}°"
         else:
             unit = "HU" if self._volume is not None and self._volume.modality == "CT" else ""
-            self.measure_label.setText(f"ROI ({m['plane']}, slice {m['slice'] + 1}): {m['stats'].text(unit)}")
+            text = f"ROI ({plane}, slice {index + 1}): {m['stats'].text(unit)}"
+        self.measure_label.setText(text)
+        if self._volume is None:
+            return
+        annotation = Annotation(self._volume.series_uid, plane, int(index), AnnotationKind(m["kind"]),
+                                tuple((float(x), float(y)) for x, y in m["points"]), m["text"])
+        self.annotations.append(annotation)
+        self._annotations_changed()
+        if self.db is not None:
+            self._submit(save_annotation_job, self.db, annotation, self._actor(), name="save measurement",
+                         on_done=lambda stored, a=annotation: self._on_annotation_saved(a, stored))
+
+    def _actor(self) -> str:
+        actor = self.session.actor if self.session is not None else None
+        return actor.name if actor is not None else ""
+
+    def _on_annotation_saved(self, drawn: Annotation, stored: Annotation) -> None:
+        self.annotations = [stored if a is drawn else a for a in self.annotations]
+        self._annotations_changed()
+
+    def _load_annotations(self, series_uid: str) -> None:
+        self.annotations = []
+        self._annotations_changed()
+        if self.db is not None:
+            self._submit(load_annotations_job, self.db, series_uid, name="load measurements",
+                         on_done=lambda found, uid=series_uid: self._on_annotations_loaded(uid, found))
+
+    def _on_annotations_loaded(self, series_uid: str, found) -> None:
+        if self._volume is None or self._volume.series_uid != series_uid:
+            return
+        drawn_now = [a for a in self.annotations if a.id is None]  # drawn while the list was being read
+        self.annotations = list(found) + drawn_now
+        self._annotations_changed()
+
+    def delete_annotation(self, annotation: Annotation) -> None:
+        self.annotations = [a for a in self.annotations if a is not annotation and a != annotation]
+        self._annotations_changed()
+        if self.db is not None and annotation.id is not None:
+            self._submit(delete_annotation_job, self.db, annotation.id, self._actor(), name="delete measurement",
+                         on_done=lambda _ok: None)
+        self.status.setText(f"Deleted {annotation.describe()}")
+
+    def go_to_annotation(self, annotation: Annotation) -> None:
+        view = self.views.get(annotation.plane)
+        if view is None or self._volume is None:
+            return
+        if annotation.plane != "axial" and not self.toolbar.mpr.isChecked():
+            self.set_mpr(True)
+        view.set_index(annotation.slice_index)
+
+    def _annotations_changed(self) -> None:
+        self.measurement_list.fill(self.annotations)
+        for view in self.views.values():
+            self._draw_annotations(view)
+
+    def _draw_annotations(self, view) -> None:
+        view.show_annotations([a for a in self.annotations if a.plane == view.plane and a.slice_index == view.index])
 
     # -- tags -----------------------------------------------------------------------------------
     def _refresh_tags(self) -> None:

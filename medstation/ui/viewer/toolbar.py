@@ -26,6 +26,7 @@ class ViewerToolbar(QToolBar):
             ("navigate", "Navigate", "Pan (left drag), zoom (Ctrl+wheel), crosshair (click), scroll (wheel)"),
             ("ruler", "Ruler", "Distance in mm: drag across the image"),
             ("roi", "ROI", "Rectangle ROI statistics: drag a box"),
+            ("angle", "Angle", "Angle in degrees: click an arm's end, the vertex, then the other arm's end"),
         ):
             self.add_tool_action(name, text, tip)
         self.tool_actions["navigate"].setChecked(True)
