@@ -42,7 +42,7 @@ def _make_panel(viewer, runner, settings, db):
         service.ensure_engine = None  # never load the model here
         return panel_mod.SegmentationPanel(viewer, service, runner, session=None, exports_dir=settings.exports_dir,
                                            load_engine=False)
-    except TypeError:
+    except TypeError:  # the pre-fix constructor took the services bag
         from medstation.app import Services
 
         services = Services(settings=settings, db=db, extra={"segmentation": None})

@@ -1,69 +1,79 @@
 """Composition root: the one place services are built and handed to the tabs.
 
 No module-level state and no singletons: :func:`build_services` makes each
-service once from :class:`~medstation.config.Settings`, and the main window
-gives every tab only what it needs. Heavy things (models, the knowledge base)
-are built lazily by their services on first use, in a worker lane.
+service once from :class:`~medstation.config.Settings` and returns them in a
+typed, frozen :class:`Services`; the main window gives every tab only the
+collaborators it needs. Heavy things (models, the knowledge base) are built
+lazily by their services on first use, in a worker lane.
+
+To add a service: one field on :class:`Services` and one construction line in
+:func:`build_services`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import Any
 
+from medstation.access.roles import UserSession
 from medstation.config import Settings
+from medstation.imaging.service import ImagingService
+from medstation.llm.service import LLMService
 from medstation.logging_setup import configure_logging
+from medstation.rag.service import KnowledgeBaseService
+from medstation.segmentation.service import SegmentationService
 from medstation.store.database import Database
+from medstation.store.model_registry import ModelRegistry
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
-    """Domain services shared by the tabs and the command line (all Qt-free)."""
+    """Every domain service of the app, built once (all Qt-free; each cheap until first used)."""
 
     settings: Settings
     db: Database
-    extra: dict[str, Any] = field(default_factory=dict)
+    session: UserSession  # who is acting: the one source of the acting user
+    registry: ModelRegistry
+    imaging: ImagingService
+    segmentation: SegmentationService
+    kb: KnowledgeBaseService
+    llm: LLMService
+    # Filled in by the Notes and Admin work (one field and one construction line each).
+    notes: Any | None = None
+    training: Any | None = None
 
     def close(self) -> None:
-        for service in self.extra.values():
+        """Close every service that has ``close()`` (newest first), then the database."""
+        for f in reversed(fields(self)):
+            service = getattr(self, f.name)
+            if f.name == "db" or service is None:
+                continue
             close = getattr(service, "close", None)
             if callable(close):
                 try:
                     close()
                 except Exception:  # closing must not hide the real exit status
-                    log.exception("closing %r failed", service)
+                    log.exception("closing %s failed", f.name)
         self.db.close()
 
 
-def build_services(settings: Settings | None = None) -> Services:
+def build_services(settings: Settings | None = None, *, session: UserSession | None = None) -> Services:
+    """Settings → database → registry → domain services. ``session`` defaults to the OS user."""
     settings = settings or Settings()
     settings.ensure_dirs()
     configure_logging(settings.log_dir, settings.log_level)
     db = Database(settings.db_path)
-    services = Services(settings=settings, db=db)
-    _attach_domain_services(services)
-    return services
-
-
-def _attach_domain_services(services: Services) -> None:
-    """Each feature package contributes its services here; all are lazy and cheap to build."""
-    for module_name, key, factory in _OPTIONAL_SERVICES:
-        try:
-            module = __import__(module_name, fromlist=[factory])
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        services.extra[key] = getattr(module, factory)(services.settings, services.db)
-
-
-# (module, key, factory): feature services built when their package is present.
-_OPTIONAL_SERVICES: list[tuple[str, str, str]] = [
-    ("medstation.imaging.service", "imaging", "ImagingService"),
-    ("medstation.segmentation.service", "segmentation", "SegmentationService"),
-    ("medstation.rag.service", "kb", "KnowledgeBaseService"),
-    ("medstation.llm.service", "llm", "LLMService"),
-]
+    registry = ModelRegistry(db)
+    return Services(
+        settings=settings,
+        db=db,
+        session=session or UserSession.from_os_user(),
+        registry=registry,
+        imaging=ImagingService(settings, db),
+        segmentation=SegmentationService(settings, db, registry=registry),
+        kb=KnowledgeBaseService(settings, db),
+        llm=LLMService(settings, db, registry=registry),
+    )

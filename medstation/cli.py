@@ -3,13 +3,19 @@
 Each subcommand lives in ``medstation/commands/<name>.py`` with two functions,
 ``add_parser(subparsers)`` and ``run(args) -> int``. Those modules import
 nothing heavy at module level, so ``medstation --help`` stays instant.
+
+Exit status: 0 success; 2 a user error (any :class:`~medstation.errors.UserFacingError`
+raised by a command: the sentence goes to stderr); 1 an internal error (the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
+
+from medstation.errors import UserFacingError
 
 # Subcommand modules, in the order --help lists them.
 COMMAND_MODULES = (
@@ -29,29 +35,44 @@ COMMAND_MODULES = (
 )
 
 
+# TODO(integrator): delete this set once every module above is merged; build_parser then imports
+# each listed module unconditionally, so a missing one fails loudly instead of vanishing from --help.
+NOT_YET_MERGED = frozenset({
+    "medstation.commands.notes", "medstation.commands.deid", "medstation.commands.train",
+    "medstation.commands.models", "medstation.commands.users", "medstation.commands.audit",
+    "medstation.commands.backup",
+})
+
+
+def _command_modules():
+    for name in COMMAND_MODULES:
+        if name in NOT_YET_MERGED and importlib.util.find_spec(name) is None:
+            continue
+        yield importlib.import_module(name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medstation", description="Offline clinical workstation.")
     sub = parser.add_subparsers(dest="command")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # not written yet on this branch
-                continue
-            raise
+    for module in _command_modules():
         module.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Exit status: 0 success, 2 a user error (message on stderr), 1 an internal error."""
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        from medstation.commands import gui
+    try:
+        if args.command is None:
+            from medstation.commands import gui
 
-        return gui.run(args)
-    return int(args.func(args) or 0)
+            return gui.run(args)
+        return int(args.func(args) or 0)
+    except UserFacingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -90,5 +90,11 @@ def resources_dir() -> Path:
     return here.parent / "resources"
 
 
+def project_models_dir() -> Path:
+    """The checkout's ``models/`` folder (beside the ``medstation`` package): models shipped with a
+    source checkout, searched after ``Settings.models_dir``. The one place this path is spelled."""
+    return Path(__file__).resolve().parent.parent / "models"
+
+
 def sample_study_dir() -> Path:
     return resources_dir() / "sample_ct"

@@ -22,7 +22,7 @@ from medstation.rag.evaluation import evaluate, read_questions
 questions, out, sample, k = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 out.mkdir(parents=True, exist_ok=True)
 services = build_services()
-kb = services.extra["kb"]
+kb = services.kb
 only_ingested = os.environ.get("KB_EVAL_ONLY_INGESTED") == "1"
 if sample > 0 or only_ingested:
     rows, skipped = read_questions(questions)

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     from medstation.ui.launch import open_workstation
 
     services = build_services()
-    print(services.extra["kb"].ingest_job(print_progress_context(), subset).describe(), flush=True)
+    print(services.kb.ingest_job(print_progress_context(), subset).describe(), flush=True)
 
     station = open_workstation(services)
     app, window = station.app, station.window

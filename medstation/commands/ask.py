@@ -46,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     from medstation.llm.rag_answer import AI_DRAFT_LABEL, answer_question
 
     services = build_services()
-    llm = services.extra["llm"]
-    kb = services.extra.get("kb")
+    llm = services.llm
+    kb = services.kb
     if args.model:
         llm.select_model(args.model)
     generation = llm.generation_defaults()

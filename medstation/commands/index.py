@@ -18,10 +18,7 @@ def run(args: argparse.Namespace) -> int:
 
     services = build_services()
     try:
-        imaging = services.extra.get("imaging")
-        if imaging is None:
-            print("imaging package is not available in this build")
-            return 2
+        imaging = services.imaging
         report = imaging.index_job(print_progress_context(), args.paths)
         print(report.summary())
         if args.problems:
@@ -45,6 +42,6 @@ def run(args: argparse.Namespace) -> int:
                             f"{series.modality} {series.description or '(no description)'}: "
                             f"{series.n_instances} images {size}".rstrip()
                         )
-        return 0 if report.scanned else 1
+        return 0 if report.scanned else 2  # nothing readable there: the user picked the wrong place
     finally:
         services.close()

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
     services = build_services()
     try:
-        kb = services.extra["kb"]
+        kb = services.kb
         handler = {"ingest": _ingest, "query": _query, "eval": _eval, "status": _status}[args.kb_action]
         return handler(kb, args)
     except KnowledgeBaseError as exc:

@@ -9,7 +9,8 @@ segment IMAGE_OR_SERIES --box X0 Y0 X1 Y1 [--slice K] [--engine NAME] --out MASK
 segment-eval --manifest PATH --out DIR [--engine NAME] [--model-version ID]
     Scores the engine on every row of a manifest (see medstation.segmentation.evaluation).
 
-Exit status: 0 success, 1 a mask could not be made (reason on stderr), 2 bad input.
+Exit status: 0 success; 2 a problem the user can fix (missing checkpoint, refused or empty box,
+bad manifest; the reason on stderr); 1 an internal error.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+from medstation.errors import UserFacingError
 
 
 def add_parser(sub) -> None:
@@ -39,47 +42,54 @@ def add_parser(sub) -> None:
 
 
 def _load(settings, engine_name: str | None, model_version_id: int | None = None):
+    """The engine to run: ``model_version_id`` from the registry, else ``engine_name``, else the
+    registry's active segmentation version (what the viewer runs), else the default engine."""
     from medstation.segmentation.engine import load_engine
+    from medstation.segmentation.registry import ENGINES
+    from medstation.store.database import Database
+    from medstation.store.model_registry import ModelRegistry, RegistryError
+    from medstation.store.tables import ModelKind
 
     name = engine_name or settings.seg_engine
     checkpoint = None
-    if model_version_id is not None:
-        from medstation.store.database import Database
-        from medstation.store.tables import ModelVersion
-
+    if model_version_id is not None or engine_name is None:
         db = Database(settings.db_path)
         try:
-            with db.session() as s:
-                row = s.get(ModelVersion, model_version_id)
-                if row is None or row.kind != "segmentation":
-                    raise ValueError(f"no segmentation model version with id {model_version_id}")
-                checkpoint = Path(row.path)
-                name = engine_name or str(row.meta.get("engine", name))
+            registry = ModelRegistry(db)
+            if model_version_id is not None:
+                version = registry.get(model_version_id)
+                if version is None or version.kind != ModelKind.segmentation:
+                    raise RegistryError(f"no segmentation model version with id {model_version_id}")
+                if not version.file.is_file():
+                    raise RegistryError(f"model version #{version.id} points at {version.path}, which is missing")
+            else:
+                version = registry.active(ModelKind.segmentation)
+            if version is not None and version.meta.get("engine") in ENGINES and version.file.is_file():
+                checkpoint = version.file
+                name = engine_name or str(version.meta["engine"])
         finally:
             db.close()
     return load_engine(name, models_dir=settings.models_dir, cache_dir=settings.cache_dir,
                        threads=settings.seg_threads, checkpoint=checkpoint)
 
 
+class SegmentInputError(UserFacingError):
+    """The input or the prompt cannot give a mask (missing file, slice out of range, nothing in the box)."""
+
+
 def run(args: argparse.Namespace) -> int:
+    """Expected problems (missing checkpoint, refused box) raise UserFacingError: ``cli.main`` exits 2."""
     from medstation.config import Settings
-    from medstation.segmentation.checkpoints import CheckpointError
-    from medstation.segmentation.preprocess import PromptError
 
     settings = Settings()
     settings.ensure_dirs()
     source = Path(args.input)
     if not source.exists():
-        print(f"error: {source} does not exist", file=sys.stderr)
-        return 2
-    try:
-        engine = _load(settings, args.engine)
-        if source.is_dir():
-            return _segment_series(engine, source, args)
-        return _segment_image(engine, source, args)
-    except (CheckpointError, PromptError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise SegmentInputError(f"{source} does not exist")
+    engine = _load(settings, args.engine)
+    if source.is_dir():
+        return _segment_series(engine, source, args)
+    return _segment_image(engine, source, args)
 
 
 def _segment_image(engine, source: Path, args) -> int:
@@ -107,11 +117,11 @@ def _segment_series(engine, folder: Path, args) -> int:
     volume = load_series(ctx, paths)
     k = volume.pixels.shape[0] // 2 if args.slice is None else args.slice
     if not 0 <= k < volume.pixels.shape[0]:
-        raise ValueError(f"--slice {k} outside 0..{volume.pixels.shape[0] - 1}")
+        raise SegmentInputError(f"--slice {k} outside 0..{volume.pixels.shape[0] - 1}")
     segmenter = VolumeSegmenter(engine, volume, EmbeddingCache(8))
     first = segmenter.predict(k, box=args.box)
     if first.empty:
-        raise ValueError(f"the model found nothing in the box on slice {k}; no mask written")
+        raise SegmentInputError(f"the model found nothing in the box on slice {k}; no mask written")
     masks = propagate(ctx, segmenter.predict_mask, segmenter.n_slices, k, first.mask, image=segmenter.slice_image)
     labels = stack_masks(masks, volume.pixels.shape)
     out = Path(args.out)
@@ -139,7 +149,6 @@ def _export_audited(segments, volume, out: Path) -> None:
 def run_eval(args: argparse.Namespace) -> int:
     from medstation.config import Settings
     from medstation.jobs import print_progress_context
-    from medstation.segmentation.checkpoints import CheckpointError
     from medstation.segmentation.evaluation import evaluate_manifest
 
     settings = Settings()
@@ -148,9 +157,8 @@ def run_eval(args: argparse.Namespace) -> int:
         engine = _load(settings, args.engine, args.model_version)
         summary = evaluate_manifest(print_progress_context(), engine, args.manifest, args.out,
                                     model_version_id=args.model_version)
-    except (CheckpointError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except (ValueError, OSError) as exc:  # an unreadable or malformed manifest
+        raise SegmentInputError(f"cannot evaluate {args.manifest}: {exc}") from exc
     for source, stats in summary["by_source"].items():
         print(f"{source:24s} n={stats['n']:3d}  Dice {stats['mean_dice']:.3f} (median {stats['median_dice']:.3f})"
               f"  IoU {stats['mean_iou']:.3f}  NSD {stats['mean_nsd']:.3f}")

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from medstation.errors import UserFacingError
+
 if TYPE_CHECKING:  # pydicom is imported lazily: building the service at start-up must stay cheap
     from pydicom.dataset import Dataset
 
 
-class ImagingError(Exception):
+class ImagingError(UserFacingError):
     """A problem the user must be told about in plain words (no usable images, ambiguous series...)."""
 
 

@@ -8,8 +8,8 @@ Sources, in listing order:
 * ``user`` — every ``*.gguf`` in ``settings.models_dir`` (``$MEDSTATION_HOME/models``).
 * ``project`` — every ``*.gguf`` in the checkout's ``models/`` folder.
 
-Listing reads GGUF headers only (milliseconds). Registering a model as a
-:class:`~medstation.store.tables.ModelVersion` needs its SHA-256, which takes
+Listing reads GGUF headers only (milliseconds). Registering a model in the
+:class:`~medstation.store.model_registry.ModelRegistry` needs its SHA-256, which takes
 about a second per 100 MB, so hashes are computed on first use and cached by
 (path, mtime, size) in ``cache/model_hashes.json``.
 """
@@ -23,12 +23,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import select
-
-from medstation.config import Settings
+from medstation.config import Settings, project_models_dir
 from medstation.llm.gguf import GGUFError, read_gguf_header
-from medstation.store.database import Database
-from medstation.store.tables import ModelKind, ModelStatus, ModelVersion
+from medstation.store.model_registry import ModelRegistry
+from medstation.store.tables import ModelKind, ModelStatus
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +82,6 @@ def embedded_model_path() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
-
-
-def project_models_dir() -> Path:
-    """The checkout's ``models/`` folder (beside the ``medstation`` package)."""
-    return Path(__file__).resolve().parents[2] / "models"
 
 
 def describe_model(path: Path, source: str) -> ModelInfo:
@@ -167,52 +160,22 @@ class HashCache:
         return cache[key]["sha256"]
 
 
-def register_model(db: Database, info: ModelInfo, sha256: str) -> int:
-    """The ModelVersion id of ``info`` (kind=llm), creating the row on first use.
+def register_model(registry: ModelRegistry, info: ModelInfo, sha256: str) -> int:
+    """The registry id of ``info`` (kind=llm), registering it on first use.
 
     The embedded model becomes the active LLM when no LLM is active yet, so a
     fresh install has exactly one active model without any admin action.
     """
-    with db.session() as session:
-        row = session.exec(
-            select(ModelVersion).where(ModelVersion.kind == ModelKind.llm, ModelVersion.sha256 == sha256)
-        ).first()
-        if row is not None:
-            if row.path != str(info.path):  # the same file moved (new venv, new models folder)
-                row.path = str(info.path)
-                session.add(row)
-            return row.id
-        has_active = session.exec(
-            select(ModelVersion.id).where(ModelVersion.kind == ModelKind.llm, ModelVersion.status == ModelStatus.active)
-        ).first()
-        row = ModelVersion(
-            kind=ModelKind.llm,
-            name=info.name,
-            path=str(info.path),
-            sha256=sha256,
-            size_bytes=info.size_bytes,
-            source=info.source,
-            status=ModelStatus.active if info.source == "embedded" and has_active is None else ModelStatus.candidate,
-            meta={
-                "quantization": info.quantization,
-                "context_length": info.context_length,
-                "architecture": info.architecture,
-                "file": info.path.name,
-                "title": info.title,
-            },
-        )
-        session.add(row)
-        session.flush()
-        new_id = row.id
-    db.audit("model.register", entity="model_version", entity_id=new_id, name=info.name, sha256=sha256)
-    return new_id
+    version = registry.register(
+        ModelKind.llm, info.name, info.path, sha256=sha256, source=info.source,
+        status=ModelStatus.active if info.source == "embedded" else ModelStatus.candidate,
+        meta={"quantization": info.quantization, "context_length": info.context_length,
+              "architecture": info.architecture, "file": info.path.name, "title": info.title},
+    )
+    return version.id
 
 
-def active_model_path(db: Database) -> Path | None:
-    """File of the active LLM version, if one is registered and still on disk."""
-    with db.session() as session:
-        row = session.exec(
-            select(ModelVersion).where(ModelVersion.kind == ModelKind.llm, ModelVersion.status == ModelStatus.active)
-        ).first()
-        path = Path(row.path) if row is not None else None
-    return path if path is not None and path.is_file() else None
+def active_model_path(registry: ModelRegistry) -> Path | None:
+    """File of the active LLM version, if one is registered and still on disk (read now: promotions apply at once)."""
+    active = registry.active(ModelKind.llm)
+    return active.file if active is not None and active.file.is_file() else None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from medstation.errors import UserFacingError
 
-class LLMError(RuntimeError):
+
+class LLMError(UserFacingError, RuntimeError):
     """Base class: the message is shown to the user as is."""
 
 

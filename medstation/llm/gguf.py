@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medstation.errors import UserFacingError
+
 GGUF_MAGIC = b"GGUF"
 
 # Value type tags of the GGUF spec -> struct format of one scalar.
@@ -43,7 +45,7 @@ FILE_TYPE_NAMES = {
 }
 
 
-class GGUFError(ValueError):
+class GGUFError(UserFacingError, ValueError):
     """The file is not a readable GGUF model (wrong magic, truncated, corrupt header)."""
 
 

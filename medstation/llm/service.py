@@ -4,7 +4,8 @@ Built cheaply in ``app.py``; nothing is loaded until :meth:`LLMService.backend`
 is called from a job in the ``llm`` lane. Which model answers:
 
 1. the one picked in the Chat tab's selector (:meth:`select_model`), else
-2. the active ``ModelVersion`` of kind ``llm`` when its file is on disk, else
+2. the registry's active version of kind ``llm`` when its file is on disk (read
+   on every answer, so a promotion applies without a restart), else
 3. the embedded SmolLM2-135M-Instruct.
 
 With ``settings.llm_backend == "openai"`` answers come from the
@@ -31,6 +32,7 @@ from medstation.llm.catalogue import (
 )
 from medstation.llm.errors import ModelUnavailable
 from medstation.store.database import Database
+from medstation.store.model_registry import ModelRegistry
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +40,10 @@ log = logging.getLogger(__name__)
 class LLMService:
     """One per app. ``backend()`` and ``model_version_id()`` run in the ``llm`` lane only."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, *, registry: ModelRegistry | None = None) -> None:
         self.settings = settings
         self.db = db
+        self.registry = registry or ModelRegistry(db)
         self._lock = threading.RLock()
         self._selected: Path | None = None
         self._backend: ChatBackend | None = None
@@ -68,7 +71,7 @@ class LLMService:
                 candidate = folder / Path(self.settings.llm_model).name
                 if candidate.is_file():
                     return candidate
-        return active_model_path(self.db) or embedded_model_path()
+        return active_model_path(self.registry) or embedded_model_path()
 
     def model_info(self) -> ModelInfo | None:
         path = self.model_path()
@@ -138,7 +141,7 @@ class LLMService:
             return None
         source = "embedded" if path == embedded_model_path() else "user"
         info = describe_model(path, source)
-        return register_model(self.db, info, self._hashes.sha256(path, ctx))
+        return register_model(self.registry, info, self._hashes.sha256(path, ctx))
 
     def describe(self) -> dict[str, Any]:
         with self._lock:

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from medstation.errors import UserFacingError
+
 SearchMode = Literal["hybrid", "dense", "bm25"]
 SEARCH_MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
 
 
-class KnowledgeBaseError(RuntimeError):
+class KnowledgeBaseError(UserFacingError, RuntimeError):
     """A knowledge-base problem the user must see in plain words (empty base, bad mode, server down)."""
 
 

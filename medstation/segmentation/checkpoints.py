@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from medstation.errors import UserFacingError
 
-class CheckpointError(RuntimeError):
+
+class CheckpointError(UserFacingError, RuntimeError):
     """The model file cannot be used (missing, corrupt, or not the expected weights)."""
 
 
@@ -58,8 +60,9 @@ def load_state_dict(path: str | Path) -> dict:
 
 def search_dirs(models_dir: Path) -> list[Path]:
     """Where user-supplied checkpoints are looked for: settings.models_dir, then the project's models/."""
-    project_models = Path(__file__).resolve().parents[2] / "models"
-    return [models_dir, project_models]
+    from medstation.config import project_models_dir
+
+    return [models_dir, project_models_dir()]
 
 
 def find_file(name: str, models_dir: Path) -> Path | None:

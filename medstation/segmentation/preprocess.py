@@ -21,10 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from medstation.errors import UserFacingError
+
 LOW_RES_SIZE = 256  # side of SAM's decoder output, whatever the input size
 
 
-class PromptError(ValueError):
+class PromptError(UserFacingError, ValueError):
     """A box or point the engine refuses (zero size, wholly outside the image)."""
 
 

@@ -1,9 +1,13 @@
 """SegmentationService: the one door the viewer (and scripts) use for MedSAM work.
 
 Built cheaply by ``app.build_services``; the model loads on first use inside a job
-in the ``segmentation`` lane (:meth:`ensure_engine`). Engines are registered as
-``ModelVersion`` rows (kind = segmentation, sha256 of the checkpoint) so every
-stored mask points at the exact weights that drew it.
+in the ``segmentation`` lane (:meth:`ensure_engine`). Checkpoints are versions in
+the :class:`~medstation.store.model_registry.ModelRegistry` (kind = segmentation,
+sha256 of the file) so every stored mask points at the exact weights that drew it.
+
+Without an explicit engine name the service runs the registry's *active*
+segmentation version: after a promotion or rollback :meth:`engine` answers None
+until :meth:`ensure_engine` has loaded the new active version (no restart).
 """
 
 from __future__ import annotations
@@ -16,45 +20,24 @@ from medstation.jobs import JobContext
 from medstation.segmentation import registry
 from medstation.segmentation.cache import EmbeddingCache
 from medstation.segmentation.records import SegmentRecord, StoredSegment, load_stored_segments, save_decision
+from medstation.store.model_registry import ModelRegistry
+from medstation.store.tables import ModelKind, ModelStatus
 
 log = logging.getLogger(__name__)
 
 
-def register_engine(db, engine, *, default_engine: str = "litemedsam") -> int:
-    """Id of the ModelVersion row for ``engine``'s checkpoint, inserting it on first sight.
+def register_engine(registry: ModelRegistry, engine, *, default_engine: str = "litemedsam") -> int:
+    """Id of the registry version for ``engine``'s checkpoint, registering it on first sight.
 
     The default engine becomes the active segmentation model when none is active;
     others enter as candidates (promotion is the admin's decision).
     """
-    from sqlalchemy.exc import IntegrityError
-    from sqlmodel import select
-
-    from medstation.store.tables import ModelKind, ModelStatus, ModelVersion
-
-    def existing(s):
-        return s.exec(select(ModelVersion).where(ModelVersion.kind == ModelKind.segmentation,
-                                                 ModelVersion.sha256 == engine.sha256)).first()
-
-    try:
-        with db.session() as s:
-            row = existing(s)
-            if row is not None:
-                return int(row.id)
-            active = s.exec(select(ModelVersion).where(ModelVersion.kind == ModelKind.segmentation,
-                                                       ModelVersion.status == ModelStatus.active)).first()
-            make_active = active is None and engine.name == default_engine
-            row = ModelVersion(
-                kind=ModelKind.segmentation, name=engine.spec.display_name, path=str(engine.checkpoint),
-                sha256=engine.sha256, size_bytes=Path(engine.checkpoint).stat().st_size,
-                status=ModelStatus.active if make_active else ModelStatus.candidate, source=engine.spec.source,
-                meta={"engine": engine.name, "input_size": engine.spec.input_size},
-            )
-            s.add(row)
-            s.flush()
-            return int(row.id)
-    except IntegrityError:  # another thread registered the same file a moment ago
-        with db.session() as s:
-            return int(existing(s).id)
+    info = registry.register(
+        ModelKind.segmentation, engine.spec.display_name, engine.checkpoint, sha256=engine.sha256,
+        status=ModelStatus.active if engine.name == default_engine else ModelStatus.candidate,
+        source=engine.spec.source, meta={"engine": engine.name, "input_size": engine.spec.input_size},
+    )
+    return info.id
 
 
 class ExportKind(str, enum.Enum):
@@ -83,12 +66,14 @@ def export_segments(db, kind: ExportKind | str, segments, volume, path, actor: s
 class SegmentationService:
     """Engines, the shared embedding cache and storage of decided segments."""
 
-    def __init__(self, settings, db) -> None:
+    def __init__(self, settings, db, *, registry: ModelRegistry | None = None) -> None:
         self.settings = settings
         self.db = db
+        self.registry = registry or ModelRegistry(db)
         self.cache = EmbeddingCache(settings.seg_cache_slices)
         self._engines: dict[str, object] = {}
         self._model_version_ids: dict[str, int] = {}
+        self._active_loaded: int | None = None  # registry id of the active version the default engine runs
         self.status: dict[str, str] = {}
 
     @property
@@ -100,31 +85,43 @@ class SegmentationService:
         return registry.available_engines(self.settings.models_dir)
 
     def engine(self, name: str | None = None):
-        """The loaded engine, or None when :meth:`ensure_engine` has not run (or failed)."""
+        """The loaded engine, or None when :meth:`ensure_engine` has not run, failed, or the active version changed."""
+        if name is None and self._active_loaded is not None \
+                and self.registry.active_id(ModelKind.segmentation) != self._active_loaded:
+            return None
         return self._engines.get(name or self.default_engine)
 
     def model_version_id(self, name: str | None = None) -> int | None:
         return self._model_version_ids.get(name or self.default_engine)
 
     def ensure_engine(self, ctx: JobContext, name: str | None = None):
-        """Job: load (once) and register engine ``name``; raises CheckpointError with a plain reason."""
+        """Job: load (once) and register engine ``name`` (None: the active version); raises CheckpointError."""
         from medstation.segmentation.engine import load_engine
 
+        follow_active = name is None
         name = name or self.default_engine
-        if name in self._engines:
+        active = self.registry.active(ModelKind.segmentation) if follow_active else None
+        if name in self._engines and (not follow_active or active is None or active.id == self._active_loaded):
             return self._engines[name]
         spec = registry.engine_spec(name)
+        checkpoint = None
+        if active is not None and active.meta.get("engine") in registry.ENGINES and active.file.is_file():
+            spec = registry.engine_spec(active.meta["engine"])
+            checkpoint = active.file
         ctx.report(0.1, f"loading {spec.display_name}")
         self.status[name] = f"{spec.display_name} loading…"
         try:
-            engine = load_engine(name, models_dir=self.settings.models_dir, cache_dir=self.settings.cache_dir,
-                                 threads=self.settings.seg_threads)
+            engine = load_engine(spec.name, models_dir=self.settings.models_dir, cache_dir=self.settings.cache_dir,
+                                 threads=self.settings.seg_threads, checkpoint=checkpoint)
         except Exception as exc:
             self.status[name] = f"Model failed to load: {exc}"
             raise
         ctx.check()
-        self._model_version_ids[name] = register_engine(self.db, engine, default_engine=self.default_engine)
+        version_id = register_engine(self.registry, engine, default_engine=self.default_engine)
+        self._model_version_ids[name] = version_id
         self._engines[name] = engine
+        if follow_active:
+            self._active_loaded = self.registry.active_id(ModelKind.segmentation, fresh=True)
         self.status[name] = engine.describe()
         ctx.report(1.0, self.status[name])
         return engine

@@ -76,6 +76,23 @@ class Database:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """Like :meth:`session`, but takes SQLite's write lock first (``BEGIN IMMEDIATE``).
+
+        For read-modify-write units (promote, rollback): a second writer waits for
+        the lock (``busy_timeout``) and then reads the state the first one committed,
+        instead of failing on a stale snapshot halfway through.
+        """
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
     def audit(self, action: str, *, actor: str = "", entity: str = "", entity_id: str | int = "", **detail) -> None:
         with self.session() as s:
             s.add(tables.AuditEvent(actor=actor, action=action, entity=entity, entity_id=str(entity_id), detail=detail))

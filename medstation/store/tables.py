@@ -124,6 +124,16 @@ class ModelVersion(SQLModel, table=True):
     source: str = Field("", description="embedded | user | fine-tuned")
     created_at: datetime = Field(default_factory=utcnow)
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Added by migration 0002 (model registry): lineage, training inputs and the rollback chain.
+    dataset_version: str = Field("", description="training-set version a fine-tuned model was built from")
+    hyperparameters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    activated_at: Optional[datetime] = Field(default=None, description="when it last became active")
+    previous_active_id: Optional[int] = Field(
+        default=None,
+        foreign_key="model_version.id",
+        description="the version that was active before this one was activated (what rollback returns to)",
+    )
 
 
 # --- segmentation ------------------------------------------------------------------------------

@@ -14,12 +14,11 @@ TAB_NAMES = ("viewer", "chat", "notes", "admin")
 
 
 class MainWindow(QMainWindow):
-    """Hosts the tabs; each tab gets only the services it needs."""
+    """Hosts the tabs; each tab gets only the collaborators it needs, never the whole :class:`Services`."""
 
     def __init__(self, services: Services, runner: JobRunner) -> None:
         super().__init__()
         self.setWindowTitle("MedStation — offline clinical workstation")
-        self.services = services
         self.runner = runner
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -29,14 +28,13 @@ class MainWindow(QMainWindow):
         from medstation.ui.segmentation.panel import SegmentationPanel
         from medstation.ui.viewer.tab import ViewerTab
 
-        self.viewer_tab = ViewerTab(services.extra["imaging"], services.settings, runner, db=services.db,
-                                    session=getattr(services, "session", None))
+        s = services
+        self.viewer_tab = ViewerTab(imaging=s.imaging, settings=s.settings, runner=runner, db=s.db, session=s.session)
         # The window mounts the segmentation panel; the viewer only hosts side panels.
-        self.segmentation_panel = SegmentationPanel(
-            self.viewer_tab, services.extra["segmentation"], runner,
-            session=getattr(services, "session", None), exports_dir=services.settings.exports_dir)
+        self.segmentation_panel = SegmentationPanel(self.viewer_tab, s.segmentation, runner, session=s.session,
+                                                    exports_dir=s.settings.exports_dir)
         self.viewer_tab.add_side_panel(self.segmentation_panel, "Segmentation")
-        self.chat_tab = ChatTab(services, runner)
+        self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, db=s.db, settings=s.settings, runner=runner, session=s.session)
         self.notes_tab = PlannedTab(
             "Notes — for therapists",
             [

@@ -1,63 +1,138 @@
 """The only thread machinery of the app: lanes that run plain jobs off the GUI thread.
 
-Each lane (``io``, ``segmentation``, ``llm``) is a ``QThreadPool`` with one
-thread, so a model is never used from two threads at once. Submitting to a lane
-cancels the job currently running or waiting there, unless ``queue=True``.
+Lanes: ``io`` (files, database), ``segmentation`` and ``llm`` (one model each),
+``background`` (knowledge-base ingestion) and ``process`` (child workers such as
+training: :func:`medstation.process_jobs.run_worker_process`, see :meth:`JobRunner.submit_process`).
+Each lane is a ``QThreadPool`` with one thread, so a model is never used from
+two threads at once.
+
+Lane rules (docs/ARCHITECTURE.md, "Jobs and lanes"):
+
+* A new request replaces only **the same requester's** earlier request:
+  ``submit(..., requester=self)`` cancels this requester's running or waiting jobs
+  in that lane (a new box drag cancels the old drag). Jobs of other requesters
+  are never touched (a note draft never stops a streaming chat answer).
+  ``requester=None`` (the default) cancels nothing; ``queue=True`` keeps the
+  requester's earlier jobs too.
+* A cancelled job is **disconnected**: from the moment :meth:`JobHandle.cancel`
+  returns, none of its progress, partials, result or failure reaches a slot,
+  even if the job's thread had already produced them. Only ``sig_cancelled``
+  (when the job stops) and ``sig_finished`` still arrive, so widgets need no
+  stale-result guards.
 
 Signals live on :class:`JobHandle` (a QObject; a QRunnable cannot carry
-signals). Callers connect to the handle's signals right after :meth:`submit`
-returns. That is safe because the job is handed to its thread only on the next
-turn of the GUI event loop (a zero-delay timer): a signal emitted before a slot
-is connected would otherwise be lost, since Qt delivers only to connections that
-exist at emit time.
+signals). The job's thread emits private signals that are queued to the GUI
+thread, where the handle re-emits them only if it was not cancelled; callers
+connect to the public signals right after :meth:`JobRunner.submit` returns. That
+is safe because the job is handed to its thread only on the next turn of the GUI
+event loop (a zero-delay timer): a signal emitted before a slot is connected
+would otherwise be lost, since Qt delivers only to connections that exist at
+emit time.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from medstation.jobs import Cancelled, JobContext
 
 log = logging.getLogger(__name__)
 
-LANES = ("io", "segmentation", "llm", "background", "measure")  # measure: segment measurements (viewer)
+LANES = ("io", "segmentation", "llm", "background", "process", "measure")  # measure: segment measurements (viewer)
 
 
 class JobHandle(QObject):
     """One submitted job. Signals are delivered in the GUI thread.
 
     ``sig_progress(fraction, message)``; ``sig_partial(obj)``; exactly one of
-    ``sig_done(result)``, ``sig_failed(message, traceback)``, ``sig_cancelled()``;
-    then ``sig_finished()`` in every case.
+    ``sig_done(result)``, ``sig_failed(message, traceback, exception)``,
+    ``sig_cancelled()``; then ``sig_finished()`` in every case. A slot may take
+    just ``(message, traceback)`` from ``sig_failed``; the exception object (its type
+    tells a :class:`~medstation.errors.UserFacingError` from a bug) is the third argument.
+    After :meth:`cancel` only ``sig_cancelled`` and ``sig_finished`` are emitted.
     """
 
     sig_progress = Signal(float, str)
     sig_partial = Signal(object)
     sig_done = Signal(object)
-    sig_failed = Signal(str, str)
+    sig_failed = Signal(str, str, object)
     sig_cancelled = Signal()
     sig_finished = Signal()
 
-    def __init__(self, name: str, lane: str) -> None:
+    # Emitted from the job's thread, queued to this handle's (the GUI) thread.
+    _raw_progress = Signal(float, str)
+    _raw_partial = Signal(object)
+    _raw_done = Signal(object)
+    _raw_failed = Signal(str, str, object)
+    _raw_cancelled = Signal()
+    _raw_finished = Signal()
+
+    def __init__(self, name: str, lane: str, requester: Hashable | None = None) -> None:
         super().__init__()
         self.name = name
         self.lane = lane
-        self.ctx = JobContext(on_progress=self.sig_progress.emit, on_partial=self.sig_partial.emit)
+        self.requester = requester
+        self.ctx = JobContext(on_progress=self._raw_progress.emit, on_partial=self._raw_partial.emit)
         self.finished = False
         self.result: Any = None
         self.error: str | None = None
+        self.exception: BaseException | None = None
+        self._disconnected = False
+        self._raw_progress.connect(self._relay_progress)
+        self._raw_partial.connect(self._relay_partial)
+        self._raw_done.connect(self._relay_done)
+        self._raw_failed.connect(self._relay_failed)
+        self._raw_cancelled.connect(self._relay_cancelled)
+        self._raw_finished.connect(self._relay_finished)
 
     def cancel(self) -> None:
+        """Ask the job to stop (at its next ``ctx.check()``) and drop whatever it still sends."""
+        self._disconnected = True
         self.ctx.cancel()
 
     @property
     def cancelled(self) -> bool:
         return self.ctx.cancelled
+
+    @property
+    def error_type(self) -> type[BaseException] | None:
+        return type(self.exception) if self.exception is not None else None
+
+    # -- relays (GUI thread) --------------------------------------------------------------------
+    @Slot(float, str)
+    def _relay_progress(self, fraction: float, message: str) -> None:
+        if not self._disconnected:
+            self.sig_progress.emit(fraction, message)
+
+    @Slot(object)
+    def _relay_partial(self, obj: Any) -> None:
+        if not self._disconnected:
+            self.sig_partial.emit(obj)
+
+    @Slot(object)
+    def _relay_done(self, result: Any) -> None:
+        self.result = result
+        if not self._disconnected:
+            self.sig_done.emit(result)
+
+    @Slot(str, str, object)
+    def _relay_failed(self, message: str, details: str, exc: object) -> None:
+        self.error, self.exception = message, exc
+        if not self._disconnected:
+            self.sig_failed.emit(message, details, exc)
+
+    @Slot()
+    def _relay_cancelled(self) -> None:
+        self.sig_cancelled.emit()
+
+    @Slot()
+    def _relay_finished(self) -> None:
+        self.sig_finished.emit()
 
 
 class _Task(QRunnable):
@@ -76,17 +151,15 @@ class _Task(QRunnable):
             result = self._fn(h.ctx, *self._args, **self._kwargs)
             h.ctx.check()
         except Cancelled:
-            h.sig_cancelled.emit()
+            h._raw_cancelled.emit()
         except Exception as exc:  # a failed job must never take the app down
             log.exception("job %s failed", h.name)
-            h.error = f"{exc}" or exc.__class__.__name__
-            h.sig_failed.emit(h.error, traceback.format_exc())
+            h._raw_failed.emit(f"{exc}" or exc.__class__.__name__, traceback.format_exc(), exc)
         else:
-            h.result = result
-            h.sig_done.emit(result)
+            h._raw_done.emit(result)
         finally:
             h.finished = True
-            h.sig_finished.emit()
+            h._raw_finished.emit()
 
 
 class JobRunner(QObject):
@@ -105,22 +178,53 @@ class JobRunner(QObject):
             self._current[lane] = []
 
     def submit(
-        self, lane: str, fn: Callable[..., Any], *args: Any, name: str = "", queue: bool = False, **kwargs: Any
+        self,
+        lane: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        name: str = "",
+        queue: bool = False,
+        requester: Hashable | None = None,
+        **kwargs: Any,
     ) -> JobHandle:
-        """Start ``fn(ctx, *args, **kwargs)`` in ``lane``; cancels that lane's earlier jobs unless ``queue``."""
+        """Start ``fn(ctx, *args, **kwargs)`` in ``lane``.
+
+        Unless ``queue``, the same ``requester``'s earlier jobs in this lane are cancelled
+        (and disconnected); other requesters' jobs never are. ``requester=None`` cancels nothing.
+        """
         if lane not in self._pools:
             raise ValueError(f"unknown lane {lane!r}; lanes are {LANES}")
         alive = [h for h in self._current[lane] if not h.finished]
-        if not queue:
+        if not queue and requester is not None:
             for old in alive:
-                old.cancel()
-        handle = JobHandle(name or getattr(fn, "__name__", "job"), lane)
+                if old.requester is not None and old.requester == requester:
+                    old.cancel()
+        handle = JobHandle(name or getattr(fn, "__name__", "job"), lane, requester)
         handle.sig_finished.connect(lambda h=handle: self._forget(h))
         self._current[lane] = alive + [handle]
         task = _Task(handle, fn, args, kwargs)
         QTimer.singleShot(0, self, lambda: self._pools[lane].start(task))
         self.sig_job_started.emit(handle)
         return handle
+
+    def submit_process(
+        self,
+        argv: Sequence[str],
+        *,
+        name: str = "",
+        env: Mapping[str, str] | None = None,
+        requester: Hashable | None = None,
+        queue: bool = True,
+    ) -> JobHandle:
+        """Run worker ``python -m medstation *argv`` in the ``process`` lane (queued by default).
+
+        Cancelling the handle terminates the child; a crash fails the job with
+        :class:`~medstation.process_jobs.WorkerFailed` (its stderr tail).
+        """
+        from medstation.process_jobs import run_worker_process
+
+        return self.submit("process", run_worker_process, list(argv), env=env, name=name or (argv[0] if argv else
+                           "worker"), queue=queue, requester=requester)
 
     def _forget(self, handle: JobHandle) -> None:
         lane = self._current.get(handle.lane, [])

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from medstation.llm.catalogue import HashCache, describe_model, list_models, register_model
+from medstation.store.model_registry import ModelRegistry
 from medstation.llm.gguf import GGUFError, SkippedArray, has_gguf_magic, read_gguf_header
 
 
@@ -158,9 +159,9 @@ def test_register_makes_embedded_active_once(settings, db):
     path = write_gguf(settings.models_dir / "emb.gguf", LLAMA_META)
     info = describe_model(path, "embedded")
     other = describe_model(write_gguf(settings.models_dir / "u.gguf", {"general.name": "u"}), "user")
-    first_id = register_model(db, info, "a" * 64)
-    assert register_model(db, info, "a" * 64) == first_id  # idempotent by sha256
-    other_id = register_model(db, other, "b" * 64)
+    first_id = register_model(ModelRegistry(db), info, "a" * 64)
+    assert register_model(ModelRegistry(db), info, "a" * 64) == first_id  # idempotent by sha256
+    other_id = register_model(ModelRegistry(db), other, "b" * 64)
     with db.session() as s:
         rows = {r.id: r for r in s.exec(select(ModelVersion))}
     assert rows[first_id].status == ModelStatus.active

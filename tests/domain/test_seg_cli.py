@@ -51,7 +51,7 @@ def test_segment_png_writes_binary_mask_on_original_grid(home_with_onnx, tmp_pat
 def test_segment_refuses_bad_box_and_writes_nothing(home_with_onnx, tmp_path, capsys):
     write_gray_png(tmp_path / "in.png", ellipse_image(h=60, w=60)[0][:60, :60])
     out = tmp_path / "mask.png"
-    assert main(["segment", str(tmp_path / "in.png"), "--box", "10", "10", "10", "40", "--out", str(out)]) == 1
+    assert main(["segment", str(tmp_path / "in.png"), "--box", "10", "10", "10", "40", "--out", str(out)]) == 2
     assert "zero size" in capsys.readouterr().err and not out.exists()
 
 

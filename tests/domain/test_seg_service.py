@@ -8,13 +8,14 @@ from sqlmodel import select
 from medstation.jobs import JobContext
 from medstation.segmentation.records import SegmentRecord, read_npz
 from medstation.segmentation.service import SegmentationService, register_engine
+from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import AuditEvent, Measurement, ModelStatus, ModelVersion, Segmentation
 from tests.domain.test_seg_support import engine, seed_onnx_cache, synthetic_volume
 
 
 def test_engine_registered_once_as_active_model_version(settings, db):
-    first = register_engine(db, engine())
-    again = register_engine(db, engine())
+    first = register_engine(ModelRegistry(db), engine())
+    again = register_engine(ModelRegistry(db), engine())
     assert first == again
     with db.session() as s:
         row = s.get(ModelVersion, first)
@@ -49,7 +50,7 @@ def test_accept_stores_both_masks_measurements_and_audit(settings, db):
     ai = truth.copy()
     corrected = truth.copy()
     corrected[2, 5:8, 5:8] = 1  # the human added a bit
-    mv_id = register_engine(db, engine())
+    mv_id = register_engine(ModelRegistry(db), engine())
     record = SegmentRecord(series_uid=volume.series_uid, name="lesion", color="#ff4040", mask=corrected,
                            ai_mask=ai, engine="litemedsam", model_version_id=mv_id,
                            prompts=[{"slice": 2, "box": [10, 10, 30, 30], "points": []}])

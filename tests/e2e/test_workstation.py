@@ -74,7 +74,7 @@ def test_chat_answers_from_ingested_kb_with_provenance(qtbot, workstation, tmp_p
     corpus.mkdir()
     for name, text in KB_DOCS.items():
         (corpus / name).write_text(text)
-    version = services.extra["kb"].ingest_job(JobContext(), corpus)
+    version = services.kb.ingest_job(JobContext(), corpus)
     assert version.doc_count == 2
 
     window.select_tab("chat")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QUrl
 
-from medstation.app import Services
+from medstation.access.roles import UserSession
 from medstation.config import Settings
 from medstation.llm import conversations as convo
 from medstation.llm.catalogue import embedded_model_path
@@ -44,9 +44,9 @@ def make_tab(qtbot, backend, medstation_home):
         db = Database(settings.db_path)
         llm = LLMService(settings, db)
         llm.attach_backend(backend)
-        services = Services(settings=settings, db=db, extra={"llm": llm, "kb": ListKnowledgeBase(passages)})
         runner = JobRunner()
-        tab = ChatTab(services, runner)
+        tab = ChatTab(llm=llm, kb=ListKnowledgeBase(passages), db=db, settings=settings, runner=runner,
+                      session=UserSession.from_os_user())
         qtbot.addWidget(tab)
         tab.resize(1400, 800)
         tab.show()

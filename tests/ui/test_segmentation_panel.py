@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from medstation.app import Services
+from medstation.access.roles import UserSession
 from medstation.segmentation.service import SegmentationService
 from medstation.ui.runner import JobRunner
 from medstation.ui.segmentation.panel import SegmentationPanel
@@ -48,22 +48,23 @@ class ViewerStandIn(QWidget):
 @pytest.fixture
 def panel_setup(qtbot, settings, db):
     seed_onnx_cache(settings.cache_dir)
-    services = Services(settings=settings, db=db, extra={"segmentation": SegmentationService(settings, db)})
+    service = SegmentationService(settings, db)
     runner = JobRunner()
     viewer = ViewerStandIn()
     qtbot.addWidget(viewer)
-    panel = SegmentationPanel(viewer, services.extra["segmentation"], runner, exports_dir=settings.exports_dir)
+    panel = SegmentationPanel(viewer, service, runner, session=UserSession.from_os_user(),
+                              exports_dir=settings.exports_dir)
     qtbot.addWidget(panel)
     volume, truth = synthetic_volume(shape=(5, 96, 128), radii_mm=(4.0, 22.0, 30.0))
     viewer.load(volume)
-    qtbot.waitUntil(lambda: services.extra["segmentation"].engine() is not None, timeout=120_000)
+    qtbot.waitUntil(lambda: service.engine() is not None, timeout=120_000)
     qtbot.waitUntil(lambda: "ready" in panel.engine_label.text(), timeout=5000)
-    yield viewer, panel, services, truth
+    yield viewer, panel, service, truth
     runner.shutdown(timeout_ms=60_000)
 
 
 def test_box_gives_mask_while_gui_stays_responsive(qtbot, panel_setup):
-    viewer, panel, services, truth = panel_setup
+    viewer, panel, _service, truth = panel_setup
     k = viewer.current_slice()
     ticks = []
     timer = QTimer()
@@ -105,7 +106,7 @@ def test_box_gives_mask_while_gui_stays_responsive(qtbot, panel_setup):
 def test_box_drag_shows_live_masks_then_the_draft(qtbot, panel_setup):
     from medstation.ui.segmentation.panel import LIVE_KEY
 
-    viewer, panel, services, truth = panel_setup
+    viewer, panel, _service, truth = panel_setup
     k = viewer.current_slice()
     panel.set_tool("seg_box")
     for i in range(8):  # the mouse moves; the GUI thread keeps running between events
@@ -121,7 +122,7 @@ def test_box_drag_shows_live_masks_then_the_draft(qtbot, panel_setup):
 
 
 def test_refused_box_is_explained_and_propagation_can_stop(qtbot, panel_setup, tmp_path):
-    viewer, panel, services, truth = panel_setup
+    viewer, panel, _service, truth = panel_setup
     k = viewer.current_slice()
     panel.set_tool("seg_box")
     viewer.axial_view.sig_box_drawn.emit(300.0, 300.0, 400.0, 400.0)  # outside the 128 x 96 image

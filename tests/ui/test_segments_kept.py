@@ -29,9 +29,10 @@ def _station(qtbot, tmp_path=None):
 
     services = build_services(Settings(sample_study=False))
     runner = JobRunner()
-    tab = ViewerTab(services.extra["imaging"], services.settings, runner)
-    panel = SegmentationPanel(tab, services.extra["segmentation"], runner, exports_dir=services.settings.exports_dir,
-                              load_engine=False)
+    tab = ViewerTab(imaging=services.imaging, settings=services.settings, runner=runner, db=services.db,
+                    session=services.session)
+    panel = SegmentationPanel(tab, services.segmentation, runner, session=services.session,
+                              exports_dir=services.settings.exports_dir, load_engine=False)
     tab.add_side_panel(panel, "Segmentation")
     qtbot.addWidget(tab)
     tab.resize(1200, 800)

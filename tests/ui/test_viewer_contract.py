@@ -78,7 +78,8 @@ def test_start_without_path_opens_sample_ct(qtbot, medstation_home):
 
     services = build_services(Settings(sample_study=True))
     runner = JobRunner()
-    tab = ViewerTab(services.extra["imaging"], services.settings, runner)
+    tab = ViewerTab(imaging=services.imaging, settings=services.settings, runner=runner, db=services.db,
+                    session=services.session)
     qtbot.addWidget(tab)
     with qtbot.waitSignal(tab.sig_volume_loaded, timeout=30000) as blocker:
         tab.start(None)

@@ -18,7 +18,8 @@ def viewer(qtbot, medstation_home):
 
     services = build_services(Settings(sample_study=False))
     runner = JobRunner()
-    tab = ViewerTab(services.extra["imaging"], services.settings, runner, db=services.db)
+    tab = ViewerTab(imaging=services.imaging, settings=services.settings, runner=runner, db=services.db,
+                    session=services.session)
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
     tab.show()

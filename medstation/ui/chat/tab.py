@@ -9,7 +9,6 @@ the viewer's work there); ingestion runs in the ``background`` lane.
 
 from __future__ import annotations
 
-import getpass
 import logging
 from dataclasses import replace
 
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medstation.access.roles import Permission
 from medstation.llm import conversations as convo
 from medstation.llm.catalogue import list_models
 from medstation.llm.rag_answer import MAX_QUESTION_CHARS, answer_question
@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 
 def _kb_status(ctx, kb) -> str:
     """Job (io lane): one line on the knowledge base for the header."""
-    if kb is None:
-        return "Knowledge base: not available in this build."
     if kb.is_empty():
         return "Knowledge base is empty — ingest documents with `medstation kb ingest PATH` or the Ingest… button."
     version = kb.current_version()
@@ -52,13 +50,16 @@ def _kb_status(ctx, kb) -> str:
 class ChatTab(QWidget):
     """Question box, streamed cited answers, sources, history, reasoning mode and model choice."""
 
-    def __init__(self, services, runner) -> None:
+    def __init__(self, llm, kb, db, settings, runner, session) -> None:
+        """``llm``: LLMService; ``kb``: KnowledgeBaseService; ``db``: Database (conversations);
+        ``settings``: Settings; ``runner``: JobRunner; ``session``: UserSession (the acting user)."""
         super().__init__()
-        self.services = services
+        self.settings = settings
         self.runner = runner
-        self.llm = services.extra.get("llm")
-        self.kb = services.extra.get("kb")
-        self.db = services.db
+        self.session = session
+        self.llm = llm
+        self.kb = kb
+        self.db = db
         self.conversation_id: int | None = None
         self.messages: list[convo.MessageRecord] = []
         self.live_text = ""
@@ -154,12 +155,12 @@ class ChatTab(QWidget):
             self.model_combo.addItem("No language model service in this build")
             self.model_combo.setEnabled(False)
             return
-        if self.services.settings.llm_backend == "openai":
-            s = self.services.settings
+        if self.settings.llm_backend == "openai":
+            s = self.settings
             self.model_combo.addItem(f"OpenAI-compatible server {s.openai_base_url} ({s.openai_model or 'default'})")
             self.model_combo.setEnabled(False)
             return
-        handle = self.runner.submit("io", lambda ctx: (list_models(self.services.settings), self.llm.model_path()),
+        handle = self.runner.submit("io", lambda ctx: (list_models(self.settings), self.llm.model_path()),
                                     name="list models", queue=True)
         handle.sig_done.connect(self._on_models_listed)
 
@@ -279,7 +280,7 @@ class ChatTab(QWidget):
         self._render()
         handle = self.runner.submit("llm", answer_question, self.llm, self.kb, self.db, question,
                                     conversation_id=self.conversation_id, generation=generation, case=case,
-                                    regenerate=regenerate, name="answer question")
+                                    regenerate=regenerate, name="answer question", requester=self)
         self.answer_job = handle
         handle.sig_partial.connect(self._on_answer_partial)
         handle.sig_progress.connect(lambda _f, message: self.status_label.setText(message))
@@ -368,8 +369,9 @@ class ChatTab(QWidget):
         last = self._last_answer()
         if last is None:
             return
-        actor = getpass.getuser()
-        handle = self.runner.submit("io", lambda ctx: convo.review_message(self.db, last.id, decision, actor),
+        session = self.session
+        handle = self.runner.submit("io", lambda ctx: convo.review_message(
+                                        self.db, last.id, decision, session.require(Permission.use_chat).name),
                                     name="review answer", queue=True)
         handle.sig_done.connect(lambda _r: self.open_conversation(last.conversation_id))
         handle.sig_failed.connect(lambda m, _tb: self.status_label.setText(m))

@@ -28,7 +28,7 @@ from medstation.segmentation.propagation import mask_box, propagate
 from medstation.segmentation.records import SegmentRecord, prompt_entry, propagation_entry
 from medstation.segmentation.segments import SegmentSet, SegmentStatus, SeriesSegments
 from medstation.segmentation.slices import LatestBox, live_decode, neighbour_order, precompute_embeddings, segment_slice
-from medstation.ui.errors import show_error
+from medstation.ui.errors import failure_slot, report_failure
 from medstation.ui.segmentation.layout import build_controls
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ class SegmentationPanel(QWidget):
         handle = self.runner.submit("segmentation", self.service.ensure_engine, name="load segmentation model",
                                     queue=True)
         handle.sig_done.connect(self._on_engine_loaded)
-        handle.sig_failed.connect(lambda msg, *_: self.engine_label.setText(f"Model failed to load: {msg}"))
+        handle.sig_failed.connect(failure_slot(self, "Model failed to load", self.engine_label))
         return handle
 
     def _on_engine_loaded(self, engine) -> None:
@@ -168,7 +168,7 @@ class SegmentationPanel(QWidget):
         handle = self.runner.submit("io", self.service.saved_segments, segs.series_uid, name="load segments",
                                     queue=True)
         handle.sig_done.connect(lambda stored, s=segs: self._on_saved_loaded(s, stored))
-        handle.sig_failed.connect(lambda m, *_: self.status_label.setText(f"Saved segments could not be read: {m}"))
+        handle.sig_failed.connect(failure_slot(self, "Saved segments could not be read", self.status_label))
 
     def _on_saved_loaded(self, segs: SegmentSet, stored) -> None:
         known = segs.stored_ids()
@@ -213,6 +213,7 @@ class SegmentationPanel(QWidget):
         self._precompute_handle = self.runner.submit(
             "segmentation", precompute_embeddings, segmenter,
             [index] + neighbour_order(index, segmenter.n_slices, PRECOMPUTE_RADIUS), name="prepare slices", queue=True,
+            requester=self,  # our next prompt replaces it (a new request cancels this requester's jobs)
         )
 
     # -- tools ----------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ class SegmentationPanel(QWidget):
                 return  # the release will say the model is still loading
             self._live_boxes = LatestBox()
             handle = self.runner.submit("segmentation", live_decode, segmenter, self.viewer.current_slice(),
-                                        self._live_boxes, name="live box")
+                                        self._live_boxes, name="live box", requester=self)
             handle.sig_partial.connect(lambda result, s=self.segments: self._on_live_mask(s, result))
             handle.sig_failed.connect(self._on_decode_failed)
         self._live_boxes.put((x0, y0, x1, y1))
@@ -330,25 +331,24 @@ class SegmentationPanel(QWidget):
             return None
         index = self.viewer.current_slice()
         handle = self.runner.submit("segmentation", segment_slice, segmenter, index, box=box, points=points,
-                                    labels=labels, name="segment slice")
+                                    labels=labels, name="segment slice", requester=self)
         segs, key = self.segments, self.current_key
         handle.sig_progress.connect(lambda _f, m: self.status_label.setText(m))
         handle.sig_done.connect(lambda result, s=segs, k=key: self._on_decoded(s, k, result))
-        handle.sig_failed.connect(lambda m, tb, *_r, s=segs, k=key, i=index, b=box: self._on_prompt_failed(s, k, i, b, m, tb))
+        handle.sig_failed.connect(lambda m, tb, exc, s=segs, k=key, i=index, b=box: self._on_prompt_failed(s, k, i, b, m, tb, exc))
         self._decode_handle = handle
         return handle
 
-    def _on_prompt_failed(self, segs, key, index, box, message, details) -> None:
+    def _on_prompt_failed(self, segs, key, index, box, message, details, exc=None) -> None:
         prompt = self._prompts.get((segs.series_uid, key, index))
         if box is not None and prompt is not None and prompt.get("box") == box:
             prompt["box"] = None  # a refused box must not poison the points clicked next
             message += " The box was dropped; click points on the structure or draw another box."
-        self._on_decode_failed(message, details)
+        self._on_decode_failed(message, details, exc)
 
-    def _on_decode_failed(self, message: str, details: str, *_rest) -> None:
-        self.status_label.setText(message)
-        if "PromptError" not in details:  # a refused box is explained in the status line, not a dialog
-            show_error(self, "Segmentation", message, details)
+    def _on_decode_failed(self, message: str, details: str, exc: object = None) -> None:
+        """A refused prompt (a UserFacingError) is explained on the status line; a bug gets a dialog."""
+        report_failure(self, "", message, details, exc, self.status_label)
 
     def _on_decoded(self, segs: SegmentSet, key: int, result) -> None:
         index, prediction = result
@@ -450,7 +450,8 @@ class SegmentationPanel(QWidget):
         if mask_box(start) is None:
             self.status_label.setText("Draw a mask on this slice first, then propagate from it.")
             return None
-        handle = self.runner.submit("segmentation", _propagate_job, segmenter, index, start, name="propagate")
+        handle = self.runner.submit("segmentation", _propagate_job, segmenter, index, start, name="propagate",
+                                    requester=self)
         segs, key, group = self.segments, self.current_key, f"propagate-{next(self._propagate_ids)}"
         handle.sig_partial.connect(lambda item, s=segs, k=key, i=index, g=group: self._on_propagated_slice(s, k, i, g, item))
         handle.sig_progress.connect(lambda f, m: (self.progress.setValue(int(f * 100)), self.progress.setFormat(m)))
@@ -458,7 +459,7 @@ class SegmentationPanel(QWidget):
             f"Propagated over {len(masks)} slices ({min(masks) + 1}–{max(masks) + 1}); review each slice (DRAFT). "
             "One Undo takes it all back."))
         handle.sig_cancelled.connect(lambda: self.status_label.setText("Propagation stopped; slices so far are kept."))
-        handle.sig_failed.connect(lambda m, tb, *_: show_error(self, "Propagation", m, tb))
+        handle.sig_failed.connect(failure_slot(self, "Propagation", self.status_label))
         handle.sig_finished.connect(self._on_propagation_finished)
         self._propagate_handle = handle
         self.progress.setValue(0)
@@ -577,7 +578,7 @@ class SegmentationPanel(QWidget):
         self._measure_token += 1
         token = self._measure_token
         mask = self.segments.segments[self.current_key].mask.copy()  # one snapshot per pause, not per move
-        handle = self.runner.submit("measure", _measure_job, mask, self.volume, name="measure", queue=True)
+        handle = self.runner.submit("measure", _measure_job, mask, self.volume, name="measure", requester=self)
         handle.sig_done.connect(lambda m, t=token: self._on_measured(t, m))
         self._measure_handle = handle
 
@@ -624,7 +625,7 @@ class SegmentationPanel(QWidget):
         handle = self.runner.submit("io", self.service.decide, self.current_record(), self.volume, decision, actor,
                                     name=f"segmentation {decision}", queue=True)
         handle.sig_done.connect(lambda result, s=seg: self._on_decided(s, result))
-        handle.sig_failed.connect(lambda m, tb, *_: show_error(self, "Save segmentation", m, tb))
+        handle.sig_failed.connect(failure_slot(self, "Save segmentation", self.status_label))
         return handle
 
     def _on_decided(self, seg, result: dict) -> None:
@@ -655,7 +656,7 @@ class SegmentationPanel(QWidget):
         handle = self.runner.submit("io", self.service.export, kind, items, self.volume, path, actor,
                                     name=f"export {kind}", queue=True)
         handle.sig_done.connect(lambda p: self.status_label.setText(f"Exported to {p}"))
-        handle.sig_failed.connect(lambda m, tb, *_: show_error(self, "Export", m, tb))
+        handle.sig_failed.connect(failure_slot(self, "Export", self.status_label))
         return handle
 
     def _ask_export(self, kind: str) -> None:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from medstation.imaging.windowing import auto_window, presets_for, resolve_window
-from medstation.ui.errors import show_error
+from medstation.ui.errors import failure_slot, show_error
 from medstation.imaging.annotations import (
     Annotation, AnnotationKind, delete_annotation_job, load_annotations_job, save_annotation_job,
 )
@@ -206,15 +206,11 @@ class ViewerTab(QWidget):
         """
         handle = self.runner.submit("io", fn, *args, name=name, queue=True, **kwargs)
         handle.sig_done.connect(on_done)
-        handle.sig_failed.connect(lambda msg, tb, *_rest, t=error_title: self._on_job_failed(t, msg, tb))
+        handle.sig_failed.connect(failure_slot(self, error_title, self.status))
         handle.sig_progress.connect(lambda f, m: self.status.setText(f"{m} ({f:.0%})"))
         if on_partial is not None:
             handle.sig_partial.connect(on_partial)
         return handle
-
-    def _on_job_failed(self, title: str, message: str, details: str) -> None:
-        self.status.setText(f"{title}: {message}")
-        show_error(self, title, message, details)
 
     def start(self, open_path=None) -> None:
         """Index ``open_path`` (or the sample CT on first run) and open its largest series."""
