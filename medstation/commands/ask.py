@@ -17,7 +17,7 @@ import sys
 
 def add_parser(sub) -> None:
     p = sub.add_parser("ask", help="answer a question from the knowledge base with citations (local LLM)")
-    p.add_argument("question")
+    p.add_argument("question", help="the clinical question")
     p.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
     p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid", help="retrieval mode")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
