@@ -82,7 +82,6 @@ class SegmentationPanel(QWidget):
         self._propagate_ids = itertools.count(1)
         self._precompute_handle = None
         self._measure_handle = None
-        self._measure_token = 0
         self._stroke = 0
         self._last_dab = 0.0
         self._last_xy: tuple[float, float] | None = None
@@ -142,7 +141,7 @@ class SegmentationPanel(QWidget):
                 self.view.set_mask_overlay(key, None)
         self.volume = volume
         self.segmenter = None
-        self.measurements = None
+        self._cancel_measure()
         try:
             self.segments, made = self.workspace.get_or_create(volume.series_uid, volume.pixels.shape)
         except ValueError as exc:  # same series, other files: keep the old drafts, draw on a fresh set
@@ -527,7 +526,7 @@ class SegmentationPanel(QWidget):
         key = self.segment_list.current_key()
         if key is not None and key != self.current_key and self.segments is not None and key in self.segments.segments:
             self.current_key = key
-            self.measurements = None
+            self._cancel_measure()
             self._refresh_buttons()
             self._show_points(self.viewer.current_slice()) if self._usable() else None
             self._measure_timer.start()
@@ -569,23 +568,28 @@ class SegmentationPanel(QWidget):
         self.redo_button.setEnabled(bool(history and history.can_redo))
 
     # -- measurements ---------------------------------------------------------------------------
+    def _cancel_measure(self) -> None:
+        """Drop a measurement in flight (it belongs to another segment or series now)."""
+        if self._measure_handle is not None and not self._measure_handle.finished:
+            self._measure_handle.cancel()
+        self.measurements = None
+
     def _start_measure(self) -> None:
         """Measure the current segment once editing pauses; a newer request cancels the one in flight."""
         if not self._usable() or self.current_key not in self.segments.segments:
             return
         if self._measure_handle is not None and not self._measure_handle.finished:
             self._measure_handle.cancel()
-        self._measure_token += 1
-        token = self._measure_token
         mask = self.segments.segments[self.current_key].mask.copy()  # one snapshot per pause, not per move
         handle = self.runner.submit("measure", _measure_job, mask, self.volume, name="measure", requester=self)
-        handle.sig_done.connect(lambda m, t=token: self._on_measured(t, m))
+        # A bound method (not a lambda) so Qt drops the connection if this panel is destroyed first; the
+        # runner disconnects the cancelled older requests, so the newest request is the only one that lands.
+        handle.sig_done.connect(self._on_measured)
         self._measure_handle = handle
 
-    def _on_measured(self, token: int, m) -> None:
-        if token == self._measure_token:
-            self.measurements = m
-            self._show_measurements()
+    def _on_measured(self, m) -> None:
+        self.measurements = m
+        self._show_measurements()
 
     def _show_measurements(self) -> None:
         seg = self.segments.segments.get(self.current_key) if self.segments else None
