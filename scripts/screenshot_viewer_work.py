@@ -63,17 +63,18 @@ def main(out_dir: str) -> int:
         panel.set_tool("seg_brush")
         panel.set_brush_radius(9)
         view = tab.axial_view
-        for i in range(14):
-            view.sig_brush.emit(255.0 + 2 * i, 290.0 + i, 9.0, False)
+        for i in range(16):  # liver, lower part
+            view.sig_brush.emit(140.0 + 4 * i, 320.0 + 1.5 * i, 9.0, False)
         panel.add_segment()
-        for i in range(14):
-            view.sig_brush.emit(150.0 + 2 * i, 270.0 - i, 9.0, False)
+        for i in range(12):  # spleen side
+            view.sig_brush.emit(395.0 + 2 * i, 300.0 + 3 * i, 9.0, False)
         app.processEvents()
         tab.sig_volume_loaded.connect(on_loaded)
         later(600, lambda: tab.open_series(state["mr"]))
 
     def on_loaded(volume) -> None:
         if volume.series_uid == state["mr"]:
+            tab.apply_preset("auto")
             later(900, lambda: (window.grab().save(str(out / "segments_switched_away.png")),
                                 tab.open_series(state["ct"])))
         elif volume.series_uid == state["ct"]:

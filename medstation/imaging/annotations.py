@@ -38,7 +38,8 @@ class Annotation:
 
     def describe(self) -> str:
         """'Ruler · axial 4 · 18.2 mm' (slice numbers 1-based, as shown)."""
-        return f"{self.kind.value.capitalize()} · {self.plane} {self.slice_index + 1} · {self.value_text}"
+        name = {"ruler": "Ruler", "roi": "ROI", "angle": "Angle"}[self.kind.value]
+        return f"{name} · {self.plane} {self.slice_index + 1} · {self.value_text}"
 
 
 def angle_degrees(a, vertex, c, spacing_rc: tuple[float, float] = (1.0, 1.0)) -> float:

@@ -32,7 +32,7 @@ def test_several_measurements_listed_kept_when_scrolling_saved_and_deletable(loa
         view.tool_click(point, LEFT, NO_MOD)
     texts = _texts(loaded)
     assert len(texts) == 4 and texts[1] == f"Ruler · axial {k + 1} · 6.0 mm"
-    assert texts[0].startswith("Ruler") and texts[2].startswith("Roi") and "HU" in texts[2]
+    assert texts[0].startswith("Ruler") and texts[2].startswith("ROI") and "HU" in texts[2]
     assert texts[3] == f"Angle · axial {k + 1} · 90.0°"  # 10 columns of 0.6 mm vs 10 rows of 0.8 mm: still 90
     assert view.annotation_count() == 4
 

@@ -18,17 +18,15 @@ import logging
 import time
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
-from medstation.access.roles import Permission
-from medstation.errors import UserFacingError
-from medstation.segmentation.measure import measure, report_line
 from medstation.segmentation.plausibility import mask_flags
 from medstation.segmentation.propagation import mask_box, propagate
-from medstation.segmentation.records import SegmentRecord, prompt_entry, propagation_entry
+from medstation.segmentation.records import prompt_entry, propagation_entry
 from medstation.segmentation.segments import SegmentSet, SegmentStatus, SeriesSegments
 from medstation.segmentation.slices import LatestBox, live_decode, neighbour_order, precompute_embeddings, segment_slice
 from medstation.ui.errors import failure_slot, report_failure
+from medstation.ui.segmentation.decisions import MeasureAndDecide
 from medstation.ui.segmentation.layout import build_controls
 
 log = logging.getLogger(__name__)
@@ -42,16 +40,11 @@ STROKE_PAUSE_S = 0.4  # a longer pause between dabs starts a new stroke (one und
 MIN_BOX_PX = 2.0
 
 
-def _measure_job(ctx, mask, volume):
-    ctx.check()
-    return measure(mask, volume) if mask.any() else None
-
-
 def _propagate_job(ctx, segmenter, start, start_mask):
     return propagate(ctx, segmenter.predict_mask, segmenter.n_slices, start, start_mask, image=segmenter.slice_image)
 
 
-class SegmentationPanel(QWidget):
+class SegmentationPanel(MeasureAndDecide, QWidget):
     """Side panel of the viewer tab. ``viewer_tab`` must offer the contract's methods and signals.
 
     ``service``: the SegmentationService; ``session``: the UserSession whose actor decides and exports
@@ -152,9 +145,10 @@ class SegmentationPanel(QWidget):
             self._load_saved(self.segments)
         else:
             self.current_key = next(iter(self.segments.segments), None)
+            drawn = [s for s in self.segments.segments.values() if s.mask.any()]
             n = len(self.segments.unsaved())
-            self.status_label.setText(f"Back on this series: {len(self.segments.segments)} segment(s) kept"
-                                      + (f", {n} unsaved draft(s)." if n else "."))
+            self.status_label.setText(f"Back on this series: {len(drawn)} segment(s) kept"
+                                      + (f", {n} unsaved draft(s)." if n else ".") if drawn else "")
         self._after_structure_change()
         if self.service is not None and self.service.engine() is not None:
             self._on_engine_loaded(self.service.engine())
@@ -566,112 +560,6 @@ class SegmentationPanel(QWidget):
         history = self.segments.history if self.segments is not None else None
         self.undo_button.setEnabled(bool(history and history.can_undo))
         self.redo_button.setEnabled(bool(history and history.can_redo))
-
-    # -- measurements ---------------------------------------------------------------------------
-    def _cancel_measure(self) -> None:
-        """Drop a measurement in flight (it belongs to another segment or series now)."""
-        if self._measure_handle is not None and not self._measure_handle.finished:
-            self._measure_handle.cancel()
-        self.measurements = None
-
-    def _start_measure(self) -> None:
-        """Measure the current segment once editing pauses; a newer request cancels the one in flight."""
-        if not self._usable() or self.current_key not in self.segments.segments:
-            return
-        if self._measure_handle is not None and not self._measure_handle.finished:
-            self._measure_handle.cancel()
-        mask = self.segments.segments[self.current_key].mask.copy()  # one snapshot per pause, not per move
-        handle = self.runner.submit("measure", _measure_job, mask, self.volume, name="measure", requester=self)
-        # A bound method (not a lambda) so Qt drops the connection if this panel is destroyed first; the
-        # runner disconnects the cancelled older requests, so the newest request is the only one that lands.
-        handle.sig_done.connect(self._on_measured)
-        self._measure_handle = handle
-
-    def _on_measured(self, m) -> None:
-        self.measurements = m
-        self._show_measurements()
-
-    def _show_measurements(self) -> None:
-        seg = self.segments.segments.get(self.current_key) if self.segments else None
-        index = self.viewer.current_slice()
-        self.table.show_measurements(self.measurements, index)
-        if seg is None:
-            self.report_label.setText("")
-            return
-        state = seg.status.value.upper() + (" — FLAGGED" if seg.flags and seg.mask.any() else "")
-        self.report_label.setText(f"[{state}] {report_line(seg.name, self.measurements)}")
-
-    # -- decide and export ----------------------------------------------------------------------
-    def _actor(self, permission: Permission) -> str:
-        return self.session.require(permission).name if self.session is not None else ""
-
-    def current_record(self) -> SegmentRecord:
-        seg = self.segments.segments[self.current_key]
-        return SegmentRecord(
-            series_uid=self.segments.series_uid, name=seg.name, color=seg.color, mask=seg.mask.copy(),
-            ai_mask=seg.ai_mask.copy(), engine=seg.engine,
-            model_version_id=self.service.model_version_id(seg.engine or None) if self.service else None,
-            prompts=list(seg.prompts), stored_id=seg.stored_id,
-        )
-
-    def decide(self, decision: str):
-        if self.segments is None or self.service is None or self.current_key not in self.segments.segments:
-            return None
-        try:
-            actor = self._actor(Permission.edit_imaging)
-        except UserFacingError as exc:
-            self.status_label.setText(str(exc))
-            return None
-        seg = self.segments.segments[self.current_key]
-        if decision == "accepted" and not seg.mask.any():
-            self.status_label.setText(f"{seg.name} is empty: draw or segment something before accepting it.")
-            return None
-        handle = self.runner.submit("io", self.service.decide, self.current_record(), self.volume, decision, actor,
-                                    name=f"segmentation {decision}", queue=True)
-        handle.sig_done.connect(lambda result, s=seg: self._on_decided(s, result))
-        handle.sig_failed.connect(failure_slot(self, "Save segmentation", self.status_label))
-        return handle
-
-    def _on_decided(self, seg, result: dict) -> None:
-        seg.stored_id = result["id"]
-        seg.status = SegmentStatus(result["decision"])
-        self.status_label.setText(f"{seg.name}: {result['decision']} and saved (#{result['id']}).")
-        self._fill_segments()
-        self._show_measurements()
-
-    def export_segments(self, kind: str, path: str):
-        """Export every non-empty segment (``kind`` = "nifti" or "dicom_seg") to ``path`` in the io lane."""
-        from medstation.segmentation.export import ExportSegment
-
-        if self.segments is None or self.service is None:
-            return None
-        try:
-            actor = self._actor(Permission.export_imaging)
-        except UserFacingError as exc:
-            self.status_label.setText(str(exc))
-            return None
-        items = [
-            ExportSegment(i + 1, seg.name, seg.mask.copy(), seg.engine or "manual", seg.model_version)
-            for i, seg in enumerate(s for s in self.segments.segments.values() if s.mask.any())
-        ]
-        if not items:
-            self.status_label.setText("Nothing to export: every segment is empty.")
-            return None
-        handle = self.runner.submit("io", self.service.export, kind, items, self.volume, path, actor,
-                                    name=f"export {kind}", queue=True)
-        handle.sig_done.connect(lambda p: self.status_label.setText(f"Exported to {p}"))
-        handle.sig_failed.connect(failure_slot(self, "Export", self.status_label))
-        return handle
-
-    def _ask_export(self, kind: str) -> None:
-        if self.segments is None:
-            return
-        suffix = "NIfTI (*.nii.gz)" if kind == "nifti" else "DICOM (*.dcm)"
-        name = "segments.nii.gz" if kind == "nifti" else "segments_seg.dcm"
-        default = str(self.exports_dir / name) if self.exports_dir else name
-        path, _ = QFileDialog.getSaveFileName(self, "Export segments", default, suffix)
-        if path:
-            self.export_segments(kind, path)
 
     # -- leaving --------------------------------------------------------------------------------
     def unsaved_work(self) -> list[str]:

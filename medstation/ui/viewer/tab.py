@@ -295,6 +295,7 @@ class ViewerTab(QWidget):
         finally:
             self._loading_volume = False
         self.readout.setText("")
+        self.measure_label.setText("")
         self.toolbar.show_time_points(int(volume.meta.get("n_time_points", 1)))
         skipped = volume.meta.get("skipped", [])
         notes = list(volume.meta.get("notes", []))
