@@ -103,3 +103,17 @@ def test_cursor_readout_follows_scrolling_and_says_hu_only_for_ct(loaded, qtbot)
     QTest.mouseMove(vp, _widget_point(view, 3.5, 3.5) + QPoint(1, 0))
     QApplication.processEvents()
     assert "value" in loaded.readout.text() and "HU" not in loaded.readout.text()
+
+
+def test_incomplete_series_and_skipped_files_are_reported(viewer, qtbot, tmp_path):
+    from medstation.imaging.synthetic import SeriesSpec, write_series
+    from medstation.ui.viewer.tab import problems_summary
+
+    paths = write_series(tmp_path / "s", SeriesSpec(n_slices=5))
+    (tmp_path / "s" / "readme.txt").write_text("not an image")
+    with qtbot.waitSignal(viewer.sig_volume_loaded, timeout=20000):
+        viewer.open_paths(paths[:2] + [tmp_path / "s" / "readme.txt"])
+    qtbot.waitUntil(lambda: "series opened incomplete: 3 more file(s)" in viewer.status.text(), timeout=10000)
+    assert "indexing: 1 file(s) skipped" in viewer.status.text()  # still visible with the series open
+    assert problems_summary([("a", "not DICOM: x"), ("b", "not DICOM: y"), ("c", "no pixel data")]) == (
+        "3 file(s) skipped: 2 not DICOM, 1 no pixel data")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medstation.imaging.completeness import unopened_siblings_job
 from medstation.imaging.windowing import auto_window, presets_for, resolve_window
 from medstation.ui.errors import failure_slot, show_error
 from medstation.imaging.annotations import (
@@ -82,6 +83,7 @@ class ViewerTab(QWidget):
         self.runner = runner
         self.imaging = imaging
         self._loading_volume = False
+        self._index_note = ""  # skipped files of the last indexing, kept on the status line
         self._volume = None
         self._series_uid = ""
         self._crosshair = None  # voxel (z, y, x)
@@ -238,6 +240,7 @@ class ViewerTab(QWidget):
         report, patients = result
         self._on_catalog(patients)
         summary = problems_summary(report.problems)
+        self._index_note = f"indexing: {summary} (hover for the list)" if summary else ""
         self.status.setText(report.summary() + (f"; {summary} (hover for the list)" if summary else ""))
         self.status.setToolTip("\n".join(f"{p}: {r}" for p, r in report.problems[:50]))
         sizes = {se.series_uid: se.n_instances for p in patients for st in p.studies for se in st.series}
@@ -299,6 +302,8 @@ class ViewerTab(QWidget):
         self.toolbar.show_time_points(int(volume.meta.get("n_time_points", 1)))
         skipped = volume.meta.get("skipped", [])
         notes = list(volume.meta.get("notes", []))
+        if self._index_note:
+            notes.append(self._index_note)  # still shown once the series is open, not only while indexing
         if skipped:
             notes.append(problems_summary(skipped))
             self.status.setToolTip("\n".join(f"{p}: {r}" for p, r in skipped[:50]))
@@ -307,8 +312,18 @@ class ViewerTab(QWidget):
         self._on_axial_slice_changed(self.axial_view.index)
         self._tags_timer.start()
         self._load_annotations(volume.series_uid)
+        if volume.source_paths:
+            self._submit(unopened_siblings_job, volume.series_uid, list(volume.source_paths), name="check series",
+                         on_done=lambda found, uid=volume.series_uid: self._on_siblings_checked(uid, found))
         self.sig_volume_loaded.emit(volume)
         QTimer.singleShot(0, self.fit_views)  # once the layout has settled, frame the whole image
+
+    def _on_siblings_checked(self, series_uid: str, found) -> None:
+        if not found or self._volume is None or self._volume.series_uid != series_uid:
+            return
+        folder = Path(found[0]).parent
+        self.status.setText(self.status.text() + f" — WARNING: series opened incomplete: {len(found)} more file(s) "
+                            f"of it in {folder.name}/ were not opened (Open folder loads them all)")
 
     def fit_views(self) -> None:
         """Fit/reset: every plane shows its whole image, with no manual zoom or pan left."""
