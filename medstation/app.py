@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, fields
-from typing import Any
 
 from medstation.access.roles import UserSession
 from medstation.config import Settings
 from medstation.imaging.service import ImagingService
 from medstation.llm.service import LLMService
 from medstation.logging_setup import configure_logging
+from medstation.notes.service import NotesService
 from medstation.rag.service import KnowledgeBaseService
 from medstation.segmentation.service import SegmentationService
 from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry
+from medstation.training.service import TrainingService
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,8 @@ class Services:
     kb: KnowledgeBaseService
     llm: LLMService
     # Filled in by the Notes and Admin work (one field and one construction line each).
-    notes: Any | None = None
-    training: Any | None = None
+    notes: NotesService | None = None
+    training: TrainingService | None = None
 
     def close(self) -> None:
         """Close every service that has ``close()`` (newest first), then the database."""
@@ -67,13 +68,17 @@ def build_services(settings: Settings | None = None, *, session: UserSession | N
     configure_logging(settings.log_dir, settings.log_level)
     db = Database(settings.db_path)
     registry = ModelRegistry(db)
+    session = session or UserSession.from_os_user()
+    llm = LLMService(settings, db, registry=registry)
     return Services(
         settings=settings,
         db=db,
-        session=session or UserSession.from_os_user(),
+        session=session,
         registry=registry,
         imaging=ImagingService(settings, db),
         segmentation=SegmentationService(settings, db, registry=registry),
         kb=KnowledgeBaseService(settings, db),
-        llm=LLMService(settings, db, registry=registry),
+        llm=llm,
+        notes=NotesService(settings, db, session, llm),
+        training=TrainingService(settings, db, session, registry),
     )

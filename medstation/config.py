@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     seg_threads: int = Field(2, description="torch intra-op threads for the segmentation lane.")
     seg_cache_slices: int = Field(64, description="Image embeddings kept in the LRU cache (about 4 MB each).")
 
+    # Training and promotion (Admin tab)
+    train_seg_epochs: int = Field(6, description="Default LiteMedSAM fine-tuning epochs (early stopping may end sooner).")
+    ab_max_modality_drop: float = Field(0.02, description="A/B gate: no modality may lose more mean Dice than this.")
+    ab_golden_margin: float = Field(0.01, description="A/B gate: the golden set may lose at most this much mean Dice.")
+    auto_rollback_margin: float = Field(0.15, description="Roll back when the acceptance rate falls this far below the predecessor's.")
+    auto_rollback_min_cases: int = Field(20, description="Cases a promoted model must see before automatic rollback can act.")
+
     # LLM
     llm_backend: Literal["local", "openai"] = Field("local", description="local = llama.cpp in-process; openai = HTTP server.")
     llm_model: str = Field("", description="GGUF file name in models/ or empty for the embedded SmolLM2-135M.")
@@ -44,12 +51,18 @@ class Settings(BaseSettings):
     openai_model: str = Field("", description="Model name sent to the OpenAI-compatible server.")
     openai_api_key: str = Field("not-needed", description="Bearer token if the server wants one.")
 
+    # De-identification (PS3.15 Table E.1-1 options for exports made from the window; the CLI takes --option)
+    deid_options: list[
+        Literal["retain-dates", "retain-patient-characteristics", "clean-descriptors", "retain-device-id"]
+    ] = Field(default_factory=list, description='Options applied to de-identified exports, e.g. ["retain-dates"].')
+
     # Knowledge base
     kb_mode: Literal["persistent", "http"] = Field("persistent", description="chromadb on disk, or a shared chroma server.")
     kb_host: str = Field("127.0.0.1", description="chroma server host when kb_mode=http.")
     kb_port: int = Field(8001, description="chroma server port when kb_mode=http.")
     kb_chunk_chars: int = Field(1200, description="Characters per chunk.")
     kb_chunk_overlap: int = Field(200, description="Characters shared by neighbouring chunks.")
+    kb_starter: bool = Field(True, description="Ingest the shipped MedQuAD starter set into an empty knowledge base.")
 
     @property
     def db_path(self) -> Path:

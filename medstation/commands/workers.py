@@ -22,6 +22,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
     import sys
     import time
 
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"selftest-worker: deliberate crash at step {step}", file=sys.stderr, flush=True)
             return 3
         time.sleep(args.sleep)
-        emit_partial({"step": step, "value": step * step})
+        emit_partial({"step": step, "value": step * step, "pid": os.getpid()})
         emit_progress((step + 1) / steps, f"step {step + 1}/{steps}")
         print(f"selftest-worker: step {step} done", file=sys.stderr, flush=True)
     emit_result({"steps": steps, "sum_of_squares": sum(i * i for i in range(steps))})

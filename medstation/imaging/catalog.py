@@ -112,12 +112,3 @@ def series_load_inputs(db: Database, series_uid: str) -> tuple[list[str], dict[s
         if inst.header_cache and st.st_size == inst.file_size and abs(st.st_mtime - inst.mtime) < 1e-6:
             cache[inst.path] = inst.header_cache
     return paths, cache
-
-
-def find_series(db: Database, series_uid: str) -> SeriesInfo | None:
-    for patient in catalog(db):
-        for study in patient.studies:
-            for series in study.series:
-                if series.series_uid == series_uid:
-                    return series
-    return None

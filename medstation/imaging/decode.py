@@ -41,7 +41,7 @@ def native_pixel_location(ds, path: str, file_size: int) -> dict | None:
     header in front of that offset is checked (tag and length) before the location is trusted.
     """
     dtype = _native_dtype(ds)
-    if dtype is None:
+    if dtype is None or "ModalityLUTSequence" in ds:  # a LUT needs the dataset at decode time
         return None
     try:
         rows, columns = int(ds.Rows), int(ds.Columns)
@@ -97,7 +97,8 @@ def _luminance(arr: np.ndarray) -> np.ndarray:
 def decode_frames(ds, path: str, n_frames: int) -> np.ndarray:
     """All frames of ``ds`` (a dataset or a :class:`NativePixels`) as (frames, rows, columns) stored values.
 
-    Colour images become luminance.
+    Colour images become luminance. A Modality LUT Sequence is applied here (its output replaces
+    the stored values; the frame header's slope/intercept are then 1 and 0).
     """
     if isinstance(ds, NativePixels):
         count = ds.rows * ds.columns * ds.n_frames
@@ -109,8 +110,8 @@ def decode_frames(ds, path: str, n_frames: int) -> np.ndarray:
     if dtype is not None and "PixelData" in ds:
         arr = _read_native(ds, path, dtype, n_frames)
         if arr is not None:
-            return arr
-    arr = ds.pixel_array
+            return _modality_lut(ds, arr)
+    arr = _modality_lut(ds, ds.pixel_array)
     if int(ds.get("SamplesPerPixel", 1) or 1) > 1:
         arr = _luminance(arr.astype(np.float32))
     if n_frames == 1 and arr.ndim == 2:
@@ -118,6 +119,18 @@ def decode_frames(ds, path: str, n_frames: int) -> np.ndarray:
     if arr.ndim != 3 or arr.shape[0] < n_frames:
         raise ValueError(f"decoded shape {arr.shape} does not match {n_frames} frame(s)")
     return arr
+
+
+def _modality_lut(ds, arr: np.ndarray) -> np.ndarray:
+    """Stored values through the Modality LUT Sequence when there is one (then there is no rescale).
+
+    pydicom's ``apply_modality_lut`` applies the LUT (first descriptor value 0 = 65536 entries,
+    values outside the table clamp to its ends)."""
+    if "ModalityLUTSequence" not in ds:
+        return arr
+    from pydicom.pixels import apply_modality_lut
+
+    return apply_modality_lut(arr, ds)
 
 
 def rescale_into(out: np.ndarray, stored: np.ndarray, slope: float, intercept: float) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +24,33 @@ if TYPE_CHECKING:  # pydicom is imported lazily: building the service at start-u
 
 class ImagingError(UserFacingError):
     """A problem the user must be told about in plain words (no usable images, ambiguous series...)."""
+
+
+def read_dicom(path: str | Path, *, stop_before_pixels: bool = False, defer_size: int | None = None):
+    """``(dataset, None)`` or ``(None, reason)``: the one lenient DICOM read (indexer and loader).
+
+    Never raises for bad files (pydicom raises many types on hostile bytes). A file
+    written without the 128-byte preamble and "DICM" prefix is read again with
+    ``force=True`` and counts as DICOM only if it names its SOP class or instance.
+    """
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        try:
+            return pydicom.dcmread(path, stop_before_pixels=stop_before_pixels, defer_size=defer_size), None
+        except InvalidDicomError:
+            try:
+                ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels, defer_size=defer_size, force=True)
+            except Exception:  # no "DICM" prefix and no parse either: not DICOM at all
+                return None, "not a DICOM file"
+            if "SOPClassUID" not in ds and "SOPInstanceUID" not in ds:
+                return None, "not a DICOM file"
+            return ds, None
+    except MemoryError:
+        return None, "file claims an impossible element length (corrupt)"
+    except Exception as exc:
+        return None, f"unreadable DICOM ({exc.__class__.__name__}: {str(exc)[:160]})"
 
 
 @dataclass(frozen=True)
@@ -161,7 +187,28 @@ def instance_identity(ds: Dataset, path: str | Path) -> tuple[str, str, str]:
     return sop, series, study
 
 
+def _grid_offset_position(ds: Dataset, base, orientation, frame: int):
+    """RT Dose (PS3.3 C.8.8.3.2): frame k lies at GridFrameOffsetVector[k] along the slice normal.
+
+    A first offset of 0 makes the offsets relative to ImagePositionPatient; otherwise they are
+    the frames' coordinates along the normal (defined for axial grids), so the first frame sits
+    at ``offsets[0]`` and its in-plane position stays that of ImagePositionPatient."""
+    try:
+        offsets = [float(v) for v in ds.GridFrameOffsetVector]
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if frame >= len(offsets) or orientation is None:
+        return None
+    normal = np.cross(np.asarray(orientation[:3]), np.asarray(orientation[3:]))
+    base = np.asarray(base, float)
+    if offsets[0] == 0.0:
+        return tuple(float(v) for v in base + offsets[frame] * normal)
+    return tuple(float(v) for v in base + (offsets[frame] - float(np.dot(base, normal))) * normal)
+
+
 def _stacked_position(ds: Dataset, base, orientation, frame: int):
+    if "GridFrameOffsetVector" in ds:
+        return _grid_offset_position(ds, base, orientation, frame)
     step = _float(ds.get("SpacingBetweenSlices"), None)
     if step is None or orientation is None:
         return None  # no way to tell where frame k lies: the loader orders frames without geometry
@@ -205,7 +252,7 @@ def frame_headers(ds: Dataset, path: str | Path) -> list[FrameHeader]:
                 position=position,
                 orientation=orientation,
                 pixel_spacing=spacing,  # type: ignore[arg-type]
-                slope=_float(_lookup("RescaleSlope", pix_f, pix_s, ds), 1.0) or 1.0,
+                slope=_float(_lookup("RescaleSlope", pix_f, pix_s, ds), None) or _float(ds.get("DoseGridScaling"), 1.0) or 1.0,
                 intercept=_float(_lookup("RescaleIntercept", pix_f, pix_s, ds), 0.0) or 0.0,
                 instance_number=_int(ds.get("InstanceNumber")),
                 temporal_index=temporal_index(ds, item),

@@ -17,7 +17,14 @@ from pathlib import Path
 from sqlmodel import select
 
 from medstation.imaging.decode import native_pixel_location
-from medstation.imaging.headers import default_window, frame_headers, frame_to_cache, instance_identity, overlay_meta
+from medstation.imaging.headers import (
+    default_window,
+    frame_headers,
+    frame_to_cache,
+    instance_identity,
+    overlay_meta,
+    read_dicom,
+)
 from medstation.jobs import JobContext
 from medstation.store.database import Database
 from medstation.store.tables import Instance, Patient, Series, Study
@@ -74,21 +81,7 @@ def _int_or_none(value):
 
 def read_header(path: Path):
     """``(dataset, None)`` without pixel data, or ``(None, reason)``."""
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-
-    try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True)
-    except InvalidDicomError:
-        try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
-        except Exception:
-            return None, "not a DICOM file"
-        if "SOPClassUID" not in ds and "SOPInstanceUID" not in ds:
-            return None, "not a DICOM file"
-    except Exception as exc:
-        return None, f"unreadable DICOM ({exc.__class__.__name__}: {str(exc)[:160]})"
-    return ds, None
+    return read_dicom(path, stop_before_pixels=True)
 
 
 def header_cache(ds, path: Path, file_size: int) -> dict:

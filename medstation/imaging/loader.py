@@ -23,7 +23,15 @@ import numpy as np
 
 from medstation.imaging.decode import DEFER_SIZE, NativePixels, decode_frames, rescale_into
 from medstation.imaging.geometry import StackPlan, plan_stack
-from medstation.imaging.headers import FrameHeader, ImagingError, default_window, frame_from_cache, frame_headers, overlay_meta
+from medstation.imaging.headers import (
+    FrameHeader,
+    ImagingError,
+    default_window,
+    frame_from_cache,
+    frame_headers,
+    overlay_meta,
+    read_dicom,
+)
 from medstation.imaging.volume import Volume
 from medstation.jobs import JobContext
 
@@ -35,25 +43,11 @@ def default_workers() -> int:
 
 
 def read_dataset(path: str):
-    """``(dataset, None)`` or ``(None, reason)`` — never raises for bad files."""
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-
-    try:
-        try:
-            ds = pydicom.dcmread(path, defer_size=DEFER_SIZE)
-        except InvalidDicomError:
-            # Files written without the 128-byte preamble are still DICOM if they parse to an image.
-            ds = pydicom.dcmread(path, force=True, defer_size=DEFER_SIZE)
-            if "SOPInstanceUID" not in ds or "Rows" not in ds:
-                return None, "not a DICOM file"
-        if not any(k in ds for k in PIXEL_KEYWORDS):
-            return None, "no pixel data (not an image, or a header-only file)"
-        return ds, None
-    except MemoryError:
-        return None, "file claims an impossible element length (corrupt)"
-    except Exception as exc:  # pydicom raises many types on hostile bytes
-        return None, f"unreadable DICOM ({exc.__class__.__name__}: {str(exc)[:160]})"
+    """``(dataset, None)`` or ``(None, reason)`` — never raises for bad files; large elements deferred."""
+    ds, reason = read_dicom(path, defer_size=DEFER_SIZE)
+    if ds is not None and not any(k in ds for k in PIXEL_KEYWORDS):
+        return None, "no pixel data (not an image, or a header-only file)"
+    return ds, reason
 
 
 def _read_with_headers(path: str, cached: dict | None = None):

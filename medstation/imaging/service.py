@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from medstation.config import Settings, sample_study_dir
-from medstation.imaging.catalog import PatientInfo, SeriesInfo, catalog, find_series, series_load_inputs, series_paths
+from medstation.imaging.catalog import PatientInfo, catalog, series_load_inputs, series_paths
 from medstation.imaging.headers import ImagingError
 from medstation.imaging.indexer import IndexReport
 from medstation.imaging.volume import Volume
@@ -64,9 +64,6 @@ class ImagingService:
         """Patient → study → series tree with counts, modalities, dates and descriptions."""
         return catalog(self.db)
 
-    def series_info(self, series_uid: str) -> SeriesInfo | None:
-        return find_series(self.db, series_uid)
-
     def series_files(self, series_uid: str) -> list[str]:
         return series_paths(self.db, series_uid)
 
@@ -86,31 +83,41 @@ class ImagingService:
             raise ImagingError("this series is not in the index any more; re-open its folder")
         return load_series(ctx, paths, series_uid=series_uid, time_point=time_point, cache=cache)
 
-    def load_paths_job(self, ctx: JobContext, paths: Iterable[str | Path], *, time_point: int | None = None) -> Volume:
-        """Job: load the largest series found among ``paths`` (files or folders), without indexing."""
-        from medstation.imaging.indexer import collect_files
-        from medstation.imaging.loader import load_series
-
-        files, _ = collect_files(paths)
-        return load_series(ctx, files, time_point=time_point)
-
     # -- export --------------------------------------------------------------------------------
-    def export_deidentified_job(self, ctx: JobContext, series_uid: str, out_dir: str | Path | None = None, *, actor: str = ""):
-        """Job: write a de-identified copy of a series; returns a :class:`~.deid.DeidReport`. Audited."""
-        from medstation.imaging.deid import export_deidentified
+    def export_deidentified_job(self, ctx: JobContext, series_uid: str, out_dir: str | Path | None = None, *,
+                                actor: str = "", request=None, paths: list[str] | None = None):
+        """Job: write a de-identified copy of a series (or of ``paths`` of it, e.g. the files a first pass refused).
 
-        paths = self.series_files(series_uid)
+        ``request`` is a :class:`~.deid_export.DeidRequest` (options, burned-in decision); None means the
+        options of ``settings.deid_options`` and no burned-in decision. Returns a
+        :class:`~.deid_export.DeidReport`. Audited, burned-in decisions included."""
+        from medstation.imaging.deid_export import DeidRequest, export_deidentified
+
+        paths = list(paths) if paths else self.series_files(series_uid)
         if not paths:
             raise ImagingError("this series is not in the index; nothing to export")
         target = Path(out_dir) if out_dir else self.settings.exports_dir / f"deid_{len(list(self.settings.exports_dir.glob('deid_*'))) + 1:04d}"
-        report = export_deidentified(ctx, paths, target)
-        self.db.audit(
-            "imaging.export_deidentified",
-            actor=actor,
-            entity="series",
-            entity_id=series_uid,
-            out_dir=str(target),
-            files=len(report.files),
-            skipped=len(report.skipped),
-        )
+        if request is None:
+            from medstation.imaging.deid_profile import DeidOption
+
+            request = DeidRequest(options=frozenset(DeidOption(o) for o in self.settings.deid_options))
+        report = export_deidentified(ctx, self.db, paths, target, request)
+        audit_deid_export(self.db, report, actor=actor, entity="series", entity_id=series_uid)
         return report
+
+
+def audit_deid_export(db: Database, report, *, actor: str = "", entity: str = "files", entity_id: str = "") -> None:
+    """One audit event per export: counts, options, refusals and every burned-in decision (never PHI values)."""
+    db.audit(
+        "imaging.export_deidentified",
+        actor=actor,
+        entity=entity,
+        entity_id=entity_id,
+        out_dir=report.out_dir,
+        files=len(report.files),
+        skipped=len(report.refused),
+        refused=[{"path": p, "reason": r} for p, r in report.refused],
+        options=list(report.options),
+        burned_in=[{"path": d.source, "reason": d.reason, "decision": d.decision, "pixels_blanked": d.pixels_blanked}
+                   for d in report.burned_in],
+    )

@@ -46,9 +46,3 @@ class Volume:
         dz, dy, dx = self.spacing
         offset = np.asarray(self.direction, dtype=float) @ np.array([x * dx, y * dy, z * dz])
         return np.asarray(self.origin, dtype=float) + offset
-
-    def patient_to_voxel(self, point_mm) -> np.ndarray:
-        """Inverse of :meth:`voxel_to_patient`: returns the fractional index as (z, y, x)."""
-        dz, dy, dx = self.spacing
-        local = np.linalg.solve(np.asarray(self.direction, float), np.asarray(point_mm, float) - np.asarray(self.origin, float))
-        return np.array([local[2] / dz, local[1] / dy, local[0] / dx])

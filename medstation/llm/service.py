@@ -17,17 +17,14 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
 
 from medstation.config import Settings
 from medstation.llm.backend import ChatBackend, GenerationSettings
 from medstation.llm.catalogue import (
     HashCache,
-    ModelInfo,
     active_model_path,
     describe_model,
     embedded_model_path,
-    list_models,
     register_model,
 )
 from medstation.llm.errors import ModelUnavailable
@@ -52,10 +49,6 @@ class LLMService:
 
     # --- catalogue ---------------------------------------------------------------------------
 
-    def catalogue(self) -> list[ModelInfo]:
-        """Every GGUF on offer (headers only; fast enough for the io lane, not for the GUI thread)."""
-        return list_models(self.settings)
-
     def select_model(self, path: str | Path | None) -> None:
         """Use ``path`` for the next answers (None: back to the default choice)."""
         with self._lock:
@@ -73,12 +66,13 @@ class LLMService:
                     return candidate
         return active_model_path(self.registry) or embedded_model_path()
 
-    def model_info(self) -> ModelInfo | None:
+    def default_answer_mode(self) -> str:
+        """``grounded`` for the embedded 135M model (it invents facts in prose), ``generative`` for a larger
+        model the user chose or a server. Returns an :class:`~medstation.llm.provenance.AnswerMode` value."""
+        if self.settings.llm_backend == "openai":
+            return "generative"
         path = self.model_path()
-        if path is None:
-            return None
-        source = "embedded" if path == embedded_model_path() else "user"
-        return describe_model(path, source)
+        return "grounded" if path is None or path == embedded_model_path() else "generative"
 
     def generation_defaults(self) -> GenerationSettings:
         return GenerationSettings(max_tokens=self.settings.llm_max_tokens)
@@ -142,10 +136,6 @@ class LLMService:
         source = "embedded" if path == embedded_model_path() else "user"
         info = describe_model(path, source)
         return register_model(self.registry, info, self._hashes.sha256(path, ctx))
-
-    def describe(self) -> dict[str, Any]:
-        with self._lock:
-            return self._backend.describe() if self._backend is not None else {}
 
     def _close_backend(self) -> None:
         if self._backend is not None:

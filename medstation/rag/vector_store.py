@@ -92,9 +92,6 @@ class VectorStore:
         self.collection.delete(where={"doc_key": doc_key})
         self._count_cache = None
 
-    def chunk_ids_of(self, doc_key: str) -> list[str]:
-        return list(self.collection.get(where={"doc_key": doc_key}, include=[])["ids"])
-
     def query(self, vector: np.ndarray, n: int, *, with_content: bool = True) -> list[StoredChunk]:
         """Nearest ``n`` chunks to one unit vector of shape ``(384,)``, nearest first.
 

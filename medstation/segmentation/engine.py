@@ -132,8 +132,9 @@ def load_engine(name: str, *, models_dir: Path, cache_dir: Path | None, threads:
                 decoder_backend: str = "auto") -> SegmentationEngine:
     """Find, verify (sha256) and build engine ``name``; raises :class:`CheckpointError` with a plain reason.
 
-    ``checkpoint`` overrides the registry's file (it must then match the expected
-    sha256 too, when the engine has one).
+    ``checkpoint`` overrides the registry's file. The bundled file must match its
+    published sha256; any other file (a fine-tuned version) is identified by the
+    sha256 computed here, which the model registry records and compares.
     """
     from medstation.segmentation.backends import set_torch_threads
 
@@ -144,6 +145,8 @@ def load_engine(name: str, *, models_dir: Path, cache_dir: Path | None, threads:
         raise CheckpointError(
             f"{spec.display_name} checkpoint not found; put it in {models_dir} (nothing is downloaded)"
         )
+    if checkpoint is not None and found is not None and Path(checkpoint).resolve() != Path(found).resolve():
+        expected_sha = None
     set_torch_threads(threads)
     parts = spec.builder(path, expected_sha)
     return SegmentationEngine(spec, parts, path, threads=threads, cache_dir=cache_dir,

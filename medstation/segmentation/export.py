@@ -5,7 +5,9 @@ Label maps are uint8 (z, y, x) with 0 = background and 1..N = segment numbers.
 * NIfTI via SimpleITK: spacing, origin and direction come from the Volume (DICOM LPS);
   SimpleITK writes the qform/sform in NIfTI's RAS convention itself.
 * DICOM-SEG via highdicom, BINARY, referencing every source instance of the series
-  (read with pydicom from ``Volume.source_paths``, one file per axial slice).
+  (read with pydicom from ``Volume.source_paths``, one file per axial slice). Segments are
+  coded in SNOMED CT from their names (:mod:`.seg_codes`; "Tissue" only when unknown), and
+  orientations equal within :data:`ORIENTATION_TOLERANCE` count as one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from medstation.errors import UserFacingError
+from medstation.segmentation.seg_codes import segment_codes
+
+
+class SegExportError(UserFacingError, ValueError):
+    """The series or the segments cannot make a valid DICOM-SEG (a sentence for the user)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,25 @@ def _coded(value: str, meaning: str):
     return CodedConcept(value=value, scheme_designator="SCT", meaning=meaning)
 
 
+# Orientation cosines that differ by less than this are one orientation: scanners write values that
+# differ in the 8th decimal (the GE phantom series), the loader accepts them, and so must the SEG.
+ORIENTATION_TOLERANCE = 1e-4
+
+
+def _share_orientation(sources) -> None:
+    """Give every source (in memory) the first one's ImageOrientationPatient when all agree within tolerance.
+
+    highdicom compares orientations exactly; a real difference still raises, with the size of it."""
+    first = np.asarray([float(v) for v in sources[0].ImageOrientationPatient])
+    for ds in sources[1:]:
+        iop = np.asarray([float(v) for v in ds.ImageOrientationPatient])
+        worst = float(np.abs(iop - first).max())
+        if worst > ORIENTATION_TOLERANCE:
+            raise SegExportError(f"DICOM-SEG export needs one orientation; source slices differ by {worst:.2g} "
+                             f"(more than {ORIENTATION_TOLERANCE:g})")
+        ds.ImageOrientationPatient = sources[0].ImageOrientationPatient
+
+
 def export_dicom_seg(segments: list[ExportSegment], volume, path: str | Path, *, series_number: int = 900,
                      software_version: str = "0.1.0") -> Path:
     """Write a BINARY DICOM-SEG referencing the source series; empty frames are omitted."""
@@ -80,17 +108,20 @@ def export_dicom_seg(segments: list[ExportSegment], volume, path: str | Path, *,
     from pydicom.uid import generate_uid
 
     if not segments:
-        raise ValueError("no segments to export")
+        raise SegExportError("no segments to export")
     if len(set(volume.source_paths)) != volume.pixels.shape[0]:
-        raise ValueError("DICOM-SEG export needs one source file per slice (multi-frame sources are not supported)")
+        raise SegExportError("DICOM-SEG export needs one source file per slice (multi-frame sources are not supported)")
     sources = [_with_identity(pydicom.dcmread(p), volume, k) for k, p in enumerate(volume.source_paths)]
+    if all("ImageOrientationPatient" in ds for ds in sources):
+        _share_orientation(sources)
     masks = np.stack([np.asarray(s.mask, bool) for s in sorted(segments, key=lambda s: s.number)], axis=-1)
+    coded = [segment_codes(seg.name) for seg in sorted(segments, key=lambda s: s.number)]
     descriptions = [
         hd.seg.SegmentDescription(
             segment_number=i + 1,
             segment_label=seg.name[:64],
-            segmented_property_category=_coded("85756007", "Tissue"),
-            segmented_property_type=_coded("85756007", "Tissue"),
+            segmented_property_category=_coded(*coded[i].category),
+            segmented_property_type=_coded(*coded[i].type),
             algorithm_type=hd.seg.SegmentAlgorithmTypeValues.SEMIAUTOMATIC,
             algorithm_identification=hd.AlgorithmIdentificationSequence(
                 name=seg.algorithm, version=seg.algorithm_version or "unknown", family=_ai_family()

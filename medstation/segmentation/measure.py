@@ -90,19 +90,35 @@ def feret_diameters(mask2d: np.ndarray, pixel_spacing: tuple[float, float]):
 
 
 def measure(mask3d: np.ndarray, volume) -> SegmentMeasurements | None:
-    """Measure a (z, y, x) mask against ``volume`` (its pixels and spacing); None when the mask is empty."""
-    mask = np.asarray(mask3d, bool)
+    """Measure a (z, y, x) mask against ``volume`` (its pixels and spacing); None when the mask is empty.
+
+    Cost: one counting pass over the mask; everything else works on the segment's bounding
+    box only (a segment is small next to a 200x512x512 CT, and this runs on every edit).
+    """
+    mask = np.asarray(mask3d)
     if mask.shape != tuple(volume.pixels.shape):
         raise ValueError(f"mask {mask.shape} does not match volume {tuple(volume.pixels.shape)}")
-    count = int(mask.sum())
+    # max() per slice is one fast pass; exact counts only on slices that hold the segment
+    # (np.count_nonzero with axis= is ~15x slower than per-slice calls).
+    touched = np.flatnonzero(mask.reshape(mask.shape[0], -1).max(axis=1)) if mask.size else np.array([], int)
+    per_slice = np.zeros(mask.shape[0], np.int64)
+    for k in touched:
+        per_slice[k] = np.count_nonzero(mask[k])
+    count = int(per_slice.sum())
     if count == 0:
         return None
     dz, dy, dx = (float(s) for s in volume.spacing)
-    per_slice = mask.reshape(mask.shape[0], -1).sum(axis=1)
     areas = {int(k): float(per_slice[k] * dy * dx) for k in np.flatnonzero(per_slice)}
-    values = np.asarray(volume.pixels, np.float64)[mask]
+    filled = np.flatnonzero(per_slice)
+    z0, z1 = int(filled[0]), int(filled[-1]) + 1
+    slab = mask[z0:z1] != 0
+    rows, cols = np.flatnonzero(slab.any(axis=(0, 2))), np.flatnonzero(slab.any(axis=(0, 1)))
+    box = (slice(z0, z1), slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+    # Select first, then widen: converting the whole volume to float64 first costs ~0.5 s and
+    # 400 MB on a 200x512x512 CT for a segment of a few thousand voxels.
+    values = np.asarray(volume.pixels)[box][slab[:, box[1], box[2]]].astype(np.float64)
     axis_slice = int(np.argmax(per_slice))
-    long_mm, short_mm, ends = feret_diameters(mask[axis_slice], (dy, dx))
+    long_mm, short_mm, ends = feret_diameters(mask[axis_slice] != 0, (dy, dx))
     return SegmentMeasurements(
         voxel_count=count,
         volume_ml=count * dz * dy * dx / 1000.0,

@@ -13,7 +13,7 @@ import enum
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, text
+from sqlalchemy import JSON, Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
 
@@ -191,7 +191,7 @@ class KbVersion(SQLModel, table=True):
     doc_count: int = 0
     chunk_count: int = 0
     embedding_sha256: str = Field("", description="sha256 of the embedding model's weights file")
-    status: str = Field("building", description="building | complete | cancelled | failed")
+    status: str = Field("building", description="KbVersionStatus: building | complete | cancelled | failed")
     finished_at: Optional[datetime] = None
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
@@ -226,9 +226,10 @@ class ChatMessage(SQLModel, table=True):
     __tablename__ = "chat_message"
     id: Optional[int] = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
-    role: str = Field(description="user | assistant")
+    role: str = Field(description="MessageRole: user | assistant")
     content: str = ""
-    status: str = Field("complete", description="complete | stopped | error")
+    status: str = Field("complete", description="MessageStatus: complete | truncated | stopped | error | "
+                        "not_in_knowledge_base")
     mode: str = Field("chat", description="chat | reasoning (structured differential)")
     created_at: datetime = Field(default_factory=utcnow)
     model_version_id: Optional[int] = Field(default=None, foreign_key="model_version.id")
@@ -248,16 +249,301 @@ class ChatMessage(SQLModel, table=True):
 # (tables of the Notes tab go here; migration 0003)
 
 
+# Statuses and span kinds are plain strings here; their enums live in medstation.notes.
+
+
+class NotesClient(SQLModel, table=True):
+    """A therapy client, known in the app by a clinic code (no other identifier is required)."""
+
+    __tablename__ = "notes_client"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True)
+    display_name: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    archived: bool = False
+
+
+class TherapySession(SQLModel, table=True):
+    __tablename__ = "therapy_session"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="notes_client.id", index=True)
+    session_date: str = Field("", description="ISO date of the session, YYYY-MM-DD")
+    duration_min: int = 0
+    modality: str = Field("individual", description="individual | couple | family | group | telehealth")
+    clinician: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SessionTranscript(SQLModel, table=True):
+    """One version of a session's transcript; edits and speaker swaps add a version, never overwrite."""
+
+    __tablename__ = "session_transcript"
+    __table_args__ = (Index("uq_session_transcript_version", "session_id", "version", unique=True),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="therapy_session.id", index=True)
+    version: int = 1
+    source_format: str = ""
+    source_name: str = ""
+    text: str = Field("", description="canonical '[speaker] words' lines")
+    sha256: str = ""
+    roles_swapped: bool = False
+    created_by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NoteTemplateRecord(SQLModel, table=True):
+    """A clinic-defined note template (sections, instructions, length bounds) as JSON."""
+
+    __tablename__ = "note_template"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    title: str = ""
+    version: str = ""
+    spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SessionNote(SQLModel, table=True):
+    """A note of a session. ``status`` draft | signed; a signed note's text is frozen in ``signed_text``."""
+
+    __tablename__ = "session_note"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="therapy_session.id", index=True)
+    template: str = ""
+    template_version: str = ""
+    status: str = Field("draft", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    signed_by: str = ""
+    signed_at: Optional[datetime] = None
+    signed_text: str = ""
+    signed_sha256: str = ""
+    ai_share_at_signing: Optional[float] = None
+    signed_revision: Optional[int] = None
+
+
+class NoteRevision(SQLModel, table=True):
+    """A saved state of a note: full text plus span tags (AI draft / AI edited by a human / human)."""
+
+    __tablename__ = "note_revision"
+    __table_args__ = (Index("uq_note_revision_number", "note_id", "number", unique=True),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    note_id: int = Field(foreign_key="session_note.id", index=True)
+    number: int = 1
+    kind: str = Field("edit", description="draft | edit | regenerate | autosave-restore")
+    author: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    text: str = ""
+    spans: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    ops: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
+                                      description="the edit operations from the previous revision (replayable)")
+    transcript_id: Optional[int] = Field(default=None, foreign_key="session_transcript.id")
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class NoteAutosave(SQLModel, table=True):
+    """The editor buffer saved every second; replaced in place, promoted to a revision on save."""
+
+    __tablename__ = "note_autosave"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    note_id: int = Field(foreign_key="session_note.id", index=True, unique=True)
+    base_revision: int = 0
+    saved_at: datetime = Field(default_factory=utcnow)
+    text: str = ""
+    spans: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class NoteAddendum(SQLModel, table=True):
+    """A dated addition to a signed note (the signed text itself never changes)."""
+
+    __tablename__ = "note_addendum"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    note_id: int = Field(foreign_key="session_note.id", index=True)
+    author: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    text: str = ""
+
+
+class NoteRiskAcknowledgement(SQLModel, table=True):
+    """A clinician's acknowledgement of one risk flag of a note (required before signing)."""
+
+    __tablename__ = "note_risk_ack"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    note_id: int = Field(foreign_key="session_note.id", index=True)
+    category: str = ""
+    status: str = ""
+    lines: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    acknowledged_by: str = ""
+    acknowledged_at: datetime = Field(default_factory=utcnow)
+    comment: str = ""
+
+
 # --- users, roles and audit chain --------------------------------------------------------------
 # (tables of accounts and access go here; migration 0004)
 
 
 # --- de-identification -------------------------------------------------------------------------
-# (the pseudonym map goes here; migration 0005)
+
+
+class PseudonymKind(str, enum.Enum):
+    patient = "patient"  # pseudonym = new PatientID (and PatientName); date_shift_days is this patient's shift
+    uid = "uid"  # pseudonym = the new UID that replaces a source UID (study, series, frame of reference, SOP...)
+
+
+class DeidPseudonym(SQLModel, table=True):
+    """The persistent de-identification map: a re-identification key, so it never leaves the store.
+
+    Sources are kept only as SHA-256 of ``kind + NUL + value``: the map can answer
+    "what did this patient/UID become" for a value one already holds, never list originals."""
+
+    __tablename__ = "deid_pseudonym"
+    __table_args__ = (Index("ix_deid_pseudonym_source", "kind", "source_sha256", unique=True),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(description="PseudonymKind value")
+    source_sha256: str
+    pseudonym: str
+    date_shift_days: int = Field(0, description="days added to every date of this patient (retain-dates option)")
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # --- training and datasets ---------------------------------------------------------------------
 # (datasets, training runs, queue, schedules, comparisons go here; migration 0006)
+
+
+class DatasetKind(str, enum.Enum):
+    segmentation = "segmentation"
+    notes = "notes"
+
+
+class TrainingDataset(SQLModel, table=True):
+    """A named, growing collection of validated cases; each snapshot is a :class:`DatasetVersion`."""
+
+    __tablename__ = "training_dataset"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    kind: DatasetKind = Field(sa_column=Column(String, nullable=False))
+    origin: str = Field("", description="clinic (validated cases) | seg2d | nifti | aci-bench")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DatasetVersion(SQLModel, table=True):
+    """An immutable snapshot: files under ``path``, identified by ``content_sha256`` of the case list and files."""
+
+    __tablename__ = "dataset_version"
+    __table_args__ = (Index("uq_dataset_version_number", "dataset_id", "version", unique=True),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="training_dataset.id", index=True)
+    version: int
+    content_sha256: str = Field(index=True)
+    path: str = Field(description="folder holding dataset.json, manifest.json and the case files")
+    n_cases: int = 0
+    n_excluded: int = 0
+    split_counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    filters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                                   description="excluded cases and why, quality-check counts")
+    created_by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DatasetCase(SQLModel, table=True):
+    """One case of a snapshot. ``case_key`` is a salted hash (no patient id or UID); ``origin`` stays in the DB only."""
+
+    __tablename__ = "dataset_case"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    dataset_version_id: int = Field(foreign_key="dataset_version.id", index=True)
+    case_key: str = Field(index=True)
+    split: str = Field(description="train | val | test | golden")
+    source: str = ""
+    modality: str = ""
+    origin: str = Field("", description="segmentation:<id>, note:<id> or the import file, for the ledger")
+    n_items: int = 1
+
+
+class TrainingRunStatus(str, enum.Enum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class TrainingRun(SQLModel, table=True):
+    """One fine-tuning job, from the persisted queue to its registered model (or its failure and log)."""
+
+    __tablename__ = "training_run"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, description="segmentation | llm")
+    status: TrainingRunStatus = Field(default=TrainingRunStatus.queued, sa_column=Column(String, nullable=False, index=True))
+    dataset_version_id: Optional[int] = Field(default=None, foreign_key="dataset_version.id")
+    base_model_id: Optional[int] = Field(default=None, foreign_key="model_version.id")
+    model_version_id: Optional[int] = Field(default=None, foreign_key="model_version.id")
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    requested_by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    pid: Optional[int] = None
+    epochs_done: int = 0
+    run_dir: str = Field("", description="checkpoints and the worker log")
+    error: str = ""
+
+
+class TrainingMetric(SQLModel, table=True):
+    """A point of a run's curves: ``name`` (train_loss, val_dice, val_iou) at ``epoch`` (and ``step``)."""
+
+    __tablename__ = "training_metric"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="training_run.id", index=True)
+    epoch: int
+    step: int = 0
+    name: str
+    value: float
+    at: datetime = Field(default_factory=utcnow)
+
+
+class ModelComparison(SQLModel, table=True):
+    """An A/B result: candidate vs baseline on the same held-out cases, with the decision it supports."""
+
+    __tablename__ = "model_comparison"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    candidate_id: int = Field(foreign_key="model_version.id", index=True)
+    baseline_id: int = Field(foreign_key="model_version.id")
+    dataset_version_id: Optional[int] = Field(default=None, foreign_key="dataset_version.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    recommend_promote: bool = False
+    reason: str = ""
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class TrainingSchedule(SQLModel, table=True):
+    """Retrain a dataset's model after ``every_n_cases`` new validated cases or weekly (``weekday`` 0 = Monday)."""
+
+    __tablename__ = "training_schedule"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    every_n_cases: Optional[int] = None
+    weekday: Optional[int] = None
+    hour_utc: int = 2
+    enabled: bool = True
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    last_run_at: Optional[datetime] = None
+    cases_at_last_run: int = 0
+    next_run_at: Optional[datetime] = None
+
+
+class ModelAlert(SQLModel, table=True):
+    """Something the admin must see: a failed run, an automatic rollback, low disk."""
+
+    __tablename__ = "model_alert"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    category: str = Field(description="training_failed | auto_rollback | degraded | low_disk")
+    message: str
+    model_version_id: Optional[int] = Field(default=None, foreign_key="model_version.id")
+    run_id: Optional[int] = Field(default=None, foreign_key="training_run.id")
+    acknowledged: bool = False
 
 
 # --- viewer annotations (rulers, ROIs, angles) -------------------------------------------------

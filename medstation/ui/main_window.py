@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
 from medstation.app import Services
-from medstation.ui.planned_tab import PlannedTab
 from medstation.ui.runner import JobHandle, JobRunner
 
 TAB_NAMES = ("viewer", "chat", "notes", "admin")
@@ -35,25 +34,12 @@ class MainWindow(QMainWindow):
                                                     exports_dir=s.settings.exports_dir)
         self.viewer_tab.add_side_panel(self.segmentation_panel, "Segmentation")
         self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, db=s.db, settings=s.settings, runner=runner, session=s.session)
-        self.notes_tab = PlannedTab(
-            "Notes — for therapists",
-            [
-                "Import session transcripts (text, VTT, DOCX) and see them speaker by speaker.",
-                "Draft SOAP, DAP or BIRP notes and multi-session summaries with the local LLM.",
-                "Every sentence is marked as AI draft or human-written; human text is never overwritten silently.",
-                "Sign a note to make it final; signed notes can feed the de-identified training sets.",
-            ],
-        )
-        self.admin_tab = PlannedTab(
-            "Admin — for clinic administrators",
-            [
-                "Model registry: every segmentation model, LLM and embedding model as a version with its checksum.",
-                "Training sets built from accepted masks and signed notes, versioned and de-identified.",
-                "Fine-tuning in a background process (MedSAM; LoRA for the LLM) with live loss curves.",
-                "A/B comparison of a candidate against the active model on held-out cases, with confidence intervals.",
-                "Promote, roll back and schedule retraining; each action is audited.",
-            ],
-        )
+        from medstation.ui.notes.tab import NotesTab
+
+        self.notes_tab = NotesTab(s.notes, runner)
+        from medstation.ui.admin.tab import AdminTab
+
+        self.admin_tab = AdminTab(training=s.training, runner=runner, session=s.session)
         self.tabs.addTab(self.viewer_tab, "Viewer")
         self.tabs.addTab(self.chat_tab, "Chat")
         self.tabs.addTab(self.notes_tab, "Notes")

@@ -159,3 +159,21 @@ def test_preview_is_streamed_and_cancel_stops(tmp_path):
     ctx.cancel()
     with pytest.raises(Cancelled):
         load_series(ctx, paths)
+
+
+def test_indexer_and_loader_share_one_lenient_read(tmp_path):
+    """A file without the 128-byte preamble is DICOM for both; a text file is 'not a DICOM file' for both."""
+    from medstation.imaging.indexer import read_header
+    from medstation.imaging.loader import read_dataset
+
+    path = write_series(tmp_path / "s", SeriesSpec(n_slices=1, rows=8, columns=8))[0]
+    raw = path.read_bytes()
+    assert raw[128:132] == b"DICM"
+    bare = tmp_path / "bare.dcm"
+    bare.write_bytes(raw[132:])  # meta group and data set, no preamble, no prefix
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image\n")
+    for read in (read_header, read_dataset):
+        ds, reason = read(bare)
+        assert reason is None and ds.SOPInstanceUID
+        assert read(text) == (None, "not a DICOM file")

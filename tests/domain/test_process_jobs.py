@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -16,7 +17,7 @@ def test_child_progress_partials_and_result_are_forwarded():
     result = run_worker_process(ctx, ["selftest-worker", "--steps", "4"])
     assert result == {"steps": 4, "sum_of_squares": 14}
     assert progress == [(0.25, "step 1/4"), (0.5, "step 2/4"), (0.75, "step 3/4"), (1.0, "step 4/4")]
-    assert partials == [{"step": i, "value": i * i} for i in range(4)]
+    assert [{k: p[k] for k in ("step", "value")} for p in partials] == [{"step": i, "value": i * i} for i in range(4)]
 
 
 def test_cancel_terminates_the_child_and_raises_cancelled():
@@ -37,6 +38,8 @@ def test_cancel_terminates_the_child_and_raises_cancelled():
     finally:
         timer.cancel()
     assert 2 <= len(partials) < 1000
+    with pytest.raises(ProcessLookupError):  # the child is gone (terminated and reaped), not orphaned
+        os.kill(partials[0]["pid"], 0)
 
 
 def test_crash_raises_worker_failed_with_stderr_tail():

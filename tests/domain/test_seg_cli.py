@@ -11,7 +11,7 @@ from PIL import Image
 
 from medstation.cli import main
 from medstation.segmentation.metrics import dice, iou, normalized_surface_dice
-from tests.domain.test_seg_support import ellipse_image, seed_onnx_cache
+from tests.seg_support import ellipse_image, seed_onnx_cache
 
 
 def test_metrics_on_known_shapes():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.domain.test_seg_support import torch_engine
+from tests.seg_support import torch_engine
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from medstation.segmentation.engine import load_engine
 from medstation.segmentation.preprocess import PromptError
 from medstation.segmentation.slices import VolumeSegmenter, neighbour_order, precompute_embeddings
 from medstation.jobs import JobContext
-from tests.domain.test_seg_support import ellipse_image, engine as default_engine, synthetic_volume, torch_engine
+from tests.seg_support import ellipse_image, engine as default_engine, synthetic_volume, torch_engine
 
 
 def test_box_prompt_finds_ellipse_on_non_square_image():

@@ -71,3 +71,16 @@ def test_empty_mask_measures_nothing():
     assert "empty" in report_line("x", None)
     with pytest.raises(ValueError):
         measure(np.zeros((3, 4, 4)), vol)
+
+
+def test_mask_values_and_dtypes_measure_alike():
+    """0/1, 0/255 and bool masks give the same numbers (measure() works on the segment's box only)."""
+    pixels = np.arange(4 * 20 * 30, dtype=np.float32).reshape(4, 20, 30)
+    mask = np.zeros((4, 20, 30), np.uint8)
+    mask[1:3, 5:9, 10:20] = 1
+    mask[3, 19, 29] = 1  # a far corner voxel widens the box to the edge
+    volume = make_volume(pixels, (2.0, 1.0, 1.0))
+    ones, scaled, flags = (measure(m, volume) for m in (mask, mask * 255, mask.astype(bool)))
+    assert ones == scaled == flags
+    assert ones.voxel_count == 81 and ones.maximum == float(pixels[3, 19, 29])
+    assert ones.mean == pytest.approx(float(pixels[mask.astype(bool)].mean()))

@@ -10,7 +10,7 @@ from medstation.segmentation import metrics
 from medstation.segmentation.cache import EmbeddingCache
 from medstation.segmentation.propagation import mask_box, propagate, stack_masks
 from medstation.segmentation.slices import VolumeSegmenter
-from tests.domain.test_seg_support import engine, synthetic_volume
+from tests.seg_support import engine, synthetic_volume
 
 
 def threshold_double(volume, level=20.0, calls=None):

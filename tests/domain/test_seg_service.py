@@ -10,7 +10,7 @@ from medstation.segmentation.records import SegmentRecord, read_npz
 from medstation.segmentation.service import SegmentationService, register_engine
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import AuditEvent, Measurement, ModelStatus, ModelVersion, Segmentation
-from tests.domain.test_seg_support import engine, seed_onnx_cache, synthetic_volume
+from tests.seg_support import engine, seed_onnx_cache, synthetic_volume
 
 
 def test_engine_registered_once_as_active_model_version(settings, db):

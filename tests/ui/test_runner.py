@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
 import threading
 import time
 
+import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
@@ -202,6 +204,8 @@ def test_process_lane_cancel_terminates_the_child(qtbot):
     with qtbot.waitSignal(handle.sig_finished, timeout=15_000):
         handle.cancel()
     assert ended == ["cancelled"]
+    with pytest.raises(ProcessLookupError):  # the child was terminated and reaped
+        os.kill(partials[0]["pid"], 0)
     runner.shutdown()
 
 

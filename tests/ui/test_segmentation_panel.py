@@ -12,7 +12,7 @@ from medstation.segmentation.service import SegmentationService
 from medstation.ui.runner import JobRunner
 from medstation.ui.segmentation.panel import SegmentationPanel
 from medstation.ui.viewer.slice_view import SliceView
-from tests.domain.test_seg_support import seed_onnx_cache, synthetic_volume
+from tests.seg_support import seed_onnx_cache, synthetic_volume
 
 
 class ViewerStandIn(QWidget):

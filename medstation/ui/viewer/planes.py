@@ -51,16 +51,6 @@ def to_voxel(plane: str, index: int, row: float, col: float) -> tuple[float, flo
     return (row, col, float(index))
 
 
-def from_voxel(plane: str, zyx) -> tuple[int, float, float]:
-    """(slice index, row, col) of voxel (z, y, x) in ``plane``."""
-    z, y, x = zyx
-    if plane == "axial":
-        return (int(round(z)), y, x)
-    if plane == "coronal":
-        return (int(round(y)), z, x)
-    return (int(round(x)), z, y)
-
-
 def rows_point_up(plane: str, direction: np.ndarray) -> bool:
     """True when increasing row index should be drawn upwards (z runs towards the head in coronal/sagittal)."""
     if plane == "axial":

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medstation.access.roles import Permission
 from medstation.imaging.completeness import unopened_siblings_job
 from medstation.imaging.windowing import auto_window, presets_for, resolve_window
 from medstation.ui.errors import failure_slot, show_error
@@ -536,15 +537,27 @@ class ViewerTab(QWidget):
             out_dir = QFileDialog.getExistingDirectory(self, "Export de-identified series to…", str(self.settings.exports_dir))
             if not out_dir:
                 return None
-        return self._submit(self.imaging.export_deidentified_job, self._series_uid, out_dir, name="export", on_done=self._on_exported, error_title="Export")
+        session, imaging = self.session, self.imaging
+
+        def export(ctx, series_uid, target):  # the acting user is asked for inside the job (a refusal is a status line)
+            actor = session.require(Permission.export_imaging).name
+            return imaging.export_deidentified_job(ctx, series_uid, target, actor=actor)
+
+        return self._submit(export, self._series_uid, out_dir, name="export", on_done=self._on_exported, error_title="Export")
 
     def _on_exported(self, report) -> None:
         text = f"De-identified {len(report.files)} file(s) to {report.out_dir}"
         if report.skipped:
-            text += f"; {len(report.skipped)} skipped"
-        if report.warnings:
-            text += f"; WARNING: {report.warnings[0]}"
+            text += f"; {len(report.skipped)} refused: {report.warnings[0]}"
         self.status.setText(text)
+        if report.refused_for_burned_in:  # ask to confirm or mask, then export just those files again
+            from medstation.ui.viewer import deid_dialog
+
+            request = deid_dialog.ask_burned_in_decision(self, report)
+            if request is not None:
+                self._submit(self.imaging.export_deidentified_job, self._series_uid, report.out_dir, name="export",
+                             on_done=self._on_exported, error_title="Export", request=request,
+                             paths=list(report.refused_for_burned_in))
 
     # -- leaving --------------------------------------------------------------------------------
     def unsaved_work(self) -> list[str]:

@@ -16,8 +16,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'deid_pseudonym',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column('source_sha256', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column('pseudonym', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column('date_shift_days', sa.Integer(), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_deid_pseudonym_source', 'deid_pseudonym', ['kind', 'source_sha256'], unique=True)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index('ix_deid_pseudonym_source', table_name='deid_pseudonym')
+    op.drop_table('deid_pseudonym')

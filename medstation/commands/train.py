@@ -1,0 +1,101 @@
+"""``medstation train ...`` and ``medstation train-worker``: fine-tuning from the command line.
+
+train segmentation --manifest MANIFEST.json [--epochs N] [--mode decoder|full]
+    Imports a seg2d-format manifest (paths relative to it) as a dataset snapshot, trains
+    LiteMedSAM in a child process (progress on stderr), registers the result as a
+    candidate and prints its model version id alone on the last line of stdout.
+train llm --csv ACI_BENCH.csv [--epochs N]
+    The same for a LoRA note-drafting adapter (needs the LoRA trainer, see below).
+train-worker --run-id N
+    The child process itself (JSON lines on stdout); started by the two commands above
+    and by the Admin tab.
+
+Exit status: 0 success, 2 a user error (bad manifest, no usable cases), 1 an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="Fine-tune a model on a labelled set and register it as a candidate.")
+    tsub = p.add_subparsers(dest="train_kind", required=True)
+    seg = tsub.add_parser("segmentation", help="Fine-tune LiteMedSAM on a seg2d-format manifest.")
+    seg.add_argument("--manifest", required=True, help="manifest.json (rows with image, mask, bbox_xyxy; paths relative to it)")
+    seg.add_argument("--epochs", type=int, default=None, help="epochs (default from settings: 6)")
+    seg.add_argument("--mode", choices=("decoder", "full"), default="decoder",
+                     help="decoder = train the mask decoder on cached embeddings (default); full = the whole model")
+    seg.add_argument("--name", default=None, help="dataset name (default: seg2d-<manifest folder>)")
+    seg.set_defaults(func=run_segmentation)
+    llm = tsub.add_parser("llm", help="Train a LoRA note-drafting adapter on an aci-bench CSV.")
+    llm.add_argument("--csv", required=True, help="aci-bench CSV (columns dataset, encounter_id, dialogue, note)")
+    llm.add_argument("--epochs", type=int, default=1, help="epochs over the training split (default 1)")
+    llm.set_defaults(func=run_llm)
+
+    w = sub.add_parser("train-worker", help="(internal) run one queued training run; JSON lines on stdout")
+    w.add_argument("--run-id", type=int, required=True, help="training_run id to execute")
+    w.set_defaults(func=run_worker)
+
+
+def _services():
+    from medstation.app import build_services
+
+    return build_services()
+
+
+def _stderr_context():
+    from medstation.jobs import print_progress_context
+
+    return print_progress_context(sys.stderr)
+
+
+def run_segmentation(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from medstation.errors import UserFacingError
+
+    services = _services()
+    try:
+        training = services.training
+        ctx = _stderr_context()
+        version = training.import_seg2d(ctx, Path(args.manifest), args.name)
+        print(f"dataset {version.label}: {version.n_cases} cases {version.split_counts}, "
+              f"{version.n_excluded} excluded", file=sys.stderr)
+        if version.report.get("excluded_by_reason"):
+            print(f"excluded: {version.report['excluded_by_reason']}", file=sys.stderr)
+        run = training.queue_segmentation(version.id, epochs=args.epochs, mode=args.mode)
+        print(f"training run #{run.id} ({run.params['mode']}, {run.params['epochs']} epochs)", file=sys.stderr)
+        result = training.run_queued(ctx, run.id)
+    except UserFacingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    finally:
+        services.close()
+    metrics = result.get("metrics", {})
+    print(f"validation Dice {metrics.get('baseline_val_dice')} -> {metrics.get('val_dice')} "
+          f"(best epoch {metrics.get('best_epoch')})", file=sys.stderr)
+    if result.get("note"):
+        print(result["note"], file=sys.stderr)
+    print(result["model_version_id"])
+    return 0
+
+
+def run_llm(args: argparse.Namespace) -> int:
+    from medstation.errors import UserFacingError
+
+    try:
+        import medstation.training.lora  # noqa: F401  (the LoRA trainer, built in a separate work item)
+    except ModuleNotFoundError:
+        print("error: LoRA training is not yet available in this build: the LoRA trainer "
+              "(medstation.training.lora) is not installed. Nothing was trained.", file=sys.stderr)
+        return UserFacingError.exit_code
+    print("error: LoRA training is present but not wired to `train llm` yet; nothing was trained.", file=sys.stderr)
+    return UserFacingError.exit_code
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from medstation.training.worker import main
+
+    return main(args.run_id)

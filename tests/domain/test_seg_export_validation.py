@@ -1,0 +1,70 @@
+"""DICOM-SEG: near-equal orientations accepted, SNOMED CT segment codes, no new dciodvfy errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pydicom
+import pytest
+
+from medstation.imaging.dicom_validate import dciodvfy_available, dciodvfy_errors, new_errors
+from medstation.imaging.loader import load_series
+from medstation.imaging.synthetic import SeriesSpec, write_series
+from medstation.jobs import JobContext
+from medstation.segmentation.export import ExportSegment, export_dicom_seg
+from medstation.segmentation.seg_codes import segment_codes
+
+
+@pytest.fixture
+def series(tmp_path):
+    paths = write_series(tmp_path / "series", SeriesSpec(n_slices=5, rows=24, columns=32))
+    return paths, load_series(JobContext(), paths)
+
+
+def _mask(shape):
+    m = np.zeros(shape, np.uint8)
+    m[1:4, 5:12, 8:20] = 1
+    return m
+
+
+def _perturb_orientation(paths, delta):
+    for k, p in enumerate(paths):
+        ds = pydicom.dcmread(p)
+        iop = [float(v) for v in ds.ImageOrientationPatient]
+        iop[0] -= delta * (k % 2)
+        ds.ImageOrientationPatient = [f"{v:.10f}" for v in iop]
+        ds.save_as(p)
+
+
+def test_orientations_equal_within_tolerance_are_one_orientation(series, tmp_path):
+    paths, vol = series
+    _perturb_orientation(paths, 3e-8)  # as in the GE MPRAGE phantom series
+    path = export_dicom_seg([ExportSegment(1, "liver", _mask(vol.pixels.shape))], vol, tmp_path / "seg.dcm")
+    assert pydicom.dcmread(path).NumberOfFrames == 3
+
+
+def test_a_real_orientation_difference_is_refused(series, tmp_path):
+    paths, vol = series
+    _perturb_orientation(paths, 1e-2)
+    from medstation.segmentation.export import SegExportError
+
+    with pytest.raises(SegExportError, match="one orientation"):
+        export_dicom_seg([ExportSegment(1, "liver", _mask(vol.pixels.shape))], vol, tmp_path / "seg.dcm")
+
+
+def test_segments_get_snomed_codes_and_tissue_only_when_unknown(series, tmp_path):
+    _, vol = series
+    names = ["Left kidney", "liver", "nodule 2", "my region"]
+    segs = [ExportSegment(i + 1, n, _mask(vol.pixels.shape)) for i, n in enumerate(names)]
+    ds = pydicom.dcmread(export_dicom_seg(segs, vol, tmp_path / "seg.dcm"))
+    coded = [(s.SegmentedPropertyCategoryCodeSequence[0].CodeMeaning, s.SegmentedPropertyTypeCodeSequence[0].CodeValue,
+              s.SegmentedPropertyTypeCodeSequence[0].CodingSchemeDesignator) for s in ds.SegmentSequence]
+    assert coded == [("Anatomical Structure", "64033007", "SCT"), ("Anatomical Structure", "10200004", "SCT"),
+                     ("Morphologically Abnormal Structure", "27925004", "SCT"), ("Tissue", "85756007", "SCT")]
+    assert segment_codes("Kidneys").known and not segment_codes("region 7").known
+
+
+@pytest.mark.skipif(not dciodvfy_available(), reason="dciodvfy missing: run scripts/setup.sh (dicom3tools)")
+def test_dicom_seg_adds_no_dciodvfy_errors(series, tmp_path):
+    paths, vol = series
+    path = export_dicom_seg([ExportSegment(1, "liver", _mask(vol.pixels.shape))], vol, tmp_path / "seg.dcm")
+    assert new_errors(dciodvfy_errors(paths[0]), dciodvfy_errors(path)) == []

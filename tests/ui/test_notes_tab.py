@@ -1,0 +1,72 @@
+"""Notes tab with real services on a small transcript (extractive drafting: no model in this test)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from medstation.access.roles import Actor, Role, UserSession
+from medstation.notes.records import NoteStatus
+from medstation.notes.service import NotesService
+from medstation.notes.spans import SpanKind
+from medstation.ui.notes.tab import NotesTab
+from medstation.ui.runner import JobRunner
+
+SESSION = """Therapist: How was the week?
+Client: I have been feeling anxious at work and I have trouble sleeping most nights since the move.
+Client: Sometimes I want to die when the panic gets bad.
+Therapist: I think this is consistent with generalized anxiety and it is worsening this month.
+Therapist: We will practice breathing exercises and I want you to keep a sleep diary until next session.
+"""
+
+
+@pytest.fixture
+def tab(qtbot, settings, db):
+    notes = NotesService(settings, db, UserSession(Actor("dr.lee", Role.therapist)))
+    client = notes.create_client("C-001")
+    session = notes.create_session(client.id, "2026-11-30")
+    notes.import_transcript(session.id, SESSION, "s.txt")
+    runner = JobRunner()
+    widget = NotesTab(notes, runner)
+    qtbot.addWidget(widget)
+    widget.select_session(session.id)
+    yield widget
+    runner.shutdown()
+
+
+def test_draft_edit_acknowledge_and_sign(qtbot, tab, monkeypatch):
+    assert tab.transcript.count() == 5
+    tab.draft()
+    with qtbot.waitSignal(tab.draft_handle.sig_finished, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: tab.note is not None)
+    assert "PLAN" in tab.editor.toPlainText() and "suicidal ideation" in tab.editor.toPlainText()
+    assert "awaiting acknowledgement" in tab.risks.item(0).text()
+
+    # clicking a drafted sentence highlights its transcript line, and back
+    plan_at = tab.editor.toPlainText().index("We will practice")
+    cursor = tab.editor.textCursor()
+    cursor.setPosition(plan_at + 3)
+    tab.editor.setTextCursor(cursor)
+    assert tab.transcript.item(4).background().color().name() == "#fde047"
+    tab._on_transcript_clicked(tab.transcript.item(4))
+    assert len(tab.editor.extraSelections()) == 1
+
+    # a human edit inside an AI sentence: that sentence becomes AI-edited, the typed words human
+    cursor.setPosition(plan_at + len("We will "))
+    tab.editor.setTextCursor(cursor)
+    tab.editor.insertPlainText("both ")
+    assert tab.editor.doc.kind_at(plan_at + len("We will ")) is SpanKind.human
+    assert tab.editor.doc.kind_at(plan_at) is SpanKind.ai_edited
+    assert tab.editor.doc.kind_at(tab.editor.toPlainText().index("I have been")) is SpanKind.ai
+    assert tab.editor.toPlainText() == tab.editor.doc.text
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    tab.sign()
+    assert tab.note.status is NoteStatus.draft and "Acknowledge" in tab.status.text()
+    tab.risks.setCurrentRow(0)
+    tab.acknowledge()
+    tab.sign()
+    assert tab.note.status is NoteStatus.signed
+    assert tab.note.ai_share_at_signing == pytest.approx(float(tab.editor.doc.ai_share()))
+    assert tab.editor.isReadOnly()
