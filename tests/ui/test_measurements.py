@@ -117,3 +117,15 @@ def test_incomplete_series_and_skipped_files_are_reported(viewer, qtbot, tmp_pat
     assert "indexing: 1 file(s) skipped" in viewer.status.text()  # still visible with the series open
     assert problems_summary([("a", "not DICOM: x"), ("b", "not DICOM: y"), ("c", "no pixel data")]) == (
         "3 file(s) skipped: 2 not DICOM, 1 no pixel data")
+
+
+def test_a_single_click_on_a_series_says_how_to_open_it(loaded):
+    from medstation.ui.viewer.browser import SERIES_UID_ROLE
+
+    other = next(u for u in _series_uids(loaded) if u != loaded.current_volume().series_uid)
+    item = loaded.browser.series_item(other)
+    rect = loaded.browser.visualItemRect(item)
+    QTest.mouseClick(loaded.browser.viewport(), LEFT, NO_MOD, rect.center())
+    assert item.data(0, SERIES_UID_ROLE) == other
+    assert "double-click (or press Enter) to open this series" in loaded.status.text()
+    assert loaded.current_volume().series_uid != other  # a single click opens nothing
