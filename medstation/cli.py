@@ -52,7 +52,11 @@ def _command_modules():
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from medstation import __version__
+
     parser = argparse.ArgumentParser(prog="medstation", description="Offline clinical workstation.")
+    parser.add_argument("--version", action="version", version=f"medstation {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command")
     for module in _command_modules():
         module.add_parser(sub)
