@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, fields
-from typing import Any
 
 from medstation.access.roles import UserSession
 from medstation.config import Settings
