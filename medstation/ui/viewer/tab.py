@@ -555,9 +555,14 @@ class ViewerTab(QWidget):
 
             request = deid_dialog.ask_burned_in_decision(self, report)
             if request is not None:
-                self._submit(self.imaging.export_deidentified_job, self._series_uid, report.out_dir, name="export",
-                             on_done=self._on_exported, error_title="Export", request=request,
-                             paths=list(report.refused_for_burned_in))
+                session, imaging, paths = self.session, self.imaging, list(report.refused_for_burned_in)
+
+                def export_again(ctx, series_uid, target):
+                    actor = session.require(Permission.export_imaging).name
+                    return imaging.export_deidentified_job(ctx, series_uid, target, actor=actor, request=request, paths=paths)
+
+                self._submit(export_again, self._series_uid, report.out_dir, name="export", on_done=self._on_exported,
+                             error_title="Export")
 
     # -- leaving --------------------------------------------------------------------------------
     def unsaved_work(self) -> list[str]:
