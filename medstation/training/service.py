@@ -102,6 +102,18 @@ class TrainingService:
                                        rules=rules, filters=flt.to_json(), actor=actor.name,
                                        deid_note="pixels only; case keys are salted hashes; no UIDs, names or IDs")
 
+    def build_clinic_notes_dataset(self, ctx: JobContext, flt: CollectionFilter = CollectionFilter(),
+                                   name: str = "clinic-notes"):
+        """Job: signed notes (transcript, AI draft, signed text), scrubbed → the next snapshot of ``name``."""
+        from medstation.training.deid_text import DEID_RULES
+        from medstation.training.sources import clinic_notes
+
+        actor = self.session.require(Permission.train_models)
+        return datasets.build_snapshot(ctx, self.db, self.settings.home, name=name, kind="notes", origin="clinic",
+                                       items=clinic_notes(ctx, self.db, self._salt(), flt), filters=flt.to_json(),
+                                       actor=actor.name, deid_note="text scrubbed: " + ", ".join(DEID_RULES)
+                                       + "; names the app was not told about cannot be found by rule")
+
     def dataset_versions(self, kind: str | None = None):
         return datasets.list_versions(self.db, kind)
 

@@ -224,3 +224,38 @@ def aci_bench_csv(ctx: JobContext, csv_path: Path) -> Iterator["NoteItem"]:
             key = public_case_key(f"aci-bench:{row.get('dataset', '')}:{row['encounter_id']}")
             yield NoteItem(key, "aci-bench", "clinical note", row["dialogue"] or "", row["note"] or "",
                            origin=f"{csv_path.name}:{row['encounter_id']}")
+
+
+def clinic_notes(ctx: JobContext, db, salt: bytes, flt: CollectionFilter) -> Iterator["NoteItem"]:
+    """(transcript, signed note) items from signed notes, with the AI draft (first ``draft`` revision).
+
+    Text is scrubbed (``deid_text``) of the client's code and display name, the clinician's
+    name, e-mails, phones, dates and ID-like numbers; the case key is a salted hash of the note id.
+    """
+    from sqlmodel import select
+
+    from medstation.store.tables import NoteRevision, NotesClient, SessionNote, SessionTranscript, TherapySession
+    from medstation.training.deid_text import scrub_text
+    from medstation.training.items import NoteItem
+
+    with db.session() as s:
+        notes = s.exec(select(SessionNote).where(SessionNote.status == "signed").order_by(SessionNote.id)).all()
+        for n, note in enumerate(notes):
+            ctx.check()
+            signed = _aware(note.signed_at)
+            if flt.since and (signed is None or signed < _aware(flt.since)):
+                continue
+            if flt.until and (signed is None or signed > _aware(flt.until)):
+                continue
+            session = s.get(TherapySession, note.session_id)
+            client = s.get(NotesClient, session.client_id) if session else None
+            transcript = s.exec(select(SessionTranscript).where(SessionTranscript.session_id == note.session_id)
+                                .order_by(SessionTranscript.version.desc())).first()
+            draft = s.exec(select(NoteRevision).where(NoteRevision.note_id == note.id, NoteRevision.kind == "draft")
+                           .order_by(NoteRevision.number)).first()
+            names = [x for x in ((client.code, client.display_name) if client else ()) if x]
+            names += [x for x in (session.clinician if session else "", note.signed_by) if x]
+            yield NoteItem(case_key(salt, f"note:{note.id}"), "clinic", note.template,
+                           scrub_text(transcript.text if transcript else "", names), scrub_text(note.signed_text, names),
+                           origin=f"note:{note.id}", draft=scrub_text(draft.text, names) if draft else "",
+                           validated_by=note.signed_by, validated_at=signed.isoformat() if signed else "")

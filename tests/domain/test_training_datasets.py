@@ -141,3 +141,34 @@ def test_aci_bench_csv_becomes_a_notes_snapshot_with_quality_exclusions(db, sett
     assert version.n_cases == 5 and [e["reason"] for e in version.report["excluded"]] == ["transcript without note"]
     rows = datasets.note_rows(version)
     assert {r["split"] for r in rows} <= {"train", "val", "test"} and rows[0]["note"].startswith("CHIEF COMPLAINT")
+
+
+def test_signed_notes_become_scrubbed_cases(db, settings):
+    from datetime import datetime, timezone
+
+    from medstation.store.tables import NoteRevision, NotesClient, SessionNote, SessionTranscript, TherapySession
+    from medstation.training.sources import CollectionFilter, clinic_notes
+
+    transcript = "[therapist] Hello Martha, how was the week?\n[client] Hard. Call me at 555-123-4567. " * 3
+    with db.session() as s:
+        client = NotesClient(code="C-0042", display_name="Martha Jones")
+        s.add(client)
+        s.flush()
+        session = TherapySession(client_id=client.id, clinician="Dr Alan Smith")
+        s.add(session)
+        s.flush()
+        s.add(SessionTranscript(session_id=session.id, text=transcript))
+        for status in ("signed", "draft"):
+            note = SessionNote(session_id=session.id, template="soap", status=status, signed_by="Dr Alan Smith",
+                               signed_at=datetime(2026, 11, 30, tzinfo=timezone.utc),
+                               signed_text="S: Martha Jones (C-0042) reports a hard week and low mood since 03/11/2026.")
+            s.add(note)
+            s.flush()
+            s.add(NoteRevision(note_id=note.id, number=1, kind="draft", text="S: Martha reports a hard week."))
+    items = list(clinic_notes(JobContext(), db, b"salt", CollectionFilter()))
+    assert len(items) == 1  # the unsigned note is not a validated case
+    item = items[0]
+    assert "Martha" not in item.transcript + item.note + item.draft and "C-0042" not in item.note
+    assert item.note == "S: [NAME] [NAME] ([NAME]) reports a hard week and low mood since [DATE]."
+    assert "[PHONE]" in item.transcript and item.draft == "S: [NAME] reports a hard week."
+    assert item.validated_by == "Dr Alan Smith"

@@ -78,7 +78,7 @@ class ABHeatmap(QWidget):
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
         cmap = pg.colormap.get("CET-D1")
-        self.image.setLookupTable(cmap.getLookupTable(nPts=256))
+        self.image.setLookupTable(cmap.getLookupTable(nPts=256)[::-1])  # red = candidate worse, blue = better
         self.image.setLevels((-self.LIMIT, self.LIMIT))
         self.plot.invertY(True)
         self._labels: list[pg.TextItem] = []

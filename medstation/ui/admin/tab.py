@@ -117,7 +117,7 @@ class AdminTab(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setSizes([620, 900])
+        splitter.setSizes([720, 860])
         layout = QVBoxLayout(self)
         layout.addWidget(self.alerts)
         layout.addWidget(splitter, 1)
@@ -177,7 +177,8 @@ class AdminTab(QWidget):
     def _model_row(self, v) -> tuple:
         dice = v.metrics.get("val_dice")
         diff = v.metrics.get("ab_dice_diff")
-        return (v.id, v.kind.value, v.status.value, v.name, v.parent_id or "", v.dataset_version,
+        return (v.id, v.kind.value, v.status.value, v.name.replace("LiteMedSAM fine-tuned", "LiteMedSAM ft"),
+                v.parent_id or "", v.dataset_version.split(" (")[0],
                 "" if dice is None else f"{dice:.3f}", "" if diff is None else f"{diff:+.3f}")
 
     @staticmethod
