@@ -17,6 +17,7 @@ def medstation_home(tmp_path, monkeypatch):
     """Every test writes under its own temporary home; nothing touches the user's data."""
     home = tmp_path / "home"
     monkeypatch.setenv("MEDSTATION_HOME", str(home))
+    monkeypatch.setenv("MEDSTATION_KB_STARTER", "false")  # tests that want the starter set turn it on
     return home
 
 

@@ -92,7 +92,7 @@ def run_ours(llm, db, kb, generation) -> dict:
     llama_cpp.llama_perf_context_reset(llama.ctx)
     start = time.perf_counter()
     ctx = JobContext(on_partial=lambda e: e.kind == "token" and stamps.append(time.perf_counter()))
-    answer_question(ctx, llm, kb, db, QUESTION, k=len(kb.passages), generation=generation)
+    answer_question(ctx, llm, kb, db, QUESTION, k=len(kb.passages), generation=generation, answer_mode="generative")
     end = time.perf_counter()
     result = _rates(start, stamps)
     # In-run overhead: our wall time against llama.cpp's own compute time *in the same run*, so the

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     kb_port: int = Field(8001, description="chroma server port when kb_mode=http.")
     kb_chunk_chars: int = Field(1200, description="Characters per chunk.")
     kb_chunk_overlap: int = Field(200, description="Characters shared by neighbouring chunks.")
+    kb_starter: bool = Field(True, description="Ingest the shipped MedQuAD starter set into an empty knowledge base.")
 
     @property
     def db_path(self) -> Path:

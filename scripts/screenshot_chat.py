@@ -1,10 +1,11 @@
-"""Screenshot of the Chat tab answering over a small MedQuAD knowledge base (run under Xvfb).
+"""Screenshot of the Chat tab answering over a MedQuAD knowledge base (run under Xvfb).
 
-Copies about 300 MedQuAD rows (a topic's rows first, then others) to a temporary
-file, ingests them into a temporary MEDSTATION_HOME, opens the main window on
-the Chat tab, asks a question, waits for the streamed answer, clicks its first
-citation (or source match) so the passage shows in the side panel, and saves
-the window as a PNG. Nothing from the data set is written into the repository.
+Either uses ``--home`` (a MEDSTATION_HOME whose knowledge base is already
+filled, e.g. with the shipped starter set) or copies about 300 MedQuAD rows (a
+topic's rows first, then others) to a temporary file and ingests them into a
+temporary MEDSTATION_HOME. Then opens the main window on the Chat tab, asks a
+question, waits for the answer, clicks its first citation so the passage shows
+in the side panel, and saves the window as a PNG.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot_chat.py \\
         --medquad ../shared/data/medquad/medquad.jsonl --out docs/screenshots/chat.png
@@ -44,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=300)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the answer")
     parser.add_argument("--work", default="", help="reuse this work folder (its knowledge base is kept)")
+    parser.add_argument("--home", default="", help="use this MEDSTATION_HOME as it is (no ingestion)")
     args = parser.parse_args(argv)
+    if args.home:
+        return shoot_question(args, Path(args.home))
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="medstation_chat_shot_"))
     work.mkdir(parents=True, exist_ok=True)
@@ -54,15 +58,24 @@ def main(argv: list[str] | None = None) -> int:
     count = write_subset(Path(args.medquad), args.topic, args.rows, subset)
     print(f"ingesting {count} MedQuAD rows from {subset}", flush=True)
 
-    from PySide6.QtCore import QTimer, QUrl
-
     from medstation.app import build_services
     from medstation.jobs import print_progress_context
-    from medstation.ui.launch import open_workstation
 
     services = build_services()
     print(services.kb.ingest_job(print_progress_context(), subset).describe(), flush=True)
+    return shoot_question(args, None, services)
 
+
+def shoot_question(args, home: Path | None, services=None) -> int:
+    from PySide6.QtCore import QTimer, QUrl
+
+    from medstation.app import build_services
+    from medstation.ui.launch import open_workstation
+
+    if home is not None:
+        os.environ["MEDSTATION_HOME"] = str(home)
+        os.environ.setdefault("MEDSTATION_SAMPLE_STUDY", "false")
+    services = services or build_services()
     station = open_workstation(services)
     app, window = station.app, station.window
     window.select_tab("chat")
@@ -73,11 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     def finish() -> None:
         last = tab._last_answer()
         if last is not None:
-            prov = last.provenance
-            numbers = list(prov.get("cited") or []) + [m["n"] for m in prov.get("matched") or []]
-            if numbers:
-                tab._on_view_anchor(QUrl(f"cite:{last.id}:{numbers[0]}"))
-            print("answer:", last.status, last.content[:300].replace("\n", " "), flush=True)
+            if last.provenance is not None and last.provenance.cited:
+                tab._on_view_anchor(QUrl(f"cite:{last.id}:{last.provenance.cited[0]}"))
+            print("answer:", last.status.value, last.content[:300].replace("\n", " "), flush=True)
         QTimer.singleShot(800, shoot)
 
     def shoot() -> None:

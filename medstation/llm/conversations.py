@@ -2,23 +2,60 @@
 
 Rows never leave a session: readers get :class:`MessageRecord` /
 :class:`ConversationRecord` copies, safe to pass between the ``llm`` lane and
-the GUI thread. Assistant messages are AI drafts (``review_status="draft"``)
-until a clinician accepts or rejects them with :func:`review_message`.
+the GUI thread. Assistant messages are AI drafts (``ReviewStatus.draft``)
+until a clinician accepts or rejects them: :func:`decide_review` makes the
+:class:`ReviewDecision` (refusing to accept an answer that is not a whole,
+checked answer) and :func:`review_message` stores and audits it.
+
+Statuses are enums stored as their string values in the existing columns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import col, select
 
+from medstation.llm.errors import LLMError
+from medstation.llm.provenance import AnswerProvenance
 from medstation.store.database import Database
 from medstation.store.tables import ChatMessage, Conversation, utcnow
 
 TITLE_CHARS = 80
+
+
+class MessageRole(str, Enum):
+    user = "user"
+    assistant = "assistant"
+
+
+class MessageStatus(str, Enum):
+    """``truncated``: the answer hit the token limit; ``not_in_knowledge_base``: refused, nothing covers it."""
+
+    complete = "complete"
+    truncated = "truncated"
+    stopped = "stopped"
+    error = "error"
+    not_in_knowledge_base = "not_in_knowledge_base"
+
+
+class ReviewStatus(str, Enum):
+    none = ""  # user turns are not reviewed
+    draft = "draft"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+#: Answers a clinician may accept: whole answers (a truncated one says so next to the button).
+ACCEPTABLE = frozenset({MessageStatus.complete, MessageStatus.truncated})
+
+
+class ReviewRefused(LLMError):
+    """The decision cannot be recorded (e.g. accepting a stopped answer)."""
 
 
 @dataclass(frozen=True)
@@ -30,27 +67,31 @@ class ConversationRecord:
 
 @dataclass(frozen=True)
 class MessageRecord:
+    """One turn; ``provenance`` is None for user turns."""
+
     id: int
     conversation_id: int
-    role: str
+    role: MessageRole
     content: str
-    status: str
+    status: MessageStatus
     mode: str
     created_at: datetime
     model_version_id: int | None = None
     kb_version_id: int | None = None
     prompt_sha256: str = ""
-    review_status: str = "draft"
+    review_status: ReviewStatus = ReviewStatus.draft
     reviewed_by: str = ""
-    provenance: dict[str, Any] = field(default_factory=dict)
+    provenance: AnswerProvenance | None = None
 
 
 def _record(row: ChatMessage) -> MessageRecord:
+    role = MessageRole(row.role)
     return MessageRecord(
-        id=row.id, conversation_id=row.conversation_id, role=row.role, content=row.content, status=row.status,
-        mode=row.mode, created_at=row.created_at, model_version_id=row.model_version_id,
-        kb_version_id=row.kb_version_id, prompt_sha256=row.prompt_sha256, review_status=row.review_status,
-        reviewed_by=row.reviewed_by, provenance=dict(row.provenance or {}),
+        id=row.id, conversation_id=row.conversation_id, role=role, content=row.content,
+        status=MessageStatus(row.status), mode=row.mode, created_at=row.created_at,
+        model_version_id=row.model_version_id, kb_version_id=row.kb_version_id, prompt_sha256=row.prompt_sha256,
+        review_status=ReviewStatus(row.review_status or ""), reviewed_by=row.reviewed_by,
+        provenance=AnswerProvenance.from_json(row.provenance) if role is MessageRole.assistant else None,
     )
 
 
@@ -66,10 +107,14 @@ def create_conversation(db: Database, title: str) -> int:
         return row.id
 
 
-def add_message(db: Database, conversation_id: int, role: str, content: str, **fields: Any) -> int:
+def add_message(db: Database, conversation_id: int, role: MessageRole, content: str, *,
+                status: MessageStatus = MessageStatus.complete, review_status: ReviewStatus = ReviewStatus.draft,
+                provenance: AnswerProvenance | None = None, **fields: Any) -> int:
     """Store one turn and bump the conversation's ``updated_at``; returns the message id."""
     with db.session() as session:
-        row = ChatMessage(conversation_id=conversation_id, role=role, content=content, **fields)
+        row = ChatMessage(conversation_id=conversation_id, role=MessageRole(role).value, content=content,
+                          status=MessageStatus(status).value, review_status=ReviewStatus(review_status).value,
+                          provenance=provenance.to_json() if provenance is not None else {}, **fields)
         session.add(row)
         conversation = session.get(Conversation, conversation_id)
         if conversation is not None:
@@ -111,26 +156,51 @@ def history_for_prompt(messages: list[MessageRecord]) -> list[dict[str, str]]:
     turns: list[dict[str, str]] = []
     pending_question: str | None = None
     for message in messages:
-        if message.role == "user":
+        if message.role is MessageRole.user:
             pending_question = message.content
-        elif message.role == "assistant" and pending_question is not None:
-            if message.status == "complete" and message.content.strip():
+        elif message.role is MessageRole.assistant and pending_question is not None:
+            if message.status is MessageStatus.complete and message.content.strip():
                 turns += [{"role": "user", "content": pending_question},
                           {"role": "assistant", "content": message.content}]
             pending_question = None
     return turns
 
 
-def review_message(db: Database, message_id: int, decision: str, actor: str) -> None:
-    """A clinician accepts or rejects an AI answer; audited."""
-    if decision not in ("accepted", "rejected"):
-        raise ValueError(f"decision must be accepted or rejected, not {decision!r}")
+@dataclass(frozen=True)
+class ReviewDecision:
+    """A clinician's verdict on one AI answer: ``decision`` is accepted or rejected, ``actor`` who decided."""
+
+    message_id: int
+    decision: ReviewStatus
+    actor: str
+
+
+def decide_review(message: MessageRecord, decision: ReviewStatus | str, actor: str) -> ReviewDecision:
+    """The decision to record, or :class:`ReviewRefused` with the reason.
+
+    Only assistant answers are reviewed; only whole answers (``ACCEPTABLE``) can be accepted —
+    a stopped, failed or "not in the knowledge base" reply can only be rejected.
+    """
+    decision = ReviewStatus(decision)
+    if decision not in (ReviewStatus.accepted, ReviewStatus.rejected):
+        raise ReviewRefused(f"A review is accepted or rejected, not {decision.value!r}.")
+    if message.role is not MessageRole.assistant or not message.id:
+        raise ReviewRefused("Only a stored AI answer can be reviewed.")
+    if decision is ReviewStatus.accepted and message.status not in ACCEPTABLE:
+        raise ReviewRefused(f"This answer is {message.status.value.replace('_', ' ')}: it cannot be accepted, "
+                            "only rejected. Ask again for a whole answer.")
+    return ReviewDecision(message.id, decision, actor)
+
+
+def review_message(db: Database, decision: ReviewDecision) -> None:
+    """Store a clinician's :class:`ReviewDecision` on an AI answer; audited."""
     with db.session() as session:
-        row = session.get(ChatMessage, message_id)
-        if row is None or row.role != "assistant":
-            raise ValueError(f"no assistant message {message_id}")
-        row.review_status = decision
-        row.reviewed_by = actor
+        row = session.get(ChatMessage, decision.message_id)
+        if row is None or row.role != MessageRole.assistant.value:
+            raise ReviewRefused(f"There is no AI answer {decision.message_id} to review.")
+        row.review_status = decision.decision.value
+        row.reviewed_by = decision.actor
         row.reviewed_at = utcnow()
         session.add(row)
-    db.audit(f"chat.answer.{decision}", actor=actor, entity="chat_message", entity_id=message_id)
+    db.audit(f"chat.answer.{decision.decision.value}", actor=decision.actor, entity="chat_message",
+             entity_id=decision.message_id)

@@ -24,11 +24,17 @@ class LocalLlamaBackend:
     """A GGUF model loaded by llama.cpp. Build it in the ``llm`` lane: loading takes ~1 s per 100 MB."""
 
     exact_token_count = True
+    #: Why the last ``stream_chat`` ended: "stop" (end of answer), "length" (token limit) or None.
+    last_finish_reason: str | None = None
 
-    def __init__(self, model_path: str | Path, *, n_ctx: int = 4096, n_threads: int = 2, name: str = "") -> None:
+    def __init__(self, model_path: str | Path, *, n_ctx: int = 4096, n_threads: int = 2, name: str = "",
+                 lora_path: str | Path | None = None) -> None:
+        """``lora_path``: an optional GGUF LoRA adapter (a registry version's file) applied at scale 1."""
         path = Path(model_path)
         if not path.is_file():
             raise ModelUnavailable(f"Model file not found: {path}")
+        if lora_path is not None and not Path(lora_path).is_file():
+            raise ModelUnavailable(f"LoRA adapter file not found: {lora_path}")
         try:
             header = read_gguf_header(path)
         except GGUFError as exc:
@@ -42,10 +48,13 @@ class LocalLlamaBackend:
         self.path = path
         self.name = name or header.name
         self.quantization = header.quantization
+        self.adapter_path = Path(lora_path) if lora_path is not None else None
+        lora = {"lora_path": str(self.adapter_path)} if self.adapter_path is not None else {}
         try:
-            self.llama = Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=n_threads, verbose=False)
+            self.llama = Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=n_threads, verbose=False, **lora)
         except Exception as exc:  # llama.cpp reports every load failure as ValueError/RuntimeError/OSError
-            raise ModelLoadError(f"llama.cpp could not load {path.name}: {exc}") from exc
+            extra = f" with adapter {self.adapter_path.name}" if self.adapter_path is not None else ""
+            raise ModelLoadError(f"llama.cpp could not load {path.name}{extra}: {exc}") from exc
         self._formatter = self._make_formatter()
 
     def _make_formatter(self):
@@ -64,8 +73,11 @@ class LocalLlamaBackend:
                                    bos_token=special_text(self.llama.token_bos()))
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": "local", "name": self.name, "file": self.path.name, "quantization": self.quantization,
+        info = {"backend": "local", "name": self.name, "file": self.path.name, "quantization": self.quantization,
                 "n_ctx": self.n_ctx}
+        if self.adapter_path is not None:
+            info["adapter"] = self.adapter_path.name
+        return info
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
@@ -89,10 +101,13 @@ class LocalLlamaBackend:
             repeat_penalty=settings.repeat_penalty,
             seed=settings.seed,
         )
+        self.last_finish_reason = None
         try:
             for chunk in stream:
                 ctx.check()
-                piece = chunk["choices"][0]["delta"].get("content")
+                choice = chunk["choices"][0]
+                self.last_finish_reason = choice.get("finish_reason") or self.last_finish_reason
+                piece = choice["delta"].get("content")
                 if piece:
                     yield piece
         finally:

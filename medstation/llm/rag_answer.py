@@ -1,21 +1,25 @@
-"""The cited-answer job: retrieve, fence, fit, stream, check citations, store with provenance.
+"""The cited-answer job: retrieve, judge relevance, answer (grounded or generative), check, store.
 
-``answer_question(ctx, llm, kb, db, question, ...)`` runs in the ``llm`` lane
-(retrieval too: the embedder and the model then never compete for the CPU).
+``answer_question(ctx, llm, kb, db, question, ...)`` runs in the ``llm`` lane.
 It streams :class:`StreamEvent` partials — first ``sources`` (the numbered
 passages), then ``token`` pieces — and returns an :class:`AnswerResult`.
 
-Citations: markers the model wrote are validated (``cited``, ``removed_markers``);
-sentences it left uncited are matched to passages by word overlap
-(``matched``, shown as ``[≈n]``; see :mod:`medstation.llm.attribution`);
-``uncited`` lists passages neither cited nor matched.
+1. Retrieval, then :func:`~medstation.llm.relevance.judge_relevance`: when no
+   passage covers the question the reply is "not in the knowledge base"
+   (stored, status ``not_in_knowledge_base``), and no answer is made up.
+2. The answer, in one of two :class:`~medstation.llm.provenance.AnswerMode`:
+   ``grounded`` (default for the embedded model): passage sentences quoted with
+   their citations (:mod:`medstation.llm.grounded`), no text generated;
+   ``generative`` (default for a larger model): the model writes, its markup is
+   stripped (:mod:`medstation.llm.markup`) and citation markers validated.
+3. Every sentence is checked (:mod:`medstation.llm.support`); unsupported
+   sentences are kept, shown as unsupported, and counted in the provenance.
 
-Every outcome is stored as a ``ChatMessage`` (role ``assistant``,
-``review_status="draft"``): ``complete``, ``stopped`` (the user pressed Stop;
-the partial text is kept and :class:`~medstation.jobs.Cancelled` re-raised so
-the runner reports a cancellation) or ``error`` (the model failed or wrote
-nothing). Refusals before any work (empty question, empty knowledge base)
-raise :class:`~medstation.llm.errors.LLMError` and store nothing.
+Outcomes are stored as a ``ChatMessage`` draft: ``complete``, ``truncated``
+(the token limit ended it), ``stopped`` (the user pressed Stop; the partial
+text is kept and :class:`~medstation.jobs.Cancelled` re-raised), ``error`` or
+``not_in_knowledge_base``. Refusals before any work (empty question, empty
+knowledge base) raise :class:`QuestionRejected` and store nothing.
 """
 
 from __future__ import annotations
@@ -23,25 +27,37 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from medstation.foreground import FOREGROUND
 from medstation.jobs import Cancelled
 from medstation.llm import conversations as convo
-from medstation.llm.attribution import match_sentences
 from medstation.llm.backend import GenerationSettings
 from medstation.llm.budget import fit_prompt
-from medstation.llm.citations import RemovedMarker, validate_citations
+from medstation.llm.citations import validate_citations
+from medstation.llm.conversations import MessageRole, MessageStatus, ReviewStatus
 from medstation.llm.errors import LLMError
+from medstation.llm.grounded import embedding_scorer, overlap_scorer, quotes_text, select_quotes
+from medstation.llm.markup import strip_model_markup
 from medstation.llm.prompt import SYSTEM_PROMPT, build_messages
-from medstation.llm.reasoning import REASONING_INSTRUCTION, REASONING_SYSTEM_PROMPT, CaseDescription, parse_differential
+from medstation.llm.provenance import AnswerMode, AnswerProvenance, passage_record
+from medstation.llm.reasoning import (
+    REASONING_INSTRUCTION,
+    REASONING_SYSTEM_PROMPT,
+    CaseDescription,
+    grounded_differential,
+    parse_differential,
+)
+from medstation.llm.relevance import NOT_IN_KB_MESSAGE, judge_relevance
+from medstation.llm.support import check_answer
+from medstation.rag.types import EMPTY_KB_MESSAGE, question_problem
 
 AI_DRAFT_LABEL = "AI draft — decision support, verify against the sources"
-MAX_QUESTION_CHARS = 4000
-EMPTY_KB_MESSAGE = (
-    "Knowledge base is empty — ingest documents with `medstation kb ingest PATH` or the Ingest… button."
-)
 NO_TEXT_MESSAGE = "The model produced no text for this question. Try rephrasing it or choose another model."
+TRUNCATED_NOTICE = "The answer reached the token limit and is cut short."
+STOPPED_NOTICE = "Stopped by the user; the answer is incomplete."
+CASE_MIN_TOPIC_COVERAGE = 0.01
 
 
 class QuestionRejected(LLMError):
@@ -62,31 +78,34 @@ class AnswerResult:
 
     message_id: int
     conversation_id: int
-    status: str
+    status: MessageStatus
     text: str
     passages: tuple[Any, ...]
-    cited: tuple[int, ...]
-    uncited: tuple[int, ...]
-    removed: tuple[RemovedMarker, ...]
-    notice: str = ""
-    provenance: dict[str, Any] = field(default_factory=dict)
+    provenance: AnswerProvenance
+
+    @property
+    def notice(self) -> str:
+        return self.provenance.notice
+
+    @property
+    def cited(self) -> tuple[int, ...]:
+        return self.provenance.cited
+
+    @property
+    def uncited(self) -> tuple[int, ...]:
+        return self.provenance.uncited
 
 
 def check_question(question: str) -> None:
     """Raise :class:`QuestionRejected` for an empty or over-long question."""
-    if not question.strip():
-        raise QuestionRejected("Type a question first.")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionRejected(
-            f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
-            "Shorten it to the clinical question itself."
-        )
+    problem = question_problem(question)
+    if problem:
+        raise QuestionRejected(problem)
 
 
-def _passage_record(number: int, p: Any) -> dict[str, Any]:
-    return {"n": number, "chunk_id": p.chunk_id, "doc_id": p.doc_id, "title": p.title, "url": p.url,
-            "source": p.source, "score": float(p.score), "rank": int(p.rank), "scores": dict(p.scores or {}),
-            "text": p.text}
+def _scorer(kb):
+    embedder = getattr(kb, "embedder", None)
+    return embedding_scorer(embedder()) if callable(embedder) else overlap_scorer
 
 
 def answer_question(
@@ -102,9 +121,11 @@ def answer_question(
     generation: GenerationSettings | None = None,
     case: CaseDescription | None = None,
     regenerate: bool = False,
+    answer_mode: AnswerMode | str | None = None,
 ) -> AnswerResult:
-    """Job: answer ``question`` (or the reasoning ``case``) from the knowledge base, streaming tokens.
+    """Job: answer ``question`` (or the reasoning ``case``) from the knowledge base, streaming pieces.
 
+    ``answer_mode`` None: the model's default (:meth:`LLMService.default_answer_mode`).
     ``regenerate`` answers the conversation's last question again without storing it a second time.
     """
     mode = "reasoning" if case is not None else "chat"
@@ -115,94 +136,149 @@ def answer_question(
     check_question(question)
     if kb is None or kb.is_empty():
         raise QuestionRejected(EMPTY_KB_MESSAGE)
+    answer_mode = AnswerMode(answer_mode or llm.default_answer_mode())
     generation = generation or llm.generation_defaults()
 
     ctx.report(0.05, "Searching the knowledge base")
     query = case.search_query() if case is not None else question
     passages = kb.search(query, k=k, mode=search_mode)
     ctx.check()
-    if not passages:
-        raise QuestionRejected("No passage in the knowledge base matches this question, so it cannot be answered "
-                               "with citations. Rephrase it or ingest documents that cover it.")
+    # A case lists many findings and no passage names them all: one covered term is enough there
+    # (not calibrated like the question threshold; the similarity threshold still applies).
+    verdict = judge_relevance(query, passages, **({"min_topic_coverage": CASE_MIN_TOPIC_COVERAGE} if case else {}))
     kb_version = kb.current_version()
+    if conversation_id is None:
+        conversation_id = convo.create_conversation(db, question if case is None else f"Differential: {case.symptoms}")
+    if not regenerate:
+        convo.add_message(db, conversation_id, MessageRole.user, question, mode=mode, review_status=ReviewStatus.none)
+    provenance = AnswerProvenance(
+        answer_mode=answer_mode, label=AI_DRAFT_LABEL, kb_version_id=kb_version.id if kb_version else None,
+        retrieval={"query": query, "k": k, "mode": search_mode}, relevance=verdict.to_json(),
+        passages=tuple(passage_record(i, p) for i, p in enumerate(passages, start=1)), regenerated=regenerate,
+        generation=generation.as_dict(),
+        case={"symptoms": case.symptoms, "history": case.history, "findings": case.findings} if case else None,
+    )
+    if not verdict.relevant:
+        provenance = provenance.with_updates(finish=MessageStatus.not_in_knowledge_base.value,
+                                             notice=NOT_IN_KB_MESSAGE, passages=())
+        return _store(ctx, db, conversation_id, mode, MessageStatus.not_in_knowledge_base, NOT_IN_KB_MESSAGE, (),
+                      provenance, None, "")
+    if answer_mode is AnswerMode.grounded:
+        return _grounded(ctx, db, kb, conversation_id, mode, question, case, passages, provenance)
+    return _generative(ctx, llm, db, conversation_id, mode, question, case, passages, provenance, generation,
+                       regenerate)
+
+
+def _grounded(ctx, db, kb, conversation_id, mode, question, case, passages, provenance) -> AnswerResult:
+    """Quote the passages: no model writes anything, so every sentence carries its exact citation."""
+    ctx.partial(StreamEvent("sources", list(passages)))
+    ctx.report(0.3, "Selecting the passage sentences that answer the question")
+    started = time.perf_counter()
+    scorer = _scorer(kb)
+    differential: tuple[dict[str, Any], ...] = ()
+    if case is not None:
+        items = grounded_differential(case, passages, scorer)
+        differential = tuple(i.as_dict() for i in items)
+        text = "\n".join(f"{i.rank}. {i.diagnosis} — {i.rationale} [{i.citations[0]}]" for i in items)
+        sentences = check_answer(" ".join(f"{i.rationale} [{i.citations[0]}]" for i in items if i.rationale),
+                                 [f"{p.title}\n{p.text}" for p in passages])
+    else:
+        text = quotes_text(select_quotes(question, passages, scorer))
+        sentences = check_answer(text, [f"{p.title}\n{p.text}" for p in passages])
+    ctx.check()
+    for piece in text.split(" "):
+        ctx.partial(StreamEvent("token", piece + " "))
+    status = MessageStatus.complete if text else MessageStatus.error
+    notice = "" if text else "No sentence of the retrieved passages answers this question."
+    provenance = provenance.with_updates(
+        model={"backend": "extractive", "name": "grounded quotes", "selector": _selector_name(kb)},
+        raw_text=text, sentences=sentences, differential=differential, finish=status.value, notice=notice,
+        timing={"first_token_s": time.perf_counter() - started, "total_s": time.perf_counter() - started},
+    )
+    return _store(ctx, db, conversation_id, mode, status, text, passages, provenance, None, "")
+
+
+def _selector_name(kb) -> str:
+    embedder = getattr(kb, "embedder", None)
+    return getattr(embedder(), "name", "embedder") if callable(embedder) else "word overlap"
+
+
+def _generative(ctx, llm, db, conversation_id, mode, question, case, passages, provenance, generation,
+                regenerate) -> AnswerResult:
+    """The model writes; its markup is stripped, its citations validated and every sentence checked."""
     backend = llm.backend(ctx)
     model_version_id = llm.model_version_id(ctx)
     ctx.check()
-
     history: list[dict[str, str]] = []
-    if conversation_id is not None:
-        earlier = convo.load_messages(db, conversation_id)
-        if regenerate:  # the last question is asked again: drop it (and its old answer) from the history
-            last_user = max((i for i, m in enumerate(earlier) if m.role == "user"), default=len(earlier))
-            earlier = earlier[:last_user]
-        history = convo.history_for_prompt(earlier) if mode == "chat" else []
+    earlier = convo.load_messages(db, conversation_id)
+    last_user = max((i for i, m in enumerate(earlier) if m.role is MessageRole.user), default=len(earlier))
+    earlier = earlier[:last_user]  # this question (just stored, or asked again) is not history
+    if mode == "chat":
+        history = convo.history_for_prompt(earlier)
     system, instruction = (REASONING_SYSTEM_PROMPT, REASONING_INSTRUCTION) if case else (SYSTEM_PROMPT, "")
     fitted = fit_prompt(
         lambda ps, hist: build_messages(question, ps, hist, system_prompt=system, instruction=instruction),
         backend.count_chat_tokens, passages, history, n_ctx=backend.n_ctx, answer_tokens=generation.max_tokens,
     )
-    if conversation_id is None:
-        conversation_id = convo.create_conversation(db, question if case is None else f"Differential: {case.symptoms}")
-    if not regenerate:
-        convo.add_message(db, conversation_id, "user", question, mode=mode, review_status="")
     prompt_sha = hashlib.sha256(json.dumps(fitted.messages, sort_keys=True).encode("utf-8")).hexdigest()
-    provenance: dict[str, Any] = {
-        "label": AI_DRAFT_LABEL,
-        "model": {**backend.describe(), "model_version_id": model_version_id},
-        "kb_version_id": kb_version.id if kb_version else None,
-        "retrieval": {"query": query, "k": k, "mode": search_mode},
-        "passages": [_passage_record(i, p) for i, p in enumerate(fitted.passages, start=1)],
-        "dropped_context": fitted.dropped_summary(),
-        "prompt_tokens": fitted.prompt_tokens,
-        "token_count_exact": bool(backend.exact_token_count),
-        "n_ctx": fitted.n_ctx,
-        "generation": generation.as_dict(),
-        "regenerated": regenerate,
-    }
     ctx.partial(StreamEvent("sources", list(fitted.passages)))
     ctx.report(0.1, "Generating the answer")
 
     pieces: list[str] = []
     started = time.perf_counter()
     first_token_s: float | None = None
-    status, notice = "complete", ""
-    try:
-        for piece in backend.stream_chat(ctx, fitted.messages, generation):
-            if first_token_s is None:
-                first_token_s = time.perf_counter() - started
-            pieces.append(piece)
-            ctx.partial(StreamEvent("token", piece))
-    except Cancelled:
-        status, notice = "stopped", "Stopped by the user; the answer is incomplete."
-    except Exception as exc:  # the model or server failed mid-answer: keep what came, say why
-        status, notice = "error", f"The model failed while answering: {exc}"
+    status, notice = MessageStatus.complete, ""
+    with FOREGROUND.hold():  # background work pauses while the model decodes
+        try:
+            for piece in backend.stream_chat(ctx, fitted.messages, generation):
+                if first_token_s is None:
+                    first_token_s = time.perf_counter() - started
+                pieces.append(piece)
+                ctx.partial(StreamEvent("token", piece))
+        except Cancelled:
+            status, notice = MessageStatus.stopped, STOPPED_NOTICE
+        except Exception as exc:  # the model or server failed mid-answer: keep what came, say why
+            status, notice = MessageStatus.error, f"The model failed while answering: {exc}"
+    if status is MessageStatus.complete and _hit_limit(backend, len(pieces), generation):
+        status, notice = MessageStatus.truncated, TRUNCATED_NOTICE
 
     raw = "".join(pieces)
-    checked = validate_citations(raw.strip(), len(fitted.passages))
-    if status == "complete" and not checked.text.strip():
-        status, notice = "error", NO_TEXT_MESSAGE
-    matches = match_sentences(checked.text, [p.text for p in fitted.passages])
-    supported = set(checked.cited) | {m.n for m in matches}
-    provenance.update({
-        "raw_text": raw,
-        "cited": list(checked.cited),
-        "cited_chunk_ids": [fitted.passages[n - 1].chunk_id for n in checked.cited],
-        "matched": [m.as_dict() for m in matches],
-        "uncited": [n for n in checked.uncited if n not in supported],
-        "removed_markers": [{"marker": r.marker, "invalid": list(r.invalid)} for r in checked.removed],
-        "timing": {"first_token_s": first_token_s, "total_s": time.perf_counter() - started, "pieces": len(pieces)},
-        "notice": notice,
-    })
+    checked = validate_citations(strip_model_markup(raw), len(fitted.passages))
+    if status is MessageStatus.complete and not checked.text.strip():
+        status, notice = MessageStatus.error, NO_TEXT_MESSAGE
+    passage_texts = [f"{p.title}\n{p.text}" for p in fitted.passages]
+    differential: tuple[dict[str, Any], ...] = ()
     if case is not None:
-        provenance["case"] = {"symptoms": case.symptoms, "history": case.history, "findings": case.findings}
-        provenance["differential"] = [i.as_dict() for i in parse_differential(checked.text, len(fitted.passages))]
+        differential = tuple(i.as_dict() for i in parse_differential(checked.text, len(fitted.passages), case,
+                                                                      passage_texts))
+    provenance = provenance.with_updates(
+        model={**backend.describe(), "model_version_id": model_version_id},
+        passages=tuple(passage_record(i, p) for i, p in enumerate(fitted.passages, start=1)),
+        dropped_context=fitted.dropped_summary(), prompt_tokens=fitted.prompt_tokens,
+        token_count_exact=bool(backend.exact_token_count), n_ctx=fitted.n_ctx, raw_text=raw,
+        sentences=check_answer(checked.text, passage_texts),
+        removed_markers=tuple({"marker": r.marker, "invalid": list(r.invalid)} for r in checked.removed),
+        timing={"first_token_s": first_token_s, "total_s": time.perf_counter() - started, "pieces": len(pieces)},
+        finish=status.value, notice=notice, differential=differential,
+    )
+    return _store(ctx, db, conversation_id, mode, status, checked.text, tuple(fitted.passages), provenance,
+                  model_version_id, prompt_sha)
+
+
+def _hit_limit(backend, pieces: int, generation: GenerationSettings) -> bool:
+    """True when generation ended at the token limit (the backend's finish reason, else the piece count)."""
+    reason = getattr(backend, "last_finish_reason", None)
+    return reason == "length" if reason else pieces >= generation.max_tokens
+
+
+def _store(ctx, db, conversation_id, mode, status, text, passages, provenance, model_version_id,
+           prompt_sha) -> AnswerResult:
     message_id = convo.add_message(
-        db, conversation_id, "assistant", checked.text, status=status, mode=mode,
-        model_version_id=model_version_id, kb_version_id=provenance["kb_version_id"], prompt_sha256=prompt_sha,
+        db, conversation_id, MessageRole.assistant, text, status=status, mode=mode,
+        model_version_id=model_version_id, kb_version_id=provenance.kb_version_id, prompt_sha256=prompt_sha,
         provenance=provenance,
     )
-    if status == "stopped":
+    if status is MessageStatus.stopped:
         raise Cancelled()
-    ctx.report(1.0, "Answer complete" if status == "complete" else notice)
-    return AnswerResult(message_id, conversation_id, status, checked.text, tuple(fitted.passages), checked.cited,
-                        tuple(provenance["uncited"]), checked.removed, notice, provenance)
+    ctx.report(1.0, {MessageStatus.complete: "Answer complete"}.get(status, provenance.notice))
+    return AnswerResult(message_id, conversation_id, status, text, tuple(passages), provenance)

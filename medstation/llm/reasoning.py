@@ -5,14 +5,28 @@ for a numbered list, one candidate per line: ``1. Diagnosis — rationale [n]``.
 :func:`parse_differential` reads whatever numbered lines the model wrote and
 nothing else: with a weak model the list may be short or empty, and then the UI
 shows the raw text and says no list was found. Items are never invented.
+
+Two rules hold for every differential, whichever way it was made:
+
+* a finding written as absent ("no lymphadenopathy", "denies fever", "rash
+  absent") is read as absent (:func:`parse_findings`): it is left out of the
+  retrieval query and never listed among the case's present findings;
+* an item is a condition named in a retrieved passage, never one of the user's
+  own symptoms or findings (:func:`keep_item`). The grounded differential
+  (:func:`grounded_differential`, the default with the embedded model) takes its
+  items from the titles of the retrieved passages and its rationale from a
+  quoted passage sentence, so it cannot invent either.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from medstation.llm.citations import validate_citations
+from medstation.llm.support import required_terms, split_sentences, terms
 
 REASONING_SYSTEM_PROMPT = (
     "You are a clinical decision-support assistant for physicians. From the case and the numbered reference "
@@ -49,9 +63,52 @@ class CaseDescription:
         parts.append("What is the differential diagnosis?")
         return "\n".join(parts)
 
+    def findings_list(self) -> list[Finding]:
+        """Every symptom, history item and finding, each marked present or absent."""
+        return [f for text in (self.symptoms, self.findings, self.history) for f in parse_findings(text)]
+
     def search_query(self) -> str:
-        """Retrieval query: the clinical content without the form's labels."""
-        return " ".join(x.strip() for x in (self.symptoms, self.findings, self.history) if x.strip())
+        """Retrieval query: the present findings only (an absent one must not steer the search)."""
+        present = [f.text for f in self.findings_list() if f.present]
+        return " ".join(present) or " ".join(x.strip() for x in (self.symptoms, self.findings, self.history))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One item of the case as typed (negation words removed from ``text``) and whether it is present."""
+
+    text: str
+    present: bool
+
+
+_NEGATION_BEFORE = re.compile(
+    r"^(?:no|not|never|without|denies|denied|negative for|absent|absence of|free of|lack of|no signs? of|"
+    r"no evidence of|ruled out)\b\s*", re.IGNORECASE)
+_NEGATION_AFTER = re.compile(r"\s*\b(?:absent|negative|not present|ruled out|denied|none)\.?$", re.IGNORECASE)
+_ITEM_SPLIT = re.compile(r"[,;\n]+|\.\s+|\s+(?:and|but|with)\s+(?=(?:no|not|without|denies)\b)", re.IGNORECASE)
+
+
+def parse_findings(text: str) -> list[Finding]:
+    """``"fever, no lymphadenopathy; rash absent"`` -> fever (present), lymphadenopathy, rash (absent).
+
+    A negation at the start of an item covers the whole item ("no fever or chills": both absent).
+    """
+    out: list[Finding] = []
+    for raw in _ITEM_SPLIT.split(text or ""):
+        item = raw.strip(" .")
+        if not item:
+            continue
+        present = True
+        stripped = _NEGATION_BEFORE.sub("", item)
+        if stripped != item:
+            present, item = False, stripped
+        stripped = _NEGATION_AFTER.sub("", item)
+        if stripped != item:
+            present, item = False, stripped
+        item = item.strip(" .")
+        if item:
+            out.append(Finding(item, present))
+    return out
 
 
 @dataclass(frozen=True)
@@ -62,13 +119,66 @@ class DifferentialItem:
     diagnosis: str
     rationale: str
     citations: tuple[int, ...]
+    supporting_findings: tuple[str, ...] = field(default_factory=tuple)
+    absent_findings_named: tuple[str, ...] = field(default_factory=tuple)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def parse_differential(text: str, n_passages: int) -> list[DifferentialItem]:
-    """Numbered or bulleted lines of ``text`` as items, in order; citations outside 1..n are dropped."""
+def keep_item(diagnosis: str, case: CaseDescription, passage_texts: Sequence[str]) -> bool:
+    """True when ``diagnosis`` is named in a passage and is not one of the case's own symptoms or findings."""
+    wanted = required_terms(diagnosis)
+    if not wanted:
+        return False
+    for finding in case.findings_list():
+        if wanted <= required_terms(finding.text):
+            return False  # the user's own symptom, echoed back as a "diagnosis"
+    return any(wanted <= terms(p) for p in passage_texts)
+
+
+def _finding_matches(finding: Finding, vocabulary: set[str]) -> bool:
+    wanted = required_terms(finding.text)
+    return bool(wanted) and len(wanted & vocabulary) / len(wanted) >= 0.5
+
+
+def grounded_differential(case: CaseDescription, passages: Sequence[Any],
+                          scorer: Callable[[str, list[str]], Sequence[float]], *, max_items: int = 5
+                          ) -> list[DifferentialItem]:
+    """Conditions = titles of the retrieved passages (rank order, distinct, filtered by :func:`keep_item`);
+    rationale = the passage sentence closest to the present findings, quoted; citation = that passage."""
+    findings = case.findings_list()
+    present_text = "; ".join(f.text for f in findings if f.present) or case.search_query()
+    texts = [f"{getattr(p, 'title', '')}\n{getattr(p, 'text', '')}" for p in passages]
+    items: list[DifferentialItem] = []
+    seen: set[str] = set()
+    for n, passage in enumerate(passages, start=1):
+        title = " ".join(str(getattr(passage, "title", "")).split())
+        if not title or title.lower() in seen or not keep_item(title, case, texts):
+            continue
+        seen.add(title.lower())
+        sentences = [s for s in split_sentences(str(getattr(passage, "text", ""))) if 5 <= len(s.split()) <= 60]
+        rationale = ""
+        if sentences:
+            scores = list(scorer(present_text, sentences))
+            rationale = sentences[max(range(len(sentences)), key=scores.__getitem__)]
+        vocabulary = terms(texts[n - 1])
+        items.append(DifferentialItem(
+            len(items) + 1, title, rationale, (n,),
+            tuple(f.text for f in findings if f.present and _finding_matches(f, vocabulary)),
+            tuple(f.text for f in findings if not f.present and _finding_matches(f, vocabulary)),
+        ))
+        if len(items) >= max_items:
+            break
+    return items
+
+
+def parse_differential(text: str, n_passages: int, case: CaseDescription | None = None,
+                       passage_texts: Sequence[str] = ()) -> list[DifferentialItem]:
+    """Numbered or bulleted lines of ``text`` as items, in order; citations outside 1..n are dropped.
+
+    With ``case`` and ``passage_texts``, items failing :func:`keep_item` are dropped too.
+    """
     items: list[DifferentialItem] = []
     for line in text.splitlines():
         match = _ITEM.match(line)
@@ -82,6 +192,6 @@ def parse_differential(text: str, n_passages: int) -> list[DifferentialItem]:
         pieces = _SPLIT.split(without_markers, maxsplit=1)
         diagnosis = pieces[0].strip(" .;")
         rationale = pieces[1].strip() if len(pieces) > 1 else ""
-        if diagnosis:
+        if diagnosis and (case is None or keep_item(diagnosis, case, passage_texts)):
             items.append(DifferentialItem(len(items) + 1, diagnosis, rationale, checked.cited))
     return items

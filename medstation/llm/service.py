@@ -66,6 +66,14 @@ class LLMService:
                     return candidate
         return active_model_path(self.registry) or embedded_model_path()
 
+    def default_answer_mode(self) -> str:
+        """``grounded`` for the embedded 135M model (it invents facts in prose), ``generative`` for a larger
+        model the user chose or a server. Returns an :class:`~medstation.llm.provenance.AnswerMode` value."""
+        if self.settings.llm_backend == "openai":
+            return "generative"
+        path = self.model_path()
+        return "grounded" if path is None or path == embedded_model_path() else "generative"
+
     def generation_defaults(self) -> GenerationSettings:
         return GenerationSettings(max_tokens=self.settings.llm_max_tokens)
 

@@ -78,6 +78,10 @@ def _risk_sentence(flag: RiskFlag, transcript: Transcript) -> DraftSentence:
 
 def _quote(unit: Unit, transcript: Transcript) -> DraftSentence:
     speaker = transcript.line(unit.line).speaker
+    if unit.question_line:
+        asked = transcript.line(unit.question_line)
+        return DraftSentence(f"{asked.speaker.capitalize()}: \"{asked.text}\" {speaker.capitalize()}: \"{unit.raw}\"",
+                             unit.evidence, SentenceOrigin.quote, source_text=unit.raw)
     return DraftSentence(f"{speaker.capitalize()}: \"{unit.raw}\"", (unit.line,), SentenceOrigin.quote,
                          source_text=unit.raw)
 
@@ -124,7 +128,7 @@ def _extract_sentences(ctx, evidence: SectionEvidence) -> list[DraftSentence]:
     out = []
     for unit in evidence.units:
         ctx.check()
-        sentence = DraftSentence(unit.text, (unit.line,), SentenceOrigin.extract, source_text=unit.text)
+        sentence = DraftSentence(unit.text, unit.evidence, SentenceOrigin.extract, source_text=unit.text)
         out.append(sentence)
         ctx.partial(NoteEvent("sentence", evidence.key, unit.text, sentence))
     return out
@@ -140,7 +144,7 @@ def _refine(ctx, evidence: SectionEvidence, sentences: list[DraftSentence], rewr
             rewrites += 1
             new = rewriter.rewrite(evidence.key, unit.text)
             if new is not None:
-                sentence = DraftSentence(new, (unit.line,), SentenceOrigin.model, source_text=unit.text)
+                sentence = DraftSentence(new, unit.evidence, SentenceOrigin.model, source_text=unit.text)
                 ctx.partial(NoteEvent("revised", evidence.key, new, sentence))
         out.append(sentence)
     return out
@@ -246,4 +250,7 @@ def _assemble(template, sections, flags, fallback, failure, rewriter, model_info
     else:
         label = (f"{AI_LABEL} {rewriter.accepted} sentence(s) rewritten by the model passed the checks; "
                  f"{rewriter.rejected} rewrite(s) failed them and were replaced by the transcript sentence.")
+        if rewriter.budget_hit:
+            label += (f" The model's {options.budget_s:.0f} s budget ran out; the other sentences are transcript "
+                      "sentences.")
     return Draft(template.name, tuple(sections), tuple(flags), label, fallback, provenance)

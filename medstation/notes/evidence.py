@@ -82,6 +82,11 @@ class Unit:
     raw: str
     text: str
     position: float
+    question_line: int | None = None  # a short answer is read together with the question it answers
+
+    @property
+    def evidence(self) -> tuple[int, ...]:
+        return (self.question_line, self.line) if self.question_line else (self.line,)
 
     @property
     def words(self) -> int:
@@ -98,17 +103,35 @@ class SectionEvidence:
 
 
 def split_units(transcript: Transcript) -> list[Unit]:
-    """Every sentence of every line, cleaned; questions and near-empty sentences are left out."""
+    """Every sentence of every line, cleaned; questions and near-empty sentences are left out.
+
+    A short answer ("No.", "About a week.") to a clinician's question becomes one
+    unit "<question>: <answer>" resting on both lines, since the pair carries the fact.
+    """
     units: list[Unit] = []
     n = max(1, len(transcript.lines))
+    previous = None
     for line in transcript.lines:
-        for i, raw in enumerate(s for s in _SENTENCE_END.split(line.text) if s.strip()):
+        sentences = [s for s in _SENTENCE_END.split(line.text) if s.strip()]
+        asked = previous is not None and previous.role is SpeakerRole.clinician and \
+            previous.text.rstrip().endswith("?") and line.role is not SpeakerRole.clinician
+        if asked and len(content_words(line.text)) < MIN_CONTENT_WORDS:
+            question = clean_spoken(_SENTENCE_END.split(previous.text.strip())[-1]).rstrip("?.! ")
+            answer = clean_spoken(line.text).rstrip(".")
+            text = f"{question}: {answer[:1].lower() + answer[1:]}."
+            if question and answer and len(content_words(text)) >= MIN_CONTENT_WORDS - 1:
+                units.append(Unit(line.number, 0, line.role, line.text.strip(), text, (line.number - 1) / n,
+                                  previous.number))
+            previous = line
+            continue
+        for i, raw in enumerate(sentences):
             if raw.rstrip().endswith("?"):
                 continue  # a question states nothing; the answer carries the fact
             text = clean_spoken(raw)
             if len(content_words(text)) < MIN_CONTENT_WORDS:
                 continue
             units.append(Unit(line.number, i, line.role, raw.strip(), text, (line.number - 1) / n))
+        previous = line
     return units
 
 

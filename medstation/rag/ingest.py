@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from medstation.jobs import Cancelled, JobContext
+from medstation.foreground import FOREGROUND
 from medstation.rag import versions
 from medstation.rag.chunking import chunk_spans
 from medstation.rag.sources import SourceDocument, list_source_files, read_file
-from medstation.rag.types import KbVersionInfo, KnowledgeBaseError
+from medstation.rag.types import KbVersionInfo, KbVersionStatus, KnowledgeBaseError
 from medstation.store.tables import KbDocument
 
 log = logging.getLogger(__name__)
@@ -125,12 +126,12 @@ def ingest_path(ctx: JobContext, service, path: Path) -> KbVersionInfo:
         ctx.report(0.97, "rebuilding the keyword index")
         service.rebuild_keyword_index(ctx)
     except (Cancelled, KeyboardInterrupt):
-        versions.finish_version(db, version_id, "cancelled", chunk_count=store.count(), **stats)
+        versions.finish_version(db, version_id, KbVersionStatus.cancelled, chunk_count=store.count(), **stats)
         raise
     except Exception as exc:
-        versions.finish_version(db, version_id, "failed", chunk_count=store.count(), error=str(exc), **stats)
+        versions.finish_version(db, version_id, KbVersionStatus.failed, chunk_count=store.count(), error=str(exc), **stats)
         raise
-    info = versions.finish_version(db, version_id, "complete", chunk_count=store.count(), **stats)
+    info = versions.finish_version(db, version_id, KbVersionStatus.complete, chunk_count=store.count(), **stats)
     db.audit("kb.ingest", actor="system", entity="kb_version", entity_id=info.id, path=root.as_posix(), **stats)
     ctx.report(1.0, info.describe())
     return info
@@ -162,6 +163,7 @@ def _write_documents(ctx, db, store, embedder, pending: list[PendingDocument], s
     def flush() -> None:
         nonlocal done
         ctx.check()
+        FOREGROUND.wait_while_busy(ctx)  # an answer is streaming: let it have the CPU first
         if batch:
             vectors = embedder.encode([c.embed_text for c in batch])
             store.upsert([c.chunk_id for c in batch], vectors, [c.text for c in batch], [c.meta for c in batch])

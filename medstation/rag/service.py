@@ -15,7 +15,7 @@ from pathlib import Path
 
 from medstation.config import Settings
 from medstation.jobs import JobContext
-from medstation.rag.types import SEARCH_MODES, KbVersionInfo, KnowledgeBaseError, Passage
+from medstation.rag.types import EMPTY_KB_MESSAGE, SEARCH_MODES, KbVersionInfo, KnowledgeBaseError, Passage
 from medstation.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -130,10 +130,7 @@ class KnowledgeBaseService:
         return empty
 
     def empty_message(self) -> str:
-        return (
-            "The knowledge base is empty. Add documents with `medstation kb ingest PATH` "
-            "(Markdown, text, HTML, PDF or MedQuAD JSONL) before asking cited questions."
-        )
+        return EMPTY_KB_MESSAGE
 
     def close(self) -> None:
         with self._lock:

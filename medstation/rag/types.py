@@ -8,12 +8,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Literal
 
 from medstation.errors import UserFacingError
 
 SearchMode = Literal["hybrid", "dense", "bm25"]
 SEARCH_MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
+
+
+EMPTY_KB_MESSAGE = (
+    "Knowledge base is empty — ingest documents with `medstation kb ingest PATH` (Markdown, text, HTML, PDF or "
+    "MedQuAD JSONL) or the Ingest folder… button. The starter knowledge base (MedQuAD) loads on first start."
+)
+MAX_QUESTION_CHARS = 4000
+
+
+def question_problem(question: str) -> str:
+    """Why ``question`` cannot be asked (empty, over ``MAX_QUESTION_CHARS``), or "" when it can."""
+    if not (question or "").strip():
+        return "Type a question first."
+    if len(question) > MAX_QUESTION_CHARS:
+        return (f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
+                "Shorten it to the clinical question itself.")
+    return ""
 
 
 class KnowledgeBaseError(UserFacingError, RuntimeError):
@@ -51,6 +69,15 @@ class Passage:
     section: str = ""
 
 
+class KbVersionStatus(str, Enum):
+    """Life of one ingestion run (stored as its string value in ``kb_version.status``)."""
+
+    building = "building"
+    complete = "complete"
+    cancelled = "cancelled"
+    failed = "failed"
+
+
 @dataclass(frozen=True)
 class KbVersionInfo:
     """One recorded state of the knowledge base (a row of ``kb_version``).
@@ -66,7 +93,7 @@ class KbVersionInfo:
     chunk_overlap: int
     doc_count: int
     chunk_count: int
-    status: str
+    status: KbVersionStatus
     created_at: datetime
     embedding_sha256: str = ""
     collection: str = ""
@@ -76,7 +103,7 @@ class KbVersionInfo:
 
     def describe(self) -> str:
         return (
-            f"knowledge base v{self.id} ({self.status}): {self.doc_count} documents, {self.chunk_count} chunks, "
+            f"knowledge base v{self.id} ({KbVersionStatus(self.status).value}): {self.doc_count} documents, {self.chunk_count} chunks, "
             f"embedder {self.embedding_model} sha256 {self.embedding_sha256[:12]}, "
             f"chunks {self.chunk_chars}/{self.chunk_overlap} chars"
         )

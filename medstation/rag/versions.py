@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
-from medstation.rag.types import KbVersionInfo
+from medstation.rag.types import KbVersionInfo, KbVersionStatus
 from medstation.store.database import Database
 from medstation.store.tables import KbDocument, KbVersion, utcnow
 
@@ -16,7 +16,7 @@ def to_info(row: KbVersion) -> KbVersionInfo:
     return KbVersionInfo(
         id=int(row.id), embedding_model=row.embedding_model, chunk_chars=row.chunk_chars,
         chunk_overlap=row.chunk_overlap, doc_count=row.doc_count, chunk_count=row.chunk_count,
-        status=row.status, created_at=row.created_at, embedding_sha256=row.embedding_sha256,
+        status=KbVersionStatus(row.status), created_at=row.created_at, embedding_sha256=row.embedding_sha256,
         collection=row.collection, added_docs=int(meta.get("added_docs", 0)),
         removed_docs=int(meta.get("removed_docs", 0)), skipped_docs=int(meta.get("skipped_docs", 0)),
     )
@@ -25,7 +25,7 @@ def to_info(row: KbVersion) -> KbVersionInfo:
 def current_version(db: Database) -> KbVersionInfo | None:
     """The newest complete version; if none finished yet, the newest of any status."""
     with db.session() as s:
-        row = s.exec(select(KbVersion).where(KbVersion.status == "complete").order_by(KbVersion.id.desc())).first()
+        row = s.exec(select(KbVersion).where(KbVersion.status == KbVersionStatus.complete.value).order_by(KbVersion.id.desc())).first()
         if row is None:
             row = s.exec(select(KbVersion).order_by(KbVersion.id.desc())).first()
         return to_info(row) if row is not None else None
@@ -34,20 +34,22 @@ def current_version(db: Database) -> KbVersionInfo | None:
 def start_version(db: Database, **fields) -> int:
     """Record a new ``building`` version; versions left ``building`` by a crashed run become ``failed``."""
     with db.session() as s:
-        for stale in s.exec(select(KbVersion).where(KbVersion.status == "building")).all():
-            stale.status = "failed"
+        for stale in s.exec(select(KbVersion).where(KbVersion.status == KbVersionStatus.building.value)).all():
+            stale.status = KbVersionStatus.failed.value
             stale.meta = {**(stale.meta or {}), "error": "interrupted (process ended before the run finished)"}
             s.add(stale)
-        row = KbVersion(status="building", **fields)
+        row = KbVersion(status=KbVersionStatus.building.value, **fields)
         s.add(row)
         s.flush()
         return int(row.id)
 
 
-def finish_version(db: Database, version_id: int, status: str, *, chunk_count: int, **meta) -> KbVersionInfo:
+def finish_version(
+    db: Database, version_id: int, status: KbVersionStatus | str, *, chunk_count: int, **meta
+) -> KbVersionInfo:
     with db.session() as s:
         row = s.get(KbVersion, version_id)
-        row.status = status
+        row.status = KbVersionStatus(status).value
         row.doc_count = int(s.exec(select(func.count()).select_from(KbDocument)).one())
         row.chunk_count = int(chunk_count)
         row.finished_at = utcnow()

@@ -191,7 +191,7 @@ class KbVersion(SQLModel, table=True):
     doc_count: int = 0
     chunk_count: int = 0
     embedding_sha256: str = Field("", description="sha256 of the embedding model's weights file")
-    status: str = Field("building", description="building | complete | cancelled | failed")
+    status: str = Field("building", description="KbVersionStatus: building | complete | cancelled | failed")
     finished_at: Optional[datetime] = None
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
@@ -226,9 +226,10 @@ class ChatMessage(SQLModel, table=True):
     __tablename__ = "chat_message"
     id: Optional[int] = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
-    role: str = Field(description="user | assistant")
+    role: str = Field(description="MessageRole: user | assistant")
     content: str = ""
-    status: str = Field("complete", description="complete | stopped | error")
+    status: str = Field("complete", description="MessageStatus: complete | truncated | stopped | error | "
+                        "not_in_knowledge_base")
     mode: str = Field("chat", description="chat | reasoning (structured differential)")
     created_at: datetime = Field(default_factory=utcnow)
     model_version_id: Optional[int] = Field(default=None, foreign_key="model_version.id")

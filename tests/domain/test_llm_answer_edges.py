@@ -5,7 +5,8 @@ from __future__ import annotations
 from medstation.jobs import JobContext
 from medstation.llm import conversations as convo
 from medstation.llm.backend import GenerationSettings, estimate_chat_tokens
-from medstation.llm.rag_answer import NO_TEXT_MESSAGE, answer_question
+from medstation.llm.conversations import MessageStatus
+from medstation.llm.rag_answer import NO_TEXT_MESSAGE, TRUNCATED_NOTICE, answer_question
 from medstation.rag.types import Passage
 
 
@@ -49,6 +50,9 @@ class ScriptedLLM:
     def generation_defaults(self):
         return GenerationSettings(max_tokens=64)
 
+    def default_answer_mode(self):
+        return "generative"  # these tests drive the model's text through the generative path
+
 
 class OneDocKb:
     passages = [Passage("c1", "d1", "Gout", "https://x/gout", "test", "Gout is caused by uric acid crystals.", 1.0, 1)]
@@ -65,14 +69,14 @@ class OneDocKb:
 
 def test_model_that_writes_nothing_gives_a_clear_message(db):
     result = answer_question(JobContext(), ScriptedLLM(ScriptedBackend(["", "  ", "\n"])), OneDocKb(), db, "Gout?")
-    assert result.status == "error" and result.notice == NO_TEXT_MESSAGE
-    assert convo.get_message(db, result.message_id).status == "error"
+    assert result.status is MessageStatus.error and result.notice == NO_TEXT_MESSAGE
+    assert convo.get_message(db, result.message_id).status is MessageStatus.error
 
 
 def test_failure_mid_answer_keeps_the_partial_text_and_says_why(db):
     backend = ScriptedBackend(["Gout is ", "caused by ", "crystals [1]."], fail_after=2)
     result = answer_question(JobContext(), ScriptedLLM(backend), OneDocKb(), db, "What causes gout?")
-    assert result.status == "error" and "out of memory" in result.notice
+    assert result.status is MessageStatus.error and "out of memory" in result.notice
     assert result.text == "Gout is caused by"
 
 
@@ -80,8 +84,29 @@ def test_citation_to_nothing_is_removed_and_recorded(db):
     backend = ScriptedBackend(["Uric acid crystals cause gout [1]", " and diet matters [4]."])
     result = answer_question(JobContext(), ScriptedLLM(backend), OneDocKb(), db, "What causes gout?")
     assert result.text == "Uric acid crystals cause gout [1] and diet matters."
-    assert result.cited == (1,)
-    assert result.provenance["removed_markers"] == [{"marker": "[4]", "invalid": [4]}]
-    assert result.provenance["raw_text"].endswith("[4].")
-    assert result.provenance["cited_chunk_ids"] == ["c1"]
-    assert result.provenance["token_count_exact"] is False
+    prov = result.provenance
+    assert prov.removed_markers == ({"marker": "[4]", "invalid": [4]},)
+    assert prov.raw_text.endswith("[4].")
+    # "diet matters" is in no passage: the sentence is unsupported, shown so, and counted
+    assert [s.supported for s in prov.sentences] == [False] and prov.sentences[0].missing == ("cause", "diet", "matter")  # strict: "caused" is not "cause"
+    assert result.cited == () and prov.to_json()["support"] == {"sentences": 1, "supported": 0, "unsupported": 1}
+    assert prov.token_count_exact is False
+
+
+def test_markup_the_model_echoes_is_removed_and_the_rest_checked(db):
+    backend = ScriptedBackend(['<passage id="1" title="Gout" source="test">', "Gout is caused by uric acid ",
+                               "crystals.</passage><|im_end|>"])
+    result = answer_question(JobContext(), ScriptedLLM(backend), OneDocKb(), db, "What causes gout?")
+    assert "<" not in result.text and "passage" not in result.text
+    assert [(s.text, s.supported, s.citations) for s in result.provenance.sentences] == [
+        ("Gout is caused by uric acid crystals.", True, (1,))]
+
+
+def test_an_answer_that_hits_the_token_limit_is_labelled_truncated(db):
+    class Limited(ScriptedLLM):
+        def generation_defaults(self):
+            return GenerationSettings(max_tokens=3)
+
+    result = answer_question(JobContext(), Limited(ScriptedBackend(["Gout ", "is ", "caused"])), OneDocKb(), db,
+                             "What causes gout?")
+    assert result.status is MessageStatus.truncated and result.notice == TRUNCATED_NOTICE

@@ -94,22 +94,7 @@ def test_case_description_question_and_query():
     case = CaseDescription(symptoms="fever, cough", history="smoker", findings="crackles right base")
     question = case.as_question()
     assert re.search(r"Symptoms: fever, cough\nHistory: smoker\nFindings: crackles", question)
-    assert case.search_query() == "fever, cough crackles right base smoker"
+    assert case.search_query() == "fever cough crackles right base smoker"
+    absent = CaseDescription(symptoms="fever, no lymphadenopathy", findings="rash absent")
+    assert absent.search_query() == "fever"  # absent findings never steer retrieval
     assert CaseDescription(" ", " ", "").is_empty()
-
-
-def test_uncited_sentences_are_matched_to_the_passage_they_repeat():
-    from medstation.llm.attribution import match_sentences, sentence_spans
-
-    passages = ["Asthma narrows the airways. Symptoms include wheezing, chest tightness and coughing.",
-                "Metformin lowers blood glucose in type 2 diabetes."]
-    answer = ("Symptoms of asthma include wheezing and chest tightness. Metformin lowers glucose levels [2]. "
-              "Patients should see a doctor about unexplained weight loss. Ok.")
-    spans = sentence_spans(answer)
-    assert [answer[a:b] for a, b in spans][-1] == "Ok."
-    matches = match_sentences(answer, passages)
-    # sentence 1 matches passage 1; sentence 2 is cited by the model; 3 matches nothing; "Ok." is too short
-    assert [(answer[m.start:m.end], m.n) for m in matches] == [
-        ("Symptoms of asthma include wheezing and chest tightness.", 1)]
-    assert 0.6 <= matches[0].overlap <= 1.0
-    assert match_sentences("Completely unrelated words about football matches today.", passages) == []

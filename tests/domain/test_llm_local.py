@@ -12,12 +12,21 @@ from medstation.llm.catalogue import embedded_model_path
 from medstation.llm.errors import ModelLoadError, ModelUnavailable
 from medstation.llm.local import LocalLlamaBackend
 from medstation.llm.prompt import build_messages
-from medstation.llm.rag_answer import EMPTY_KB_MESSAGE, QuestionRejected, StreamEvent, answer_question
+from medstation.llm.conversations import MessageRole, MessageStatus, ReviewStatus
+from medstation.llm.provenance import AnswerMode
+from medstation.llm.rag_answer import QuestionRejected, StreamEvent, answer_question
+from medstation.rag.types import EMPTY_KB_MESSAGE
 from medstation.llm.service import LLMService
 from medstation.rag.types import Passage
 from tests.llm_support import ListKnowledgeBase
 
 SHORT = GenerationSettings(max_tokens=24)
+GEN = AnswerMode.generative
+
+
+def ended_as(backend, status):
+    """The stored status follows llama.cpp's own finish reason: the limit means truncated, never complete."""
+    return status is (MessageStatus.truncated if backend.last_finish_reason == "length" else MessageStatus.complete)
 
 
 @pytest.fixture(scope="module")
@@ -83,26 +92,42 @@ def test_budget_with_the_real_tokenizer_fits_a_small_context(backend):
     assert backend.count_chat_tokens(grown) > 1024 - 256  # one more passage would not have fitted
 
 
-def test_cited_answer_is_stored_with_provenance(llm, db):
+def test_generative_answer_is_stored_with_checked_sentences(llm, db, backend):
     events = []
     result = answer_question(JobContext(on_partial=events.append), llm, ListKnowledgeBase(DIABETES), db,
-                             "What is diabetes?", generation=SHORT)
+                             "What is diabetes?", generation=SHORT, answer_mode=GEN)
     assert isinstance(events[0], StreamEvent) and events[0].kind == "sources"
     tokens = [e.payload for e in events if e.kind == "token"]
-    assert len(tokens) >= 3 and result.status == "complete" and result.text
+    assert len(tokens) >= 3 and ended_as(backend, result.status) and result.text
     stored = convo.get_message(db, result.message_id)
-    assert stored.status == "complete" and stored.review_status == "draft"
+    assert stored.status is result.status and stored.review_status is ReviewStatus.draft
     prov = stored.provenance
-    assert prov["model"]["model_version_id"] == stored.model_version_id is not None
-    assert [p["chunk_id"] for p in prov["passages"]] == ["chunk-1", "chunk-2"]
-    assert prov["raw_text"] == "".join(tokens)
-    supported = set(prov["cited"]) | {m["n"] for m in prov["matched"]}
-    assert supported.isdisjoint(prov["uncited"]) and sorted(supported | set(prov["uncited"])) == [1, 2]
-    assert prov["token_count_exact"] is True and prov["prompt_tokens"] > 50
-    assert prov["generation"]["max_tokens"] == 24
+    assert prov.answer_mode is GEN and prov.model["model_version_id"] == stored.model_version_id is not None
+    assert [p["chunk_id"] for p in prov.passages] == ["chunk-1", "chunk-2"]
+    assert prov.raw_text == "".join(tokens)
+    assert prov.sentences and all(s.supported == bool(s.citations) for s in prov.sentences)
+    assert set(prov.cited).isdisjoint(prov.uncited) and sorted(set(prov.cited) | set(prov.uncited)) == [1, 2]
+    assert prov.token_count_exact is True and prov.prompt_tokens > 50
+    assert prov.generation["max_tokens"] == 24
     assert len(stored.prompt_sha256) == 64
     messages = convo.load_messages(db, result.conversation_id)
-    assert [m.role for m in messages] == ["user", "assistant"]
+    assert [m.role for m in messages] == [MessageRole.user, MessageRole.assistant]
+
+
+def test_embedded_model_defaults_to_a_grounded_answer_of_quoted_sentences(llm, db):
+    result = answer_question(JobContext(), llm, ListKnowledgeBase(DIABETES), db, "What are the symptoms of diabetes?")
+    assert llm.default_answer_mode() == "grounded" and result.provenance.answer_mode is AnswerMode.grounded
+    assert result.status is MessageStatus.complete
+    assert "increased thirst and urination, increased hunger, fatigue and blurred vision [2]." in result.text
+    assert all(s.supported for s in result.provenance.sentences) and result.provenance.cited[0] == 2
+
+
+def test_question_nothing_covers_is_answered_not_in_the_knowledge_base(llm, db):
+    result = answer_question(JobContext(), llm, ListKnowledgeBase(DIABETES), db, "How do I fix a leaking tap?")
+    assert result.status is MessageStatus.not_in_knowledge_base and result.text.startswith("Not in the knowledge")
+    assert result.provenance.sentences == () and result.provenance.relevance["missing_terms"]
+    stored = convo.load_messages(db, result.conversation_id)
+    assert [m.content for m in stored][0] == "How do I fix a leaking tap?"  # the question is kept
 
 
 def test_stop_stores_a_stopped_partial_answer(llm, db):
@@ -118,24 +143,27 @@ def test_stop_stores_a_stopped_partial_answer(llm, db):
     ctx._on_partial = on_partial
     with pytest.raises(Cancelled):
         answer_question(ctx, llm, ListKnowledgeBase(DIABETES), db, "List the symptoms of diabetes.",
-                        generation=GenerationSettings(max_tokens=200))
+                        generation=GenerationSettings(max_tokens=200), answer_mode=GEN)
     conversation = convo.list_conversations(db)[0]
     answer = convo.load_messages(db, conversation.id)[-1]
-    assert answer.status == "stopped" and count["tokens"] == 2
-    assert answer.provenance["timing"]["pieces"] == 2
+    assert answer.status is MessageStatus.stopped and count["tokens"] == 2
+    assert answer.provenance.timing["pieces"] == 2 and answer.provenance.finish == "stopped"
 
 
 def test_multi_turn_history_reaches_the_prompt(llm, db):
-    first = answer_question(JobContext(), llm, ListKnowledgeBase(DIABETES), db, "What is diabetes?", generation=SHORT)
-    second = answer_question(JobContext(), llm, ListKnowledgeBase(DIABETES), db, "What are its symptoms?",
-                             conversation_id=first.conversation_id, generation=SHORT)
+    long = GenerationSettings(max_tokens=160)  # a whole (complete) first answer, so it counts as history
+    first = answer_question(JobContext(), llm, ListKnowledgeBase(DIABETES), db, "What is diabetes?", generation=long,
+                            answer_mode=GEN)
+    assert first.status is MessageStatus.complete
+    second = answer_question(JobContext(), llm, ListKnowledgeBase(DIABETES), db, "What are diabetes symptoms?",
+                             conversation_id=first.conversation_id, generation=SHORT, answer_mode=GEN)
     assert second.conversation_id == first.conversation_id
-    assert second.provenance["dropped_context"] == {"history_messages": 0, "passages": []}
-    assert second.provenance["prompt_tokens"] > first.provenance["prompt_tokens"]
-    again = answer_question(JobContext(), llm, ListKnowledgeBase(DIABETES), db, "What are its symptoms?",
-                            conversation_id=first.conversation_id, generation=SHORT, regenerate=True)
-    assert again.provenance["prompt_tokens"] == second.provenance["prompt_tokens"]
-    roles = [m.role for m in convo.load_messages(db, first.conversation_id)]
+    assert second.provenance.dropped_context == {"history_messages": 0, "passages": []}
+    assert second.provenance.prompt_tokens > first.provenance.prompt_tokens
+    again = answer_question(JobContext(), llm, ListKnowledgeBase(DIABETES), db, "What are diabetes symptoms?",
+                            conversation_id=first.conversation_id, generation=SHORT, regenerate=True, answer_mode=GEN)
+    assert again.provenance.prompt_tokens == second.provenance.prompt_tokens
+    roles = [m.role.value for m in convo.load_messages(db, first.conversation_id)]
     assert roles == ["user", "assistant", "user", "assistant", "assistant"]
 
 
@@ -180,10 +208,10 @@ INJECTIONS = [
 def test_injected_passage_is_not_obeyed_by_the_real_model(llm, db, injection):
     poisoned = [DIABETES[0], passage(2, f"Diabetes facts. {injection}", "Untrusted page"), DIABETES[1]]
     result = answer_question(JobContext(), llm, ListKnowledgeBase(poisoned), db, "What is diabetes?",
-                             generation=GenerationSettings(max_tokens=24))
-    user_turn = result.provenance["passages"][1]["text"]
+                             generation=GenerationSettings(max_tokens=24), answer_mode=GEN)
+    user_turn = result.provenance.passages[1]["text"]
     assert "PWNED" in user_turn  # the attack really reached the prompt, as fenced data
-    assert result.status == "complete"
+    assert result.status in (MessageStatus.complete, MessageStatus.truncated)
     assert "PWNED" not in result.text.upper()
 
 

@@ -122,8 +122,9 @@ def test_service_answers_through_the_server_when_configured(server_url, medstati
     llm = LLMService(settings, db)
     result = answer_question(JobContext(), llm, OneDocKb(), db, "What is a fever?",
                              generation=GenerationSettings(max_tokens=12))
-    assert result.status == "complete" and result.text
-    model = result.provenance["model"]
+    assert result.status.value in ("complete", "truncated") and result.text
+    assert llm.default_answer_mode() == "generative" and result.provenance.answer_mode.value == "generative"
+    model = result.provenance.model
     assert model["backend"] == "openai" and model["base_url"] == server_url and model["model_version_id"] is None
-    assert result.provenance["token_count_exact"] is False
+    assert result.provenance.token_count_exact is False
     db.close()

@@ -6,13 +6,18 @@ import pytest
 from sqlmodel import select
 
 from medstation.llm import conversations as convo
+from medstation.llm.conversations import MessageRole, MessageStatus, ReviewStatus
+from medstation.llm.provenance import AnswerProvenance
+from medstation.llm.support import SentenceSupport
 from medstation.store.tables import AuditEvent
 
 
 def test_conversation_round_trip_and_search(db):
     first = convo.create_conversation(db, "What is   diabetes?\nPlease explain")
     convo.add_message(db, first, "user", "What is diabetes?")
-    convo.add_message(db, first, "assistant", "A disease of high blood glucose [1].", provenance={"cited": [1]})
+    prov = AnswerProvenance(passages=({"n": 1, "title": "Diabetes", "text": "high blood glucose"},),
+                            sentences=(SentenceSupport("A disease of high blood glucose.", True, (1,)),))
+    convo.add_message(db, first, "assistant", "A disease of high blood glucose [1].", provenance=prov)
     second = convo.create_conversation(db, "x" * 200)
     convo.add_message(db, second, "user", "Hypertension treatment?")
     listed = convo.list_conversations(db)
@@ -24,13 +29,14 @@ def test_conversation_round_trip_and_search(db):
     assert convo.list_conversations(db, "no such words") == []
     messages = convo.load_messages(db, first)
     assert [m.role for m in messages] == ["user", "assistant"]
-    assert messages[1].provenance == {"cited": [1]} and messages[1].review_status == "draft"
+    assert messages[1].provenance == prov and messages[1].review_status is ReviewStatus.draft
+    assert messages[0].provenance is None and messages[1].provenance.cited == (1,)
 
 
 def test_history_keeps_only_complete_pairs():
     def m(role, content, status="complete"):
-        return convo.MessageRecord(id=0, conversation_id=1, role=role, content=content, status=status, mode="chat",
-                                   created_at=None)
+        return convo.MessageRecord(id=0, conversation_id=1, role=MessageRole(role), content=content,
+                                   status=MessageStatus(status), mode="chat", created_at=None)
 
     records = [m("user", "q1"), m("assistant", "a1"), m("user", "q2"), m("assistant", "partial", "stopped"),
                m("user", "q3"), m("assistant", "", "error"), m("user", "q4"), m("assistant", "a4")]
@@ -44,13 +50,34 @@ def test_review_is_recorded_and_audited(db):
     conversation = convo.create_conversation(db, "q")
     question = convo.add_message(db, conversation, "user", "q")
     answer = convo.add_message(db, conversation, "assistant", "a")
-    convo.review_message(db, answer, "accepted", actor="dr.jones")
+    decision = convo.decide_review(convo.get_message(db, answer), "accepted", "dr.jones")
+    assert decision == convo.ReviewDecision(answer, ReviewStatus.accepted, "dr.jones")
+    convo.review_message(db, decision)
     stored = convo.get_message(db, answer)
-    assert stored.review_status == "accepted" and stored.reviewed_by == "dr.jones"
+    assert stored.review_status is ReviewStatus.accepted and stored.reviewed_by == "dr.jones"
     with db.session() as s:
         events = s.exec(select(AuditEvent).where(AuditEvent.action == "chat.answer.accepted")).all()
     assert [e.entity_id for e in events] == [str(answer)]
+    with pytest.raises(convo.ReviewRefused, match="Only a stored AI answer"):
+        convo.decide_review(convo.get_message(db, question), "accepted", "dr.jones")
     with pytest.raises(ValueError):
-        convo.review_message(db, question, "accepted", actor="dr.jones")
-    with pytest.raises(ValueError):
-        convo.review_message(db, answer, "maybe", actor="dr.jones")
+        convo.decide_review(stored, "maybe", "dr.jones")
+
+
+def test_a_stopped_answer_can_be_rejected_but_not_accepted(db):
+    conversation = convo.create_conversation(db, "q")
+    stopped = convo.get_message(db, convo.add_message(db, conversation, "assistant", "par",
+                                                      status=MessageStatus.stopped))
+    with pytest.raises(convo.ReviewRefused, match="stopped: it cannot be accepted"):
+        convo.decide_review(stopped, ReviewStatus.accepted, "dr.jones")
+    assert convo.decide_review(stopped, ReviewStatus.rejected, "dr.jones").decision is ReviewStatus.rejected
+
+
+def test_provenance_round_trips_and_reads_schema_1_rows():
+    prov = AnswerProvenance(sentences=(SentenceSupport("x y z.", False, (), (2,), ("z",)),), finish="length",
+                            passages=({"n": 1, "chunk_id": "c"}, {"n": 2, "chunk_id": "d"}))
+    data = prov.to_json()
+    assert data["schema_version"] == 2 and data["support"] == {"sentences": 1, "supported": 0, "unsupported": 1}
+    assert AnswerProvenance.from_json(data) == prov
+    old = AnswerProvenance.from_json({"passages": [{"n": 1}], "cited": [1], "matched": [{"n": 1, "sentence": "s"}]})
+    assert old.sentences[0].supported is False and old.sentences[0].model_citations == (1,)

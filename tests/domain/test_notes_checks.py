@@ -95,7 +95,7 @@ def test_model_failure_gives_labelled_extractive_quotes_and_keeps_the_risk():
     lines = transcript.lines
     for _, _, s in draft.sentences():
         if s.origin is SentenceOrigin.quote:
-            assert s.source_text in lines[s.evidence[0] - 1].text
+            assert s.source_text in lines[s.evidence[-1] - 1].text
     risk = [s for _, _, s in draft.sentences() if s.origin is SentenceOrigin.risk]
     assert len(risk) == 1 and "suicidal ideation" in risk[0].text and risk[0].evidence == (3,)
     assert draft.provenance.fallback_reason.startswith("the model failed")
@@ -135,3 +135,11 @@ def test_swapped_speakers_are_detected_and_swapped():
     t = parse_transcript("C: How long has it hurt?\nT: About a week.\nC: Any fever?\nT: No.\nC: Did you fall?\nT: No.")
     assert t.roles_look_swapped()
     assert t.with_roles_swapped().lines[0].role is SpeakerRole.clinician
+
+
+def test_short_answer_is_read_with_its_question():
+    transcript = parse_transcript("Doctor: Any swelling of your lips or tongue?\nPatient: No.\n"
+                                  "Doctor: On exam your throat is red and your lungs sound clear today.")
+    draft = draft_note(JobContext(), transcript, BUILTIN_TEMPLATES["soap"], options=DraftOptions(use_model=False))
+    pairs = [(s.text, s.evidence) for _, _, s in draft.sentences()]
+    assert ("Any swelling of your lips or tongue: no.", (1, 2)) in pairs

@@ -173,3 +173,23 @@ def test_multi_session_summary_links_statements_to_sessions(service):
         assert s.text in service.note(s.note_id).text
     assert any("suicidal ideation" in s.text for s in statements if s.kind == "latest")
     assert "[session 2026-11-16, draft]" in summary_text(statements) and n2.status.value == "draft"
+
+
+def test_custom_template_is_stored_validated_and_drafts(service):
+    from medstation.notes.templates import TemplateError
+
+    spec = {"name": "progress", "title": "Progress note", "sections": [
+        {"key": "presentation", "title": "Presentation", "instruction": "Mood and report.", "cues": ["history"]},
+        {"key": "next", "title": "Next steps", "instruction": "Homework.", "cues": ["plan"], "min_sentences": 1}]}
+    saved = service.templates.save(spec, author="dr.lee")
+    assert service.templates.get("progress").version == saved.version and "progress" in service.templates.names()
+    with pytest.raises(TemplateError, match="Unknown cue group"):
+        service.templates.save({**spec, "sections": [{"key": "x", "title": "X", "cues": ["vibes"]}]}, author="dr.lee")
+    with pytest.raises(TemplateError, match="built-in"):
+        service.templates.save({**spec, "name": "soap"}, author="dr.lee")
+    client = service.create_client("C-900")
+    sess = service.create_session(client.id, "2026-12-01")
+    service.import_transcript(sess.id, SESSION)
+    note = service.draft(JobContext(), sess.id, "progress", DraftOptions(use_model=False))
+    assert note.template == "progress" and "NEXT STEPS\nWe will practice breathing" in note.text
+    assert note.draft["provenance"]["template_version"] == saved.version

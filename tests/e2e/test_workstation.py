@@ -79,13 +79,14 @@ def test_chat_answers_from_ingested_kb_with_provenance(qtbot, workstation, tmp_p
 
     window.select_tab("chat")
     tab = window.chat_tab
+    tab.answer_mode_combo.setCurrentIndex(2)  # generative: the model writes, so its provenance is stored
     tab.question_edit.setPlainText("What are the symptoms of asthma?")
     tab.send()
     qtbot.waitUntil(lambda: tab.answer_job is None and tab.send_button.isEnabled(), timeout=300_000)
     qtbot.waitUntil(lambda: bool(tab.messages) and tab.messages[-1].role == "assistant" and tab.messages[-1].id > 0,
                     timeout=30_000)
     answer = tab.messages[-1]
-    assert answer.status == "complete" and answer.content.strip()
+    assert answer.status in ("complete", "truncated") and answer.content.strip()
     with services.db.session() as s:
         stored = s.get(ChatMessage, answer.id)
         model = s.get(ModelVersion, stored.model_version_id)

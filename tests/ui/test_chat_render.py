@@ -1,51 +1,60 @@
-"""HTML of the conversation view: escaping, citation links, source matches, differentials."""
+"""HTML of the conversation view: escaping, checked sentences with exact links, unsupported marks, differentials."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from medstation.llm.conversations import MessageRecord
-from medstation.ui.chat.render import render_answer, render_live, render_passage
+from medstation.llm.conversations import MessageRecord, MessageRole, MessageStatus
+from medstation.llm.provenance import AnswerMode, AnswerProvenance
+from medstation.llm.support import SentenceSupport
+from medstation.ui.chat.render import render_answer, render_conversation, render_passage
 
 
-def answer(content, mode="chat", **prov):
-    prov.setdefault("passages", [{"title": "T1"}, {"title": "T2"}])
-    return MessageRecord(id=7, conversation_id=1, role="assistant", content=content, status=prov.pop("status", "complete"),
-                         mode=mode, created_at=datetime.now(timezone.utc), provenance=prov)
+def answer(content, mode="chat", status=MessageStatus.complete, **prov):
+    prov.setdefault("passages", ({"title": "T1"}, {"title": "T2"}))
+    return MessageRecord(id=7, conversation_id=1, role=MessageRole.assistant, content=content, status=status,
+                         mode=mode, created_at=datetime.now(timezone.utc), provenance=AnswerProvenance(**prov))
 
 
-def test_valid_citations_become_links_and_model_text_is_escaped():
-    html = render_answer(answer("Use <b>insulin</b> [1, 2]. Or [5]."))
-    assert '<a class="cite" href="cite:7:1">1</a>, <a class="cite" href="cite:7:2">2</a>' in html
-    assert "&lt;b&gt;insulin&lt;/b&gt;" in html and "<b>insulin</b>" not in html
-    assert 'href="cite:7:5"' not in html  # a marker to nothing is never a link
+def test_supported_sentences_link_their_passage_and_unsupported_ones_are_marked():
+    sentences = (SentenceSupport("Use <b>insulin</b>.", True, (2,)),
+                 SentenceSupport("Or dialysis.", False, (), (1,), ("dialysis",)))
+    html = render_answer(answer("Use <b>insulin</b> [2]. Or dialysis [1].", sentences=sentences,
+                                answer_mode=AnswerMode.generative))
+    assert 'Use &lt;b&gt;insulin&lt;/b&gt; [<a class="cite" href="cite:7:2">2</a>].' in html
+    assert "<b>insulin</b>" not in html
+    assert 'href="cite:7:1"' not in html  # the model's citation of an unsupported sentence is not a link
+    assert 'Or dialysis. <b>[unsupported]</b>' in html and "missing: dialysis" in html
+    assert "1 of 2 sentences are not supported" in html and "Generative answer" in html
     assert "AI draft — decision support, verify against the sources" in html
 
 
-def test_matched_sentences_get_an_approximate_link_after_the_sentence():
-    text = "Asthma narrows airways. Unrelated."
-    html = render_answer(answer(text, matched=[{"start": 0, "end": 23, "n": 2, "overlap": 0.8}]))
-    assert 'Asthma narrows airways. <a class="match" href="cite:7:2"' in html and "[≈2]" in html
-    assert "matched by word overlap" in html
-
-
-def test_stopped_and_flagged_answers_say_so():
-    html = render_answer(answer("Partial", status="stopped", removed_markers=[{"marker": "[9]", "invalid": [9]}]))
+def test_stopped_truncated_and_flagged_answers_say_so():
+    html = render_answer(answer("Partial", status=MessageStatus.stopped,
+                                removed_markers=({"marker": "[9]", "invalid": [9]},)))
     assert "stopped by the user" in html and "[9]" in html
+    assert "cut short at the token limit" in render_answer(answer("Long", status=MessageStatus.truncated))
+
+
+def test_not_in_the_knowledge_base_reply():
+    html = render_answer(answer("Not in the knowledge base. No stored passage covers it.",
+                                status=MessageStatus.not_in_knowledge_base))
+    assert "<b>Not in the knowledge base.</b> No stored passage covers it." in html and "AI draft" not in html
 
 
 def test_differential_lists_items_or_says_none_was_found():
-    items = [{"rank": 1, "diagnosis": "Asthma", "rationale": "wheeze <night>", "citations": [1]}]
+    items = ({"rank": 1, "diagnosis": "Asthma", "rationale": "wheeze <night>", "citations": [1],
+              "absent_findings_named": ["fever"]},)
     html = render_answer(answer("1. Asthma — wheeze [1]", mode="reasoning", differential=items))
     assert "<b>Asthma</b>" in html and "wheeze &lt;night&gt;" in html and 'href="cite:7:1"' in html
-    assert "not a diagnosis" in html
-    html = render_answer(answer("no list here", mode="reasoning", differential=[]))
-    assert "did not write a numbered differential" in html
+    assert "not a diagnosis" in html and "absent in this case: fever" in html
+    html = render_answer(answer("no list here", mode="reasoning", differential=()))
+    assert "No differential" in html
 
 
-def test_live_and_passage_views():
-    assert 'href="cite:live:1"' in render_live("Fact [1]", 1)
-    html = render_passage({"title": "Asthma", "url": "https://x/a", "text": "a\nb", "score": 0.5}, 1, "matched")
-    assert '<a href="https://x/a">' in html and "a<br>b" in html and "word overlap" in html
+def test_live_header_and_passage_views():
+    assert "generating…" in render_conversation([], live=True)
+    html = render_passage({"title": "Asthma", "url": "https://x/a", "text": "a\nb", "score": 0.5}, 1, "cited")
+    assert '<a href="https://x/a">' in html and "a<br>b" in html and "says a sentence of the answer" in html
     unsafe = render_passage({"url": "javascript:alert(1)"}, 1, "uncited")
     assert 'href="javascript' not in unsafe and "javascript:alert(1)" in unsafe  # shown, never a link

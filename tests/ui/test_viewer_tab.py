@@ -120,6 +120,13 @@ def test_screenshot_and_deidentified_export_run_as_jobs(loaded, qtbot, tmp_path)
     with qtbot.waitSignal(handle.sig_done, timeout=10000) as blocker:
         pass
     assert len(blocker.args[0].files) == 6 and "De-identified 6" in loaded.status.text()
+    from sqlmodel import select
+
+    from medstation.store.tables import AuditEvent
+
+    with loaded.imaging.db.session() as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "imaging.export_deidentified")).one()
+    assert event.actor == loaded.session.actor.name  # the acting user from the session, not getpass in a widget
 
 
 def test_cine_advances_slices(loaded, qtbot):

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from medstation.llm.conversations import ConversationRecord
+from medstation.llm.provenance import AnswerProvenance
 from medstation.ui.chat.render import STYLE, render_passage
 
 
@@ -92,29 +93,34 @@ class SourcePanel(QWidget):
         self.flag_label.setWordWrap(True)
         self.flag_label.setStyleSheet("color: #a33;")
         layout.addWidget(self.flag_label)
+        self.attribution = QLabel("")
+        self.attribution.setWordWrap(True)
+        self.attribution.setStyleSheet("color: #777; font-size: small;")
+        layout.addWidget(self.attribution)
 
-    def show_answer_sources(self, provenance: dict) -> None:
+    def show_answer_sources(self, provenance: AnswerProvenance) -> None:
         """Fill the uncited list and the flags from an answer's provenance."""
-        passages = provenance.get("passages") or []
+        passages = provenance.passages
         self.uncited_list.clear()
-        for n in provenance.get("uncited") or []:
-            if 1 <= n <= len(passages):
-                snippet = " ".join((passages[n - 1].get("text") or "").split())[:70]
-                item = QListWidgetItem(f"[{n}] {passages[n - 1].get('title', '')} — {snippet}…")
-                item.setToolTip(passages[n - 1].get("url") or "")
-                item.setData(Qt.ItemDataRole.UserRole, n)
-                self.uncited_list.addItem(item)
-        removed = provenance.get("removed_markers") or []
-        dropped = (provenance.get("dropped_context") or {}).get("passages") or []
+        for n in provenance.uncited:
+            snippet = " ".join((passages[n - 1].get("text") or "").split())[:70]
+            item = QListWidgetItem(f"[{n}] {passages[n - 1].get('title', '')} — {snippet}…")
+            item.setToolTip(passages[n - 1].get("url") or "")
+            item.setData(Qt.ItemDataRole.UserRole, n)
+            self.uncited_list.addItem(item)
+        dropped = provenance.dropped_context.get("passages") or []
         flags = []
-        if removed:
-            flags.append("Citations removed (no such passage): " + ", ".join(m["marker"] for m in removed))
+        if provenance.unsupported_count:
+            flags.append(f"{provenance.unsupported_count} sentence(s) of this answer are unsupported by the sources.")
+        if provenance.removed_markers:
+            flags.append("Citations removed (no such passage): "
+                         + ", ".join(m["marker"] for m in provenance.removed_markers))
         if dropped:
             flags.append(f"{len(dropped)} retrieved passage(s) did not fit the model's context and were left out.")
         self.flag_label.setText("\n".join(flags))
 
     def show_passage(self, passage: dict, n: int, state: str) -> None:
-        """``state``: cited | matched | uncited (see ``render.PASSAGE_STATES``)."""
+        """``state``: cited | uncited (see ``render.PASSAGE_STATES``)."""
         self.passage_view.setHtml(STYLE + render_passage(passage, n, state))
 
     def clear(self) -> None:

@@ -1,10 +1,12 @@
 """HTML for the conversation view: questions, answers with citation links, differentials.
 
-Pure functions (no widgets) so the markup is testable. A citation ``[n]`` in
-an answer becomes a link ``cite:<key>:<n>`` where ``key`` is the message id
-(or ``live`` while an answer streams); the tab resolves the link to the
-passage stored in that message's provenance. Everything the model or the user
-wrote is HTML-escaped first: model text is never trusted as markup.
+Pure functions (no widgets) so the markup is testable. An answer is drawn from
+its checked sentences (``AnswerProvenance.sentences``): a supported sentence
+ends with a link ``cite:<message id>:<n>`` to the passage that says it, an
+unsupported one is marked ``[unsupported]`` and says which terms no passage
+has. While an answer streams, the tab appends the raw tokens as plain text
+after :func:`render_live_header` (no re-render per token). Everything the model
+or the user wrote is HTML-escaped first: model text is never trusted as markup.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import html
 from collections.abc import Iterable
 
 from medstation.llm.citations import split_by_markers
-from medstation.llm.conversations import MessageRecord
+from medstation.llm.conversations import MessageRecord, MessageRole, MessageStatus, ReviewStatus
+from medstation.llm.provenance import AnswerMode, AnswerProvenance
 from medstation.llm.rag_answer import AI_DRAFT_LABEL
+from medstation.llm.support import SentenceSupport
 
 STYLE = """
 <style>
@@ -23,11 +27,20 @@ STYLE = """
  .draft { color:#8a5a00; font-size:small; }
  .notice { color:#a33; font-size:small; }
  .meta { color:#777; font-size:small; }
+ .unsupported { color:#a33; background:#fdeeee; }
+ .nikb { color:#6b4e00; background:#fff6dd; }
  a.cite { color:#1656b8; font-weight:bold; text-decoration:none; }
- a.match { color:#5b7fa8; text-decoration:none; }
 </style>
 """
-STATUS_WORDS = {"stopped": "stopped by the user — incomplete", "error": "failed"}
+STATUS_WORDS = {
+    MessageStatus.stopped: "stopped by the user — incomplete",
+    MessageStatus.error: "failed",
+    MessageStatus.truncated: "cut short at the token limit — incomplete",
+}
+MODE_WORDS = {
+    AnswerMode.grounded: "Grounded answer: sentences quoted from the sources, each with its citation",
+    AnswerMode.generative: "Generative answer: the model's own words, each sentence checked against the sources",
+}
 
 
 def _text_with_links(text: str, key: str, n_passages: int) -> str:
@@ -42,84 +55,90 @@ def _text_with_links(text: str, key: str, n_passages: int) -> str:
     return "".join(out)
 
 
-def _text_with_matches(text: str, key: str, n_passages: int, matches: list[dict]) -> str:
-    """Like :func:`_text_with_links`, plus an ``[≈n]`` link after each sentence matched by word overlap."""
-    out: list[str] = []
-    position = 0
-    for match in sorted(matches, key=lambda m: m["end"]):
-        end = int(match["end"])
-        if not position <= end <= len(text) or not 1 <= match["n"] <= n_passages:
-            continue
-        out.append(_text_with_links(text[position:end], key, n_passages))
-        out.append(f' <a class="match" href="cite:{key}:{match["n"]}" title="matched by word overlap '
-                   f'({match["overlap"]:.0%}), not cited by the model">[≈{match["n"]}]</a>')
-        position = end
-    out.append(_text_with_links(text[position:], key, n_passages))
-    return "".join(out)
+def _sentence_html(sentence: SentenceSupport, key: str) -> str:
+    """A checked sentence: its text with the passage that says it, or marked unsupported."""
+    if sentence.supported:
+        cites = ", ".join(f'<a class="cite" href="cite:{key}:{n}">{n}</a>' for n in sentence.citations)
+        text, end = (sentence.text[:-1], sentence.text[-1]) if sentence.text[-1:] in ".!?" else (sentence.text, "")
+        return f"{html.escape(text)} [{cites}]{end}"
+    missing = ", ".join(sentence.missing[:6])
+    why = f"no retrieved passage says this (missing: {missing})" if missing else "no retrieved passage says this"
+    return (f'<span class="unsupported" title="{html.escape(why)}">{html.escape(sentence.text)} '
+            "<b>[unsupported]</b></span>")
 
 
 def render_question(text: str) -> str:
     return f'<div class="q"><b>Question</b><br>{html.escape(text).replace(chr(10), "<br>")}</div>'
 
 
-def _differential_html(message: MessageRecord, n_passages: int) -> str:
-    items = message.provenance.get("differential") or []
+def _differential_html(message: MessageRecord, prov: AnswerProvenance) -> str:
+    items = prov.differential
     if not items:
-        return ('<p class="notice">The model did not write a numbered differential; its text is shown as is.</p>'
-                + _text_with_links(message.content, str(message.id), n_passages))
+        return ('<p class="notice">No differential: no retrieved passage names a condition for this case; '
+                "the text is shown as is.</p>" + _text_with_links(message.content, str(message.id), len(prov.passages)))
     rows = []
     for item in items:
         cites = "".join(f' <a class="cite" href="cite:{message.id}:{n}">[{n}]</a>' for n in item["citations"])
         rationale = html.escape(item["rationale"]) or '<span class="meta">no rationale given</span>'
-        rows.append(f"<li><b>{html.escape(item['diagnosis'])}</b> — {rationale}{cites}</li>")
-    return ('<p class="meta">Differential for a clinician to weigh — not a diagnosis.</p><ol>'
-            + "".join(rows) + "</ol>")
+        extra = ""
+        if item.get("supporting_findings"):
+            extra += f'<br><span class="meta">fits: {html.escape(", ".join(item["supporting_findings"]))}</span>'
+        if item.get("absent_findings_named"):
+            extra += ('<br><span class="meta">the passage names findings absent in this case: '
+                      f'{html.escape(", ".join(item["absent_findings_named"]))}</span>')
+        rows.append(f"<li><b>{html.escape(item['diagnosis'])}</b> — {rationale}{cites}{extra}</li>")
+    return ('<p class="meta">Differential for a clinician to weigh — not a diagnosis. Conditions are those named '
+            "in the retrieved passages.</p><ol>" + "".join(rows) + "</ol>")
 
 
 def render_answer(message: MessageRecord) -> str:
-    """One stored assistant message: label, text with links, status and review state."""
-    prov = message.provenance or {}
-    n_passages = len(prov.get("passages") or [])
+    """One stored assistant message: label, checked sentences with links, status and review state."""
+    prov = message.provenance or AnswerProvenance()
+    key = str(message.id)
+    if message.status is MessageStatus.not_in_knowledge_base:
+        head, _, rest = (message.content or prov.notice).partition(". ")
+        return f'<div class="a"><span class="nikb"><b>{html.escape(head)}.</b> {html.escape(rest)}</span></div>'
+
     if message.mode == "reasoning":
-        body = _differential_html(message, n_passages)
+        body = _differential_html(message, prov)
+    elif prov.sentences:
+        body = " ".join(_sentence_html(s, key) for s in prov.sentences)
     else:
-        body = _text_with_matches(message.content, str(message.id), n_passages, prov.get("matched") or [])
-    parts = [f'<div class="a"><span class="draft">{AI_DRAFT_LABEL}</span><br>{body}']
+        body = _text_with_links(message.content, key, len(prov.passages))
+    parts = [f'<div class="a"><span class="draft">{AI_DRAFT_LABEL}</span><br>'
+             f'<span class="meta">{MODE_WORDS[prov.answer_mode]}.</span><br>{body}']
     if message.status in STATUS_WORDS:
         parts.append(f'<br><span class="notice">Answer {STATUS_WORDS[message.status]}. '
-                     f'{html.escape(prov.get("notice", ""))}</span>')
-    if prov.get("matched") and not prov.get("cited"):
-        parts.append('<br><span class="meta">The model cited no passage itself; [≈n] marks the passage each '
-                     "sentence repeats (matched by word overlap).</span>")
-    removed = prov.get("removed_markers") or []
-    if removed:
-        markers = ", ".join(html.escape(m["marker"]) for m in removed)
+                     f"{html.escape(prov.notice)}</span>")
+    if prov.unsupported_count:
+        parts.append(f'<br><span class="notice">{prov.unsupported_count} of {len(prov.sentences)} sentences are '
+                     "not supported by any retrieved passage: do not rely on them.</span>")
+    if prov.removed_markers:
+        markers = ", ".join(html.escape(m["marker"]) for m in prov.removed_markers)
         parts.append(f'<br><span class="notice">Removed citations pointing at no retrieved passage: {markers}</span>')
-    model = (prov.get("model") or {}).get("name", "")
-    review = {"accepted": "accepted by " + html.escape(message.reviewed_by), "rejected":
+    model = prov.model.get("name", "")
+    review = {ReviewStatus.accepted: "accepted by " + html.escape(message.reviewed_by), ReviewStatus.rejected:
               "rejected by " + html.escape(message.reviewed_by)}.get(message.review_status, "not yet reviewed")
     parts.append(f'<br><span class="meta">{html.escape(model)} · {review}</span></div>')
     return "".join(parts)
 
 
-def render_live(text: str, n_passages: int) -> str:
-    """The answer while it streams (raw model text; citations checked when it ends)."""
-    return (f'<div class="a"><span class="draft">{AI_DRAFT_LABEL} — generating…</span><br>'
-            f"{_text_with_links(text, 'live', n_passages)}</div>")
+def render_live_header() -> str:
+    """The opening of the answer being streamed; tokens are appended after it as plain text."""
+    return f'<div class="a"><span class="draft">{AI_DRAFT_LABEL} — generating…</span><br></div>'
 
 
-def render_conversation(messages: Iterable[MessageRecord], live: str = "") -> str:
+def render_conversation(messages: Iterable[MessageRecord], live: bool = False) -> str:
     parts = [STYLE]
     for message in messages:
-        parts.append(render_question(message.content) if message.role == "user" else render_answer(message))
+        parts.append(render_question(message.content) if message.role is MessageRole.user else render_answer(message))
     if live:
-        parts.append(live)
+        parts.append(render_live_header())
     return "".join(parts)
 
 
 PASSAGE_STATES = {
-    "cited": "cited by the model",
-    "matched": "matched to an answer sentence by word overlap",
+    "cited": "says a sentence of the answer",
     "uncited": "retrieved but not cited",
 }
 

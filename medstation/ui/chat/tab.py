@@ -4,7 +4,10 @@ Layout: conversations (left) | conversation view, question box or reasoning
 form, controls (centre) | source passage, uncited passages, flags (right).
 All model work runs in the ``llm`` lane (retrieval included); database reads
 and the model catalogue run in the ``io`` lane (queued, so they never cancel
-the viewer's work there); ingestion runs in the ``background`` lane.
+the viewer's work there); ingestion (and the starter knowledge base on first
+start) runs in the ``background`` lane. While an answer streams, its tokens are
+appended to the end of the view; the conversation is rendered again only when
+the stored answer comes back.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -28,12 +32,18 @@ from PySide6.QtWidgets import (
 )
 
 from medstation.access.roles import Permission
+from medstation.errors import UserFacingError
 from medstation.llm import conversations as convo
 from medstation.llm.catalogue import list_models
-from medstation.llm.rag_answer import MAX_QUESTION_CHARS, answer_question
+from medstation.llm.conversations import ACCEPTABLE, MessageRole, MessageStatus, ReviewStatus
+from medstation.llm.provenance import AnswerMode, passage_record
+from medstation.llm.rag_answer import answer_question
 from medstation.llm.reasoning import CaseDescription
+from medstation.llm.support import cited_in
+from medstation.rag.starter import ATTRIBUTION, ingest_starter_job, needs_starter, starter_path
+from medstation.rag.types import EMPTY_KB_MESSAGE, question_problem
 from medstation.ui.chat.panels import HistoryPanel, ReasoningForm, SourcePanel
-from medstation.ui.chat.render import render_conversation, render_live
+from medstation.ui.chat.render import render_conversation
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +51,7 @@ log = logging.getLogger(__name__)
 def _kb_status(ctx, kb) -> str:
     """Job (io lane): one line on the knowledge base for the header."""
     if kb.is_empty():
-        return "Knowledge base is empty — ingest documents with `medstation kb ingest PATH` or the Ingest… button."
+        return EMPTY_KB_MESSAGE
     version = kb.current_version()
     return f"Knowledge base v{version.id}: {version.doc_count} documents, {version.chunk_count} chunks" if version \
         else "Knowledge base ready."
@@ -65,10 +75,15 @@ class ChatTab(QWidget):
         self.live_text = ""
         self.live_passages: list = []
         self.answer_job = None
+        self.ingest_job = None
+        self.asked_question = ""
+        self.pending_question = ""  # asked while the starter knowledge base was still loading
         self._build()
+        if starter_path() is not None:  # its answers are CC BY 4.0: attribute them wherever they can be cited
+            self.source_panel.attribution.setText(ATTRIBUTION)
         self.refresh_models()
-        self.refresh_kb_status()
         self.refresh_history()
+        self.load_starter_if_empty()
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -86,6 +101,15 @@ class ChatTab(QWidget):
         self.model_combo.setMinimumWidth(320)
         self.model_combo.currentIndexChanged.connect(self._on_model_combo_changed)
         header.addWidget(self.model_combo, 1)
+        header.addWidget(QLabel("Answer"))
+        self.answer_mode_combo = QComboBox()
+        self.answer_mode_combo.addItem("Model default", None)
+        self.answer_mode_combo.addItem("Grounded: quote the sources", AnswerMode.grounded.value)
+        self.answer_mode_combo.addItem("Generative: model's own words (checked)", AnswerMode.generative.value)
+        self.answer_mode_combo.setToolTip("Grounded answers are built only from the passages' own sentences, each "
+                                          "with its citation (default for the small embedded model). Generative "
+                                          "answers are written by the model; unsupported sentences are marked.")
+        header.addWidget(self.answer_mode_combo)
         self.ingest_button = QPushButton("Ingest folder…")
         self.ingest_button.clicked.connect(self._on_ingest_clicked)
         header.addWidget(self.ingest_button)
@@ -107,9 +131,9 @@ class ChatTab(QWidget):
         self.regenerate_button = QPushButton("Regenerate")
         self.regenerate_button.clicked.connect(self.regenerate)
         self.accept_button = QPushButton("Accept answer")
-        self.accept_button.clicked.connect(lambda: self._review("accepted"))
+        self.accept_button.clicked.connect(lambda: self._review(ReviewStatus.accepted))
         self.reject_button = QPushButton("Reject")
-        self.reject_button.clicked.connect(lambda: self._review("rejected"))
+        self.reject_button.clicked.connect(lambda: self._review(ReviewStatus.rejected))
         buttons = QHBoxLayout()
         for b in (self.send_button, self.stop_button, self.regenerate_button):
             buttons.addWidget(b)
@@ -159,6 +183,7 @@ class ChatTab(QWidget):
         handle = self.runner.submit("io", lambda ctx: (list_models(self.settings), self.llm.model_path()),
                                     name="list models", queue=True)
         handle.sig_done.connect(self._on_models_listed)
+        handle.sig_failed.connect(lambda m, _tb: self._read_failed("the model list", m))
 
     def _on_models_listed(self, result) -> None:
         models, current = result
@@ -193,6 +218,23 @@ class ChatTab(QWidget):
         handle = self.runner.submit("io", lambda ctx: convo.list_conversations(self.db, text), name="conversations",
                                     queue=True)
         handle.sig_done.connect(lambda records: self.history_panel.set_conversations(records, self.conversation_id))
+        handle.sig_failed.connect(lambda m, _tb: self._read_failed("the conversation history", m))
+
+    def _read_failed(self, what: str, message: str) -> None:
+        """A background read failed: say so on the status line (details are in the log)."""
+        log.warning("reading %s failed: %s", what, message)
+        self.status_label.setText(f"Could not load {what}: {message}")
+
+    def load_starter_if_empty(self) -> None:
+        """First start: ingest the shipped MedQuAD starter set in the background, with progress."""
+        handle = self.runner.submit("io", lambda ctx: needs_starter(self.kb), name="starter check", queue=True)
+        handle.sig_done.connect(lambda needed: self._ingest_starter() if needed else self.refresh_kb_status())
+        handle.sig_failed.connect(lambda m, _tb: self.kb_label.setText(f"Knowledge base unavailable: {m}"))
+
+    def _ingest_starter(self) -> None:
+        self.kb_label.setText("Loading the starter knowledge base (MedQuAD) in the background…")
+        self._watch_ingestion(self.runner.submit("background", ingest_starter_job, self.kb,
+                                                 name="starter knowledge base", queue=True))
 
     def _on_history_chosen(self, conversation_id: int) -> None:
         if self.answer_job is not None and conversation_id != self.conversation_id:
@@ -204,6 +246,7 @@ class ChatTab(QWidget):
         handle = self.runner.submit("io", lambda ctx: convo.load_messages(self.db, conversation_id),
                                     name="load conversation", queue=True)
         handle.sig_done.connect(self._on_messages_loaded)
+        handle.sig_failed.connect(lambda m, _tb: self._read_failed("the conversation", m))
 
     def _on_messages_loaded(self, messages) -> None:
         if messages and messages[0].conversation_id != self.conversation_id:
@@ -212,7 +255,7 @@ class ChatTab(QWidget):
         self.live_text = ""
         self._render()
         last = self._last_answer()
-        if last is not None:
+        if last is not None and last.provenance is not None:
             self.source_panel.show_answer_sources(last.provenance)
         self._set_busy(self.answer_job is not None)
 
@@ -230,12 +273,15 @@ class ChatTab(QWidget):
 
     def send(self) -> None:
         question = self.question_edit.toPlainText().strip()
-        if not question:
-            self.status_label.setText("Type a question first.")
+        problem = question_problem(question)
+        if problem:
+            self.status_label.setText(problem)
             return
-        if len(question) > MAX_QUESTION_CHARS:
-            self.status_label.setText(f"The question is {len(question):,} characters long; the limit is "
-                                      f"{MAX_QUESTION_CHARS:,}. Shorten it to the clinical question itself.")
+        if self.ingest_job is not None and self.kb.is_empty():
+            # the starter set is still loading: keep the question and ask it when the knowledge base is ready
+            self.pending_question = question
+            self.status_label.setText("The knowledge base is still loading; your question is kept and will be "
+                                      "asked as soon as it is ready.")
             return
         self.question_edit.clear()
         self._start(question)
@@ -250,31 +296,33 @@ class ChatTab(QWidget):
         self._start(case.as_question(), case=case)
 
     def regenerate(self) -> None:
-        question = next((m for m in reversed(self.messages) if m.role == "user"), None)
+        question = next((m for m in reversed(self.messages) if m.role is MessageRole.user), None)
         if question is None or self.conversation_id is None:
             self.status_label.setText("Nothing to regenerate yet.")
             return
-        attempts = sum(1 for m in self.messages if m.role == "assistant")
+        attempts = sum(1 for m in self.messages if m.role is MessageRole.assistant)
         generation = replace(self.llm.generation_defaults(), temperature=0.7, seed=attempts)
         case = None
         if question.mode == "reasoning":
-            case_fields = next((m.provenance.get("case") for m in reversed(self.messages) if m.provenance.get("case")),
-                               None)
+            case_fields = next((m.provenance.case for m in reversed(self.messages)
+                                if m.provenance is not None and m.provenance.case), None)
             case = CaseDescription(**case_fields) if case_fields else None
         self._start(question.content, regenerate=True, generation=generation, case=case)
 
     def _start(self, question: str, *, regenerate: bool = False, generation=None, case=None) -> None:
         if not regenerate:
-            self.messages.append(convo.MessageRecord(0, self.conversation_id or 0, "user", question, "complete",
-                                                     "reasoning" if case else "chat", None))
+            self.messages.append(convo.MessageRecord(0, self.conversation_id or 0, MessageRole.user, question,
+                                                     MessageStatus.complete, "reasoning" if case else "chat", None))
+        self.asked_question = question
         self.live_text = ""
         self.live_passages = []
         self.source_panel.clear()
-        self._render()
         handle = self.runner.submit("llm", answer_question, self.llm, self.kb, self.db, question,
                                     conversation_id=self.conversation_id, generation=generation, case=case,
-                                    regenerate=regenerate, name="answer question", requester=self)
+                                    regenerate=regenerate, answer_mode=self.answer_mode_combo.currentData(),
+                                    name="answer question", requester=self)
         self.answer_job = handle
+        self._render()
         handle.sig_partial.connect(self._on_answer_partial)
         handle.sig_progress.connect(lambda _f, message: self.status_label.setText(message))
         handle.sig_done.connect(self._on_answer_done)
@@ -293,7 +341,17 @@ class ChatTab(QWidget):
             self.live_passages = list(event.payload)
         elif event.kind == "token":
             self.live_text += event.payload
-        self._render()
+            self._append_live(event.payload)
+
+    def _append_live(self, piece: str) -> None:
+        """Add one streamed piece at the end of the view (plain text: checked and linked once stored)."""
+        bar = self.view.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 4
+        cursor = QTextCursor(self.view.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(piece)
+        if at_bottom:
+            bar.setValue(bar.maximum())
 
     def _on_answer_done(self, result) -> None:
         self.conversation_id = result.conversation_id
@@ -302,9 +360,13 @@ class ChatTab(QWidget):
 
     def _on_answer_failed(self, message: str, _traceback: str) -> None:
         if self.messages and self.messages[-1].id == 0:
-            self.messages.pop()  # the refused question was never stored
+            self.messages.pop()  # the refused question was never stored: give it back to the user
+            if not self.question_edit.toPlainText().strip() and self.input_tabs.currentIndex() == 0:
+                self.question_edit.setPlainText(self.asked_question)
         self.live_text = ""
+        self.answer_job = None
         self._render()
+        self._set_busy(False)
         self.status_label.setText(message)
 
     def _on_answer_cancelled(self) -> None:
@@ -341,30 +403,28 @@ class ChatTab(QWidget):
     def _show_passage(self, key: str, n: int) -> None:
         if key == "live":
             if 1 <= n <= len(self.live_passages):
-                p = self.live_passages[n - 1]
-                record = {"title": p.title, "url": p.url, "source": p.source, "text": p.text, "score": p.score,
-                          "doc_id": p.doc_id}
-                self.source_panel.show_passage(record, n, "cited" if f"[{n}" in self.live_text else "uncited")
+                record = passage_record(n, self.live_passages[n - 1])
+                self.source_panel.show_passage(record, n, "cited" if n in cited_in(self.live_text) else "uncited")
             return
         message = next((m for m in self.messages if str(m.id) == key), None)
-        prov = message.provenance if message else {}
-        passages = prov.get("passages") or []
-        if 1 <= n <= len(passages):
-            state = "cited" if n in (prov.get("cited") or []) else (
-                "matched" if any(m["n"] == n for m in prov.get("matched") or []) else "uncited")
-            self.source_panel.show_passage(passages[n - 1], n, state)
+        prov = message.provenance if message else None
+        if prov is not None and 1 <= n <= len(prov.passages):
+            self.source_panel.show_passage(prov.passages[n - 1], n, "cited" if n in prov.cited else "uncited")
             self.source_panel.show_answer_sources(prov)
 
     def _last_answer(self) -> convo.MessageRecord | None:
-        return next((m for m in reversed(self.messages) if m.role == "assistant" and m.id), None)
+        return next((m for m in reversed(self.messages) if m.role is MessageRole.assistant and m.id), None)
 
-    def _review(self, decision: str) -> None:
+    def _review(self, decision: ReviewStatus) -> None:
         last = self._last_answer()
         if last is None:
             return
-        session = self.session
-        handle = self.runner.submit("io", lambda ctx: convo.review_message(
-                                        self.db, last.id, decision, session.require(Permission.use_chat).name),
+        try:
+            verdict = convo.decide_review(last, decision, self.session.require(Permission.use_chat).name)
+        except UserFacingError as exc:  # refused (a stopped answer) or not permitted
+            self.status_label.setText(str(exc))
+            return
+        handle = self.runner.submit("io", lambda ctx: convo.review_message(self.db, verdict),
                                     name="review answer", queue=True)
         handle.sig_done.connect(lambda _r: self.open_conversation(last.conversation_id))
         handle.sig_failed.connect(lambda m, _tb: self.status_label.setText(m))
@@ -377,19 +437,33 @@ class ChatTab(QWidget):
             self.ingest(folder)
 
     def ingest(self, path: str):
-        handle = self.runner.submit("background", self.kb.ingest_job, path, name="ingest documents", queue=True)
+        return self._watch_ingestion(self.runner.submit("background", self.kb.ingest_job, path,
+                                                        name="ingest documents", queue=True))
+
+    def _watch_ingestion(self, handle):
+        self.ingest_job = handle
         handle.sig_progress.connect(lambda f, m: self.kb_label.setText(f"Ingesting: {m} ({f:.0%})"))
         handle.sig_done.connect(lambda info: self.kb_label.setText(info.describe()))
         handle.sig_failed.connect(lambda m, _tb: self.kb_label.setText(f"Ingestion failed: {m}"))
         handle.sig_cancelled.connect(lambda: self.kb_label.setText("Ingestion stopped; the next run resumes."))
         self.ingest_button.setEnabled(False)
-        handle.sig_finished.connect(lambda: self.ingest_button.setEnabled(True))
+        handle.sig_finished.connect(lambda h=handle: self._on_ingestion_finished(h))
         return handle
+
+    def _on_ingestion_finished(self, handle) -> None:
+        if self.ingest_job is handle:
+            self.ingest_job = None
+        self.ingest_button.setEnabled(True)
+        if self.pending_question and self.answer_job is None:
+            question, self.pending_question = self.pending_question, ""
+            self.question_edit.clear()
+            self._start(question)
 
     # --- display -----------------------------------------------------------------------------
 
     def _render(self) -> None:
-        live = render_live(self.live_text, len(self.live_passages)) if self.answer_job is not None else ""
+        """The whole conversation (on open and when an answer is stored; never per streamed token)."""
+        live = self.answer_job is not None
         if not self.messages and not live:
             self.view.setHtml("<p style='color:#777'>Ask a question about the documents in the knowledge base. "
                               "Answers cite their sources as [1], [2]… — click one to read the passage.</p>")
@@ -397,6 +471,8 @@ class ChatTab(QWidget):
         bar = self.view.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
         self.view.setHtml(render_conversation(self.messages, live))
+        if live and self.live_text:
+            self._append_live(self.live_text)
         if at_bottom or live:
             bar.setValue(bar.maximum())
 
@@ -404,7 +480,9 @@ class ChatTab(QWidget):
         self.send_button.setEnabled(not busy)
         self.reasoning_form.submit_button.setEnabled(not busy)
         self.stop_button.setEnabled(busy)
-        has_answer = self._last_answer() is not None
+        last = self._last_answer()
         self.regenerate_button.setEnabled(not busy and self.conversation_id is not None)
-        self.accept_button.setEnabled(not busy and has_answer)
-        self.reject_button.setEnabled(not busy and has_answer)
+        self.accept_button.setEnabled(not busy and last is not None and last.status in ACCEPTABLE)
+        self.accept_button.setToolTip("" if last is None or last.status in ACCEPTABLE else
+                                      f"A {last.status.value.replace('_', ' ')} answer cannot be accepted.")
+        self.reject_button.setEnabled(not busy and last is not None)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medstation.access.roles import Permission
 from medstation.imaging.windowing import auto_window, full_range_window, presets_for
 from medstation.ui.errors import failure_slot, show_error
 from medstation.ui.viewer.browser import SeriesBrowser
@@ -438,7 +439,13 @@ class ViewerTab(QWidget):
             out_dir = QFileDialog.getExistingDirectory(self, "Export de-identified series to…", str(self.settings.exports_dir))
             if not out_dir:
                 return None
-        return self._submit(self.imaging.export_deidentified_job, self._series_uid, out_dir, name="export", on_done=self._on_exported, error_title="Export")
+        session, imaging = self.session, self.imaging
+
+        def export(ctx, series_uid, target):  # the acting user is asked for inside the job (a refusal is a status line)
+            actor = session.require(Permission.export_imaging).name
+            return imaging.export_deidentified_job(ctx, series_uid, target, actor=actor)
+
+        return self._submit(export, self._series_uid, out_dir, name="export", on_done=self._on_exported, error_title="Export")
 
     def _on_exported(self, report) -> None:
         text = f"De-identified {len(report.files)} file(s) to {report.out_dir}"
