@@ -37,11 +37,7 @@ COMMAND_MODULES = (
 
 # TODO(integrator): delete this set once every module above is merged; build_parser then imports
 # each listed module unconditionally, so a missing one fails loudly instead of vanishing from --help.
-NOT_YET_MERGED = frozenset({
-    "medstation.commands.notes", "medstation.commands.deid", "medstation.commands.train",
-    "medstation.commands.models", "medstation.commands.users", "medstation.commands.audit",
-    "medstation.commands.backup",
-})
+NOT_YET_MERGED = frozenset({"medstation.commands.users", "medstation.commands.audit", "medstation.commands.backup"})
 
 
 def _command_modules():

@@ -23,7 +23,9 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
 
+        from medstation.ui.admin.tab import AdminTab
         from medstation.ui.chat.tab import ChatTab
+        from medstation.ui.notes.tab import NotesTab
         from medstation.ui.segmentation.panel import SegmentationPanel
         from medstation.ui.viewer.tab import ViewerTab
 
@@ -34,11 +36,7 @@ class MainWindow(QMainWindow):
                                                     exports_dir=s.settings.exports_dir)
         self.viewer_tab.add_side_panel(self.segmentation_panel, "Segmentation")
         self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, db=s.db, settings=s.settings, runner=runner, session=s.session)
-        from medstation.ui.notes.tab import NotesTab
-
         self.notes_tab = NotesTab(s.notes, runner)
-        from medstation.ui.admin.tab import AdminTab
-
         self.admin_tab = AdminTab(training=s.training, runner=runner, session=s.session)
         self.tabs.addTab(self.viewer_tab, "Viewer")
         self.tabs.addTab(self.chat_tab, "Chat")

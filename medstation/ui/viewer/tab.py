@@ -537,13 +537,13 @@ class ViewerTab(QWidget):
             out_dir = QFileDialog.getExistingDirectory(self, "Export de-identified series to…", str(self.settings.exports_dir))
             if not out_dir:
                 return None
-        session, imaging = self.session, self.imaging
+        return self._submit(self._export_job, self._series_uid, out_dir, name="export", on_done=self._on_exported,
+                            error_title="Export")
 
-        def export(ctx, series_uid, target):  # the acting user is asked for inside the job (a refusal is a status line)
-            actor = session.require(Permission.export_imaging).name
-            return imaging.export_deidentified_job(ctx, series_uid, target, actor=actor)
-
-        return self._submit(export, self._series_uid, out_dir, name="export", on_done=self._on_exported, error_title="Export")
+    def _export_job(self, ctx, series_uid, target, **options):
+        """Job (io lane): the export, audited as the session's actor (a refusal becomes a status line)."""
+        actor = self.session.require(Permission.export_imaging).name
+        return self.imaging.export_deidentified_job(ctx, series_uid, target, actor=actor, **options)
 
     def _on_exported(self, report) -> None:
         text = f"De-identified {len(report.files)} file(s) to {report.out_dir}"
@@ -555,14 +555,9 @@ class ViewerTab(QWidget):
 
             request = deid_dialog.ask_burned_in_decision(self, report)
             if request is not None:
-                session, imaging, paths = self.session, self.imaging, list(report.refused_for_burned_in)
-
-                def export_again(ctx, series_uid, target):
-                    actor = session.require(Permission.export_imaging).name
-                    return imaging.export_deidentified_job(ctx, series_uid, target, actor=actor, request=request, paths=paths)
-
-                self._submit(export_again, self._series_uid, report.out_dir, name="export", on_done=self._on_exported,
-                             error_title="Export")
+                self._submit(self._export_job, self._series_uid, report.out_dir, name="export",
+                             on_done=self._on_exported, error_title="Export", request=request,
+                             paths=list(report.refused_for_burned_in))
 
     # -- leaving --------------------------------------------------------------------------------
     def unsaved_work(self) -> list[str]:
