@@ -125,8 +125,8 @@ def test_killed_training_leaves_a_failed_run_no_model_and_a_sound_database(servi
         items.append(SegItem(f"{i:016x}", "synthetic", "CT", "square", image, mask))
     version = build_snapshot(JobContext(), services.db, services.settings.home, name="squares", kind="segmentation",
                              origin="test", items=items)
-    models_before = len(services.registry.history())
     run = services.training.queue_segmentation(version.id, epochs=3, mode="full", batch_size=2)
+    models_before = len(services.registry.history())  # (queueing registers the bundled base on a fresh install)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "medstation", "train-worker", "--run-id", str(run.id)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
