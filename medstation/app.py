@@ -42,15 +42,14 @@ class Services:
     segmentation: SegmentationService
     kb: KnowledgeBaseService
     llm: LLMService
-    # Filled in by the Notes and Admin work (one field and one construction line each).
-    notes: NotesService | None = None
-    training: TrainingService | None = None
+    notes: NotesService
+    training: TrainingService
 
     def close(self) -> None:
         """Close every service that has ``close()`` (newest first), then the database."""
         for f in reversed(fields(self)):
             service = getattr(self, f.name)
-            if f.name == "db" or service is None:
+            if f.name == "db":
                 continue
             close = getattr(service, "close", None)
             if callable(close):
@@ -62,22 +61,33 @@ class Services:
 
 
 def build_services(settings: Settings | None = None, *, session: UserSession | None = None) -> Services:
-    """Settings → database → registry → domain services. ``session`` defaults to the OS user."""
+    """Settings → database → registry → domain services.
+
+    ``session`` defaults to the headless sign-in (:func:`medstation.access.headless.session_from_environment`:
+    single-user mode as the OS user while the data folder has no accounts, else ``MEDSTATION_USER`` +
+    ``MEDSTATION_PASSWORD`` or ``MEDSTATION_TOKEN_FILE``); the window passes an empty one and signs in itself.
+    """
+    from medstation.access.headless import bind_audit_actor, session_from_environment
+
     settings = settings or Settings()
     settings.ensure_dirs()
     configure_logging(settings.log_dir, settings.log_level)
     db = Database(settings.db_path)
+    try:
+        session = bind_audit_actor(db, session) if session is not None else session_from_environment(db)
+    except BaseException:
+        db.close()
+        raise
     registry = ModelRegistry(db)
-    session = session or UserSession.from_os_user()
     llm = LLMService(settings, db, registry=registry)
     return Services(
         settings=settings,
         db=db,
         session=session,
         registry=registry,
-        imaging=ImagingService(settings, db),
-        segmentation=SegmentationService(settings, db, registry=registry),
-        kb=KnowledgeBaseService(settings, db),
+        imaging=ImagingService(settings, db, session=session),
+        segmentation=SegmentationService(settings, db, registry=registry, session=session),
+        kb=KnowledgeBaseService(settings, db, session=session),
         llm=llm,
         notes=NotesService(settings, db, session, llm),
         training=TrainingService(settings, db, session, registry),

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Logging level for the rotating log file.")
     sample_study: bool = Field(True, description="Index and open the bundled sample CT on first run.")
 
+    # Access
+    idle_lock_minutes: float = Field(15, description="Lock the window after this many idle minutes (0 = never); "
+                                                     "unsaved work stays, the password is asked again.")
+
     # Segmentation
     seg_engine: str = Field("litemedsam", description="Default segmentation engine: litemedsam or medsam_vit_b.")
     seg_threads: int = Field(2, description="torch intra-op threads for the segmentation lane.")

@@ -35,6 +35,7 @@ class Permission(str, enum.Enum):
     manage_models = "manage_models"  # promote, roll back, schedule
     manage_users = "manage_users"
     view_audit = "view_audit"
+    backup_restore = "backup_restore"  # medstation backup / restore (admins)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -68,6 +69,7 @@ class UserSession:
     def __init__(self, actor: Actor | None = None) -> None:
         self._lock = threading.Lock()
         self._actor = actor
+        self._locked = False
 
     @classmethod
     def from_os_user(cls, role: Role = Role.admin) -> "UserSession":
@@ -82,16 +84,38 @@ class UserSession:
     def sign_in(self, actor: Actor) -> None:
         with self._lock:
             self._actor = actor
+            self._locked = False
 
     def sign_out(self) -> None:
         with self._lock:
             self._actor = None
+            self._locked = False
+
+    @property
+    def locked(self) -> bool:
+        with self._lock:
+            return self._locked
+
+    def lock(self) -> None:
+        """Idle lock: the actor stays (their unsaved work stays open) but nothing new may act until unlock."""
+        with self._lock:
+            self._locked = self._actor is not None
+
+    def unlock(self, actor: Actor) -> None:
+        """Unlock after the signed-in person proved their password again; anyone else must sign in."""
+        with self._lock:
+            if self._actor is not None and actor != self._actor:
+                raise PermissionDenied(f"The workstation is locked by {self._actor.name}; only they can unlock it.")
+            self._actor, self._locked = actor, False
 
     def require(self, permission: Permission) -> Actor:
         """The actor, if allowed ``permission``; raises :class:`PermissionDenied` otherwise."""
-        actor = self.actor
+        with self._lock:
+            actor, locked = self._actor, self._locked
         if actor is None:
             raise NotSignedIn("Please sign in first.")
+        if locked:
+            raise NotSignedIn("The workstation is locked; enter your password to continue.")
         if not actor.can(permission):
             raise PermissionDenied(f"{actor.name} ({actor.role.value}) may not {permission.value.replace('_', ' ')}.")
         return actor

@@ -17,21 +17,25 @@ from medstation.imaging.headers import ImagingError
 from medstation.imaging.indexer import IndexReport
 from medstation.imaging.volume import Volume
 from medstation.jobs import JobContext
+from medstation.access.roles import Permission, UserSession
 from medstation.store.database import Database
 
 
 class ImagingService:
     """Index, browse, load and export DICOM series. Thread-safe: every call opens its own short session."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, *, session: UserSession | None = None) -> None:
+        """``session``: who acts (the composition root's); alone in a test, the OS user as admin."""
         self.settings = settings
         self.db = db
+        self.session = session or UserSession.from_os_user()
 
     # -- index ---------------------------------------------------------------------------------
     def index_job(self, ctx: JobContext, paths: Iterable[str | Path]) -> IndexReport:
         """Job: index files/folders (recursive, incremental by path + size + mtime)."""
         from medstation.imaging.indexer import index_paths
 
+        self.session.require(Permission.view_imaging)
         report = index_paths(ctx, self.db, paths)
         self.db.audit("imaging.index", entity="paths", detail_summary=report.summary())
         return report
@@ -62,15 +66,18 @@ class ImagingService:
     # -- browse --------------------------------------------------------------------------------
     def patients(self) -> list[PatientInfo]:
         """Patient → study → series tree with counts, modalities, dates and descriptions."""
+        self.session.require(Permission.view_imaging)
         return catalog(self.db)
 
     def series_files(self, series_uid: str) -> list[str]:
+        self.session.require(Permission.view_imaging)
         return series_paths(self.db, series_uid)
 
     def tags(self, path: str | Path):
         """Tag rows of one file for the tag browser (header only; fast enough for the io lane)."""
         from medstation.imaging.tags import list_tags
 
+        self.session.require(Permission.view_imaging)
         return list_tags(path)
 
     # -- load ----------------------------------------------------------------------------------
@@ -78,10 +85,13 @@ class ImagingService:
         """Job: load an indexed series into a :class:`Volume` (see ``medstation.imaging.loader``)."""
         from medstation.imaging.loader import load_series
 
+        actor = self.session.require(Permission.view_imaging)
         paths, cache = series_load_inputs(self.db, series_uid)
         if not paths:
             raise ImagingError("this series is not in the index any more; re-open its folder")
-        return load_series(ctx, paths, series_uid=series_uid, time_point=time_point, cache=cache)
+        volume = load_series(ctx, paths, series_uid=series_uid, time_point=time_point, cache=cache)
+        self.db.audit("imaging.view", actor=actor, entity="series", entity_id=series_uid, time_point=time_point)
+        return volume
 
     # -- export --------------------------------------------------------------------------------
     def export_deidentified_job(self, ctx: JobContext, series_uid: str, out_dir: str | Path | None = None, *,
@@ -93,6 +103,7 @@ class ImagingService:
         :class:`~.deid_export.DeidReport`. Audited, burned-in decisions included."""
         from medstation.imaging.deid_export import DeidRequest, export_deidentified
 
+        who = self.session.require(Permission.export_imaging)  # ``actor`` (a name) is kept for old callers
         paths = list(paths) if paths else self.series_files(series_uid)
         if not paths:
             raise ImagingError("this series is not in the index; nothing to export")
@@ -102,11 +113,11 @@ class ImagingService:
 
             request = DeidRequest(options=frozenset(DeidOption(o) for o in self.settings.deid_options))
         report = export_deidentified(ctx, self.db, paths, target, request)
-        audit_deid_export(self.db, report, actor=actor, entity="series", entity_id=series_uid)
+        audit_deid_export(self.db, report, actor=who, entity="series", entity_id=series_uid)
         return report
 
 
-def audit_deid_export(db: Database, report, *, actor: str = "", entity: str = "files", entity_id: str = "") -> None:
+def audit_deid_export(db: Database, report, *, actor="", entity: str = "files", entity_id: str = "") -> None:
     """One audit event per export: counts, options, refusals and every burned-in decision (never PHI values)."""
     db.audit(
         "imaging.export_deidentified",

@@ -36,10 +36,14 @@ class KnowledgeBaseService:
     or ``bm25``.
     """
 
-    def __init__(self, settings: Settings, db: Database, *, embedder=None) -> None:
-        """Cheap: nothing is opened here. ``embedder`` lets tests and benchmarks share one loaded model."""
+    def __init__(self, settings: Settings, db: Database, *, embedder=None, session=None) -> None:
+        """Cheap: nothing is opened here. ``embedder`` lets tests and benchmarks share one loaded model.
+        ``session``: who acts (the composition root's); alone in a test, the OS user as admin."""
+        from medstation.access.roles import UserSession
+
         self.settings = settings
         self.db = db
+        self.session = session or UserSession.from_os_user()
         self._lock = threading.RLock()
         self._embedder = embedder
         self._store = None
@@ -92,6 +96,9 @@ class KnowledgeBaseService:
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Passage]:
         """Top-``k`` passages for ``query``; ``[]`` for an empty query or an empty knowledge base."""
+        from medstation.access.roles import Permission
+
+        self.session.require(Permission.use_chat)
         if mode not in SEARCH_MODES:
             raise KnowledgeBaseError(f"unknown search mode {mode!r}; use one of {', '.join(SEARCH_MODES)}")
         query = (query or "").strip()
@@ -108,8 +115,10 @@ class KnowledgeBaseService:
 
     def ingest_job(self, ctx: JobContext, path: Path) -> KbVersionInfo:
         """Job: add/update/remove documents under ``path`` (file or folder). Resumable and incremental."""
+        from medstation.access.roles import Permission
         from medstation.rag.ingest import ingest_path
 
+        self.session.require(Permission.manage_kb)
         try:
             return ingest_path(ctx, self, Path(path))
         finally:

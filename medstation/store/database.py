@@ -11,9 +11,10 @@ do the work, leave. Pass ids or plain values between threads, never ORM rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -93,9 +94,32 @@ class Database:
                 session.rollback()
                 raise
 
-    def audit(self, action: str, *, actor: str = "", entity: str = "", entity_id: str | int = "", **detail) -> None:
-        with self.session() as s:
-            s.add(tables.AuditEvent(actor=actor, action=action, entity=entity, entity_id=str(entity_id), detail=detail))
+    #: Set by the composition root (``lambda: session.actor``): events logged without an actor name the
+    #: person signed in, so "who" is never blank when someone is.
+    audit_actor_source: Callable[[], Any] | None = None
+
+    def audit(self, action: str, *, actor: Any = "", entity: str = "", entity_id: str | int = "",
+              role: str = "", **detail) -> int:
+        """Append one hash-chained audit event and return its id.
+
+        ``actor`` is a name or an :class:`~medstation.access.roles.Actor` (its role is recorded too);
+        appends are serialised (``BEGIN IMMEDIATE``), see :mod:`medstation.store.audit_chain`.
+        """
+        from medstation.store.audit_chain import append_event
+
+        current = self.audit_actor_source() if self.audit_actor_source is not None else None
+        if not actor and current is not None:
+            actor = current
+        name = getattr(actor, "name", actor) or ""
+        role = role or getattr(getattr(actor, "role", ""), "value", getattr(actor, "role", "")) or ""
+        if not role and current is not None and current.name == name:
+            role = current.role.value  # callers that log the signed-in user by name still get the role recorded
+        raw = self.engine.raw_connection()
+        try:
+            return append_event(raw.driver_connection, action=action, actor=str(name), role=str(role),
+                                entity=entity, entity_id=str(entity_id), detail=detail)
+        finally:
+            raw.close()
 
     def close(self) -> None:
         self.engine.dispose()

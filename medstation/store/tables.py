@@ -87,6 +87,10 @@ class AuditEvent(SQLModel, table=True):
     entity: str = ""
     entity_id: str = ""
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # hash chain (migration 0004; written only by medstation.store.audit_chain)
+    role: str = Field("", description="the actor's role when the event happened")
+    prev_hash: str = Field("", description="hash of the previous event (64 zeros for the first)")
+    event_hash: str = Field("", index=True, description="sha256 over the canonical JSON of this event's fields and prev_hash")
 
 
 # --- model registry ----------------------------------------------------------------------------
@@ -382,6 +386,45 @@ class NoteRiskAcknowledgement(SQLModel, table=True):
 # (tables of accounts and access go here; migration 0004)
 
 
+class UserAccount(SQLModel, table=True):
+    """A local account. ``password_hash`` is an argon2id PHC string; the password itself is never stored."""
+
+    __tablename__ = "user_account"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    role: str = Field(description="a medstation.access.roles.Role value")
+    password_hash: str
+    active: bool = True
+    failed_attempts: int = Field(0, description="consecutive failed logins since the last success")
+    locked_until: Optional[datetime] = Field(default=None, description="UTC; logins are refused before it")
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = ""
+    last_login_at: Optional[datetime] = None
+
+
+class AccessToken(SQLModel, table=True):
+    """A token an admin issued for headless use; only the sha256 of the secret is kept."""
+
+    __tablename__ = "access_token"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_sha256: str = Field(index=True, unique=True)
+    issued_by: str = ""
+    issued_at: datetime = Field(default_factory=utcnow)
+    expires_at: Optional[datetime] = None
+    revoked: bool = False
+
+
+class AuditChainHead(SQLModel, table=True):
+    """One row (id 1): the newest chained event, so deleting events from the end is detected too."""
+
+    __tablename__ = "audit_chain_head"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    last_event_id: int = 0
+    last_hash: str = ""
+    event_count: int = 0
+
+
 # --- de-identification -------------------------------------------------------------------------
 
 
@@ -547,7 +590,22 @@ class ModelAlert(SQLModel, table=True):
 
 
 # --- viewer annotations (rulers, ROIs, angles) -------------------------------------------------
-# (viewer tables and segmentation changes go here; migration 0007)
+
+
+class ViewerAnnotation(SQLModel, table=True):
+    """A measurement drawn on a slice (ruler, ROI, angle), kept with its series (migration 0007)."""
+
+    __tablename__ = "viewer_annotation"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    series_uid: str = Field(index=True)
+    plane: str = Field(description="axial | coronal | sagittal")
+    slice_index: int = Field(description="0-based index along the plane's normal")
+    kind: str = Field(description="ruler | roi | angle (AnnotationKind)")
+    points: list[list[float]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
+                                      description="pixel (x = column, y = row) points on the slice")
+    value_text: str = Field("", description="the value as shown when it was drawn, e.g. '18.2 mm'")
+    created_by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # --- chat answers ------------------------------------------------------------------------------

@@ -49,12 +49,26 @@ def open_workstation(services=None, *, settings: Settings | None = None, size=(1
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("MedStation")
-    services = services if services is not None else build_services(settings)
+    from medstation.ui.access.gate import install_access, sign_in_at_launch
+
+    from medstation.access.roles import UserSession
+
+    # the window signs in itself (a dialog when accounts exist), so it starts with no one signed in
+    services = services if services is not None else build_services(settings, session=UserSession())
+    session = sign_in_at_launch(services)  # asks only when accounts exist
+    if session is None:
+        services.close()
+        raise SignInCancelled("Sign-in cancelled.")
     runner = JobRunner()
     window = MainWindow(services, runner)
     window.resize(*size)
+    install_access(window, services, session)
     window.show()
     return Workstation(app, services, runner, window)
+
+
+class SignInCancelled(Exception):
+    """The person closed the sign-in dialog: the window is not opened."""
 
 
 def run_gui(
@@ -69,7 +83,10 @@ def run_gui(
     """Start the Qt application; returns the process exit code."""
     from PySide6.QtCore import QTimer
 
-    station = open_workstation(settings=settings)
+    try:
+        station = open_workstation(settings=settings)
+    except SignInCancelled:
+        return 0
     app, window = station.app, station.window
     window.select_tab(tab)
     window.start(open_path=Path(open_path) if open_path else None)

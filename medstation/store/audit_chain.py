@@ -1,0 +1,203 @@
+"""The append-only, hash-chained audit trail.
+
+Each ``audit_event`` row stores ``prev_hash`` (the previous event's hash, 64
+zeros for the first) and ``event_hash`` = sha256 over the canonical JSON
+(sorted keys, no spaces, UTF-8) of ``{id, at, actor, role, action, entity,
+entity_id, detail, prev_hash}``. ``at`` is hashed as the exact text SQLite
+stores, so verification needs no datetime round trip. A one-row
+``audit_chain_head`` holds the newest event's id and hash and the count, so
+deleting events from the end is caught as well as editing, deleting or
+reordering anywhere else.
+
+Appends run in one ``BEGIN IMMEDIATE`` transaction on a raw DB-API connection:
+SQLite grants the write lock before the head is read, so two writers (threads
+or processes) can never both link to the same predecessor and fork the chain.
+
+This detects tampering by anyone who edits the file without recomputing every
+later hash; someone who rewrites the whole chain consistently is not caught
+(anchor the head elsewhere, e.g. print ``audit verify`` output, for that).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+_COLUMNS = ("id", "at", "actor", "role", "action", "entity", "entity_id", "detail", "prev_hash", "event_hash")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def plain_detail(detail: dict[str, Any]) -> dict[str, Any]:
+    """``detail`` as plain JSON values (paths, enums and the like become strings)."""
+    return json.loads(json.dumps(detail, default=str))
+
+
+def event_hash(fields: dict[str, Any]) -> str:
+    """sha256 hex of one event; ``fields`` has every hashed key (``detail`` as a dict)."""
+    payload = {key: fields[key] for key in _COLUMNS if key != "event_hash"}
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def sqlite_timestamp(moment: datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores (naive UTC), so ORM reads still parse it."""
+    moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def append_event(
+    dbapi_connection, *, action: str, actor: str, role: str, entity: str, entity_id: str, detail: dict[str, Any]
+) -> int:
+    """Append one chained event and return its id. Commits; rolls back on any error."""
+    detail = plain_detail(detail)
+    cur = dbapi_connection.cursor()
+    try:
+        cur.execute("BEGIN IMMEDIATE")
+        head = cur.execute("SELECT last_hash FROM audit_chain_head WHERE id = 1").fetchone()
+        prev = head[0] if head and head[0] else GENESIS_HASH
+        at = sqlite_timestamp(datetime.now(timezone.utc))
+        cur.execute(
+            "INSERT INTO audit_event (at, actor, role, action, entity, entity_id, detail, prev_hash, event_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')",
+            (at, actor, role, action, entity, entity_id, canonical_json(detail), prev),
+        )
+        new_id = int(cur.lastrowid)
+        fields = dict(id=new_id, at=at, actor=actor, role=role, action=action, entity=entity,
+                      entity_id=entity_id, detail=detail, prev_hash=prev)
+        digest = event_hash(fields)
+        cur.execute("UPDATE audit_event SET event_hash = ? WHERE id = ?", (digest, new_id))
+        _write_head(cur, new_id, digest, increment=1)
+        dbapi_connection.commit()
+        return new_id
+    except BaseException:
+        dbapi_connection.rollback()
+        raise
+    finally:
+        cur.close()
+
+
+def _write_head(cur, last_id: int, last_hash: str, *, increment: int) -> None:
+    updated = cur.execute(
+        "UPDATE audit_chain_head SET last_event_id = ?, last_hash = ?, event_count = event_count + ? WHERE id = 1",
+        (last_id, last_hash, increment),
+    ).rowcount
+    if not updated:
+        cur.execute(
+            "INSERT INTO audit_chain_head (id, last_event_id, last_hash, event_count) VALUES (1, ?, ?, ?)",
+            (last_id, last_hash, increment),
+        )
+
+
+def seal_unchained(sa_connection) -> int:
+    """Chain events written before migration 0004 (empty ``event_hash``), in id order. Returns how many."""
+    from sqlalchemy import text
+
+    rows = sa_connection.execute(text(
+        "SELECT id, at, actor, role, action, entity, entity_id, detail FROM audit_event ORDER BY id")).fetchall()
+    prev, count, last_id = GENESIS_HASH, 0, 0
+    for row in rows:
+        fields = dict(id=row[0], at=str(row[1]), actor=row[2] or "", role=row[3] or "", action=row[4],
+                      entity=row[5] or "", entity_id=row[6] or "", detail=_parse_detail(row[7]), prev_hash=prev)
+        digest = event_hash(fields)
+        sa_connection.execute(text("UPDATE audit_event SET prev_hash = :p, event_hash = :h WHERE id = :i"),
+                              {"p": prev, "h": digest, "i": row[0]})
+        prev, count, last_id = digest, count + 1, row[0]
+    if count:
+        sa_connection.execute(text(
+            "INSERT OR REPLACE INTO audit_chain_head (id, last_event_id, last_hash, event_count) VALUES (1, :i, :h, :c)"),
+            {"i": last_id, "h": prev, "c": count})
+    return count
+
+
+def _parse_detail(raw) -> Any:
+    if isinstance(raw, (dict, list)):
+        return raw
+    try:
+        return json.loads(raw) if raw else {}
+    except (TypeError, ValueError):
+        return raw  # an unparsable detail still hashes (as text) and so fails verification honestly
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Result of :func:`verify_chain`. ``bad_event_id`` is None when intact; ``reason`` says what is wrong."""
+
+    intact: bool
+    checked: int
+    bad_event_id: int | None = None
+    reason: str = ""
+
+    def summary(self) -> str:
+        if self.intact:
+            return f"audit chain intact: {self.checked} events"
+        where = f"event {self.bad_event_id}" if self.bad_event_id is not None else "chain head"
+        return f"audit chain BROKEN at {where}: {self.reason} ({self.checked} events checked before it)"
+
+
+def read_events(dbapi_connection, *, since: str | None = None) -> list[dict[str, Any]]:
+    """Every stored event in id order as plain dicts (``detail`` parsed); ``since`` is an ISO date/time."""
+    sql = f"SELECT {', '.join(_COLUMNS)} FROM audit_event"
+    params: tuple = ()
+    if since:
+        sql += " WHERE at >= ?"
+        params = (since.replace("T", " "),)
+    cur = dbapi_connection.cursor()
+    try:
+        rows = cur.execute(sql + " ORDER BY id", params).fetchall()
+    finally:
+        cur.close()
+    return [
+        {**dict(zip(_COLUMNS, row)), "at": str(row[1]), "detail": _parse_detail(row[7])} for row in rows
+    ]
+
+
+def verify_chain(dbapi_connection) -> ChainReport:
+    """Recompute every hash and link, then compare the newest event with the chain head."""
+    events = read_events(dbapi_connection)
+    prev, checked = GENESIS_HASH, 0
+    for event in events:
+        fields = {key: ("" if event[key] is None else event[key]) for key in _COLUMNS}
+        if not fields["event_hash"]:
+            return ChainReport(False, checked, event["id"], "event has no hash (written outside the audit API)")
+        if fields["prev_hash"] != prev:
+            return ChainReport(False, checked, event["id"],
+                               "link to the previous event is broken (an event before it was deleted or events were reordered)")
+        if event_hash(fields) != fields["event_hash"]:
+            return ChainReport(False, checked, event["id"], "contents do not match the event's hash (the event was edited)")
+        prev, checked = fields["event_hash"], checked + 1
+    cur = dbapi_connection.cursor()
+    try:
+        head = cur.execute("SELECT last_event_id, last_hash, event_count FROM audit_chain_head WHERE id = 1").fetchone()
+    finally:
+        cur.close()
+    head = head or (0, "", 0)
+    last_id = events[-1]["id"] if events else 0
+    if (head[0] or 0, head[1] or "", head[2] or 0) != (last_id, prev if events else "", checked):
+        return ChainReport(False, checked, head[0] or None,
+                           f"chain head records {head[2]} events ending at event {head[0]}, the table has {checked} "
+                           f"ending at event {last_id} (events at the end were deleted or the head was edited)")
+    return ChainReport(True, checked)
+
+
+def export_events(events: list[dict[str, Any]], out: Path, fmt: str) -> int:
+    """Write events as ``csv`` (detail as canonical JSON text) or ``json`` (a list); returns the count."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "json":
+        out.write_text(json.dumps(events, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    elif fmt == "csv":
+        with out.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(_COLUMNS))
+            writer.writeheader()
+            for event in events:
+                writer.writerow({**event, "detail": canonical_json(event["detail"])})
+    else:
+        raise ValueError(f"unknown export format {fmt!r}")
+    return len(events)

@@ -1,0 +1,124 @@
+"""Idle lock: after ``idle_lock_minutes`` without input the window is covered and the password asked again.
+
+Nothing is closed or discarded: the tabs stay as they were under an opaque
+cover, so unsaved work is there after unlocking. While locked the session
+refuses new actions (``UserSession.lock``); only the signed-in person's password unlocks.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from medstation.access.roles import UserSession
+from medstation.access.users import AccountStore
+from medstation.errors import UserFacingError
+
+_INPUT_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
+                 QEvent.Type.TouchBegin}
+
+
+class LockCover(QWidget):
+    """The opaque cover over the main window with a password box."""
+
+    sig_unlocked = Signal()
+
+    def __init__(self, window: QWidget, store: AccountStore, session: UserSession) -> None:
+        super().__init__(window)
+        self.store, self.session = store, session
+        self.setObjectName("lock_cover")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # paint the opaque cover: hide patient data
+        self.setStyleSheet("#lock_cover { background: #1f2933; } QLabel { color: #e4e7eb; }")
+        box = QFrame(self)
+        box.setStyleSheet("QFrame { background: #323f4b; border-radius: 8px; }")
+        box.setFixedWidth(460)
+        box.setMinimumHeight(230)
+        self.title = QLabel("<h2>MedStation is locked</h2>")
+        self.who = QLabel("")
+        self.who.setWordWrap(True)
+        self.password = QLineEdit()
+        self.password.setObjectName("unlock_password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("Password")
+        self.password.returnPressed.connect(self.try_unlock)
+        self.button = QPushButton("Unlock")
+        self.button.clicked.connect(self.try_unlock)
+        self.error = QLabel("")
+        self.error.setObjectName("unlock_error")
+        self.error.setStyleSheet("color: #ff8a80;")
+        self.error.setWordWrap(True)
+        inner = QVBoxLayout(box)
+        for widget in (self.title, self.who, self.password, self.button, self.error):
+            inner.addWidget(widget)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+        self.hide()
+        window.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt naming)
+        if obj is self.parent() and event.type() == QEvent.Type.Resize:
+            self.setGeometry(self.parent().rect())
+        return False
+
+    def show_locked(self) -> None:
+        actor = self.session.actor
+        self.who.setText(f"Signed in as <b>{actor.name}</b> ({actor.role.value}). Your open work is kept; "
+                         "enter your password to continue." if actor else "Enter your password to continue.")
+        self.error.clear()
+        self.password.clear()
+        self.setGeometry(self.parent().rect())
+        self.show()
+        self.raise_()
+        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def try_unlock(self) -> None:
+        actor = self.session.actor
+        if actor is None:
+            return
+        try:
+            proven = self.store.authenticate(actor.name, self.password.text(), via="unlock")
+            self.session.unlock(proven)
+        except UserFacingError as exc:
+            self.error.setText(str(exc))
+            self.password.clear()
+            return
+        self.store.db.audit("session.unlocked", actor=proven)
+        self.hide()
+        self.sig_unlocked.emit()
+
+
+class IdleLock(QObject):
+    """Watches application input; locks ``window`` after ``minutes`` idle (0 disables)."""
+
+    sig_locked = Signal()
+
+    def __init__(self, window: QWidget, store: AccountStore, session: UserSession, minutes: float) -> None:
+        super().__init__(window)
+        self.session = session
+        self.cover = LockCover(window, store, session)
+        self.cover.sig_unlocked.connect(self._restart)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.lock_now)
+        self.interval_ms = int(minutes * 60_000)
+        QApplication.instance().installEventFilter(self)
+        self._restart()
+
+    def _restart(self) -> None:
+        if self.interval_ms > 0 and not self.session.locked:
+            self.timer.start(self.interval_ms)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt naming)
+        if event.type() in _INPUT_EVENTS and not self.session.locked and self.timer.isActive():
+            self.timer.start(self.interval_ms)
+        return False
+
+    def lock_now(self) -> None:
+        if self.session.actor is None or self.session.locked:
+            return
+        self.session.lock()
+        self.cover.store.db.audit("session.locked", actor=self.session.actor, reason="idle")
+        self.cover.show_locked()
+        self.sig_locked.emit()
