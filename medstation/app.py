@@ -42,15 +42,14 @@ class Services:
     segmentation: SegmentationService
     kb: KnowledgeBaseService
     llm: LLMService
-    # Filled in by the Notes and Admin work (one field and one construction line each).
-    notes: NotesService | None = None
-    training: TrainingService | None = None
+    notes: NotesService
+    training: TrainingService
 
     def close(self) -> None:
         """Close every service that has ``close()`` (newest first), then the database."""
         for f in reversed(fields(self)):
             service = getattr(self, f.name)
-            if f.name == "db" or service is None:
+            if f.name == "db":
                 continue
             close = getattr(service, "close", None)
             if callable(close):

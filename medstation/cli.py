@@ -37,11 +37,7 @@ COMMAND_MODULES = (
 
 # TODO(integrator): delete this set once every module above is merged; build_parser then imports
 # each listed module unconditionally, so a missing one fails loudly instead of vanishing from --help.
-NOT_YET_MERGED = frozenset({
-    "medstation.commands.notes", "medstation.commands.deid", "medstation.commands.train",
-    "medstation.commands.models", "medstation.commands.users", "medstation.commands.audit",
-    "medstation.commands.backup",
-})
+NOT_YET_MERGED = frozenset({"medstation.commands.users", "medstation.commands.audit", "medstation.commands.backup"})
 
 
 def _command_modules():
@@ -52,7 +48,11 @@ def _command_modules():
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from medstation import __version__
+
     parser = argparse.ArgumentParser(prog="medstation", description="Offline clinical workstation.")
+    parser.add_argument("--version", action="version", version=f"medstation {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command")
     for module in _command_modules():
         module.add_parser(sub)

@@ -29,7 +29,7 @@ def main(out_dir: str) -> int:
         tab.set_mpr(True)
         app.processEvents()
         tab.set_crosshair((10, 250, 300))
-        tab.apply_preset("Abdomen")
+        tab.apply_preset("ct_abdomen")
         view = tab.axial_view
         tab.set_tool("ruler")
         none = Qt.KeyboardModifier.NoModifier

@@ -21,19 +21,19 @@ def add_parser(sub) -> None:
     actions = p.add_subparsers(dest="kb_action", required=True)
 
     ingest = actions.add_parser("ingest", help="add/update documents from a file or folder (md, txt, html, pdf, MedQuAD jsonl)")
-    ingest.add_argument("path")
+    ingest.add_argument("path", help="file or folder to ingest")
 
     query = actions.add_parser("query", help="search the knowledge base")
-    query.add_argument("text")
-    query.add_argument("--k", type=int, default=5)
-    query.add_argument("--mode", choices=MODES, default="hybrid")
+    query.add_argument("text", help="what to search for")
+    query.add_argument("--k", type=int, default=5, help="passages to return (default 5)")
+    query.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval: hybrid (default), dense or bm25")
     query.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     ev = actions.add_parser("eval", help="retrieval hit@1/hit@k/MRR over a JSONL file of {question, doc_id}")
-    ev.add_argument("--questions", required=True)
-    ev.add_argument("--k", type=int, default=5)
-    ev.add_argument("--out", required=True)
-    ev.add_argument("--mode", choices=MODES, default="hybrid")
+    ev.add_argument("--questions", required=True, help="JSONL file, one {question, doc_id} per line")
+    ev.add_argument("--k", type=int, default=5, help="cut-off for hit@k (default 5)")
+    ev.add_argument("--out", required=True, help="folder for the per-question results and summary")
+    ev.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval: hybrid (default), dense or bm25")
 
     actions.add_parser("status", help="show the current knowledge-base version")
     p.set_defaults(func=run)

@@ -108,7 +108,7 @@ def _segment_series(engine, folder: Path, args) -> int:
     from medstation.imaging.loader import load_series
     from medstation.jobs import print_progress_context
     from medstation.segmentation.cache import EmbeddingCache
-    from medstation.segmentation.export import ExportSegment, export_nifti
+    from medstation.segmentation.export import ExportSegment
     from medstation.segmentation.propagation import propagate, stack_masks
     from medstation.segmentation.slices import VolumeSegmenter
 
@@ -127,9 +127,23 @@ def _segment_series(engine, folder: Path, args) -> int:
     out = Path(args.out)
     if not out.name.endswith((".nii", ".nii.gz")):
         out = out.with_name(out.name + ".nii.gz")
-    export_nifti([ExportSegment(1, "segment", labels, engine.spec.display_name, engine.model_version)], volume, out)
+    _export_audited([ExportSegment(1, "segment", labels, engine.spec.display_name, engine.model_version)], volume, out)
     print(f"{out}: {int(labels.sum())} voxels on slices {min(masks)}..{max(masks)}, {engine.model_version}")
     return 0
+
+
+def _export_audited(segments, volume, out: Path) -> None:
+    """The service's export path, so the command line leaves the same audit record as the viewer."""
+    from medstation.access.roles import UserSession
+    from medstation.config import Settings
+    from medstation.segmentation.service import ExportKind, export_segments
+    from medstation.store.database import Database
+
+    db = Database(Settings().db_path)
+    try:
+        export_segments(db, ExportKind.nifti, segments, volume, out, UserSession.from_os_user().actor.name)
+    finally:
+        db.close()
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@ train segmentation --manifest MANIFEST.json [--epochs N] [--mode decoder|full]
     LiteMedSAM in a child process (progress on stderr), registers the result as a
     candidate and prints its model version id alone on the last line of stdout.
 train llm --csv ACI_BENCH.csv [--epochs N]
-    The same for a LoRA note-drafting adapter (needs the LoRA trainer, see below).
+    The same for a LoRA note-drafting adapter (``medstation.training.lora``), trained on the
+    CSV's training split; ``medstation notes eval ... --model-version ID`` evaluates it.
 train-worker --run-id N
     The child process itself (JSON lines on stdout); started by the two commands above
     and by the Admin tab.
@@ -83,16 +84,29 @@ def run_segmentation(args: argparse.Namespace) -> int:
 
 
 def run_llm(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from medstation.errors import UserFacingError
 
+    services = _services()
     try:
-        import medstation.training.lora  # noqa: F401  (the LoRA trainer, built in a separate work item)
-    except ModuleNotFoundError:
-        print("error: LoRA training is not yet available in this build: the LoRA trainer "
-              "(medstation.training.lora) is not installed. Nothing was trained.", file=sys.stderr)
-        return UserFacingError.exit_code
-    print("error: LoRA training is present but not wired to `train llm` yet; nothing was trained.", file=sys.stderr)
-    return UserFacingError.exit_code
+        training = services.training
+        ctx = _stderr_context()
+        version = training.import_aci_csv(ctx, Path(args.csv))
+        print(f"dataset {version.label}: {version.n_cases} cases {version.split_counts}, "
+              f"{version.n_excluded} excluded", file=sys.stderr)
+        run = training.queue_llm(version.id, epochs=args.epochs)
+        print(f"training run #{run.id} (LoRA, {args.epochs} epoch(s))", file=sys.stderr)
+        result = training.run_queued(ctx, run.id)
+    except UserFacingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    finally:
+        services.close()
+    if result.get("note"):
+        print(f"stopped early: {result['note']}", file=sys.stderr)
+    print(result["model_version_id"])
+    return 0
 
 
 def run_worker(args: argparse.Namespace) -> int:

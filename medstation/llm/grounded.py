@@ -7,8 +7,8 @@ scorer and joined as ``sentence [n] sentence [n]``. Each quote therefore passes
 the support check of :mod:`medstation.llm.support` against exactly the passage
 it cites.
 
-Selection: every passage sentence of 5..60 words (headings and questions
-excluded) is scored against the question with ``scorer(question, texts) ->
+Selection: every whole passage sentence (ending with its own full stop: no
+headings, questions or fragments) of 5..60 words is scored against the question with ``scorer(question, texts) ->
 scores`` — the knowledge base's sentence embedder (cosine similarity, each
 sentence prefixed with its passage title so "Symptoms include …" keeps its
 topic), or word overlap when no embedder is available. The best sentence is
@@ -50,9 +50,10 @@ def candidate_sentences(passages: Sequence[Any]) -> list[Quote]:
     for n, passage in enumerate(passages, start=1):
         for position, sentence in enumerate(split_sentences(str(getattr(passage, "text", "")))):
             words = sentence.split()
-            if not MIN_WORDS <= len(words) <= MAX_WORDS or sentence.endswith(("?", ":")):
+            # only whole sentences: headings and fragments have no full stop of their own
+            if not MIN_WORDS <= len(words) <= MAX_WORDS or sentence[-1] not in ".!":
                 continue
-            out.append(Quote(n, position, sentence if sentence[-1] in ".!" else sentence + ".", 0.0))
+            out.append(Quote(n, position, sentence, 0.0))
     return out
 
 

@@ -31,7 +31,7 @@ from typing import Any
 from medstation.llm.citations import MARKER, marker_numbers
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+(?:'[a-z]+)?")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+|\s+-\s+(?=[A-Z])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 NEGATIONS = frozenset("no not never without none cannot neither nor".split())
 STOP_WORDS = frozenset(
     "the and for are but you all any can had her was one our out has his how its may who did get use "
@@ -78,7 +78,8 @@ def required_terms(sentence: str) -> set[str]:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text`` (also list items and lines), stripped, empty ones dropped."""
+    """Sentences of ``text`` (and lines), stripped, empty ones dropped. An inline list
+    (``include - A - B - C.``) stays inside its sentence, so a quote never loses its subject."""
     return [s.strip(" -•*\t") for s in _SENTENCE_END.split(text) if s and s.strip(" -•*\t")]
 
 

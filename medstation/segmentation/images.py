@@ -61,15 +61,14 @@ def _read_dicom(path: Path) -> np.ndarray:
     values = pixels.astype(np.float32) * float(getattr(ds, "RescaleSlope", 1) or 1) + float(
         getattr(ds, "RescaleIntercept", 0) or 0
     )
-    if getattr(ds, "PhotometricInterpretation", "") == "MONOCHROME1":
-        values = values.max() - values
     window = None
     if "WindowCenter" in ds and "WindowWidth" in ds:
         center, width = ds.WindowCenter, ds.WindowWidth
         center = float(center[0] if isinstance(center, pydicom.multival.MultiValue) else center)
         width = float(width[0] if isinstance(width, pydicom.multival.MultiValue) else width)
         window = (center, width)
-    return preprocess.slice_for_model(values, str(getattr(ds, "Modality", "")), window)
+    return preprocess.slice_for_model(values, str(getattr(ds, "Modality", "")), window,
+                                      str(getattr(ds, "PhotometricInterpretation", "")))
 
 
 def read_mask(path: str | Path) -> np.ndarray:

@@ -66,18 +66,27 @@ def window_to_unit(pixels: np.ndarray, center: float, width: float) -> np.ndarra
 SOFT_TISSUE_WINDOW = (40.0, 400.0)
 
 
-def slice_for_model(pixels2d: np.ndarray, modality: str, window: tuple[float, float] | None) -> np.ndarray:
-    """A (H, W) slice in modality units → float32 (H, W) in [0, 1] ready for :func:`prepare_input`.
+def slice_for_model(pixels2d: np.ndarray, modality: str, window: tuple[float, float] | None,
+                    photometric: str = "") -> np.ndarray:
+    """A (H, W) slice in modality units → float32 (H, W) ready for :func:`prepare_input`.
 
-    CT is windowed first (MedSAM was trained on windowed CT); other modalities are
-    min–max scaled by :func:`prepare_input` anyway, so a window only applies if given.
+    The one pixel preparation for every caller (viewer, command line, evaluation), so
+    the model sees the same pixels whichever path asks. CT is windowed first (MedSAM
+    was trained on windowed CT; result in [0, 1]); other modalities are min–max scaled
+    by :func:`prepare_input` anyway, so a window only applies if given. ``photometric``
+    ``MONOCHROME1`` (low values shown bright) is inverted after windowing, so the model
+    sees the image as the viewer shows it.
     """
     if modality.upper() == "CT":
         center, width = window or SOFT_TISSUE_WINDOW
-        return window_to_unit(pixels2d, center, width)
-    if window is not None:
-        return window_to_unit(pixels2d, *window)
-    return np.asarray(pixels2d, np.float32)
+        out, unit = window_to_unit(pixels2d, center, width), True
+    elif window is not None:
+        out, unit = window_to_unit(pixels2d, *window), True
+    else:
+        out, unit = np.asarray(pixels2d, np.float32), False
+    if str(photometric).upper() == "MONOCHROME1":
+        out = (1.0 - out) if unit else (float(out.max()) + float(out.min()) - out)
+    return np.asarray(out, np.float32)
 
 
 def prepare_input(image: np.ndarray, frame: ModelFrame, antialias: bool = True) -> np.ndarray:

@@ -37,6 +37,74 @@ class SegmentRecord:
     stored_id: int | None = None
 
 
+@dataclass(frozen=True)
+class StoredSegment:
+    """A saved segment read back from the store (status accepted | rejected | draft)."""
+
+    id: int
+    series_uid: str
+    name: str
+    color: str
+    status: str
+    mask: np.ndarray  # uint8 (z, y, x)
+    ai_mask: np.ndarray  # uint8 (z, y, x)
+    engine: str
+    model_version_id: int | None
+    prompts: list[dict] = field(default_factory=list)
+
+
+PROMPT_RECORD_VERSION = 1
+
+
+def prompt_entry(slice_index: int, prediction) -> dict:
+    """The provenance entry of one model prompt on axial slice ``slice_index`` (what training reads).
+
+    ``prediction`` is a :class:`~medstation.segmentation.engine.MaskPrediction`. Keys:
+    ``v`` (this record's schema version), ``slice`` (0-based), ``box`` ([x0, y0, x1, y1] pixels or None),
+    ``points`` ([[x, y, label], ...] pixels; label 1 include, 0 exclude), ``box_margin_model_px``, ``score`` (model's IoU estimate, 3 decimals), ``pixels`` (mask area).
+    """
+    return {
+        "v": PROMPT_RECORD_VERSION,
+        "slice": int(slice_index),
+        **prediction.prompt_record(),
+        "score": round(float(prediction.score), 3),
+        "pixels": int(np.count_nonzero(prediction.mask)),
+    }
+
+
+def propagation_entry(slice_index: int, start_slice: int) -> dict:
+    """The provenance entry of a slice filled by propagation from ``start_slice``."""
+    return {"v": PROMPT_RECORD_VERSION, "slice": int(slice_index), "propagated_from": int(start_slice)}
+
+
+def load_stored_segments(db, series_uid: str, statuses=("accepted",)) -> list[StoredSegment]:
+    """Saved segments of ``series_uid`` with one of ``statuses``, oldest first; unreadable mask files are skipped
+    (logged), never raised: the rest of the series' work still loads."""
+    import logging
+
+    from sqlmodel import select
+
+    from medstation.store.tables import Segmentation
+
+    rows = []
+    with db.session() as s:
+        for row in s.exec(select(Segmentation).where(Segmentation.series_uid == series_uid)
+                          .order_by(Segmentation.id)).all():
+            if str(getattr(row.status, "value", row.status)) in statuses:
+                rows.append((int(row.id), row.name, row.color, str(getattr(row.status, "value", row.status)),
+                             row.mask_path, row.ai_mask_path, row.engine, row.model_version_id, list(row.prompts)))
+    out = []
+    for seg_id, name, color, status, mask_path, ai_path, engine, mv_id, prompts in rows:
+        try:
+            mask = read_npz(mask_path)
+            ai_mask = read_npz(ai_path) if ai_path and Path(ai_path).exists() else np.zeros_like(mask)
+        except (OSError, KeyError, ValueError) as exc:
+            logging.getLogger(__name__).warning("segmentation #%s: cannot read %s: %s", seg_id, mask_path, exc)
+            continue
+        out.append(StoredSegment(seg_id, series_uid, name, color, status, mask, ai_mask, engine, mv_id, prompts))
+    return out
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "series"
 

@@ -35,6 +35,9 @@ class EngineSpec:
     builder: Callable[..., networks.SamParts]
     source: str  # "embedded" (ships with the app) or "user" (dropped into models/)
     box_margin: float = 0.0
+    # Both MedSAM variants were trained on box prompts only: from points alone they return an empty or
+    # speck-sized mask (measured on the synthetic test volume), so points only refine a box.
+    points_alone: bool = False
 
 
 def _bundled_litemedsam_file() -> Path | None:

@@ -1,10 +1,14 @@
 """Several labelled segments per series, each a (z, y, x) mask with a name and colour.
 
 :class:`SegmentSet` is the Qt-free model behind the segmentation panel: every
-change goes through :meth:`SegmentSet.set_slice` so it lands on the shared
-undo/redo :class:`~medstation.segmentation.editing.EditHistory`. Each segment also
-keeps ``ai_mask``: the model's unedited output, saved beside the corrected mask on
-accept so corrections can train a later model.
+change goes through :meth:`SegmentSet.set_slice` (or :meth:`SegmentSet.brush`)
+so it lands on the shared undo/redo :class:`~medstation.segmentation.editing.EditHistory`;
+removing a segment is undoable too. Each segment also keeps ``ai_mask``: the
+model's unedited output, saved beside the corrected mask on accept so
+corrections can train a later model.
+
+:class:`SeriesSegments` keeps one SegmentSet per series, so switching series
+never drops a draft: segments belong to their series.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from medstation.segmentation.editing import EditHistory, apply_brush
+from medstation.segmentation.editing import Edit, EditGroup, EditHistory, SegmentRemoval, paint_in_place
+from medstation.store.tables import SegmentationStatus as SegmentStatus
 
 PALETTE = ["#ff4040", "#40c0ff", "#50e050", "#ffc020", "#d060ff", "#ff8040", "#40ffd0", "#ff60b0"]
+
+__all__ = ["PALETTE", "HistoryStep", "Segment", "SegmentSet", "SegmentStatus", "SeriesSegments"]
 
 
 @dataclass
@@ -30,11 +37,27 @@ class Segment:
     prompts: list[dict] = field(default_factory=list)
     engine: str = ""
     model_version: str = ""
-    status: str = "draft"  # draft until a human accepts (or rejects) it
+    status: SegmentStatus = SegmentStatus.draft  # draft until a human accepts (or rejects) it
     stored_id: int | None = None  # Segmentation.id once saved
+    flags: list[str] = field(default_factory=list)  # plausibility warnings on the latest model result
 
     def slices_with_mask(self) -> list[int]:
         return [int(k) for k in np.flatnonzero(self.mask.reshape(self.mask.shape[0], -1).any(axis=1))]
+
+    @property
+    def unsaved(self) -> bool:
+        """A draft with something drawn: closing or dropping it would lose work."""
+        return self.status == SegmentStatus.draft and bool(self.mask.any())
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """What an undo or redo touched: ``kind`` edit | group | removal, the segment key, the slices, the label."""
+
+    kind: str
+    segment: int
+    slices: tuple[int, ...]
+    label: str
 
 
 class SegmentSet:
@@ -60,9 +83,32 @@ class SegmentSet:
         self.segments[key] = seg
         return seg
 
+    def add_stored(self, stored) -> Segment:
+        """Add a saved segment (:class:`~medstation.segmentation.records.StoredSegment`) with its status and id."""
+        if tuple(stored.mask.shape) != self.shape:
+            raise ValueError(f"saved mask {stored.mask.shape} does not fit this series {self.shape}")
+        seg = self.add(stored.name, stored.color or None)
+        seg.mask[:] = stored.mask
+        seg.ai_mask[:] = stored.ai_mask
+        seg.prompts, seg.engine = list(stored.prompts), stored.engine
+        seg.status, seg.stored_id = SegmentStatus(stored.status), stored.id
+        return seg
+
+    def stored_ids(self) -> set[int]:
+        return {s.stored_id for s in self.segments.values() if s.stored_id is not None}
+
+    def is_blank(self) -> bool:
+        """Nothing drawn and nothing saved: a set that can be replaced without loss."""
+        return all(not s.mask.any() and s.stored_id is None for s in self.segments.values())
+
+    def unsaved(self) -> list[Segment]:
+        return [s for s in self.segments.values() if s.unsaved]
+
     def remove(self, key: int) -> None:
-        self.segments.pop(key)
-        self.history.forget_segment(key)
+        """Take segment ``key`` out; undo brings it back."""
+        position = list(self.segments).index(key)
+        seg = self.segments.pop(key)
+        self.history.record_removal(seg, position)
 
     def rename(self, key: int, name: str) -> None:
         name = name.strip()
@@ -71,11 +117,12 @@ class SegmentSet:
         self.segments[key].name = name
 
     def set_slice(self, key: int, slice_index: int, mask2d: np.ndarray, *, label: str,
-                  from_model: bool = False, stroke: int | None = None) -> bool:
+                  from_model: bool = False, stroke: int | None = None, group: str | None = None) -> bool:
         """Replace slice ``slice_index`` of segment ``key``; returns False when nothing changed.
 
-        ``from_model``: also record it as the AI's output for that slice. Any change
-        after an accept makes the segment a draft again.
+        ``from_model``: also record it as the AI's output for that slice. ``group``: edits
+        with the same group id (one propagation) undo as one step. Any change after an
+        accept makes the segment a draft again.
         """
         seg = self.segments[key]
         new = np.asarray(mask2d, bool)
@@ -86,32 +133,81 @@ class SegmentSet:
         before = seg.mask[slice_index].astype(bool)
         if np.array_equal(before, new):
             return False
-        self.history.record(key, slice_index, before, new, label, stroke)
+        self.history.record(key, slice_index, before, new, label, stroke, group)
         seg.mask[slice_index] = new
-        seg.status = "draft"
+        seg.status = SegmentStatus.draft
         return True
 
     def brush(self, key: int, slice_index: int, x: float, y: float, radius_px: float, erase: bool,
-              stroke: int | None = None) -> bool:
-        current = self.segments[key].mask[slice_index]
-        painted = apply_brush(current, x, y, radius_px, erase)
-        return self.set_slice(key, slice_index, painted, label="eraser" if erase else "brush", stroke=stroke)
+              stroke: int | None = None, from_xy: tuple[float, float] | None = None) -> bool:
+        """Paint (erase) a disk at (x, y), or the capsule from ``from_xy`` to (x, y) so fast strokes have no gaps.
 
-    def undo(self) -> tuple[int, int] | None:
-        """Undo the last edit; returns (segment key, slice index) it touched, or None."""
-        edit = self.history.pop_undo()
-        if edit is None:
-            return None
-        if edit.segment in self.segments:
-            self.segments[edit.segment].mask[edit.slice_index] = edit.before_mask()
-            self.segments[edit.segment].status = "draft"
-        return edit.segment, edit.slice_index
+        Touches only the brush's window of one slice: cost is the brush area plus one
+        bit-packed slice for the undo record, never the whole volume.
+        """
+        seg = self.segments[key]
+        top = self.history.peek_undo()
+        same_stroke = stroke is not None and isinstance(top, Edit) and (top.segment, top.slice_index, top.stroke) == (
+            key, slice_index, stroke)
+        before = None if same_stroke else seg.mask[slice_index].astype(bool)
+        if not paint_in_place(seg.mask[slice_index], from_xy or (x, y), (x, y), radius_px, erase):
+            return False
+        after = seg.mask[slice_index]
+        self.history.record(key, slice_index, after if before is None else before, after,
+                            "eraser" if erase else "brush", stroke)
+        seg.status = SegmentStatus.draft
+        return True
 
-    def redo(self) -> tuple[int, int] | None:
-        edit = self.history.pop_redo()
-        if edit is None:
-            return None
-        if edit.segment in self.segments:
-            self.segments[edit.segment].mask[edit.slice_index] = edit.after_mask()
-            self.segments[edit.segment].status = "draft"
-        return edit.segment, edit.slice_index
+    def undo(self) -> HistoryStep | None:
+        """Undo the last entry; returns what it touched, or None when there is nothing to undo."""
+        entry = self.history.pop_undo()
+        return None if entry is None else self._apply(entry, undo=True)
+
+    def redo(self) -> HistoryStep | None:
+        entry = self.history.pop_redo()
+        return None if entry is None else self._apply(entry, undo=False)
+
+    def _apply(self, entry, *, undo: bool) -> HistoryStep:
+        if isinstance(entry, SegmentRemoval):
+            if undo:
+                items = list(self.segments.items())
+                items.insert(min(entry.position, len(items)), (entry.segment, entry.segment_obj))
+                self.segments = dict(items)
+            else:
+                self.segments.pop(entry.segment, None)
+            return HistoryStep("removal", entry.segment, (), entry.label)
+        edits = entry.edits if isinstance(entry, EditGroup) else [entry]
+        for edit in edits:
+            seg = self.segments.get(edit.segment)
+            if seg is not None:
+                seg.mask[edit.slice_index] = edit.before_mask() if undo else edit.after_mask()
+                seg.status = SegmentStatus.draft
+        kind = "group" if isinstance(entry, EditGroup) else "edit"
+        return HistoryStep(kind, entry.segment, entry.slices, entry.label)
+
+
+class SeriesSegments:
+    """One :class:`SegmentSet` per series UID, kept while the app runs (drafts survive a series switch)."""
+
+    def __init__(self) -> None:
+        self._sets: dict[str, SegmentSet] = {}
+
+    def get(self, series_uid: str) -> SegmentSet | None:
+        return self._sets.get(series_uid)
+
+    def get_or_create(self, series_uid: str, shape: tuple[int, int, int]) -> tuple[SegmentSet, bool]:
+        """(the set for ``series_uid``, True when it was just made). A set whose shape no longer fits
+        (the series was re-indexed with more or fewer files) is replaced only when it holds nothing."""
+        existing = self._sets.get(series_uid)
+        if existing is not None and existing.shape == tuple(int(n) for n in shape):
+            return existing, False
+        if existing is not None and not existing.is_blank():
+            raise ValueError(
+                f"this series now has shape {tuple(shape)} but its segments were drawn on {existing.shape}")
+        made = SegmentSet(series_uid, shape)
+        self._sets[series_uid] = made
+        return made, True
+
+    def unsaved(self) -> list[tuple[str, Segment]]:
+        """Every draft with content, in any series: what closing the app would lose."""
+        return [(uid, seg) for uid, s in self._sets.items() for seg in s.unsaved()]

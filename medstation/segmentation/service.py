@@ -12,13 +12,14 @@ until :meth:`ensure_engine` has loaded the new active version (no restart).
 
 from __future__ import annotations
 
+import enum
 import logging
 from pathlib import Path
 
 from medstation.jobs import JobContext
 from medstation.segmentation import registry
 from medstation.segmentation.cache import EmbeddingCache
-from medstation.segmentation.records import SegmentRecord, save_decision
+from medstation.segmentation.records import SegmentRecord, StoredSegment, load_stored_segments, save_decision
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelKind, ModelStatus
 
@@ -37,6 +38,29 @@ def register_engine(registry: ModelRegistry, engine, *, default_engine: str = "l
         source=engine.spec.source, meta={"engine": engine.name, "input_size": engine.spec.input_size},
     )
     return info.id
+
+
+class ExportKind(str, enum.Enum):
+    nifti = "nifti"  # label map .nii.gz in the series geometry
+    dicom_seg = "dicom_seg"  # DICOM Segmentation object referencing the source instances
+
+
+def export_segments(db, kind: ExportKind | str, segments, volume, path, actor: str) -> Path:
+    """Write ``segments`` (list of ExportSegment) as ``kind`` to ``path`` and audit it; returns the written path.
+
+    The one export path for the GUI and the command line, so both leave the same
+    audit record: action ``segmentation.export``, entity ``file`` = the written path,
+    detail ``kind``, ``series_uid``, ``segments`` (names), ``algorithms`` (engine per segment).
+    """
+    from medstation.segmentation import export
+
+    kind = ExportKind(kind)
+    writer = export.export_nifti if kind == ExportKind.nifti else export.export_dicom_seg
+    written = Path(writer(list(segments), volume, path))
+    db.audit("segmentation.export", actor=actor, entity="file", entity_id=str(written), kind=kind.value,
+             series_uid=volume.series_uid, segments=[s.name for s in segments],
+             algorithms=[s.algorithm for s in segments])
+    return written
 
 
 class SegmentationService:
@@ -131,6 +155,16 @@ class SegmentationService:
         seg_id = save_decision(self.db, self.settings.home, record, decision, actor, measurements)
         return {"id": seg_id, "decision": decision, "report": report_line(record.name, measurements),
                 "measurements": measurements}
+
+    def export(self, ctx: JobContext, kind: ExportKind | str, segments, volume, path, actor: str) -> str:
+        """Job: :func:`export_segments` in a lane; returns the written path as text."""
+        ctx.report(0.1, f"writing {path}")
+        return str(export_segments(self.db, kind, segments, volume, path, actor))
+
+    def saved_segments(self, ctx: JobContext, series_uid: str) -> list[StoredSegment]:
+        """Job: the accepted segments stored for ``series_uid`` (they reload when the series is reopened)."""
+        ctx.check()
+        return load_stored_segments(self.db, series_uid, statuses=("accepted",))
 
     def close(self) -> None:
         self.cache.clear()

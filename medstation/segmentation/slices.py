@@ -46,7 +46,8 @@ class VolumeSegmenter:
         """Slice ``index`` as float32 (y, x) in [0, 1] after windowing."""
         if not 0 <= index < self.n_slices:
             raise IndexError(f"slice {index} outside 0..{self.n_slices - 1}")
-        return preprocess.slice_for_model(self.volume.pixels[index], self.volume.modality, self.window)
+        return preprocess.slice_for_model(self.volume.pixels[index], self.volume.modality, self.window,
+                                          str(self.volume.meta.get("photometric", "")))
 
     def embedding(self, index: int) -> ImageEmbedding:
         return self.cache.get_or_compute(self.key(index), lambda: self.engine.embed(self.slice_image(index)))

@@ -590,7 +590,22 @@ class ModelAlert(SQLModel, table=True):
 
 
 # --- viewer annotations (rulers, ROIs, angles) -------------------------------------------------
-# (viewer tables and segmentation changes go here; migration 0007)
+
+
+class ViewerAnnotation(SQLModel, table=True):
+    """A measurement drawn on a slice (ruler, ROI, angle), kept with its series (migration 0007)."""
+
+    __tablename__ = "viewer_annotation"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    series_uid: str = Field(index=True)
+    plane: str = Field(description="axial | coronal | sagittal")
+    slice_index: int = Field(description="0-based index along the plane's normal")
+    kind: str = Field(description="ruler | roi | angle (AnnotationKind)")
+    points: list[list[float]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
+                                      description="pixel (x = column, y = row) points on the slice")
+    value_text: str = Field("", description="the value as shown when it was drawn, e.g. '18.2 mm'")
+    created_by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # --- chat answers ------------------------------------------------------------------------------

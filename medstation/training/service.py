@@ -146,6 +146,17 @@ class TrainingService:
                                       status=ModelStatus.active, source=spec.source,
                                       meta={"engine": spec.name, "input_size": spec.input_size})
 
+    def queue_llm(self, dataset_version_id: int, *, epochs: int = 1, **extra) -> runs.RunInfo:
+        """Queue a LoRA drafting-adapter run on a notes snapshot (``training.lora.train_lora`` in the worker)."""
+        actor = self.session.require(Permission.train_models)
+        version = datasets.get_version(self.db, dataset_version_id)
+        if version.kind != "notes":
+            raise datasets.DatasetError(f"{version.label} holds {version.kind} cases, not notes")
+        active = self.registry.active(ModelKind.llm)
+        params = {"epochs": int(epochs), "threads": self.settings.llm_threads, **extra}
+        return runs.enqueue(self.db, self.settings.home, kind="llm", dataset_version_id=dataset_version_id,
+                            base_model_id=active.id if active else None, params=params, actor=actor.name)
+
     def run_queued(self, ctx: JobContext, run_id: int | None = None) -> dict:
         """Job (process lane): run ``run_id`` (or the oldest queued run) in ``train-worker``; returns its result."""
         from medstation.process_jobs import WorkerFailed, run_worker_process

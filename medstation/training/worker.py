@@ -149,6 +149,54 @@ def run_segmentation(settings, db, registry, info: runs.RunInfo, ctx: JobContext
     return {"model_version_id": model.id, "metrics": metrics, "note": note, "history": result.history}
 
 
+def _fsync_copy(source: Path, final_dir: Path, stem: str) -> tuple[Path, str]:
+    """Copy ``source`` under ``final_dir`` as ``<stem>-<sha12><suffix>`` via a fsynced ``.partial``; returns (path, sha)."""
+    from medstation.store.model_registry import file_sha256
+
+    final_dir.mkdir(parents=True, exist_ok=True)
+    partial = final_dir / f"{stem}.partial"
+    with source.open("rb") as src, partial.open("wb") as dst:
+        while block := src.read(1 << 20):
+            dst.write(block)
+        dst.flush()
+        os.fsync(dst.fileno())
+    sha = file_sha256(partial)
+    final = final_dir / f"{stem}-{sha[:12]}{source.suffix}"
+    partial.replace(final)
+    return final, sha
+
+
+def run_llm(settings, db, registry, info: runs.RunInfo, ctx: JobContext) -> dict:
+    """LoRA drafting adapter on the train split's (transcript, signed note) pairs (``training.lora``)."""
+    from medstation.training.lora import train_lora
+
+    version = datasets.get_version(db, info.dataset_version_id)
+    pairs = [(r["transcript"], r["note"]) for r in datasets.note_rows(version, ("train",))]
+    if not pairs:
+        raise runs.RunError(f"{version.label} has no training-split pairs")
+    losses: list[float] = []
+
+    def on_partial(data) -> None:
+        if isinstance(data, dict) and data.get("kind") == "lora_step":
+            losses.append(float(data["loss"]))
+            emit_partial({"kind": "step", "epoch": int(data.get("epoch", 1)), "step": int(data["step"]),
+                          "loss": float(data["loss"])})
+        else:
+            emit_partial(data)
+
+    lora_ctx = JobContext(on_progress=lambda f, m: emit_progress(f, m), on_partial=on_partial)
+    keys = ("epochs", "rank", "alpha", "lr", "max_tokens", "max_seconds", "max_steps", "threads", "seed")
+    result = train_lora(lora_ctx, pairs, Path(info.run_dir) / "adapter", **{k: v for k, v in info.params.items() if k in keys})
+    runs.record_epoch(db, info.id, {"epoch": result.epochs, "train_loss": sum(losses) / max(1, len(losses))})
+    path, sha = _fsync_copy(Path(result.adapter_path), Path(settings.models_dir) / "finetuned", f"lora-run{info.id}")
+    model = registry.register(
+        ModelKind.llm, f"LoRA drafting adapter (run {info.id})", path, sha256=sha, parent_id=info.base_model_id,
+        dataset_version=version.label, hyperparameters={**result.hyperparameters(), "run_id": info.id},
+        metrics=result.metrics(), source="fine-tuned",
+        meta={"adapter": True, "base_model": result.base_gguf, "run_id": info.id, "dataset_version_id": version.id})
+    return {"model_version_id": model.id, "metrics": result.metrics(), "note": result.stopped_early, "history": []}
+
+
 def main(run_id: int) -> int:
     from medstation.config import Settings
     from medstation.store.database import Database
@@ -163,10 +211,13 @@ def main(run_id: int) -> int:
     info = runs.mark_running(db, run_id, os.getpid())
     ctx = JobContext(on_progress=lambda f, m: emit_progress(f, m), on_partial=emit_partial)
     try:
-        if info.kind != "segmentation":
-            raise runs.RunError(f"train-worker runs segmentation training; run #{run_id} is {info.kind}")
         np.seterr(all="ignore")
-        outcome = run_segmentation(settings, db, registry, info, ctx)
+        if info.kind == "segmentation":
+            outcome = run_segmentation(settings, db, registry, info, ctx)
+        elif info.kind == "llm":
+            outcome = run_llm(settings, db, registry, info, ctx)
+        else:
+            raise runs.RunError(f"train-worker cannot train {info.kind!r} models (run #{run_id})")
     except BaseException as exc:  # noqa: BLE001 — every failure ends as a failed run with its log
         log.error("run %s failed:\n%s", run_id, traceback.format_exc())
         runs.finish(db, run_id, TrainingRunStatus.failed, error=f"{exc.__class__.__name__}: {exc}")

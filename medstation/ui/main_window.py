@@ -23,18 +23,20 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
 
+        from medstation.ui.admin.tab import AdminTab
         from medstation.ui.chat.tab import ChatTab
+        from medstation.ui.notes.tab import NotesTab
+        from medstation.ui.segmentation.panel import SegmentationPanel
         from medstation.ui.viewer.tab import ViewerTab
 
         s = services
-        self.viewer_tab = ViewerTab(imaging=s.imaging, segmentation=s.segmentation, settings=s.settings,
-                                    runner=runner, session=s.session)
+        self.viewer_tab = ViewerTab(imaging=s.imaging, settings=s.settings, runner=runner, db=s.db, session=s.session)
+        # The window mounts the segmentation panel; the viewer only hosts side panels.
+        self.segmentation_panel = SegmentationPanel(self.viewer_tab, s.segmentation, runner, session=s.session,
+                                                    exports_dir=s.settings.exports_dir)
+        self.viewer_tab.add_side_panel(self.segmentation_panel, "Segmentation")
         self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, db=s.db, settings=s.settings, runner=runner, session=s.session)
-        from medstation.ui.notes.tab import NotesTab
-
         self.notes_tab = NotesTab(s.notes, runner)
-        from medstation.ui.admin.tab import AdminTab
-
         self.admin_tab = AdminTab(training=s.training, runner=runner, session=s.session)
         self.tabs.addTab(self.viewer_tab, "Viewer")
         self.tabs.addTab(self.chat_tab, "Chat")
@@ -63,5 +65,8 @@ class MainWindow(QMainWindow):
             self._activity.setText("")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        if not self.viewer_tab.confirm_close():  # drafts or a running propagation: asked first
+            event.ignore()
+            return
         self.runner.cancel_all()
         super().closeEvent(event)

@@ -43,7 +43,7 @@ from medstation.jobs import Cancelled, JobContext
 
 log = logging.getLogger(__name__)
 
-LANES = ("io", "segmentation", "llm", "background", "process")
+LANES = ("io", "segmentation", "llm", "background", "process", "measure")  # measure: segment measurements (viewer)
 
 
 class JobHandle(QObject):

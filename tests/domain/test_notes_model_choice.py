@@ -29,3 +29,24 @@ def test_versions_resolve_to_files(db, tmp_path):
         resolve_version(db, v_seg.id)
     with pytest.raises(UserFacingError, match="not in the registry"):
         resolve_version(db, 999)
+
+
+def test_gguf_adapter_version_uses_the_parent_as_base(db, tmp_path):
+    import numpy as np
+    from gguf import GGUFWriter
+
+    registry = ModelRegistry(db)
+    base = tmp_path / "base.gguf"
+    base.write_bytes(b"GGUF base")
+    adapter = tmp_path / "adapter.gguf"
+    writer = GGUFWriter(str(adapter), "llama")
+    writer.add_type("adapter")
+    writer.add_tensor("blk.0.attn_q.weight.lora_a", np.zeros((2, 4), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    v_base = registry.register("llm", "base", str(base), sha256="d" * 64)
+    v_adapter = registry.register("llm", "lora", str(adapter), sha256="e" * 64, parent_id=v_base.id)
+    choice = resolve_version(db, v_adapter.id)
+    assert (choice.model_path, choice.adapter_path) == (base, adapter)

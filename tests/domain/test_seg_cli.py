@@ -76,3 +76,35 @@ def test_segment_eval_on_tiny_manifest(home_with_onnx, tmp_path):
     stats = summary["by_source"]["synthetic"]
     assert stats["n"] == 2 and stats["mean_dice"] > 0.85 and "test" in summary["by_modality"]
     assert summary["engine"] == "litemedsam" and summary["model_version"].startswith("litemedsam:")
+
+
+def test_cli_and_gui_exports_write_the_same_audit_record(home_with_onnx, tmp_path, db):
+    """The command line and the viewer's panel both export through SegmentationService: one audit shape."""
+    from sqlmodel import select
+
+    from medstation.imaging.loader import load_series
+    from medstation.imaging.synthetic import SeriesSpec, write_series
+    from medstation.jobs import JobContext
+    from medstation.segmentation.export import ExportSegment
+    from medstation.segmentation.service import SegmentationService
+    from medstation.store.tables import AuditEvent
+
+    paths = write_series(tmp_path / "ct", SeriesSpec(n_slices=3, rows=64, columns=64))
+    assert main(["segment", str(tmp_path / "ct"), "--box", "8", "8", "56", "56", "--slice", "1",
+                 "--out", str(tmp_path / "cli.nii.gz")]) == 0
+    volume = load_series(JobContext(), paths)
+    mask = np.zeros(volume.pixels.shape, np.uint8)
+    mask[1, 20:40, 20:40] = 1
+    gui = SegmentationService(home_with_onnx, db).export(  # what the panel's export job runs
+        JobContext(), "nifti", [ExportSegment(1, "segment", mask, "LiteMedSAM", "v")], volume,
+        str(tmp_path / "gui.nii.gz"), "dr.who")
+    with db.session() as s:
+        rows = s.exec(select(AuditEvent).where(AuditEvent.action == "segmentation.export")
+                      .order_by(AuditEvent.id)).all()
+        records = [(r.action, r.entity, r.entity_id, r.detail) for r in rows]
+    assert [r[2] for r in records] == [str(tmp_path / "cli.nii.gz"), gui]
+    (cli_action, cli_entity, _, cli_detail), (gui_action, gui_entity, _, gui_detail) = records
+    assert (cli_action, cli_entity) == (gui_action, gui_entity) == ("segmentation.export", "file")
+    assert sorted(cli_detail) == sorted(gui_detail) == ["algorithms", "kind", "segments", "series_uid"]
+    assert cli_detail["kind"] == gui_detail["kind"] == "nifti"
+    assert cli_detail["series_uid"] == gui_detail["series_uid"] == volume.series_uid

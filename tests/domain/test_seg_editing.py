@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from medstation.segmentation.editing import apply_brush, disk
-from medstation.segmentation.segments import SegmentSet
+from medstation.segmentation.segments import HistoryStep, SegmentSet
 
 
 def test_disk_area_and_clipping():
@@ -30,11 +30,11 @@ def test_model_result_brush_erase_undo_redo():
     after_all = liver.mask[1].copy()
     assert liver.ai_mask[1].sum() == 25 and not liver.mask[1, 7, 7] and liver.mask[1, 15, 16]
 
-    assert segs.undo() == (liver.key, 1)  # eraser
+    assert segs.undo() == HistoryStep("edit", liver.key, (1,), "eraser")
     assert liver.mask[1, 7, 7]
-    assert segs.undo() == (liver.key, 1)  # whole brush stroke
+    assert segs.undo() == HistoryStep("edit", liver.key, (1,), "brush")  # the whole stroke
     assert np.array_equal(liver.mask[1], ai)
-    assert segs.undo() == (liver.key, 1)  # model result
+    assert segs.undo() == HistoryStep("edit", liver.key, (1,), "model")
     assert liver.mask.sum() == 0 and segs.undo() is None
     assert liver.ai_mask[1].sum() == 25  # the AI output is kept for training, whatever the undo
 
@@ -66,7 +66,9 @@ def test_segments_are_named_coloured_and_independent():
     segs.brush(b.key, 1, 3, 3, 1, erase=False)
     assert a.slices_with_mask() == [0] and b.slices_with_mask() == [1]
     segs.remove(a.key)
-    assert segs.undo() == (b.key, 1) and segs.undo() is None  # a's edits left with it
+    assert list(segs.segments) == [b.key]
+    assert segs.undo() == HistoryStep("removal", a.key, (), "remove segment")  # the removal is undoable
+    assert list(segs.segments) == [a.key, b.key] and a.slices_with_mask() == [0]
 
 
 @settings(max_examples=30, deadline=None)

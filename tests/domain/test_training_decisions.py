@@ -154,3 +154,24 @@ def test_promotion_gate_needs_a_recommending_comparison(db, settings):
     radiologist = TrainingService(settings, db, UserSession(Actor("rad", Role.radiologist)), registry)
     with pytest.raises(PermissionDenied):
         radiologist.rollback("segmentation")
+
+
+def test_llm_runs_need_a_notes_snapshot(db, settings):
+    from medstation.access.roles import Actor, Role, UserSession
+    from medstation.jobs import JobContext
+    from medstation.store.model_registry import ModelRegistry
+    from medstation.training.datasets import DatasetError, build_snapshot
+    from medstation.training.items import NoteItem, SegItem
+    from medstation.training.service import TrainingService
+
+    service = TrainingService(settings, db, UserSession(Actor("ann", Role.admin)), ModelRegistry(db))
+    mask = np.zeros((16, 16), bool)
+    mask[2:10, 2:10] = True
+    seg = build_snapshot(JobContext(), db, settings.home, name="s", kind="segmentation", origin="t",
+                         items=[SegItem("a" * 16, "t", "CT", "x", np.random.default_rng(0).random((16, 16)), mask)])
+    with pytest.raises(DatasetError, match="holds segmentation cases, not notes"):
+        service.queue_llm(seg.id)
+    notes = build_snapshot(JobContext(), db, settings.home, name="n", kind="notes", origin="t",
+                           items=[NoteItem("b" * 16, "t", "soap", "[doctor] hello there " * 10, "S: knee pain. " * 5)])
+    run = service.queue_llm(notes.id, epochs=2)
+    assert run.kind == "llm" and run.params["epochs"] == 2

@@ -40,3 +40,11 @@ def test_refused_files_are_exported_again_after_the_decision(loaded, qtbot, tmp_
     assert blocker.args[0].files == () and asked == [SPEC.n_slices]
     qtbot.waitUntil(lambda: f"De-identified {SPEC.n_slices} file(s)" in loaded.status.text(), timeout=10000)
     assert len(list((tmp_path / "deid").rglob("*.dcm"))) == SPEC.n_slices
+    from sqlmodel import select
+
+    from medstation.store.tables import AuditEvent
+
+    with loaded.imaging.db.session() as s:
+        events = s.exec(select(AuditEvent).where(AuditEvent.action == "imaging.export_deidentified")).all()
+    assert [len(e.detail["burned_in"]) for e in events] == [0, SPEC.n_slices]
+    assert {e.actor for e in events} == {loaded.session.actor.name}  # both passes audited as the acting user

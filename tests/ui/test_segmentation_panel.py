@@ -52,7 +52,8 @@ def panel_setup(qtbot, settings, db):
     runner = JobRunner()
     viewer = ViewerStandIn()
     qtbot.addWidget(viewer)
-    panel = SegmentationPanel(viewer, service, settings, runner, UserSession.from_os_user())
+    panel = SegmentationPanel(viewer, service, runner, session=UserSession.from_os_user(),
+                              exports_dir=settings.exports_dir)
     qtbot.addWidget(panel)
     volume, truth = synthetic_volume(shape=(5, 96, 128), radii_mm=(4.0, 22.0, 30.0))
     viewer.load(volume)
@@ -141,3 +142,25 @@ def test_refused_box_is_explained_and_propagation_can_stop(qtbot, panel_setup, t
     with qtbot.waitSignal(export.sig_done, timeout=20_000):
         pass
     assert (tmp_path / "seg.nii.gz").is_file()
+
+
+def test_points_after_a_refused_box_and_points_alone_say_what_they_need(qtbot, panel_setup):
+    viewer, panel, services, truth = panel_setup
+    k = viewer.current_slice()
+    panel.set_tool("seg_box")
+    viewer.axial_view.sig_box_drawn.emit(300.0, 300.0, 400.0, 400.0)  # outside the image: refused
+    qtbot.waitUntil(lambda: "box was dropped" in panel.status_label.text(), timeout=60_000)
+    panel.set_tool("seg_point")
+    viewer.axial_view.sig_point_clicked.emit(64.0, 48.0, True)  # the refused box is not reused
+    assert "segments from a box" in panel.status_label.text() and "points are kept" in panel.status_label.text()
+    assert viewer.axial_view.point_markers() == [(64.0, 48.0)]
+    panel.set_tool("seg_box")
+    viewer.axial_view.sig_box_drawn.emit(30.0, 18.0, 98.0, 78.0)  # the box, with the waiting point
+    qtbot.waitUntil(lambda: panel.segments.segments[panel.current_key].mask[k].any(), timeout=60_000)
+    seg = panel.segments.segments[panel.current_key]
+    assert seg.mask[k, 48, 64] and seg.prompts[-1]["box"] == [30.0, 18.0, 98.0, 78.0]
+    assert seg.prompts[-1]["points"] == [[64.0, 48.0, 1]]
+    viewer.set_slice(k - 1)
+    panel.set_tool("seg_point")
+    viewer.axial_view.sig_point_clicked.emit(5.0, 5.0, False)  # an exclude point alone says nothing
+    assert "left-click inside it" in panel.status_label.text()

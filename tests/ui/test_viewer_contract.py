@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
 
 from tests.ui.viewer_fixtures import loaded, viewer  # noqa: F401  (fixtures)
 
@@ -55,33 +51,21 @@ def test_mask_overlay_is_shown_and_cleared(loaded):
     assert view.mask_keys() == []
 
 
-def test_segmentation_panel_is_mounted_when_available(qtbot, medstation_home, monkeypatch):
+def test_main_window_mounts_the_segmentation_panel(qtbot, medstation_home):
     from medstation.app import build_services
     from medstation.config import Settings
+    from medstation.ui.main_window import MainWindow
     from medstation.ui.runner import JobRunner
-    from medstation.ui.viewer.tab import ViewerTab
+    from medstation.ui.segmentation.panel import SegmentationPanel
 
-    class FakePanel(QLabel):
-        def __init__(self, tab, service, settings, runner, session):
-            super().__init__("segmentation")
-            self.tab = tab
-
-    fake = types.ModuleType("medstation.ui.segmentation.panel")
-    fake.SegmentationPanel = FakePanel
-    monkeypatch.setitem(sys.modules, "medstation.ui.segmentation.panel", fake)
     services = build_services(Settings(sample_study=False))
     runner = JobRunner()
-    tab = ViewerTab(imaging=services.imaging, segmentation=object(), settings=services.settings, runner=runner,
-                    session=services.session)
-    qtbot.addWidget(tab)
+    window = MainWindow(services, runner)
+    qtbot.addWidget(window)
+    tab = window.viewer_tab
     assert tab.side_tabs.count() == 1 and tab.side_tabs.tabText(0) == "Segmentation"
-    assert tab.side_tabs.widget(0).tab is tab
-    # Without the panel module the viewer still opens.
-    monkeypatch.setitem(sys.modules, "medstation.ui.segmentation.panel", None)
-    tab2 = ViewerTab(imaging=services.imaging, segmentation=object(), settings=services.settings, runner=runner,
-                     session=services.session)
-    qtbot.addWidget(tab2)
-    assert tab2.side_tabs.count() == 0
+    panel = tab.side_tabs.widget(0)
+    assert isinstance(panel, SegmentationPanel) and panel.viewer is tab
     runner.shutdown()
     services.close()
 
@@ -94,7 +78,7 @@ def test_start_without_path_opens_sample_ct(qtbot, medstation_home):
 
     services = build_services(Settings(sample_study=True))
     runner = JobRunner()
-    tab = ViewerTab(imaging=services.imaging, segmentation=None, settings=services.settings, runner=runner,
+    tab = ViewerTab(imaging=services.imaging, settings=services.settings, runner=runner, db=services.db,
                     session=services.session)
     qtbot.addWidget(tab)
     with qtbot.waitSignal(tab.sig_volume_loaded, timeout=30000) as blocker:

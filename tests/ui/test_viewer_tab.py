@@ -47,12 +47,12 @@ def test_scrolling_by_slider_keys_and_wheel_direction(loaded, qtbot):
 def test_window_presets_and_right_drag_window_level(loaded):
     view = loaded.axial_view
     assert view.window == (40.0, 400.0)  # from the headers
-    loaded.apply_preset("Lung")
+    loaded.apply_preset("ct_lung")
     assert tuple(view.image_item.levels) == pytest.approx((-1350.0, 150.0))
     assert loaded.coronal_view.window == (-600.0, 1500.0)  # all planes follow
     view.drag_window(100, 0, view.window)
     assert view.window[1] > 1500.0 and view.window[0] == pytest.approx(-600.0)
-    loaded.apply_preset("Auto")
+    loaded.apply_preset("auto")
     lo, hi = np.percentile(loaded.current_volume().pixels, [1, 99])
     assert view.window == pytest.approx(((lo + hi) / 2, hi - lo), rel=1e-3)
 

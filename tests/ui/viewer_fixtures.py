@@ -18,7 +18,7 @@ def viewer(qtbot, medstation_home):
 
     services = build_services(Settings(sample_study=False))
     runner = JobRunner()
-    tab = ViewerTab(imaging=services.imaging, segmentation=None, settings=services.settings, runner=runner,
+    tab = ViewerTab(imaging=services.imaging, settings=services.settings, runner=runner, db=services.db,
                     session=services.session)
     qtbot.addWidget(tab)
     tab.resize(1200, 800)

@@ -46,7 +46,7 @@ class CurvesPlot(QWidget):
 
     def add_partial(self, data: dict) -> None:
         """A live worker partial: ``{"kind": "step", "epoch", "step", "loss"}`` or ``{"kind": "epoch", ...}``."""
-        if data.get("kind") == "step":
+        if data.get("kind") == "step" and "epoch" in data:
             self._steps_per_epoch = max(self._steps_per_epoch, int(data["step"]) + 1)
             self._steps.append((data["epoch"] - 1 + (data["step"] + 1) / self._steps_per_epoch, data["loss"]))
         elif data.get("kind") == "epoch":

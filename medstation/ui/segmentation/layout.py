@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider, QVBoxLayout,
+    QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider, QSpinBox, QVBoxLayout,
 )
 
 from medstation.ui.segmentation.widgets import MeasurementTable, SegmentList
@@ -24,7 +24,7 @@ def build_controls(panel) -> None:
     for i, (name, label, tip) in enumerate([
         ("navigate", "Navigate", "Pan, zoom and scroll"),
         ("seg_box", "Box", "Drag a box around the structure: MedSAM segments inside it"),
-        ("seg_point", "Points", "Left click: include; right/shift click: exclude (refines the box result)"),
+        ("seg_point", "Points", "Left click: include; right/shift click: exclude (alone or refining a box)"),
         ("seg_brush", "Brush", "Paint onto the current segment"),
         ("seg_eraser", "Eraser", "Erase from the current segment"),
     ]):
@@ -36,6 +36,20 @@ def build_controls(panel) -> None:
         panel.tool_buttons[name] = button
         tools.addWidget(button, i // 3, i % 3)
     layout.addLayout(tools)
+    row = QHBoxLayout()
+    row.addWidget(QLabel("Brush radius"))
+    panel.brush_size = QSpinBox()
+    panel.brush_size.setRange(1, 60)
+    panel.brush_size.setSuffix(" px")
+    panel.brush_size.setValue(int(panel.view.brush_radius_px))
+    panel.brush_size.setToolTip("Brush and eraser radius in image pixels ([ and ] change it)")
+    panel.brush_size.valueChanged.connect(lambda v: panel.set_brush_radius(v))
+    row.addWidget(panel.brush_size, 1)
+    layout.addLayout(row)
+    for key, delta in (("[", -1), ("]", 1)):
+        shortcut = QShortcut(QKeySequence(key), panel.viewer)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(lambda d=delta: panel.brush_size.setValue(panel.brush_size.value() + d))
 
     row = QHBoxLayout()
     panel.undo_button = QPushButton("Undo")

@@ -30,10 +30,13 @@ class SegmentList(QListWidget):
         self._filling = True
         self.clear()
         for seg in segments:
+            state = getattr(seg.status, "value", seg.status)
+            flagged = bool(getattr(seg, "flags", None)) and seg.mask.any()
             item = QListWidgetItem(_swatch(seg.color), seg.name)
             item.setData(Qt.ItemDataRole.UserRole, seg.key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            item.setToolTip(f"{seg.status.upper()}: {seg.name}")
+            item.setToolTip(f"{state.upper()}: {seg.name}" + (f"\nFLAGGED: {'; '.join(seg.flags)}" if flagged else ""))
+            item.setText(f"{seg.name}  [{state}{', flagged' if flagged else ''}]")
             self.addItem(item)
             if seg.key == current_key:
                 self.setCurrentItem(item)
@@ -44,8 +47,10 @@ class SegmentList(QListWidget):
         return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
 
     def _on_item_changed(self, item: QListWidgetItem) -> None:
-        if not self._filling:
-            self.sig_renamed.emit(int(item.data(Qt.ItemDataRole.UserRole)), item.text())
+        if not self._filling:  # the status suffix is ours, not part of the name
+            text = item.text()
+            name = text.rsplit("  [", 1)[0] if text.endswith("]") and "  [" in text else text
+            self.sig_renamed.emit(int(item.data(Qt.ItemDataRole.UserRole)), name)
 
 
 class MeasurementTable(QTableWidget):

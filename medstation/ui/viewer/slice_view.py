@@ -8,7 +8,10 @@ continuous *pixel* coordinates (x = column, y = row; pixel (r, c) covers
 Mouse: wheel = next/previous slice (Ctrl+wheel zooms), left drag = pan in the
 navigate tool, middle drag = pan, right drag = window/level, left click in the
 navigate tool = move the crosshair. The ruler and ROI tools measure on left
-drag. External tools (``register_tool``) receive every gesture as signals.
+drag; the angle tool takes three clicks (arm, vertex, arm). Finished
+measurements are kept by the tab and drawn back with :meth:`show_annotations`
+whenever their slice is shown. External tools (``register_tool``) receive every
+gesture as signals.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from medstation.imaging.measure import RoiStats, distance_mm, roi_stats
 from medstation.ui.viewer import planes
 from medstation.ui.viewer.view_box import SliceViewBox
 
-BUILTIN_TOOLS = ("navigate", "ruler", "roi")
+BUILTIN_TOOLS = ("navigate", "ruler", "roi", "angle")
 _MEASURE_PEN = pg.mkPen("#ffd23f", width=2)
 _BOX_PEN = pg.mkPen("#3fd2ff", width=2, style=Qt.PenStyle.DashLine)
 _CROSS_PEN = pg.mkPen((80, 200, 120, 170), width=1)
@@ -55,8 +58,11 @@ class SliceView(QWidget):
         self._spacing_rc = (1.0, 1.0)
         self._image: np.ndarray | None = None
         self._masks: dict[str, pg.ImageItem] = {}
-        self._drawn: list = []
+        self._drawn: list = []  # the measurement being drawn now
+        self._annotation_items: list = []  # finished measurements on this slice
+        self._angle_points: list[tuple[float, float]] = []
         self._drag_start_px: tuple[float, float] | None = None
+        self._cursor_px: tuple[float, float] | None = None  # where the mouse rests, so the readout follows scrolling
         self._wl_start: tuple[float, float] | None = None
 
         self.view_box = SliceViewBox(self)
@@ -70,6 +76,9 @@ class SliceView(QWidget):
             line.setZValue(20)
             line.hide()
             self.view_box.addItem(line, ignoreBounds=True)
+        self._points_item = pg.ScatterPlotItem(pen=pg.mkPen("k", width=1))
+        self._points_item.setZValue(35)
+        self.view_box.addItem(self._points_item, ignoreBounds=True)
         self._box_item = pg.PlotDataItem(pen=_BOX_PEN)
         self._box_item.setZValue(30)
         self.view_box.addItem(self._box_item, ignoreBounds=True)
@@ -104,6 +113,8 @@ class SliceView(QWidget):
             self.window = window
         self.set_overlay_text(**planes.edge_letters(self.plane, volume.direction))
         n = self.n_slices()
+        self._cursor_px = None
+        self.sig_cursor.emit(None)
         self.index = -1
         self.set_index(n // 2 if index is None else index)
         self.fit()
@@ -134,6 +145,7 @@ class SliceView(QWidget):
         self.index = index
         self.clear_measurements()
         self._show(planes.plane_image(self.volume.pixels, self.plane, index))
+        self._emit_cursor()
         self.sig_slice_changed.emit(index)
 
     def step(self, delta: int) -> None:
@@ -231,42 +243,104 @@ class SliceView(QWidget):
         self.sig_tool_changed.emit(name)
 
     def set_mask_overlay(self, key: str, mask2d: np.ndarray | None, color: str = "#ff4040", opacity: float = 0.4) -> None:
-        """Show ``mask2d`` (rows, columns; nonzero = inside) tinted with ``color``; None removes it."""
-        item = self._masks.pop(key, None)
-        if item is not None:
-            self.view_box.removeItem(item)
+        """Show ``mask2d`` (rows, columns; nonzero = inside) tinted with ``color``; None removes it.
+
+        An existing overlay is updated in place (a brush stroke calls this on every mouse move).
+        Overlays never count for the view's bounds, so fitting always frames the image itself.
+        """
         if mask2d is None:
+            item = self._masks.pop(key, None)
+            if item is not None:
+                self.view_box.removeItem(item)
             return
         qcolor = pg.mkColor(color)
         rgba = np.zeros(mask2d.shape + (4,), np.uint8)
         inside = np.asarray(mask2d) > 0
         rgba[inside] = (qcolor.red(), qcolor.green(), qcolor.blue(), int(255 * float(opacity)))
-        item = pg.ImageItem(rgba, axisOrder="row-major")
+        item = self._masks.get(key)
+        if item is None:
+            item = pg.ImageItem(axisOrder="row-major")
+            item.setZValue(10)
+            self.view_box.addItem(item, ignoreBounds=True)
+            self._masks[key] = item
+        item.setImage(rgba, autoLevels=False, levels=(0, 255))
         item.setRect(QRectF(0, 0, mask2d.shape[1] * self._spacing_rc[1], mask2d.shape[0] * self._spacing_rc[0]))
-        item.setZValue(10)
-        self.view_box.addItem(item)
-        self._masks[key] = item
+
+    def set_point_markers(self, points, labels) -> None:
+        """Draw prompt points exactly where they were clicked: pixel (x, y) list; labels 1 include (green), 0 exclude (red)."""
+        spots = []
+        for (x, y), label in zip(points, labels):
+            p = self.view_from_px(x, y)
+            spots.append({"pos": (p.x(), p.y()), "brush": pg.mkBrush("#40ff60" if label else "#ff4060"),
+                          "symbol": "o" if label else "x", "size": 11})
+        self._points_item.setData(spots)
+
+    def point_markers(self) -> list[tuple[float, float]]:
+        """Marker centres in pixel (x, y), for tests and screenshots."""
+        xs, ys = self._points_item.getData()
+        if xs is None:
+            return []
+        return [self.px_from_view(QPointF(float(x), float(y))) for x, y in zip(xs, ys)]
 
     def mask_keys(self) -> list[str]:
         return list(self._masks)
 
     # -- measurements ---------------------------------------------------------------------------
     def clear_measurements(self) -> None:
+        """Remove the measurement being drawn (finished ones stay: see :meth:`show_annotations`)."""
         for item in self._drawn:
             self.view_box.removeItem(item)
         self._drawn.clear()
+        self._angle_points.clear()
         self._box_item.setData([], [])
 
-    def _draw(self, xs_px, ys_px, label: str, label_at: tuple[float, float] | None = None) -> None:
+    def show_annotations(self, annotations) -> None:
+        """Draw finished measurements (:class:`~medstation.imaging.annotations.Annotation`) of this slice."""
+        for item in self._annotation_items:
+            self.view_box.removeItem(item)
+        self._annotation_items.clear()
+        for a in annotations:
+            pts = list(a.points)
+            if a.kind.value == "roi":
+                (x0, y0), (x1, y1) = pts
+                self._draw([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], a.value_text.replace("  area", "\narea"),
+                           label_box=(x0, y0, x1, y1), into=self._annotation_items)
+            else:
+                label_at = pts[1] if a.kind.value == "angle" else pts[-1]
+                self._draw([p[0] for p in pts], [p[1] for p in pts], a.value_text, label_at=label_at,
+                           into=self._annotation_items)
+
+    def annotation_count(self) -> int:
+        return len(self._annotation_items) // 2
+
+    def _draw(self, xs_px, ys_px, label: str, label_at: tuple[float, float] | None = None,
+              label_box: tuple[float, float, float, float] | None = None, into: list | None = None) -> None:
         pts = [self.view_from_px(x, y) for x, y in zip(xs_px, ys_px)]
         line = pg.PlotDataItem([p.x() for p in pts], [p.y() for p in pts], pen=_MEASURE_PEN, symbol="o", symbolSize=5,
                                symbolBrush="#ffd23f")
-        text = pg.TextItem(label, color="#ffd23f", anchor=(0, 1), fill=pg.mkBrush(0, 0, 0, 150))
-        text.setPos(self.view_from_px(*label_at) if label_at else pts[-1])
+        if label_box is not None:
+            pos, anchor = self._inside_label(label_box)
+        else:
+            pos, anchor = (self.view_from_px(*label_at) if label_at else pts[-1]), (0, 1)
+        text = pg.TextItem(label, color="#ffd23f", anchor=anchor, fill=pg.mkBrush(0, 0, 0, 150))
+        text.setPos(pos)
         for item in (line, text):
             item.setZValue(40)
             self.view_box.addItem(item, ignoreBounds=True)
-            self._drawn.append(item)
+            (self._drawn if into is None else into).append(item)
+
+    def _inside_label(self, box) -> tuple[QPointF, tuple[float, float]]:
+        """Where a box's label goes so it stays inside the view: at the box corner nearest the image
+        centre, growing towards the centre (on screen, whichever way the plane's rows point)."""
+        x0, y0, x1, y1 = box
+        rows, cols = self._image.shape if self._image is not None else (1, 1)
+        cx, cy = cols / 2.0, rows / 2.0
+        corner = (min(x0, x1) if abs(min(x0, x1) - cx) < abs(max(x0, x1) - cx) else max(x0, x1),
+                  min(y0, y1) if abs(min(y0, y1) - cy) < abs(max(y0, y1) - cy) else max(y0, y1))
+        at, centre = self.view_from_px(*corner), self.view_from_px(cx, cy)
+        s_at, s_centre = self.view_box.mapViewToScene(at), self.view_box.mapViewToScene(centre)
+        anchor = (0.0 if s_centre.x() >= s_at.x() else 1.0, 0.0 if s_centre.y() >= s_at.y() else 1.0)
+        return at, anchor
 
     def measure_line(self, p0: tuple[float, float], p1: tuple[float, float], *, final: bool = True) -> float:
         """Ruler from p0 to p1 (pixel x, y); draws it and returns its length in mm."""
@@ -274,7 +348,9 @@ class SliceView(QWidget):
         mm = distance_mm(p0, p1, self._spacing_rc)
         self._draw([p0[0], p1[0]], [p0[1], p1[1]], f"{mm:.1f} mm")
         if final:
-            self.last_measurement = {"kind": "ruler", "mm": mm, "p0": p0, "p1": p1, "slice": self.index, "plane": self.plane}
+            self.last_measurement = {"kind": "ruler", "mm": mm, "p0": p0, "p1": p1, "points": (tuple(p0), tuple(p1)),
+                                     "text": f"{mm:.1f} mm", "slice": self.index, "plane": self.plane}
+            self.clear_measurements()  # the tab keeps it and draws it back as a finished measurement
             self.sig_measurement.emit(self.last_measurement)
         return mm
 
@@ -285,13 +361,39 @@ class SliceView(QWidget):
             return None
         stats = roi_stats(self._image, x0, y0, x1, y1, self._spacing_rc)
         unit = "HU" if self.volume is not None and self.volume.modality == "CT" else ""
-        label = stats.text(unit).replace("  area", "\narea") if stats else "empty"
-        # The numbers go above the box's left edge so that they stay inside the view.
-        self._draw([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], label, label_at=(min(x0, x1), min(y0, y1)))
+        text = stats.text(unit) if stats else "empty"
+        self._draw([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], text.replace("  area", "\narea"),
+                   label_box=(x0, y0, x1, y1))
         if final and stats is not None:
-            self.last_measurement = {"kind": "roi", "stats": stats, "rect": (x0, y0, x1, y1), "slice": self.index, "plane": self.plane}
+            self.last_measurement = {"kind": "roi", "stats": stats, "rect": (x0, y0, x1, y1),
+                                     "points": ((x0, y0), (x1, y1)), "text": text, "slice": self.index,
+                                     "plane": self.plane}
+            self.clear_measurements()
             self.sig_measurement.emit(self.last_measurement)
         return stats
+
+    def angle_click(self, point: tuple[float, float]) -> float | None:
+        """Angle tool: first arm end, vertex, second arm end. Returns the angle (degrees) on the third click."""
+        from medstation.imaging.annotations import angle_degrees
+
+        points = self._angle_points + [tuple(point)]
+        for item in self._drawn:
+            self.view_box.removeItem(item)
+        self._drawn.clear()
+        if len(points) < 3:
+            self._draw([p[0] for p in points], [p[1] for p in points], "vertex?" if len(points) == 1 else "second arm?")
+            self._angle_points = points
+            return None
+        self._angle_points = []
+        try:
+            degrees = angle_degrees(points[0], points[1], points[2], self._spacing_rc)
+        except ValueError:
+            return None  # a zero-length arm: start again
+        text = f"{degrees:.1f}°"
+        self.last_measurement = {"kind": "angle", "degrees": degrees, "points": tuple(points), "text": text,
+                                 "slice": self.index, "plane": self.plane}
+        self.sig_measurement.emit(self.last_measurement)
+        return degrees
 
     # -- gestures (called by SliceViewBox) -------------------------------------------------------
     def drag_window(self, dx_screen: float, dy_screen: float, start: tuple[float, float]) -> None:
@@ -327,13 +429,19 @@ class SliceView(QWidget):
         """A click at pixel ``point`` (x, y)."""
         negative = button == Qt.MouseButton.RightButton or bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
         self.setFocus()
+        if self.tool == "angle":
+            if button == Qt.MouseButton.LeftButton and self.volume is not None:
+                self.angle_click(point)
+            return
         if self.tool == "navigate":
             if button == Qt.MouseButton.LeftButton and self.volume is not None:
                 # Pixel (r, c) spans [c, c+1) x [r, r+1): the clicked voxel is the floor.
                 self.sig_crosshair.emit(self.voxel_at_px(float(np.floor(point[0])), float(np.floor(point[1]))))
             return
         shape = self._tools.get(self.tool)
-        if shape == "point":
+        if shape == "box":  # a click is a zero-size box: the tool says why nothing happens
+            self.sig_box_drawn.emit(point[0], point[1], point[0], point[1])
+        elif shape == "point":
             self.sig_point_clicked.emit(point[0], point[1], not negative)
         elif shape == "brush":
             self.sig_brush.emit(point[0], point[1], float(self.brush_radius_px), negative)
@@ -341,15 +449,22 @@ class SliceView(QWidget):
     def _on_scene_mouse_moved(self, scene_pos) -> None:
         if self.volume is None or self._image is None:
             return
-        point = self.view_box.mapSceneToView(scene_pos)
-        x, y = self.px_from_view(point)
+        self._cursor_px = self.px_from_view(self.view_box.mapSceneToView(scene_pos))
+        self._emit_cursor()
+
+    def _emit_cursor(self) -> None:
+        """Readout at the resting mouse position for the slice shown now (None outside the image)."""
+        if self._cursor_px is None or self._image is None or self.volume is None:
+            return
+        x, y = self._cursor_px
         rows, cols = self._image.shape
         if not (0 <= x < cols and 0 <= y < rows):
             self.sig_cursor.emit(None)
             return
         voxel = self.voxel_at_px(np.floor(x), np.floor(y))
         self.sig_cursor.emit(
-            {"voxel": voxel, "patient_mm": self.volume.voxel_to_patient(*voxel), "value": float(self._image[int(y), int(x)])}
+            {"voxel": voxel, "patient_mm": self.volume.voxel_to_patient(*voxel), "value": float(self._image[int(y), int(x)]),
+             "plane": self.plane}
         )
 
     def keyPressEvent(self, event) -> None:  # noqa: N802

@@ -2,13 +2,14 @@
 
 Every file or database access runs as a job in the ``io`` lane; the GUI thread
 only shows results. Segmentation plugs in through ``add_side_panel`` and the
-``axial_view`` signals (see docs/ARCHITECTURE.md, "Segmentation UI contract").
+``axial_view`` signals (see docs/ARCHITECTURE.md, "Segmentation UI contract");
+the main window mounts the panel, the tab only hosts it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QSlider,
     QSplitter,
     QTabWidget,
@@ -26,9 +28,14 @@ from PySide6.QtWidgets import (
 )
 
 from medstation.access.roles import Permission
-from medstation.imaging.windowing import auto_window, full_range_window, presets_for
+from medstation.imaging.completeness import unopened_siblings_job
+from medstation.imaging.windowing import auto_window, presets_for, resolve_window
 from medstation.ui.errors import failure_slot, show_error
+from medstation.imaging.annotations import (
+    Annotation, AnnotationKind, delete_annotation_job, load_annotations_job, save_annotation_job,
+)
 from medstation.ui.viewer.browser import SeriesBrowser
+from medstation.ui.viewer.measurements import MeasurementList
 from medstation.ui.viewer.overlay import overlay_corners
 from medstation.ui.viewer.slice_view import SliceView
 from medstation.ui.viewer.tag_browser import TagBrowser
@@ -36,6 +43,17 @@ from medstation.ui.viewer.toolbar import ViewerToolbar
 
 log = logging.getLogger(__name__)
 CINE_FPS = 15
+
+
+def problems_summary(problems, limit: int = 3) -> str:
+    """'N file(s) skipped: 3 not DICOM, 1 no pixel data' from [(path, reason), ...] ('' when none)."""
+    if not problems:
+        return ""
+    counts = Counter(str(reason).split(":")[0].strip() for _path, reason in problems)
+    parts = [f"{n} {reason}" for reason, n in counts.most_common(limit)]
+    if len(counts) > limit:
+        parts.append(f"{sum(n for _r, n in counts.most_common()[limit:])} other")
+    return f"{len(problems)} file(s) skipped: " + ", ".join(parts)
 
 
 def save_image_job(ctx, image, path: str) -> str:
@@ -47,21 +65,26 @@ def save_image_job(ctx, image, path: str) -> str:
 
 
 class ViewerTab(QWidget):
-    """DICOM viewer. ``start(open_path)`` is called by the main window once it is shown."""
+    """DICOM viewer. ``start(open_path)`` is called by the main window once it is shown.
+
+    ``imaging``: the ImagingService; ``settings``: where exports go and whether to open the sample study;
+    ``db``: where measurements are kept (None: they last for the session only); ``session``: who draws them.
+    """
 
     sig_volume_loaded = Signal(object)  # Volume
     sig_slice_changed = Signal(int)  # axial slice index
     sig_catalog_changed = Signal()
 
-    def __init__(self, imaging, segmentation, settings, runner, session) -> None:
-        """``imaging``: ImagingService; ``segmentation``: SegmentationService for the side panel (None: no panel);
-        ``settings``: Settings; ``runner``: JobRunner; ``session``: UserSession (the acting user)."""
+    def __init__(self, imaging, settings, runner, *, db=None, session=None) -> None:
         super().__init__()
+        self.db = db
+        self.session = session
+        self.annotations: list[Annotation] = []  # of the open series
         self.settings = settings
         self.runner = runner
-        self.session = session
         self.imaging = imaging
-        self.segmentation = segmentation
+        self._loading_volume = False
+        self._index_note = ""  # skipped files of the last indexing, kept on the status line
         self._volume = None
         self._series_uid = ""
         self._crosshair = None  # voxel (z, y, x)
@@ -74,6 +97,8 @@ class ViewerTab(QWidget):
         self.left_tabs = QTabWidget()
         self.left_tabs.addTab(self.browser, "Series")
         self.left_tabs.addTab(self.tag_browser, "Tags")
+        self.measurement_list = MeasurementList()
+        self.left_tabs.addTab(self.measurement_list, "Measurements")
 
         self.axial_view = SliceView("axial")
         self.coronal_view = SliceView("coronal")
@@ -128,22 +153,23 @@ class ViewerTab(QWidget):
         self._tags_timer.setInterval(200)
         self._connect()
         self.set_mpr(False)
-        self._mount_segmentation()
 
     # -- wiring ---------------------------------------------------------------------------------
     def _connect(self) -> None:
         tb = self.toolbar
         tb.open_folder.triggered.connect(self._on_open_folder)
         tb.open_files.triggered.connect(self._on_open_files)
-        tb.presets.activated.connect(lambda _i: self.apply_preset(tb.presets.currentText()))
+        tb.presets.activated.connect(lambda _i: self.apply_preset(tb.presets.currentData()))
         tb.tool_group.triggered.connect(lambda action: self.set_tool(action.data()))
         tb.mpr.toggled.connect(self.set_mpr)
+        tb.fit.triggered.connect(self.fit_views)
         tb.cine.toggled.connect(self.set_cine)
         tb.overlay.toggled.connect(self.set_overlay_visible)
         tb.time_point.valueChanged.connect(lambda v: self.open_series(self._series_uid, time_point=v - 1))
         tb.screenshot.triggered.connect(lambda: self.export_screenshot())
         tb.export.triggered.connect(lambda: self.export_deidentified())
         self.browser.sig_series_activated.connect(self.open_series)
+        self.browser.itemClicked.connect(self._on_browser_clicked)
         self.slider.valueChanged.connect(self.set_slice)
         self._cine.timeout.connect(self._on_cine_tick)
         self._tags_timer.timeout.connect(self._refresh_tags)
@@ -154,20 +180,11 @@ class ViewerTab(QWidget):
             view.sig_crosshair.connect(self.set_crosshair)
             view.sig_measurement.connect(self._on_view_measurement)
             view.sig_slice_changed.connect(self._update_overlay)
+            view.sig_slice_changed.connect(lambda _i, v=view: self._draw_annotations(v))
+        self.measurement_list.sig_go_to.connect(self.go_to_annotation)
+        self.measurement_list.sig_delete.connect(self.delete_annotation)
         self.axial_view.sig_slice_changed.connect(self._on_axial_slice_changed)
         self.axial_view.sig_tool_changed.connect(self._on_axial_tool_changed)
-
-    def _mount_segmentation(self) -> None:
-        if self.segmentation is None:
-            return
-        try:
-            from medstation.ui.segmentation.panel import SegmentationPanel
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("medstation.ui.segmentation"):
-                return
-            raise
-        self.add_side_panel(SegmentationPanel(self, self.segmentation, self.settings, self.runner, self.session),
-                            "Segmentation")
 
     # -- segmentation contract ------------------------------------------------------------------
     def current_volume(self):
@@ -188,24 +205,14 @@ class ViewerTab(QWidget):
     def _submit(self, fn, *args, name: str, on_done, on_partial=None, error_title: str = "Viewer", **kwargs):
         """Run ``fn(ctx, *args, **kwargs)`` in the io lane (queued) with our slots connected.
 
-        The job waits until the slots are connected: a signal emitted by a job that finished before
-        ``connect`` ran (a fast header read) would otherwise be lost.
+        Connecting right after submit is safe: the runner starts the job on the next event-loop turn.
         """
-        ready = threading.Event()
-
-        def gated(ctx, *a, **kw):
-            ready.wait(10.0)
-            return fn(ctx, *a, **kw)
-
-        handle = self.runner.submit("io", gated, *args, name=name, queue=True, **kwargs)
-        try:
-            handle.sig_done.connect(on_done)
-            handle.sig_failed.connect(failure_slot(self, error_title, self.status))
-            handle.sig_progress.connect(lambda f, m: self.status.setText(f"{m} ({f:.0%})"))
-            if on_partial is not None:
-                handle.sig_partial.connect(on_partial)
-        finally:
-            ready.set()
+        handle = self.runner.submit("io", fn, *args, name=name, queue=True, **kwargs)
+        handle.sig_done.connect(on_done)
+        handle.sig_failed.connect(failure_slot(self, error_title, self.status))
+        handle.sig_progress.connect(lambda f, m: self.status.setText(f"{m} ({f:.0%})"))
+        if on_partial is not None:
+            handle.sig_partial.connect(on_partial)
         return handle
 
     def start(self, open_path=None) -> None:
@@ -233,8 +240,9 @@ class ViewerTab(QWidget):
     def _on_indexed(self, result) -> None:
         report, patients = result
         self._on_catalog(patients)
-        note = f"; {len(report.problems)} file(s) skipped" if report.problems else ""
-        self.status.setText(report.summary() + note)
+        summary = problems_summary(report.problems)
+        self._index_note = f"indexing: {summary} (hover for the list)" if summary else ""
+        self.status.setText(report.summary() + (f"; {summary} (hover for the list)" if summary else ""))
         self.status.setToolTip("\n".join(f"{p}: {r}" for p, r in report.problems[:50]))
         sizes = {se.series_uid: se.n_instances for p in patients for st in p.studies for se in st.series}
         found = [uid for uid in report.series_uids if uid in sizes]
@@ -256,6 +264,13 @@ class ViewerTab(QWidget):
             on_done=self._on_volume_loaded, on_partial=self._on_load_partial, error_title="Load series",
         )
 
+    def _on_browser_clicked(self, item, _column: int = 0) -> None:
+        from medstation.ui.viewer.browser import SERIES_UID_ROLE
+
+        uid = item.data(0, SERIES_UID_ROLE)
+        if uid and uid != self._series_uid:
+            self.status.setText(f"{item.text(0)}: double-click (or press Enter) to open this series.")
+
     def _on_load_partial(self, obj) -> None:
         if isinstance(obj, dict) and obj.get("kind") == "preview" and self._volume is None:
             self.axial_view.show_preview(obj["image"], obj.get("spacing_rc", (1.0, 1.0)))
@@ -273,44 +288,66 @@ class ViewerTab(QWidget):
         self.slider.setRange(0, volume.shape[0] - 1)
         self.slider.setEnabled(True)
         self.slider.blockSignals(False)
-        for view in self.views.values():
-            view.set_volume(volume, window=window)
-        self._crosshair = tuple(float(n // 2) for n in volume.shape)
-        self.set_crosshair(self._crosshair)
+        # Side panels hear about the new volume once, after every view shows it: a slice signal in
+        # between would reach them with the old series' segments.
+        self._loading_volume = True
+        try:
+            for view in self.views.values():
+                view.set_volume(volume, window=window)
+            self._crosshair = tuple(float(n // 2) for n in volume.shape)
+            self.set_crosshair(self._crosshair)
+        finally:
+            self._loading_volume = False
+        self.readout.setText("")
+        self.measure_label.setText("")
         self.toolbar.show_time_points(int(volume.meta.get("n_time_points", 1)))
         skipped = volume.meta.get("skipped", [])
         notes = list(volume.meta.get("notes", []))
+        if self._index_note:
+            notes.append(self._index_note)  # still shown once the series is open, not only while indexing
         if skipped:
-            notes.append(f"{len(skipped)} file(s) skipped")
+            notes.append(problems_summary(skipped))
             self.status.setToolTip("\n".join(f"{p}: {r}" for p, r in skipped[:50]))
         self.status.setText(f"Loaded {volume.shape[0]} slices {volume.shape[1]}×{volume.shape[2]}" + (" — " + "; ".join(notes) if notes else ""))
         self._update_overlay()
         self._on_axial_slice_changed(self.axial_view.index)
         self._tags_timer.start()
+        self._load_annotations(volume.series_uid)
+        if volume.source_paths:
+            self._submit(unopened_siblings_job, volume.series_uid, list(volume.source_paths), name="check series",
+                         on_done=lambda found, uid=volume.series_uid: self._on_siblings_checked(uid, found))
         self.sig_volume_loaded.emit(volume)
+        QTimer.singleShot(0, self.fit_views)  # once the layout has settled, frame the whole image
+
+    def _on_siblings_checked(self, series_uid: str, found) -> None:
+        if not found or self._volume is None or self._volume.series_uid != series_uid:
+            return
+        folder = Path(found[0]).parent
+        self.status.setText(self.status.text() + f" — WARNING: series opened incomplete: {len(found)} more file(s) "
+                            f"of it in {folder.name}/ were not opened (Open folder loads them all)")
+
+    def fit_views(self) -> None:
+        """Fit/reset: every plane shows its whole image, with no manual zoom or pan left."""
+        for view in self.views.values():
+            if view.volume is not None:
+                view.fit()
 
     def _fill_presets(self, modality: str) -> None:
         combo = self.toolbar.presets
         combo.clear()
-        combo.addItem("Default")
-        combo.addItems(list(presets_for(modality)))
+        for preset in presets_for(modality):
+            combo.addItem(preset.label, preset.key)
 
-    def apply_preset(self, name: str) -> None:
+    def apply_preset(self, key: str) -> None:
+        """Apply window preset ``key`` (see :func:`medstation.imaging.windowing.presets_for`)."""
         vol = self._volume
-        if vol is None:
+        if vol is None or not key:
             return
-        presets = presets_for(vol.modality)
-        if name == "Default":
-            window = vol.window or auto_window(vol.pixels)
-        elif name == "Full range":
-            window = full_range_window(vol.pixels)
-        elif presets.get(name) is None:
-            window = auto_window(vol.pixels)
-        else:
-            window = presets[name]
+        window = resolve_window(key, vol.pixels, vol.modality, vol.window)
         combo = self.toolbar.presets
-        if combo.currentText() != name and combo.findText(name) >= 0:
-            combo.setCurrentIndex(combo.findText(name))
+        index = combo.findData(key)
+        if index >= 0 and combo.currentIndex() != index:
+            combo.setCurrentIndex(index)
         self.axial_view.set_window(*window)
 
     def _on_view_window_changed(self, center: float, width: float) -> None:
@@ -331,7 +368,8 @@ class ViewerTab(QWidget):
             if self._crosshair is not None and int(round(self._crosshair[0])) != index:
                 self.set_crosshair((float(index), self._crosshair[1], self._crosshair[2]))
         self._tags_timer.start()
-        self.sig_slice_changed.emit(index)
+        if not self._loading_volume:
+            self.sig_slice_changed.emit(index)
 
     def set_crosshair(self, voxel) -> None:
         """Move every plane to the voxel (z, y, x) and draw the crosshair through it."""
@@ -406,11 +444,71 @@ class ViewerTab(QWidget):
         self.readout.setText(f"X {x:.1f}  Y {y:.1f}  Z {z:.1f} mm (patient, LPS)   value {info['value']:.0f}{unit}   voxel z{vz} y{vy} x{vx}")
 
     def _on_view_measurement(self, m) -> None:
+        """A finished ruler / ROI / angle: keep it (listed, drawn on its slice) and save it with the series."""
+        plane, index = m["plane"], m["slice"]
         if m["kind"] == "ruler":
-            self.measure_label.setText(f"Ruler ({m['plane']}, slice {m['slice'] + 1}): {m['mm']:.2f} mm")
+            text = f"Ruler ({plane}, slice {index + 1}): {m['mm']:.2f} mm"
+        elif m["kind"] == "angle":
+            text = f"Angle ({plane}, slice {index + 1}): {m['degrees']:.1f}°"
         else:
             unit = "HU" if self._volume is not None and self._volume.modality == "CT" else ""
-            self.measure_label.setText(f"ROI ({m['plane']}, slice {m['slice'] + 1}): {m['stats'].text(unit)}")
+            text = f"ROI ({plane}, slice {index + 1}): {m['stats'].text(unit)}"
+        self.measure_label.setText(text)
+        if self._volume is None:
+            return
+        annotation = Annotation(self._volume.series_uid, plane, int(index), AnnotationKind(m["kind"]),
+                                tuple((float(x), float(y)) for x, y in m["points"]), m["text"])
+        self.annotations.append(annotation)
+        self._annotations_changed()
+        if self.db is not None:
+            self._submit(save_annotation_job, self.db, annotation, self._actor(), name="save measurement",
+                         on_done=lambda stored, a=annotation: self._on_annotation_saved(a, stored))
+
+    def _actor(self) -> str:
+        actor = self.session.actor if self.session is not None else None
+        return actor.name if actor is not None else ""
+
+    def _on_annotation_saved(self, drawn: Annotation, stored: Annotation) -> None:
+        self.annotations = [stored if a is drawn else a for a in self.annotations]
+        self._annotations_changed()
+
+    def _load_annotations(self, series_uid: str) -> None:
+        self.annotations = []
+        self._annotations_changed()
+        if self.db is not None:
+            self._submit(load_annotations_job, self.db, series_uid, name="load measurements",
+                         on_done=lambda found, uid=series_uid: self._on_annotations_loaded(uid, found))
+
+    def _on_annotations_loaded(self, series_uid: str, found) -> None:
+        if self._volume is None or self._volume.series_uid != series_uid:
+            return
+        drawn_now = [a for a in self.annotations if a.id is None]  # drawn while the list was being read
+        self.annotations = list(found) + drawn_now
+        self._annotations_changed()
+
+    def delete_annotation(self, annotation: Annotation) -> None:
+        self.annotations = [a for a in self.annotations if a is not annotation and a != annotation]
+        self._annotations_changed()
+        if self.db is not None and annotation.id is not None:
+            self._submit(delete_annotation_job, self.db, annotation.id, self._actor(), name="delete measurement",
+                         on_done=lambda _ok: None)
+        self.status.setText(f"Deleted {annotation.describe()}")
+
+    def go_to_annotation(self, annotation: Annotation) -> None:
+        view = self.views.get(annotation.plane)
+        if view is None or self._volume is None:
+            return
+        if annotation.plane != "axial" and not self.toolbar.mpr.isChecked():
+            self.set_mpr(True)
+        view.set_index(annotation.slice_index)
+
+    def _annotations_changed(self) -> None:
+        self.measurement_list.fill(self.annotations)
+        for view in self.views.values():
+            self._draw_annotations(view)
+
+    def _draw_annotations(self, view) -> None:
+        view.show_annotations([a for a in self.annotations if a.plane == view.plane and a.slice_index == view.index])
 
     # -- tags -----------------------------------------------------------------------------------
     def _refresh_tags(self) -> None:
@@ -439,13 +537,13 @@ class ViewerTab(QWidget):
             out_dir = QFileDialog.getExistingDirectory(self, "Export de-identified series to…", str(self.settings.exports_dir))
             if not out_dir:
                 return None
-        session, imaging = self.session, self.imaging
+        return self._submit(self._export_job, self._series_uid, out_dir, name="export", on_done=self._on_exported,
+                            error_title="Export")
 
-        def export(ctx, series_uid, target):  # the acting user is asked for inside the job (a refusal is a status line)
-            actor = session.require(Permission.export_imaging).name
-            return imaging.export_deidentified_job(ctx, series_uid, target, actor=actor)
-
-        return self._submit(export, self._series_uid, out_dir, name="export", on_done=self._on_exported, error_title="Export")
+    def _export_job(self, ctx, series_uid, target, **options):
+        """Job (io lane): the export, audited as the session's actor (a refusal becomes a status line)."""
+        actor = self.session.require(Permission.export_imaging).name
+        return self.imaging.export_deidentified_job(ctx, series_uid, target, actor=actor, **options)
 
     def _on_exported(self, report) -> None:
         text = f"De-identified {len(report.files)} file(s) to {report.out_dir}"
@@ -457,9 +555,26 @@ class ViewerTab(QWidget):
 
             request = deid_dialog.ask_burned_in_decision(self, report)
             if request is not None:
-                self._submit(self.imaging.export_deidentified_job, self._series_uid, report.out_dir, name="export",
+                self._submit(self._export_job, self._series_uid, report.out_dir, name="export",
                              on_done=self._on_exported, error_title="Export", request=request,
                              paths=list(report.refused_for_burned_in))
+
+    # -- leaving --------------------------------------------------------------------------------
+    def unsaved_work(self) -> list[str]:
+        """What closing now would lose, from every side panel that keeps work (empty: nothing)."""
+        return [item for panel in self._side_panels for item in getattr(panel, "unsaved_work", lambda: [])()]
+
+    def confirm_close(self) -> bool:
+        """Ask before closing when drafts or running work would be lost; True = go ahead."""
+        lost = self.unsaved_work()
+        if not lost:
+            return True
+        shown = "\n".join(f"• {item}" for item in lost[:12]) + (f"\n… and {len(lost) - 12} more" if len(lost) > 12 else "")
+        answer = QMessageBox.question(
+            self, "Close MedStation?",
+            f"Closing now loses:\n{shown}\n\nAccept the segments you want to keep first. Close anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     # -- dialogs --------------------------------------------------------------------------------
     def _on_open_folder(self) -> None:

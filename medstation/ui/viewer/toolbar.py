@@ -26,10 +26,14 @@ class ViewerToolbar(QToolBar):
             ("navigate", "Navigate", "Pan (left drag), zoom (Ctrl+wheel), crosshair (click), scroll (wheel)"),
             ("ruler", "Ruler", "Distance in mm: drag across the image"),
             ("roi", "ROI", "Rectangle ROI statistics: drag a box"),
+            ("angle", "Angle", "Angle in degrees: click an arm's end, the vertex, then the other arm's end"),
         ):
             self.add_tool_action(name, text, tip)
         self.tool_actions["navigate"].setChecked(True)
         self.addSeparator()
+        self.fit = self.addAction("Fit")
+        self.fit.setShortcut("F")
+        self.fit.setToolTip("Fit the whole image in the view, undoing zoom and pan (F)")
         self.mpr = self.addAction("MPR")
         self.mpr.setCheckable(True)
         self.mpr.setToolTip("Axial, coronal and sagittal planes with a linked crosshair")

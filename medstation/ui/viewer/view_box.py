@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-_WL_TOOLS = ("navigate", "ruler", "roi")
+_WL_TOOLS = ("navigate", "ruler", "roi", "angle")
 
 
 class SliceViewBox(pg.ViewBox):
