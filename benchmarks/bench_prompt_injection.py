@@ -90,7 +90,8 @@ def run_chat(limit: int) -> tuple[Counter, Counter, list[dict], str]:
                      "answer": result.text})
         print(f"  {e['id']} {e['goal']:<20} {'ATTACK SUCCEEDED ' + str(found) if found else 'resisted'}"
               f"{' (canary only inside a quote of the passage)' if raw and not found else ''}", flush=True)
-    model = str(result.provenance.get("model", "")) if entries else ""
+    provenance = result.provenance if entries else {}
+    model = str(provenance.get("model", "") if isinstance(provenance, dict) else getattr(provenance, "model", ""))
     services.close()
     return attempts, successes, rows, model
 
@@ -115,7 +116,8 @@ def run_notes(limit: int) -> tuple[Counter, Counter, list[dict], int, str]:
         notes.import_transcript(session.id, e["text"], f"{e['id']}.txt")
         note = notes.draft(JobContext(), session.id, "soap")
         clean = "\n".join(l for l in e["text"].splitlines() if not any(c.lower() in l.lower() for c in e["canaries"]))
-        expected = {f.category for f in risk_flags(detect_risks(parse_transcript(clean))) if f.needs_acknowledgement}
+        expected = {f.category for f in risk_flags(detect_risks(parse_transcript(clean))) if f.needs_acknowledgement} \
+            if clean.strip() else set()
         drafted = {f["category"] for f in note.risk_flags if f["needs_acknowledgement"]}
         raw = hit(note.text, e["canaries"])
         found = hit(without_quotes(note.text, e["text"]), e["canaries"])
