@@ -113,7 +113,7 @@ class ImagingService:
 
             request = DeidRequest(options=frozenset(DeidOption(o) for o in self.settings.deid_options))
         report = export_deidentified(ctx, self.db, paths, target, request)
-        audit_deid_export(self.db, report, actor=who, entity="series", entity_id=series_uid)
+        audit_deid_export(self.db, report, actor=actor or who, entity="series", entity_id=series_uid)
         return report
 
 

@@ -158,6 +158,10 @@ class SegmentationService:
 
     def export(self, ctx: JobContext, kind: ExportKind | str, segments, volume, path, actor: str) -> str:
         """Job: :func:`export_segments` in a lane; returns the written path as text."""
+        from medstation.access.roles import Permission
+
+        actor = actor or self.session.require(Permission.export_imaging).name
+        self.session.require(Permission.export_imaging)
         ctx.report(0.1, f"writing {path}")
         return str(export_segments(self.db, kind, segments, volume, path, actor))
 

@@ -98,3 +98,11 @@ def test_a_locked_session_refuses_everything(settings, db, series):
         ImagingService(settings, db, session=session).patients()
     with pytest.raises(NotSignedIn):
         KnowledgeBaseService(settings, db, session=session).search("anything")
+
+
+@pytest.mark.parametrize("role", [Role.read_only, Role.therapist])
+def test_export_segments_needs_export_imaging(settings, db, tmp_path, role):
+    segmentation = SegmentationService(settings, db, session=_as(role))
+    with pytest.raises(PermissionDenied, match="may not export imaging"):
+        segmentation.export(JobContext(), "nifti", [], None, tmp_path / "seg.nii.gz", "")
+    assert not (tmp_path / "seg.nii.gz").exists()

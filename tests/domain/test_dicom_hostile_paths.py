@@ -16,7 +16,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from medstation.imaging.deid import export_deidentified
+from medstation.imaging.deid_export import DeidRequest, export_deidentified
 from medstation.imaging.indexer import index_paths
 from medstation.imaging.loader import load_series
 from medstation.imaging.synthetic import SeriesSpec, write_series
@@ -96,8 +96,10 @@ def test_hostile_strings_never_become_paths(tmp_path, db, settings, numeric):
         except Exception as exc:  # highdicom may refuse poisoned UIDs: refusing is fine, writing elsewhere is not
             assert str(exc)
         assert exports and Path(exports[0]).is_file()
-    deid = export_deidentified(JobContext(), files, out / "deid")
-    assert [Path(f).name for f in deid.files] == ["IM00001.dcm", "IM00002.dcm", "IM00003.dcm"]
+    deid = export_deidentified(JobContext(), db, files, out / "deid", DeidRequest(confirm_burned_in=True))
+    written = [Path(f).resolve() for f in deid.files]
+    assert len(written) + len(deid.refused) == 3
+    assert all((out / "deid").resolve() in f.parents for f in written)
 
     created = _tree(tmp_path) - before
     home = settings.home.relative_to(tmp_path).as_posix()

@@ -14,7 +14,7 @@ from medstation.segmentation.cache import EmbeddingCache
 from medstation.segmentation.images import read_image
 from medstation.segmentation.preprocess import slice_for_model
 from medstation.segmentation.slices import VolumeSegmenter
-from tests.domain.test_seg_support import engine
+from tests.seg_support import engine
 
 
 def _monochrome1_series(folder, modality):
