@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 
 from medstation.errors import UserFacingError
@@ -35,15 +34,9 @@ COMMAND_MODULES = (
 )
 
 
-# TODO(integrator): delete this set once every module above is merged; build_parser then imports
-# each listed module unconditionally, so a missing one fails loudly instead of vanishing from --help.
-NOT_YET_MERGED = frozenset({"medstation.commands.users", "medstation.commands.audit", "medstation.commands.backup"})
-
-
 def _command_modules():
+    """Every listed module, imported unconditionally: a missing one fails loudly, never vanishes from --help."""
     for name in COMMAND_MODULES:
-        if name in NOT_YET_MERGED and importlib.util.find_spec(name) is None:
-            continue
         yield importlib.import_module(name)
 
 

@@ -40,7 +40,7 @@ QUESTION_WORDS = frozenset(
     "frequency common stage complication susceptibility consideration information know learn need needed "
     "disease disorder condition syndrome problem type kind affected affect patient effect side medicine "
     "medication therapy long term available option way get tell explain describe mean work happen someone "
-    "are is do".split()
+    "list name give show summarise summarize overview are is do".split()
 )
 NOT_IN_KB_MESSAGE = (
     "Not in the knowledge base. No stored passage covers this question, so it is not answered. "

@@ -142,7 +142,7 @@ def test_stop_stores_a_stopped_partial_answer(llm, db):
 
     ctx._on_partial = on_partial
     with pytest.raises(Cancelled):
-        answer_question(ctx, llm, ListKnowledgeBase(DIABETES), db, "List the symptoms of diabetes.",
+        answer_question(ctx, llm, ListKnowledgeBase(DIABETES), db, "What are the symptoms of diabetes?",
                         generation=GenerationSettings(max_tokens=200), answer_mode=GEN)
     conversation = convo.list_conversations(db)[0]
     answer = convo.load_messages(db, conversation.id)[-1]
