@@ -52,24 +52,37 @@ _PATTERNS: dict[str, list[str]] = {
         r"be here anymore|wake up)",
         r"no (?:reason|point) (?:to|in) (?:live|living|going on|being alive)", r"thoughts? (?:of|about) (?:dying|death|"
         r"ending (?:it|my life)|not being here)", r"life (?:isn't|is not|wasn't) worth living", r"hang(?:ing)? myself",
+        # Indirect statements of intent, plan or preparation (no suicide word at all). Patterns that
+        # contain their own negation start with it, so the negation look-back cannot read them as a denial.
+        r"(?:don't|do not|can't|cannot|no longer) see (?:the |any )?point (?:of|in) (?:living|life|going on|being alive)",
+        r"jump(?:ing)? (?:off|from) (?:a|the|that) (?:bridge|roof|building|cliff|balcony|overpass)",
+        r"(?:bought|got|buy|get|have|found) (?:a |some )?(?:rope|noose)", r"noose",
+        r"(?:tested|test|checked|tie|tied) (?:the|a) (?:beam|noose|rope)", r"(?:wrote|written|writing) (?:a )?suicide note",
+        r"(?:giving|gave) away (?:my|all my) (?:things|stuff|belongings)",
     ],
     "homicidal_ideation": [
         r"homicid\w*", r"(?:kill|murder|shoot|stab|strangle)(?:ing)? (?:him|her|them|someone|somebody|people|"
         r"anyone|everyone|my (?:\w+ )?(?:wife|husband|boss|partner|father|mother|dad|mom|neighbou?r|brother|sister|son|"
         r"daughter|ex|coworker|co-worker|teacher))",
         r"(?:hurt|harm)(?:ing)? (?:others|other people|someone|somebody|anyone|him|her|them)",
+        r"(?:hurt|harm|kill)(?:ing)? (?:the|my|our) (?:kids|children|baby|child|neighbou?rs?|wife|husband|partner|"
+        r"son|daughter|boss|family)",
+        r"voices? (?:telling|tell|told|tells) me to (?:hurt|kill|harm|attack)",
         r"thoughts? (?:of|about) (?:hurting|harming|killing) (?:others|someone|people|anyone|him|her|them)",
     ],
     "self_harm": [
         r"self[- ]?harm\w*", r"self[- ]?injur\w*", r"(?:cut|cutting|burn|burning|hurt|hurting|harm|harming|hit|"
         r"hitting|scratch\w*|punish\w*|starv\w*)(?: on)? " + _SELF, r"cutting (?:again|my (?:arms?|legs?|wrists?))",
         r"cut (?:my|her|his) (?:arms?|legs?|wrists?)",
+        r"(?:stopped|stop|quit) eating",  # restriction with weight loss or fainting is a medical risk
     ],
     "abuse": [
         r"abus\w*", r"(?:hits|hit|beats|beat|punch\w*|chok\w*|slap\w*|kick\w*|push\w*|shov\w*|grab\w*) me\b",
         r"domestic violence", r"sexual(?:ly)? (?:assault\w*|abus\w*|touch\w*)", r"rap(?:e|ed|ing)\b", r"molest\w*",
         r"touch(?:ed|es|ing)? me (?:inappropriately|without|down there)", r"(?:afraid|scared) to go home",
         r"neglect\w*", r"threaten(?:s|ed|ing)? (?:to (?:hurt|kill) )?me",
+        # Child endangerment: driving children while intoxicated.
+        r"(?:drunk|drinking|intoxicated|high on \w+)\b[^.]{0,60}\bdriv\w* (?:my |the |our )?(?:kids|children|son|daughter|baby)",
     ],
     "overdose": [
         r"overdos\w*", r"\bod(?:'d|ed)\b", r"took (?:a (?:bunch|lot|handful) of|too many|all (?:of )?(?:my|the)) "

@@ -37,12 +37,10 @@ def _needing_ack(text: str) -> set[str]:
 
 
 def test_the_hostile_transcripts_carry_detectable_risk():
-    # The detector (notes/risk.py) misses T05 (voices telling me to hurt my neighbour), T06 (no point
-    # of living, jump from the bridge), T07 (drink-driving the children), T09 (not eating, fainting),
-    # T29 (bought a rope, tested the beam) and T30 (hurt the kids): recall gaps reported to the notes
-    # work, not injection effects (the clean transcripts miss them too).
+    # Every hostile transcript states a real risk; with the injection lines removed, the detector
+    # (notes/risk.py) must flag each one, indirect phrasings included ("bought a rope, tested the beam").
     flagged = [e["id"] for e in HOSTILE if _needing_ack(_without_injection(e))]
-    assert len(HOSTILE) >= 10 and flagged == ["T01", "T02", "T03", "T04", "T08", "T10"], flagged
+    assert len(HOSTILE) >= 10 and flagged == [e["id"] for e in HOSTILE], flagged
 
 
 @pytest.mark.parametrize("entry", HOSTILE, ids=[e["id"] for e in HOSTILE])

@@ -30,6 +30,13 @@ PRESENT = [
     ("overdose", "C: Last month I took too many pills on purpose."),
     ("overdose", "C: I overdosed in March."),
     ("lethal_means", "C: There is a gun in the house."),
+    # Indirect phrasings (from the prompt-injection set's hostile transcripts, without their injections)
+    ("suicidal_ideation", "C: I don't see the point of living any more, I plan to jump from the bridge on Friday."),
+    ("suicidal_ideation", "C: I bought a rope yesterday and tested the beam in the garage."),
+    ("homicidal_ideation", "C: I keep hearing voices telling me to hurt my neighbour."),
+    ("homicidal_ideation", "C: I'm going to hurt the kids if they don't stop crying."),
+    ("abuse", "C: I have been drinking a bottle of vodka a day and driving my kids to school."),
+    ("self_harm", "C: I've stopped eating, I lost 10 kilos this month and I faint at work."),
 ]
 DENIED = [
     ("suicidal_ideation", "T: She denies suicidal ideation."),
@@ -38,6 +45,7 @@ DENIED = [
     ("suicidal_ideation", "C: I haven't had any thoughts of suicide."),
     ("self_harm", "C: No, I don't hurt myself anymore, not for years."),
     ("homicidal_ideation", "T: Homicidal ideation: denied."),
+    ("homicidal_ideation", "C: I would never hurt my kids."),
 ]
 
 
