@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 
 
 def add_parser(sub) -> None:
@@ -41,6 +42,16 @@ def _signed_in_db():
     return db, actor
 
 
+@contextmanager
+def _sqlite_connection(db):
+    """The database's own sqlite3 connection (the chain is read below the ORM), returned to the pool after."""
+    raw = db.engine.raw_connection()
+    try:
+        yield raw.driver_connection
+    finally:
+        raw.close()
+
+
 def run_verify(args: argparse.Namespace) -> int:
     from medstation.errors import UserFacingError
     from medstation.store.audit_chain import verify_chain
@@ -51,11 +62,8 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"medstation audit: {exc}", file=sys.stderr)
         return exc.exit_code
     try:
-        raw = db.engine.raw_connection()
-        try:
-            report = verify_chain(raw.driver_connection)
-        finally:
-            raw.close()
+        with _sqlite_connection(db) as conn:
+            report = verify_chain(conn)
         print(report.summary())
         return 0 if report.intact else 1
     finally:
@@ -80,11 +88,8 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"medstation audit: {exc}", file=sys.stderr)
         return exc.exit_code
     try:
-        raw = db.engine.raw_connection()
-        try:
-            events = read_events(raw.driver_connection, since=since.strftime("%Y-%m-%d %H:%M:%S"))
-        finally:
-            raw.close()
+        with _sqlite_connection(db) as conn:
+            events = read_events(conn, since=since.strftime("%Y-%m-%d %H:%M:%S"))
         out = Path(args.out)
         count = export_events(events, out, args.format)
         db.audit("audit.export", actor=actor, entity="file", entity_id=str(out), since=args.since,

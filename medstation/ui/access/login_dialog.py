@@ -12,6 +12,8 @@ from medstation.errors import UserFacingError
 
 
 class _CredentialsDialog(QDialog):
+    """Name/password form; each subclass's ``_act()`` does the work and raises UserFacingError to refuse."""
+
     def __init__(self, title: str, intro: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
@@ -49,8 +51,6 @@ class _CredentialsDialog(QDialog):
             return
         self.accept()
 
-    def _act(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
 
 
 class LoginDialog(_CredentialsDialog):
