@@ -96,7 +96,7 @@ def series_preview_job(ctx, imaging, info, size: int = THUMB_PX) -> SeriesPrevie
         plan = plan_stack(headers)
     except ImagingError as exc:
         return SeriesPreview(**facts, n_slices=0, spacing_mm=None, thumbnail=None, skipped=tuple(skipped),
-                             problem=f"cannot be opened: {exc}")
+                             problem=f"the series cannot be opened: {exc}")
     skipped.extend(plan.skipped)
     middle = plan.frames[len(plan.frames) // 2]
     base = dict(facts, n_slices=len(plan.frames), rows=middle.rows, columns=middle.columns,
@@ -129,7 +129,7 @@ def preview_facts(preview: SeriesPreview) -> str:
         lines.append(problems_summary(list(preview.skipped)))
     lines += list(preview.notes)
     if preview.problem:
-        lines.append(f"Preview failed — this series {preview.problem}")
+        lines.append(f"Preview failed: {preview.problem}")
     lines.append("Double-click (or Enter) opens it.")
     return "\n".join(lines)
 
