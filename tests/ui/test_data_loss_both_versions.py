@@ -43,7 +43,7 @@ def window(qtbot, tmp_path, medstation_home, monkeypatch):
     win.resize(1400, 900)
     win.show()
     tab = win.viewer_tab
-    with qtbot.waitSignal(tab.sig_volume_loaded, timeout=30000):
+    with qtbot.waitSignal(tab.sig_volume_loaded, timeout=90000):  # the first open in a process imports a lot
         tab.open_paths([tmp_path / "data"])
     qtbot.waitUntil(lambda: not runner.active("io"), timeout=10000)
     yield win, tab, win.findChild(SegmentationPanel), runner
