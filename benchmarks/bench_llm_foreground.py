@@ -68,6 +68,10 @@ class EmbeddingLoad:
             self.batches += 1
             i += 32
 
+    @property
+    def done(self) -> int:
+        return self.batches
+
     def __enter__(self):
         self.thread.start()
         time.sleep(1.5)  # let the load reach steady state before the answer starts
@@ -96,7 +100,7 @@ class PrefetchLoad:
         from medstation.segmentation import slices
         from medstation.segmentation.cache import EmbeddingCache
 
-        ctx = JobContext()
+        ctx = JobContext(on_progress=self._count)  # the job reports once per slice
         self._ctx = ctx
         gate = mock.patch.object(slices, "FOREGROUND", ForegroundGate()) if not self.yielding else None
         if gate is not None:
@@ -108,12 +112,19 @@ class PrefetchLoad:
                 centre = segmenter.n_slices // 2
                 order = [centre] + slices.neighbour_order(centre, segmenter.n_slices, segmenter.n_slices)
                 try:
-                    self.slices += len(slices.precompute_embeddings(ctx, segmenter, order))
+                    slices.precompute_embeddings(ctx, segmenter, order)
                 except Cancelled:
                     return
         finally:
             if gate is not None:
                 gate.stop()
+
+    def _count(self, _fraction: float, _message: str) -> None:
+        self.slices += 1
+
+    @property
+    def done(self) -> int:
+        return self.slices
 
     def __enter__(self):
         self.thread.start()
@@ -157,20 +168,23 @@ def cpu_flags() -> str:
     return f"{model}; flags: " + " ".join(f for f in wanted if f in flags)
 
 
-def one_run(backend, messages, max_tokens: int) -> dict:
+def one_run(backend, messages, max_tokens: int, load=None) -> dict:
+    """One answer; with ``load``, also how much background work (slices or batches) ran while it streamed."""
     from medstation.foreground import FOREGROUND
     from medstation.jobs import JobContext
     from medstation.llm.backend import GenerationSettings
 
     backend.llama.reset()
     stamps = []
+    work_before = load.done if load is not None else 0
     started = time.perf_counter()
     with FOREGROUND.hold():
         for _ in backend.stream_chat(JobContext(), messages, GenerationSettings(max_tokens=max_tokens)):
             stamps.append(time.perf_counter())
     decode = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 2 else float("nan")
     return {"ttft_s": stamps[0] - started if stamps else float("nan"), "decode_tps": decode,
-            "pieces": len(stamps), "load1": os.getloadavg()[0]}
+            "pieces": len(stamps), "load1": os.getloadavg()[0],
+            "work_during": (load.done - work_before) if load is not None else 0}
 
 
 def main(argv=None) -> int:
@@ -210,12 +224,12 @@ def main(argv=None) -> int:
     for _ in range(args.runs):
         results[names[0]].append(one_run(backend, messages, args.max_tokens))
         with make_load(False) as load:
-            results[names[1]].append(one_run(backend, messages, args.max_tokens))
-        busy = getattr(load, "slices", getattr(load, "batches", 0))
+            results[names[1]].append(one_run(backend, messages, args.max_tokens, load))
         with make_load(True) as load:
-            results[names[2]].append(one_run(backend, messages, args.max_tokens))
-        print(f"  (background work done: {busy} without yielding, "
-              f"{getattr(load, 'slices', getattr(load, 'batches', 0))} yielding, around one answer each)")
+            results[names[2]].append(one_run(backend, messages, args.max_tokens, load))
+        unit = "slices" if args.load == "prefetch" else "batches"
+        print(f"  (background {unit} done while the answer streamed: {results[names[1]][-1]['work_during']} "
+              f"without yielding, {results[names[2]][-1]['work_during']} yielding)")
     quiet = statistics.median(r["decode_tps"] for r in results[names[0]])
     quiet_ttft = statistics.median(r["ttft_s"] for r in results[names[0]])
     for name, runs in results.items():
