@@ -4,7 +4,7 @@ Layout: alerts (top) | registry table with compare / promote / roll back / ledge
 | training: dataset, mode, epochs, train, cancel, run list and curves; A/B heatmap and
 verdict (right). Decisions (the promotion gate, what is audited) live in
 :class:`~medstation.training.service.TrainingService`; this widget gathers input and
-shows results. Database reads run in the ``io`` lane; comparisons in ``segmentation``;
+shows results. Database reads run in the ``io`` lane; comparisons in ``segmentation`` (masks) or ``llm`` (notes);
 training in the ``process`` lane (a child process).
 """
 
@@ -33,7 +33,7 @@ from medstation.ui.errors import report_failure
 
 log = logging.getLogger(__name__)
 
-REGISTRY_COLUMNS = ("id", "kind", "status", "name", "parent", "dataset", "val Dice", "A/B ΔDice")
+REGISTRY_COLUMNS = ("id", "kind", "status", "name", "parent", "dataset", "val Dice", "A/B Δ")
 RUN_COLUMNS = ("run", "status", "epochs", "model", "started", "error")
 
 
@@ -176,7 +176,7 @@ class AdminTab(QWidget):
 
     def _model_row(self, v) -> tuple:
         dice = v.metrics.get("val_dice")
-        diff = v.metrics.get("ab_dice_diff")
+        diff = v.metrics.get("ab_dice_diff", v.metrics.get("ab_rougeL_diff"))  # the kind's primary metric
         return (v.id, v.kind.value, v.status.value, v.name.replace("LiteMedSAM fine-tuned", "LiteMedSAM ft"),
                 v.parent_id or "", v.dataset_version.split(" (")[0],
                 "" if dice is None else f"{dice:.3f}", "" if diff is None else f"{diff:+.3f}")
@@ -195,10 +195,11 @@ class AdminTab(QWidget):
 
     def _show_comparison(self, result) -> None:
         self.heatmap.show_result(result)
-        d = result.overall["dice"]
+        d = result.overall[result.primary]
+        name = {"dice": "Dice", "rougeL": "ROUGE-L"}.get(result.primary, result.primary)
         ci = f"[{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]" if d["ci_low"] is not None else "(too few cases for a CI)"
-        self.verdict.setText(f"#{result.candidate_id} vs active #{result.baseline_id}: Dice {d['mean_candidate']:.3f} vs "
-                             f"{d['mean_baseline']:.3f}, Δ {d['mean_diff']:+.3f} 95% CI {ci} on {d['n']} cases. "
+        self.verdict.setText(f"#{result.candidate_id} vs active #{result.baseline_id}: {name} {d['mean_candidate']:.3f} "
+                             f"vs {d['mean_baseline']:.3f}, Δ {d['mean_diff']:+.3f} 95% CI {ci} on {d['n']} cases. "
                              f"{result.reason}")
 
     # --- actions ---------------------------------------------------------------------------------
@@ -208,7 +209,8 @@ class AdminTab(QWidget):
         if version is None:
             self.status.setText("Select a candidate in the registry first.")
             return
-        handle = self.runner.submit("segmentation", self.training.compare, version.id, name="A/B comparison",
+        lane = "llm" if version.kind.value == "llm" else "segmentation"  # notes are drafted by the LLM
+        handle = self.runner.submit(lane, self.training.compare, version.id, name="A/B comparison",
                                     requester=self)
         handle.sig_progress.connect(lambda f, m: self.status.setText(f"A/B: {m} ({f:.0%})"))
         handle.sig_done.connect(self._on_compare_done)
