@@ -141,6 +141,27 @@ class TrainingService:
         return runs.enqueue(self.db, self.settings.home, kind="segmentation", dataset_version_id=dataset_version_id,
                             base_model_id=base_model_id, params=params, actor=actor.name)
 
+    def search_segmentation(self, ctx: JobContext, dataset_version_id: int, *, epochs: int | None = None,
+                            mode: str | None = None, lrs: tuple[float, ...] | None = None,
+                            epoch_counts: tuple[int, ...] | None = None, run_worker=None, **extra) -> dict:
+        """Job (process lane): learning rate × epochs on the validation split (``hparam_search``); registers
+        only the best trial. Returns the search run's worker result plus ``search`` (grid, trials, best)."""
+        from medstation.training.hparam_search import (SearchError, SearchGrid, default_grid, run_search,
+                                                       update_run_params)
+
+        mode = mode or self.config.seg_mode
+        version = datasets.get_version(self.db, dataset_version_id)
+        if not version.split_counts.get("val"):
+            raise SearchError(f"{version.label} has no validation cases, so a search has nothing to judge by "
+                              "(the test split is kept for the A/B comparison).")
+        default = default_grid(mode, epochs or self.config.seg_epochs)
+        grid = SearchGrid(tuple(lrs or default.lrs), tuple(epoch_counts or default.epochs))
+        search = self.queue_segmentation(dataset_version_id, epochs=max(grid.epochs), mode=mode, **extra)
+        update_run_params(self.db, search.id, search=grid.to_json())
+        self.db.audit("training.search", actor=self._actor_name(), entity="training_run", entity_id=search.id,
+                      grid=grid.to_json())
+        return run_search(ctx, self.db, runs.get(self.db, search.id), grid, run_worker=run_worker or self.run_queued)
+
     def _register_bundled_base(self):
         """The bundled LiteMedSAM as the active version (a fresh install that never opened the viewer)."""
         from medstation.segmentation.registry import engine_spec, locate_checkpoint
