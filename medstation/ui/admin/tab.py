@@ -15,6 +15,7 @@ import logging
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -92,6 +93,9 @@ class AdminTab(QWidget):
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 100)
         self.epochs_spin.setValue(training.config.seg_epochs)
+        self.search_box = QCheckBox("Search lr × epochs")
+        self.search_box.setToolTip("Try a small grid of learning rates and epochs on the validation split "
+                                   "(one run per trial, so several times slower) and register only the best")
         self.train_button = QPushButton("Train")
         self.cancel_button = QPushButton("Cancel training")
         self.cancel_button.setEnabled(False)
@@ -106,6 +110,7 @@ class AdminTab(QWidget):
         for label, widget in (("Dataset", self.dataset_combo), ("Mode", self.mode_combo), ("Epochs", self.epochs_spin)):
             controls.addWidget(QLabel(label))
             controls.addWidget(widget)
+        controls.addWidget(self.search_box)
         controls.addWidget(self.train_button)
         controls.addWidget(self.cancel_button)
         rv.addLayout(controls)
@@ -258,27 +263,49 @@ class AdminTab(QWidget):
         if dataset_id is None:
             self.status.setText("Build or import a dataset first (medstation train segmentation --manifest …).")
             return
-        try:
-            run = self.training.queue_segmentation(int(dataset_id), epochs=self.epochs_spin.value(),
-                                                   mode=self.mode_combo.currentText())
-        except UserFacingError as exc:
-            self.status.setText(str(exc))
-            return
+        epochs, mode = self.epochs_spin.value(), self.mode_combo.currentText()
+        if self.search_box.isChecked():  # the job queues the search run and its trials itself
+            handle = self.runner.submit("process", self.training.search_segmentation, int(dataset_id),
+                                        epochs=epochs, mode=mode, name="hyperparameter search", queue=True,
+                                        requester=self)
+            label = "search"
+        else:
+            try:
+                run = self.training.queue_segmentation(int(dataset_id), epochs=epochs, mode=mode)
+            except UserFacingError as exc:
+                self.status.setText(str(exc))
+                return
+            handle = self.runner.submit("process", self.training.run_queued, run.id, name=f"training run {run.id}",
+                                        queue=True, requester=self)
+            label = f"run #{run.id}"
         self.curves.clear()
-        handle = self.runner.submit("process", self.training.run_queued, run.id, name=f"training run {run.id}",
-                                    queue=True, requester=self)
         self._train_handle = handle
         self.cancel_button.setEnabled(True)
-        handle.sig_progress.connect(lambda f, m: self.status.setText(f"run #{run.id}: {m} ({f:.0%})"))
+        handle.sig_progress.connect(lambda f, m: self.status.setText(f"{label}: {m} ({f:.0%})"))
         handle.sig_partial.connect(self._on_train_partial)
-        handle.sig_done.connect(lambda r: self.status.setText(f"run #{run.id} registered candidate #{r['model_version_id']}"))
+        handle.sig_done.connect(lambda r: self.status.setText(self._trained_message(label, r)))
         handle.sig_failed.connect(self._on_job_failed)
-        handle.sig_cancelled.connect(lambda: self.status.setText(f"run #{run.id} cancelled; no model registered."))
+        handle.sig_cancelled.connect(lambda: self.status.setText(f"{label} cancelled; no model registered."))
         handle.sig_finished.connect(self._on_train_finished)
         self.refresh()
 
+    @staticmethod
+    def _trained_message(label: str, result: dict) -> str:
+        text = f"{label} registered candidate #{result['model_version_id']}"
+        search = result.get("search")
+        if search:
+            best = search["best"]
+            failed = sum(t["status"] == "failed" for t in search["trials"])
+            text += (f" from the best of {len(search['trials'])} trials (lr {best['lr']:g}, {best['epochs']} epochs, "
+                     f"validation Dice {best['val_dice']:.3f}{f'; {failed} failed' if failed else ''})")
+        return text
+
     def _on_train_partial(self, data) -> None:
         if isinstance(data, dict):
+            if data.get("kind") == "trial_start":  # each search trial draws its own curves
+                self.curves.clear()
+                self.status.setText(f"search trial {data['trial']}/{data['trials']}: lr {data['lr']:g}, "
+                                    f"{data['epochs']} epochs")
             self.curves.add_partial(data)
 
     def _on_train_finished(self) -> None:
