@@ -46,19 +46,27 @@ Drafter = Callable[[JobContext, dict], DraftOutcome]
 
 
 class PipelineDrafter:
-    """Drafts rows with the Notes pipeline using one registry LLM version (loaded once, on first use)."""
+    """Drafts rows with the Notes pipeline using one model (a ``ModelChoice``: GGUF plus optional LoRA adapter),
+    loaded once on first use. ``templates``: a ``TemplateStore`` (clinic templates), or None for built-ins."""
 
-    def __init__(self, db, settings, version_id: int, *, options=None, default_template: str = "soap") -> None:
+    def __init__(self, choice, settings, *, templates=None, options=None, default_template: str = "soap") -> None:
         from medstation.notes.drafting import DraftOptions
+
+        self.choice = choice
+        self.settings = settings
+        self.options = options or DraftOptions()
+        self.templates = templates
+        self.default_template = default_template
+        self._backend = None
+
+    @classmethod
+    def for_version(cls, db, settings, version_id: int, **kwargs) -> "PipelineDrafter":
+        """Registry version ``version_id`` (a GGUF model or a LoRA adapter on its base); raises a
+        UserFacingError for a version that cannot draft (missing file, not a language model)."""
         from medstation.notes.model_choice import resolve_version
         from medstation.notes.template_store import TemplateStore
 
-        self.choice = resolve_version(db, version_id)  # raises a UserFacingError for a missing file
-        self.settings = settings
-        self.options = options or DraftOptions()
-        self.templates = TemplateStore(db)
-        self.default_template = default_template
-        self._backend = None
+        return cls(resolve_version(db, version_id), settings, templates=TemplateStore(db), **kwargs)
 
     def _factory(self):
         from medstation.notes.model_choice import load_backend
@@ -68,8 +76,11 @@ class PipelineDrafter:
         return self._backend
 
     def template_for(self, name: str):
-        from medstation.notes.templates import TemplateError
+        from medstation.notes.templates import BUILTIN_TEMPLATES, TemplateError
 
+        key = (name or "").strip().lower()
+        if self.templates is None:
+            return BUILTIN_TEMPLATES.get(key) or BUILTIN_TEMPLATES[self.default_template]
         try:
             return self.templates.get(name)
         except TemplateError:

@@ -277,7 +277,7 @@ class TrainingService:
         """The Notes pipeline drafting with registry version ``version`` (a ``compare_notes`` drafter)."""
         from medstation.training.compare_notes import PipelineDrafter
 
-        return PipelineDrafter(self.db, self.settings, version.id)
+        return PipelineDrafter.for_version(self.db, self.settings, version.id)
 
     def golden_note_rows(self) -> list[dict]:
         """The clinic's newest ``golden-notes`` snapshot (never trained on), else the shipped synthetic set."""
