@@ -175,6 +175,20 @@ def compare_llm_versions(ctx: JobContext, candidate: Drafter, baseline: Drafter,
     return result
 
 
+def draftable(rows: list[dict]) -> tuple[list[dict], int]:
+    """Rows whose transcript the Notes pipeline can read (others would fail for both models), and how many not."""
+    from medstation.notes.transcript import parse_transcript
+
+    kept = []
+    for row in rows:
+        try:
+            parse_transcript(row["transcript"], "dialogue.txt")
+        except UserFacingError:
+            continue
+        kept.append(row)
+    return kept, len(rows) - len(kept)
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
 

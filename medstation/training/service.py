@@ -287,7 +287,7 @@ class TrainingService:
         return datasets.note_rows(golden[-1]) if golden else shipped_golden_rows()
 
     def _compare_llm(self, ctx: JobContext, candidate, baseline, dataset_version_id, csv_path, limit):
-        from medstation.training.compare_notes import aci_csv_rows, compare_llm_versions, drop_trained_on
+        from medstation.training.compare_notes import aci_csv_rows, compare_llm_versions, draftable, drop_trained_on
 
         notes: list[str] = []
         version = None
@@ -300,14 +300,21 @@ class TrainingService:
                 raise UserFacingError(f"{version.label} holds {version.kind} cases, not notes.")
             rows = datasets.note_rows(version, ("test",))[:limit]
             notes.append(f"held-out cases: the test split of {version.label}")
-        if not rows:
-            raise UserFacingError("There are no held-out notes to compare on (the test split is empty).")
         golden = self.golden_note_rows()
         trained = candidate.meta.get("dataset_version_id")
-        if golden and trained is not None:
-            golden, dropped = drop_trained_on(golden, datasets.note_rows(datasets.get_version(self.db, int(trained))))
-            if dropped:
-                notes.append(f"{dropped} golden cases were in the candidate's training data and were left out")
+        if trained is not None:  # nothing the candidate was trained on may count as held out
+            seen = datasets.note_rows(datasets.get_version(self.db, int(trained)), ("train",))
+            rows, dropped = drop_trained_on(rows, seen)
+            golden, dropped_golden = drop_trained_on(golden, seen)
+            for n, what in ((dropped, "held-out"), (dropped_golden, "golden")):
+                if n:
+                    notes.append(f"{n} {what} cases were in the candidate's training split and were left out")
+        rows, unreadable = draftable(rows)
+        if unreadable:
+            notes.append(f"{unreadable} held-out cases have no readable transcript and were left out")
+        if not rows:
+            raise UserFacingError("There are no held-out notes to compare on (the test split is empty, or every "
+                                  "case was in the candidate's training data).")
         ctx.report(0.01, "loading both models")
         drafters = [self.notes_drafter(candidate), self.notes_drafter(baseline)]
         try:

@@ -153,6 +153,19 @@ def test_promote_gate_for_an_llm_candidate(db, settings, monkeypatch):
     assert registry.get(cand.id).metrics["ab_comparison_id"] == comparison_id
     assert service.latest_comparison(cand.id)[0] == comparison_id
 
+    import csv
+
+    train_row = datasets.note_rows(version, ("train",))[0]
+    held_out = settings.home / "held_out.csv"
+    with held_out.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["dataset", "encounter_id", "dialogue", "note"])
+        for n, r in enumerate(test_rows[:3] + [train_row]):
+            writer.writerow(["clinic", f"E{n}", r["transcript"], r["note"]])
+    _, via_csv = service.compare(JobContext(), cand.id, csv_path=held_out)
+    assert via_csv.overall["rougeL"]["n"] == 3 and set(via_csv.groups) == {"clinical note"}
+    assert "1 held-out cases were in the candidate's training split and were left out" in via_csv.notes
+
     assert service.promote(cand.id).id == cand.id
     assert registry.active("llm").id == cand.id
     actions = [a for (a,) in db.engine.connect().exec_driver_sql("select action from audit_event")]
