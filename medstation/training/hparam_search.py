@@ -114,6 +114,28 @@ def _mark_search_running(db, run_id: int) -> None:
     runs.mark_running(db, run_id, os.getpid())
 
 
+class _Slice:
+    """The search's context for one child run: its progress is mapped into ``[lo, hi]`` of the whole search
+    and prefixed; partial results and cancellation pass straight through."""
+
+    def __init__(self, outer: JobContext, lo: float, hi: float, prefix: str) -> None:
+        self._outer, self._lo, self._hi, self._prefix = outer, lo, hi, prefix
+
+    def report(self, fraction: float, message: str = "") -> None:
+        self._outer.report(self._lo + (self._hi - self._lo) * max(0.0, min(1.0, fraction)),
+                           f"{self._prefix}: {message}")
+
+    def partial(self, obj) -> None:
+        self._outer.partial(obj)
+
+    def check(self) -> None:
+        self._outer.check()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._outer.cancelled
+
+
 def run_search(ctx: JobContext, db, search: runs.RunInfo, grid: SearchGrid, *,
                run_worker: Callable[[JobContext, int], dict]) -> dict:
     """Job (process lane): the trials of ``search``, then its registration of the best; returns that result
@@ -134,7 +156,8 @@ def run_search(ctx: JobContext, db, search: runs.RunInfo, grid: SearchGrid, *,
             ctx.partial({"kind": "trial_start", "trial": index, "trials": len(points), "run_id": trial.id, **point})
             started = time.perf_counter()
             try:
-                out = run_worker(ctx, trial.id)
+                span = ((index - 1) / (len(points) + 1), index / (len(points) + 1))
+                out = run_worker(_Slice(ctx, *span, f"trial {index}/{len(points)}"), trial.id)
                 m = out.get("metrics", {})
                 record = TrialRecord(index, point["lr"], point["epochs"], trial.id, "succeeded", m.get("val_dice"),
                                      m.get("baseline_val_dice"), m.get("best_epoch"),
@@ -154,7 +177,8 @@ def run_search(ctx: JobContext, db, search: runs.RunInfo, grid: SearchGrid, *,
         update_run_params(db, search.id, lr=best.lr, epochs=best.epochs, best_trial_run_id=best.run_id)
         ctx.report(len(points) / (len(points) + 1), f"registering the best trial (run #{best.run_id}, "
                                                     f"lr {best.lr:g}, {best.epochs} epochs)")
-        result = run_worker(ctx, search.id)
+        result = run_worker(_Slice(ctx, len(points) / (len(points) + 1), 1.0, "registering the best trial"),
+                            search.id)
     except Cancelled:
         _finish_if_open(db, search.id, TrainingRunStatus.cancelled, "cancelled by the user during the search")
         raise

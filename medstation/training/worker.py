@@ -194,7 +194,9 @@ def _register_best_trial(settings, db, registry, info: runs.RunInfo, cfg, versio
                                                                        "trials": trials}},
         metrics=metrics, source="fine-tuned",
         meta={"engine": "litemedsam", "input_size": 256, "run_id": info.id, "dataset_version_id": version.id})
-    return {"model_version_id": model.id, "metrics": metrics, "note": "", "history": []}
+    note = ("" if best.get("best_epoch") else
+            "no trial beat the base model on validation: the registered weights are the base's")
+    return {"model_version_id": model.id, "metrics": metrics, "note": note, "history": []}
 
 
 def _fsync_copy(source: Path, final_dir: Path, stem: str) -> tuple[Path, str]:
