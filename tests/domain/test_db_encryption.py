@@ -25,7 +25,8 @@ CHEAP = KdfCost(time_cost=1, memory_kib=1024, parallelism=1)  # the real cost (6
 @pytest.fixture(autouse=True)
 def _no_key_in_env(monkeypatch):
     for name in (encryption.ENV_KEY, encryption.ENV_PASSPHRASE):
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")  # recorded, so whatever a test (or the dialog) sets is undone after it
+        monkeypatch.delenv(name)
 
 
 def _records(db_file: Path, key: bytes | None) -> dict[str, list[tuple]]:
