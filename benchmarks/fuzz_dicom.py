@@ -8,7 +8,7 @@ Shape, chosen for throughput with the limits still enforced on every input:
 - Limits per worker: ``RLIMIT_AS`` 2 GB (an allocation past it is a ``MemoryError``
   or kills the worker: a memory blow-up); per input a 10 s ``SIGALRM`` timer, and a
   parent-side watchdog that kills a worker whose current input has not changed for
-  ``HANG_S + WATCHDOG_GRACE_S`` (C code that never returns to Python ignores alarms).
+  the limit plus max(limit, 5 s) (C code that never returns to Python ignores alarms).
 - After a timeout, a memory error or a death the worker is replaced by a fresh one
   that resumes after that input (an interrupted call may leave half-initialised
   state behind: a fresh process counts nothing twice and trusts nothing).
@@ -33,6 +33,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,17 +46,22 @@ sys.path.insert(0, str(ROOT))
 SHARED_SERIES = ROOT.parent / "shared" / "data" / "dicom"
 MEMORY_LIMIT = 2 * 1024**3
 HANG_S = 10
-WATCHDOG_GRACE_S = 10
 PROGRESS_EVERY = 100
+TARGET = "tests.fuzz.dicom_targets:exercise"
 EXIT_RESTART = 3  # a worker asks to be replaced (after a timeout or a memory error)
 
 
-class _Hang(Exception):
-    pass
+class _Hang(BaseException):
+    """The per-input alarm. Not an Exception, so code under test that catches Exception cannot swallow it."""
 
 
 def _alarm(_s, _f):
     raise _Hang()
+
+
+def watchdog_s(hang_s: float) -> float:
+    """How long the parent lets an input run before killing the worker: the alarm had its chance by then."""
+    return hang_s + max(hang_s, 5.0)
 
 
 def _limit_memory() -> None:
@@ -73,6 +79,14 @@ def _quiet() -> None:
 def _scratch_dir(prefix: str) -> Path:
     shm = Path("/dev/shm")  # mutants are written once per input: keep them in memory where there is a tmpfs
     return Path(tempfile.mkdtemp(prefix=prefix, dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
+
+
+def _target(spec: str):
+    """``module:function`` of the code under test (the default is the app's index + load path)."""
+    import importlib
+
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _seeds() -> list[Path]:
@@ -99,11 +113,12 @@ def _save(findings: Path, kind: str, seed: int, i: int, data: bytes, **detail) -
         fh.write(json.dumps({"kind": kind, "seed": seed, "i": i, "file": name, **detail}) + "\n")
 
 
-def worker(seed: int, start: int, step: int, stop: int, scratch: Path, findings: Path) -> int:
+def worker(seed: int, start: int, step: int, stop: int, scratch: Path, findings: Path, *, hang_s: float = HANG_S,
+           target: str = TARGET) -> int:
     """Run mutants start, start+step, … < stop. JSON lines out: findings, progress every 100, end."""
     _limit_memory()
     _quiet()
-    from tests.fuzz.dicom_targets import exercise
+    exercise = _target(target)
 
     seeds = _seeds()
     seed_bytes = [p.read_bytes() for p in seeds]
@@ -115,10 +130,11 @@ def worker(seed: int, start: int, step: int, stop: int, scratch: Path, findings:
     for n, i in enumerate(range(start, stop, step), 1):
         data = mutant(seed, i, seed_bytes)
         path.write_bytes(data)
-        current.write_text(str(i))
-        signal.setitimer(signal.ITIMER_REAL, HANG_S)
+        current.write_text(f"{i} {counts['loaded']} {counts['reported']}")  # what the parent knows if we die here
+        signal.setitimer(signal.ITIMER_REAL, hang_s)
         try:
-            counts[exercise(path)] += 1
+            outcome = exercise(path)
+            signal.setitimer(signal.ITIMER_REAL, 0)  # an alarm up to here makes this input a timeout, never both
         except _Hang:
             _save(findings, "timeout", seed, i, data)
             _emit(kind="timeout", i=i, **counts)
@@ -129,30 +145,33 @@ def worker(seed: int, start: int, step: int, stop: int, scratch: Path, findings:
             _emit(kind="memory", i=i, **counts)
             return EXIT_RESTART
         except Exception as exc:  # noqa: BLE001 - an escaped exception is a crash finding
+            signal.setitimer(signal.ITIMER_REAL, 0)
             error = f"{type(exc).__name__}: {exc}"[:300]
             _save(findings, "crash", seed, i, data, error=error)
             _emit(kind="crash", i=i, error=error, **counts)
+            continue
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+        counts[outcome] += 1
         if n % PROGRESS_EVERY == 0:
             _emit(kind="progress", i=i, **counts)
     _emit(kind="end", i=stop, **counts)
     return 0
 
 
-def replay_one(path: Path) -> dict:
+def replay_one(path: Path, *, hang_s: float = HANG_S, target: str = TARGET) -> dict:
     """One saved input, in this (fresh) process, under the run's limits: outcome and seconds."""
     _limit_memory()
     _quiet()
-    from tests.fuzz.dicom_targets import exercise
+    exercise = _target(target)
 
     signal.signal(signal.SIGALRM, _alarm)
     start = time.perf_counter()
-    signal.setitimer(signal.ITIMER_REAL, HANG_S)
+    signal.setitimer(signal.ITIMER_REAL, hang_s)
     try:
         outcome, error = exercise(path), ""
     except _Hang:
-        outcome, error = "hang", f"over {HANG_S} s"
+        outcome, error = "hang", f"over {hang_s} s"
     except MemoryError:
         outcome, error = "memory", "MemoryError past 2 GB"
     except Exception as exc:  # noqa: BLE001
@@ -162,11 +181,11 @@ def replay_one(path: Path) -> dict:
     return {"file": str(path), "outcome": outcome, "seconds": round(time.perf_counter() - start, 3), "error": error}
 
 
-def replay_in_fresh_process(path: Path, env: dict) -> dict:
+def replay_in_fresh_process(path: Path, env: dict, *, hang_s: float = HANG_S, target: str = TARGET) -> dict:
     """:func:`replay_one` in a new interpreter; a death or a stuck C call is an outcome too."""
-    cmd = [sys.executable, __file__, "--replay-one", str(path)]
+    cmd = [sys.executable, __file__, "--replay-one", str(path), "--hang-seconds", str(hang_s), "--target", target]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=HANG_S + WATCHDOG_GRACE_S + 30, env=env)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=watchdog_s(hang_s) + 30, env=env)
     except subprocess.TimeoutExpired:
         return {"file": str(path), "outcome": "hang", "seconds": None, "error": "killed by the watchdog"}
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
@@ -183,11 +202,15 @@ class _Worker:
         self.w, self.start = w, start
         self.scratch = _scratch_dir(f"medstation-fuzz-w{w}-")
         cmd = [sys.executable, __file__, "--worker", str(args.seed), str(start), str(args.workers),
-               str(args.inputs), "--scratch", str(self.scratch), "--findings", str(findings)]
+               str(args.inputs), "--scratch", str(self.scratch), "--findings", str(findings),
+               "--hang-seconds", str(args.hang_seconds), "--target", args.target]
+        self.hang_s = args.hang_seconds
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         os.set_blocking(self.proc.stdout.fileno(), False)
-        self.buf, self.counts, self.last_i = "", {"loaded": 0, "reported": 0}, None
+        self.buf, self.counts = "", {"loaded": 0, "reported": 0}
         self.current, self.changed_at = None, time.time()
+        self.counts_at_current = {"loaded": 0, "reported": 0}
+        self.reported: set[int] = set()  # inputs this worker reported a finding for
 
     def read_messages(self) -> list[dict]:
         self.buf += (self.proc.stdout.read() or b"").decode("utf-8", "replace")
@@ -195,16 +218,18 @@ class _Worker:
         return [json.loads(line) for line in lines if line.startswith("{")]
 
     def poll_current(self) -> int | None:
+        """The input the worker is on (None before its first); its counts before that input are kept too."""
         try:
-            value = int((self.scratch / "current").read_text() or -1)
+            i, loaded, reported = map(int, (self.scratch / "current").read_text().split())
         except (OSError, ValueError):
-            value = None
-        if value != self.current:
-            self.current, self.changed_at = value, time.time()
-        return value
+            return self.current
+        if i != self.current:
+            self.current, self.changed_at = i, time.time()
+            self.counts_at_current = {"loaded": loaded, "reported": reported}
+        return i
 
     def stuck(self) -> bool:
-        return self.current is not None and time.time() - self.changed_at > HANG_S + WATCHDOG_GRACE_S
+        return self.current is not None and time.time() - self.changed_at > watchdog_s(self.hang_s)
 
 
 def run(args) -> int:
@@ -232,44 +257,56 @@ def run(args) -> int:
             totals["done"] += (last_done - wk.start) // args.workers + 1
         totals["loaded"] += wk.counts["loaded"]
         totals["reported"] += wk.counts["reported"]
-        import shutil
-
         shutil.rmtree(wk.scratch, ignore_errors=True)
+
+    def handle(wk: _Worker) -> None:
+        """Take in every message the worker has written so far (also after it was killed)."""
+        for msg in wk.read_messages():
+            wk.counts = {"loaded": msg.get("loaded", 0), "reported": msg.get("reported", 0)}
+            if msg["kind"] in ("crash", "memory", "timeout"):
+                wk.reported.add(msg["i"])
+                totals["timeout_candidates" if msg["kind"] == "timeout" else msg["kind"]] += 1
+                examples.append({"kind": msg["kind"], "i": msg["i"], "error": msg.get("error", "")})
+                if msg["kind"] == "timeout":
+                    candidates.append((msg["i"], findings / f"timeout-{args.seed}-{msg['i']}.dcm"))
+                print("  FINDING", json.dumps(msg), flush=True)
 
     while live:
         time.sleep(0.1)
         out_of_time = time.time() - start_time > args.max_seconds
         for w, wk in list(live.items()):
-            for msg in wk.read_messages():
-                wk.counts = {"loaded": msg.get("loaded", 0), "reported": msg.get("reported", 0)}
-                if msg["kind"] in ("crash", "memory", "timeout"):
-                    kind = "timeout_candidates" if msg["kind"] == "timeout" else msg["kind"]
-                    totals[kind] += 1
-                    examples.append({"kind": msg["kind"], "i": msg["i"], "error": msg.get("error", "")})
-                    if msg["kind"] == "timeout":
-                        candidates.append((msg["i"], findings / f"timeout-{args.seed}-{msg['i']}.dcm"))
-                    print("  FINDING", json.dumps(msg), flush=True)
+            handle(wk)
             wk.poll_current()
             resume = None
             if wk.proc.poll() is None and (out_of_time or wk.stuck()):
                 wk.proc.kill()
                 wk.proc.wait()
-                if not out_of_time:  # the watchdog: a call that never came back to Python
+                handle(wk)  # it may have reported this input itself, late, just before the kill
+                wk.poll_current()
+                if wk.current not in wk.reported:
+                    wk.counts = wk.counts_at_current
+                if out_of_time:
+                    retire(wk, wk.current - args.workers if wk.current is not None else None)
+                elif wk.current in wk.reported:
+                    retire(wk, wk.current)
+                    resume = wk.current + args.workers
+                else:  # the watchdog: a call that never came back to Python
                     _save(findings, "timeout", args.seed, wk.current, regenerate(wk.current), error="watchdog")
                     totals["timeout_candidates"] += 1
                     candidates.append((wk.current, findings / f"timeout-{args.seed}-{wk.current}.dcm"))
                     examples.append({"kind": "timeout", "i": wk.current, "error": "watchdog"})
                     retire(wk, wk.current)
                     resume = wk.current + args.workers
-                else:
-                    retire(wk, wk.current - args.workers if wk.current is not None else None)
             elif wk.proc.poll() is not None:
-                for msg in wk.read_messages():  # whatever was still in the pipe
-                    wk.counts = {"loaded": msg.get("loaded", 0), "reported": msg.get("reported", 0)}
+                handle(wk)  # whatever was still in the pipe
                 code = wk.proc.returncode
+                if code not in (0, EXIT_RESTART):  # died without a word: its counts are in the current file
+                    wk.poll_current()
+                    wk.counts = wk.counts_at_current
                 last = (wk.start + (args.inputs - 1 - wk.start) // args.workers * args.workers if code == 0
                         else wk.current)
-                if code not in (0, EXIT_RESTART) and wk.current is not None:  # the worker died on this input
+                if code not in (0, EXIT_RESTART) and wk.current is not None and wk.current not in wk.reported:
+                    # the worker died on this input
                     kind = "memory" if code in (-signal.SIGKILL, -signal.SIGABRT) else "crash"
                     _save(findings, kind, args.seed, wk.current, regenerate(wk.current), error=f"worker exit {code}")
                     totals[kind] += 1
@@ -293,17 +330,18 @@ def run(args) -> int:
 
     hangs, slow = [], []
     for i, path in candidates:  # alone, in a fresh worker, with nothing else of ours running
-        result = replay_in_fresh_process(path, env)
+        result = replay_in_fresh_process(path, env, hang_s=args.hang_seconds, target=args.target)
         (hangs if result["outcome"] == "hang" else slow).append({"i": i, **result})
         print(f"  timeout replay i={i}: {result['outcome']} in {result['seconds']} s", flush=True)
     totals["hang"], totals["slow_under_load"] = len(hangs), len(slow)
+    totals["hang_inputs"], totals["slow_inputs"] = sorted(h["i"] for h in hangs), sorted(s["i"] for s in slow)
     print(json.dumps(totals))
     for example in examples[:20]:
         print("  FINDING", json.dumps(example))
     for s in slow:
         print(f"  slow under load, not a hang: i={s['i']} replayed {s['outcome']} in {s['seconds']} s")
     print(f"{totals['done']} inputs in {elapsed:.0f} s ({totals['done'] / max(elapsed, 1e-9):.1f}/s, "
-          f"{args.workers} workers): {totals['crash']} crashes, {totals['hang']} hangs (>{HANG_S} s, confirmed by "
+          f"{args.workers} workers): {totals['crash']} crashes, {totals['hang']} hangs (>{args.hang_seconds:g} s, confirmed by "
           f"replay; {totals['slow_under_load']} timeouts under load passed on replay), {totals['memory']} memory "
           f"blow-ups (> 2 GB); loaded {totals['loaded']}, reported {totals['reported']}; "
           f"{totals['worker_restarts']} worker restarts; seed {args.seed}; findings in {findings}; "
@@ -311,7 +349,7 @@ def run(args) -> int:
     return 1 if totals["crash"] or totals["hang"] or totals["memory"] else 0
 
 
-def replay(target: str, seed: int) -> int:
+def replay(target: str, seed: int, *, hang_s: float = HANG_S, code: str = TARGET) -> int:
     """``--replay``: a mutant index, a saved input file, or a folder of saved inputs."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if target.isdigit():
@@ -325,7 +363,7 @@ def replay(target: str, seed: int) -> int:
         paths = sorted(root.glob("*.dcm")) if root.is_dir() else [root]
     bad = 0
     for path in paths:
-        result = replay_in_fresh_process(path, env)
+        result = replay_in_fresh_process(path, env, hang_s=hang_s, target=code)
         bad += result["outcome"] not in ("loaded", "reported")
         print(json.dumps(result), flush=True)
     print(f"replayed {len(paths)} inputs: {bad} still fail (crash, hang or memory)")
@@ -342,17 +380,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replay", default=None, metavar="DIR|FILE|I",
                         help="rerun saved inputs (a findings folder or one file), or mutant I of --seed, each in a "
                              "fresh process under the same limits")
+    parser.add_argument("--hang-seconds", type=float, default=HANG_S, help="per-input time limit (default 10 s)")
+    parser.add_argument("--target", default=TARGET, help="module:function under test (default: the app's index + "
+                                                          "load path, tests.fuzz.dicom_targets:exercise)")
     parser.add_argument("--worker", nargs=4, type=int, metavar=("SEED", "START", "STEP", "STOP"), help=argparse.SUPPRESS)
     parser.add_argument("--replay-one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--scratch", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return worker(*args.worker, Path(args.scratch), Path(args.findings))
+        return worker(*args.worker, Path(args.scratch), Path(args.findings), hang_s=args.hang_seconds,
+                      target=args.target)
     if args.replay_one:
-        print(json.dumps(replay_one(Path(args.replay_one))))
+        print(json.dumps(replay_one(Path(args.replay_one), hang_s=args.hang_seconds, target=args.target)))
         return 0
     if args.replay is not None:
-        return replay(args.replay, args.seed)
+        return replay(args.replay, args.seed, hang_s=args.hang_seconds, code=args.target)
     return run(args)
 
 
