@@ -44,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED_SERIES = ROOT.parent / "shared" / "data" / "dicom"
+SERIES_ENV = "MEDSTATION_FUZZ_SERIES"  # --series, handed to the workers
 MEMORY_LIMIT = 2 * 1024**3
 HANG_S = 10
 PROGRESS_EVERY = 100
@@ -92,7 +93,8 @@ def _target(spec: str):
 def _seeds() -> list[Path]:
     from tests.fuzz.dicom_targets import seed_files
 
-    return seed_files([SHARED_SERIES] if SHARED_SERIES.is_dir() else None)
+    series = Path(os.environ.get(SERIES_ENV) or SHARED_SERIES)
+    return seed_files([series] if series.is_dir() else None)
 
 
 def mutant(seed: int, i: int, seed_bytes: list[bytes]) -> bytes:
@@ -380,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replay", default=None, metavar="DIR|FILE|I",
                         help="rerun saved inputs (a findings folder or one file), or mutant I of --seed, each in a "
                              "fresh process under the same limits")
+    parser.add_argument("--series", default="", help="extra seed folder of DICOM series (default ../shared/data/dicom "
+                                                     "beside the checkout, when present)")
     parser.add_argument("--hang-seconds", type=float, default=HANG_S, help="per-input time limit (default 10 s)")
     parser.add_argument("--target", default=TARGET, help="module:function under test (default: the app's index + "
                                                           "load path, tests.fuzz.dicom_targets:exercise)")
@@ -387,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replay-one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--scratch", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.series:
+        os.environ[SERIES_ENV] = str(Path(args.series).resolve())  # the workers and replays inherit it
     if args.worker:
         return worker(*args.worker, Path(args.scratch), Path(args.findings), hang_s=args.hang_seconds,
                       target=args.target)
