@@ -86,7 +86,6 @@ class Database:
                    else encryption.database_key(db_path))
         self.encrypted = key is not None
         self.engine = make_engine(db_path, key)
-        self._key = key
         if migrate:
             upgrade_to_head(self.engine)
 
@@ -144,12 +143,6 @@ class Database:
                                 entity=entity, entity_id=str(entity_id), detail=detail)
         finally:
             raw.close()
-
-    def connect_raw(self):
-        """A new DB-API connection of the same kind as the engine's (keyed when encrypted); caller closes it."""
-        from medstation.access.encryption import connect
-
-        return connect(self.path, self._key)
 
     def close(self) -> None:
         self.engine.dispose()
