@@ -170,7 +170,7 @@ def keyring_unavailable_reason() -> str:
         return "the keyring package is not installed"
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 0) < 1:
-        return f"no OS keyring backend is available ({type(backend).__name__})"
+        return f"no OS keyring backend is available ({type(backend).__module__}.{type(backend).__name__})"
     return ""
 
 
@@ -221,6 +221,7 @@ def create_key_header(db_path: Path, *, passphrase: str | None = None, use_keyri
         kek = derive_kek(passphrase, header)
     header = KeyHeader(**{**asdict(header), "wrapped_key": _wrap(kek, secrets.token_bytes(32))})
     target = _pending_path(db_path) if pending else header_path(db_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     _write_durably(target, header.to_json())
     return header, kek
 

@@ -208,3 +208,53 @@ def test_db_encrypt_cli(settings, monkeypatch, capsys):
     monkeypatch.delenv(encryption.ENV_PASSPHRASE)
     assert main(["audit", "verify"]) == 2  # no key: a clear user error, not a traceback
     assert encryption.ENV_PASSPHRASE in capsys.readouterr().err
+
+
+class _MemoryKeyring:
+    """An OS keyring stand-in (keyring's backend interface), so the keyring path runs on a headless machine."""
+
+    @staticmethod
+    def make():
+        from keyring.backend import KeyringBackend
+
+        class MemoryKeyring(KeyringBackend):
+            priority = 1
+            store: dict = {}
+
+            def get_password(self, service, username):
+                return self.store.get((service, username))
+
+            def set_password(self, service, username, password):
+                self.store[(service, username)] = password
+
+            def delete_password(self, service, username):
+                self.store.pop((service, username), None)
+
+        return MemoryKeyring()
+
+
+def test_keyring_key_opens_without_passphrase_and_headless_falls_back(tmp_path, monkeypatch):
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    backend = _MemoryKeyring.make()
+    keyring.set_keyring(backend)
+    try:
+        path = tmp_path / "kr" / "medstation.db"
+        Database(path, encrypt_new="keyring").close()
+        assert encryption.read_header(path).key_source == "keyring" and len(backend.store) == 1
+        assert Database(path).encrypted  # no passphrase anywhere: the key comes from the keyring
+        backend.store.clear()
+        with pytest.raises(KeyRequired, match="keyring has no entry"):
+            Database(path)
+
+        keyring.set_keyring(fail.Keyring())  # headless Linux: no backend
+        with pytest.raises(KeyRequired, match="no OS keyring backend.*MEDSTATION_DB_PASSPHRASE"):
+            Database(tmp_path / "headless" / "medstation.db", encrypt_new="keyring")
+        monkeypatch.setenv(encryption.ENV_PASSPHRASE, PASS)
+        db = Database(tmp_path / "headless" / "medstation.db", encrypt_new="keyring")  # falls back to the passphrase
+        assert db.encrypted and encryption.read_header(db.path).key_source == "passphrase"
+        db.close()
+    finally:
+        keyring.set_keyring(previous)
