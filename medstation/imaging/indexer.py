@@ -219,6 +219,9 @@ def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> I
     touched_series: set[int] = set()
     unchanged_series: set[int] = set()  # series of files already indexed: still "found here"
     series_uids: set[str] = set()
+    # SOP Instance UID -> the file that holds it in this run: a second file with the same UID is a copy
+    # (or a hostile file); it is skipped with a reason instead of failing the whole index on the unique key.
+    seen_sop: dict[str, str] = {}
     for start in range(0, len(files), BATCH):
         batch = files[start : start + BATCH]
         with db.session() as s:
@@ -237,6 +240,7 @@ def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> I
                 old = by_path.get(str(path))
                 if old is not None and old.file_size == stat.st_size and abs(old.mtime - stat.st_mtime) < 1e-6:
                     report.unchanged += 1
+                    seen_sop.setdefault(old.sop_uid, str(path))
                     touched_series.add(old.series_id)
                     unchanged_series.add(old.series_id)
                     continue
@@ -255,6 +259,10 @@ def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> I
             up = _Upserter(s)
             with s.no_autoflush:
                 for path, stat, ds, (sop_uid, series_uid, _study_uid) in fresh:
+                    first = seen_sop.setdefault(sop_uid, str(path))
+                    if first != str(path):
+                        report.problems.append((str(path), f"same SOP Instance UID as {first} (a copy?): skipped"))
+                        continue
                     old = by_path.get(str(path))
                     if old is not None and old.sop_uid != sop_uid:  # the file now holds another image
                         touched_series.add(old.series_id)

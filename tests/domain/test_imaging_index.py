@@ -113,3 +113,16 @@ def test_pixel_offset_is_only_trusted_when_the_element_header_matches(tmp_path):
     full.DataSetTrailingPadding = b"\0" * 8  # pixel data no longer last: the guess must be refused
     full.save_as(path)
     assert native_pixel_location(ds, str(path), path.stat().st_size) is None
+
+
+def test_a_copy_of_an_indexed_file_is_skipped_with_a_reason_not_a_crash(tmp_path, db):
+    import shutil
+
+    paths = write_series(tmp_path / "a", SeriesSpec(n_slices=3))
+    (tmp_path / "b").mkdir()
+    shutil.copy(paths[1], tmp_path / "b" / "copy.dcm")  # same SOP Instance UID, another file
+    report = index_paths(JobContext(), db, [tmp_path])
+    assert report.added == 3
+    assert [reason for _, reason in report.problems] == [f"same SOP Instance UID as {paths[1]} (a copy?): skipped"]
+    series = catalog(db)[0].studies[0].series[0]
+    assert series.n_instances == 3
