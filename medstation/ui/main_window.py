@@ -36,7 +36,7 @@ class MainWindow(QMainWindow):
                                                     exports_dir=s.settings.exports_dir)
         self.viewer_tab.add_side_panel(self.segmentation_panel, "Segmentation")
         self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, db=s.db, settings=s.settings, runner=runner, session=s.session)
-        self.notes_tab = NotesTab(s.notes, runner)
+        self.notes_tab = NotesTab(s.notes, runner, shadow=s.shadow)
         self.admin_tab = AdminTab(training=s.training, runner=runner, session=s.session)
         self.tabs.addTab(self.viewer_tab, "Viewer")
         self.tabs.addTab(self.chat_tab, "Chat")

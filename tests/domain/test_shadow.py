@@ -10,8 +10,6 @@ import os
 import random
 import threading
 import time
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 from sqlmodel import select
@@ -26,28 +24,9 @@ from medstation.training.candidates import CandidateModels, newest_candidate
 from medstation.training.shadow import (BackgroundContext, SegmentationRequest, ShadowSampler, ShadowService,
                                         ShadowStatus, lower_thread_priority)
 from medstation.training.shadow_outcomes import compare_shadow, paired_cases, resolve_outcomes, shadow_summary
+from tests.shadow_support import BoxEngine
 
 ADMIN = UserSession(Actor("dr.admin", Role.admin))
-
-
-class BoxEngine:
-    """Test double for a segmentation engine: the mask is the box shrunk by ``inset`` pixels on each side."""
-
-    name = "boxfill"
-
-    def __init__(self, inset: int) -> None:
-        self.inset = inset
-        self.model_version = f"boxfill:{inset}"
-
-    def embed(self, image):
-        return np.asarray(image)
-
-    def decode(self, embedding, box):
-        x0, y0, x1, y1 = (int(round(v)) for v in box)
-        mask = np.zeros(embedding.shape, bool)
-        mask[y0 + self.inset:y1 - self.inset, x0 + self.inset:x1 - self.inset] = True
-        record = {"box": list(box), "points": [], "box_margin_model_px": 0.0}
-        return SimpleNamespace(mask=mask, box=tuple(box), score=0.5, seconds=0.0, prompt_record=lambda: record)
 
 
 def _file(tmp_path, name: str, data: bytes):

@@ -1,8 +1,7 @@
 """Shadow runs and blind preference on the notes drafting path, with a test-double candidate backend.
 
-``ThirdPersonBackend`` stands in for a drafting model: it turns the client's sentence into
-"The client reports …", which passes the rewrite checks, so the candidate's draft really
-differs from the active (extractive) one. The real GGUF path runs in tests/e2e.
+``ThirdPersonBackend`` (tests/shadow_support.py) stands in for a drafting model, so the candidate's draft
+really differs from the active (extractive) one. The real GGUF path runs in tests/e2e.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from medstation.training.preference import BlindSession, draft_blind_pair
 from medstation.training.shadow import ShadowSampler, ShadowService, ShadowStatus
 from medstation.training.shadow_outcomes import paired_cases, resolve_outcomes
 from medstation.training.stats import edit_similarity, rouge_l
+from tests.shadow_support import ThirdPersonBackend
 
 THERAPIST = UserSession(Actor("dr.lee", Role.therapist))
 TRANSCRIPT = """Therapist: How was the week?
@@ -29,22 +29,6 @@ Client: I have been feeling anxious at work and I sleep badly since the move.
 Therapist: We will practice breathing exercises and keep a sleep diary until next session.
 Client: I walked every morning and that helped my mood.
 """
-
-
-class ThirdPersonBackend:
-    """Test double for a chat backend: rewrites the last user message as "The client reports …"."""
-
-    closed = False
-
-    def stream_chat(self, ctx, messages, settings):
-        source = messages[-1]["content"].rstrip(".")
-        text = "The client reports " + source[0].lower() + source[1:] + "."
-        for word in text.split(" "):
-            ctx.check()
-            yield word + " "
-
-    def close(self):
-        self.closed = True
 
 
 @pytest.fixture
