@@ -33,7 +33,7 @@ class MainWindow(QMainWindow):
         self.viewer_tab = ViewerTab(imaging=s.imaging, settings=s.settings, runner=runner, db=s.db, session=s.session)
         # The window mounts the segmentation panel; the viewer only hosts side panels.
         self.segmentation_panel = SegmentationPanel(self.viewer_tab, s.segmentation, runner, session=s.session,
-                                                    exports_dir=s.settings.exports_dir)
+                                                    exports_dir=s.settings.exports_dir, shadow=s.shadow)
         self.viewer_tab.add_side_panel(self.segmentation_panel, "Segmentation")
         self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, db=s.db, settings=s.settings, runner=runner, session=s.session)
         self.notes_tab = NotesTab(s.notes, runner, shadow=s.shadow)
