@@ -168,6 +168,8 @@ def inputs_sha256(parts: dict) -> str:
 class ShadowService:
     """Plans shadow runs, runs candidates in the background and stores each case. Qt-free; built in ``app.py``."""
 
+    MAX_PENDING = 3
+
     def __init__(self, settings, db, session, registry, *, models: CandidateModels | None = None,
                  sampler: ShadowSampler | None = None) -> None:
         self.settings, self.db, self.session, self.registry = settings, db, session, registry
@@ -186,10 +188,17 @@ class ShadowService:
         """The candidate that would meet requests of ``kind`` now (the newest one), or None."""
         return newest_candidate(self.registry, kind)
 
-    def plan(self, kind: ModelKind | str, active_version_id: int | None) -> ShadowPlan | None:
-        """Whether this request of ``kind`` (answered by ``active_version_id``) is shadowed, and by whom."""
+    def plan(self, kind: ModelKind | str, active_version_id: int | None, *, pending: int = 0) -> ShadowPlan | None:
+        """Whether this request of ``kind`` (answered by ``active_version_id``) is shadowed, and by whom.
+
+        ``pending``: shadow jobs already waiting or running; at :attr:`MAX_PENDING` the request is not
+        shadowed (a burst of requests must not pile up background work that lags behind by minutes).
+        """
         kind = ModelKind(kind)
         if not self.sampler.take(self.share(kind)):
+            return None
+        if pending >= self.MAX_PENDING:
+            log.info("shadow: %s request not shadowed, %d shadow jobs pending", kind.value, pending)
             return None
         candidate = self.candidate(kind)
         if candidate is None or candidate.id == active_version_id:

@@ -135,7 +135,7 @@ class NotesCandidateHooks(QObject):
         if self.shadow is None:
             return
         active_id = (note.draft.get("provenance", {}).get("model", {}) or {}).get("version_id")
-        plan = self.shadow.plan(ModelKind.llm, active_id)
+        plan = self.shadow.plan(ModelKind.llm, active_id, pending=len(self.tab.runner.active("shadow")))
         if plan is not None:
             handle = self.tab.runner.submit("shadow", self.shadow.run_notes, plan, note.id, name="shadow draft",
                                             queue=True)

@@ -171,7 +171,8 @@ class SegmentationCandidateHooks(QObject):
         index, prediction = result
         if self.shadow is None or prediction.box is None or prediction.points:
             return
-        plan = self.shadow.plan(ModelKind.segmentation, self._active_id())
+        pending = len(self.panel.runner.active("shadow"))
+        plan = self.shadow.plan(ModelKind.segmentation, self._active_id(), pending=pending)
         if plan is not None:
             handle = self.panel.runner.submit("shadow", _shadow_job, self.shadow, plan, segmenter, index, prediction,
                                               name="shadow mask", queue=True)
