@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(tempfile.mkdtemp(prefix="medstation_blind_shot_")) / "home"
     os.environ["MEDSTATION_HOME"] = str(home)
     os.environ.setdefault("MEDSTATION_SAMPLE_STUDY", "false")
+    os.environ.setdefault("MEDSTATION_KB_STARTER", "false")  # no knowledge-base ingestion competing for the CPU
     os.environ["MEDSTATION_BLIND_PREFERENCE_NOTES"] = "true"
 
     from PySide6.QtCore import QTimer

@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(tempfile.mkdtemp(prefix="medstation_shadow_shot_")) / "home"
     os.environ["MEDSTATION_HOME"] = str(home)
     os.environ.setdefault("MEDSTATION_SAMPLE_STUDY", "false")
+    os.environ.setdefault("MEDSTATION_KB_STARTER", "false")  # no knowledge-base ingestion competing for the CPU
     os.environ["MEDSTATION_SHADOW_SHARE_SEGMENTATION"] = "1.0"
     os.environ["MEDSTATION_SHADOW_SHARE_NOTES"] = "1.0" if args.llm_candidate else "0"
     if args.onnx_cache:

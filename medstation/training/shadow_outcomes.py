@@ -127,6 +127,7 @@ class ShadowSummary:
     agreement: float | None
     paired: dict | None
     last_error: str = ""
+    n_budget_cut: int = 0  # notes: candidate drafts whose model time ran out (the rest kept transcript sentences)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -141,7 +142,8 @@ def shadow_summary(db, kind: str | None = None) -> list[ShadowSummary]:
         if kind is not None:
             query = query.where(ShadowCase.kind == kind)
         rows = [(c.kind, c.candidate_version_id, c.active_version_id, c.status, dict(c.vs_active), dict(c.outcome),
-                 c.error) for c in s.exec(query.order_by(ShadowCase.id)).all()]
+                 c.error, bool(c.candidate_provenance.get("checks", {}).get("rewrite_budget_reached")))
+                for c in s.exec(query.order_by(ShadowCase.id)).all()]
     out = []
     for cand in sorted({(r[0], r[1]) for r in rows}, key=lambda kc: -kc[1]):
         mine = [r for r in rows if (r[0], r[1]) == cand]
@@ -156,7 +158,7 @@ def shadow_summary(db, kind: str | None = None) -> list[ShadowSummary]:
         agreement = float(np.mean([r[4][metric] for r in done])) if done else None
         out.append(ShadowSummary(cand[0], cand[1], tuple(sorted({r[2] for r in mine if r[2] is not None})), metric,
                                  len(done), len(failed), len(resolved), agreement, paired,
-                                 failed[-1][6] if failed else ""))
+                                 failed[-1][6] if failed else "", sum(1 for r in done if r[7])))
     return out
 
 

@@ -80,6 +80,7 @@ def test_plan_needs_a_share_and_a_newer_candidate(settings, db, registry, tmp_pa
     assert newest_candidate(registry, ModelKind.segmentation).id == newer.id
     plan = service.plan(ModelKind.segmentation, active.id)
     assert (plan.active_version_id, plan.candidate_version_id, plan.requested_by) == (active.id, newer.id, "dr.admin")
+    assert service.plan(ModelKind.segmentation, active.id, pending=ShadowService.MAX_PENDING) is None  # backlog
     settings.shadow_share_segmentation = 0.0
     assert service.plan(ModelKind.segmentation, active.id) is None
 
@@ -204,3 +205,15 @@ def test_lower_thread_priority_touches_only_the_worker_thread():
     assert seen["nice"] == 19
     lower_thread_priority()  # on the main thread: nothing
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_nice
+
+
+def test_summary_counts_candidate_drafts_cut_by_the_time_budget(settings, db, registry, tmp_path):
+    active, candidate = _versions(registry, tmp_path, ModelKind.llm)
+    with db.session() as s:
+        for cut in (True, False, True):
+            s.add(ShadowCase(kind="llm", status="done", active_version_id=active.id, candidate_version_id=candidate.id,
+                             vs_active={"rougeL": 0.8, "edit_similarity": 0.7},
+                             candidate_provenance={"checks": {"rewrite_budget_reached": cut}}))
+    summary = shadow_summary(db)[0]
+    assert (summary.n_cases, summary.n_budget_cut, summary.metric) == (3, 2, "rougeL")
+    assert summary.agreement == pytest.approx(0.8)

@@ -64,14 +64,14 @@ def test_section_shows_paired_shadow_metrics_and_the_sign_test(qtbot, stored):
         pass
     table = section.shadow_table
     cells = [table.item(0, j).text() for j in range(table.columnCount())]
-    assert cells[:6] == [f"#{cand.id}", "segmentation", "3", "0", "3", "dice"]
+    assert cells[:5] == [f"#{cand.id}", "viewer · Dice", "3", "0", "3"]
     paired = shadow_summary(service.db)[0].paired
-    assert cells[7] == f"{paired['mean_baseline']:.3f}" and cells[8] == f"{paired['mean_candidate']:.3f}"
-    assert cells[9].startswith(f"{paired['mean_diff']:+.3f} [")
+    assert cells[6] == f"{paired['mean_baseline']:.3f}" and cells[7] == f"{paired['mean_candidate']:.3f}"
+    assert cells[8].startswith(f"{paired['mean_diff']:+.3f} [") and cells[9] == f"{paired['p_value']:.2g}"
     pref = [section.preference_table.item(0, j).text() for j in range(section.preference_table.columnCount())]
-    assert pref[:5] == [f"#{cand.id}", "segmentation", "5", "1", "2"]
+    assert pref[:5] == [f"#{cand.id}", "viewer", "5", "1", "2"]
     assert pref[6] == f"{binomtest(5, 6, 0.5).pvalue:.3g}"
-    assert "Scored 3 new case(s)" in section.status.text() and "viewer 100%" in section.mode.text()
+    assert "3 case(s) newly scored" in section.status.text() and "viewer 100%" in section.mode.text()
     runner.shutdown()
 
 

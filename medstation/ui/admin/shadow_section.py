@@ -20,10 +20,16 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPushButt
 from medstation.access.roles import Permission
 from medstation.ui.errors import report_failure
 
-SHADOW_COLUMNS = ("candidate", "kind", "cases", "failed", "decided", "metric", "agrees w/ active",
-                  "active vs kept", "candidate vs kept", "Δ [95% CI]", "Wilcoxon p")
-PREFERENCE_COLUMNS = ("candidate", "kind", "candidate picked", "active picked", "neither", "candidate share",
-                      "sign test p")
+SHADOW_COLUMNS = ("cand.", "kind · metric", "cases", "failed", "kept", "≈ active", "active", "cand.",
+                  "Δ [95% CI]", "p")
+SHADOW_TIPS = ("candidate version", "what ran and the paired metric", "finished shadow cases",
+               "candidate failed (logged and recorded)", "cases whose accepted mask / signed note is known",
+               "mean metric of the candidate's output against the active output",
+               "active model's mean metric against the kept output", "candidate's mean metric against the kept output",
+               "candidate − active, paired bootstrap 95% CI over cases", "paired Wilcoxon signed-rank p")
+PREFERENCE_COLUMNS = ("cand.", "kind", "picked cand.", "picked active", "neither", "cand. share", "sign test p")
+KIND_LABELS = {"segmentation": "viewer", "llm": "notes"}
+METRIC_LABELS = {"dice": "Dice", "rougeL": "ROUGE-L"}
 
 
 def load_shadow_section(ctx, training) -> dict:
@@ -50,13 +56,15 @@ def shadow_row(summary) -> tuple:
     if p is not None:
         ci = f"{p['mean_diff']:+.3f}" + (f" [{p['ci_low']:+.3f}, {p['ci_high']:+.3f}]" if p["ci_low"] is not None
                                          else " (1 case: no CI)")
-    return (f"#{summary.candidate_version_id}", summary.kind, summary.n_cases, summary.n_failed, summary.n_resolved,
-            summary.metric, _num(summary.agreement), _num(p and p["mean_baseline"]), _num(p and p["mean_candidate"]),
-            ci, _num(p and p["p_value"], "{:.3g}"))
+    kind = f"{KIND_LABELS.get(summary.kind, summary.kind)} · {METRIC_LABELS.get(summary.metric, summary.metric)}"
+    return (f"#{summary.candidate_version_id}", kind, summary.n_cases, summary.n_failed, summary.n_resolved,
+            _num(summary.agreement), _num(p and p["mean_baseline"]), _num(p and p["mean_candidate"]),
+            ci, _num(p and p["p_value"], "{:.2g}"))
 
 
 def preference_row(summary) -> tuple:
-    return (f"#{summary.candidate_version_id}", summary.kind, summary.n_candidate, summary.n_active, summary.n_neither,
+    return (f"#{summary.candidate_version_id}", KIND_LABELS.get(summary.kind, summary.kind), summary.n_candidate,
+            summary.n_active, summary.n_neither,
             _num(summary.candidate_share, "{:.0%}"), _num(summary.p_value, "{:.3g}"))
 
 
@@ -67,6 +75,8 @@ class ShadowSection(QWidget):
         super().__init__()
         self.training, self.runner = training, runner
         self.shadow_table = self._table(SHADOW_COLUMNS)
+        for j, tip in enumerate(SHADOW_TIPS):
+            self.shadow_table.horizontalHeaderItem(j).setToolTip(tip)
         self.preference_table = self._table(PREFERENCE_COLUMNS)
         self.mode = QLabel("")
         self.mode.setWordWrap(True)
@@ -110,14 +120,17 @@ class ShadowSection(QWidget):
     def _on_loaded(self, data: dict) -> None:
         seg, notes, blind_seg, blind_notes = data["settings"]
         self.mode.setText(f"Shadow share: viewer {seg:.0%}, notes {notes:.0%} · blind preference: viewer "
-                          f"{'on' if blind_seg else 'off'}, notes {'on' if blind_notes else 'off'} "
-                          "(settings shadow_share_* and blind_preference_*). 'kept' = the accepted mask or signed note.")
+                          f"{'on' if blind_seg else 'off'}, notes {'on' if blind_notes else 'off'}. "
+                          "'active' / 'cand.': mean metric against the kept output (the accepted mask or signed "
+                          "note, which began as the active model's: this leans toward the active model).")
         self._fill(self.shadow_table, [shadow_row(s) for s in data["shadow"]])
         self._fill(self.preference_table, [preference_row(s) for s in data["preference"]])
-        failed = [s for s in data["shadow"] if s.last_error]
-        self.status.setText(f"Scored {data['resolved']} new case(s)."
-                            + (f" Last failure of #{failed[0].candidate_version_id}: {failed[0].last_error[:160]}"
-                               if failed else ""))
+        lines = [f"{data['resolved']} case(s) newly scored."] if data["resolved"] else []
+        lines += [f"#{s.candidate_version_id}: {s.n_budget_cut} of {s.n_cases} draft(s) ran out of model time, so "
+                  "they kept transcript sentences (compare with care)." for s in data["shadow"] if s.n_budget_cut]
+        lines += [f"Last failure of #{s.candidate_version_id}: {s.last_error[:160]}"
+                  for s in data["shadow"] if s.last_error][:1]
+        self.status.setText(" ".join(lines))
 
     @staticmethod
     def _fill(table: QTableWidget, rows) -> None:
