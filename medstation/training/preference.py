@@ -14,7 +14,8 @@ binomial (sign) test of candidate wins against active wins, ties ("neither")
 excluded (``scipy.stats.binomtest``, p = 0.5).
 
 The jobs that make the two outputs are :func:`draft_blind_pair` (notes, llm
-lane) and :func:`segment_blind_pair` (viewer box prompt, segmentation lane).
+lane) and :func:`segment_blind_pair` (viewer box prompt, segmentation lane). When both models give
+the same output there is nothing to choose: no dialog, no record (a forced pick would only add noise).
 """
 
 from __future__ import annotations
@@ -212,6 +213,9 @@ def draft_blind_pair(ctx, notes, shadow, blind: BlindSession, session_id: int, t
                        error=f"{type(exc).__name__}: {exc}"[:500])
         return BlindResult(None, f"The candidate model could not draft ({exc}); this is the active model's draft.",
                            active)
+    if candidate.draft.to_text() == active.draft.to_text():  # a pick between equal drafts would be noise
+        return BlindResult(None, "Both models wrote the same draft (nothing to choose between); it is the working "
+                                 "draft.", active)
     index, order = blind.next_order()
     digest = inputs_sha256({"transcript_sha256": active.transcript.sha256, "template": active.template_name,
                             "template_version": active.template_version, "max_rewrites": options.max_rewrites,
@@ -229,6 +233,8 @@ def segment_blind_pair(ctx, segmenter, shadow, blind: BlindSession, index: int, 
     ``outputs`` hold :class:`~medstation.segmentation.engine.MaskPrediction`; a failing candidate gives
     ``BlindResult(None, message, active_output=(index, prediction))`` so the viewer goes on as usual.
     """
+    import numpy as np
+
     from medstation.segmentation.slices import segment_slice
     from medstation.training.shadow import inputs_sha256
 
@@ -250,6 +256,8 @@ def segment_blind_pair(ctx, segmenter, shadow, blind: BlindSession, index: int, 
                         kind="segmentation", error=f"{type(exc).__name__}: {exc}"[:500])
         return BlindResult(None, f"The candidate model could not segment ({exc}); this is the active model's mask.",
                            (index, active))
+    if np.array_equal(np.asarray(candidate.mask, bool), np.asarray(active.mask, bool)):
+        return BlindResult(None, "Both models drew the same mask (nothing to choose between).", (index, active))
     order_index, order = blind.next_order()
     box_list = [float(v) for v in active.box]
     digest = inputs_sha256({"box": box_list, "window": list(segmenter.window) if segmenter.window else None,

@@ -121,3 +121,18 @@ def test_blind_pair_falls_back_to_the_active_draft_when_the_candidate_fails(sett
     assert result.pair is None and "no such adapter" in result.message
     assert result.active_output.model_info == {}  # the active (extractive, here) draft, not stored yet
     assert notes.notes_for_session(session_id) == []
+
+
+def test_equal_drafts_need_no_choice(settings, db, setup):
+    registry, notes, session_id, active, candidate = setup
+
+    class SilentBackend(ThirdPersonBackend):
+        """Test double: answers nothing, so every rewrite is rejected and the draft equals the extractive one."""
+
+        def stream_chat(self, ctx, messages, settings):
+            return iter(())
+
+    shadow = _shadow(settings, db, registry, lambda version, db_, s: SilentBackend())
+    result = draft_blind_pair(JobContext(), notes, shadow, BlindSession("s"), session_id, "soap")
+    assert result.pair is None and "same draft" in result.message
+    assert result.active_output.model_info == {}

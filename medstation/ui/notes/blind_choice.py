@@ -52,8 +52,8 @@ class BlindDraftDialog(QDialog):
         self.neither.clicked.connect(lambda: self._choose(NEITHER))
         layout = QVBoxLayout(self)
         intro = QLabel("Two models drafted this note from the same transcript. Pick the one you would rather "
-                       "work from; the other is discarded. Your choice is recorded (anonymously to you: the "
-                       "drafts are not labelled) to compare the models. You review and edit the draft as usual.")
+                       "work from; the other is discarded. The drafts are not labelled; your choice is recorded "
+                       "to compare the two models. You review, edit and sign the draft as usual.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addLayout(grid, 1)
