@@ -72,6 +72,7 @@ def test_blind_mode_keeps_the_picked_draft_with_its_model_and_stores_the_choice(
     order = BlindSession.order_for("fixed-seed", 0)
     letter = "AB"[order.index("candidate")]
     assert "The client reports" in tab.candidates.dialog.views[letter].toPlainText()
+    assert tab.editor.isReadOnly() and tab.note is None  # nothing to type into while the choice is open
     tab.candidates.dialog.buttons[letter].click()
     qtbot.waitUntil(lambda: tab.note is not None)
     assert tab.note.draft["provenance"]["model"]["version_id"] == candidate.id

@@ -90,7 +90,11 @@ class NotesCandidateHooks(QObject):
         handle.sig_progress.connect(lambda _f, m: tab.status.setText(m))
         handle.sig_done.connect(self._on_pair)
         handle.sig_failed.connect(lambda m, tb, exc=None: report_failure(tab, "Drafting failed", m, tb, exc, tab.status))
-        handle.sig_finished.connect(tab._on_draft_finished)
+        # The editor stays read-only until the kept draft is loaded (load_note): nothing can be typed into the
+        # previous note while the choice is open. Only a failed or cancelled job hands it back as it was.
+        handle.sig_finished.connect(lambda: tab.draft_button.setEnabled(True))
+        handle.sig_failed.connect(tab._on_draft_finished)
+        handle.sig_cancelled.connect(tab._on_draft_finished)
         tab.draft_handle = handle
         return True
 
