@@ -65,7 +65,6 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         dialog.grab().save(str(out))
-        window.grab().save(str(out.with_name(out.stem + "_window.png")))
         print("saved", out, flush=True)
         dialog.neither.click()  # a choice ends the dialog; this one is only for the picture
         app.quit()

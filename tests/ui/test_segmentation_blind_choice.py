@@ -15,7 +15,7 @@ from medstation.training.candidates import CandidateModels
 from medstation.training.preference import BlindSession
 from medstation.training.shadow import ShadowSampler, ShadowService
 from medstation.ui.runner import JobRunner
-from medstation.ui.segmentation.blind_choice import MASK_RGB, overlay_rgb
+from medstation.ui.segmentation.blind_choice import BOX_RGB, MASK_RGB, overlay_rgb
 from medstation.ui.segmentation.panel import SegmentationPanel
 from tests.seg_support import seed_onnx_cache, synthetic_volume
 from tests.shadow_support import BoxEngine
@@ -32,6 +32,7 @@ def test_overlay_crops_around_the_box_and_marks_the_mask():
     assert rgb.shape == (46, 46, 3)  # box 30 px + 8 px each side
     assert tuple(rgb[0, 0]) == (127, 127, 127)
     assert tuple(rgb[40 - 27, 50 - 37]) == MASK_RGB  # the outline is drawn solid
+    assert tuple(rgb[8, 20]) == BOX_RGB and tuple(rgb[20, 38]) == BOX_RGB  # the prompt box, top and right edges
 
 
 @pytest.fixture

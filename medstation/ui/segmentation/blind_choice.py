@@ -29,12 +29,13 @@ from medstation.ui.errors import report_failure
 log = logging.getLogger(__name__)
 
 MASK_RGB = (255, 64, 200)  # one colour for both masks, so colour says nothing about the model
+BOX_RGB = (255, 220, 0)  # the prompt box both models were given
 VIEW_PX = 420
 
 
 def overlay_rgb(image: np.ndarray, mask: np.ndarray, box, *, margin: float = 0.35) -> np.ndarray:
     """uint8 (h, w, 3): ``image`` ((y, x) in [0, 1]) cropped around ``box`` (x0, y0, x1, y1 pixels, plus
-    ``margin`` of its size each side), the mask tinted and its outline drawn solid."""
+    ``margin`` of its size each side), the prompt box outlined, the mask tinted and its outline drawn solid."""
     h, w = image.shape
     x0, y0, x1, y1 = box
     mx, my = (x1 - x0) * margin + 8, (y1 - y0) * margin + 8
@@ -42,6 +43,10 @@ def overlay_rgb(image: np.ndarray, mask: np.ndarray, box, *, margin: float = 0.3
     r0, r1 = int(max(0, np.floor(y0 - my))), int(min(h, np.ceil(y1 + my)))
     gray = (np.clip(image[r0:r1, c0:c1], 0.0, 1.0) * 255).astype(np.uint8)
     rgb = np.repeat(gray[:, :, None], 3, axis=2).astype(np.float32)
+    bx0, bx1 = int(round(x0)) - c0, min(int(round(x1)) - c0, rgb.shape[1] - 1)
+    by0, by1 = int(round(y0)) - r0, min(int(round(y1)) - r0, rgb.shape[0] - 1)
+    rgb[[by0, by1], max(0, bx0):bx1 + 1] = BOX_RGB
+    rgb[max(0, by0):by1 + 1, [bx0, bx1]] = BOX_RGB
     m = np.asarray(mask, bool)[r0:r1, c0:c1]
     colour = np.array(MASK_RGB, np.float32)
     rgb[m] = 0.55 * rgb[m] + 0.45 * colour
