@@ -69,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         if dialog is not None and dialog.isVisible():
             QTimer.singleShot(800, lambda: shoot(dialog))
             return
+        if tab.note is not None:  # stored without a choice: equal drafts, or the candidate could not draft
+            print(f"no blind choice shown: {tab.status.text()}", flush=True)
+            app.quit()
+            return
         state["waited"] += 0.5
         if state["waited"] > args.timeout:
             print(f"no blind choice after {args.timeout:.0f} s: {tab.status.text()}", flush=True)
