@@ -22,12 +22,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 TRANSCRIPT = """Therapist: Welcome back. How have the last two weeks been?
-Client: I have been feeling anxious at work most days and I wake up at four in the morning.
-Therapist: What happens when you wake up that early?
-Client: My mind races about the deadlines and I can't get back to sleep, so I am exhausted by the afternoon.
+Client: I have been sleeping badly for three weeks.
+Client: I feel anxious at work most days.
+Therapist: What happens when you wake up early?
+Client: My mind races about the deadlines and I am exhausted by the afternoon.
 Therapist: You appear tired today, your speech is normal and you kept good eye contact throughout.
 Therapist: I think this is consistent with generalized anxiety with worsening sleep over this month.
-Client: The breathing exercise helps a bit and I feel calmer when I slow down.
+Client: The breathing exercise helps a bit.
 Therapist: We will keep working on the worry log and I want you to practice the breathing every night.
 """
 
