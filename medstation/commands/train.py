@@ -1,9 +1,13 @@
 """``medstation train ...`` and ``medstation train-worker``: fine-tuning from the command line.
 
-train segmentation --manifest MANIFEST.json [--epochs N] [--mode decoder|full]
+train segmentation --manifest MANIFEST.json [--epochs N] [--mode decoder|full] [--search]
     Imports a seg2d-format manifest (paths relative to it) as a dataset snapshot, trains
     LiteMedSAM in a child process (progress on stderr), registers the result as a
     candidate and prints its model version id alone on the last line of stdout.
+    ``--search`` (optional, slower: one child run per grid point) tries learning rate ×
+    epochs on the validation split (``training.hparam_search``; grid from ``--search-lr``
+    and ``--search-epochs``, default 3 × 2 around the mode's defaults), prints every
+    trial on stderr and registers only the best.
 train llm --csv ACI_BENCH.csv [--epochs N]
     The same for a LoRA note-drafting adapter (``medstation.training.lora``), trained on the
     CSV's training split; ``medstation notes eval ... --model-version ID`` evaluates it.
@@ -29,6 +33,12 @@ def add_parser(sub) -> None:
     seg.add_argument("--mode", choices=("decoder", "full"), default="decoder",
                      help="decoder = train the mask decoder on cached embeddings (default); full = the whole model")
     seg.add_argument("--name", default=None, help="dataset name (default: seg2d-<manifest folder>)")
+    seg.add_argument("--search", action="store_true",
+                     help="search learning rate x epochs on the validation split; register only the best trial")
+    seg.add_argument("--search-lr", default=None,
+                     help="comma-separated learning rates for --search (default: the mode's default /3, x1, x3)")
+    seg.add_argument("--search-epochs", default=None,
+                     help="comma-separated epoch counts for --search (default: half of --epochs, and --epochs)")
     seg.set_defaults(func=run_segmentation)
     llm = tsub.add_parser("llm", help="Train a LoRA note-drafting adapter on an aci-bench CSV.")
     llm.add_argument("--csv", required=True, help="aci-bench CSV (columns dataset, encounter_id, dialogue, note)")
@@ -66,9 +76,12 @@ def run_segmentation(args: argparse.Namespace) -> int:
               f"{version.n_excluded} excluded", file=sys.stderr)
         if version.report.get("excluded_by_reason"):
             print(f"excluded: {version.report['excluded_by_reason']}", file=sys.stderr)
-        run = training.queue_segmentation(version.id, epochs=args.epochs, mode=args.mode)
-        print(f"training run #{run.id} ({run.params['mode']}, {run.params['epochs']} epochs)", file=sys.stderr)
-        result = training.run_queued(ctx, run.id)
+        if args.search:
+            result = _search(training, ctx, version.id, args)
+        else:
+            run = training.queue_segmentation(version.id, epochs=args.epochs, mode=args.mode)
+            print(f"training run #{run.id} ({run.params['mode']}, {run.params['epochs']} epochs)", file=sys.stderr)
+            result = training.run_queued(ctx, run.id)
     except UserFacingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -81,6 +94,25 @@ def run_segmentation(args: argparse.Namespace) -> int:
         print(result["note"], file=sys.stderr)
     print(result["model_version_id"])
     return 0
+
+
+def _search(training, ctx, dataset_version_id: int, args) -> dict:
+    from medstation.training.hparam_search import parse_list
+
+    lrs = parse_list(args.search_lr, float) if args.search_lr else None
+    epochs = parse_list(args.search_epochs, int) if args.search_epochs else None
+    result = training.search_segmentation(ctx, dataset_version_id, epochs=args.epochs, mode=args.mode, lrs=lrs,
+                                          epoch_counts=epochs)
+    print("search trials (validation split only):", file=sys.stderr)
+    for t in result["search"]["trials"]:
+        outcome = (f"val Dice {t['baseline_val_dice']} -> {t['val_dice']} (best epoch {t['best_epoch']})"
+                   if t["status"] == "succeeded" else f"FAILED: {t['error'].strip().splitlines()[-1][:160]}")
+        print(f"  trial {t['index']}: lr {t['lr']:g}, {t['epochs']} epochs, run #{t['run_id']}, "
+              f"{t['seconds']:.0f} s: {outcome}", file=sys.stderr)
+    best = result["search"]["best"]
+    print(f"best: trial {best['index']} (lr {best['lr']:g}, {best['epochs']} epochs); only it is registered",
+          file=sys.stderr)
+    return result
 
 
 def run_llm(args: argparse.Namespace) -> int:

@@ -5,7 +5,9 @@ is called from a job in the ``llm`` lane. Which model answers:
 
 1. the one picked in the Chat tab's selector (:meth:`select_model`), else
 2. the registry's active version of kind ``llm`` when its file is on disk (read
-   on every answer, so a promotion applies without a restart), else
+   on every answer, so a promotion applies without a restart); a LoRA adapter
+   version (``meta["adapter"]``, e.g. a fine-tuned drafting adapter) runs on its
+   parent version's GGUF (else the embedded model) with the adapter loaded, else
 3. the embedded SmolLM2-135M-Instruct.
 
 With ``settings.llm_backend == "openai"`` answers come from the
@@ -30,6 +32,7 @@ from medstation.llm.catalogue import (
 from medstation.llm.errors import ModelUnavailable
 from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry
+from medstation.store.tables import ModelKind
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,22 @@ class LLMService:
                 candidate = folder / Path(self.settings.llm_model).name
                 if candidate.is_file():
                     return candidate
+        adapter = self._active_adapter()
+        if adapter is not None:
+            return adapter[1]
         return active_model_path(self.registry) or embedded_model_path()
+
+    def _active_adapter(self) -> tuple[int, Path, Path] | None:
+        """(version id, base GGUF, adapter file) when the default choice is an active LoRA adapter version."""
+        with self._lock:
+            if self._selected is not None or self.settings.llm_model:
+                return None
+        active = self.registry.active(ModelKind.llm)
+        if active is None or not (active.meta or {}).get("adapter") or not active.file.is_file():
+            return None
+        parent = self.registry.get(active.parent_id) if active.parent_id else None
+        base = parent.file if parent is not None and parent.file.is_file() else embedded_model_path()
+        return (active.id, base, active.file) if base is not None else None
 
     def default_answer_mode(self) -> str:
         """``grounded`` for the embedded 135M model (it invents facts in prose), ``generative`` for a larger
@@ -94,7 +112,8 @@ class LLMService:
                     "No language model is available: the embedded SmolLM2 package is missing and no .gguf file "
                     f"is in {s.models_dir}."
                 )
-            key = ("local", str(path), s.llm_n_ctx, s.llm_threads)
+            adapter = self._active_adapter()
+            key = ("local", str(path), s.llm_n_ctx, s.llm_threads) + ((str(adapter[2]),) if adapter else ())
         with self._lock:
             if self._backend is not None and self._backend_key == key:
                 return self._backend
@@ -109,8 +128,9 @@ class LLMService:
         """Use an already loaded backend for the current model choice (benchmarks, tests: load once, reuse)."""
         s = self.settings
         path = self.model_path()
+        adapter = self._active_adapter() if s.llm_backend != "openai" else None
         key = ("openai", s.openai_base_url, s.openai_model) if s.llm_backend == "openai" else (
-            "local", str(path), s.llm_n_ctx, s.llm_threads)
+            "local", str(path), s.llm_n_ctx, s.llm_threads) + ((str(adapter[2]),) if adapter else ())
         with self._lock:
             self._backend = backend
             self._backend_key = key
@@ -124,12 +144,17 @@ class LLMService:
         from medstation.llm.local import LocalLlamaBackend
 
         info = describe_model(Path(key[1]), "user")
+        if len(key) > 4:  # an active LoRA adapter version on its base model
+            return LocalLlamaBackend(key[1], n_ctx=key[2], n_threads=key[3], name=info.name, lora_path=key[4])
         return LocalLlamaBackend(key[1], n_ctx=key[2], n_threads=key[3], name=info.name)
 
     def model_version_id(self, ctx=None) -> int | None:
         """Registry id of the local model in use (hashing it once); None for a remote server."""
         if self.settings.llm_backend == "openai":
             return None
+        adapter = self._active_adapter()
+        if adapter is not None:  # the adapter version is what drafts (its base is recorded in its parent)
+            return adapter[0]
         path = self.model_path()
         if path is None or not path.is_file():
             return None

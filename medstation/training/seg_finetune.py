@@ -135,13 +135,16 @@ def _save_atomic(obj, path: Path) -> None:
 def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTrainConfig, run_dir: Path, *,
              encoder_sha: str, box_margin: float, on_epoch: Callable[[dict], None] | None = None,
              on_step: Callable[[int, int, float], None] | None = None,
-             encode: Callable[[np.ndarray], np.ndarray] | None = None) -> TrainResult:
+             encode: Callable[[np.ndarray], np.ndarray] | None = None,
+             embedding_dir: Path | None = None) -> TrainResult:
     """Train ``net`` (a ``MedSAMLite`` with its base weights loaded) in place; returns the best weights.
 
     ``ctx``: job context (report/partial/check). ``on_epoch(record)`` gets
     ``{"epoch", "train_loss", "val_dice", "val_iou", "seconds"}`` after each epoch (epoch 0 =
     before training); ``on_step(epoch, step, loss)`` after each optimiser step. ``encode``:
     the frozen encoder for decoder-only mode (numpy (1, 3, S, S) → (1, 256, 64, 64)); default torch.
+    ``embedding_dir``: where decoder-only mode caches embeddings (default ``run_dir``; the trials of a
+    hyperparameter search share one, since the cache is keyed by image list and encoder weights).
     """
     import torch
 
@@ -171,8 +174,9 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
 
     if decoder_only:
-        stores = {"train": EmbeddingStore(run_dir, train, encoder_sha)}
-        stores["val"] = stores["train"] if val is train else EmbeddingStore(run_dir / "val", val, encoder_sha)
+        cache = Path(embedding_dir) if embedding_dir is not None else run_dir
+        stores = {"train": EmbeddingStore(cache, train, encoder_sha)}
+        stores["val"] = stores["train"] if val is train else EmbeddingStore(cache / "val", val, encoder_sha)
         net.image_encoder.eval()
         if encode is None:
             def encode(x):

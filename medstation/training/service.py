@@ -33,7 +33,12 @@ class TrainingSettings:
     seg_mode: str = "decoder"
     nsd_tolerance_mm: float = 2.0
     rule: DecisionRule = DecisionRule()
+    notes_rule: DecisionRule = DecisionRule(primary="rougeL")
     golden_dataset: str = "golden-segmentation"
+    golden_notes_dataset: str = "golden-notes"
+
+
+GATED_KINDS = (ModelKind.segmentation, ModelKind.llm)  # kinds whose promotion needs a recommending A/B
 
 
 class TrainingService:
@@ -46,6 +51,8 @@ class TrainingService:
             seg_epochs=getattr(settings, "train_seg_epochs", 6),
             rule=DecisionRule(max_group_drop=getattr(settings, "ab_max_modality_drop", 0.02),
                               golden_margin=getattr(settings, "ab_golden_margin", 0.01)),
+            notes_rule=DecisionRule(primary="rougeL", max_group_drop=getattr(settings, "ab_max_modality_drop", 0.02),
+                                    golden_margin=getattr(settings, "ab_golden_margin", 0.01)),
         )
 
     # --- datasets ------------------------------------------------------------------------------
@@ -134,6 +141,27 @@ class TrainingService:
         return runs.enqueue(self.db, self.settings.home, kind="segmentation", dataset_version_id=dataset_version_id,
                             base_model_id=base_model_id, params=params, actor=actor.name)
 
+    def search_segmentation(self, ctx: JobContext, dataset_version_id: int, *, epochs: int | None = None,
+                            mode: str | None = None, lrs: tuple[float, ...] | None = None,
+                            epoch_counts: tuple[int, ...] | None = None, run_worker=None, **extra) -> dict:
+        """Job (process lane): learning rate × epochs on the validation split (``hparam_search``); registers
+        only the best trial. Returns the search run's worker result plus ``search`` (grid, trials, best)."""
+        from medstation.training.hparam_search import (SearchError, SearchGrid, default_grid, run_search,
+                                                       update_run_params)
+
+        mode = mode or self.config.seg_mode
+        version = datasets.get_version(self.db, dataset_version_id)
+        if not version.split_counts.get("val"):
+            raise SearchError(f"{version.label} has no validation cases, so a search has nothing to judge by "
+                              "(the test split is kept for the A/B comparison).")
+        default = default_grid(mode, epochs or self.config.seg_epochs)
+        grid = SearchGrid(tuple(lrs or default.lrs), tuple(epoch_counts or default.epochs))
+        search = self.queue_segmentation(dataset_version_id, epochs=max(grid.epochs), mode=mode, **extra)
+        update_run_params(self.db, search.id, search=grid.to_json())
+        self.db.audit("training.search", actor=self._actor_name(), entity="training_run", entity_id=search.id,
+                      grid=grid.to_json())
+        return run_search(ctx, self.db, runs.get(self.db, search.id), grid, run_worker=run_worker or self.run_queued)
+
     def _register_bundled_base(self):
         """The bundled LiteMedSAM as the active version (a fresh install that never opened the viewer)."""
         from medstation.segmentation.registry import engine_spec, locate_checkpoint
@@ -205,21 +233,36 @@ class TrainingService:
         return datasets.seg_rows(golden[-1]) if golden else []
 
     def compare(self, ctx: JobContext, candidate_id: int, *, baseline_id: int | None = None,
-                dataset_version_id: int | None = None) -> tuple[int, ComparisonResult]:
-        """Job: A/B of ``candidate_id`` against the active version on the test split; stored and audited."""
-        from medstation.store.tables import ModelComparison
+                dataset_version_id: int | None = None, csv_path: Path | None = None,
+                limit: int | None = None) -> tuple[int, ComparisonResult]:
+        """Job: A/B of ``candidate_id`` against the active version on held-out cases; stored and audited.
 
+        Segmentation: the test split of the candidate's (or the given) dataset. LLM: the test split of
+        a notes dataset's signed notes, or every row of an aci-bench CSV (``csv_path``, first ``limit``).
+        """
         actor = self.session.require(Permission.manage_models)
         candidate = self._version(candidate_id)
         baseline = self._version(baseline_id) if baseline_id else self.registry.active(candidate.kind)
         if baseline is None:
             raise UserFacingError(f"No active {candidate.kind.value} model to compare against.")
-        if candidate.kind != ModelKind.segmentation:
-            raise UserFacingError("A/B of LLM versions runs through the Notes drafting path (not available yet).")
+        if baseline.id == candidate.id:
+            raise UserFacingError(f"#{candidate.id} is the active version; compare a candidate with it.")
+        if candidate.kind == ModelKind.llm:
+            result, version = self._compare_llm(ctx, candidate, baseline, dataset_version_id, csv_path, limit)
+        elif candidate.kind == ModelKind.segmentation:
+            result, version = self._compare_segmentation(ctx, candidate, baseline, dataset_version_id)
+        else:
+            raise UserFacingError(f"There is no A/B comparison for {candidate.kind.value} models.")
+        return self._store_comparison(actor, candidate, baseline, version, result), result
+
+    def _held_out_version(self, candidate, dataset_version_id: int | None):
         dsv = dataset_version_id or candidate.meta.get("dataset_version_id")
         if dsv is None:
             raise UserFacingError("Choose the dataset whose held-out cases the comparison should use.")
-        version = datasets.get_version(self.db, int(dsv))
+        return datasets.get_version(self.db, int(dsv))
+
+    def _compare_segmentation(self, ctx: JobContext, candidate, baseline, dataset_version_id):
+        version = self._held_out_version(candidate, dataset_version_id)
         rows = datasets.seg_rows(version, ("test",))
         if not rows:
             raise UserFacingError(f"{version.label} has no test-split cases to compare on.")
@@ -228,19 +271,79 @@ class TrainingService:
                                       candidate_id=candidate.id, baseline_id=baseline.id,
                                       tolerance_mm=self.config.nsd_tolerance_mm,
                                       golden_rows=self.golden_rows() or None, rule=self.config.rule)
+        return result, version
+
+    def notes_drafter(self, version):
+        """The Notes pipeline drafting with registry version ``version`` (a ``compare_notes`` drafter)."""
+        from medstation.training.compare_notes import PipelineDrafter
+
+        return PipelineDrafter.for_version(self.db, self.settings, version.id)
+
+    def golden_note_rows(self) -> list[dict]:
+        """The clinic's newest ``golden-notes`` snapshot (never trained on), else the shipped synthetic set."""
+        from medstation.training.compare_notes import shipped_golden_rows
+
+        golden = [v for v in datasets.list_versions(self.db, "notes") if v.name == self.config.golden_notes_dataset]
+        return datasets.note_rows(golden[-1]) if golden else shipped_golden_rows()
+
+    def _compare_llm(self, ctx: JobContext, candidate, baseline, dataset_version_id, csv_path, limit):
+        from medstation.training.compare_notes import aci_csv_rows, compare_llm_versions, draftable, drop_trained_on
+
+        notes: list[str] = []
+        version = None
+        if csv_path is not None:
+            rows = aci_csv_rows(Path(csv_path), limit)
+            notes.append(f"held-out cases: {Path(csv_path).name} ({len(rows)} rows)")
+        else:
+            version = self._held_out_version(candidate, dataset_version_id)
+            if version.kind != "notes":
+                raise UserFacingError(f"{version.label} holds {version.kind} cases, not notes.")
+            rows = datasets.note_rows(version, ("test",))[:limit]
+            notes.append(f"held-out cases: the test split of {version.label}")
+        golden = self.golden_note_rows()
+        trained = candidate.meta.get("dataset_version_id")
+        if trained is not None:  # nothing the candidate was trained on may count as held out
+            seen = datasets.note_rows(datasets.get_version(self.db, int(trained)), ("train",))
+            rows, dropped = drop_trained_on(rows, seen)
+            golden, dropped_golden = drop_trained_on(golden, seen)
+            for n, what in ((dropped, "held-out"), (dropped_golden, "golden")):
+                if n:
+                    notes.append(f"{n} {what} cases were in the candidate's training split and were left out")
+        rows, unreadable = draftable(rows)
+        if unreadable:
+            notes.append(f"{unreadable} held-out cases have no readable transcript and were left out")
+        if not rows:
+            raise UserFacingError("There are no held-out notes to compare on (the test split is empty, or every "
+                                  "case was in the candidate's training data).")
+        ctx.report(0.01, "loading both models")
+        drafters = [self.notes_drafter(candidate), self.notes_drafter(baseline)]
+        try:
+            result = compare_llm_versions(ctx, drafters[0], drafters[1], rows, candidate_id=candidate.id,
+                                          baseline_id=baseline.id, golden_rows=golden or None,
+                                          rule=self.config.notes_rule, notes=notes)
+        finally:
+            for drafter in drafters:
+                getattr(drafter, "close", lambda: None)()
+        return result, version
+
+    def _store_comparison(self, actor, candidate, baseline, version, result: ComparisonResult) -> int:
+        from medstation.store.tables import ModelComparison
+
         with self.db.session() as s:
             row = ModelComparison(kind=result.kind, candidate_id=candidate.id, baseline_id=baseline.id,
-                                  dataset_version_id=version.id, recommend_promote=result.recommend_promote,
-                                  reason=result.reason, result=result.to_json())
+                                  dataset_version_id=version.id if version is not None else None,
+                                  recommend_promote=result.recommend_promote, reason=result.reason,
+                                  result=result.to_json())
             s.add(row)
             s.flush()
             comparison_id = int(row.id)
+        primary = result.overall[result.primary]
         self.registry.update_metrics(candidate.id, {"ab_vs": baseline.id, "ab_comparison_id": comparison_id,
-                                                    "ab_dice_diff": round(result.overall["dice"]["mean_diff"], 4)})
+                                                    f"ab_{result.primary}_diff": round(primary["mean_diff"], 4)})
         self.db.audit("model.compare", actor=actor.name, entity="model_version", entity_id=candidate.id,
                       baseline_id=baseline.id, comparison_id=comparison_id, recommend=result.recommend_promote,
                       reason=result.reason)
-        return comparison_id, result
+        return comparison_id
 
     def latest_comparison(self, candidate_id: int | None = None) -> tuple[int, ComparisonResult] | None:
         from sqlmodel import select
@@ -258,10 +361,13 @@ class TrainingService:
         return int(row.id), ComparisonResult(**{k: v for k, v in data.items()})
 
     def promote(self, version_id: int, *, force: bool = False, reason: str = ""):
-        """Promote ``version_id``; without ``force`` its latest A/B must recommend it (the gate)."""
+        """Promote ``version_id``; without ``force`` its latest A/B must recommend it (the gate, for
+        segmentation and LLM versions). ``force`` needs a ``reason``; both are audited."""
         actor = self.session.require(Permission.manage_models)
         version = self._version(version_id)
-        if version.kind == ModelKind.segmentation and not force:
+        if force and not reason.strip():
+            raise UserFacingError("A forced promotion needs a reason (it is written to the audit log).")
+        if version.kind in GATED_KINDS and not force:
             latest = self.latest_comparison(version_id)
             if latest is None:
                 raise UserFacingError(f"Compare #{version_id} with the active model before promoting it "

@@ -120,6 +120,11 @@ def run_segmentation(settings, db, registry, info: runs.RunInfo, ctx: JobContext
     def on_step(epoch: int, step: int, loss: float) -> None:
         emit_partial({"kind": "step", "epoch": epoch, "step": step, "loss": loss})
 
+    search = info.params.get("trial_of")  # a trial of a hyperparameter search: validation split only
+    if (search is not None or info.params.get("best_trial_run_id")) and not val_rows:
+        raise runs.RunError(f"{version.label} has no validation cases: a hyperparameter search needs them")
+    if info.params.get("best_trial_run_id"):  # the search's own run: register its best trial's weights
+        return _register_best_trial(settings, db, registry, info, cfg, version, base_id, val_rows, train_rows)
     encode = None
     if cfg.mode == "decoder":  # the viewer's encoder back-end (ONNX Runtime, cached per checkpoint)
         from medstation.segmentation.backends import make_backends
@@ -129,9 +134,23 @@ def run_segmentation(settings, db, registry, info: runs.RunInfo, ctx: JobContext
                                           cache_dir=settings.cache_dir, decoder="torch")
         encode = encoder.encode
         log.info("embeddings by the %s encoder %s", encoder.name, "; ".join(notes))
+    shared = Path(runs.get(db, int(search)).run_dir) / "embeddings" if search is not None else None
     result = finetune(ctx, net, train_rows, val_rows, cfg, Path(info.run_dir), encoder_sha=base_sha,
                       box_margin=engine_spec("litemedsam").box_margin, on_epoch=on_epoch, on_step=on_step,
-                      encode=encode)
+                      encode=encode, embedding_dir=shared)
+    if search is not None:  # a trial registers nothing: its best weights wait in its run folder
+        import torch
+
+        partial = Path(info.run_dir) / (TRIAL_WEIGHTS + ".partial")
+        with partial.open("wb") as handle:
+            torch.save({"model": result.state_dict}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(Path(info.run_dir) / TRIAL_WEIGHTS)
+        metrics = {"val_dice": round(result.best_val_dice, 4), "baseline_val_dice": round(result.baseline_val_dice, 4),
+                   "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
+                   "train_seconds": round(result.seconds, 1), "n_train": len(train_rows), "n_val": len(val_rows)}
+        return {"model_version_id": None, "trial": True, "metrics": metrics, "history": result.history, "note": ""}
     ctx.report(0.96, "saving and exporting the model")
     path, sha = _fsync_save(result.state_dict, Path(settings.models_dir) / "finetuned", info.id)
     onnx = _check_onnx(settings, path, val_rows or train_rows)
@@ -147,6 +166,37 @@ def run_segmentation(settings, db, registry, info: runs.RunInfo, ctx: JobContext
     )
     note = "" if result.best_epoch else "no epoch beat the base model on validation: the best weights are the base's"
     return {"model_version_id": model.id, "metrics": metrics, "note": note, "history": result.history}
+
+
+TRIAL_WEIGHTS = "trial_best.pth"
+
+
+def _register_best_trial(settings, db, registry, info: runs.RunInfo, cfg, version, base_id, val_rows, train_rows):
+    """The search run (params ``best_trial_run_id``, ``trials``): save, ONNX-check and register the best trial."""
+    import torch
+
+    trial = runs.get(db, int(info.params["best_trial_run_id"]))
+    weights = Path(trial.run_dir) / TRIAL_WEIGHTS
+    if not weights.is_file():
+        raise runs.RunError(f"the best trial (run #{trial.id}) left no weights at {weights}")
+    state = torch.load(str(weights), map_location="cpu", weights_only=True)["model"]
+    path, sha = _fsync_save(state, Path(settings.models_dir) / "finetuned", info.id)
+    onnx = _check_onnx(settings, path, val_rows)
+    trials = list(info.params.get("trials", []))
+    best = next(t for t in trials if t.get("run_id") == trial.id)
+    metrics = {**{k: best[k] for k in ("val_dice", "baseline_val_dice", "best_epoch") if k in best},
+               "search_trials": len(trials), "search_best_run": trial.id, "n_train": len(train_rows),
+               "n_val": len(val_rows), "onnx": onnx}
+    model = registry.register(
+        ModelKind.segmentation, f"LiteMedSAM fine-tuned (run {info.id}, {cfg.mode}, searched)", path, sha256=sha,
+        parent_id=base_id, dataset_version=version.label,
+        hyperparameters={**cfg.to_json(), "run_id": info.id, "search": {"grid": info.params.get("search", {}),
+                                                                       "trials": trials}},
+        metrics=metrics, source="fine-tuned",
+        meta={"engine": "litemedsam", "input_size": 256, "run_id": info.id, "dataset_version_id": version.id})
+    note = ("" if best.get("best_epoch") else
+            "no trial beat the base model on validation: the registered weights are the base's")
+    return {"model_version_id": model.id, "metrics": metrics, "note": note, "history": []}
 
 
 def _fsync_copy(source: Path, final_dir: Path, stem: str) -> tuple[Path, str]:

@@ -150,7 +150,7 @@ def test_promotion_gate_needs_a_recommending_comparison(db, settings):
                               recommend_promote=False, result=refused.to_json()))
     with pytest.raises(UserFacingError, match="advises against"):
         service.promote(new.id)
-    assert service.promote(new.id, force=True).id == new.id
+    assert service.promote(new.id, force=True, reason="test").id == new.id
     radiologist = TrainingService(settings, db, UserSession(Actor("rad", Role.radiologist)), registry)
     with pytest.raises(PermissionDenied):
         radiologist.rollback("segmentation")

@@ -66,3 +66,69 @@ def test_promote_refused_by_the_gate_says_why(qtbot, tab):
     widget.promote_button.click()
     assert widget.status.text().startswith(f"The A/B result advises against #{cand.id}")
     assert widget.training.registry.get(cand.id).status.value == "candidate"
+
+
+def test_compare_of_an_llm_candidate_runs_in_the_llm_lane_and_shows_rouge(qtbot, tab, monkeypatch):
+    from medstation.jobs import JobContext
+    from medstation.training.compare_notes import DraftOutcome, compare_llm_versions
+
+    widget, _ = tab
+    registry = widget.training.registry
+    settings = widget.training.settings
+    (settings.home / "base.gguf").write_bytes(b"base")
+    (settings.home / "lora.gguf").write_bytes(b"lora")
+    base = registry.register("llm", "SmolLM2", settings.home / "base.gguf", status="active")
+    lora = registry.register("llm", "LoRA adapter", settings.home / "lora.gguf", parent_id=base.id)
+    rows = [{"case_key": f"c{i}", "template": "soap", "transcript": "x", "note": f"client slept badly night {i} plan diary"}
+            for i in range(4)]
+
+    def fake_compare(ctx, candidate_id):
+        result = compare_llm_versions(JobContext(), lambda c, r: DraftOutcome(r["note"]),
+                                      lambda c, r: DraftOutcome(" ".join(r["note"].split()[:3])), rows,
+                                      candidate_id=candidate_id, baseline_id=base.id)
+        return 99, result
+
+    lanes = []
+    real_submit = widget.runner.submit
+    monkeypatch.setattr(widget.runner, "submit", lambda lane, *a, **k: lanes.append(lane) or real_submit(lane, *a, **k))
+    monkeypatch.setattr(widget.training, "compare", fake_compare)
+    with qtbot.waitSignal(widget.refresh().sig_done, timeout=10000):
+        pass
+    widget.registry_table.selectRow([v.id for v in widget._models].index(lora.id))
+    widget.compare_button.click()
+    qtbot.waitUntil(lambda: "ROUGE-L" in widget.verdict.text(), timeout=20000)
+    assert "llm" in lanes and widget.verdict.text().startswith(f"#{lora.id} vs active #{base.id}: ROUGE-L 1.000")
+    assert "per template" in widget.heatmap.plot.getPlotItem().titleLabel.text
+
+
+def test_search_box_trains_through_the_search_job(qtbot, tab, monkeypatch):
+    import numpy as np
+
+    from medstation.jobs import JobContext
+    from medstation.training.datasets import build_snapshot
+    from medstation.training.items import SegItem
+
+    widget, cand = tab
+    mask = np.zeros((16, 16), bool)
+    mask[3:9, 3:9] = True
+    build_snapshot(JobContext(), widget.training.db, widget.training.settings.home, name="sq", kind="segmentation",
+                   origin="t", items=[SegItem("a" * 16, "t", "CT", "sq", np.random.default_rng(0).random((16, 16)), mask)])
+    calls = []
+
+    def fake_search(ctx, dataset_version_id, *, epochs, mode):
+        calls.append((dataset_version_id, epochs, mode))
+        ctx.partial({"kind": "trial_start", "trial": 1, "trials": 2, "lr": 1e-4, "epochs": 2, "run_id": 5})
+        trials = [{"index": 1, "lr": 1e-4, "epochs": 2, "status": "succeeded", "val_dice": 0.8},
+                  {"index": 2, "lr": 3e-4, "epochs": 2, "status": "failed", "val_dice": None}]
+        return {"model_version_id": cand.id, "search": {"trials": trials, "best": trials[0]}}
+
+    monkeypatch.setattr(widget.training, "search_segmentation", fake_search)
+    with qtbot.waitSignal(widget.refresh().sig_done, timeout=10000):
+        pass
+    widget.search_box.setChecked(True)
+    widget.epochs_spin.setValue(2)
+    widget.train_button.click()
+    qtbot.waitUntil(lambda: "from the best of 2 trials" in widget.status.text(), timeout=20000)
+    assert calls == [(widget.dataset_combo.currentData(), 2, "decoder")]
+    assert widget.status.text() == (f"search registered candidate #{cand.id} from the best of 2 trials "
+                                    "(lr 0.0001, 2 epochs, validation Dice 0.800; 1 failed)")

@@ -90,6 +90,7 @@ class ABHeatmap(QWidget):
         if result is None or not result.groups:
             self.image.clear()
             return
+        self.plot.setTitle(f"A/B: candidate − active, per {'template' if result.kind == 'llm' else 'modality'}")
         metrics = list(result.overall)
         groups = list(result.groups)
         values = np.array([[result.groups[g][m]["mean_diff"] for m in metrics] for g in groups], float)

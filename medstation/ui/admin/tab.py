@@ -4,7 +4,7 @@ Layout: alerts (top) | registry table with compare / promote / roll back / ledge
 | training: dataset, mode, epochs, train, cancel, run list and curves; A/B heatmap and
 verdict (right). Decisions (the promotion gate, what is audited) live in
 :class:`~medstation.training.service.TrainingService`; this widget gathers input and
-shows results. Database reads run in the ``io`` lane; comparisons in ``segmentation``;
+shows results. Database reads run in the ``io`` lane; comparisons in ``segmentation`` (masks) or ``llm`` (notes);
 training in the ``process`` lane (a child process).
 """
 
@@ -15,6 +15,7 @@ import logging
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -28,13 +29,14 @@ from PySide6.QtWidgets import (
 )
 
 from medstation.errors import UserFacingError
+from medstation.ui.access.admin_section import with_audit_section
 from medstation.ui.admin.plots import ABHeatmap, CurvesPlot
 from medstation.ui.admin.shadow_section import ShadowSection
 from medstation.ui.errors import report_failure
 
 log = logging.getLogger(__name__)
 
-REGISTRY_COLUMNS = ("id", "kind", "status", "name", "parent", "dataset", "val Dice", "A/B ΔDice")
+REGISTRY_COLUMNS = ("id", "kind", "status", "name", "parent", "dataset", "val Dice", "A/B Δ")
 RUN_COLUMNS = ("run", "status", "epochs", "model", "started", "error")
 
 
@@ -94,6 +96,9 @@ class AdminTab(QWidget):
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 100)
         self.epochs_spin.setValue(training.config.seg_epochs)
+        self.search_box = QCheckBox("Search lr × epochs")
+        self.search_box.setToolTip("Try a small grid of learning rates and epochs on the validation split "
+                                   "(one run per trial, so several times slower) and register only the best")
         self.train_button = QPushButton("Train")
         self.cancel_button = QPushButton("Cancel training")
         self.cancel_button.setEnabled(False)
@@ -108,6 +113,7 @@ class AdminTab(QWidget):
         for label, widget in (("Dataset", self.dataset_combo), ("Mode", self.mode_combo), ("Epochs", self.epochs_spin)):
             controls.addWidget(QLabel(label))
             controls.addWidget(widget)
+        controls.addWidget(self.search_box)
         controls.addWidget(self.train_button)
         controls.addWidget(self.cancel_button)
         rv.addLayout(controls)
@@ -122,7 +128,7 @@ class AdminTab(QWidget):
         splitter.setSizes([720, 860])
         layout = QVBoxLayout(self)
         layout.addWidget(self.alerts)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(with_audit_section(self, splitter, getattr(training, "db", None), session, runner), 1)
         layout.addWidget(self.status)
 
         self.compare_button.clicked.connect(self._on_compare_clicked)
@@ -178,7 +184,7 @@ class AdminTab(QWidget):
 
     def _model_row(self, v) -> tuple:
         dice = v.metrics.get("val_dice")
-        diff = v.metrics.get("ab_dice_diff")
+        diff = v.metrics.get("ab_dice_diff", v.metrics.get("ab_rougeL_diff"))  # the kind's primary metric
         return (v.id, v.kind.value, v.status.value, v.name.replace("LiteMedSAM fine-tuned", "LiteMedSAM ft"),
                 v.parent_id or "", v.dataset_version.split(" (")[0],
                 "" if dice is None else f"{dice:.3f}", "" if diff is None else f"{diff:+.3f}")
@@ -197,10 +203,11 @@ class AdminTab(QWidget):
 
     def _show_comparison(self, result) -> None:
         self.heatmap.show_result(result)
-        d = result.overall["dice"]
+        d = result.overall[result.primary]
+        name = {"dice": "Dice", "rougeL": "ROUGE-L"}.get(result.primary, result.primary)
         ci = f"[{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]" if d["ci_low"] is not None else "(too few cases for a CI)"
-        self.verdict.setText(f"#{result.candidate_id} vs active #{result.baseline_id}: Dice {d['mean_candidate']:.3f} vs "
-                             f"{d['mean_baseline']:.3f}, Δ {d['mean_diff']:+.3f} 95% CI {ci} on {d['n']} cases. "
+        self.verdict.setText(f"#{result.candidate_id} vs active #{result.baseline_id}: {name} {d['mean_candidate']:.3f} "
+                             f"vs {d['mean_baseline']:.3f}, Δ {d['mean_diff']:+.3f} 95% CI {ci} on {d['n']} cases. "
                              f"{result.reason}")
 
     # --- actions ---------------------------------------------------------------------------------
@@ -210,7 +217,8 @@ class AdminTab(QWidget):
         if version is None:
             self.status.setText("Select a candidate in the registry first.")
             return
-        handle = self.runner.submit("segmentation", self.training.compare, version.id, name="A/B comparison",
+        lane = "llm" if version.kind.value == "llm" else "segmentation"  # notes are drafted by the LLM
+        handle = self.runner.submit(lane, self.training.compare, version.id, name="A/B comparison",
                                     requester=self)
         handle.sig_progress.connect(lambda f, m: self.status.setText(f"A/B: {m} ({f:.0%})"))
         handle.sig_done.connect(self._on_compare_done)
@@ -258,27 +266,49 @@ class AdminTab(QWidget):
         if dataset_id is None:
             self.status.setText("Build or import a dataset first (medstation train segmentation --manifest …).")
             return
-        try:
-            run = self.training.queue_segmentation(int(dataset_id), epochs=self.epochs_spin.value(),
-                                                   mode=self.mode_combo.currentText())
-        except UserFacingError as exc:
-            self.status.setText(str(exc))
-            return
+        epochs, mode = self.epochs_spin.value(), self.mode_combo.currentText()
+        if self.search_box.isChecked():  # the job queues the search run and its trials itself
+            handle = self.runner.submit("process", self.training.search_segmentation, int(dataset_id),
+                                        epochs=epochs, mode=mode, name="hyperparameter search", queue=True,
+                                        requester=self)
+            label = "search"
+        else:
+            try:
+                run = self.training.queue_segmentation(int(dataset_id), epochs=epochs, mode=mode)
+            except UserFacingError as exc:
+                self.status.setText(str(exc))
+                return
+            handle = self.runner.submit("process", self.training.run_queued, run.id, name=f"training run {run.id}",
+                                        queue=True, requester=self)
+            label = f"run #{run.id}"
         self.curves.clear()
-        handle = self.runner.submit("process", self.training.run_queued, run.id, name=f"training run {run.id}",
-                                    queue=True, requester=self)
         self._train_handle = handle
         self.cancel_button.setEnabled(True)
-        handle.sig_progress.connect(lambda f, m: self.status.setText(f"run #{run.id}: {m} ({f:.0%})"))
+        handle.sig_progress.connect(lambda f, m: self.status.setText(f"{label}: {m} ({f:.0%})"))
         handle.sig_partial.connect(self._on_train_partial)
-        handle.sig_done.connect(lambda r: self.status.setText(f"run #{run.id} registered candidate #{r['model_version_id']}"))
+        handle.sig_done.connect(lambda r: self.status.setText(self._trained_message(label, r)))
         handle.sig_failed.connect(self._on_job_failed)
-        handle.sig_cancelled.connect(lambda: self.status.setText(f"run #{run.id} cancelled; no model registered."))
+        handle.sig_cancelled.connect(lambda: self.status.setText(f"{label} cancelled; no model registered."))
         handle.sig_finished.connect(self._on_train_finished)
         self.refresh()
 
+    @staticmethod
+    def _trained_message(label: str, result: dict) -> str:
+        text = f"{label} registered candidate #{result['model_version_id']}"
+        search = result.get("search")
+        if search:
+            best = search["best"]
+            failed = sum(t["status"] == "failed" for t in search["trials"])
+            text += (f" from the best of {len(search['trials'])} trials (lr {best['lr']:g}, {best['epochs']} epochs, "
+                     f"validation Dice {best['val_dice']:.3f}{f'; {failed} failed' if failed else ''})")
+        return text
+
     def _on_train_partial(self, data) -> None:
         if isinstance(data, dict):
+            if data.get("kind") == "trial_start":  # each search trial draws its own curves
+                self.curves.clear()
+                self.status.setText(f"search trial {data['trial']}/{data['trials']}: lr {data['lr']:g}, "
+                                    f"{data['epochs']} epochs")
             self.curves.add_partial(data)
 
     def _on_train_finished(self) -> None:
