@@ -3,7 +3,7 @@
 Blind preference is switched on for notes and a LoRA drafting adapter made by this app
 (``--llm-candidate``) is registered as the candidate; the embedded SmolLM2 is the active
 model. The tab's own Draft button runs both; the dialog is captured before anyone picks.
-The transcript is written for this script (no real client).
+The built-in transcript is written for this script (no real client); ``--transcript`` takes a file.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot_blind_notes.py \\
         --llm-candidate /path/lora.gguf --out docs/screenshots/notes_blind_choice.png
@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--llm-candidate", required=True, help="a LoRA adapter (or GGUF model) made by this app")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots" / "notes_blind_choice.png"))
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for both drafts")
+    parser.add_argument("--transcript", default="", help="a transcript file instead of the built-in one (e.g. an "
+                                                         "aci-bench dialogue, CC BY 4.0)")
     args = parser.parse_args(argv)
     home = Path(tempfile.mkdtemp(prefix="medstation_blind_shot_")) / "home"
     os.environ["MEDSTATION_HOME"] = str(home)
@@ -60,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     window.select_tab("notes")
     client = tab.notes.create_client("C-1042")
     session = tab.notes.create_session(client.id, "2026-11-30", duration_min=50)
-    tab.notes.import_transcript(session.id, TRANSCRIPT, "session.txt")
+    text = Path(args.transcript).read_text(encoding="utf-8") if args.transcript else TRANSCRIPT
+    tab.notes.import_transcript(session.id, text, Path(args.transcript).name if args.transcript else "session.txt")
     tab.refresh()
     tab.select_session(session.id)
     state = {"waited": 0.0}

@@ -32,6 +32,7 @@ def test_dialog_shows_two_unlabelled_drafts_and_reports_the_pick(qtbot):
     assert dialog.views["A"].toPlainText().endswith("first text")
     assert dialog.views["B"].toPlainText().endswith("second text")
     assert "model" not in dialog.buttons["A"].text().lower()  # nothing names a model
+    assert dialog.differing == {"A": 1, "B": 1}  # the heading is shared; one line differs on each side
     with qtbot.waitSignal(dialog.sig_chosen) as blocker:
         dialog.buttons["B"].click()
     assert blocker.args == ["B"] and dialog.choice == "B"

@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
+from PySide6.QtGui import QColor, QTextCursor, QTextFormat
+from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QPushButton, QTextEdit, QVBoxLayout
 
 from medstation.errors import UserFacingError
 from medstation.store.tables import ModelKind
@@ -24,6 +25,26 @@ from medstation.training.preference import NEITHER, BlindPair, BlindSession, dra
 from medstation.ui.errors import report_failure
 
 log = logging.getLogger(__name__)
+
+DIFF_TINT = "#fef3c7"  # lines one draft has and the other does not
+
+
+def _mark_lines_not_in(view: QPlainTextEdit, other: str) -> int:
+    """Tint the lines of ``view`` that the other draft does not have (same tint on both sides: it says where
+    the drafts differ, not which is whose); returns how many."""
+    theirs = set(other.splitlines())
+    marks = []
+    block = view.document().firstBlock()
+    while block.isValid():
+        if block.text().strip() and block.text() not in theirs:
+            mark = QTextEdit.ExtraSelection()
+            mark.format.setBackground(QColor(DIFF_TINT))
+            mark.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+            mark.cursor = QTextCursor(block)
+            marks.append(mark)
+        block = block.next()
+    view.setExtraSelections(marks)
+    return len(marks)
 
 
 class BlindDraftDialog(QDialog):
@@ -48,12 +69,14 @@ class BlindDraftDialog(QDialog):
             grid.addWidget(button, 2, column)
             self.views[letter] = view
         self.buttons = {letter: grid.itemAtPosition(2, i).widget() for i, letter in enumerate("AB")}
+        self.differing = {"A": _mark_lines_not_in(self.views["A"], text_b), "B": _mark_lines_not_in(self.views["B"], text_a)}
         self.neither = QPushButton("Neither is better — keep the clinic's default draft")
         self.neither.clicked.connect(lambda: self._choose(NEITHER))
         layout = QVBoxLayout(self)
-        intro = QLabel("Two models drafted this note from the same transcript. Pick the one you would rather "
-                       "work from; the other is discarded. The drafts are not labelled; your choice is recorded "
-                       "to compare the two models. You review, edit and sign the draft as usual.")
+        intro = QLabel("Two models drafted this note from the same transcript (tinted: lines the other draft does "
+                       "not have). Pick the one you would rather work from; the other is discarded. The drafts are "
+                       "not labelled; your choice is recorded to compare the two models. You review, edit and sign "
+                       "the draft as usual.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addLayout(grid, 1)
