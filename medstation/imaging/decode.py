@@ -21,6 +21,11 @@ DEFER_SIZE = 16 * 1024
 # would make building the imaging service at start-up pay for pydicom).
 NATIVE_SYNTAXES = {"1.2.840.10008.1.2.1", "1.2.840.10008.1.2"}
 PIXEL_DATA_TAG = 0x7FE00010
+# JPEG 2000 and HTJ2K transfer syntaxes, whose fragments may start with a JP2 file header.
+JPEG2000_SYNTAXES = {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.92",
+                     "1.2.840.10008.1.2.4.93", "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202",
+                     "1.2.840.10008.1.2.4.203"}
+JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  "
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,7 @@ def decode_frames(ds, path: str, n_frames: int) -> np.ndarray:
         arr = _read_native(ds, path, dtype, n_frames)
         if arr is not None:
             return _modality_lut(ds, arr)
+    _refuse_malformed_jp2(ds)
     arr = _modality_lut(ds, ds.pixel_array)
     if int(ds.get("SamplesPerPixel", 1) or 1) > 1:
         arr = _luminance(arr.astype(np.float32))
@@ -119,6 +125,46 @@ def decode_frames(ds, path: str, n_frames: int) -> np.ndarray:
     if arr.ndim != 3 or arr.shape[0] < n_frames:
         raise ValueError(f"decoded shape {arr.shape} does not match {n_frames} frame(s)")
     return arr
+
+
+def _refuse_malformed_jp2(ds) -> None:
+    """Raise ValueError for a JP2-wrapped JPEG 2000 frame whose box lengths cannot be walked.
+
+    Why: pydicom 3.0.2's ``get_j2k_parameters`` walks the JP2 boxes of the first frame before
+    decoding, and a box length of 0 ("to the end of the file", ISO/IEC 15444-1 I.4) before the
+    codestream box makes it loop forever (found by ``benchmarks/fuzz_dicom.py``, seed 1, mutant 33397).
+    Only the box headers are read here; the pixel decoders still check the codestream itself.
+    """
+    syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+    if syntax not in JPEG2000_SYNTAXES or "PixelData" not in ds:
+        return
+    from pydicom.encaps import generate_fragments
+
+    try:
+        fragments = generate_fragments(ds.PixelData)
+        for fragment in fragments:
+            _walk_jp2_boxes(fragment)
+    except (ValueError, TypeError, IndexError, EOFError) as exc:
+        raise ValueError(f"malformed JPEG 2000 pixel data: {exc}") from exc
+
+
+def _walk_jp2_boxes(head: bytes) -> None:
+    """Check the JP2 box chain at the start of one pixel-data fragment."""
+    if not head.startswith(JP2_SIGNATURE):
+        return  # a bare codestream: nothing for the box walk to loop on
+    offset = 12
+    while offset + 8 <= len(head):
+        length = int.from_bytes(head[offset:offset + 4], "big")
+        kind = head[offset + 4:offset + 8]
+        if kind == b"jp2c":
+            return
+        if length == 1:  # the real length follows as 8 bytes (XLBox)
+            length = int.from_bytes(head[offset + 8:offset + 16], "big")
+            if length < 16:
+                raise ValueError(f"JP2 box {kind!r} at byte {offset} has an extended length of {length}")
+        elif length < 8:  # 0 ("to the end") before the codestream box, or shorter than its own header
+            raise ValueError(f"JP2 box {kind!r} at byte {offset} has length {length} before the codestream")
+        offset += length
 
 
 def _modality_lut(ds, arr: np.ndarray) -> np.ndarray:
