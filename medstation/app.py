@@ -26,6 +26,7 @@ from medstation.segmentation.service import SegmentationService
 from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry
 from medstation.training.service import TrainingService
+from medstation.training.shadow import ShadowService
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class Services:
     llm: LLMService
     notes: NotesService
     training: TrainingService
+    shadow: ShadowService  # candidates beside the active model: shadow runs, blind preference
 
     def close(self) -> None:
         """Close every service that has ``close()`` (newest first), then the database."""
@@ -91,4 +93,5 @@ def build_services(settings: Settings | None = None, *, session: UserSession | N
         llm=llm,
         notes=NotesService(settings, db, session, llm),
         training=TrainingService(settings, db, session, registry),
+        shadow=ShadowService(settings, db, session, registry),
     )

@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     ab_golden_margin: float = Field(0.01, description="A/B gate: the golden set may lose at most this much mean Dice.")
     auto_rollback_margin: float = Field(0.15, description="Roll back when the acceptance rate falls this far below the predecessor's.")
     auto_rollback_min_cases: int = Field(20, description="Cases a promoted model must see before automatic rollback can act.")
+    # Shadow (canary) mode and blind preference: how candidates meet real requests (medstation.training.shadow)
+    shadow_share_segmentation: float = Field(0.0, ge=0.0, le=1.0, description=(
+        "Share of viewer box prompts (0..1; 0 = off) for which the newest segmentation candidate also runs in "
+        "the background; its mask is stored beside the active one, never shown."))
+    shadow_share_notes: float = Field(0.0, ge=0.0, le=1.0, description=(
+        "Share of note drafts (0..1; 0 = off) for which the newest drafting (LLM) candidate also drafts in the "
+        "background; its draft is stored beside the active one, never shown."))
+    blind_preference_segmentation: bool = Field(False, description=(
+        "Viewer: a box prompt shows the active and the candidate mask unlabelled, in random order; the user picks."))
+    blind_preference_notes: bool = Field(False, description=(
+        "Notes: Draft shows the active and the candidate draft unlabelled, in random order; the therapist picks."))
 
     # LLM
     llm_backend: Literal["local", "openai"] = Field("local", description="local = llama.cpp in-process; openai = HTTP server.")

@@ -14,12 +14,14 @@ stale autosave (offered for recovery, never lost work).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlmodel import select
 
 from medstation.access.roles import Permission, UserSession
 from medstation.errors import UserFacingError
+from medstation.notes.draft import Draft
 from medstation.notes.drafting import DraftOptions, draft_note
 from medstation.notes.records import (ClientInfo, NoteInfo, NoteLocked, NoteStatus, RevisionInfo, SessionInfo,
                                       SignOffBlocked, TranscriptInfo, section_chunks, tracked_from_draft)
@@ -33,6 +35,18 @@ from medstation.store.tables import (NoteAddendum, NoteAutosave, NoteRevision, N
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class PreparedDraft:
+    """A draft made for a session but not stored yet (blind preference shows two before one is kept)."""
+
+    session_id: int
+    transcript: TranscriptInfo
+    template_name: str
+    template_version: str
+    draft: Draft
+    model_info: dict  # who wrote it: version_id, name, file (adapter)
 
 
 def _transcript_info(row: SessionTranscript) -> TranscriptInfo:
@@ -146,26 +160,45 @@ class NotesService:
             return backend
         return factory, info
 
-    def draft(self, ctx, session_id: int, template_name: str, options: DraftOptions = DraftOptions()) -> NoteInfo:
-        """Job: draft a new note for the session's latest transcript and store it as revision 1."""
-        actor = self.session.require(Permission.edit_notes)
+    def prepare_draft(self, ctx, session_id: int, template_name: str, options: DraftOptions = DraftOptions(), *,
+                      backend_factory=None, model_info: dict | None = None) -> PreparedDraft:
+        """Job: draft ``template_name`` from the session's latest transcript without storing it.
+
+        ``backend_factory``/``model_info``: another model (a registry candidate, for blind preference);
+        default the model the app uses now. :meth:`store_draft` keeps it.
+        """
+        self.session.require(Permission.edit_notes)
         info, transcript = self.latest_transcript(session_id)
         template = self.templates.get(template_name)
-        factory, model_info = self._backend_factory()
-        draft = draft_note(ctx, transcript, template, backend_factory=factory, model_info=model_info,
+        if backend_factory is None:
+            backend_factory, model_info = self._backend_factory()
+        model_info = model_info if model_info is not None else {}
+        draft = draft_note(ctx, transcript, template, backend_factory=backend_factory, model_info=model_info,
                            options=options, transcript_version_id=info.id)
-        doc = tracked_from_draft(draft, author=f"model:{model_info.get('name') or 'extractive'}", at=_now().isoformat())
+        return PreparedDraft(session_id, info, template.name, template.version, draft, dict(model_info))
+
+    def store_draft(self, prepared: PreparedDraft, **audit_detail) -> NoteInfo:
+        """Store a prepared draft as a new note's revision 1 (its provenance names the model that wrote it)."""
+        actor = self.session.require(Permission.edit_notes)
+        draft, info = prepared.draft, prepared.transcript
+        doc = tracked_from_draft(draft, author=f"model:{prepared.model_info.get('name') or 'extractive'}",
+                                 at=_now().isoformat())
         with self.db.session() as s:
-            note = SessionNote(session_id=session_id, template=template.name, template_version=template.version)
+            note = SessionNote(session_id=prepared.session_id, template=prepared.template_name,
+                               template_version=prepared.template_version)
             s.add(note)
             s.flush()
             s.add(NoteRevision(note_id=note.id, number=1, kind="draft", author=actor.name, text=doc.text,
                                spans=doc.span_dicts(), ops=doc.ops, transcript_id=info.id, provenance=draft.to_dict()))
             note_id = note.id
         self.db.audit("notes.draft", actor=actor.name, entity="session_note", entity_id=note_id,
-                      template_version=template.version, transcript_sha256=info.sha256,
-                      fallback=draft.fallback, model=model_info)
+                      template_version=prepared.template_version, transcript_sha256=info.sha256,
+                      fallback=draft.fallback, model=prepared.model_info, **audit_detail)
         return self.note(note_id)
+
+    def draft(self, ctx, session_id: int, template_name: str, options: DraftOptions = DraftOptions()) -> NoteInfo:
+        """Job: draft a new note for the session's latest transcript and store it as revision 1."""
+        return self.store_draft(self.prepare_draft(ctx, session_id, template_name, options))
 
     def regenerate_section(self, ctx, note_id: int, section_key: str, doc: TrackedText,
                            options: DraftOptions = DraftOptions()) -> TrackedText:

@@ -610,3 +610,62 @@ class ViewerAnnotation(SQLModel, table=True):
 
 # --- chat answers ------------------------------------------------------------------------------
 # (chat and knowledge-base changes go here; migration 0008)
+
+
+# --- shadow and preference ---------------------------------------------------------------------
+# (shadow (canary) runs of candidate models and blind preference choices; migration 0009)
+# Statuses and choices are plain strings here; their enums live in medstation.training.shadow / .preference.
+
+
+class ShadowCase(SQLModel, table=True):
+    """A candidate model's output for a real request, stored beside the active model's; never shown as the answer.
+
+    ``reference`` names what the user later accepted (``note:<id>``: its signed text; ``series:<uid>``: an
+    accepted segment whose prompts hold the same slice and box); ``outcome`` holds both models' scores
+    against it once known. Masks live in the ``.npz`` at ``mask_path`` (keys ``active``, ``candidate``).
+    """
+
+    __tablename__ = "shadow_case"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, description="segmentation | llm (ModelKind value)")
+    status: str = Field("done", index=True, description="done | failed (ShadowStatus)")
+    active_version_id: Optional[int] = Field(default=None, foreign_key="model_version.id")
+    candidate_version_id: int = Field(foreign_key="model_version.id", index=True)
+    inputs_sha256: str = Field("", index=True, description="sha256 of what both models were given")
+    reference: str = Field("", index=True, description="note:<id> | series:<uid>")
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                                    description="note/session/template ids, or slice, box, window, modality")
+    active_output: str = Field("", description="notes: the active draft's text")
+    candidate_output: str = Field("", description="notes: the candidate draft's text")
+    mask_path: str = Field("", description="segmentation: .npz with uint8 (y, x) masks 'active' and 'candidate'")
+    vs_active: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                                      description="candidate vs active output: dice, or rougeL and edit_similarity")
+    outcome: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                                    description="{} until the user accepted/signed; then both models vs that")
+    candidate_provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str = ""
+    requested_by: str = ""
+    requested_at: datetime = Field(default_factory=utcnow, description="when the active answer was delivered")
+    finished_at: Optional[datetime] = None
+    resolved_at: Optional[datetime] = None
+
+
+class PreferenceChoice(SQLModel, table=True):
+    """A blind A/B choice in a clinical tab: two unlabelled outputs shown in ``shown_order``, one picked (or neither)."""
+
+    __tablename__ = "preference_choice"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, description="segmentation | llm (ModelKind value)")
+    active_version_id: Optional[int] = Field(default=None, foreign_key="model_version.id")
+    candidate_version_id: int = Field(foreign_key="model_version.id", index=True)
+    shown_order: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
+                                   description='which model was shown as A and as B, e.g. ["candidate", "active"]')
+    session_seed: str = Field("", description="the per-session seed the order was drawn from")
+    request_index: int = Field(0, description="n-th blind request of that session (0-based)")
+    chosen: str = Field(description="active | candidate | neither (PreferenceOutcome)")
+    chosen_version_id: Optional[int] = Field(default=None, foreign_key="model_version.id")
+    inputs_sha256: str = ""
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    chosen_by: str = ""
+    shown_at: datetime = Field(default_factory=utcnow)
+    chosen_at: datetime = Field(default_factory=utcnow)

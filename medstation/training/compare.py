@@ -154,6 +154,17 @@ def compare_notes(candidate_drafts: list[str], baseline_drafts: list[str], rows:
     return decide(result, rule)
 
 
+def compare_cases(kind: str, cases: list[dict], metric_names: tuple[str, ...], *, candidate_id: int,
+                  baseline_id: int, rule: DecisionRule, notes: list[str] | None = None) -> ComparisonResult:
+    """A/B result from already paired per-case rows (``{case_key, group, <m>_candidate, <m>_baseline}``, as
+    :func:`pair_by_case` makes them), e.g. shadow cases scored against what the user accepted
+    (:func:`medstation.training.shadow_outcomes.paired_cases`)."""
+    overall, groups = _summaries(cases, metric_names)
+    result = ComparisonResult(kind, candidate_id, baseline_id, rule.primary, overall, groups, cases, None,
+                              list(notes or []))
+    return decide(result, rule)
+
+
 def decide(result: ComparisonResult, rule: DecisionRule) -> ComparisonResult:
     """The result with ``recommend_promote`` and a one-sentence ``reason`` filled in by ``rule``."""
     import dataclasses

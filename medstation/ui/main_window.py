@@ -33,10 +33,10 @@ class MainWindow(QMainWindow):
         self.viewer_tab = ViewerTab(imaging=s.imaging, settings=s.settings, runner=runner, db=s.db, session=s.session)
         # The window mounts the segmentation panel; the viewer only hosts side panels.
         self.segmentation_panel = SegmentationPanel(self.viewer_tab, s.segmentation, runner, session=s.session,
-                                                    exports_dir=s.settings.exports_dir)
+                                                    exports_dir=s.settings.exports_dir, shadow=s.shadow)
         self.viewer_tab.add_side_panel(self.segmentation_panel, "Segmentation")
         self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, db=s.db, settings=s.settings, runner=runner, session=s.session)
-        self.notes_tab = NotesTab(s.notes, runner)
+        self.notes_tab = NotesTab(s.notes, runner, shadow=s.shadow)
         self.admin_tab = AdminTab(training=s.training, runner=runner, session=s.session)
         self.tabs.addTab(self.viewer_tab, "Viewer")
         self.tabs.addTab(self.chat_tab, "Chat")

@@ -43,7 +43,8 @@ from medstation.jobs import Cancelled, JobContext
 
 log = logging.getLogger(__name__)
 
-LANES = ("io", "segmentation", "llm", "background", "process", "measure")  # measure: segment measurements (viewer)
+LANES = ("io", "segmentation", "llm", "background", "process", "measure",  # measure: segment measurements (viewer)
+         "shadow")  # shadow: candidate models beside the active one (training.shadow), lowest priority
 
 
 class JobHandle(QObject):

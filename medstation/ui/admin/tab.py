@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from medstation.errors import UserFacingError
 from medstation.ui.access.admin_section import with_audit_section
 from medstation.ui.admin.plots import ABHeatmap, CurvesPlot
+from medstation.ui.admin.shadow_section import ShadowSection
 from medstation.ui.errors import report_failure
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class AdminTab(QWidget):
         lv.addWidget(QLabel("<b>Training runs</b>"))
         self.runs_table = self._table(RUN_COLUMNS)
         lv.addWidget(self.runs_table, 2)
+        lv.addWidget(ShadowSection(training, runner), 2)  # shadow runs and blind preference per candidate
 
         self.dataset_combo = QComboBox()
         self.mode_combo = QComboBox()

@@ -21,6 +21,7 @@ from medstation.notes.export import export_pdf, note_plain_text
 from medstation.notes.records import NoteInfo, NoteStatus
 from medstation.notes.spans import SpanKind, TrackedText
 from medstation.ui.errors import show_error
+from medstation.ui.notes.blind_choice import NotesCandidateHooks
 from medstation.ui.notes.dialogs import DiffDialog, TemplateDialog, TextDialog
 from medstation.ui.notes.editor import KIND_COLOURS, KIND_LABELS, NoteEditor
 
@@ -32,9 +33,10 @@ def _button(text: str, slot) -> QPushButton:
 
 
 class NotesTab(QWidget):
-    def __init__(self, notes, runner, parent=None) -> None:
+    def __init__(self, notes, runner, parent=None, *, shadow=None) -> None:
         super().__init__(parent)
         self.notes, self.runner = notes, runner
+        self.candidates = NotesCandidateHooks(self, shadow)  # blind choice and shadow runs (training.shadow)
         actor = notes.session.actor
         self.session_id: int | None = None
         self.note: NoteInfo | None = None
@@ -249,11 +251,14 @@ class NotesTab(QWidget):
         self.editor.setReadOnly(True)
         self.editor.set_tracked(TrackedText())
         self.draft_button.setEnabled(False)
+        if self.candidates.draft(self.template_box.currentText()):
+            return
         handle = self.runner.submit("llm", self.notes.draft, self.session_id, self.template_box.currentText(),
                                     name="draft note")
         handle.sig_partial.connect(self._on_draft_partial)
         handle.sig_progress.connect(lambda _f, m: self.status.setText(m))
         handle.sig_done.connect(lambda note: self.load_note(note.id))
+        handle.sig_done.connect(self.candidates.after_draft)
         handle.sig_failed.connect(lambda m, tb: show_error(self, "Drafting failed", m, tb))
         handle.sig_finished.connect(self._on_draft_finished)
         self.draft_handle = handle
@@ -394,6 +399,7 @@ class NotesTab(QWidget):
                                                                     self.editor.toPlainText()) is not None:
             self.load_note(self.note.id)
             self.status.setText(f"Signed. AI share stored: {share:.0f}%.")
+            self.candidates.after_sign(self.note.id)
 
     def addendum(self) -> None:
         if self.note is None:

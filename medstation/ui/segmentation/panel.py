@@ -26,6 +26,7 @@ from medstation.segmentation.records import prompt_entry, propagation_entry
 from medstation.segmentation.segments import SegmentSet, SegmentStatus, SeriesSegments
 from medstation.segmentation.slices import LatestBox, live_decode, neighbour_order, precompute_embeddings, segment_slice
 from medstation.ui.errors import failure_slot, report_failure
+from medstation.ui.segmentation.blind_choice import SegmentationCandidateHooks
 from medstation.ui.segmentation.decisions import MeasureAndDecide
 from medstation.ui.segmentation.layout import build_controls
 
@@ -51,7 +52,8 @@ class SegmentationPanel(MeasureAndDecide, QWidget):
     (None: actions are recorded without a name); ``exports_dir``: where the export dialog starts.
     """
 
-    def __init__(self, viewer_tab, service, runner, *, session=None, exports_dir=None, load_engine: bool = True) -> None:
+    def __init__(self, viewer_tab, service, runner, *, session=None, exports_dir=None, load_engine: bool = True,
+                 shadow=None) -> None:
         super().__init__()
         self.viewer = viewer_tab
         self.view = viewer_tab.axial_view
@@ -60,6 +62,7 @@ class SegmentationPanel(MeasureAndDecide, QWidget):
         self.session = session
         self.exports_dir = exports_dir
         self._load_engine = load_engine
+        self.candidates = SegmentationCandidateHooks(self, shadow)  # blind choice and shadow runs (training.shadow)
         self.workspace = SeriesSegments()
         self.volume = None
         self.segments: SegmentSet | None = None
@@ -323,9 +326,14 @@ class SegmentationPanel(MeasureAndDecide, QWidget):
             self.ensure_engine()
             return None
         index = self.viewer.current_slice()
+        blind = self.candidates.decode(segmenter, index, box) if box is not None and not points else None
+        if blind is not None:
+            self._decode_handle = blind
+            return blind
         handle = self.runner.submit("segmentation", segment_slice, segmenter, index, box=box, points=points,
                                     labels=labels, name="segment slice", requester=self)
         segs, key = self.segments, self.current_key
+        handle.sig_done.connect(lambda result, sg=segmenter: self.candidates.after_decode(sg, result))
         handle.sig_progress.connect(lambda _f, m: self.status_label.setText(m))
         handle.sig_done.connect(lambda result, s=segs, k=key: self._on_decoded(s, k, result))
         handle.sig_failed.connect(lambda m, tb, exc, s=segs, k=key, i=index, b=box: self._on_prompt_failed(s, k, i, b, m, tb, exc))

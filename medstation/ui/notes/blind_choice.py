@@ -1,0 +1,180 @@
+"""The Notes tab's meetings with a candidate drafting model: blind choice between two drafts, and shadow runs.
+
+* Blind preference (``settings.blind_preference_notes`` and a candidate exists): "Draft note" runs
+  :func:`~medstation.training.preference.draft_blind_pair` in the ``llm`` lane and shows the two drafts
+  side by side as "Draft A" / "Draft B" (:class:`BlindDraftDialog`), in the order the session's seed drew;
+  nothing says which model wrote which. The pick is stored (:func:`record_choice`) and the picked draft
+  becomes the note, with the provenance of the model that wrote it; "Neither" keeps the active model's
+  draft; closing the dialog records nothing and keeps the active draft too.
+* Shadow (``settings.shadow_share_notes``): after the active draft is shown, the service decides whether
+  the candidate also drafts; if so that runs in the ``shadow`` lane and is only stored. At sign-off the
+  stored cases are scored against the signed text (``io`` lane). Nothing of a shadow run reaches the tab.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QColor, QTextCursor, QTextFormat
+from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QPushButton, QTextEdit, QVBoxLayout
+
+from medstation.errors import UserFacingError
+from medstation.store.tables import ModelKind
+from medstation.training.preference import NEITHER, BlindPair, BlindSession, draft_blind_pair, record_choice
+from medstation.ui.errors import report_failure
+
+log = logging.getLogger(__name__)
+
+DIFF_TINT = "#fef3c7"  # lines one draft has and the other does not
+
+
+def _mark_lines_not_in(view: QPlainTextEdit, other: str) -> int:
+    """Tint the lines of ``view`` that the other draft does not have (same tint on both sides: it says where
+    the drafts differ, not which is whose); returns how many."""
+    theirs = set(other.splitlines())
+    marks = []
+    block = view.document().firstBlock()
+    while block.isValid():
+        if block.text().strip() and block.text() not in theirs:
+            mark = QTextEdit.ExtraSelection()
+            mark.format.setBackground(QColor(DIFF_TINT))
+            mark.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+            mark.cursor = QTextCursor(block)
+            marks.append(mark)
+        block = block.next()
+    view.setExtraSelections(marks)
+    return len(marks)
+
+
+class BlindDraftDialog(QDialog):
+    """Two unlabelled drafts side by side; ``sig_chosen("A" | "B" | "neither")`` once the therapist picks."""
+
+    sig_chosen = Signal(str)
+
+    def __init__(self, text_a: str, text_b: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Choose a draft")
+        self.resize(1200, 700)
+        self.choice: str | None = None
+        grid = QGridLayout()
+        self.views = {}
+        for column, (letter, text) in enumerate((("A", text_a), ("B", text_b))):
+            grid.addWidget(QLabel(f"<b>Draft {letter}</b>"), 0, column)
+            view = QPlainTextEdit(text)
+            view.setReadOnly(True)
+            grid.addWidget(view, 1, column)
+            button = QPushButton(f"Use draft {letter}")
+            button.clicked.connect(lambda _=False, c=letter: self._choose(c))
+            grid.addWidget(button, 2, column)
+            self.views[letter] = view
+        self.buttons = {letter: grid.itemAtPosition(2, i).widget() for i, letter in enumerate("AB")}
+        self.differing = {"A": _mark_lines_not_in(self.views["A"], text_b), "B": _mark_lines_not_in(self.views["B"], text_a)}
+        self.neither = QPushButton("Neither is better — keep the clinic's default draft")
+        self.neither.clicked.connect(lambda: self._choose(NEITHER))
+        layout = QVBoxLayout(self)
+        intro = QLabel("Two models drafted this note from the same transcript (tinted: lines the other draft does "
+                       "not have). Pick the one you would rather work from; the other is discarded. The drafts are "
+                       "not labelled; your choice is recorded to compare the two models. You review, edit and sign "
+                       "the draft as usual.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addLayout(grid, 1)
+        layout.addWidget(self.neither)
+
+    def _choose(self, choice: str) -> None:
+        self.choice = choice
+        self.sig_chosen.emit(choice)
+        self.accept()
+
+
+class NotesCandidateHooks(QObject):
+    """Blind choice and shadow runs for :class:`~medstation.ui.notes.tab.NotesTab` (``shadow`` None: neither)."""
+
+    def __init__(self, tab, shadow) -> None:
+        super().__init__(tab)
+        self.tab, self.shadow = tab, shadow
+        self.blind = BlindSession()  # one seed per sign-in session of the window
+        self.dialog: BlindDraftDialog | None = None
+
+    def _blind_on(self) -> bool:
+        return (self.shadow is not None and bool(self.shadow.settings.blind_preference_notes)
+                and self.shadow.candidate(ModelKind.llm) is not None)
+
+    # --- blind preference ------------------------------------------------------------------------
+
+    def draft(self, template_name: str) -> bool:
+        """Start a blind two-model draft instead of the usual one; False when blind mode does not apply."""
+        if not self._blind_on():
+            return False
+        tab = self.tab
+        handle = tab.runner.submit("llm", draft_blind_pair, tab.notes, self.shadow, self.blind, tab.session_id,
+                                   template_name, name="blind drafts")
+        handle.sig_progress.connect(lambda _f, m: tab.status.setText(m))
+        handle.sig_done.connect(self._on_pair)
+        handle.sig_failed.connect(lambda m, tb, exc=None: report_failure(tab, "Drafting failed", m, tb, exc, tab.status))
+        # The editor stays read-only until the kept draft is loaded (load_note): nothing can be typed into the
+        # previous note while the choice is open. Only a failed or cancelled job hands it back as it was.
+        handle.sig_finished.connect(lambda: tab.draft_button.setEnabled(True))
+        handle.sig_failed.connect(tab._on_draft_finished)
+        handle.sig_cancelled.connect(tab._on_draft_finished)
+        tab.draft_handle = handle
+        return True
+
+    def _on_pair(self, result) -> None:
+        if result.pair is None:
+            self._keep(result.active_output, result.message)
+            return
+        pair: BlindPair = result.pair
+        self.dialog = BlindDraftDialog(pair.shown("A").draft.to_text(), pair.shown("B").draft.to_text(), self.tab)
+        self.dialog.sig_chosen.connect(lambda choice, p=pair: self._on_chosen(p, choice))
+        self.dialog.rejected.connect(lambda p=pair: self._on_dismissed(p))
+        self.dialog.open()
+
+    def _on_chosen(self, pair: BlindPair, choice: str) -> None:
+        try:
+            info = record_choice(self.tab.notes.db, self.tab.notes.session, pair, choice)
+        except UserFacingError as exc:
+            self.tab.status.setText(str(exc))
+            return
+        said = "Neither preferred: the clinic's default draft" if choice == NEITHER else f"Draft {choice}"
+        self._keep(pair.kept(choice), f"{said} is the working draft; your choice was recorded.",
+                   preference_id=info.id)
+
+    def _on_dismissed(self, pair: BlindPair) -> None:
+        if self.dialog is not None and self.dialog.choice is None:
+            self._keep(pair.outputs["active"], "No draft chosen: the clinic's default draft is the working draft "
+                                               "(no preference recorded).")
+
+    def _keep(self, prepared, message: str, **audit) -> None:
+        try:
+            note = self.tab.notes.store_draft(prepared, blind_preference=True, **audit)
+        except UserFacingError as exc:
+            self.tab.status.setText(str(exc))
+            return
+        self.tab.load_note(note.id)
+        self.tab.status.setText(message)
+
+    # --- shadow ------------------------------------------------------------------------------------
+
+    def after_draft(self, note) -> None:
+        """The active draft is shown: maybe let the candidate draft the same note in the background."""
+        if self.shadow is None:
+            return
+        active_id = (note.draft.get("provenance", {}).get("model", {}) or {}).get("version_id")
+        plan = self.shadow.plan(ModelKind.llm, active_id, pending=len(self.tab.runner.active("shadow")))
+        if plan is not None:
+            handle = self.tab.runner.submit("shadow", self.shadow.run_notes, plan, note.id, name="shadow draft",
+                                            queue=True)
+            handle.sig_failed.connect(lambda m, tb: log.error("shadow draft failed: %s\n%s", m, tb))
+
+    def after_sign(self, note_id: int) -> None:
+        """The note is signed: score its shadow cases against the signed text (io lane)."""
+        if self.shadow is None:
+            return
+        from medstation.training.shadow_outcomes import resolve_outcomes
+
+        db = self.shadow.db
+        handle = self.tab.runner.submit("io", lambda ctx: resolve_outcomes(db), name="score shadow drafts",
+                                        queue=True)
+        handle.sig_failed.connect(lambda m, tb: log.error("scoring shadow drafts failed: %s\n%s", m, tb))
