@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "medstation.commands.users",
     "medstation.commands.audit",
     "medstation.commands.backup",
+    "medstation.commands.db",
     "medstation.commands.workers",
 )
 

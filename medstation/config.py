@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     sample_study: bool = Field(True, description="Index and open the bundled sample CT on first run.")
 
     # Access
+    db_encryption: Literal["off", "passphrase", "keyring"] = Field(
+        "off", description="Encrypt a NEW data folder's database with SQLCipher: the key from an admin passphrase "
+                           "(MEDSTATION_DB_PASSPHRASE or the window's dialog) or kept in the OS keyring (falls back "
+                           "to the passphrase where there is none). Existing stores: `medstation db encrypt`.")
     idle_lock_minutes: float = Field(15, description="Lock the window after this many idle minutes (0 = never); "
                                                      "unsaved work stays, the password is asked again.")
 

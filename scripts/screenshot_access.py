@@ -4,8 +4,7 @@ Builds a temporary MEDSTATION_HOME with an admin, a radiologist and a therapist,
 signs them in through the account store (one wrong password), writes two example events
 through db.audit (an accepted segmentation, a signed note: labelled examples, not real work), then
 goes through the real launch: the sign-in dialog (filled in by a timer, first
-with a wrong password), the main window, the idle lock, and the audit trail view
-mounted where the Admin tab will show it.
+with a wrong password), the main window, the idle lock, and the Admin tab's audit trail section.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot_access.py --out docs/screenshots
 """
@@ -88,13 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     window.idle_lock.cover.try_unlock()
 
     station.close()
-    # the admin signs in: the Audit trail tab (after Admin) is theirs alone
+    # the admin signs in: the Admin tab's "Audit trail" section is theirs alone
     services = build_services(session=UserSession())
     QTimer.singleShot(300, lambda: _sign_in(QApplication.activeModalWidget(), "dr.admin", "admin password"))
     station = open_workstation(services)
     window = station.window
-    view = window.audit_view
-    window.tabs.setCurrentWidget(view)
+    window.select_tab("admin")
+    view = window.admin_tab.audit_view
+    window.admin_tab.sections.setCurrentWidget(view)
     for _ in range(20):
         app.processEvents()
     view.verify()

@@ -14,6 +14,11 @@ mismatch or missing/extra file, then copies into the data folder (a store
 already there is moved aside to ``replaced-<time>/`` only with ``replace=True``),
 rewrites stored absolute paths when the data folder moved, and runs
 ``PRAGMA integrity_check`` on the result.
+
+An encrypted store (SQLCipher, :mod:`medstation.access.encryption`) is backed up
+encrypted with the same key: the online backup runs between two keyed connections
+and the key header ``medstation.key.json`` travels in ``files/``. Restoring it needs
+the same passphrase (or keyring entry); the key is checked before anything is touched.
 """
 
 from __future__ import annotations
@@ -22,11 +27,11 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from medstation.access.encryption import connect, database_key
 from medstation.errors import UserFacingError
 
 MANIFEST = "manifest.json"
@@ -72,8 +77,8 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def table_rows(db_file: Path) -> dict[str, int]:
-    con = sqlite3.connect(db_file)
+def table_rows(db_file: Path, key: bytes | None = None) -> dict[str, int]:
+    con = connect(db_file, key)
     try:
         names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
         return {name: con.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0] for name in sorted(names)}
@@ -105,8 +110,9 @@ def backup_store(home: Path, dest: Path) -> BackupManifest:
         raise BackupError(f"{dest} is not empty; choose a new folder for the backup.")
     (dest / "files").mkdir(parents=True, exist_ok=True)
     copy = dest / DB_NAME
-    src = sqlite3.connect(db_file)
-    dst = sqlite3.connect(copy)
+    key = database_key(db_file)  # None for a plaintext store
+    src = connect(db_file, key)
+    dst = connect(copy, key)
     try:
         src.backup(dst)  # the online backup API: a consistent snapshot while others keep working
         dst.execute("PRAGMA journal_mode=DELETE")
@@ -121,7 +127,7 @@ def backup_store(home: Path, dest: Path) -> BackupManifest:
         shutil.copy2(path, target)
         files[rel] = (sha256_file(target), target.stat().st_size)
     manifest = BackupManifest(SCHEMA_VERSION, datetime.now(timezone.utc).isoformat(), str(home), sha256_file(copy),
-                              copy.stat().st_size, table_rows(copy), files)
+                              copy.stat().st_size, table_rows(copy, key), files)
     _write_durably(dest / MANIFEST, manifest.to_json())
     return manifest
 
@@ -154,6 +160,9 @@ def restore_store(src: Path, home: Path, *, replace: bool = False) -> BackupMani
     """Verify ``src`` and restore it into ``home``. A store already there needs ``replace=True``."""
     manifest = verify_backup(src)
     src, home = Path(src).resolve(), Path(home).resolve()
+    key = database_key(src / "files" / DB_NAME)  # from the backup's key header: refuses a wrong key up front
+    if key is not None:
+        connect(src / DB_NAME, key).close()
     home.mkdir(parents=True, exist_ok=True)
     live = home / DB_NAME
     if live.exists():
@@ -179,8 +188,8 @@ def restore_store(src: Path, home: Path, *, replace: bool = False) -> BackupMani
         (home / (DB_NAME + suffix)).unlink(missing_ok=True)
     os.replace(tmp, live)
     if Path(manifest.source_home) != home:
-        rewrite_home_paths(live, manifest.source_home, str(home))
-    con = sqlite3.connect(live)
+        rewrite_home_paths(live, manifest.source_home, str(home), key=key)
+    con = connect(live, key)
     try:
         verdict = con.execute("PRAGMA integrity_check").fetchone()[0]
     finally:
@@ -190,12 +199,12 @@ def restore_store(src: Path, home: Path, *, replace: bool = False) -> BackupMani
     return manifest
 
 
-def rewrite_home_paths(db_file: Path, old_home: str, new_home: str) -> int:
+def rewrite_home_paths(db_file: Path, old_home: str, new_home: str, *, key: bytes | None = None) -> int:
     """Point stored absolute paths under ``old_home`` at ``new_home`` (text columns, outside the audit trail)."""
     old_prefix = old_home.rstrip("/") + "/"
     new_prefix = new_home.rstrip("/") + "/"
     changed = 0
-    con = sqlite3.connect(db_file)
+    con = connect(db_file, key)
     try:
         tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
         for table in tables:

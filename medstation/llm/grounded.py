@@ -1,59 +1,96 @@
-"""Grounded answers: the passages' own sentences that answer the question, each quoted with its citation.
+"""Grounded answers: the passages' own sentences and lists that answer the question, each with its citation.
 
 The default answer mode for the embedded 135M model, which invents facts when it
-writes prose. Nothing here generates text: the answer is made of whole
-sentences copied from the retrieved passages, chosen and ordered by a relevance
-scorer and joined as ``sentence [n] sentence [n]``. Each quote therefore passes
-the support check of :mod:`medstation.llm.support` against exactly the passage
-it cites.
+writes prose. Nothing here generates text, and no model chooses: the answer is
+made of units copied from the retrieved passages (:mod:`medstation.llm.passage_units`:
+whole sentences, and lists kept with their lead-in), chosen and ordered
+deterministically and joined as ``unit [n]. unit [n].`` Each quote therefore
+passes the support check of :mod:`medstation.llm.support` against exactly the
+passage it cites. (The small model is not asked to pick either: its picks could
+not be reproduced or tested, and cost seconds of decoding on two cores.)
 
-Selection: every whole passage sentence (ending with its own full stop: no
-headings, questions or fragments) of 5..60 words is scored against the question with ``scorer(question, texts) ->
-scores`` — the knowledge base's sentence embedder (cosine similarity, each
-sentence prefixed with its passage title so "Symptoms include …" keeps its
-topic), or word overlap when no embedder is available. The best sentence is
-always kept; others join while they score at least ``RELATIVE_FLOOR`` of the
-best, up to ``MAX_SENTENCES`` and ``MAX_CHARS``. Near-duplicates (MedQuAD
-repeats its key points) are skipped. Quotes are shown in passage rank order,
-and in reading order within a passage.
+Selection. A unit is quotable when it ends with its own full stop, starts like a
+sentence (capital or digit) and has 4..60 words (lists up to 90): headings,
+questions, lead-ins without their list and cut fragments never are. Each
+quotable unit gets
+
+    score = similarity + CUE_WEIGHT * cue + FOCUS_WEIGHT * focus - ANAPHORA_PENALTY * anaphoric
+
+* similarity: ``scorer(question, texts)`` -- the knowledge base's sentence
+  embedder (cosine; each unit prefixed with its passage title so "Symptoms
+  include …" keeps its topic), or word overlap without an embedder;
+* cue (0, 0.5, 1): how plainly the unit answers the question's type
+  (:mod:`medstation.llm.question_cues`: symptoms, treatment, causes, diagnosis,
+  prognosis, inheritance, prevention, frequency, definition), a list counting
+  by its lead-in; sitting under the type's heading ("Outlook") counts as weak;
+* focus (0..1): share of the question's focus words ("asthma") in the passage
+  title, so the passage about the asked-for condition wins over a neighbour;
+* anaphoric: the unit opens with "They", "This", "It" …, whose referent is not quoted.
+
+When the question has a type and some unit gives it (cue > 0), only such units
+are eligible: an answer about symptoms is not padded with what the doctor asks.
+The best unit is always kept; others join while they score at least
+``RELATIVE_FLOOR`` of the best, up to ``MAX_SENTENCES`` and ``MAX_CHARS``. A unit
+whose terms are mostly in one already chosen (MedQuAD repeats its key points) is
+skipped. Quotes are shown in passage rank order, and in reading order within a passage.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from medstation.llm.passage_units import passage_units
+from medstation.llm.question_cues import QuestionIntent, QuestionType, classify, cue, focus_coverage
 from medstation.llm.support import required_terms, split_sentences
 
 MAX_SENTENCES = 4
 MAX_CHARS = 900
 RELATIVE_FLOOR = 0.85
-MIN_WORDS, MAX_WORDS = 5, 60
+MIN_WORDS, MAX_WORDS, MAX_LIST_WORDS = 4, 60, 90
+CUE_WEIGHT = 0.2
+FOCUS_WEIGHT = 0.1
+ANAPHORA_PENALTY = 0.1
+DUPLICATE_SHARE = 0.8
+_ANAPHORIC = re.compile(r"^(they|them|their|it|its|this|these|that|those|he|she|such|other times|both)\b",
+                        re.IGNORECASE)
+_STARTS_LIKE_SENTENCE = re.compile(r"^[\"'(]?[A-Z0-9]")
 
 Scorer = Callable[[str, list[str]], Sequence[float]]
 
 
 @dataclass(frozen=True)
 class Quote:
-    """Sentence ``text`` copied from passage ``n`` (1-based), its ``position`` there, and its ``score``."""
+    """Unit ``text`` copied from passage ``n`` (1-based), its ``position`` there, and its ``score``.
+
+    ``is_list``: a lead-in with its items (``"Lead: a; b."``); ``cue``: how plainly it answers the question type.
+    """
 
     n: int
     position: int
     text: str
     score: float
+    is_list: bool = False
+    cue: float = 0.0
+
+
+def quotable(text: str, is_list: bool = False) -> bool:
+    """A whole sentence (or list) of acceptable length: no heading, question, lead-in or cut fragment."""
+    words = len(text.split())
+    longest = MAX_LIST_WORDS if is_list else MAX_WORDS
+    return (MIN_WORDS <= words <= longest and text[-1] in ".!" and not text.rstrip(".!").endswith(":")
+            and bool(_STARTS_LIKE_SENTENCE.match(text)))
 
 
 def candidate_sentences(passages: Sequence[Any]) -> list[Quote]:
-    """Quotable sentences of every passage, unscored."""
+    """Quotable units of every passage, unscored."""
     out: list[Quote] = []
     for n, passage in enumerate(passages, start=1):
-        for position, sentence in enumerate(split_sentences(str(getattr(passage, "text", "")))):
-            words = sentence.split()
-            # only whole sentences: headings and fragments have no full stop of their own
-            if not MIN_WORDS <= len(words) <= MAX_WORDS or sentence[-1] not in ".!":
-                continue
-            out.append(Quote(n, position, sentence, 0.0))
+        for unit in passage_units(str(getattr(passage, "text", ""))):
+            if quotable(unit.text, unit.is_list):
+                out.append(Quote(n, unit.position, unit.text, 0.0, unit.is_list))
     return out
 
 
@@ -77,19 +114,44 @@ def embedding_scorer(embedder) -> Scorer:
 
 
 def _near_duplicate(a: str, b: str) -> bool:
+    """True when most terms of the shorter of ``a`` and ``b`` are in the other."""
     ta, tb = required_terms(a), required_terms(b)
-    return bool(ta and tb) and len(ta & tb) / len(ta | tb) >= 0.8
+    return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) >= DUPLICATE_SHARE
+
+
+def score_units(question: str, passages: Sequence[Any], scorer: Scorer = overlap_scorer,
+                intent: QuestionIntent | None = None) -> list[Quote]:
+    """Every quotable unit with its score (see the module docstring), best first."""
+    intent = intent or classify(question)
+    units = []
+    for n, passage in enumerate(passages, start=1):
+        title = str(getattr(passage, "title", ""))
+        coverage = focus_coverage(intent, title)
+        for unit in passage_units(str(getattr(passage, "text", ""))):
+            if quotable(unit.text, unit.is_list):
+                signal = f"{unit.context} {unit.lead}" if unit.is_list else unit.text
+                units.append((n, unit, title, coverage,
+                              cue(intent, signal, section=unit.section, first=unit.position == 0)))
+    if not units:
+        return []
+    similarity = scorer(question, [f"{title}: {unit.text}" for _n, unit, title, _c, _q in units])
+    scored = []
+    for (n, unit, _title, coverage, unit_cue), sim in zip(units, similarity):
+        score = (float(sim) + CUE_WEIGHT * unit_cue + FOCUS_WEIGHT * coverage
+                 - (ANAPHORA_PENALTY if _ANAPHORIC.match(unit.text) else 0.0))
+        scored.append(Quote(n, unit.position, unit.text, score, unit.is_list, unit_cue))
+    return sorted(scored, key=lambda q: (-q.score, q.n, q.position))
 
 
 def select_quotes(question: str, passages: Sequence[Any], scorer: Scorer = overlap_scorer, *,
                   max_sentences: int = MAX_SENTENCES, max_chars: int = MAX_CHARS) -> list[Quote]:
-    """The sentences that best answer ``question``, in display order (see the module docstring)."""
-    candidates = candidate_sentences(passages)
-    if not candidates:
+    """The units that best answer ``question``, in display order (see the module docstring)."""
+    intent = classify(question)
+    ranked = score_units(question, passages, scorer, intent)
+    if intent.kind is not QuestionType.other and any(q.cue > 0 for q in ranked):
+        ranked = [q for q in ranked if q.cue > 0]
+    if not ranked:
         return []
-    titled = [f"{getattr(passages[q.n - 1], 'title', '')}: {q.text}" for q in candidates]
-    scored = [Quote(q.n, q.position, q.text, float(s)) for q, s in zip(candidates, scorer(question, titled))]
-    ranked = sorted(scored, key=lambda q: (-q.score, q.n, q.position))
     best = ranked[0].score
     chosen: list[Quote] = []
     used = 0
@@ -106,5 +168,7 @@ def select_quotes(question: str, passages: Sequence[Any], scorer: Scorer = overl
 
 
 def quotes_text(quotes: Sequence[Quote]) -> str:
-    """The answer as shown: each quote with its exact citation before the full stop, ``"… [2]. … [1]."``."""
-    return " ".join(f"{q.text[:-1].rstrip()} [{q.n}]{q.text[-1]}" for q in quotes)
+    """The answer as shown: each sentence of each quote with its exact citation before the full stop,
+    ``"… [2]. … [1]."`` (a list quoted with the sentence that introduces it cites both)."""
+    return " ".join(f"{s[:-1].rstrip()} [{q.n}]{s[-1]}" if s[-1] in ".!?" else f"{s} [{q.n}]"
+                    for q in quotes for s in split_sentences(q.text))

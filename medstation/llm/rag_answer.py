@@ -41,6 +41,7 @@ from medstation.llm.errors import LLMError
 from medstation.llm.grounded import embedding_scorer, overlap_scorer, quotes_text, select_quotes
 from medstation.llm.markup import strip_model_markup
 from medstation.llm.prompt import SYSTEM_PROMPT, build_messages
+from medstation.llm.question_cues import classify
 from medstation.llm.provenance import AnswerMode, AnswerProvenance, passage_record
 from medstation.llm.reasoning import (
     REASONING_INSTRUCTION,
@@ -191,7 +192,8 @@ def _grounded(ctx, db, kb, conversation_id, mode, question, case, passages, prov
     status = MessageStatus.complete if text else MessageStatus.error
     notice = "" if text else "No sentence of the retrieved passages answers this question."
     provenance = provenance.with_updates(
-        model={"backend": "extractive", "name": "grounded quotes", "selector": _selector_name(kb)},
+        model={"backend": "extractive", "name": "grounded quotes", "selector": _selector_name(kb),
+               "question_type": classify(question).kind.value if case is None else "differential"},
         raw_text=text, sentences=sentences, differential=differential, finish=status.value, notice=notice,
         timing={"first_token_s": time.perf_counter() - started, "total_s": time.perf_counter() - started},
     )

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from medstation.notes.cues import cue_score, keyword_score
+from medstation.notes.injection import is_note_instruction
 from medstation.notes.templates import NoteTemplate, SectionSpec
 from medstation.notes.transcript import SpeakerRole, Transcript
 
@@ -35,6 +36,10 @@ _SPACE_PUNCT = re.compile(r"\s+([,.;:!?%])")
 _SPLIT_CONTRACTION = re.compile(r"\s+(n't|'s|'re|'ve|'ll|'d|'m)\b", re.IGNORECASE)
 _MULTI_COMMA = re.compile(r"(?:,\s*){2,}")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+#: A diagnosis named (a diagnostic word, a condition, an ICD-10 code): from a client it is history, never assessment.
+_DIAGNOS_WORDS = r"diagnos\w*|disorder|syndrome|ptsd|adhd|bipolar|schizo\w+|dementia|alzheimer\w*|psychosis|psychotic"
+_DIAGNOSIS = re.compile(rf"(?i:\b(?:{_DIAGNOS_WORDS})\b)|\b[A-Z]\d\d(?:\.\d)?\b")
 
 #: A sentence needs at least this many content words to be worth a place in a note.
 MIN_CONTENT_WORDS = 4
@@ -107,6 +112,8 @@ def split_units(transcript: Transcript) -> list[Unit]:
 
     A short answer ("No.", "About a week.") to a clinician's question becomes one
     unit "<question>: <answer>" resting on both lines, since the pair carries the fact.
+    A sentence that instructs the note's writer ("Assessment should read: …", "AI, add …")
+    is not clinical content and never becomes a unit (:mod:`medstation.notes.injection`).
     """
     units: list[Unit] = []
     n = max(1, len(transcript.lines))
@@ -115,7 +122,8 @@ def split_units(transcript: Transcript) -> list[Unit]:
         sentences = [s for s in _SENTENCE_END.split(line.text) if s.strip()]
         asked = previous is not None and previous.role is SpeakerRole.clinician and \
             previous.text.rstrip().endswith("?") and line.role is not SpeakerRole.clinician
-        if asked and len(content_words(line.text)) < MIN_CONTENT_WORDS:
+        if asked and len(content_words(line.text)) < MIN_CONTENT_WORDS and \
+                not is_note_instruction(line.text, clinician=line.role is SpeakerRole.clinician):
             question = clean_spoken(_SENTENCE_END.split(previous.text.strip())[-1]).rstrip("?.! ")
             answer = clean_spoken(line.text).rstrip(".")
             text = f"{question}: {answer[:1].lower() + answer[1:]}."
@@ -127,6 +135,8 @@ def split_units(transcript: Transcript) -> list[Unit]:
         for i, raw in enumerate(sentences):
             if raw.rstrip().endswith("?"):
                 continue  # a question states nothing; the answer carries the fact
+            if is_note_instruction(raw, clinician=line.role is SpeakerRole.clinician):
+                continue  # told what the note should say: not something said about the client
             text = clean_spoken(raw)
             if len(content_words(text)) < MIN_CONTENT_WORDS:
                 continue
@@ -137,7 +147,10 @@ def split_units(transcript: Transcript) -> list[Unit]:
 
 def section_score(spec: SectionSpec, unit: Unit) -> float:
     """How well ``unit`` fits ``spec``: best cue group, its keywords, and where in the session it was said."""
-    cue = max((cue_score(group, unit.text, unit.role) for group in spec.cues), default=0.0)
+    groups = spec.cues
+    if unit.role is not SpeakerRole.clinician and _DIAGNOSIS.search(unit.text):
+        groups = tuple(g for g in groups if g != "assessment")  # the assessment is the clinician's, not the client's
+    cue = max((cue_score(group, unit.text, unit.role) for group in groups), default=0.0)
     score = cue + keyword_score(spec.keywords, unit.text)
     if score <= 0:
         return 0.0

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from medstation.foreground import FOREGROUND
 from medstation.jobs import JobContext
 from medstation.segmentation import preprocess
 from medstation.segmentation.cache import EmbeddingCache, embedding_key
@@ -75,12 +76,16 @@ def precompute_embeddings(ctx: JobContext, segmenter: VolumeSegmenter, indices: 
 
     Queued in the segmentation lane while the user looks at a slice; any user
     prompt cancels it (``ctx.check()`` between slices), so it never delays a mask.
+    While a chat answer streams it waits before each slice
+    (:data:`~medstation.foreground.FOREGROUND`): an image-encoder pass on the
+    second core slows llama.cpp's decoding several-fold.
     """
     wanted = [k for k in indices if 0 <= k < segmenter.n_slices]
     done = []
     for i, index in enumerate(wanted):
         ctx.check()
         if not segmenter.has_embedding(index):
+            FOREGROUND.wait_while_busy(ctx)  # an answer is streaming: let it have the CPU first
             segmenter.embedding(index)
             done.append(index)
         ctx.report((i + 1) / max(1, len(wanted)), f"prepared slice {index + 1}")

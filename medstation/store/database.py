@@ -34,9 +34,21 @@ def _set_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(db_path: Path) -> Engine:
+def make_engine(db_path: Path, key: bytes | None = None) -> Engine:
+    """A pooled engine on ``db_path``; with ``key``, every connection is a keyed SQLCipher one.
+
+    The encrypted engine keeps the file URL (so SQLAlchemy pools as for any file) but
+    connects through a creator on the sqlcipher3 DB-API, passed as ``module`` so its
+    exceptions are wrapped like sqlite3's (IntegrityError stays IntegrityError).
+    """
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{db_path}", connect_args={"check_same_thread": False})
+    if key is None:
+        engine = create_engine(f"sqlite:///{db_path}", connect_args={"check_same_thread": False})
+    else:
+        from medstation.access.encryption import cipher_dbapi, connect
+
+        engine = create_engine(f"sqlite:///{db_path}", module=cipher_dbapi(),
+                               creator=lambda: connect(db_path, key, check_same_thread=False))
     event.listen(engine, "connect", _set_pragmas)
     return engine
 
@@ -60,9 +72,20 @@ def upgrade_to_head(engine: Engine) -> None:
 class Database:
     """The app's one database: created once in ``app.py`` and handed to services."""
 
-    def __init__(self, db_path: Path, *, migrate: bool = True) -> None:
-        self.path = db_path
-        self.engine = make_engine(db_path)
+    def __init__(self, db_path: Path, *, migrate: bool = True, key: bytes | None = None,
+                 encrypt_new: str = "off") -> None:
+        """``key``: the SQLCipher key; by default found from the key header beside ``db_path``
+        (:func:`medstation.access.encryption.database_key`: None for a plaintext store).
+        ``encrypt_new`` ("off", "passphrase", "keyring"): how to create the file when it does not exist yet.
+        """
+        from medstation.access import encryption
+
+        self.path = db_path = Path(db_path)
+        if key is None:
+            key = (encryption.new_store_key(db_path, encrypt_new) if not db_path.exists()
+                   else encryption.database_key(db_path))
+        self.encrypted = key is not None
+        self.engine = make_engine(db_path, key)
         if migrate:
             upgrade_to_head(self.engine)
 

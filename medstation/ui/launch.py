@@ -53,6 +53,10 @@ def open_workstation(services=None, *, settings: Settings | None = None, size=(1
 
     from medstation.access.roles import UserSession
 
+    from medstation.ui.access.unlock_dialog import unlock_store
+
+    if services is None and not unlock_store(settings or Settings()):  # an encrypted store asks its passphrase
+        raise SignInCancelled("Database unlock cancelled.")
     # the window signs in itself (a dialog when accounts exist), so it starts with no one signed in
     services = services if services is not None else build_services(settings, session=UserSession())
     session = sign_in_at_launch(services)  # asks only when accounts exist

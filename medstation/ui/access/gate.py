@@ -45,7 +45,6 @@ def install_access(window, services, session: UserSession):
     store = AccountStore(services.db)
     minutes = float(getattr(services.settings, "idle_lock_minutes", 15))
     _show_user(window, session)
-    _add_audit_tab(window, services, session)
     if store.has_accounts():
         from medstation.ui.access.idle_lock import IdleLock
 
@@ -71,20 +70,6 @@ def install_access(window, services, session: UserSession):
     window.statusBar().addWidget(button)
     window.idle_lock = None
     return None
-
-
-def _add_audit_tab(window, services, session: UserSession) -> None:
-    """The audit trail as a tab after Admin, for whoever may read it (admins)."""
-    from medstation.access.roles import Permission
-
-    tabs = getattr(window, "tabs", None)
-    actor = session.actor
-    if tabs is None or actor is None or not actor.can(Permission.view_audit):
-        return
-    from medstation.ui.access.audit_view import AuditTrailView
-
-    window.audit_view = AuditTrailView(services.db, session, getattr(window, "runner", None))
-    tabs.addTab(window.audit_view, "Audit trail")
 
 
 def _show_user(window, session: UserSession) -> None:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from medstation.errors import UserFacingError
+from medstation.ui.access.admin_section import with_audit_section
 from medstation.ui.admin.plots import ABHeatmap, CurvesPlot
 from medstation.ui.errors import report_failure
 
@@ -125,7 +126,7 @@ class AdminTab(QWidget):
         splitter.setSizes([720, 860])
         layout = QVBoxLayout(self)
         layout.addWidget(self.alerts)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(with_audit_section(self, splitter, getattr(training, "db", None), session, runner), 1)
         layout.addWidget(self.status)
 
         self.compare_button.clicked.connect(self._on_compare_clicked)

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
 SERIES_UID_ROLE = Qt.ItemDataRole.UserRole + 1
+SERIES_INFO_ROLE = Qt.ItemDataRole.UserRole + 2  # the SeriesInfo the row was made from (for the preview)
 
 
 def _date(text: str) -> str:
@@ -51,6 +52,7 @@ class SeriesBrowser(QTreeWidget):
                         [f"{number}{series.description or '(no description)'}{size}", series.modality, _date(series.date), str(series.n_instances)]
                     )
                     item.setData(0, SERIES_UID_ROLE, series.series_uid)
+                    item.setData(0, SERIES_INFO_ROLE, series)
                     item.setToolTip(0, series.series_uid)
                     s_item.addChild(item)
         self.expandAll()

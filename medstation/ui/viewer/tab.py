@@ -37,6 +37,7 @@ from medstation.imaging.annotations import (
 from medstation.ui.viewer.browser import SeriesBrowser
 from medstation.ui.viewer.measurements import MeasurementList
 from medstation.ui.viewer.overlay import overlay_corners
+from medstation.ui.viewer.series_preview import SeriesPreviewPanel, series_preview_job
 from medstation.ui.viewer.slice_view import SliceView
 from medstation.ui.viewer.tag_browser import TagBrowser
 from medstation.ui.viewer.toolbar import ViewerToolbar
@@ -95,7 +96,14 @@ class ViewerTab(QWidget):
         self.browser = SeriesBrowser()
         self.tag_browser = TagBrowser()
         self.left_tabs = QTabWidget()
-        self.left_tabs.addTab(self.browser, "Series")
+        self.series_preview = SeriesPreviewPanel()
+        self._preview_handle = None
+        series_page = QWidget()
+        series_layout = QVBoxLayout(series_page)
+        series_layout.setContentsMargins(0, 0, 0, 0)
+        series_layout.addWidget(self.browser, 1)
+        series_layout.addWidget(self.series_preview)
+        self.left_tabs.addTab(series_page, "Series")
         self.left_tabs.addTab(self.tag_browser, "Tags")
         self.measurement_list = MeasurementList()
         self.left_tabs.addTab(self.measurement_list, "Measurements")
@@ -265,11 +273,25 @@ class ViewerTab(QWidget):
         )
 
     def _on_browser_clicked(self, item, _column: int = 0) -> None:
-        from medstation.ui.viewer.browser import SERIES_UID_ROLE
+        from medstation.ui.viewer.browser import SERIES_INFO_ROLE, SERIES_UID_ROLE
 
         uid = item.data(0, SERIES_UID_ROLE)
         if uid and uid != self._series_uid:
             self.status.setText(f"{item.text(0)}: double-click (or press Enter) to open this series.")
+        info = item.data(0, SERIES_INFO_ROLE)
+        if uid and info is not None:
+            self.preview_series(info, item.text(0))
+
+    def preview_series(self, info, label: str = "") -> None:
+        """Show ``info``'s (a SeriesInfo) middle slice and facts under the browser, read in the io lane."""
+        if self._preview_handle is not None and not self._preview_handle.finished:
+            self._preview_handle.cancel()  # the user clicked on: only the newest click matters
+        self.series_preview.show_pending(info.series_uid, label or info.description)
+        handle = self.runner.submit("io", series_preview_job, self.imaging, info, name="series preview", queue=True)
+        handle.sig_done.connect(self.series_preview.show_preview)
+        handle.sig_failed.connect(lambda message, _details, _exc, uid=info.series_uid:
+                                  self.series_preview.show_failure(uid, message))
+        self._preview_handle = handle
 
     def _on_load_partial(self, obj) -> None:
         if isinstance(obj, dict) and obj.get("kind") == "preview" and self._volume is None:

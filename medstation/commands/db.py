@@ -1,0 +1,111 @@
+"""``medstation db encrypt|status``: at-rest encryption of the data folder's database (SQLCipher).
+
+``encrypt`` converts the plaintext store in place (verified by row counts and
+``integrity_check`` before the swap; see :mod:`medstation.access.db_convert`) and
+needs an admin (``Permission.backup_restore``), signed in from the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("db", help="database at-rest encryption: encrypt an existing store, show its state")
+    db = p.add_subparsers(dest="db_command", required=True)
+
+    enc = db.add_parser("encrypt", help="encrypt the plaintext database in place with SQLCipher (admin; close "
+                                        "MedStation first)")
+    enc.add_argument("--keyring", action="store_true",
+                     help="keep a random key in the OS keyring instead of deriving it from a passphrase "
+                          "(headless Linux usually has no keyring: then use the passphrase)")
+    enc.add_argument("--keep-original", action="store_true",
+                     help="keep the plaintext original as medstation.db.plaintext-<time> after verification "
+                          "(default: delete it)")
+    enc.set_defaults(func=run_encrypt)
+
+    status = db.add_parser("status", help="say whether the database is encrypted and where its key comes from")
+    status.set_defaults(func=run_status)
+
+
+def _new_passphrase() -> str:
+    import getpass
+    import os
+
+    from medstation.access.encryption import ENV_PASSPHRASE
+    from medstation.errors import UserFacingError
+
+    value = os.environ.get(ENV_PASSPHRASE)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise UserFacingError(f"Set {ENV_PASSPHRASE} or run in a terminal to be asked for the new passphrase.")
+    first = getpass.getpass("New database passphrase: ")
+    if getpass.getpass("Again: ") != first:
+        raise UserFacingError("The two passphrases differ.")
+    return first
+
+
+def run_encrypt(args: argparse.Namespace) -> int:
+    from medstation.access.db_convert import encrypt_store
+    from medstation.access.encryption import database_key, keyring_unavailable_reason
+    from medstation.access.headless import session_from_environment
+    from medstation.access.roles import Permission
+    from medstation.config import Settings
+    from medstation.errors import UserFacingError
+    from medstation.store.database import Database
+
+    settings = Settings()
+    try:
+        if not settings.db_path.exists():
+            raise UserFacingError(f"There is no database at {settings.db_path} yet; set MEDSTATION_DB_ENCRYPTION="
+                                  "passphrase before the first start to create it encrypted.")
+        db = Database(settings.db_path)
+        try:
+            actor = session_from_environment(db).require(Permission.backup_restore)
+            encrypted = db.encrypted
+        finally:
+            db.close()
+        if encrypted:
+            raise UserFacingError(f"{settings.db_path} is already encrypted.")
+        use_keyring = bool(args.keyring)
+        if use_keyring and keyring_unavailable_reason():
+            print(f"medstation db: {keyring_unavailable_reason()}; using a passphrase instead.", file=sys.stderr)
+            use_keyring = False
+        passphrase = None if use_keyring else _new_passphrase()
+        report = encrypt_store(settings.db_path, passphrase=passphrase, use_keyring=use_keyring,
+                               keep_original=args.keep_original)
+        db = Database(settings.db_path, key=database_key(settings.db_path, passphrase=passphrase))
+        try:
+            db.audit("store.encrypted", actor=actor, entity="database", entity_id=str(settings.db_path),
+                     key_source=report.key_source, rows=sum(report.table_rows.values()))
+        finally:
+            db.close()
+    except UserFacingError as exc:
+        print(f"medstation db: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(report.summary())
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from medstation.access.encryption import header_path, is_plaintext_sqlite, read_header
+    from medstation.config import Settings
+    from medstation.errors import UserFacingError
+
+    settings = Settings()
+    try:
+        header = read_header(settings.db_path)
+    except UserFacingError as exc:
+        print(f"medstation db: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if not settings.db_path.exists():
+        print(f"no database yet at {settings.db_path} (MEDSTATION_DB_ENCRYPTION={settings.db_encryption})")
+    elif header is None:
+        state = "plaintext SQLite" if is_plaintext_sqlite(settings.db_path) else "unreadable: no key header"
+        print(f"{settings.db_path}: {state}, not encrypted")
+    else:
+        print(f"{settings.db_path}: encrypted with SQLCipher; key from the {header.key_source} "
+              f"({header.kdf}); key header {header_path(settings.db_path)}")
+    return 0
