@@ -95,7 +95,8 @@ def main(argv=None) -> int:
         ci = (f"[{summary['ci_low']:+.3f}, {summary['ci_high']:+.3f}]" if summary["ci_low"] is not None else "(n<2)")
         low = summary["ci_low"]
         verdict = ("n/a (fewer than 2 cases)" if low is None else
-                   f"{low:+.3f} ({'above zero: measurably better' if low > 0 else 'not above zero'})")
+                   f"{low:+.3f} ({'above zero: measurably better' if low > 0 else 'not above zero'}"
+                   f"{'; under 10 cases, the interval means little' if summary['n'] < 10 else ''})")
         print(f"{group:22s} cases={summary['n']:3d}  Dice before {summary['mean_baseline']:.3f}  after "
               f"{summary['mean_candidate']:.3f}  diff {summary['mean_diff']:+.3f} 95% CI {ci}  p={summary['p_value']}"
               f"  lower bound {verdict}", flush=True)

@@ -371,7 +371,7 @@ class TrainingService:
             latest = self.latest_comparison(version_id)
             if latest is None:
                 raise UserFacingError(f"Compare #{version_id} with the active model before promoting it "
-                                      "(or promote with force, which is audited).")
+                                      "(or promote with force and a reason, both audited).")
             if not latest[1].recommend_promote:
                 raise UserFacingError(f"The A/B result advises against #{version_id}: {latest[1].reason}")
         info = self.registry.promote(version_id, actor)
