@@ -118,6 +118,7 @@ def test_pixel_offset_is_only_trusted_when_the_element_header_matches(tmp_path):
 def test_a_copy_of_an_indexed_file_is_skipped_with_a_reason_not_a_crash(tmp_path, db):
     import shutil
 
+    tmp_path = tmp_path / "data"  # tmp_path/home holds the database
     paths = write_series(tmp_path / "a", SeriesSpec(n_slices=3))
     (tmp_path / "b").mkdir()
     shutil.copy(paths[1], tmp_path / "b" / "copy.dcm")  # same SOP Instance UID, another file
