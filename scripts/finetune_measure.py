@@ -49,6 +49,9 @@ def main(argv=None) -> int:
     parser.add_argument("--max-steps", type=int, default=25, help="optimiser steps per epoch (batch 8)")
     parser.add_argument("--max-cases-per-source", type=int, default=None,
                         help="keep only the first N cases of each source (quick checks; default: all)")
+    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the trainer's, 1e-4 decoder-only)")
+    parser.add_argument("--no-balance", action="store_true",
+                        help="draw training items uniformly and pick the epoch by item-mean val Dice (the pre-balance trainer)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
 
@@ -73,7 +76,9 @@ def main(argv=None) -> int:
     print(f"{version.label}: {version.n_cases} cases {version.split_counts}, {version.report['n_items']} items, "
           f"{version.n_excluded} excluded {version.report['excluded_by_reason']}", flush=True)
     run = services.training.queue_segmentation(version.id, epochs=args.epochs, mode="decoder",
-                                               max_steps=args.max_steps, flip=False, max_val=150)
+                                               max_steps=args.max_steps, flip=False, max_val=150,
+                                               balance_sources=not args.no_balance,
+                                               **({"lr": args.lr} if args.lr is not None else {}))
     result = services.training.run_queued(ctx, run.id)
     candidate = services.registry.get(result["model_version_id"])
     rows = datasets.seg_rows(version, ("test",))

@@ -44,6 +44,10 @@ class SegTrainConfig:
     threads: int = 2
     max_steps: int | None = None
     max_val: int | None = 400
+    # Sets mix sources of very different sizes (92 polyp photos beside 700+ CT organ slices): drawing
+    # every source equally often, and keeping the epoch with the best *mean over sources* of validation
+    # Dice, stops the big source from buying its gain with the small one's loss.
+    balance_sources: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in ("decoder", "full"):
@@ -68,6 +72,7 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     stopped_early: bool = False
     seconds: float = 0.0
+    selection: str = "val_dice"  # what chose the best epoch: item-mean Dice, or the mean over sources
 
 
 def _dice_bce(logits, target):
@@ -100,8 +105,10 @@ def _validation_box(e: SegExample, margin: float) -> np.ndarray:
 
 
 def evaluate(net, examples: list[SegExample], embed: Callable[[list[SegExample]], object], margin: float,
-             ctx=None) -> tuple[float, float]:
-    """Mean (Dice, IoU) over ``examples`` as the viewer would segment them (box + margin, original grid)."""
+             ctx=None, per_item: list | None = None) -> tuple[float, float]:
+    """Mean (Dice, IoU) over ``examples`` as the viewer would segment them (box + margin, original grid).
+
+    ``per_item``, when given, receives each example's Dice in order (for per-source means)."""
     import torch
 
     dices, ious = [], []
@@ -118,7 +125,34 @@ def evaluate(net, examples: list[SegExample], embed: Callable[[list[SegExample]]
                 pred = preprocess.logits_to_mask(lg, e.frame)
                 dices.append(metrics.dice(pred, e.truth))
                 ious.append(metrics.iou(pred, e.truth))
+    if per_item is not None:
+        per_item.extend(dices)
     return (float(np.mean(dices)) if dices else 0.0, float(np.mean(ious)) if ious else 0.0)
+
+
+def source_of(e: SegExample) -> str:
+    return str(e.row.get("source") or "?")
+
+
+def balanced_order(rng: np.random.Generator, sources: list[str]) -> np.ndarray:
+    """An epoch's draw of ``len(sources)`` example indices where every source is equally likely.
+
+    Each source gets 1/k of the draws (k sources), spread evenly over its examples; with one source
+    this is a plain shuffle."""
+    names, inverse, counts = np.unique(np.asarray(sources), return_inverse=True, return_counts=True)
+    if len(names) < 2:
+        return rng.permutation(len(sources))
+    weights = 1.0 / (len(names) * counts[inverse])
+    return rng.choice(len(sources), size=len(sources), replace=True, p=weights / weights.sum())
+
+
+def validation_record(dices: list[float], val: list[SegExample]) -> tuple[dict, float]:
+    """(per-source mean Dice, mean over sources) of one validation pass."""
+    by: dict[str, list[float]] = {}
+    for d, e in zip(dices, val):
+        by.setdefault(source_of(e), []).append(d)
+    means = {k: float(np.mean(v)) for k, v in sorted(by.items())}
+    return means, (float(np.mean(list(means.values()))) if means else 0.0)
 
 
 def _save_atomic(obj, path: Path) -> None:
@@ -140,7 +174,7 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
     """Train ``net`` (a ``MedSAMLite`` with its base weights loaded) in place; returns the best weights.
 
     ``ctx``: job context (report/partial/check). ``on_epoch(record)`` gets
-    ``{"epoch", "train_loss", "val_dice", "val_iou", "seconds"}`` after each epoch (epoch 0 =
+    ``{"epoch", "train_loss", "val_dice", "val_iou", "val_dice_by_source", "seconds"}`` after each epoch (epoch 0 =
     before training); ``on_step(epoch, step, loss)`` after each optimiser step. ``encode``:
     the frozen encoder for decoder-only mode (numpy (1, 3, S, S) → (1, 256, 64, 64)); default torch.
     ``embedding_dir``: where decoder-only mode caches embeddings (default ``run_dir``; the trials of a
@@ -192,6 +226,17 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
             with torch.no_grad():
                 return net.image_encoder(torch.from_numpy(np.stack([e.x for e in chunk])))
 
+    balance = cfg.balance_sources and len({source_of(e) for e in val}) > 1
+    selection = "mean over sources of val Dice" if balance else "val_dice"
+
+    def validate() -> dict:
+        """One validation pass as a history record's metric fields; ``score`` picks the best epoch."""
+        dices: list[float] = []
+        dice, iou = evaluate(net, val, embed_val, box_margin, ctx, per_item=dices)
+        by_source, macro = validation_record(dices, val)
+        return {"val_dice": dice, "val_iou": iou, "val_dice_by_source": by_source,
+                "score": macro if balance else dice}
+
     base_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     state_path = run_dir / "last.pt"
     history: list[dict] = []
@@ -209,10 +254,11 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
         first_epoch = saved["epoch"] + 1
         ctx.partial({"event": "resumed", "epoch": saved["epoch"]})
     else:
-        dice0, iou0 = evaluate(net, val, embed_val, box_margin, ctx)
-        record = {"epoch": 0, "train_loss": None, "val_dice": dice0, "val_iou": iou0, "seconds": 0.0}
+        scores = validate()
+        score0 = scores.pop("score")
+        record = {"epoch": 0, "train_loss": None, **scores, "seconds": 0.0}
         history.append(record)
-        best = {"epoch": 0, "dice": dice0, "state": None}
+        best = {"epoch": 0, "dice": scores["val_dice"], "score": score0, "state": None}
         if on_epoch:
             on_epoch(record)
 
@@ -227,7 +273,8 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
         t0 = time.perf_counter()
         for m in trainable:
             m.train()
-        order = rng.permutation(len(train))
+        order = (balanced_order(rng, [source_of(e) for e in train]) if cfg.balance_sources
+                 else rng.permutation(len(train)))
         losses = []
         for step in range(steps_per_epoch):
             ctx.check()
@@ -263,12 +310,13 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
                 on_step(epoch, step, float(loss))
             done = (epoch - 1 + (step + 1) / steps_per_epoch) / cfg.epochs
             ctx.report(0.1 + 0.85 * done, f"epoch {epoch}/{cfg.epochs} step {step + 1}/{steps_per_epoch} loss {loss:.3f}")
-        dice, iou = evaluate(net, val, embed_val, box_margin, ctx)
-        record = {"epoch": epoch, "train_loss": float(np.mean(losses)), "val_dice": dice, "val_iou": iou,
+        scores = validate()
+        score = scores.pop("score")
+        record = {"epoch": epoch, "train_loss": float(np.mean(losses)), **scores,
                   "seconds": round(time.perf_counter() - t0, 2)}
         history.append(record)
-        if dice > best["dice"]:
-            best = {"epoch": epoch, "dice": dice,
+        if score > best.get("score", best["dice"]):
+            best = {"epoch": epoch, "dice": scores["val_dice"], "score": score,
                     "state": {k: v.detach().clone() for k, v in net.state_dict().items()}}
             stale = 0
         else:
@@ -282,4 +330,4 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
     if best["state"] is None:  # no epoch beat the base model: the result is the base weights, said plainly
         ctx.partial({"event": "no_improvement", "baseline_val_dice": history[0]["val_dice"]})
     return TrainResult(best_state, int(best["epoch"]), float(best["dice"]), float(history[0]["val_dice"]), history,
-                       stopped_early, time.perf_counter() - started)
+                       stopped_early, time.perf_counter() - started, selection)

@@ -148,14 +148,14 @@ def run_segmentation(settings, db, registry, info: runs.RunInfo, ctx: JobContext
             os.fsync(handle.fileno())
         partial.replace(Path(info.run_dir) / TRIAL_WEIGHTS)
         metrics = {"val_dice": round(result.best_val_dice, 4), "baseline_val_dice": round(result.baseline_val_dice, 4),
-                   "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
+                   "best_epoch": result.best_epoch, "selection": result.selection, "stopped_early": result.stopped_early,
                    "train_seconds": round(result.seconds, 1), "n_train": len(train_rows), "n_val": len(val_rows)}
         return {"model_version_id": None, "trial": True, "metrics": metrics, "history": result.history, "note": ""}
     ctx.report(0.96, "saving and exporting the model")
     path, sha = _fsync_save(result.state_dict, Path(settings.models_dir) / "finetuned", info.id)
     onnx = _check_onnx(settings, path, val_rows or train_rows)
     metrics = {"val_dice": round(result.best_val_dice, 4), "baseline_val_dice": round(result.baseline_val_dice, 4),
-               "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
+               "best_epoch": result.best_epoch, "selection": result.selection, "stopped_early": result.stopped_early,
                "train_seconds": round(result.seconds, 1), "n_train": len(train_rows), "n_val": len(val_rows),
                "onnx": onnx}
     model = registry.register(
