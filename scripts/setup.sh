@@ -27,16 +27,30 @@ fi
 
 # --- Python environment ---
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
+# llama.cpp's instruction sets, from this CPU's flags (never AMX: see the script).
+LLAMA_CMAKE_ARGS=$(bash scripts/llama_cmake_args.sh)
 STAMP=.venv/.medstation-deps
-WANT=$(sha256sum pyproject.toml | cut -d' ' -f1)
+WANT=$( (cat pyproject.toml; echo "$LLAMA_CMAKE_ARGS") | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
   # torch and torchvision first: pip takes both from this machine's disk.
   .venv/bin/python -m pip install -q torch==2.14.1 torchvision==0.29.1
   # llama-cpp-python compiles from source (~11 min on 2 cores); pip keeps the
-  # built wheel in its cache, so later set-ups reuse it.
+  # built wheel in its cache, so later set-ups reuse it. A wheel built with other
+  # flags (an older -march=native build) is dropped from the cache and the venv first,
+  # since pip would otherwise reuse it whatever CMAKE_ARGS says.
+  export CMAKE_ARGS="$LLAMA_CMAKE_ARGS"
   export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
+  CACHE_MARK="$(.venv/bin/python -m pip cache dir 2>/dev/null || echo /nonexistent)/medstation-llama-cmake-args"
+  if [ "$(cat "$CACHE_MARK" 2>/dev/null)" != "$CMAKE_ARGS" ]; then
+    .venv/bin/python -m pip cache remove 'llama_cpp_python*' >/dev/null 2>&1 || true
+  fi
+  if [ "$(cat .venv/.llama-cmake-args 2>/dev/null)" != "$CMAKE_ARGS" ]; then
+    .venv/bin/python -m pip uninstall -q -y llama-cpp-python >/dev/null 2>&1 || true
+  fi
   .venv/bin/python -m pip install -q -e ".[test]"
+  echo "$CMAKE_ARGS" > .venv/.llama-cmake-args
+  { mkdir -p "$(dirname "$CACHE_MARK")" && echo "$CMAKE_ARGS" > "$CACHE_MARK"; } 2>/dev/null || true
   echo "$WANT" > "$STAMP"
 fi
 echo "setup: ready ($ROOT/.venv)"
