@@ -1,6 +1,6 @@
-"""The segmentation panel's measurement and decision half: debounced measuring, accept/reject, export.
+"""The segmentation panel's measurements and decisions: debounced measuring, accept/reject, export.
 
-Kept apart from ``panel.py`` (prompts, edits, propagation) so each module stays readable. A mixin
+Kept apart from ``panel.py`` (and from its other mixins) so each module stays readable. A mixin
 of :class:`~medstation.ui.segmentation.panel.SegmentationPanel`, relying on its attributes
 (``segments``, ``current_key``, ``volume``, ``service``, ``runner``, ``session``, the labels and table).
 """
