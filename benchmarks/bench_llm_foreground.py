@@ -168,6 +168,22 @@ def cpu_flags() -> str:
     return f"{model}; flags: " + " ".join(f for f in wanted if f in flags)
 
 
+def ggml_threading() -> str:
+    """"OpenMP" when llama.cpp's CPU backend links libgomp, else "ggml thread pool" (what the set-up builds).
+
+    With OpenMP, libgomp throttles its barrier spin as soon as any live thread of the process has run a
+    parallel torch op, which slows decoding however well the background work yields."""
+    import subprocess
+
+    import llama_cpp
+
+    libs = sorted((Path(llama_cpp.__file__).parent / "lib").glob("libggml-cpu.so*"))
+    if not libs:
+        return "unknown"
+    out = subprocess.run(["ldd", str(libs[0])], capture_output=True, text=True).stdout
+    return "OpenMP" if "libgomp" in out else "ggml thread pool"
+
+
 def one_run(backend, messages, max_tokens: int, load=None) -> dict:
     """One answer; with ``load``, also how much background work (slices or batches) ran while it streamed."""
     from medstation.foreground import FOREGROUND
@@ -217,7 +233,7 @@ def main(argv=None) -> int:
         make_load = lambda yielding: EmbeddingLoad(embedder, texts, yield_to_foreground=yielding)  # noqa: E731
         what = "knowledge-base embedding batches of 32 starter chunks"
     print(f"prompt {backend.count_chat_tokens(messages)} tokens, {args.max_tokens} answer tokens, "
-          f"{args.threads} llama.cpp threads, {os.cpu_count()} CPUs; {cpu_flags()}")
+          f"{args.threads} llama.cpp threads ({ggml_threading()}), {os.cpu_count()} CPUs; {cpu_flags()}")
     print(f"load: {what}; load average at start {os.getloadavg()[0]:.2f}")
     names = ("quiet", f"{args.load}, no yield (before)", f"{args.load}, yield (after)")
     results: dict[str, list[dict]] = {name: [] for name in names}

@@ -8,6 +8,12 @@ batches (or slices): they finish the batch in hand, then wait until the answer
 is done (at most ``max_wait_s``, so background work is never starved for good),
 checking their own cancellation meanwhile.
 
+Pausing is not enough by itself: llama.cpp must not use OpenMP (the set-up builds it
+with ggml's own thread pool, ``scripts/llama_cmake_args.sh``). libgomp shortens its
+barrier spin as soon as the process holds more OpenMP threads than CPUs, and a live
+thread that once ran a parallel torch op (the prefetch's resize, the embedder) keeps
+its team, so a paused prefetch still halved decoding.
+
 One gate per process, on purpose: CPU contention is a property of the
 process (and machine), not of a service, and the pieces that must agree — the
 llm lane, ingestion, the viewer's prefetch — live in different packages.

@@ -9,7 +9,12 @@ waits, never a model lane that ingestion or measurement also need.
   ``ctx.report`` / ``ctx.partial`` calls; the ``result`` line is the return value;
 * cancelling the job terminates the child's whole process group (SIGTERM, then
   SIGKILL after :data:`TERMINATE_GRACE_S`) and raises :class:`~medstation.jobs.Cancelled`;
-* a non-zero exit (a crash) raises :class:`WorkerFailed` carrying the stderr tail.
+* a non-zero exit (a crash) raises :class:`WorkerFailed` carrying the stderr tail;
+* while a chat answer streams (:data:`~medstation.foreground.FOREGROUND` held in this
+  process) the child is paused with SIGSTOP and resumed with SIGCONT afterwards, at
+  most :data:`MAX_PAUSE_S` at a time: a training child keeps both cores busy, and
+  llama.cpp's two threads then decode a fraction of their quiet rate. Outside the app
+  (the command line) nothing holds the gate, so nothing pauses.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from medstation.errors import UserFacingError
+from medstation.foreground import FOREGROUND, ForegroundGate
 from medstation.jobs import Cancelled, JobContext
 from medstation.worker_protocol import parse_line
 
@@ -35,6 +42,7 @@ log = logging.getLogger(__name__)
 TERMINATE_GRACE_S = 5.0  # a worker gets this long to exit after SIGTERM before SIGKILL
 STDERR_TAIL_LINES = 40
 POLL_S = 0.1  # how often cancellation is checked while the child is silent
+MAX_PAUSE_S = 120.0  # one answer never holds a training run for longer than this
 
 
 class WorkerFailed(UserFacingError):
@@ -70,6 +78,39 @@ def _pump(stream, sink) -> None:
     stream.close()
 
 
+class _ForegroundPause:
+    """SIGSTOP / SIGCONT the child's process group as the foreground gate is held and released."""
+
+    def __init__(self, proc: subprocess.Popen, gate: ForegroundGate) -> None:
+        self.proc, self.gate = proc, gate
+        self.paused_since: float | None = None
+        self.paused_s = 0.0  # total, for logs and tests
+        self.enabled = os.name == "posix"
+
+    def _signal(self, sig) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def update(self) -> None:
+        if not self.enabled or self.proc.poll() is not None:
+            return
+        now = time.monotonic()
+        if self.paused_since is None:
+            if self.gate.busy:
+                self._signal(signal.SIGSTOP)
+                self.paused_since = now
+        elif not self.gate.busy or now - self.paused_since > MAX_PAUSE_S:
+            self.resume()
+
+    def resume(self) -> None:
+        if self.paused_since is not None:
+            self._signal(signal.SIGCONT)
+            self.paused_s += time.monotonic() - self.paused_since
+            self.paused_since = None
+
+
 def _terminate(proc: subprocess.Popen) -> None:
     """SIGTERM to the child's process group, SIGKILL after the grace period (the tree, not just the child)."""
     if proc.poll() is not None:
@@ -91,10 +132,12 @@ def _terminate(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def run_worker_process(ctx: JobContext, argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> Any:
+def run_worker_process(ctx: JobContext, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
+                       gate: ForegroundGate = FOREGROUND) -> Any:
     """Job: run worker ``argv`` (e.g. ``["train-worker", "--run-id", "3"]``) and return its result data.
 
-    ``env`` adds to (or overrides) the parent's environment. Raises :class:`Cancelled`
+    ``env`` adds to (or overrides) the parent's environment. The child is paused while
+    ``gate`` is held (a chat answer streams). Raises :class:`Cancelled`
     after terminating the child when the job is cancelled, and :class:`WorkerFailed`
     when the child exits non-zero or ends without a ``result`` line.
     """
@@ -112,11 +155,14 @@ def run_worker_process(ctx: JobContext, argv: Sequence[str], *, env: Mapping[str
     err.start()
     result: Any = None
     got_result = False
+    pause = _ForegroundPause(proc, gate)
     try:
         while True:
             if ctx.cancelled:
+                pause.resume()  # a stopped child would sit on SIGTERM until the grace ran out
                 _terminate(proc)
                 raise Cancelled()
+            pause.update()
             try:
                 line = lines.get(timeout=POLL_S)
             except queue.Empty:
@@ -133,8 +179,11 @@ def run_worker_process(ctx: JobContext, argv: Sequence[str], *, env: Mapping[str
             else:
                 result, got_result = message.get("data"), True
     finally:
+        pause.resume()
         if proc.poll() is None:  # an exception on our side (cancel handled above): never leave an orphan
             _terminate(proc)
+    if pause.paused_s:
+        log.info("worker %s: paused %.1f s in all while answers streamed", proc.pid, pause.paused_s)
     returncode = proc.wait()
     err.join(2.0)
     tail = "".join(stderr_tail).strip()

@@ -75,6 +75,10 @@ def _session(path: Path, threads: int):
     options = ort.SessionOptions()
     options.intra_op_num_threads = max(1, int(threads))
     options.inter_op_num_threads = 1
+    # No busy-waiting: ONNX Runtime's idle workers otherwise spin on a core after each run, and on
+    # a 2-core machine that core is the one llama.cpp needs while an answer streams (the prefetch
+    # has stopped by then, its threads have not).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
