@@ -216,11 +216,35 @@ def _stacked_position(ds: Dataset, base, orientation, frame: int):
     return tuple(float(v) for v in np.asarray(base) + frame * step * normal)
 
 
+MAX_FRAME_BYTES = 512 * 2**20
+"""Largest decoded frame accepted (rows × columns × samples × bytes per sample): 512 MiB.
+
+A 16,384² 16-bit frame fits; the largest clinical images (mammograms, about 4,000 × 5,000) use a
+twentieth of it. The header is checked before any pixel is decoded, because the decoders allocate
+what Rows × Columns promise: a 1.3 kB RLE file that claims 25,956 × 41,060 RGB 16-bit pixels asked
+for 6.4 GB (``benchmarks/fuzz_dicom.py``, seed 2, mutant 38937)."""
+
+
+def frame_bytes(ds: Dataset) -> int:
+    """Decoded size in bytes of one frame of ``ds`` as its header describes it (0 when Rows/Columns are absent)."""
+    rows, columns = _int(ds.get("Rows")) or 0, _int(ds.get("Columns")) or 0
+    samples = max(1, _int(ds.get("SamplesPerPixel")) or 1)
+    bits = max(1, _int(ds.get("BitsAllocated")) or 16)
+    return rows * columns * samples * ((bits + 7) // 8)
+
+
 def frame_headers(ds: Dataset, path: str | Path) -> list[FrameHeader]:
-    """One :class:`FrameHeader` per frame of ``ds``. Raises :class:`ImagingError` if it is not an image."""
+    """One :class:`FrameHeader` per frame of ``ds``.
+
+    Raises :class:`ImagingError` if it is not an image, or if one frame would decode to more than
+    :data:`MAX_FRAME_BYTES`."""
     rows, columns = _int(ds.get("Rows")), _int(ds.get("Columns"))
     if not rows or not columns:
         raise ImagingError("not an image (no Rows/Columns)")
+    size = frame_bytes(ds)
+    if size > MAX_FRAME_BYTES:
+        raise ImagingError(f"image too large: {rows} × {columns} pixels would decode to {size / 2**20:,.0f} MiB "
+                           f"per frame (limit {MAX_FRAME_BYTES // 2**20} MiB); the header is probably corrupt")
     n_frames = max(1, _int(ds.get("NumberOfFrames")) or 1)
     shared = _first_item(ds, "SharedFunctionalGroupsSequence")
     per_frame = ds.get("PerFrameFunctionalGroupsSequence")

@@ -126,7 +126,12 @@ def _decode_into(out: np.ndarray, ds, path: str, targets: list[tuple[int, FrameH
 def _decode_plan(ctx: JobContext, plan: StackPlan, datasets: dict, workers: int):
     """Decode ``plan`` into a (z, y, x) float32 array. Returns (pixels, failed [(path, reason)])."""
     first = plan.frames[0]
-    pixels = np.empty((len(plan.frames), first.rows, first.columns), np.float32)
+    shape = (len(plan.frames), first.rows, first.columns)
+    try:
+        pixels = np.empty(shape, np.float32)
+    except MemoryError:  # e.g. a NumberOfFrames far beyond the pixel data: say so instead of dying
+        raise ImagingError(f"not enough memory for {shape[0]} × {shape[1]} × {shape[2]} voxels "
+                           f"({np.prod(shape, dtype=np.float64) * 4 / 2**30:.1f} GiB as float32)") from None
     by_path: dict[str, list[tuple[int, FrameHeader]]] = defaultdict(list)
     for index, header in enumerate(plan.frames):
         by_path[header.path].append((index, header))
