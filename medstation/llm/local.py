@@ -28,8 +28,11 @@ class LocalLlamaBackend:
     last_finish_reason: str | None = None
 
     def __init__(self, model_path: str | Path, *, n_ctx: int = 4096, n_threads: int = 2, name: str = "",
-                 lora_path: str | Path | None = None) -> None:
-        """``lora_path``: an optional GGUF LoRA adapter (a registry version's file) applied at scale 1."""
+                 lora_path: str | Path | None = None, adapt_threads: bool = True) -> None:
+        """``lora_path``: an optional GGUF LoRA adapter (a registry version's file) applied at scale 1.
+
+        ``adapt_threads``: before each answer use fewer than ``n_threads`` when other work is running
+        (:mod:`medstation.llm.cpu_share`); False always uses ``n_threads`` (benchmarks)."""
         path = Path(model_path)
         if not path.is_file():
             raise ModelUnavailable(f"Model file not found: {path}")
@@ -49,6 +52,9 @@ class LocalLlamaBackend:
         self.name = name or header.name
         self.quantization = header.quantization
         self.adapter_path = Path(lora_path) if lora_path is not None else None
+        self.n_threads = max(1, int(n_threads))
+        self.adapt_threads = adapt_threads
+        self.threads_in_use = self.n_threads  # what the last answer ran with (provenance, benchmarks)
         lora = {"lora_path": str(self.adapter_path)} if self.adapter_path is not None else {}
         try:
             self.llama = Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=n_threads, verbose=False, **lora)
@@ -91,7 +97,31 @@ class LocalLlamaBackend:
     def count_chat_tokens(self, messages: list[Message]) -> int:
         return self.count_tokens(self.render_prompt(messages))
 
+    def _fit_threads(self, *, start: bool) -> None:
+        """Set llama.cpp's thread count (see :mod:`medstation.llm.cpu_share`).
+
+        At the ``start`` of an answer it may go down; later calls (between pieces) only go back up,
+        once what was running at the start has finished — typically a background slice that was
+        already in flight when the answer began and that stops before the next one. Later calls
+        sample once: between pieces this thread is the one that runs llama.cpp, so it is not busy."""
+        if not self.adapt_threads or (not start and self.threads_in_use >= self.n_threads):
+            return
+        import os
+
+        from llama_cpp import llama_cpp as capi
+
+        from medstation.llm.cpu_share import runnable_others, threads_for_answer
+
+        others = runnable_others() if start else runnable_others(samples=1)
+        threads = threads_for_answer(self.n_threads, os.cpu_count() or self.n_threads, others)
+        if not start:
+            threads = max(threads, self.threads_in_use)
+        if threads != self.threads_in_use:
+            capi.llama_set_n_threads(self.llama.ctx, threads, threads)
+            self.threads_in_use = threads
+
     def stream_chat(self, ctx, messages: list[Message], settings: GenerationSettings) -> Iterator[str]:
+        self._fit_threads(start=True)
         stream = self.llama.create_chat_completion(
             messages=messages,
             stream=True,
@@ -102,9 +132,13 @@ class LocalLlamaBackend:
             seed=settings.seed,
         )
         self.last_finish_reason = None
+        pieces = 0
         try:
             for chunk in stream:
                 ctx.check()
+                if pieces % 16 == 0:  # after the prompt, then now and then: back up to all threads once free
+                    self._fit_threads(start=False)
+                pieces += 1
                 choice = chunk["choices"][0]
                 self.last_finish_reason = choice.get("finish_reason") or self.last_finish_reason
                 piece = choice["delta"].get("content")
