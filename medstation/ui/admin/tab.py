@@ -62,6 +62,7 @@ class AdminTab(QWidget):
         self._runs: list = []
         self._datasets: list = []
         self._train_handle = None
+        self._shown_comparison_id = 0  # the stored A/B result on screen; a reload never shows an older one
 
         self.alerts = QLabel("")
         self.alerts.setWordWrap(True)
@@ -179,7 +180,8 @@ class AdminTab(QWidget):
         self.schedule_label.setText("; ".join(s.describe() for s in data["schedules"]) or "No retraining schedule.")
         if self._train_handle is None:
             self.curves.set_history(data["metrics"])
-        if data["comparison"] is not None:
+        if data["comparison"] is not None and data["comparison"][0] >= self._shown_comparison_id:
+            self._shown_comparison_id = data["comparison"][0]
             self._show_comparison(data["comparison"][1])
 
     def _model_row(self, v) -> tuple:
@@ -225,6 +227,7 @@ class AdminTab(QWidget):
         handle.sig_failed.connect(self._on_job_failed)
 
     def _on_compare_done(self, outcome) -> None:
+        self._shown_comparison_id = max(self._shown_comparison_id, int(outcome[0]))
         self._show_comparison(outcome[1])
         self.status.setText(f"A/B comparison #{outcome[0]} stored.")
         self.refresh()
