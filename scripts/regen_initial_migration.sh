@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate the initial Alembic migration from medstation/store/tables.py.
+# Regenerate the initial Alembic migration from the tables in medstation/store/tables/.
 # Used only before the first release, while the schema is still one revision;
 # after a release, add a new revision with `alembic revision --autogenerate`.
 set -euo pipefail

@@ -23,7 +23,7 @@ def test_migrations_create_every_table(db):
 
 
 def test_migrations_match_models(db):
-    """Autogenerate finds nothing to do: the migration scripts and tables.py agree."""
+    """Autogenerate finds nothing to do: the migration scripts and the table modules agree."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 

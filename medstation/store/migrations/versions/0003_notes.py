@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Tables of the Notes tab (medstation/store/tables.py, notes section); parents before children.
+    # Tables of the Notes tab (medstation/store/tables/notes.py); parents before children.
     op.create_table('note_template',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),

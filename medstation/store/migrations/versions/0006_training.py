@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Written from the tables in store/tables.py (training section); test_migrations_match_models checks it.
+    # Written from the tables in store/tables/training.py; test_migrations_match_models checks it.
     op.create_table('training_dataset',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),

@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Written from the tables in store/tables.py (shadow and preference section); test_migrations_match_models checks it.
+    # Written from the tables in store/tables/training.py (shadow and preference); test_migrations_match_models checks it.
     op.create_table('shadow_case',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
