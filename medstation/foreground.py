@@ -27,6 +27,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+MAX_WAIT_S = 120.0
+"""Longest one answer holds background work (a slice loop, ingestion, a training child) back."""
+
+
 class ForegroundGate:
     """Counts foreground holders; background work waits while the count is above zero."""
 
@@ -51,7 +55,7 @@ class ForegroundGate:
     def busy(self) -> bool:
         return self._holders > 0
 
-    def wait_while_busy(self, ctx=None, *, max_wait_s: float = 120.0, poll_s: float = 0.2) -> float:
+    def wait_while_busy(self, ctx=None, *, max_wait_s: float = MAX_WAIT_S, poll_s: float = 0.2) -> float:
         """Block while foreground work runs (up to ``max_wait_s``); returns the seconds waited.
 
         ``ctx.check()`` is called at every poll so a cancelled background job stops waiting at once.

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from medstation.errors import UserFacingError
-from medstation.foreground import FOREGROUND, ForegroundGate
+from medstation.foreground import FOREGROUND, MAX_WAIT_S, ForegroundGate
 from medstation.jobs import Cancelled, JobContext
 from medstation.worker_protocol import parse_line
 
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 TERMINATE_GRACE_S = 5.0  # a worker gets this long to exit after SIGTERM before SIGKILL
 STDERR_TAIL_LINES = 40
 POLL_S = 0.1  # how often cancellation is checked while the child is silent
-MAX_PAUSE_S = 120.0  # one answer never holds a training run for longer than this
+MAX_PAUSE_S = MAX_WAIT_S  # one answer never holds a training run for longer than this
 
 
 class WorkerFailed(UserFacingError):

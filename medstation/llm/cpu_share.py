@@ -51,7 +51,7 @@ def runnable_others(samples: int = 5, interval_s: float = 0.01, path: Path = LOA
 
 
 def threads_for_answer(configured: int, cpus: int, others: int | None) -> int:
-    """Threads for the next answer: ``configured``, less one per other runnable task beyond the free cores.
+    """Threads for the next answer: ``configured``, but no more than the cores other programs leave free.
 
     ``others`` None (unknown) keeps ``configured``; never below 1."""
     if others is None or configured <= 1:

@@ -9,11 +9,13 @@ the model's tokenizer, so the context budget is exact, not estimated.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from medstation.llm.backend import GenerationSettings, Message
+from medstation.llm.cpu_share import runnable_others, threads_for_answer
 from medstation.llm.errors import ModelLoadError, ModelUnavailable
 from medstation.llm.gguf import GGUFError, read_gguf_header
 
@@ -106,11 +108,7 @@ class LocalLlamaBackend:
         sample once: between pieces this thread is the one that runs llama.cpp, so it is not busy."""
         if not self.adapt_threads or (not start and self.threads_in_use >= self.n_threads):
             return
-        import os
-
         from llama_cpp import llama_cpp as capi
-
-        from medstation.llm.cpu_share import runnable_others, threads_for_answer
 
         others = runnable_others() if start else runnable_others(samples=1)
         threads = threads_for_answer(self.n_threads, os.cpu_count() or self.n_threads, others)
