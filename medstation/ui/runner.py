@@ -152,15 +152,23 @@ class _Task(QRunnable):
             result = self._fn(h.ctx, *self._args, **self._kwargs)
             h.ctx.check()
         except Cancelled:
-            h._raw_cancelled.emit()
+            self._emit("_raw_cancelled")
         except Exception as exc:  # a failed job must never take the app down
             log.exception("job %s failed", h.name)
-            h._raw_failed.emit(f"{exc}" or exc.__class__.__name__, traceback.format_exc(), exc)
+            self._emit("_raw_failed", f"{exc}" or exc.__class__.__name__, traceback.format_exc(), exc)
         else:
-            h._raw_done.emit(result)
+            self._emit("_raw_done", result)
         finally:
             h.finished = True
-            h._raw_finished.emit()
+            self._emit("_raw_finished")
+
+    def _emit(self, name: str, *args) -> None:
+        """Emit one of the handle's signals; when the window closed meanwhile its handle is gone, and so is
+        everyone it could tell (without this, a job finishing during shutdown printed three tracebacks)."""
+        try:
+            getattr(self._handle, name).emit(*args)
+        except RuntimeError as exc:  # "Signal source has been deleted"
+            log.debug("job %s ended after its handle was deleted: %s", self._handle.name, exc)
 
 
 class JobRunner(QObject):
