@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     openai_base_url: str = Field("http://127.0.0.1:8000/v1", description="OpenAI-compatible server (llama.cpp, vLLM, Ollama).")
     openai_model: str = Field("", description="Model name sent to the OpenAI-compatible server.")
     openai_api_key: str = Field("not-needed", description="Bearer token if the server wants one.")
+    allow_remote_llm: bool = Field(False, description=(
+        "Allow llm_backend=openai to use a server that is not on this machine (not 127.0.0.1, ::1 or localhost). "
+        "Questions, knowledge-base passages and transcripts are then sent to that server; off by default."))
 
     # De-identification (PS3.15 Table E.1-1 options for exports made from the window; the CLI takes --option)
     deid_options: list[

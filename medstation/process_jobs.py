@@ -61,9 +61,20 @@ def worker_command(argv: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "medstation", *argv]
 
 
-def _child_env(env: Mapping[str, str] | None) -> dict[str, str]:
-    """The parent's environment plus ``env``; the child imports the same ``medstation`` as the parent."""
+def _child_env(env: Mapping[str, str] | None, argv: Sequence[str] = ()) -> dict[str, str]:
+    """The parent's environment plus ``env``; the child imports the same ``medstation`` as the parent.
+
+    With ``argv``, also the worker ticket that lets the child run exactly that argument list on a
+    store with accounts (:func:`medstation.access.headless.worker_ticket_env`).
+    """
     merged = {**os.environ, **(env or {})}
+    if argv:
+        from medstation.access.headless import worker_ticket_env
+        from medstation.config import Settings
+
+        home = merged.get("MEDSTATION_HOME")
+        db_path = (Settings(home=Path(home)) if home else Settings()).db_path
+        merged.update(worker_ticket_env(db_path, list(argv)))
     package_root = str(Path(__file__).resolve().parent.parent)
     paths = [p for p in merged.get("PYTHONPATH", "").split(os.pathsep) if p]
     if package_root not in paths:
@@ -146,7 +157,7 @@ def run_worker_process(ctx: JobContext, argv: Sequence[str], *, env: Mapping[str
     stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     proc = subprocess.Popen(
         worker_command(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, bufsize=1, env=_child_env(env), start_new_session=(os.name == "posix"),
+        text=True, bufsize=1, env=_child_env(env, argv), start_new_session=(os.name == "posix"),
     )
     out = threading.Thread(target=_pump, args=(proc.stdout, lines.put), name=f"worker-{proc.pid}-out", daemon=True)
     err = threading.Thread(target=_pump, args=(proc.stderr, stderr_tail.append), name=f"worker-{proc.pid}-err",

@@ -15,6 +15,14 @@ already there is moved aside to ``replaced-<time>/`` only with ``replace=True``)
 rewrites stored absolute paths when the data folder moved, and runs
 ``PRAGMA integrity_check`` on the result.
 
+The audit anchor (``audit-anchor/``: the HMAC key and the signed checkpoint file, see
+:mod:`medstation.store.audit_anchor`) travels in ``files/`` like any other file, so a
+restored store verifies against its own anchor. The checkpoint file is cut to the
+database snapshot's newest event: lines written by other processes after the snapshot
+would otherwise name events the copy does not hold. A store restored over a live one
+moves the live anchor aside with the rest of the live store; a backup made before the
+anchor existed gets a new anchor that adopts its trail's head on first open.
+
 An encrypted store (SQLCipher, :mod:`medstation.access.encryption`) is backed up
 encrypted with the same key: the online backup runs between two keyed connections
 and the key header ``medstation.key.json`` travels in ``files/``. Restoring it needs
@@ -33,6 +41,7 @@ from pathlib import Path
 
 from medstation.access.encryption import connect, database_key
 from medstation.errors import UserFacingError
+from medstation.store.audit_anchor import ANCHOR_DIR, AuditAnchor
 
 MANIFEST = "manifest.json"
 DB_NAME = "medstation.db"
@@ -119,12 +128,18 @@ def backup_store(home: Path, dest: Path) -> BackupManifest:
     finally:
         dst.close()
         src.close()
+    checkpoints = AuditAnchor(db_file).checkpoint_path
+    snapshot_head = _audit_head(copy, key)
     files: dict[str, tuple[str, int]] = {}
     for path in _store_files(home, exclude=dest):
         rel = path.relative_to(home).as_posix()
         target = dest / "files" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+        if path == checkpoints:  # only the lines of events the snapshot holds
+            _write_durably(target, AuditAnchor(db_file).lines_up_to(snapshot_head))
+            os.chmod(target, 0o600)
+        else:
+            shutil.copy2(path, target)
         files[rel] = (sha256_file(target), target.stat().st_size)
     manifest = BackupManifest(SCHEMA_VERSION, datetime.now(timezone.utc).isoformat(), str(home), sha256_file(copy),
                               copy.stat().st_size, table_rows(copy, key), files)
@@ -179,6 +194,8 @@ def restore_store(src: Path, home: Path, *, replace: bool = False) -> BackupMani
         shutil.copy2(src / "files" / rel, target)
         if sha256_file(target) != digest:
             raise BackupError(f"Copying {rel} into {home} did not reproduce its hash; the disk may be failing.")
+    if (home / ANCHOR_DIR).is_dir():
+        os.chmod(home / ANCHOR_DIR, 0o700)  # the key stays readable by this account only
     tmp = home / (DB_NAME + ".restoring")
     shutil.copy2(src / DB_NAME, tmp)
     if sha256_file(tmp) != manifest.db_sha256:
@@ -221,6 +238,18 @@ def rewrite_home_paths(db_file: Path, old_home: str, new_home: str, *, key: byte
     finally:
         con.close()
     return changed
+
+
+def _audit_head(db_file: Path, key: bytes | None) -> int:
+    """The id of the newest audit event in ``db_file`` (0 for none or a store without the chain)."""
+    con = connect(db_file, key)
+    try:
+        row = con.execute("SELECT last_event_id FROM audit_chain_head WHERE id = 1").fetchone()
+    except Exception:  # noqa: BLE001 - a store from before the chain has no head table
+        row = None
+    finally:
+        con.close()
+    return int(row[0]) if row and row[0] else 0
 
 
 def _write_durably(path: Path, text: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import getpass
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from medstation.errors import PermissionDenied, UserFacingError
@@ -48,6 +49,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+class Access:
+    """Command-line access rules other than a permission (values of ``cli.COMMAND_ACCESS``;
+    enforced by :func:`medstation.access.headless.command_sign_in`)."""
+
+    ANY_ROLE = "any signed-in role"
+    WINDOW = "signs in in its own window"
+    WORKER = "a worker ticket from the process that started it"
+    FIRST_RUN_OR_ADMIN = "none for the first account (an admin), else manage_users"
+
+
 @dataclass(frozen=True)
 class Actor:
     """The person on whose behalf an action runs."""
@@ -63,13 +74,22 @@ class NotSignedIn(UserFacingError):
     """No one is signed in (or the session is locked)."""
 
 
-class UserSession:
-    """Who is acting now. Thread-safe; one per app, built by the composition root."""
+#: Called with (actor or None, permission, the refusal sentence) each time :meth:`UserSession.require` refuses.
+DenialRecorder = Callable[["Actor | None", Permission, str], None]
 
-    def __init__(self, actor: Actor | None = None) -> None:
+
+class UserSession:
+    """Who is acting now. Thread-safe; one per app, built by the composition root.
+
+    ``on_denied`` (set by :func:`medstation.access.headless.bind_audit_actor`) records every refusal of
+    :meth:`require` in the audit trail: the one place permissions are checked is the one place denials are logged.
+    """
+
+    def __init__(self, actor: Actor | None = None, *, on_denied: DenialRecorder | None = None) -> None:
         self._lock = threading.Lock()
         self._actor = actor
         self._locked = False
+        self.on_denied = on_denied
 
     @classmethod
     def from_os_user(cls, role: Role = Role.admin) -> "UserSession":
@@ -113,9 +133,18 @@ class UserSession:
         with self._lock:
             actor, locked = self._actor, self._locked
         if actor is None:
-            raise NotSignedIn("Please sign in first.")
+            raise self._denied(None, permission, NotSignedIn("Please sign in first."))
         if locked:
-            raise NotSignedIn("The workstation is locked; enter your password to continue.")
+            raise self._denied(actor, permission,
+                               NotSignedIn("The workstation is locked; enter your password to continue."))
         if not actor.can(permission):
-            raise PermissionDenied(f"{actor.name} ({actor.role.value}) may not {permission.value.replace('_', ' ')}.")
+            raise self._denied(actor, permission, PermissionDenied(
+                f"{actor.name} ({actor.role.value}) may not {permission.value.replace('_', ' ')}."))
         return actor
+
+    def _denied(self, actor: Actor | None, permission: Permission, error: UserFacingError) -> UserFacingError:
+        """Record the refusal (when a recorder is bound) and return the error to raise."""
+        recorder = self.on_denied
+        if recorder is not None:
+            recorder(actor, permission, str(error))
+        return error

@@ -23,6 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import func, select
 
+from medstation.access.password_policy import MIN_LENGTH, WeakPassword, check_password
 from medstation.access.roles import Actor, Permission, Role, UserSession
 from medstation.errors import PermissionDenied, UserFacingError
 from medstation.store.database import Database
@@ -30,7 +31,7 @@ from medstation.store.tables import AccessToken, UserAccount
 
 LOCKOUT_THRESHOLD = 5
 LOCKOUT_MINUTES = 15
-MIN_PASSWORD_CHARS = 8
+MIN_PASSWORD_CHARS = MIN_LENGTH  # the full rules: medstation.access.password_policy
 TOKEN_DAYS = 90
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -138,7 +139,7 @@ class AccountStore:
                                    "(`medstation users add NAME --role admin`).")
             creator, created_by = None, "first-run"
         self._check_name(name)
-        self._check_password(password)
+        self._check_password(password, name)
         with self.db.session() as s:
             if s.exec(select(UserAccount).where(UserAccount.name == name)).first():
                 raise AccountError(f"An account named {name!r} already exists.")
@@ -147,8 +148,8 @@ class AccountStore:
             s.add(row)
             s.flush()
             info = _info(row)
-        self.db.audit("user.add", actor=creator or info.actor, entity="user_account", entity_id=info.id,
-                      name=name, new_role=role.value, first_run=creator is None)
+            self.db.audit("user.add", actor=creator or info.actor, entity="user_account", entity_id=info.id,
+                          name=name, new_role=role.value, first_run=creator is None, session=s)
         return info
 
     def set_password(self, name: str, password: str, *, session: UserSession) -> None:
@@ -156,13 +157,13 @@ class AccountStore:
         actor = session.actor
         if actor is None or actor.name != name:
             actor = session.require(Permission.manage_users)
-        self._check_password(password)
+        self._check_password(password, name)
         with self.db.session() as s:
             row = self._row(s, name)
             row.password_hash = self.hasher.hash(password)
             row.failed_attempts, row.locked_until = 0, None
             s.add(row)
-        self.db.audit("user.password_changed", actor=actor, entity="user_account", entity_id=name)
+            self.db.audit("user.password_changed", actor=actor, entity="user_account", entity_id=name, session=s)
 
     def unlock(self, name: str, *, session: UserSession) -> None:
         actor = session.require(Permission.manage_users)
@@ -170,7 +171,7 @@ class AccountStore:
             row = self._row(s, name)
             row.failed_attempts, row.locked_until = 0, None
             s.add(row)
-        self.db.audit("user.unlocked", actor=actor, entity="user_account", entity_id=name)
+            self.db.audit("user.unlocked", actor=actor, entity="user_account", entity_id=name, session=s)
 
     def set_active(self, name: str, active: bool, *, session: UserSession) -> None:
         actor = session.require(Permission.manage_users)
@@ -180,7 +181,8 @@ class AccountStore:
                 raise AccountError("This is the last active admin; create another admin first.")
             row.active = active
             s.add(row)
-        self.db.audit("user.enabled" if active else "user.disabled", actor=actor, entity="user_account", entity_id=name)
+            self.db.audit("user.enabled" if active else "user.disabled", actor=actor, entity="user_account",
+                          entity_id=name, session=s)
 
     # --- signing in ------------------------------------------------------------------------------
 
@@ -210,11 +212,14 @@ class AccountStore:
                     reason += f"; locked for {LOCKOUT_MINUTES} minutes"
                 s.add(row)
             role = row.role if row is not None else ""
+            # the counters and their event commit together: no lockout step goes unrecorded
+            if outcome == "ok":
+                self.db.audit("user.login", actor=actor, entity="user_account", entity_id=name, via=via, session=s)
+            else:
+                self.db.audit("user.login_failed", actor=name or "anonymous", role=role, entity="user_account",
+                              entity_id=name, via=via, reason=reason, session=s)
         if outcome == "ok":
-            self.db.audit("user.login", actor=actor, entity="user_account", entity_id=name, via=via)
             return actor
-        self.db.audit("user.login_failed", actor=name, role=role, entity="user_account", entity_id=name,
-                      via=via, reason=reason)
         if outcome == "locked":
             raise AccountLocked(f"The account {name!r} is locked after repeated failed logins; "
                                 f"try again after {LOCKOUT_MINUTES} minutes or ask an admin to unlock it.")
@@ -228,7 +233,8 @@ class AccountStore:
             row = self._row(s, name)
             s.add(AccessToken(user_id=row.id, token_sha256=token_digest(token), issued_by=actor.name,
                               issued_at=self.clock(), expires_at=self.clock() + timedelta(days=days)))
-        self.db.audit("user.token_issued", actor=actor, entity="user_account", entity_id=name, days=days)
+            self.db.audit("user.token_issued", actor=actor, entity="user_account", entity_id=name, days=days,
+                          session=s)
         return token
 
     def authenticate_token(self, token: str) -> Actor:
@@ -246,7 +252,8 @@ class AccountStore:
             actor = Actor(name, Role(role))
             self.db.audit("user.login", actor=actor, entity="user_account", entity_id=name, via="token")
             return actor
-        self.db.audit("user.login_failed", actor=name, role=role, entity="user_account", entity_id=name, via="token",
+        self.db.audit("user.login_failed", actor=name or "anonymous", role=role, entity="user_account", entity_id=name,
+                      via="token",
                       reason="unknown, revoked or expired token" if not name else "revoked or expired token or disabled account")
         raise LoginFailed("The token is not valid (unknown, revoked or expired).")
 
@@ -283,6 +290,8 @@ class AccountStore:
             raise AccountError("User names are 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
 
     @staticmethod
-    def _check_password(password: str) -> None:
-        if len(password or "") < MIN_PASSWORD_CHARS:
-            raise AccountError(f"Passwords need at least {MIN_PASSWORD_CHARS} characters.")
+    def _check_password(password: str, name: str = "") -> None:
+        try:
+            check_password(password, name)
+        except WeakPassword as exc:
+            raise AccountError(str(exc)) from None

@@ -1,6 +1,7 @@
 """``medstation audit verify|export``: check and export the hash-chained audit trail.
 
-``verify`` exits 0 when the chain is intact and 1 naming the first bad event.
+``verify`` exits 0 when the chain is intact and agrees with its anchor outside the database
+(the signed checkpoint file, :mod:`medstation.store.audit_anchor`), and 1 naming the first bad event.
 Both need ``Permission.view_audit`` (admins), signed in from the environment.
 """
 
@@ -63,7 +64,7 @@ def run_verify(args: argparse.Namespace) -> int:
         return exc.exit_code
     try:
         with _sqlite_connection(db) as conn:
-            report = verify_chain(conn)
+            report = verify_chain(conn, anchor=db.anchor)  # also the checkpoints outside the database
         print(report.summary())
         return 0 if report.intact else 1
     finally:

@@ -134,14 +134,14 @@ def _segment_series(engine, folder: Path, args) -> int:
 
 def _export_audited(segments, volume, out: Path) -> None:
     """The service's export path, so the command line leaves the same audit record as the viewer."""
-    from medstation.access.roles import UserSession
+    from medstation.access.headless import session_from_environment
     from medstation.config import Settings
     from medstation.segmentation.service import ExportKind, export_segments
     from medstation.store.database import Database
 
     db = Database(Settings().db_path)
     try:
-        export_segments(db, ExportKind.nifti, segments, volume, out, UserSession.from_os_user().actor.name)
+        export_segments(db, ExportKind.nifti, segments, volume, out, session_from_environment(db).actor.name)
     finally:
         db.close()
 

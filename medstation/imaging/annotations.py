@@ -70,8 +70,8 @@ def save_annotation(db, annotation: Annotation, actor: str = "") -> Annotation:
         s.add(row)
         s.flush()
         stored = replace(annotation, id=int(row.id))
-    db.audit("annotation.add", actor=actor, entity="viewer_annotation", entity_id=stored.id,
-             series_uid=stored.series_uid, kind=stored.kind.value, value=stored.value_text)
+        db.audit("annotation.add", actor=actor, entity="viewer_annotation", entity_id=stored.id,
+                 series_uid=stored.series_uid, kind=stored.kind.value, value=stored.value_text, session=s)
     return stored
 
 
@@ -98,7 +98,7 @@ def delete_annotation(db, annotation_id: int, actor: str = "") -> bool:
             return False
         detail = {"series_uid": row.series_uid, "kind": row.kind, "value": row.value_text}
         s.delete(row)
-    db.audit("annotation.delete", actor=actor, entity="viewer_annotation", entity_id=int(annotation_id), **detail)
+        db.audit("annotation.delete", actor=actor, entity="viewer_annotation", entity_id=int(annotation_id), **detail, session=s)
     return True
 
 

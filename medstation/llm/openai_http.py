@@ -14,6 +14,7 @@ the provenance says the count was estimated.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -23,16 +24,46 @@ from medstation.llm.backend import GenerationSettings, Message, estimate_chat_to
 from medstation.llm.errors import BackendError
 
 
+ALLOW_REMOTE_SETTING = "MEDSTATION_ALLOW_REMOTE_LLM"
+
+
+class RemoteServerRefused(BackendError):
+    """The server is not on this machine and sending text off it was not allowed explicitly."""
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for an address that cannot leave this machine: a loopback IP (127.0.0.0/8, ::1) or ``localhost``.
+
+    Other names are not resolved: a name that points at this machine today may point elsewhere tomorrow.
+    """
+    host = (host or "").strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class OpenAIHttpBackend:
-    """Chat through a server at ``base_url`` (e.g. ``http://127.0.0.1:8000/v1``)."""
+    """Chat through a server at ``base_url`` (e.g. ``http://127.0.0.1:8000/v1``).
+
+    Prompts hold clinical text, so a server outside this machine is refused unless
+    ``allow_remote`` (the ``MEDSTATION_ALLOW_REMOTE_LLM`` setting) says sending it there is intended.
+    """
 
     exact_token_count = False
 
     def __init__(self, base_url: str, model: str = "", *, api_key: str = "", n_ctx: int = 4096,
-                 timeout_s: float = 120.0) -> None:
+                 timeout_s: float = 120.0, allow_remote: bool = False) -> None:
         parts = urlsplit(base_url.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BackendError(f"Not an http(s) server address: {base_url!r}")
+        if not allow_remote and not is_loopback_host(parts.hostname):
+            raise RemoteServerRefused(
+                f"The language-model server {base_url} is not on this machine: questions, passages and "
+                f"transcripts would be sent to {parts.hostname}. Set {ALLOW_REMOTE_SETTING}=true to allow that "
+                "on purpose, or use a server on 127.0.0.1 / localhost.")
         self.base_url = base_url.rstrip("/")
         self._scheme = parts.scheme
         self._host = parts.hostname

@@ -140,7 +140,8 @@ class LLMService:
             from medstation.llm.openai_http import OpenAIHttpBackend
 
             s = self.settings
-            return OpenAIHttpBackend(s.openai_base_url, s.openai_model, api_key=s.openai_api_key, n_ctx=s.llm_n_ctx)
+            return OpenAIHttpBackend(s.openai_base_url, s.openai_model, api_key=s.openai_api_key, n_ctx=s.llm_n_ctx,
+                                     allow_remote=s.allow_remote_llm)
         from medstation.llm.local import LocalLlamaBackend
 
         info = describe_model(Path(key[1]), "user")

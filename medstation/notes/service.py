@@ -73,7 +73,7 @@ class NotesService:
             s.add(row)
             s.flush()
             info = ClientInfo(row.id, row.code, row.display_name)
-        self.db.audit("notes.client.create", actor=actor.name, entity="notes_client", entity_id=info.id)
+            self.db.audit("notes.client.create", actor=actor.name, entity="notes_client", entity_id=info.id, session=s)
         return info
 
     def clients(self) -> list[ClientInfo]:
@@ -129,8 +129,8 @@ class NotesService:
             s.add(row)
             s.flush()
             info = _transcript_info(row)
-        self.db.audit("notes.transcript.save", actor=actor.name, entity="session_transcript", entity_id=info.id,
-                      version=info.version, sha256=info.sha256)
+            self.db.audit("notes.transcript.save", actor=actor.name, entity="session_transcript", entity_id=info.id,
+                          version=info.version, sha256=info.sha256, session=s)
         return info
 
     def latest_transcript(self, session_id: int) -> tuple[TranscriptInfo, Transcript]:
@@ -191,9 +191,9 @@ class NotesService:
             s.add(NoteRevision(note_id=note.id, number=1, kind="draft", author=actor.name, text=doc.text,
                                spans=doc.span_dicts(), ops=doc.ops, transcript_id=info.id, provenance=draft.to_dict()))
             note_id = note.id
-        self.db.audit("notes.draft", actor=actor.name, entity="session_note", entity_id=note_id,
-                      template_version=prepared.template_version, transcript_sha256=info.sha256,
-                      fallback=draft.fallback, model=prepared.model_info, **audit_detail)
+            self.db.audit("notes.draft", actor=actor.name, entity="session_note", entity_id=note_id,
+                          template_version=prepared.template_version, transcript_sha256=info.sha256,
+                          fallback=draft.fallback, model=prepared.model_info, **audit_detail, session=s)
         return self.note(note_id)
 
     def draft(self, ctx, session_id: int, template_name: str, options: DraftOptions = DraftOptions()) -> NoteInfo:
@@ -301,8 +301,8 @@ class NotesService:
         with self.db.session() as s:
             s.add(NoteRiskAcknowledgement(note_id=note_id, category=category, status=flag["status"],
                                           lines=list(flag["lines"]), acknowledged_by=actor.name, comment=comment))
-        self.db.audit("notes.risk.acknowledge", actor=actor.name, entity="session_note", entity_id=note_id,
-                      category=category)
+            self.db.audit("notes.risk.acknowledge", actor=actor.name, entity="session_note", entity_id=note_id,
+                          category=category, session=s)
 
     def sign(self, note_id: int, shown_text: str) -> float:
         """Sign the note as shown; returns the AI share stored with it. Refused while a risk is unacknowledged
@@ -323,8 +323,8 @@ class NotesService:
             n.signed_text, n.signed_sha256 = note.text, hashlib.sha256(note.text.encode()).hexdigest()
             n.ai_share_at_signing, n.signed_revision = share, note.revision
             s.add(n)
-        self.db.audit("notes.sign", actor=actor.name, entity="session_note", entity_id=note_id,
-                      ai_share=share, revision=note.revision)
+            self.db.audit("notes.sign", actor=actor.name, entity="session_note", entity_id=note_id,
+                          ai_share=share, revision=note.revision, session=s)
         return share
 
     def add_addendum(self, note_id: int, text: str) -> None:
@@ -335,7 +335,7 @@ class NotesService:
             raise UserFacingError("Addenda are for signed notes; edit the draft instead.")
         with self.db.session() as s:
             s.add(NoteAddendum(note_id=note_id, author=actor.name, text=text.strip()))
-        self.db.audit("notes.addendum", actor=actor.name, entity="session_note", entity_id=note_id)
+            self.db.audit("notes.addendum", actor=actor.name, entity="session_note", entity_id=note_id, session=s)
 
     def session_info(self, session_id: int) -> SessionInfo:
         self.session.require(Permission.view_notes)

@@ -159,9 +159,9 @@ def save_decision(db, home: Path, record: SegmentRecord, decision: str, actor: s
                 s.add(Measurement(segmentation_id=row.id, name=name, value=float(value), unit=unit,
                                   slice_index=slice_index))
         seg_id = int(row.id)
-    db.audit(f"segmentation.{status.value}", actor=actor, entity="segmentation", entity_id=seg_id,
-             series_uid=record.series_uid, name=record.name, engine=record.engine,
-             model_version_id=record.model_version_id, voxels=int(np.count_nonzero(record.mask)))
+        db.audit(f"segmentation.{status.value}", actor=actor, entity="segmentation", entity_id=seg_id,
+                 series_uid=record.series_uid, name=record.name, engine=record.engine,
+                 model_version_id=record.model_version_id, voxels=int(np.count_nonzero(record.mask)), session=s)
     return seg_id
 
 

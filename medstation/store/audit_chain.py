@@ -14,8 +14,11 @@ SQLite grants the write lock before the head is read, so two writers (threads
 or processes) can never both link to the same predecessor and fork the chain.
 
 This detects tampering by anyone who edits the file without recomputing every
-later hash; someone who rewrites the whole chain consistently is not caught
-(anchor the head elsewhere, e.g. print ``audit verify`` output, for that).
+later hash. Truncating the tail and rewriting the head row, or wiping the trail, is
+caught by the anchor outside the database (:mod:`medstation.store.audit_anchor`),
+which :func:`verify_chain` checks when given one. An event can be appended inside the
+caller's transaction (:func:`append_in_transaction`, via ``Database.audit(session=...)``),
+so a clinical write and its audit event commit or roll back together.
 """
 
 from __future__ import annotations
@@ -53,35 +56,74 @@ def sqlite_timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+@dataclass(frozen=True)
+class AppendedEvent:
+    """What :func:`append_in_transaction` wrote: the event's id, its predecessor's hash and its own."""
+
+    id: int
+    prev_hash: str
+    event_hash: str
+
+
 def append_event(
-    dbapi_connection, *, action: str, actor: str, role: str, entity: str, entity_id: str, detail: dict[str, Any]
+    dbapi_connection, *, action: str, actor: str, role: str, entity: str, entity_id: str, detail: dict[str, Any],
+    anchor=None,
 ) -> int:
-    """Append one chained event and return its id. Commits; rolls back on any error."""
-    detail = plain_detail(detail)
+    """Append one chained event in its own ``BEGIN IMMEDIATE`` transaction and return its id.
+
+    Commits; rolls back on any error (and then voids its checkpoint line, when one was written).
+    """
     cur = dbapi_connection.cursor()
+    appended = None
     try:
         cur.execute("BEGIN IMMEDIATE")
-        head = cur.execute("SELECT last_hash FROM audit_chain_head WHERE id = 1").fetchone()
-        prev = head[0] if head and head[0] else GENESIS_HASH
-        at = sqlite_timestamp(datetime.now(timezone.utc))
-        cur.execute(
-            "INSERT INTO audit_event (at, actor, role, action, entity, entity_id, detail, prev_hash, event_hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')",
-            (at, actor, role, action, entity, entity_id, canonical_json(detail), prev),
-        )
-        new_id = int(cur.lastrowid)
-        fields = dict(id=new_id, at=at, actor=actor, role=role, action=action, entity=entity,
-                      entity_id=entity_id, detail=detail, prev_hash=prev)
-        digest = event_hash(fields)
-        cur.execute("UPDATE audit_event SET event_hash = ? WHERE id = ?", (digest, new_id))
-        _write_head(cur, new_id, digest, increment=1)
+        appended = append_in_transaction(cur, action=action, actor=actor, role=role, entity=entity,
+                                         entity_id=entity_id, detail=detail, anchor=anchor)
         dbapi_connection.commit()
-        return new_id
+        return appended.id
     except BaseException:
         dbapi_connection.rollback()
+        if appended is not None and anchor is not None:
+            anchor.record(appended.id, appended.prev_hash, appended.event_hash, kind="void")
         raise
     finally:
         cur.close()
+
+
+def append_in_transaction(
+    cur, *, action: str, actor: str, role: str, entity: str, entity_id: str, detail: dict[str, Any], anchor=None,
+) -> AppendedEvent:
+    """Append one chained event inside the caller's open transaction (no BEGIN, no commit).
+
+    The row is inserted first: that takes SQLite's write lock (or fails at once on a stale
+    snapshot), so the head read after it is the newest and two writers never link to the
+    same predecessor. The checkpoint line is written while the lock is still held, so the
+    anchor's lines follow the chain's order; if the caller then rolls back it must void it.
+    """
+    detail = plain_detail(detail)
+    at = sqlite_timestamp(datetime.now(timezone.utc))
+    cur.execute(
+        "INSERT INTO audit_event (at, actor, role, action, entity, entity_id, detail, prev_hash, event_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, '', '')",
+        (at, actor, role, action, entity, entity_id, canonical_json(detail)),
+    )
+    new_id = int(cur.lastrowid)
+    head = cur.execute("SELECT last_hash FROM audit_chain_head WHERE id = 1").fetchone()
+    prev = head[0] if head and head[0] else GENESIS_HASH
+    fields = dict(id=new_id, at=at, actor=actor, role=role, action=action, entity=entity,
+                  entity_id=entity_id, detail=detail, prev_hash=prev)
+    digest = event_hash(fields)
+    cur.execute("UPDATE audit_event SET prev_hash = ?, event_hash = ? WHERE id = ?", (prev, digest, new_id))
+    _write_head(cur, new_id, digest, increment=1)
+    if anchor is not None:
+        anchor.record(new_id, prev, digest)
+    return AppendedEvent(new_id, prev, digest)
+
+
+def read_head(cur) -> tuple[int, str] | None:
+    """(last event id, its hash) from the chain head row, or None for an empty trail."""
+    row = cur.execute("SELECT last_event_id, last_hash FROM audit_chain_head WHERE id = 1").fetchone()
+    return (int(row[0]), str(row[1])) if row and row[0] else None
 
 
 def _write_head(cur, last_id: int, last_hash: str, *, increment: int) -> None:
@@ -134,10 +176,12 @@ class ChainReport:
     checked: int
     bad_event_id: int | None = None
     reason: str = ""
+    anchored: int | None = None  # checkpoint lines that held, when an anchor was checked
 
     def summary(self) -> str:
         if self.intact:
-            return f"audit chain intact: {self.checked} events"
+            outside = f"; {self.anchored} anchored outside the database" if self.anchored is not None else ""
+            return f"audit chain intact: {self.checked} events{outside}"
         where = f"event {self.bad_event_id}" if self.bad_event_id is not None else "chain head"
         return f"audit chain BROKEN at {where}: {self.reason} ({self.checked} events checked before it)"
 
@@ -159,8 +203,9 @@ def read_events(dbapi_connection, *, since: str | None = None) -> list[dict[str,
     ]
 
 
-def verify_chain(dbapi_connection) -> ChainReport:
-    """Recompute every hash and link, then compare the newest event with the chain head."""
+def verify_chain(dbapi_connection, anchor=None) -> ChainReport:
+    """Recompute every hash and link, compare the newest event with the chain head, then (given an
+    :class:`~medstation.store.audit_anchor.AuditAnchor`) check the trail against the anchor outside the file."""
     events = read_events(dbapi_connection)
     prev, checked = GENESIS_HASH, 0
     for event in events:
@@ -184,6 +229,14 @@ def verify_chain(dbapi_connection) -> ChainReport:
         return ChainReport(False, checked, head[0] or None,
                            f"chain head records {head[2]} events ending at event {head[0]}, the table has {checked} "
                            f"ending at event {last_id} (events at the end were deleted or the head was edited)")
+    if anchor is not None:
+        from medstation.store.audit_anchor import verify_anchor
+
+        outside = verify_anchor(anchor, events)
+        if not outside.intact:
+            return ChainReport(False, checked, outside.bad_event_id, f"anchor check failed: {outside.reason}",
+                               anchored=outside.anchored)
+        return ChainReport(True, checked, anchored=outside.anchored)
     return ChainReport(True, checked)
 
 

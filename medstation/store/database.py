@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from medstation.store import tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from medstation.store.audit_anchor import AuditAnchor
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -88,6 +89,34 @@ class Database:
         self.engine = make_engine(db_path, key)
         if migrate:
             upgrade_to_head(self.engine)
+        self.anchor = AuditAnchor(db_path)
+        self._ensure_anchor()
+
+    def _ensure_anchor(self) -> None:
+        """Create the audit anchor's key on first open (adopting the head of an older trail), under the write lock."""
+        from medstation.store.audit_chain import read_head
+
+        if self.anchor.key_path.exists() or self.anchor.checkpoint_path.exists():
+            return
+        raw = self.engine.raw_connection()
+        try:
+            conn = raw.driver_connection
+            cur = conn.cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    head = read_head(cur)
+                except Exception:  # no chain tables yet (opened with migrate=False before the first migration)
+                    head = None
+                self.anchor.ensure(head)
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                cur.close()
+        finally:
+            raw.close()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -121,15 +150,33 @@ class Database:
     #: person signed in, so "who" is never blank when someone is.
     audit_actor_source: Callable[[], Any] | None = None
 
+    #: Written when no actor is given and no one is signed in (start-up work, background jobs without a person).
+    SYSTEM_ACTOR = "system"
+
     def audit(self, action: str, *, actor: Any = "", entity: str = "", entity_id: str | int = "",
-              role: str = "", **detail) -> int:
+              role: str = "", session: Session | None = None, **detail) -> int:
         """Append one hash-chained audit event and return its id.
 
         ``actor`` is a name or an :class:`~medstation.access.roles.Actor` (its role is recorded too);
-        appends are serialised (``BEGIN IMMEDIATE``), see :mod:`medstation.store.audit_chain`.
+        with neither an actor nor a signed-in person the event names :attr:`SYSTEM_ACTOR`, so no event is
+        anonymous. With ``session`` the event is written inside that session's transaction: the clinical
+        write and its audit event commit together or not at all. Without it the event is its own
+        ``BEGIN IMMEDIATE`` transaction. Either way a signed checkpoint line goes to the anchor
+        (:mod:`medstation.store.audit_anchor`); see :mod:`medstation.store.audit_chain`.
         """
         from medstation.store.audit_chain import append_event
 
+        name, role = self._actor_fields(actor, role)
+        fields = dict(action=action, actor=name, role=role, entity=entity, entity_id=str(entity_id), detail=detail)
+        if session is not None:
+            return self._audit_in(session, fields)
+        raw = self.engine.raw_connection()
+        try:
+            return append_event(raw.driver_connection, anchor=self.anchor, **fields)
+        finally:
+            raw.close()
+
+    def _actor_fields(self, actor: Any, role: str) -> tuple[str, str]:
         current = self.audit_actor_source() if self.audit_actor_source is not None else None
         if not actor and current is not None:
             actor = current
@@ -137,12 +184,35 @@ class Database:
         role = role or getattr(getattr(actor, "role", ""), "value", getattr(actor, "role", "")) or ""
         if not role and current is not None and current.name == name:
             role = current.role.value  # callers that log the signed-in user by name still get the role recorded
-        raw = self.engine.raw_connection()
+        return str(name) or self.SYSTEM_ACTOR, str(role)
+
+    def _audit_in(self, session: Session, fields: dict[str, Any]) -> int:
+        """Append inside ``session``'s transaction; a rollback of it voids the event's checkpoint line."""
+        from sqlalchemy import event as sa_event
+
+        from medstation.store.audit_chain import append_in_transaction
+
+        session.flush()  # the clinical rows first: they take the write lock the chain needs
+        dbapi = session.connection().connection.driver_connection
+        cur = dbapi.cursor()
         try:
-            return append_event(raw.driver_connection, action=action, actor=str(name), role=str(role),
-                                entity=entity, entity_id=str(entity_id), detail=detail)
+            appended = append_in_transaction(cur, anchor=self.anchor, **fields)
         finally:
-            raw.close()
+            cur.close()
+        pending = session.info.get("audit_pending")
+        if pending is None:
+            pending = session.info["audit_pending"] = []
+            anchor = self.anchor
+
+            def voided(_session, *_args) -> None:
+                for item in pending:
+                    anchor.record(item.id, item.prev_hash, item.event_hash, kind="void")
+                pending.clear()
+
+            sa_event.listen(session, "after_rollback", voided)
+            sa_event.listen(session, "after_commit", lambda *_: pending.clear())
+        pending.append(appended)
+        return appended.id
 
     def close(self) -> None:
         self.engine.dispose()

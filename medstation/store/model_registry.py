@@ -173,14 +173,14 @@ class ModelRegistry:
                     s.add(row)
                     s.flush()
                     info = ModelVersionInfo.from_row(row)
+                    self.db.audit("model.register", entity="model_version", entity_id=info.id, kind=kind.value,
+                                  name=name, sha256=sha256, status=info.status.value, source=source, session=s)
             except IntegrityError:
                 # Someone registered the same file (kind+sha256) or made another version of this
                 # kind active between our read and our insert: read again, and never ask for active twice.
                 log.info("model registration raced for %s %s; re-reading", kind.value, sha256[:12])
                 continue
             self._forget_active()
-            self.db.audit("model.register", entity="model_version", entity_id=info.id, kind=kind.value,
-                          name=name, sha256=sha256, status=info.status.value, source=source)
             return info
         raise RegistryError(f"Could not register {file.name}: the database kept changing underneath.")
 
@@ -275,9 +275,9 @@ class ModelRegistry:
             s.add(previous)
             s.flush()
             from_id, info = int(current.id), ModelVersionInfo.from_row(previous)
+            self.db.audit("model.rollback", actor=who, entity="model_version", entity_id=info.id, kind=kind.value,
+                          from_version=from_id, to_version=info.id, session=s)
         self._forget_active()
-        self.db.audit("model.rollback", actor=who, entity="model_version", entity_id=info.id, kind=kind.value,
-                      from_version=from_id, to_version=info.id)
         return info
 
     def _activate(self, version_id: int, actor: Actor | str, *, allowed: tuple[ModelStatus, ...],
@@ -301,9 +301,9 @@ class ModelRegistry:
             s.add(target)
             s.flush()
             info = ModelVersionInfo.from_row(target)
+            self.db.audit(action, actor=who, entity="model_version", entity_id=info.id, kind=info.kind.value,
+                          from_version=info.previous_active_id, to_version=info.id, session=s)
         self._forget_active()
-        self.db.audit(action, actor=who, entity="model_version", entity_id=info.id, kind=info.kind.value,
-                      from_version=info.previous_active_id, to_version=info.id)
         return info
 
     @staticmethod

@@ -218,8 +218,8 @@ def build_snapshot(ctx: JobContext, db, home: Path, *, name: str, kind: str, ori
             s.add(DatasetCase(dataset_version_id=version.id, case_key=c["case_key"], split=c["split"],
                               source=c["source"], modality=c["modality"], origin=c["origin"], n_items=c["n_items"]))
         version_id = int(version.id)
-    db.audit("dataset.snapshot", actor=actor, entity="dataset_version", entity_id=version_id, name=name,
-             version=number, content_sha256=content, n_cases=len(cases), n_excluded=len(excluded))
+        db.audit("dataset.snapshot", actor=actor, entity="dataset_version", entity_id=version_id, name=name,
+                 version=number, content_sha256=content, n_cases=len(cases), n_excluded=len(excluded), session=s)
     ctx.report(1.0, f"{name} v{number}: {len(cases)} cases, {len(excluded)} excluded")
     return get_version(db, version_id)
 

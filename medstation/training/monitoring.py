@@ -74,8 +74,8 @@ def check_auto_rollback(db, registry, kind: str = "segmentation", *, margin: flo
     restored = registry.rollback(kind, AUTO_ROLLBACK_ACTOR)
     with db.session() as s:
         s.add(ModelAlert(category="auto_rollback", message=reason, model_version_id=active.id))
-    db.audit("model.auto_rollback", actor=AUTO_ROLLBACK_ACTOR, entity="model_version", entity_id=active.id,
-             restored=restored.id, reason=reason, rate=now.rate, predecessor_rate=before.rate)
+        db.audit("model.auto_rollback", actor=AUTO_ROLLBACK_ACTOR, entity="model_version", entity_id=active.id,
+                 restored=restored.id, reason=reason, rate=now.rate, predecessor_rate=before.rate, session=s)
     return reason
 
 

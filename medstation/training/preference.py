@@ -133,9 +133,9 @@ def record_choice(db, session, pair: BlindPair, choice: str) -> PreferenceInfo:
         s.add(row)
         s.flush()
         info = PreferenceInfo(int(row.id), pair.kind, outcome, chosen_id)
-    db.audit("model.preference", actor=actor, entity="preference_choice", entity_id=info.id, kind=pair.kind,
-             chosen=outcome.value, active_version_id=pair.active_version_id,
-             candidate_version_id=pair.candidate_version_id, shown_order=list(pair.order))
+        db.audit("model.preference", actor=actor, entity="preference_choice", entity_id=info.id, kind=pair.kind,
+                 chosen=outcome.value, active_version_id=pair.active_version_id,
+                 candidate_version_id=pair.candidate_version_id, shown_order=list(pair.order), session=s)
     return info
 
 

@@ -68,9 +68,9 @@ def enqueue(db, home: Path, *, kind: str, dataset_version_id: int | None, base_m
         s.add(row)
         s.flush()
         info = RunInfo.from_row(row)
+        db.audit("training.enqueue", actor=actor, entity="training_run", entity_id=info.id, kind=kind,
+                 dataset_version_id=dataset_version_id, params=params, session=s)
     Path(info.run_dir).mkdir(parents=True, exist_ok=True)
-    db.audit("training.enqueue", actor=actor, entity="training_run", entity_id=info.id, kind=kind,
-             dataset_version_id=dataset_version_id, params=params)
     return info
 
 

@@ -257,6 +257,9 @@ def main(run_id: int) -> int:
     db = Database(settings.db_path)
     registry = ModelRegistry(db)
     info = runs.get(db, run_id)
+    from medstation.access.headless import bind_worker_actor
+
+    bind_worker_actor(db, info.requested_by)  # model.register and every other event name who started the run
     _setup_log(Path(info.run_dir))
     info = runs.mark_running(db, run_id, os.getpid())
     ctx = JobContext(on_progress=lambda f, m: emit_progress(f, m), on_partial=emit_partial)

@@ -48,7 +48,7 @@ def _events(db, action):
 
 def test_first_account_must_be_admin(store):
     with pytest.raises(AccountError, match="must be an admin"):
-        store.add_user("bob", Role.therapist, "password123")
+        store.add_user("bob", Role.therapist, "kettle drum 42")
     assert not store.has_accounts()
     info = store.add_user("alice", Role.admin, "correct horse")
     assert info.role is Role.admin and store.has_accounts()
@@ -63,20 +63,20 @@ def test_password_is_stored_as_argon2id_hash_only(db, store, admin_session):
 
 def test_after_first_run_adding_users_needs_manage_users(store, admin_session):
     with pytest.raises(PermissionDenied):
-        store.add_user("bob", Role.therapist, "password123")  # no session
+        store.add_user("bob", Role.therapist, "kettle drum 42")  # no session
     with pytest.raises(PermissionDenied):
-        store.add_user("bob", Role.therapist, "password123", session=UserSession(Actor("t", Role.therapist)))
-    info = store.add_user("bob", Role.therapist, "password123", session=admin_session)
+        store.add_user("bob", Role.therapist, "kettle drum 42", session=UserSession(Actor("t", Role.therapist)))
+    info = store.add_user("bob", Role.therapist, "kettle drum 42", session=admin_session)
     assert info.role is Role.therapist and info.created_by == "alice"
 
 
 def test_duplicate_name_and_short_password_are_refused(store, admin_session):
     with pytest.raises(AccountError, match="already exists"):
-        store.add_user("alice", Role.admin, "whatever12", session=admin_session)
+        store.add_user("alice", Role.admin, "kettle drum 43", session=admin_session)
     with pytest.raises(AccountError, match="at least"):
         store.add_user("carol", Role.radiologist, "short", session=admin_session)
     with pytest.raises(AccountError, match="User names"):
-        store.add_user("../evil", Role.radiologist, "password123", session=admin_session)
+        store.add_user("../evil", Role.radiologist, "kettle drum 42", session=admin_session)
 
 
 def test_login_success_and_failure_are_audited(db, store, admin_session):
@@ -104,20 +104,20 @@ def test_lockout_after_repeated_failures_then_expiry(db, store, admin_session, c
 
 
 def test_admin_unlocks(store, admin_session):
-    store.add_user("bob", Role.radiologist, "password123", session=admin_session)
+    store.add_user("bob", Role.radiologist, "kettle drum 42", session=admin_session)
     for _ in range(LOCKOUT_THRESHOLD):
         with pytest.raises(LoginFailed):
             store.authenticate("bob", "nope")
     with pytest.raises(AccountLocked):
-        store.authenticate("bob", "password123")
+        store.authenticate("bob", "kettle drum 42")
     with pytest.raises(PermissionDenied):
         store.unlock("bob", session=UserSession(Actor("bob", Role.radiologist)))
     store.unlock("bob", session=admin_session)
-    assert store.authenticate("bob", "password123").role is Role.radiologist
+    assert store.authenticate("bob", "kettle drum 42").role is Role.radiologist
 
 
 def test_token_is_stored_hashed_and_signs_in(db, store, admin_session, clock):
-    store.add_user("bob", Role.radiologist, "password123", session=admin_session)
+    store.add_user("bob", Role.radiologist, "kettle drum 42", session=admin_session)
     token = store.issue_token("bob", session=admin_session, days=1)
     with db.session() as s:
         stored = s.exec(select(AccessToken)).one()
@@ -131,24 +131,24 @@ def test_token_is_stored_hashed_and_signs_in(db, store, admin_session, clock):
 
 
 def test_only_admins_issue_tokens(store, admin_session):
-    store.add_user("bob", Role.radiologist, "password123", session=admin_session)
+    store.add_user("bob", Role.radiologist, "kettle drum 42", session=admin_session)
     with pytest.raises(PermissionDenied):
         store.issue_token("bob", session=UserSession(Actor("bob", Role.radiologist)))
 
 
 def test_disabled_account_cannot_sign_in_and_last_admin_stays(store, admin_session):
-    store.add_user("bob", Role.therapist, "password123", session=admin_session)
+    store.add_user("bob", Role.therapist, "kettle drum 42", session=admin_session)
     store.set_active("bob", False, session=admin_session)
     with pytest.raises(LoginFailed):
-        store.authenticate("bob", "password123")
+        store.authenticate("bob", "kettle drum 42")
     with pytest.raises(AccountError, match="last active admin"):
         store.set_active("alice", False, session=admin_session)
 
 
 def test_users_change_own_password_not_others(store, admin_session):
-    store.add_user("bob", Role.therapist, "password123", session=admin_session)
+    store.add_user("bob", Role.therapist, "kettle drum 42", session=admin_session)
     bob = UserSession(Actor("bob", Role.therapist))
-    store.set_password("bob", "new password", session=bob)
-    assert store.authenticate("bob", "new password").name == "bob"
+    store.set_password("bob", "fresh kettle 7", session=bob)
+    assert store.authenticate("bob", "fresh kettle 7").name == "bob"
     with pytest.raises(PermissionDenied):
         store.set_password("alice", "hijacked!!", session=bob)
