@@ -127,3 +127,40 @@ def test_backup_cli_round_trip(settings, tmp_path, monkeypatch, capsys):
     assert main(["restore", str(tmp_path / "bk"), "--replace"]) == 0
     assert "restored" in capsys.readouterr().out
     assert main(["audit", "verify"]) == 0
+
+
+def test_backup_carries_the_audit_anchor_cut_to_the_snapshot(settings, tmp_path, monkeypatch):
+    """The key and the checkpoints travel with the backup; lines for events written after the database
+    snapshot (by another process, while the files are copied) are left out, so the restore verifies."""
+    from medstation.access import backup as backup_module
+    from medstation.store.audit_anchor import AuditAnchor
+
+    _populate(settings)
+    real_head = backup_module._audit_head
+
+    def head_then_someone_writes(db_file, key):
+        head = real_head(db_file, key)
+        live = Database(settings.db_path)
+        live.audit("imaging.view", actor="rita", entity="series", entity_id="1.2.3")  # after the snapshot
+        live.close()
+        return head
+
+    monkeypatch.setattr(backup_module, "_audit_head", head_then_someone_writes)
+    manifest = backup_store(settings.home, tmp_path / "bk")
+    assert {"audit-anchor/medstation.db.key", "audit-anchor/medstation.db.checkpoints"} <= set(manifest.files)
+    new_home = tmp_path / "elsewhere"
+    restore_store(tmp_path / "bk", new_home)
+    anchor = AuditAnchor(new_home / "medstation.db")
+    assert anchor.key_path.stat().st_mode & 0o777 == 0o600
+    con = sqlite3.connect(new_home / "medstation.db")
+    try:
+        report = verify_chain(con, anchor=anchor)
+    finally:
+        con.close()
+    assert report.intact and report.anchored == report.checked, report.summary()
+    live = sqlite3.connect(settings.db_path)
+    try:
+        assert not verify_chain(live, anchor=anchor).intact  # the restored anchor lacks the later event's line
+        assert verify_chain(live, anchor=AuditAnchor(settings.db_path)).intact
+    finally:
+        live.close()
