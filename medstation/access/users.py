@@ -252,9 +252,9 @@ class AccountStore:
             actor = Actor(name, Role(role))
             self.db.audit("user.login", actor=actor, entity="user_account", entity_id=name, via="token")
             return actor
-        self.db.audit("user.login_failed", actor=name or "anonymous", role=role, entity="user_account", entity_id=name,
-                      via="token",
-                      reason="unknown, revoked or expired token" if not name else "revoked or expired token or disabled account")
+        reason = "revoked or expired token or disabled account" if name else "unknown, revoked or expired token"
+        self.db.audit("user.login_failed", actor=name or "anonymous", role=role, entity="user_account",
+                      entity_id=name, via="token", reason=reason)
         raise LoginFailed("The token is not valid (unknown, revoked or expired).")
 
     # --- helpers ---------------------------------------------------------------------------------

@@ -98,7 +98,8 @@ def delete_annotation(db, annotation_id: int, actor: str = "") -> bool:
             return False
         detail = {"series_uid": row.series_uid, "kind": row.kind, "value": row.value_text}
         s.delete(row)
-        db.audit("annotation.delete", actor=actor, entity="viewer_annotation", entity_id=int(annotation_id), **detail, session=s)
+        db.audit("annotation.delete", actor=actor, entity="viewer_annotation", entity_id=int(annotation_id),
+                 session=s, **detail)
     return True
 
 

@@ -73,7 +73,8 @@ class NotesService:
             s.add(row)
             s.flush()
             info = ClientInfo(row.id, row.code, row.display_name)
-            self.db.audit("notes.client.create", actor=actor.name, entity="notes_client", entity_id=info.id, session=s)
+            self.db.audit("notes.client.create", actor=actor.name, entity="notes_client", entity_id=info.id,
+                          session=s)
         return info
 
     def clients(self) -> list[ClientInfo]:
@@ -335,7 +336,8 @@ class NotesService:
             raise UserFacingError("Addenda are for signed notes; edit the draft instead.")
         with self.db.session() as s:
             s.add(NoteAddendum(note_id=note_id, author=actor.name, text=text.strip()))
-            self.db.audit("notes.addendum", actor=actor.name, entity="session_note", entity_id=note_id, session=s)
+            self.db.audit("notes.addendum", actor=actor.name, entity="session_note", entity_id=note_id,
+                          session=s)
 
     def session_info(self, session_id: int) -> SessionInfo:
         self.session.require(Permission.view_notes)

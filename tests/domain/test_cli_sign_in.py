@@ -126,7 +126,9 @@ def _role_without(permission: Permission) -> Role | None:
 def _needed(path: tuple[str, ...]) -> Permission | None:
     """The permission a subcommand needs once accounts exist (the first-run ``users add`` then needs manage_users)."""
     rule = COMMAND_ACCESS.get(path)
-    return Permission.manage_users if rule == Access.FIRST_RUN_OR_ADMIN else rule if isinstance(rule, Permission) else None
+    if rule == Access.FIRST_RUN_OR_ADMIN:
+        return Permission.manage_users
+    return rule if isinstance(rule, Permission) else None
 
 
 GUARDED = [(path, p) for path, p in SIGNED if _needed(path) is not None and _role_without(_needed(path)) is not None]
