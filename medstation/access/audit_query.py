@@ -94,7 +94,7 @@ class AuditTrail:
         self.session.require(Permission.view_audit)
         raw = self.db.engine.raw_connection()
         try:
-            return verify_chain(raw.driver_connection)
+            return verify_chain(raw.driver_connection, anchor=self.db.anchor)  # the window checks the anchor too
         finally:
             raw.close()
 

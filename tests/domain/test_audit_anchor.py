@@ -274,3 +274,14 @@ def test_process_killed_between_write_and_audit_leaves_neither(settings):
         assert _verify(db).intact
     finally:
         db.close()
+
+
+def test_the_windows_verify_checks_the_anchor_too(db):
+    """Admin tab > Audit trail > Verify chain goes through AuditTrail.verify."""
+    from medstation.access.audit_query import AuditTrail
+    from medstation.access.roles import UserSession
+
+    _fill(db, 4)
+    _truncate_and_rewrite_head(db.path, keep=2)
+    report = AuditTrail(db, UserSession(Actor("alice", Role.admin))).verify()
+    assert not report.intact and "ends at event 2" in report.reason
