@@ -202,5 +202,5 @@ def review_message(db: Database, decision: ReviewDecision) -> None:
         row.reviewed_by = decision.actor
         row.reviewed_at = utcnow()
         session.add(row)
-    db.audit(f"chat.answer.{decision.decision.value}", actor=decision.actor, entity="chat_message",
-             entity_id=decision.message_id)
+        db.audit(f"chat.answer.{decision.decision.value}", actor=decision.actor, entity="chat_message",
+                 entity_id=decision.message_id, session=session)

@@ -40,6 +40,6 @@ class TemplateStore:
             row.title, row.version, row.spec, row.created_by = template.title, template.version, \
                 template.to_json(), author
             s.add(row)
-        self.db.audit("notes.template.save", actor=author, entity="note_template", entity_id=template.name,
-                      version=template.version)
+            self.db.audit("notes.template.save", actor=author, entity="note_template", entity_id=template.name,
+                          version=template.version, session=s)
         return template
