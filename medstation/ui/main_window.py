@@ -202,12 +202,16 @@ class MainWindow(QMainWindow):
         self.fit_to_screen()
         super().showEvent(event)
 
+    def _available_area(self):
+        """The available QRect of the screen the window is on (None before it has one)."""
+        screen = self.screen()
+        return screen.availableGeometry() if screen is not None else None
+
     def fit_to_screen(self) -> None:
         """Cap the window at its screen's available area (never past the screen, whatever a label says)."""
-        screen = self.screen()
-        if screen is None:
+        area = self._available_area()
+        if area is None:
             return
-        area = screen.availableGeometry()
         self.setMinimumSize(min(MIN_WINDOW[0], area.width()), min(MIN_WINDOW[1], area.height()))
         self.setMaximumSize(area.width(), area.height())
         if self.width() > area.width() or self.height() > area.height():

@@ -184,8 +184,7 @@ class AdminTab(QWidget):
         if accounts is not None and actor is not None and actor.can(Permission.manage_users):
             self.users_section = UsersSection(accounts, self.runner)
             sections.insertTab(1, self.users_section, "Users")
-        sections.insertTab(sections.indexOf(main) + 1 + (self.users_section is not None), self.datasets_section,
-                           "Datasets")
+        sections.insertTab(1 + (self.users_section is not None), self.datasets_section, "Datasets")
         return sections
 
     def show_section(self, title: str) -> None:
