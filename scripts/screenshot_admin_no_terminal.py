@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         return dialog.reason()
 
     reason_dialog.ask_reason = fill_and_accept
-    handle = tab._on_force_clicked()
+    handle = tab.decisions.force_promote()
     _pump(app, lambda: handle.finished)
     _pump(app, lambda: "force-promoted" in tab.status.text())
     audit = tab.audit_view

@@ -68,14 +68,14 @@ def test_forced_promotion_stores_the_reason_in_the_audit_event(qtbot, tab, db, m
     widget, base, cand = tab
     asked = []
     monkeypatch.setattr(reason_dialog, "ask_reason", lambda *a, **k: asked.append(a[2]) or None)
-    assert widget._on_force_clicked() is None  # cancelled: nothing happens
+    assert widget.decisions.force_promote() is None  # cancelled: nothing happens
     assert widget.training.registry.get(cand.id).status.value == "candidate"
     assert "No A/B comparison" in asked[0] and f"#{cand.id}" in asked[0]
 
     monkeypatch.setattr(reason_dialog, "ask_reason", lambda *a, **k: REASON)
     changed = []
     widget.sig_models_changed.connect(lambda: changed.append(1))
-    _finish(qtbot, widget._on_force_clicked())
+    _finish(qtbot, widget.decisions.force_promote())
     assert widget.training.registry.get(cand.id).status.value == "active"
     (event,) = _events(db, "admin.promote")
     assert event.actor == "ann" and event.detail["forced"] is True and event.detail["reason"] == REASON
@@ -84,7 +84,7 @@ def test_forced_promotion_stores_the_reason_in_the_audit_event(qtbot, tab, db, m
 
 def test_plain_promote_without_an_ab_is_refused_by_the_gate(qtbot, tab):
     widget, base, cand = tab
-    _finish(qtbot, widget._on_promote_clicked())
+    _finish(qtbot, widget.decisions.promote())
     assert widget.status.text().startswith(f"Compare #{cand.id} with the active model")
     assert widget.training.registry.get(cand.id).status.value == "candidate"
 
@@ -92,19 +92,19 @@ def test_plain_promote_without_an_ab_is_refused_by_the_gate(qtbot, tab):
 def test_rollback_asks_for_confirmation_and_a_reason_and_audits_it(qtbot, tab, db, monkeypatch):
     widget, base, cand = tab
     monkeypatch.setattr(reason_dialog, "ask_reason", lambda *a, **k: REASON)
-    _finish(qtbot, widget._on_force_clicked())
+    _finish(qtbot, widget.decisions.force_promote())
     with qtbot.waitSignal(widget.refresh().sig_done, timeout=10000):
         pass
     prompts = []
     monkeypatch.setattr(reason_dialog, "ask_reason",
                         lambda parent, title, intro, action, confirm="": prompts.append((intro, confirm)) or None)
-    assert widget._on_rollback_clicked() is None
+    assert widget.decisions.rollback() is None
     assert widget.training.registry.get(cand.id).status.value == "active"  # cancelled: still active
     intro, confirm = prompts[0]
     assert f"#{cand.id}" in intro and f"#{base.id}" in intro and confirm  # says what changes; needs the tick
 
     monkeypatch.setattr(reason_dialog, "ask_reason", lambda *a, **k: "Candidate drew holes in liver masks today")
-    _finish(qtbot, widget._on_rollback_clicked())
+    _finish(qtbot, widget.decisions.rollback())
     assert widget.training.registry.get(base.id).status.value == "active"
     (event,) = _events(db, "admin.rollback")
     assert event.actor == "ann" and event.detail["reason"] == "Candidate drew holes in liver masks today"

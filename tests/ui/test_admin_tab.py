@@ -63,7 +63,7 @@ def test_promote_refused_by_the_gate_says_why(qtbot, tab):
     with qtbot.waitSignal(widget.refresh().sig_done, timeout=10000):
         pass
     widget.registry_table.selectRow(0)
-    handle = widget._on_promote_clicked()
+    handle = widget.decisions.promote()
     assert handle.lane == "io"  # a registry write never runs on the GUI thread
     with qtbot.waitSignal(handle.sig_finished, timeout=10000):
         pass

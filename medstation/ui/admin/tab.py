@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 from medstation.access.roles import Permission
 from medstation.errors import UserFacingError
 from medstation.ui.access.admin_section import with_audit_section
-from medstation.ui.admin import reason_dialog
 from medstation.ui.admin.datasets_section import DatasetsSection
 from medstation.ui.admin.plots import ABHeatmap, CurvesPlot
+from medstation.ui.admin.registry_decisions import RegistryDecisions
 from medstation.ui.admin.shadow_section import ShadowSection
 from medstation.ui.admin.users_section import UsersSection
 from medstation.ui.errors import report_failure
@@ -150,9 +150,14 @@ class AdminTab(QWidget):
         layout.addWidget(self.status)
 
         self.compare_button.clicked.connect(self._on_compare_clicked)
-        self.promote_button.clicked.connect(self._on_promote_clicked)
-        self.force_button.clicked.connect(self._on_force_clicked)
-        self.rollback_button.clicked.connect(self._on_rollback_clicked)
+        self.decisions = RegistryDecisions(
+            self, training, runner, self.status, selected=self._selected_model, models=lambda: self._models,
+            verdict=lambda: self.verdict.text() if self._shown_comparison_id else "")
+        self.decisions.sig_changed.connect(self.sig_models_changed)
+        self.decisions.sig_changed.connect(self.refresh)
+        self.promote_button.clicked.connect(self.decisions.promote)
+        self.force_button.clicked.connect(self.decisions.force_promote)
+        self.rollback_button.clicked.connect(self.decisions.rollback)
         self.ledger_button.clicked.connect(self._on_ledger_clicked)
         self.train_button.clicked.connect(self._on_train_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
@@ -271,59 +276,6 @@ class AdminTab(QWidget):
         self._shown_comparison_id = max(self._shown_comparison_id, int(outcome[0]))
         self._show_comparison(outcome[1])
         self.status.setText(f"A/B comparison #{outcome[0]} stored.")
-        self.refresh()
-
-    def _on_promote_clicked(self):
-        version = self._selected_model()
-        if version is None:
-            self.status.setText("Select a candidate in the registry first.")
-            return None
-        return self._act(self.training.promote, (version.id,), {}, f"#{version.id} is now active.")
-
-    def _on_force_clicked(self):
-        """Promote past the gate: the reason is required and goes into the ``admin.promote`` audit event."""
-        version = self._selected_model()
-        if version is None:
-            self.status.setText("Select a candidate in the registry first.")
-            return None
-        verdict = self.verdict.text() if self._shown_comparison_id else "No A/B comparison is stored for it."
-        reason = reason_dialog.ask_reason(
-            self, "Force promotion",
-            f"Make {version.label()} the active {version.kind.value} model without a recommending A/B result. "
-            f"Every later mask or draft of this kind uses it.\n\nLatest A/B: {verdict}",
-            "Force promote", confirm="I take responsibility for promoting past the gate.")
-        if reason is None:
-            self.status.setText("Forced promotion cancelled; nothing changed.")
-            return None
-        return self._act(self.training.promote, (version.id,), {"force": True, "reason": reason},
-                         f"#{version.id} force-promoted (reason recorded in the audit log).")
-
-    def _on_rollback_clicked(self):
-        version = self._selected_model()
-        kind = version.kind.value if version is not None else "segmentation"
-        active = next((v for v in self._models if v.kind.value == kind and v.status.value == "active"), None)
-        previous = active.previous_active_id if active is not None else None
-        what = (f"The active {kind} model {active.label()} is replaced by " if active else f"The active {kind} model "
-                "is replaced by ") + (f"#{previous}, the one active before it." if previous else
-                                     "the one active before it.")
-        reason = reason_dialog.ask_reason(self, f"Roll back the {kind} model", what, "Roll back",
-                                          confirm=f"Roll back the {kind} model now.")
-        if reason is None:
-            self.status.setText("Rollback cancelled; nothing changed.")
-            return None
-        return self._act(self.training.rollback, (kind,), {"reason": reason}, "Rolled back.")
-
-    def _act(self, fn, args: tuple, kwargs: dict, done: str):
-        """Run a registry change (``fn(*args, **kwargs)``, a TrainingService method) in the io lane."""
-        self.status.setText("Working…")
-        handle = self.runner.submit("io", lambda ctx: fn(*args, **kwargs), name="registry change", queue=True)
-        handle.sig_done.connect(lambda info: self._on_act_done(done, info))
-        handle.sig_failed.connect(lambda m, d, e=None: report_failure(self, "", m, d, e, self.status))  # the gate says why
-        return handle
-
-    def _on_act_done(self, done: str, info) -> None:
-        self.status.setText(f"{done} Active: {info.label()}")
-        self.sig_models_changed.emit()
         self.refresh()
 
     def _on_ledger_clicked(self) -> None:
