@@ -157,3 +157,37 @@ def _finish_bg(qtbot, handle):
     if not handle.finished:
         with qtbot.waitSignal(handle.sig_finished, timeout=20000):
             pass
+
+
+def test_train_queues_the_run_off_the_gui_thread_then_trains_it_in_the_process_lane(qtbot, tab, monkeypatch):
+    import threading
+
+    from medstation.jobs import JobContext
+    from medstation.training.datasets import build_snapshot
+    from medstation.training.items import SegItem
+
+    widget, _base, cand = tab
+    mask = np.zeros((16, 16), bool)
+    mask[3:9, 3:9] = True
+    build_snapshot(JobContext(), widget.training.db, widget.training.settings.home, name="sq", kind="segmentation",
+                   origin="t", items=[SegItem("a" * 16, "t", "CT", "sq", np.random.default_rng(0).random((16, 16)), mask)])
+    with qtbot.waitSignal(widget.refresh().sig_done, timeout=10000):
+        pass
+    on_main, lanes = [], []
+    real_queue = widget.training.queue_segmentation
+
+    def queue(*args, **kwargs):
+        on_main.append(threading.current_thread() is threading.main_thread())
+        return real_queue(*args, **kwargs)
+
+    def fake_run(ctx, run_id):
+        lanes.append(run_id)
+        return {"model_version_id": cand.id}
+
+    monkeypatch.setattr(widget.training, "queue_segmentation", queue)
+    monkeypatch.setattr(widget.training, "run_queued", fake_run)
+    handle = widget._on_train_clicked()
+    assert handle.lane == "io"
+    qtbot.waitUntil(lambda: "registered candidate" in widget.status.text(), timeout=20000)
+    assert on_main == [False] and len(lanes) == 1
+    assert widget.status.text() == f"run #{lanes[0]} registered candidate #{cand.id}"

@@ -291,26 +291,32 @@ class AdminTab(QWidget):
         self.ledger.setText(f"#{version.id} made {len(made)} masks ({accepted} accepted): "
                             + ", ".join(f"{m['name']} #{m['id']}" for m in made[:8]))
 
-    def _on_train_clicked(self) -> None:
+    def _on_train_clicked(self):
+        """Queue a run (a database write: io lane), then train it in the process lane; or start a search."""
         dataset_id = self.dataset_combo.currentData()
         if dataset_id is None:
             self.status.setText("Build or import a dataset first (the Datasets section).")
-            return
+            return None
         epochs, mode = self.epochs_spin.value(), self.mode_combo.currentText()
         if self.search_box.isChecked():  # the job queues the search run and its trials itself
             handle = self.runner.submit("process", self.training.search_segmentation, int(dataset_id),
                                         epochs=epochs, mode=mode, name="hyperparameter search", queue=True,
                                         requester=self)
-            label = "search"
-        else:
-            try:
-                run = self.training.queue_segmentation(int(dataset_id), epochs=epochs, mode=mode)
-            except UserFacingError as exc:
-                self.status.setText(str(exc))
-                return
-            handle = self.runner.submit("process", self.training.run_queued, run.id, name=f"training run {run.id}",
-                                        queue=True, requester=self)
-            label = f"run #{run.id}"
+            self._watch_training(handle, "search")
+            return handle
+        queued = self.runner.submit("io", lambda ctx: self.training.queue_segmentation(int(dataset_id), epochs=epochs,
+                                                                                        mode=mode),
+                                    name="queue training", queue=True)
+        queued.sig_done.connect(self._on_run_queued)
+        queued.sig_failed.connect(lambda m, d, e=None: report_failure(self, "", m, d, e, self.status))
+        return queued
+
+    def _on_run_queued(self, run) -> None:
+        handle = self.runner.submit("process", self.training.run_queued, run.id, name=f"training run {run.id}",
+                                    queue=True, requester=self)
+        self._watch_training(handle, f"run #{run.id}")
+
+    def _watch_training(self, handle, label: str) -> None:
         self.curves.clear()
         self._train_handle = handle
         self.cancel_button.setEnabled(True)
