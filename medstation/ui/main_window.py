@@ -32,6 +32,7 @@ from medstation.ui.viewer.status_line import StatusLine, let_labels_shrink
 
 TAB_NAMES = TAB_ORDER
 TAB_TITLES = {"viewer": "Viewer", "chat": "Chat", "notes": "Notes", "admin": "Admin"}
+MEASURING_TOOLS = ("ruler", "roi", "angle")
 MIN_WINDOW = (960, 600)  # px; below this the Viewer's panels no longer fit side by side
 
 
@@ -136,6 +137,10 @@ class MainWindow(QMainWindow):
                 self.tabs.setTabVisible(self.tabs.indexOf(widget), view.shows(name))
         self.viewer_tab.side_tabs.setVisible(view.edit_imaging)
         self.viewer_tab.toolbar.export.setVisible(view.export_imaging)
+        for name in MEASURING_TOOLS:  # measurements are stored work ("edit imaging"): view-only roles navigate
+            self.viewer_tab.toolbar.tool_actions[name].setVisible(view.edit_imaging)
+        if not view.edit_imaging:
+            self.viewer_tab.set_tool("navigate")
         current = next((n for n in TAB_NAMES if getattr(self, f"{n}_tab") is self.tabs.currentWidget()), None)
         if view.tabs and current not in view.tabs:
             self.select_tab(view.tabs[0])

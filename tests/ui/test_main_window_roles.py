@@ -51,6 +51,7 @@ def test_each_role_sees_only_its_tabs_and_buttons(qtbot, make_window, role, tabs
     assert (window.admin_tab is not None) == ("admin" in tabs)
     assert window.viewer_tab.side_tabs.isVisible() == (edit and "viewer" in tabs)  # segmentation: draw, accept
     assert window.viewer_tab.toolbar.export.isVisible() == export
+    assert all(window.viewer_tab.toolbar.tool_actions[t].isVisible() == edit for t in ("ruler", "roi", "angle"))
     assert window.tabs.currentWidget() is getattr(window, f"{tabs[0]}_tab")
     assert f"someone ({role.value})" in window.windowTitle()
 

@@ -5,9 +5,9 @@ Hiding is for clarity only. Every service still checks the permission itself
 
 | role        | tabs                          | in the Viewer                              |
 |-------------|-------------------------------|--------------------------------------------|
-| radiologist | Viewer, Chat                  | segmentation panel, de-identified export    |
+| radiologist | Viewer, Chat                  | segmentation, measuring tools, export       |
 | therapist   | Chat, Notes                   | (no Viewer)                                 |
-| read_only   | Viewer, Chat, Notes           | view only: no segmentation panel, no export |
+| read_only   | Viewer, Chat, Notes           | view only: navigate, window, MPR, screenshot |
 | admin       | Viewer, Chat, Notes, Admin    | everything                                  |
 """
 
@@ -32,7 +32,7 @@ class RoleView:
     """What the window shows for one actor."""
 
     tabs: tuple[str, ...]  # in TAB_ORDER
-    edit_imaging: bool  # the segmentation panel (draw, accept, export masks)
+    edit_imaging: bool  # the segmentation panel (draw, accept, export masks) and the measuring tools
     export_imaging: bool  # the de-identified export button
 
     def shows(self, tab: str) -> bool:
