@@ -99,3 +99,15 @@ def test_status_line_wraps_then_elides_and_its_minimum_width_ignores_the_text(qt
     assert line.text() == LONG and line.toolTip() == LONG  # nothing is lost: the full text is one hover away
     line.setText("Saved.")
     assert line.shown_text() == "Saved." and line.toolTip() == ""
+
+
+def test_long_admin_messages_keep_the_window_at_1280x800(qtbot, window):
+    window.resize(1280, 800)
+    window.show()
+    window.select_tab("admin")
+    tab = window.admin_tab
+    for label in (tab.alerts, tab.status, tab.verdict, tab.ledger, tab.schedule_label):
+        label.setText(LONG)
+    qtbot.wait(300)
+    assert window.width() <= 1280 and window.height() <= 800
+    assert _inside(window, tab.train_button) and _inside(window, tab.force_button)

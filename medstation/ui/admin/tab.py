@@ -40,7 +40,7 @@ from medstation.ui.admin.registry_decisions import RegistryDecisions
 from medstation.ui.admin.shadow_section import ShadowSection
 from medstation.ui.admin.users_section import UsersSection
 from medstation.ui.errors import report_failure
-from medstation.ui.viewer.status_line import StatusLine
+from medstation.ui.viewer.status_line import StatusLine, let_labels_shrink
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class AdminTab(QWidget):
         self.train_button = QPushButton("Train")
         self.cancel_button = QPushButton("Cancel training")
         self.cancel_button.setEnabled(False)
-        self.schedule_label = QLabel("")
+        self.schedule_label = StatusLine(max_lines=1)
         self.curves = CurvesPlot()
         self.heatmap = ABHeatmap()
         self.verdict = QLabel("No A/B comparison yet.")
@@ -162,6 +162,7 @@ class AdminTab(QWidget):
         self.train_button.clicked.connect(self._on_train_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.runs_table.itemSelectionChanged.connect(self._on_runs_selection)
+        let_labels_shrink(self)  # alerts, verdicts, ledgers: long text wraps, it never widens the window
 
     @staticmethod
     def _table(columns) -> QTableWidget:
