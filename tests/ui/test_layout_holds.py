@@ -97,6 +97,9 @@ def test_status_line_wraps_then_elides_and_its_minimum_width_ignores_the_text(qt
     assert len(shown) == 2 and shown[-1].endswith("…")
     assert all(metrics.horizontalAdvance(s) <= 300 for s in shown)
     assert line.text() == LONG and line.toolTip() == LONG  # nothing is lost: the full text is one hover away
+    line.setToolTip("a.dcm: not DICOM")  # a caller's tooltip (the skipped files) stays, under the full text
+    assert line.toolTip() == LONG + "\n\na.dcm: not DICOM"
+    line.setToolTip("")
     line.setText("Saved.")
     assert line.shown_text() == "Saved." and line.toolTip() == ""
 

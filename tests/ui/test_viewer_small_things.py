@@ -17,9 +17,21 @@ from tests.ui.viewer_fixtures import loaded, viewer  # noqa: F401  (fixtures)
 
 
 def _open(qtbot, viewer, paths):
-    with qtbot.waitSignal(viewer.sig_volume_loaded, timeout=20000):
-        viewer.open_paths(paths)
-    qtbot.waitUntil(lambda: not viewer.runner.active(), timeout=20000)  # the completeness check too
+    """Open ``paths`` and wait until every job it started (the completeness check too) delivered its result."""
+    handles, delivered = [], []
+
+    def started(handle):
+        handles.append(handle)
+        handle.sig_finished.connect(lambda: delivered.append(handle))  # after sig_done reached its slots
+
+    viewer.runner.sig_job_started.connect(started)
+    try:
+        with qtbot.waitSignal(viewer.sig_volume_loaded, timeout=20000):
+            viewer.open_paths(paths)
+        assert any(h.name == "check series" for h in handles)
+        qtbot.waitUntil(lambda: all(h in delivered for h in handles), timeout=20000)
+    finally:
+        viewer.runner.sig_job_started.disconnect(started)
 
 
 def _letters(view) -> dict:

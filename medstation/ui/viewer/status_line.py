@@ -23,7 +23,7 @@ class StatusLine(QLabel):
         super().__init__(parent)
         self.max_lines = max(1, int(max_lines))
         self._full = ""
-        self._own_tooltip = False
+        self._extra_tip = ""  # a caller's tooltip (e.g. the list of skipped files), kept under the full text
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -43,8 +43,8 @@ class StatusLine(QLabel):
         return super().text()
 
     def setToolTip(self, tip: str) -> None:  # noqa: N802 (Qt naming)
-        self._own_tooltip = bool(tip)  # a caller's tooltip (e.g. the skipped files) wins over the full text
-        super().setToolTip(tip)
+        self._extra_tip = str(tip or "")
+        self._relayout()
 
     # -- sizing ---------------------------------------------------------------------------------
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt naming)
@@ -65,8 +65,9 @@ class StatusLine(QLabel):
         width = max(10, self.contentsRect().width())
         shown = wrap_and_elide(self._full, self.font(), width, self.max_lines)
         QLabel.setText(self, shown)
-        if not self._own_tooltip:
-            QLabel.setToolTip(self, self._full if shown != self._full else "")
+        cut = shown.replace("\n", " ") != " ".join(self._full.split("\n"))
+        tip = "\n\n".join(t for t in (self._full if cut else "", self._extra_tip) if t)
+        QLabel.setToolTip(self, tip)
 
 
 def wrap_and_elide(text: str, font: QFont, width: int, max_lines: int) -> str:
