@@ -48,10 +48,17 @@ class StatusLine(QLabel):
 
     # -- sizing ---------------------------------------------------------------------------------
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt naming)
-        return QSize(MIN_WIDTH_PX, self._height_for(self.max_lines))
+        return QSize(max(MIN_WIDTH_PX, self.minimumWidth()), self._height_for(self.max_lines))
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt naming)
-        return QSize(MIN_WIDTH_PX, self._height_for(self.max_lines))
+        return self.minimumSizeHint()
+
+    def setFixedWidth(self, width: int) -> None:  # noqa: N802 (Qt naming)
+        """A fixed width the layouts must reserve (slice counter, toolbar, status bar): policy Fixed, not Ignored."""
+        super().setFixedWidth(width)
+        policy = self.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(policy)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         super().resizeEvent(event)

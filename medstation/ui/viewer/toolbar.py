@@ -67,7 +67,7 @@ class ViewerToolbar(QToolBar):
         self.addWidget(spacer)
         self.model_label = StatusLine("Segmentation model: …", max_lines=1)
         self.model_label.setObjectName("active_model")
-        self.model_label.setFixedWidth(260)
+        self.model_label.setFixedWidth(230)
         self.addWidget(self.model_label)
 
     def show_model(self, text: str) -> None:
