@@ -191,3 +191,24 @@ def test_train_queues_the_run_off_the_gui_thread_then_trains_it_in_the_process_l
     qtbot.waitUntil(lambda: "registered candidate" in widget.status.text(), timeout=20000)
     assert on_main == [False] and len(lanes) == 1
     assert widget.status.text() == f"run #{lanes[0]} registered candidate #{cand.id}"
+
+
+def test_datasets_section_imports_nifti_volumes(qtbot, tab, tmp_path):
+    import nibabel as nib
+
+    widget, _base, _cand = tab
+    rng = np.random.default_rng(1)
+    image = (rng.random((20, 16, 12)) * 200 - 100).astype(np.float32)
+    labels = np.zeros((20, 16, 12), np.int16)
+    labels[4:12, 3:10, :] = 1
+    folder = tmp_path / "nifti"
+    folder.mkdir()
+    nib.save(nib.Nifti1Image(image, np.diag([2, 2, 3, 1])), folder / "vol_ct.nii.gz")
+    nib.save(nib.Nifti1Image(labels, np.diag([2, 2, 3, 1])), folder / "vol_seg.nii.gz")
+    section = widget.datasets_section
+    section.set_source("nifti", str(folder))
+    assert section.path_edit.isEnabled() and not section.modality_combo.isEnabled()
+    _finish_bg(qtbot, section.build())
+    (version,) = widget.training.dataset_versions("segmentation")
+    assert version.name == "nifti-nifti" and version.n_cases >= 1
+    assert section.status.text().startswith("nifti-nifti v1")
