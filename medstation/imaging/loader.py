@@ -244,6 +244,8 @@ def load_series(
         time_point=plan.time_point,
         transfer_syntax=syntax,
     )
+    # geometry known (else the direction is an identity placeholder and the viewer draws no orientation letters)
+    meta["oriented"] = plan.frames[0].position is not None and plan.frames[0].orientation is not None
     ctx.report(1.0, f"loaded {len(plan.frames)} slices")
     return Volume(
         pixels=pixels,

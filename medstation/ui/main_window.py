@@ -1,15 +1,47 @@
-"""Main window: four tabs and a status bar showing what runs in the background."""
+"""Main window: the tabs a role may use, a session menu, and a status bar showing what runs in the background.
+
+Role-tailored (:mod:`medstation.ui.access.role_tabs`): a therapist sees Chat and Notes, a radiologist
+Viewer and Chat, read-only the Viewer without its segmentation panel or export; admins everything. The
+services still check every permission. The Admin tab is built the first time someone who may see it
+is signed in (its sections depend on their permissions).
+
+Session menu: Switch user / Sign out (:mod:`medstation.ui.access.switch_user`: open work is kept
+under a cover, as the idle lock keeps it) and Quit (Ctrl+Q, ``QKeySequence.Quit``), which closes the
+window the normal way, so unsaved drafts are asked about first.
+
+Layout: the window never grows past the screen it is on (its maximum size is the screen's
+available area; its minimum is fixed, so no label's text can raise it); the Viewer's status lines
+wrap and elide and its image column cannot be collapsed (see ``ui/viewer/layout.py``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
+from medstation.access.account_admin import AccountAdmin
+from medstation.access.roles import Actor
+from medstation.access.users import AccountStore
 from medstation.app import Services
+from medstation.ui.access.role_tabs import TAB_ORDER, role_view
+from medstation.ui.access.switch_user import SessionSwitcher
 from medstation.ui.runner import JobHandle, JobRunner
+from medstation.ui.viewer.status_line import StatusLine, let_labels_shrink
 
-TAB_NAMES = ("viewer", "chat", "notes", "admin")
+TAB_NAMES = TAB_ORDER
+TAB_TITLES = {"viewer": "Viewer", "chat": "Chat", "notes": "Notes", "admin": "Admin"}
+MEASURING_TOOLS = ("ruler", "roi", "angle")
+MIN_WINDOW = (960, 600)  # px; below this the Viewer's panels no longer fit side by side
+
+
+def active_model_text(ctx, registry) -> str:
+    """Job (io lane): one line naming the active segmentation model version for the Viewer toolbar."""
+    active = registry.active("segmentation")
+    if active is None:
+        return "Segmentation model: bundled LiteMedSAM (registered on first use)"
+    return f"Segmentation model: #{active.id} {active.name}"
 
 
 class MainWindow(QMainWindow):
@@ -18,12 +50,12 @@ class MainWindow(QMainWindow):
     def __init__(self, services: Services, runner: JobRunner) -> None:
         super().__init__()
         self.setWindowTitle("MedStation — offline clinical workstation")
+        self.services = services
         self.runner = runner
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
 
-        from medstation.ui.admin.tab import AdminTab
         from medstation.ui.chat.tab import ChatTab
         from medstation.ui.notes.tab import NotesTab
         from medstation.ui.segmentation.panel import SegmentationPanel
@@ -35,27 +67,134 @@ class MainWindow(QMainWindow):
         self.segmentation_panel = SegmentationPanel(self.viewer_tab, s.segmentation, runner, session=s.session,
                                                     exports_dir=s.settings.exports_dir, shadow=s.shadow)
         self.viewer_tab.add_side_panel(self.segmentation_panel, "Segmentation")
+        let_labels_shrink(self.viewer_tab.side_tabs)  # a long panel message wraps instead of widening the window
         self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, db=s.db, settings=s.settings, runner=runner, session=s.session)
         self.notes_tab = NotesTab(s.notes, runner, shadow=s.shadow)
-        self.admin_tab = AdminTab(training=s.training, runner=runner, session=s.session)
+        self.admin_tab = None  # built for the first signed-in person who may see it
         self.tabs.addTab(self.viewer_tab, "Viewer")
         self.tabs.addTab(self.chat_tab, "Chat")
         self.tabs.addTab(self.notes_tab, "Notes")
-        self.tabs.addTab(self.admin_tab, "Admin")
+        self._viewer_started = False
+        self._open_path: Path | None = None
 
-        self._activity = QLabel("")
+        self._activity = StatusLine(max_lines=1)
+        self._activity.setFixedWidth(360)
         self.statusBar().addPermanentWidget(self._activity)
+        self.user_label = QLabel("")
+        self.user_label.setObjectName("signed_in_user")
+        self.statusBar().addPermanentWidget(self.user_label)
         runner.sig_job_started.connect(self._on_runner_job_started)
 
+        self.switcher = SessionSwitcher(self, AccountStore(s.db), s.session, runner,
+                                        unsaved_work=self.viewer_tab.unsaved_work, on_signed_in=self._on_signed_in)
+        self.idle_lock = None  # set by medstation.ui.access.gate.install_access once accounts exist
+        self._build_menu()
+        self.setMinimumSize(*MIN_WINDOW)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.apply_actor(s.session.actor)
+
+    # -- session --------------------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&Session")
+        self.switch_action = QAction("Switch user…", self)
+        self.switch_action.triggered.connect(lambda: self.sign_out(reason="switch user"))
+        self.sign_out_action = QAction("Sign out", self)
+        self.sign_out_action.triggered.connect(lambda: self.sign_out())
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        if self.quit_action.shortcut().isEmpty():  # platforms without a standard Quit key (Windows)
+            self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.triggered.connect(self.close)  # the normal close path: closeEvent asks about drafts
+        for action in (self.switch_action, self.sign_out_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        self.addAction(self.quit_action)  # the shortcut works whichever tab has focus
+
+    def sign_out(self, reason: str = "sign out") -> bool:
+        why_not = self.switcher.available()
+        if why_not:
+            self.statusBar().showMessage(why_not, 8000)
+            return False
+        if self.switcher.sign_out(reason=reason):
+            self.user_label.setText("signed out")
+            return True
+        return False
+
+    def _on_signed_in(self, actor: Actor) -> None:
+        self.apply_actor(actor)
+        if self.idle_lock is not None:
+            self.idle_lock._restart()  # its timer stopped while nobody was signed in
+
+    def apply_actor(self, actor: Actor | None) -> None:
+        """Show the tabs and Viewer controls ``actor``'s role may use (the services still check)."""
+        view = role_view(actor)
+        if view.shows("admin") and self.admin_tab is None:
+            self._build_admin_tab()
+        for name in TAB_NAMES:
+            widget = getattr(self, f"{name}_tab")
+            if widget is not None:
+                self.tabs.setTabVisible(self.tabs.indexOf(widget), view.shows(name))
+        self.viewer_tab.side_tabs.setVisible(view.edit_imaging)
+        self.viewer_tab.toolbar.export.setVisible(view.export_imaging)
+        for name in MEASURING_TOOLS:  # measurements are stored work ("edit imaging"): view-only roles navigate
+            self.viewer_tab.toolbar.tool_actions[name].setVisible(view.edit_imaging)
+        if not view.edit_imaging:
+            self.viewer_tab.set_tool("navigate")
+        current = next((n for n in TAB_NAMES if getattr(self, f"{n}_tab") is self.tabs.currentWidget()), None)
+        if view.tabs and current not in view.tabs:
+            self.select_tab(view.tabs[0])
+        base = self.windowTitle().split(" · ")[0]
+        self.setWindowTitle(f"{base} · {actor.name} ({actor.role.value})" if actor else base)
+        self.user_label.setText(f"{actor.name} ({actor.role.value.replace('_', '-')})" if actor else "")
+        if self._start_requested and view.shows("viewer"):
+            self._start_viewer()
+
+    def _build_admin_tab(self) -> None:
+        from medstation.ui.admin.tab import AdminTab
+
+        s = self.services
+        self.admin_tab = AdminTab(training=s.training, runner=self.runner, session=s.session,
+                                  accounts=AccountAdmin(AccountStore(s.db), s.session))
+        self.admin_tab.sig_models_changed.connect(self.refresh_model_version)
+        self.tabs.addTab(self.admin_tab, "Admin")
+
+    def visible_tab_names(self) -> list[str]:
+        return [n for n in TAB_NAMES if getattr(self, f"{n}_tab") is not None
+                and self.tabs.isTabVisible(self.tabs.indexOf(getattr(self, f"{n}_tab")))]
+
+    # -- tabs -----------------------------------------------------------------------------------
     def select_tab(self, name: str) -> None:
         name = (name or "viewer").lower()
-        if name in TAB_NAMES:
-            self.tabs.setCurrentIndex(TAB_NAMES.index(name))
+        widget = getattr(self, f"{name}_tab", None) if name in TAB_NAMES else None
+        if widget is not None and self.tabs.isTabVisible(self.tabs.indexOf(widget)):
+            self.tabs.setCurrentWidget(widget)
+
+    _start_requested = False
 
     def start(self, open_path: Path | None = None) -> None:
-        """Called once the window is shown: index the sample study or the given path."""
-        self.viewer_tab.start(open_path)
+        """Called once the window is shown: index the sample study or the given path (when the role may view)."""
+        self._start_requested, self._open_path = True, open_path
+        if role_view(self.services.session.actor).shows("viewer"):
+            self._start_viewer()
+        self.refresh_model_version()
 
+    def _start_viewer(self) -> None:
+        if not self._viewer_started:
+            self._viewer_started = True
+            self.viewer_tab.start(self._open_path)
+
+    def refresh_model_version(self):
+        """Show the active segmentation model version in the Viewer toolbar (read in the io lane)."""
+        handle = self.runner.submit("io", active_model_text, self.services.registry, name="active model", queue=True)
+        handle.sig_done.connect(self.viewer_tab.toolbar.show_model)
+        return handle
+
+    def _on_tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.viewer_tab:
+            self.refresh_model_version()
+
+    # -- activity and size ----------------------------------------------------------------------
     def _on_runner_job_started(self, handle: JobHandle) -> None:
         handle.sig_progress.connect(lambda f, m, h=handle: self._activity.setText(f"{h.lane}: {m} ({f:.0%})"))
         handle.sig_finished.connect(self._refresh_activity)
@@ -63,6 +202,25 @@ class MainWindow(QMainWindow):
     def _refresh_activity(self) -> None:
         if not self.runner.active():
             self._activity.setText("")
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        self.fit_to_screen()
+        super().showEvent(event)
+
+    def _available_area(self):
+        """The available QRect of the screen the window is on (None before it has one)."""
+        screen = self.screen()
+        return screen.availableGeometry() if screen is not None else None
+
+    def fit_to_screen(self) -> None:
+        """Cap the window at its screen's available area (never past the screen, whatever a label says)."""
+        area = self._available_area()
+        if area is None:
+            return
+        self.setMinimumSize(min(MIN_WINDOW[0], area.width()), min(MIN_WINDOW[1], area.height()))
+        self.setMaximumSize(area.width(), area.height())
+        if self.width() > area.width() or self.height() > area.height():
+            self.resize(min(self.width(), area.width()), min(self.height(), area.height()))
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         if not self.viewer_tab.confirm_close():  # drafts or a running propagation: asked first

@@ -63,7 +63,10 @@ def test_promote_refused_by_the_gate_says_why(qtbot, tab):
     with qtbot.waitSignal(widget.refresh().sig_done, timeout=10000):
         pass
     widget.registry_table.selectRow(0)
-    widget.promote_button.click()
+    handle = widget.decisions.promote()
+    assert handle.lane == "io"  # a registry write never runs on the GUI thread
+    with qtbot.waitSignal(handle.sig_finished, timeout=10000):
+        pass
     assert widget.status.text().startswith(f"The A/B result advises against #{cand.id}")
     assert widget.training.registry.get(cand.id).status.value == "candidate"
 

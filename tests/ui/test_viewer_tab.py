@@ -113,7 +113,7 @@ def test_tag_browser_and_overlay(loaded, qtbot):
 
 def test_screenshot_and_deidentified_export_run_as_jobs(loaded, qtbot, tmp_path):
     handle = loaded.export_screenshot(str(tmp_path / "shot.png"))
-    with qtbot.waitSignal(handle.sig_done, timeout=5000):
+    with qtbot.waitSignal(handle.sig_done, timeout=15000):
         pass
     assert (tmp_path / "shot.png").read_bytes()[:4] == b"\x89PNG"
     handle = loaded.export_deidentified(str(tmp_path / "deid"))

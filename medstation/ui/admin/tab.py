@@ -1,18 +1,20 @@
 """Admin tab: the model registry, the training queue with live curves, A/B results, promote and roll back.
 
-Layout: alerts (top) | registry table with compare / promote / roll back / ledger (left)
-| training: dataset, mode, epochs, train, cancel, run list and curves; A/B heatmap and
-verdict (right). Decisions (the promotion gate, what is audited) live in
-:class:`~medstation.training.service.TrainingService`; this widget gathers input and
-shows results. Database reads run in the ``io`` lane; comparisons in ``segmentation`` (masks) or ``llm`` (notes);
-training in the ``process`` lane (a child process).
+Sections: "Models and training" | "Users" | "Datasets" | "Audit trail" (each only for whoever holds its
+permission). Models and training: alerts (top) | registry table with compare / promote / force promote /
+roll back / ledger (left) | training: dataset, mode, epochs, train, cancel, run list and curves; A/B
+heatmap and verdict (right). Decisions (the promotion gate, what is audited) live in
+:class:`~medstation.training.service.TrainingService`; this widget gathers input and shows results.
+A forced promotion and a rollback each ask for a reason (stored in the audit event), a rollback
+also for a confirmation. Database reads and writes (promote, roll back) run in the ``io`` lane;
+comparisons in ``segmentation`` (masks) or ``llm`` (notes); training in the ``process`` lane (a child process).
 """
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -24,15 +26,21 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from medstation.access.roles import Permission
 from medstation.errors import UserFacingError
 from medstation.ui.access.admin_section import with_audit_section
+from medstation.ui.admin.datasets_section import DatasetsSection
 from medstation.ui.admin.plots import ABHeatmap, CurvesPlot
+from medstation.ui.admin.registry_decisions import RegistryDecisions
 from medstation.ui.admin.shadow_section import ShadowSection
+from medstation.ui.admin.users_section import UsersSection
 from medstation.ui.errors import report_failure
+from medstation.ui.viewer.status_line import StatusLine, let_labels_shrink
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +60,11 @@ def load_dashboard(ctx, training) -> dict:
 
 
 class AdminTab(QWidget):
-    def __init__(self, training, runner, session) -> None:
-        """``training``: TrainingService; ``runner``: JobRunner; ``session``: UserSession."""
+    sig_models_changed = Signal()  # a promotion or rollback changed which version is active
+
+    def __init__(self, training, runner, session, *, accounts=None) -> None:
+        """``training``: TrainingService; ``runner``: JobRunner; ``session``: UserSession; ``accounts``: the
+        AccountAdmin behind the Users section (None: no Users section, e.g. a models-only test)."""
         super().__init__()
         self.training = training
         self.runner = runner
@@ -67,13 +78,17 @@ class AdminTab(QWidget):
         self.alerts = QLabel("")
         self.alerts.setWordWrap(True)
         self.alerts.setStyleSheet("color: #a02020;")
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+        self.status = StatusLine(max_lines=2)
+        self.status.setObjectName("admin_status")
 
         self.registry_table = self._table(REGISTRY_COLUMNS)
         self.compare_button = QPushButton("Compare with active")
         self.promote_button = QPushButton("Promote")
-        self.rollback_button = QPushButton("Roll back segmentation")
+        self.force_button = QPushButton("Force promote…")
+        self.force_button.setToolTip("Promote without a recommending A/B result; asks for a reason (audited)")
+        self.rollback_button = QPushButton("Roll back…")
+        self.rollback_button.setToolTip("Make the previously active version of the selected kind (default "
+                                        "segmentation) active again; asks for a confirmation and a reason")
         self.ledger_button = QPushButton("What did it make?")
         self.ledger = QLabel("")
         self.ledger.setWordWrap(True)
@@ -82,7 +97,8 @@ class AdminTab(QWidget):
         lv.addWidget(QLabel("<b>Model registry</b> (active version per kind is used at once by the viewer)"))
         lv.addWidget(self.registry_table, 3)
         row = QHBoxLayout()
-        for b in (self.compare_button, self.promote_button, self.rollback_button, self.ledger_button):
+        for b in (self.compare_button, self.promote_button, self.force_button, self.rollback_button,
+                  self.ledger_button):
             row.addWidget(b)
         lv.addLayout(row)
         lv.addWidget(self.ledger)
@@ -103,7 +119,7 @@ class AdminTab(QWidget):
         self.train_button = QPushButton("Train")
         self.cancel_button = QPushButton("Cancel training")
         self.cancel_button.setEnabled(False)
-        self.schedule_label = QLabel("")
+        self.schedule_label = StatusLine(max_lines=1)
         self.curves = CurvesPlot()
         self.heatmap = ABHeatmap()
         self.verdict = QLabel("No A/B comparison yet.")
@@ -129,16 +145,24 @@ class AdminTab(QWidget):
         splitter.setSizes([720, 860])
         layout = QVBoxLayout(self)
         layout.addWidget(self.alerts)
-        layout.addWidget(with_audit_section(self, splitter, getattr(training, "db", None), session, runner), 1)
+        self.sections = self._sections(with_audit_section(self, splitter, training.db, session, runner), accounts)
+        layout.addWidget(self.sections, 1)
         layout.addWidget(self.status)
 
         self.compare_button.clicked.connect(self._on_compare_clicked)
-        self.promote_button.clicked.connect(self._on_promote_clicked)
-        self.rollback_button.clicked.connect(self._on_rollback_clicked)
+        self.decisions = RegistryDecisions(
+            self, training, runner, self.status, selected=self._selected_model, models=lambda: self._models,
+            verdict=lambda: self.verdict.text() if self._shown_comparison_id else "")
+        self.decisions.sig_changed.connect(self.sig_models_changed)
+        self.decisions.sig_changed.connect(self.refresh)
+        self.promote_button.clicked.connect(self.decisions.promote)
+        self.force_button.clicked.connect(self.decisions.force_promote)
+        self.rollback_button.clicked.connect(self.decisions.rollback)
         self.ledger_button.clicked.connect(self._on_ledger_clicked)
         self.train_button.clicked.connect(self._on_train_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.runs_table.itemSelectionChanged.connect(self._on_runs_selection)
+        let_labels_shrink(self)  # alerts, verdicts, ledgers: long text wraps, it never widens the window
 
     @staticmethod
     def _table(columns) -> QTableWidget:
@@ -150,6 +174,29 @@ class AdminTab(QWidget):
         table.horizontalHeader().setStretchLastSection(True)
         table.verticalHeader().setVisible(False)
         return table
+
+    def _sections(self, main: QWidget, accounts) -> QTabWidget:
+        """"Models and training" (+ "Audit trail" when allowed), with "Users" and "Datasets" inserted after it."""
+        if isinstance(main, QTabWidget):
+            sections = main
+        else:
+            sections = QTabWidget()
+            sections.addTab(main, "Models and training")
+        sections.setObjectName("admin_sections")
+        actor = self.session.actor
+        self.users_section = None
+        self.datasets_section = DatasetsSection(self.training, self.runner)
+        self.datasets_section.sig_built.connect(lambda _info: self.refresh())
+        if accounts is not None and actor is not None and actor.can(Permission.manage_users):
+            self.users_section = UsersSection(accounts, self.runner)
+            sections.insertTab(1, self.users_section, "Users")
+        sections.insertTab(1 + (self.users_section is not None), self.datasets_section, "Datasets")
+        return sections
+
+    def show_section(self, title: str) -> None:
+        for i in range(self.sections.count()):
+            if self.sections.tabText(i) == title:
+                self.sections.setCurrentIndex(i)
 
     # --- refresh ---------------------------------------------------------------------------------
 
@@ -232,25 +279,6 @@ class AdminTab(QWidget):
         self.status.setText(f"A/B comparison #{outcome[0]} stored.")
         self.refresh()
 
-    def _on_promote_clicked(self) -> None:
-        version = self._selected_model()
-        if version is None:
-            self.status.setText("Select a candidate in the registry first.")
-            return
-        self._act(lambda: self.training.promote(version.id), f"#{version.id} is now active.")
-
-    def _on_rollback_clicked(self) -> None:
-        self._act(lambda: self.training.rollback("segmentation", reason="Admin tab"), "Rolled back.")
-
-    def _act(self, fn, done: str) -> None:
-        try:
-            info = fn()
-        except UserFacingError as exc:
-            self.status.setText(str(exc))
-            return
-        self.status.setText(f"{done} Active: {info.label()}")
-        self.refresh()
-
     def _on_ledger_clicked(self) -> None:
         version = self._selected_model()
         if version is None:
@@ -264,26 +292,32 @@ class AdminTab(QWidget):
         self.ledger.setText(f"#{version.id} made {len(made)} masks ({accepted} accepted): "
                             + ", ".join(f"{m['name']} #{m['id']}" for m in made[:8]))
 
-    def _on_train_clicked(self) -> None:
+    def _on_train_clicked(self):
+        """Queue a run (a database write: io lane), then train it in the process lane; or start a search."""
         dataset_id = self.dataset_combo.currentData()
         if dataset_id is None:
-            self.status.setText("Build or import a dataset first (medstation train segmentation --manifest …).")
-            return
+            self.status.setText("Build or import a dataset first (the Datasets section).")
+            return None
         epochs, mode = self.epochs_spin.value(), self.mode_combo.currentText()
         if self.search_box.isChecked():  # the job queues the search run and its trials itself
             handle = self.runner.submit("process", self.training.search_segmentation, int(dataset_id),
                                         epochs=epochs, mode=mode, name="hyperparameter search", queue=True,
                                         requester=self)
-            label = "search"
-        else:
-            try:
-                run = self.training.queue_segmentation(int(dataset_id), epochs=epochs, mode=mode)
-            except UserFacingError as exc:
-                self.status.setText(str(exc))
-                return
-            handle = self.runner.submit("process", self.training.run_queued, run.id, name=f"training run {run.id}",
-                                        queue=True, requester=self)
-            label = f"run #{run.id}"
+            self._watch_training(handle, "search")
+            return handle
+        queued = self.runner.submit("io", lambda ctx: self.training.queue_segmentation(int(dataset_id), epochs=epochs,
+                                                                                        mode=mode),
+                                    name="queue training", queue=True)
+        queued.sig_done.connect(self._on_run_queued)
+        queued.sig_failed.connect(lambda m, d, e=None: report_failure(self, "", m, d, e, self.status))
+        return queued
+
+    def _on_run_queued(self, run) -> None:
+        handle = self.runner.submit("process", self.training.run_queued, run.id, name=f"training run {run.id}",
+                                    queue=True, requester=self)
+        self._watch_training(handle, f"run #{run.id}")
+
+    def _watch_training(self, handle, label: str) -> None:
         self.curves.clear()
         self._train_handle = handle
         self.cancel_button.setEnabled(True)

@@ -2,7 +2,7 @@
 
 A mixin of :class:`~medstation.ui.viewer.tab.ViewerTab`, relying on its attributes (``view_area``,
 ``status``, ``settings``, ``imaging``, ``session``, ``_series_uid``) and its ``_submit`` helper. Writing runs
-in the ``io`` lane; the de-identified export is audited as the session's actor.
+in the ``io`` lane; screenshots and the de-identified export are audited as the session's actor.
 """
 
 from __future__ import annotations
@@ -34,7 +34,15 @@ class ExportActions:
             if not path:
                 return None
         image = self.view_area.grab().toImage()
-        return self._submit(save_image_job, image, path, name="screenshot", on_done=lambda p: self.status.setText(f"Saved {p}"))
+        return self._submit(self._screenshot_job, image, path, self._series_uid, name="screenshot",
+                            on_done=lambda p: self.status.setText(f"Saved {p}"), error_title="Screenshot")
+
+    def _screenshot_job(self, ctx, image, path: str, series_uid: str) -> str:
+        """Job (io lane): write the PNG, then audit ``viewer.screenshot`` (patient pixels left the app)."""
+        actor = self.session.require(Permission.view_imaging)
+        saved = save_image_job(ctx, image, path)
+        self.imaging.db.audit("viewer.screenshot", actor=actor, entity="series", entity_id=series_uid, path=saved)
+        return saved
 
     def export_deidentified(self, out_dir: str | None = None):
         """Write a de-identified copy of the current series (asks where when ``out_dir`` is None)."""

@@ -7,6 +7,18 @@ def _date(text: str) -> str:
     return f"{text[:4]}-{text[4:6]}-{text[6:8]}" if len(text) == 8 and text.isdigit() else text
 
 
+def has_orientation(volume) -> bool:
+    """False when the loader found no ImageOrientationPatient/ImagePositionPatient (``meta["oriented"]``):
+    the volume's direction is then an identity placeholder, and R/L/A/P/S/I letters would be invented.
+    Volumes not made by the loader (no key) are taken as oriented."""
+    return bool(volume.meta.get("oriented", True))
+
+
+def no_orientation_letters() -> dict[str, str]:
+    """Edge texts that clear the orientation letters."""
+    return {"left": "", "right": "", "top": "", "bottom": ""}
+
+
 def overlay_corners(volume, plane: str, index: int, window: tuple[float, float]) -> dict[str, str]:
     """{"tl", "tr", "bl", "br"} texts for ``plane`` at slice ``index`` of ``volume``."""
     from medstation.ui.viewer import planes

@@ -21,7 +21,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from medstation.imaging.annotations import Annotation
-from medstation.imaging.completeness import unopened_siblings_job
+from medstation.imaging.completeness import unopened_siblings
 from medstation.imaging.windowing import auto_window
 from medstation.ui.errors import failure_slot, show_error
 from medstation.ui.viewer.export_actions import ExportActions, save_image_job
@@ -44,6 +44,17 @@ def problems_summary(problems, limit: int = 3) -> str:
     if len(counts) > limit:
         parts.append(f"{sum(n for _r, n in counts.most_common()[limit:])} other")
     return f"{len(problems)} file(s) skipped: " + ", ".join(parts)
+
+
+def unopened_files_job(ctx, imaging, series_uid: str, loaded_paths) -> list[str]:
+    """Job (io lane): files of the series beside the opened ones that were neither loaded nor indexed with it.
+
+    The series' indexed files count as opened: a 4D series shows one time point at a time, and the
+    other time points' files were opened with it (the time-point box shows them), not left out.
+    """
+    ctx.check()
+    opened = set(loaded_paths) | set(imaging.series_files(series_uid))
+    return unopened_siblings(series_uid, sorted(opened))
 
 
 
@@ -259,7 +270,7 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
         self._tags_timer.start()
         self._load_annotations(volume.series_uid)
         if volume.source_paths:
-            self._submit(unopened_siblings_job, volume.series_uid, list(volume.source_paths), name="check series",
+            self._submit(unopened_files_job, self.imaging, volume.series_uid, list(volume.source_paths), name="check series",
                          on_done=lambda found, uid=volume.series_uid: self._on_siblings_checked(uid, found))
         self.sig_volume_loaded.emit(volume)
         QTimer.singleShot(0, self.fit_views)  # once the layout has settled, frame the whole image

@@ -1,9 +1,18 @@
-"""The Viewer toolbar: actions and controls only; the tab connects them to its slots."""
+"""The Viewer toolbar: actions and controls only; the tab connects them to its slots.
+
+The window box names a preset only while that preset's window is on screen: a manual
+window/level change (right drag) shows "Custom" (:meth:`ViewerToolbar.show_custom_window`).
+The model line on the right says which segmentation model version is active.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QToolBar, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QSpinBox, QToolBar, QWidget
+
+from medstation.ui.viewer.status_line import StatusLine
+
+CUSTOM_WINDOW = "custom"  # data of the "Custom" entry of the window box (not a preset key)
 
 
 class ViewerToolbar(QToolBar):
@@ -53,6 +62,29 @@ class ViewerToolbar(QToolBar):
         self.screenshot = self.addAction("Screenshot…")
         self.export = self.addAction("Export de-identified…")
         self.export.setToolTip("Copy the series with PHI removed (DICOM PS3.15 basic profile)")
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.addWidget(spacer)
+        self.model_label = StatusLine("Segmentation model: …", max_lines=1)
+        self.model_label.setObjectName("active_model")
+        self.model_label.setFixedWidth(230)
+        self.addWidget(self.model_label)
+
+    def show_model(self, text: str) -> None:
+        """The active segmentation model, e.g. "Segmentation model: #3 LiteMedSAM ft (active)"."""
+        self.model_label.setText(text)
+
+    def show_custom_window(self) -> None:
+        """Select (adding it once) the "Custom" entry: the window on screen is no preset's."""
+        index = self.presets.findData(CUSTOM_WINDOW)
+        if index < 0:
+            self.presets.addItem("Custom", CUSTOM_WINDOW)
+            index = self.presets.count() - 1
+        self.presets.setCurrentIndex(index)
+
+    def preset_key(self) -> str:
+        """The key of the preset named in the box ("custom" after a manual change)."""
+        return str(self.presets.currentData() or "")
 
     def add_tool_action(self, name: str, text: str, tip: str = "") -> QAction:
         action = QAction(text, self)

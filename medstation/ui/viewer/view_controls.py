@@ -11,11 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from medstation.imaging.windowing import presets_for, resolve_window
-from medstation.ui.viewer.overlay import overlay_corners
+from medstation.ui.viewer.overlay import has_orientation, no_orientation_letters, overlay_corners
+from medstation.ui.viewer.toolbar import CUSTOM_WINDOW
 
 
 class ViewControls:
     """What the toolbar, slider and mouse do to the views of the open volume."""
+
+    _applying_preset = False  # True while apply_preset sets the window (any other change is manual)
 
     # -- windowing ------------------------------------------------------------------------------
     def fit_views(self) -> None:
@@ -33,16 +36,22 @@ class ViewControls:
     def apply_preset(self, key: str) -> None:
         """Apply window preset ``key`` (see :func:`medstation.imaging.windowing.presets_for`)."""
         vol = self._volume
-        if vol is None or not key:
+        if vol is None or not key or key == CUSTOM_WINDOW:  # "Custom" keeps the window as it is
             return
         window = resolve_window(key, vol.pixels, vol.modality, vol.window)
         combo = self.toolbar.presets
         index = combo.findData(key)
         if index >= 0 and combo.currentIndex() != index:
             combo.setCurrentIndex(index)
-        self.axial_view.set_window(*window)
+        self._applying_preset = True  # the change below is the preset's, not a manual one
+        try:
+            self.axial_view.set_window(*window)
+        finally:
+            self._applying_preset = False
 
     def _on_view_window_changed(self, center: float, width: float) -> None:
+        if not self._applying_preset:
+            self.toolbar.show_custom_window()  # a right drag: the box must stop naming a preset
         for view in self.views.values():
             if view.window != (center, width):
                 view.blockSignals(True)
@@ -122,8 +131,12 @@ class ViewControls:
     def _update_overlay(self, *_args) -> None:
         if self._volume is None:
             return
+        oriented = has_orientation(self._volume)
         for view in self.views.values():
-            view.set_overlay_text(**overlay_corners(self._volume, view.plane, view.index, view.window))
+            corners = overlay_corners(self._volume, view.plane, view.index, view.window)
+            if not oriented:  # no ImageOrientationPatient/Position: the drawn letters would be invented
+                corners.update(no_orientation_letters())
+            view.set_overlay_text(**corners)
 
     def _on_view_cursor(self, info) -> None:
         if info is None or self._volume is None:
