@@ -120,8 +120,10 @@ class _Upserter:
             cache[key] = row.id
         return cache[key]
 
-    def patient(self, ds) -> int:
+    def patient(self, ds, study_uid: str) -> int:
         key = f"{_text(ds, 'PatientID')}|{_text(ds, 'PatientName')}"
+        if key == "|":  # no patient identity: one patient per study, never one "(no name)" for every such file
+            key = f"(no identity)|{study_uid}"
         return self._id_for(self.patients, Patient, Patient.patient_key, key, lambda: Patient(
             patient_key=key,
             patient_id=_text(ds, "PatientID"),
@@ -132,7 +134,7 @@ class _Upserter:
 
     def study(self, ds, uid: str) -> int:
         return self._id_for(self.studies, Study, Study.study_uid, uid, lambda: Study(
-            patient_id=self.patient(ds),
+            patient_id=self.patient(ds, uid),
             study_uid=uid,
             study_date=_text(ds, "StudyDate"),
             study_time=_text(ds, "StudyTime"),
