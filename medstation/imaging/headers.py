@@ -197,6 +197,23 @@ def instance_identity(ds: Dataset, path: str | Path) -> tuple[str, str, str]:
     return sop, series, study
 
 
+def legacy_folder_series_uid(ds: Dataset, path: str | Path) -> str | None:
+    """The series UID that releases up to 1c99c71 derived for a blank-UID file from its *folder* and tags,
+    or None when the file has a real Series Instance UID. Used only to carry segments and measurements saved
+    under that UID over to the content-derived one (:func:`instance_identity`)."""
+    def text(keyword: str) -> str:
+        return str(ds.get(keyword, "") or "").strip()
+
+    if text("SeriesInstanceUID"):
+        return None
+    folder = str(Path(path).resolve().parent)
+    study = text("StudyInstanceUID") or _derived_uid(
+        "study", folder, text("PatientID"), text("PatientName"), text("StudyDate"), text("StudyTime"),
+        text("AccessionNumber"))
+    return _derived_uid("series", study, text("FrameOfReferenceUID"), text("Modality"), text("SeriesNumber"),
+                        text("SeriesDescription"))
+
+
 # (resolved path, size, mtime_ns) -> sha256 hex: a blank-UID file is hashed once per change, not per header read.
 _DIGESTS: dict[tuple[str, int, int], str] = {}
 _DIGEST_CACHE_MAX = 50_000

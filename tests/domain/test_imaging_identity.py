@@ -98,3 +98,21 @@ def test_a_changed_pixel_in_a_uid_less_file_is_another_instance(tmp_path):
     ds.save_as(other)
     after = instance_identity(pydicom.dcmread(other, stop_before_pixels=True), other)[0]
     assert before != after
+
+
+def test_segments_saved_under_the_old_folder_derived_uid_follow_the_series(tmp_path, db):
+    from medstation.imaging.headers import legacy_folder_series_uid
+    from medstation.store.tables import Segmentation
+
+    paths = _uid_less_copy(tmp_path)
+    legacy = legacy_folder_series_uid(pydicom.dcmread(paths[0], stop_before_pixels=True), paths[0])
+    with db.session() as s:
+        s.add(Segmentation(series_uid=legacy, name="Liver"))
+        s.commit()
+    index_paths(JobContext(), db, [tmp_path / "a"])
+    uid = catalog(db)[0].studies[0].series[0].series_uid
+    assert uid != legacy
+    with db.session() as s:
+        from sqlmodel import select
+
+        assert [r.name for r in s.exec(select(Segmentation).where(Segmentation.series_uid == uid)).all()] == ["Liver"]
