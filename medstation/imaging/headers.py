@@ -171,20 +171,76 @@ def _derived_uid(*parts: object) -> str:
 
 def instance_identity(ds: Dataset, path: str | Path) -> tuple[str, str, str]:
     """(sop_uid, series_uid, study_uid). Blank UIDs (seen in anonymised data such as the sample CT)
-    are derived from the file meta, folder and descriptive tags so that grouping still works."""
+    are derived from content, never from where the file lies, so the same images opened from another
+    folder keep their identity (and their segments):
+
+    - SOP Instance: a hash of the file's bytes (pixel data and geometry included);
+    - Series: the study plus the tags every image of one series shares (frame of reference, modality,
+      series number and description, matrix, pixel spacing, orientation, slice thickness);
+    - Study: the patient and study tags; when all of them are blank, one study per series, so that
+      unrelated anonymised series are never merged.
+    """
     def text(keyword: str, src=ds) -> str:
         return str(src.get(keyword, "") or "").strip() if src is not None else ""
 
-    folder = str(Path(path).resolve().parent)
     sop = text("SOPInstanceUID") or text("MediaStorageSOPInstanceUID", getattr(ds, "file_meta", None))
-    sop = sop or _derived_uid("sop", Path(path).resolve())
-    study = text("StudyInstanceUID") or _derived_uid(
-        "study", folder, text("PatientID"), text("PatientName"), text("StudyDate"), text("StudyTime"), text("AccessionNumber")
-    )
-    series = text("SeriesInstanceUID") or _derived_uid(
-        "series", study, text("FrameOfReferenceUID"), text("Modality"), text("SeriesNumber"), text("SeriesDescription")
-    )
+    sop = sop or _derived_uid("sop", file_digest(path))
+    study_tags = [text(k) for k in ("PatientID", "PatientName", "StudyDate", "StudyTime", "AccessionNumber",
+                                    "StudyID", "StudyDescription")]
+    series_tags = [text("FrameOfReferenceUID"), text("Modality"), text("SeriesNumber"), text("SeriesDescription"),
+                   text("SeriesDate"), text("SeriesTime"), text("Rows"), text("Columns"), text("PixelSpacing"),
+                   text("ImageOrientationPatient"), text("SliceThickness"), text("BodyPartExamined")]
+    study = text("StudyInstanceUID")
+    if not study:
+        study = _derived_uid("study", *study_tags) if any(study_tags) else _derived_uid("study-of-series", *series_tags)
+    series = text("SeriesInstanceUID") or _derived_uid("series", study, *series_tags)
     return sop, series, study
+
+
+def legacy_folder_series_uid(ds: Dataset, path: str | Path) -> str | None:
+    """The series UID that releases up to 1c99c71 derived for a blank-UID file from its *folder* and tags,
+    or None when the file has a real Series Instance UID. Used only to carry segments and measurements saved
+    under that UID over to the content-derived one (:func:`instance_identity`)."""
+    def text(keyword: str) -> str:
+        return str(ds.get(keyword, "") or "").strip()
+
+    if text("SeriesInstanceUID"):
+        return None
+    folder = str(Path(path).resolve().parent)
+    study = text("StudyInstanceUID") or _derived_uid(
+        "study", folder, text("PatientID"), text("PatientName"), text("StudyDate"), text("StudyTime"),
+        text("AccessionNumber"))
+    return _derived_uid("series", study, text("FrameOfReferenceUID"), text("Modality"), text("SeriesNumber"),
+                        text("SeriesDescription"))
+
+
+# (resolved path, size, mtime_ns) -> sha256 hex: a blank-UID file is hashed once per change, not per header read.
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+_DIGEST_CACHE_MAX = 50_000
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256 of a file's bytes (cached by path, size and mtime); the path itself when it cannot be read."""
+    p = Path(path)
+    try:
+        stat = p.stat()
+    except OSError:
+        return "path:" + str(p)
+    key = (str(p.resolve()), stat.st_size, stat.st_mtime_ns)
+    digest = _DIGESTS.get(key)
+    if digest is None:
+        h = hashlib.sha256()
+        try:
+            with open(p, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+        except OSError:
+            return "path:" + str(p)
+        digest = h.hexdigest()
+        if len(_DIGESTS) >= _DIGEST_CACHE_MAX:
+            _DIGESTS.clear()
+        _DIGESTS[key] = digest
+    return digest
 
 
 def _grid_offset_position(ds: Dataset, base, orientation, frame: int):

@@ -22,12 +22,13 @@ from medstation.imaging.headers import (
     frame_headers,
     frame_to_cache,
     instance_identity,
+    legacy_folder_series_uid,
     overlay_meta,
     read_dicom,
 )
 from medstation.jobs import JobContext
 from medstation.store.database import Database
-from medstation.store.tables import Instance, Patient, Series, Study
+from medstation.store.tables import Instance, Patient, Segmentation, Series, Study, ViewerAnnotation
 
 # Commit every this many files so a long index survives a crash and readers see progress.
 BATCH = 200
@@ -120,8 +121,10 @@ class _Upserter:
             cache[key] = row.id
         return cache[key]
 
-    def patient(self, ds) -> int:
+    def patient(self, ds, study_uid: str) -> int:
         key = f"{_text(ds, 'PatientID')}|{_text(ds, 'PatientName')}"
+        if key == "|":  # no patient identity: one patient per study, never one "(no name)" for every such file
+            key = f"(no identity)|{study_uid}"
         return self._id_for(self.patients, Patient, Patient.patient_key, key, lambda: Patient(
             patient_key=key,
             patient_id=_text(ds, "PatientID"),
@@ -132,7 +135,7 @@ class _Upserter:
 
     def study(self, ds, uid: str) -> int:
         return self._id_for(self.studies, Study, Study.study_uid, uid, lambda: Study(
-            patient_id=self.patient(ds),
+            patient_id=self.patient(ds, uid),
             study_uid=uid,
             study_date=_text(ds, "StudyDate"),
             study_time=_text(ds, "StudyTime"),
@@ -211,6 +214,16 @@ def _refresh_counts(session, series_ids: set[int]) -> None:
             session.add(series)
 
 
+def _carry_work_to_new_identity(session, renamed: dict[str, str]) -> None:
+    """Segments and measurements saved under a blank-UID series' old folder-derived UID follow it to the
+    content-derived UID, so nothing saved before the change is lost."""
+    for old, new in renamed.items():
+        for table in (Segmentation, ViewerAnnotation):
+            for row in session.exec(select(table).where(table.series_uid == old)).all():
+                row.series_uid = new
+                session.add(row)
+
+
 def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> IndexReport:
     """Index DICOM files and folders (recursive) into ``db``; returns an :class:`IndexReport`."""
     ctx.report(0.0, "listing files")
@@ -222,6 +235,7 @@ def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> I
     # SOP Instance UID -> the file that holds it in this run: a second file with the same UID is a copy
     # (or a hostile file); it is skipped with a reason instead of failing the whole index on the unique key.
     seen_sop: dict[str, str] = {}
+    renamed: dict[str, str] = {}  # folder-derived series UID (before 1c99c71's successor) -> content-derived one
     for start in range(0, len(files), BATCH):
         batch = files[start : start + BATCH]
         with db.session() as s:
@@ -269,6 +283,9 @@ def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> I
                         s.delete(old)
                         s.flush()
                     is_new = up.instance(ds, path, stat, by_sop.get(sop_uid))
+                    legacy = legacy_folder_series_uid(ds, path)
+                    if legacy is not None and legacy != series_uid:
+                        renamed.setdefault(legacy, series_uid)
                     report.added += int(is_new)
                     report.updated += int(not is_new)
                     series_uids.add(series_uid)
@@ -282,6 +299,7 @@ def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> I
         s.flush()
         _refresh_counts(s, touched_series | vanished_series)
         s.flush()
+        _carry_work_to_new_identity(s, renamed)
         for sid in unchanged_series:
             row = s.get(Series, sid)
             if row is not None:
