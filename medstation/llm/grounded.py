@@ -136,7 +136,8 @@ def score_units(question: str, passages: Sequence[Any], scorer: Scorer = overlap
         coverage = focus_coverage(intent, title)
         for unit in passage_units(text):
             if quotable(unit.text, unit.is_list):
-                signal = f"{unit.context} {unit.lead}" if unit.is_list else unit.text
+                # a list answers by its lead-in, but a warning list ("you should: Never smoke …") by its items
+                signal = f"{unit.context} {unit.lead}" if unit.is_list and not safety else unit.text
                 fit = population_fit(question, unit.text, f"{title} {text}") if safety else 0.0
                 if fit < 0:  # a warning for adults does not answer a question about children
                     continue

@@ -58,9 +58,12 @@ POPULATIONS: dict[str, re.Pattern[str]] = {
     "pregnancy": _rx(r"\b(pregnan\w*|expecting|unborn|fetus|foetus|breastfeed\w*|nursing mothers?)\b"),
     "adults": _rx(r"\badults?\b|\bgrown-?ups?\b"),
     "older": _rx(r"\b(older (adults|people|persons)|elderly|seniors?|aged \d\d)\b"),
+    "women": _rx(r"\b(wom[ae]n|females?|mothers?|girls?)\b"),
+    "men": _rx(r"\b(m[ae]n|males?|fathers?|boys?)\b"),
 }
 # Groups that exclude each other when a unit names one and the question the other.
-_OPPOSED = {"children": {"adults", "older"}, "adults": {"children"}, "older": {"children"}, "pregnancy": set()}
+_OPPOSED = {"children": {"adults", "older"}, "adults": {"children"}, "older": {"children"}, "pregnancy": set(),
+            "women": {"men"}, "men": {"women", "pregnancy"}}
 
 
 def is_safety_question(question: str) -> bool:
@@ -151,12 +154,41 @@ def rerank_for_safety(question: str, passages: Sequence[Any], k: int) -> list[An
 SAFETY_DEPTH = 20  # candidates read for a safety question before the warning rerank keeps ``k``
 
 
+def warning_query(question: str) -> str:
+    """A second query in the words a warning uses: "aspirin children should not avoid do not risk" for
+    "Should children take aspirin?", so retrieval also reaches passages that warn rather than prescribe."""
+    asked = populations(question)
+    group_words = {"children": "children", "pregnancy": "pregnant women", "adults": "adults",
+                   "older": "older adults", "women": "women", "men": "men"}
+    subject = " ".join(sorted(subject_terms(question)))
+    who = " and ".join(group_words[g] for g in sorted(asked)) or "people"
+    return f"{who} should not take {subject}. Avoid {subject}; it can be dangerous and increase the risk."
+
+
 def search_passages(kb, question: str, *, k: int, mode: str) -> list[Any]:
-    """``kb.search(question, k, mode)``; for a safety question, the ``k`` best of :data:`SAFETY_DEPTH`
-    candidates after :func:`rerank_for_safety`, renumbered 1..k."""
+    """``kb.search(question, k, mode)``; for a safety question, the ``k`` best of the candidates of the question
+    and of its :func:`warning_query` (:data:`SAFETY_DEPTH` each, fused by reciprocal rank; in hybrid mode the
+    keyword rankings of both are added as lists of their own) after
+    :func:`rerank_for_safety`, renumbered 1..k."""
     if not is_safety_question(question):
         return kb.search(question, k=k, mode=mode)
     from dataclasses import replace
 
-    ranked = rerank_for_safety(question, kb.search(question, k=max(k, SAFETY_DEPTH), mode=mode), k)
+    depth = max(k, SAFETY_DEPTH)
+    warning = warning_query(question)
+    lists = [kb.search(question, k=depth, mode=mode), kb.search(warning, k=depth, mode=mode)]
+    if mode == "hybrid":
+        # The one warning sentence in a long passage ("children with fevers should not take aspirin" in the
+        # Fever passage) is found by its words, not by the passage's embedding; reciprocal-rank fusion would
+        # bury a keyword-only hit under passages both retrievers like, so the keyword lists count on their own.
+        lists += [kb.search(question, k=depth, mode="bm25"), kb.search(warning, k=depth, mode="bm25")]
+    fused: dict[str, float] = {}
+    by_id: dict[str, Any] = {}
+    for ranked in lists:
+        for rank, p in enumerate(ranked, start=1):
+            key = str(getattr(p, "chunk_id", id(p)))
+            fused[key] = fused.get(key, 0.0) + 1.0 / (60 + rank)
+            by_id.setdefault(key, p)
+    candidates = [by_id[key] for key, _score in sorted(fused.items(), key=lambda kv: -kv[1])]
+    ranked = rerank_for_safety(question, candidates, k)
     return [replace(p, rank=i) if hasattr(p, "__dataclass_fields__") else p for i, p in enumerate(ranked, start=1)]
