@@ -14,7 +14,8 @@ sentence (capital or digit) and has 4..60 words (lists up to 90): headings,
 questions, lead-ins without their list and cut fragments never are. Each
 quotable unit gets
 
-    score = similarity + CUE_WEIGHT * cue + FOCUS_WEIGHT * focus - ANAPHORA_PENALTY * anaphoric
+    score = similarity + CUE_WEIGHT * cue + FOCUS_WEIGHT * focus + POPULATION_WEIGHT * population
+            - ANAPHORA_PENALTY * anaphoric
 
 * similarity: ``scorer(question, texts)`` -- the knowledge base's sentence
   embedder (cosine; each unit prefixed with its passage title so "Symptoms
@@ -25,7 +26,9 @@ quotable unit gets
   by its lead-in; sitting under the type's heading ("Outlook") counts as weak;
 * focus (0..1): share of the question's focus words ("asthma") in the passage
   title, so the passage about the asked-for condition wins over a neighbour;
-* anaphoric: the unit opens with "They", "This", "It" …, whose referent is not quoted.
+* anaphoric: the unit opens with "They", "This", "It" …, whose referent is not quoted;
+* population (safety questions only, :mod:`medstation.llm.safety`): +1 when the unit names the population
+  the question asks about, 0.5 when its passage does; a unit naming only another population is dropped.
 
 When the question has a type and some unit gives it (cue > 0), only such units
 are eligible: an answer about symptoms is not padded with what the doctor asks.
@@ -44,6 +47,7 @@ from typing import Any
 
 from medstation.llm.passage_units import passage_units
 from medstation.llm.question_cues import QuestionIntent, QuestionType, classify, cue, focus_coverage
+from medstation.llm.safety import population_fit
 from medstation.llm.support import required_terms, split_sentences
 
 MAX_SENTENCES = 4
@@ -53,6 +57,7 @@ MIN_WORDS, MAX_WORDS, MAX_LIST_WORDS = 4, 60, 90
 CUE_WEIGHT = 0.2
 FOCUS_WEIGHT = 0.1
 ANAPHORA_PENALTY = 0.1
+POPULATION_WEIGHT = 0.15
 DUPLICATE_SHARE = 0.8
 _ANAPHORIC = re.compile(r"^(they|them|their|it|its|this|these|that|those|he|she|such|other times|both)\b",
                         re.IGNORECASE)
@@ -124,20 +129,26 @@ def score_units(question: str, passages: Sequence[Any], scorer: Scorer = overlap
     """Every quotable unit with its score (see the module docstring), best first."""
     intent = intent or classify(question)
     units = []
+    safety = intent.kind is QuestionType.safety
     for n, passage in enumerate(passages, start=1):
         title = str(getattr(passage, "title", ""))
+        text = str(getattr(passage, "text", ""))
         coverage = focus_coverage(intent, title)
-        for unit in passage_units(str(getattr(passage, "text", ""))):
+        for unit in passage_units(text):
             if quotable(unit.text, unit.is_list):
-                signal = f"{unit.context} {unit.lead}" if unit.is_list else unit.text
+                # a list answers by its lead-in, but a warning list ("you should: Never smoke …") by its items
+                signal = f"{unit.context} {unit.lead}" if unit.is_list and not safety else unit.text
+                fit = population_fit(question, unit.text, f"{title} {text}") if safety else 0.0
+                if fit < 0:  # a warning for adults does not answer a question about children
+                    continue
                 units.append((n, unit, title, coverage,
-                              cue(intent, signal, section=unit.section, first=unit.position == 0)))
+                              cue(intent, signal, section=unit.section, first=unit.position == 0), fit))
     if not units:
         return []
-    similarity = scorer(question, [f"{title}: {unit.text}" for _n, unit, title, _c, _q in units])
+    similarity = scorer(question, [f"{title}: {unit.text}" for _n, unit, title, _c, _q, _f in units])
     scored = []
-    for (n, unit, _title, coverage, unit_cue), sim in zip(units, similarity):
-        score = (float(sim) + CUE_WEIGHT * unit_cue + FOCUS_WEIGHT * coverage
+    for (n, unit, _title, coverage, unit_cue, fit), sim in zip(units, similarity):
+        score = (float(sim) + CUE_WEIGHT * unit_cue + FOCUS_WEIGHT * coverage + POPULATION_WEIGHT * fit
                  - (ANAPHORA_PENALTY if _ANAPHORIC.match(unit.text) else 0.0))
         scored.append(Quote(n, unit.position, unit.text, score, unit.is_list, unit_cue))
     return sorted(scored, key=lambda q: (-q.score, q.n, q.position))

@@ -1,7 +1,7 @@
 """What kind of answer a question asks for, and how strongly a passage unit gives that kind.
 
 ``classify(question)`` -> :class:`QuestionIntent`: the :class:`QuestionType`
-(symptoms, treatment, causes, diagnosis, prognosis, inheritance, prevention,
+(safety (:mod:`medstation.llm.safety`), symptoms, treatment, causes, diagnosis, prognosis, inheritance, prevention,
 frequency, definition, or other) from the question's wording, and its *focus*:
 the content words left once the type's own words are removed ("What are the
 symptoms of asthma?" -> symptoms, focus {"asthma"}).
@@ -21,10 +21,12 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from medstation.llm.safety import SAFETY_QUESTION, warning_cue
 from medstation.llm.support import required_terms, terms
 
 
 class QuestionType(str, Enum):
+    safety = "safety"
     symptoms = "symptoms"
     treatment = "treatment"
     causes = "causes"
@@ -44,6 +46,8 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # Question wording, tried in this order (the first match wins: "how many people are affected by the
 # inherited form" is a frequency question; "what causes the symptoms" a causes question).
 QUESTION_PATTERNS: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
+    # "Should children take aspirin?" asks for a warning or a permission, not for the drug's uses
+    (QuestionType.safety, SAFETY_QUESTION),
     (QuestionType.frequency, _rx(r"\bhow (many|common|often does)\b|\bprevalen|\bincidence\b|\bfrequency of\b")),
     (QuestionType.inheritance, _rx(r"\binherit|\bgenetic|\bgenes?\b|\bhereditary\b|\bpassed down\b|\bruns? in (the )?famil")),
     (QuestionType.prognosis, _rx(r"\boutlook\b|\bprognosis\b|\blife expectancy\b|\bsurviv|\brecover|\bcan .* be cured\b")),
@@ -164,6 +168,8 @@ def cue(intent: QuestionIntent, text: str, *, section: str = "", first: bool = F
     kind = intent.kind
     if kind is QuestionType.other:
         return 0.0
+    if kind is QuestionType.safety:
+        return warning_cue(text)
     if kind is QuestionType.definition:
         if _DEFINES.search(text) and (first or intent.focus & terms(text.split(" is ")[0].split(" are ")[0])):
             return 1.0

@@ -51,6 +51,7 @@ from medstation.llm.reasoning import (
     parse_differential,
 )
 from medstation.llm.relevance import NOT_IN_KB_MESSAGE, judge_relevance
+from medstation.llm.safety import search_passages
 from medstation.llm.support import check_answer
 from medstation.rag.types import EMPTY_KB_MESSAGE, question_problem
 
@@ -142,7 +143,9 @@ def answer_question(
 
     ctx.report(0.05, "Searching the knowledge base")
     query = case.search_query() if case is not None else question
-    passages = kb.search(query, k=k, mode=search_mode)
+    # a safety question ("should children take aspirin?") reads deeper and puts warnings first
+    passages = kb.search(query, k=k, mode=search_mode) if case is not None else search_passages(
+        kb, query, k=k, mode=search_mode)
     ctx.check()
     # A case lists many findings and no passage names them all: one covered term is enough there
     # (not calibrated like the question threshold; the similarity threshold still applies).
