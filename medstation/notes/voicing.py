@@ -1,0 +1,60 @@
+"""One transcript unit -> one note sentence in clinical voice, checked, with its evidence lines.
+
+:mod:`medstation.notes.voice` writes the sentence deterministically; this module names the drug an
+orphan "it" stands for, runs :func:`medstation.notes.rewrite.check_rewrite` on the transformation
+(the same check a model rewrite must pass) and, when the check refuses, keeps the cleaned transcript
+sentence verbatim in quotes, attributed to its speaker. Either way the sentence keeps the unit's
+evidence lines.
+"""
+
+from __future__ import annotations
+
+from medstation.notes import rewrite, voice
+from medstation.notes.draft import DraftSentence, SentenceOrigin
+from medstation.notes.evidence import Unit
+from medstation.notes.facts import TranscriptFacts, is_medication
+from medstation.notes.transcript import SpeakerRole, Transcript, split_sentences
+
+#: Lines before a sentence searched for the drug an orphan "it" refers to.
+IT_CONTEXT_LINES = 4
+
+
+def _context(unit: Unit, transcript: Transcript) -> list[str]:
+    """Sentences said before ``unit``: earlier lines (at most :data:`IT_CONTEXT_LINES`), then its own line's."""
+    lines = transcript.lines[max(0, unit.line - 1 - IT_CONTEXT_LINES): unit.line - 1]
+    out = [s for line in lines for s in split_sentences(line.text)]
+    return out + split_sentences(transcript.line(unit.line).text)[: unit.index]
+
+
+def candidates(unit: Unit, transcript: Transcript) -> list[str]:
+    """Clinical-voice forms of ``unit``, preferred first (an orphan "it" named as its drug, then as said)."""
+    line = transcript.line(unit.line)
+    noun = voice.role_noun(line.speaker, unit.role)
+    said = unit.answer if unit.question_line else unit.text
+    drug = voice.drug_for_it(said, _context(unit, transcript), is_medication)
+    texts = [voice.name_the_drug(said, drug), said] if drug else [said]
+    out: list[str] = []
+    for text in texts:
+        if unit.question_line:
+            out.append(voice.answer_reported(unit.question, text, noun))
+        elif unit.role is SpeakerRole.clinician:
+            following = transcript.lines[unit.line] if unit.line < len(transcript.lines) else None
+            agreed = following is not None and following.role is SpeakerRole.client and voice.agreement(following.text)
+            out.append(voice.clinician_item(text, client_agreed=agreed))
+        elif unit.role is SpeakerRole.client:
+            out += voice.client_candidates(text, noun)
+    return list(dict.fromkeys(out))
+
+
+def voiced_sentence(unit: Unit, transcript: Transcript, facts: TranscriptFacts) -> DraftSentence:
+    """The checked note sentence of ``unit``: the first clinical-voice form ``check_rewrite`` accepts
+    (compared with the transcript sentence, contractions spelled out on both sides), else a quote."""
+    if unit.role is SpeakerRole.other:
+        return DraftSentence(unit.text, unit.evidence, SentenceOrigin.extract, source_text=unit.text)
+    source = voice.spell_out(unit.text)
+    for candidate in candidates(unit, transcript):
+        check = rewrite.check_rewrite(source, candidate, facts)
+        if check.ok:
+            return DraftSentence(check.text, unit.evidence, SentenceOrigin.reported, source_text=unit.text)
+    noun = voice.role_noun(transcript.line(unit.line).speaker, unit.role)
+    return DraftSentence(voice.quoted(unit.text, noun), unit.evidence, SentenceOrigin.extract, source_text=unit.text)
