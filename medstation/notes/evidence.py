@@ -223,6 +223,15 @@ def section_score(spec: SectionSpec, unit: Unit) -> float:
     return score
 
 
+def is_therapy_session(transcript: Transcript) -> bool:
+    """True when the speakers are labelled as in therapy (therapist, counsellor, client, T/C), not a medical
+    visit (doctor/patient): only then does a section list the therapy topics nobody spoke about."""
+    from medstation.notes.voice import role_noun
+
+    nouns = {role_noun(line.speaker, line.role) for line in transcript.lines if line.role is not SpeakerRole.other}
+    return bool(nouns & {"Therapist", "Client"})
+
+
 def select_evidence(transcript: Transcript, template: NoteTemplate) -> list[SectionEvidence]:
     """The units for each section of ``template`` (same order as its sections).
 
@@ -240,7 +249,10 @@ def select_evidence(transcript: Transcript, template: NoteTemplate) -> list[Sect
     for u, scores in zip(units, table):
         routed = route(list(u.topics), groups) if u.topics else None
         if routed is None and u.question_line:  # an answer to the clinician's question is the client's report
-            routed = route(["mood"], groups)
+            pair_section = route(["mood"], groups)
+            if pair_section is not None:
+                chosen[pair_section].append((max(scores[pair_section], MIN_SCORE), u))
+                continue
         if routed is not None:
             found.update(u.topics)
             chosen[routed].append((max(scores[routed], MIN_SCORE) + TOPIC_BONUS, u))
@@ -248,7 +260,7 @@ def select_evidence(transcript: Transcript, template: NoteTemplate) -> list[Sect
         best = max(range(len(specs)), key=lambda i: scores[i]) if specs else None
         if best is not None and scores[best] >= MIN_SCORE:
             chosen[best].append((scores[best], u))
-    missing = uncovered(found, groups)
+    missing = uncovered(found, groups) if is_therapy_session(transcript) else {}
     used: set[tuple[int, int]] = set()
     out = []
     for i, spec in enumerate(specs):

@@ -13,7 +13,8 @@ Only pronouns, the reporting frame and contractions change: every negation, numb
 direction word of the source is kept in place (contractions are spelled out, "don't" -> "do not").
 The caller (:mod:`medstation.notes.drafting`) still runs every result through
 :func:`medstation.notes.rewrite.check_rewrite` and keeps an attributed verbatim quote when it refuses.
-Client pronouns become "they/them/their" (the transcript does not say which pronouns the client uses).
+Client pronouns are "they/them/their" unless the caller passes "he" or "she" (see
+:func:`medstation.notes.voicing.client_pronouns`: only when the transcript states it).
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ def role_noun(speaker: str, role: SpeakerRole) -> str:
     low = speaker.lower()
     if role is SpeakerRole.client:
         return "Patient" if low.startswith(("patient", "pt", "p")) and not low.startswith("partner") else "Client"
+    if low.startswith(("doctor", "dr", "physician", "psychiatrist")):
+        return "Doctor"
+    if low.startswith(("nurse", "np")):
+        return "Nurse"
     return "Therapist"
 
 
@@ -60,6 +65,9 @@ def _expand_negations(text: str) -> str:
     return _NEG_RE.sub(sub, text.replace("’", "'"))
 
 
+#: Verbs that, right after "you", show it is the subject ("on exam you appear tearful").
+_SUBJECT_VERBS = frozenset("""appear appears seem look sound feel need want mention mentioned said told describe
+report endorse deny agree agreed have are were 're 've do don't does""".split())
 _PAST = frozenset("""made had was were did said went got took gave saw came felt told thought kept left knew found put
 set cut hit let ran sat stood slept ate drank wrote spoke brought bought began lost met paid sent spent became seemed
 heard held led meant read sold understood woke won wore broke chose drove fell forgot grew hid hurt quit shut threw
@@ -113,16 +121,24 @@ def _join(words: list[str]) -> str:
     return re.sub(r" '(d)\b", " would", text)
 
 
-def _client_clause(text: str, therapist: str) -> str:
-    """A client's words with first person -> they/them/their and "you" -> the clinician."""
+#: subject, object, possessive, reflexive, possessive pronoun
+PRONOUNS = {"they": ("they", "them", "their", "themselves", "theirs"), "he": ("he", "him", "his", "himself", "his"),
+            "she": ("she", "her", "her", "herself", "hers")}
+
+
+def _client_clause(text: str, therapist: str = "therapist", pronouns: str = "they") -> str:
+    """A client's words with first person -> third person (``pronouns``) and "you" -> the clinician."""
+    subj, obj, poss, refl, own = PRONOUNS[pronouns]
     words = _split_contractions(_expand_negations(text))
     out = []
     for i, w in enumerate(words):
         core, tail = re.match(r"^(.*?)([,.;:!?\"]*)$", w).groups()
         low = core.lower()
-        rep = {"i": "they", "me": "them", "my": "their", "mine": "theirs", "myself": "themselves",
+        rep = {"i": subj, "me": obj, "my": poss, "mine": own, "myself": refl,
                "we": "they", "us": "them", "our": "their", "ourselves": "themselves",
                "you": f"the {therapist}", "your": f"the {therapist}'s", "yourself": f"the {therapist}"}.get(low)
+        if low == "i" and pronouns != "they" and not tail:
+            _conjugate_after(words, i)
         if low in ("am", "'m") and out and out[-1].lower() == "they":
             rep = "are"
         elif low == "was" and out and out[-1].lower() == "they":
@@ -138,26 +154,28 @@ def spell_out(text: str) -> str:
     return _join(words)
 
 
-def client_reported(text: str, speaker_noun: str = "Client", therapist: str = "therapist") -> str:
+def client_reported(text: str, speaker_noun: str = "Client", therapist: str = "therapist",
+                    pronouns: str = "they") -> str:
     """Third-person reported speech of a client's cleaned sentence (ends with a full stop)."""
-    return client_candidates(text, speaker_noun, therapist)[0]
+    return client_candidates(text, speaker_noun, therapist, pronouns)[0]
 
 
-def client_candidates(text: str, speaker_noun: str = "Client", therapist: str = "therapist") -> list[str]:
+def client_candidates(text: str, speaker_noun: str = "Client", therapist: str = "therapist",
+                      pronouns: str = "they") -> list[str]:
     """Reported-speech forms of a client's sentence, most note-like first (gerund frame, then "that" clause)."""
     body = text.strip().rstrip(".!")
     answer = re.match(r"(?i)^(no|nope|yes|yeah|yep)\b[,.;:!]*\s+(?=\S)", body)
     if answer:  # "No, I didn't tell her." keeps its "no" as the answer it is
         word = "no" if answer.group(1).lower() in ("no", "nope") else "yes"
-        return [f"{speaker_noun} answers {word}: {_client_clause(body[answer.end():], therapist)}."]
+        return [f"{speaker_noun} answers {word}: {_client_clause(body[answer.end():], therapist, pronouns)}."]
     out = []
     for pattern, frame in _GERUND:
         m = pattern.match(body)
         if m:
-            rest = _client_clause(m.group("rest"), therapist)
+            rest = _client_clause(m.group("rest"), therapist, pronouns)
             out.append(f"{speaker_noun} {frame.format(rest=rest)}.")
             break
-    return out + [f"{speaker_noun} reports that {_lower_first(_client_clause(body, therapist))}."]
+    return out + [f"{speaker_noun} reports that {_lower_first(_client_clause(body, therapist, pronouns))}."]
 
 
 def _lower_first(clause: str) -> str:
@@ -183,7 +201,7 @@ _I_SEE = re.compile(r"^I (?:can see|see|noticed?|observed?|could see)(?: that)?\
 _OUR_NEXT = re.compile(r"^our next (?P<rest>(?:session|appointment|meeting)\b.+)$", re.I)
 
 
-def _clinician_clause(text: str) -> str:
+def _clinician_clause(text: str, client: str = "client", clinician: str = "therapist", pronouns: str = "they") -> str:
     """A clinician's words with "you" -> client (verbs made to agree) and "I"/"we" dropped where they start."""
     words = _split_contractions(_expand_negations(text))
     out: list[str] = []
@@ -191,19 +209,21 @@ def _clinician_clause(text: str) -> str:
         core, tail = re.match(r"^(.*?)([,.;:!?\"]*)$", w).groups()
         low = core.lower()
         if low == "you":
-            out.append("client" + tail)
-            if _is_subject(words, i) and not tail:
+            out.append(client + tail)
+            nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+            if not tail and (_is_subject(words, i) or nxt in _IRREGULAR or nxt in _SUBJECT_VERBS):
                 _conjugate_after(words, i)
             continue
-        seen_client = any(o.lower().startswith("client") for o in out)
-        rep = {"your": "their" if seen_client else "client's", "yourself": "themselves", "yours": "client's", "me": "the therapist",
-               "my": "the therapist's", "our": "their", "us": "therapist and client"}.get(low)
+        _, _, poss, refl, own = PRONOUNS[pronouns]
+        rep = {"your": poss, "yourself": refl, "yours": own,
+               "me": f"the {clinician}", "my": f"the {clinician}'s", "our": "their",
+               "us": f"{clinician} and {client}"}.get(low)
         if low == "i":
-            rep = "therapist"
+            rep = clinician
             if not tail:
                 _conjugate_after(words, i)
         elif low == "we":
-            rep = "therapist and client"
+            rep = f"{clinician} and {client}"
         out.append((rep + tail) if rep else w)
     return _join(out)
 
@@ -213,39 +233,56 @@ def agreement(next_line: str) -> bool:
                          r"will do|i could)\b", next_line))
 
 
-def clinician_item(text: str, *, client_agreed: bool = False) -> str:
-    """An intervention, observation or plan item from a clinician's cleaned sentence."""
+_GO_AHEAD = re.compile(r"(?i)^(?:so,?\s+|and\s+|now,?\s+)?(?:(?:i|we)(?:'re| are|'m| am)?\s+(?:going to|gon na|gonna|"
+                       r"want to|wan na|wanna|would like to|'d like to|will|'ll|need to|plan to)|let's|let us)\s+"
+                       r"(?:just\s+)?go ahead and\s+(?P<rest>.+)$")
+
+
+def clinician_item(text: str, *, client_agreed: bool = False, client: str = "client",
+                   clinician: str = "therapist", pronouns: str = "they") -> str:
+    """An intervention, observation or plan item from a clinician's cleaned sentence.
+
+    ``client``/``clinician``: how the note names them ("client"/"patient", "therapist"/"doctor"; lower case)."""
     body = text.strip().rstrip(".!")
+    noun = client.capitalize()
+
+    def clause(words: str) -> str:
+        return _clinician_clause(words, client, clinician, pronouns)
+
+    m = _GO_AHEAD.match(body)
+    if m:  # "I want to go ahead and increase your lasix" -> "Increase their lasix": a plan item
+        return _cap(clause(m.group("rest"))) + "."
+
     m = _PLAN_REQUEST.match(body) or _FOR_HOMEWORK.match(body)
     if m:
-        rest = _clinician_clause(m.group("rest"))
-        lead = "Client agreed to" if client_agreed else "Client to"
-        if rest.split(" ", 1)[0].lower() == "client":
-            return _cap(_clinician_clause(m.group("rest"))) + "."
+        rest = clause(m.group("rest"))
+        lead = f"{noun} agreed to" if client_agreed else f"{noun} to"
+        if rest.split(" ", 1)[0].lower() == client:
+            return _cap(clause(m.group("rest"))) + "."
         return f"{lead} {rest}."
     m = _WE_DID.match(body)
     if m:
-        rest = _clinician_clause(m.group("rest"))
+        rest = clause(m.group("rest"))
         when = f" {m.group('when').lower()}" if m.group("when") else ""
         return _cap(rest) + when + "."
     m = _LETS.match(body)
     if m:
         rest = re.sub(r"(?i)^plan (?:for you |on you |for client )?(?:to |on )", "you to ", m.group("rest"))
-        rest = _clinician_clause(rest)
-        return "Plan: " + (rest if rest.startswith("client") else rest) + "."
+        rest = clause(rest)
+        return "Plan: " + rest + "."
     m = _WE_WILL.match(body)
     if m:
-        return "Will " + _clinician_clause(m.group("rest")) + "."
+        return "Will " + clause(m.group("rest")) + "."
     m = _I_WILL.match(body)
     if m:
-        return "Will " + _clinician_clause(m.group("rest")) + "."
+        return "Will " + clause(m.group("rest")) + "."
     m = _I_SEE.match(body)
     if m:
-        return "Observed: " + _clinician_clause(m.group("rest")) + "."
+        return "Observed: " + clause(m.group("rest")) + "."
     m = _OUR_NEXT.match(body)
     if m:
-        return "Next " + _clinician_clause(m.group("rest")) + "."
-    return _cap(_clinician_clause(body)) + "."
+        return "Next " + clause(m.group("rest")) + "."
+    return _cap(clause(body)) + "."
 
 
 def _cap(text: str) -> str:
@@ -269,29 +306,39 @@ _IT_SUBJECT = re.compile(r"(?i)^it (made|makes|gives|gave|helps|helped|works|wor
                          r"does|did|causes|caused)\b")
 
 
-def _you_to_they(text: str) -> str:
-    text = re.sub(r"(?i)\byourself\b", "themselves", text)
-    text = re.sub(r"(?i)\byour\b", "their", text)
-    return re.sub(r"(?i)\byou\b", "they", text)
+def _you_to_they(text: str, pronouns: str = "they") -> str:
+    subj, _, poss, refl, _ = PRONOUNS[pronouns]
+    text = re.sub(r"(?i)\byourself\b", refl, text)
+    text = re.sub(r"(?i)\byour\b", poss, text)
+    return re.sub(r"(?i)\byou\b", subj, text)
 
 
-def answer_reported(question: str, answer: str, noun: str, therapist: str = "therapist") -> str:
+_AFFIRM = re.compile(r"(?i)^(?:yes|yeah|yep|yup|i do|i have|sometimes|a little|a bit)\b[,.]?(?:\s*(?:i do|i have|"
+                     r"sometimes|a little|a bit))?\.?$")
+
+
+def answer_reported(question: str, answer: str, noun: str, therapist: str = "therapist",
+                    pronouns: str = "they") -> str:
     """A short answer read with its question: a denial ("Client denies thoughts of hurting themselves.")
     or the question followed by what the client says ("Were you ...? Client says they missed group.")."""
     obj = _YES_NO_OBJECT.match(question.strip().rstrip("?"))
     if obj and _DENIAL.match(answer.strip()):
         said = answer.strip().rstrip(".")
         quote = f" (\"{said}\")" if len(said.split()) > 1 else ""  # the answer's own words are kept
-        return f"{noun} denies {_you_to_they(obj.group('obj'))}{quote}."
+        return f"{noun} denies {_you_to_they(obj.group('obj'), pronouns)}{quote}."
+    if obj and _AFFIRM.match(answer.strip()):
+        said = answer.strip().rstrip(".")
+        quote = f" (\"{said}\")" if said.lower() not in ("yes", "yeah", "yep", "yup") else ""
+        return f"{noun} endorses {_you_to_they(obj.group('obj'), pronouns)}{quote}."
     said = answer.strip().rstrip(".")
     m = re.match(r"(?i)^(no|nope|yes|yeah|yep)\b[,.;:!]*\s*", said)
     lead = ""
     if m:
         lead = "no" if m.group(1).lower() in ("no", "nope") else "yes"
         said = said[m.end():]
-    clause = _lower_first(_client_clause(said, therapist)) if said else ""
+    clause = _lower_first(_client_clause(said, therapist, pronouns)) if said else ""
     body = ", ".join(x for x in (lead, clause) if x)
-    return f"{question.strip().rstrip('?')}? {noun} says {body}."
+    return f"{_you_to_they(question.strip().rstrip('?'), pronouns)}? {noun} says {body}."
 
 
 def drug_for_it(text: str, context: list[str], medications) -> str | None:

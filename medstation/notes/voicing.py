@@ -9,6 +9,8 @@ evidence lines.
 
 from __future__ import annotations
 
+import re
+
 from medstation.notes import rewrite, voice
 from medstation.notes.draft import DraftSentence, SentenceOrigin
 from medstation.notes.evidence import Unit
@@ -26,23 +28,50 @@ def _context(unit: Unit, transcript: Transcript) -> list[str]:
     return out + split_sentences(transcript.line(unit.line).text)[: unit.index]
 
 
+def _client_noun(transcript: Transcript) -> str:
+    """"patient" when the transcript labels the client so, else "client"."""
+    label = next((line.speaker for line in transcript.lines if line.role is SpeakerRole.client), "client")
+    return voice.role_noun(label, SpeakerRole.client).lower()
+
+
+def _clinician_noun(transcript: Transcript) -> str:
+    """"doctor", "nurse" or "therapist", from how the transcript labels the clinician."""
+    label = next((line.speaker for line in transcript.lines if line.role is SpeakerRole.clinician), "therapist")
+    return voice.role_noun(label, SpeakerRole.clinician).lower()
+
+
+_MALE = re.compile(r"(?i)\b(?:\d+|[a-z]+(?:-[a-z]+)?)[- ]year[- ]old (?:male|man|gentleman|boy|guy)\b|\bmr\.? [a-z]")
+_FEMALE = re.compile(r"(?i)\b(?:\d+|[a-z]+(?:-[a-z]+)?)[- ]year[- ]old (?:female|woman|lady|girl)\b|"
+                     r"\b(?:mrs|ms|miss)\.? [a-z]")
+
+
+def client_pronouns(transcript: Transcript) -> str:
+    """"he"/"she" only when a clinician's words state it once and without contradiction ("a 58-year-old
+    male", "Mrs. Lee"); otherwise "they"."""
+    said = " ".join(line.text for line in transcript.lines if line.role is SpeakerRole.clinician)
+    male, female = bool(_MALE.search(said)), bool(_FEMALE.search(said))
+    return "he" if male and not female else "she" if female and not male else "they"
+
+
 def candidates(unit: Unit, transcript: Transcript) -> list[str]:
     """Clinical-voice forms of ``unit``, preferred first (an orphan "it" named as its drug, then as said)."""
     line = transcript.line(unit.line)
     noun = voice.role_noun(line.speaker, unit.role)
+    pronouns = client_pronouns(transcript)
     said = unit.answer if unit.question_line else unit.text
     drug = voice.drug_for_it(said, _context(unit, transcript), is_medication)
     texts = [voice.name_the_drug(said, drug), said] if drug else [said]
     out: list[str] = []
     for text in texts:
         if unit.question_line:
-            out.append(voice.answer_reported(unit.question, text, noun))
+            out.append(voice.answer_reported(unit.question, text, noun, _clinician_noun(transcript), pronouns))
         elif unit.role is SpeakerRole.clinician:
             following = transcript.lines[unit.line] if unit.line < len(transcript.lines) else None
             agreed = following is not None and following.role is SpeakerRole.client and voice.agreement(following.text)
-            out.append(voice.clinician_item(text, client_agreed=agreed))
+            out.append(voice.clinician_item(text, client_agreed=agreed, client=_client_noun(transcript),
+                                            clinician=_clinician_noun(transcript), pronouns=pronouns))
         elif unit.role is SpeakerRole.client:
-            out += voice.client_candidates(text, noun)
+            out += voice.client_candidates(text, noun, _clinician_noun(transcript), pronouns)
     return list(dict.fromkeys(out))
 
 
@@ -53,8 +82,13 @@ def voiced_sentence(unit: Unit, transcript: Transcript, facts: TranscriptFacts) 
         return DraftSentence(unit.text, unit.evidence, SentenceOrigin.extract, source_text=unit.text)
     source = voice.spell_out(unit.text)
     for candidate in candidates(unit, transcript):
+        if candidate.rstrip(".").lower() in (source.rstrip(".").lower(), unit.text.rstrip(".").lower()):
+            break  # nothing to transform (no pronoun, no frame): the cleaned sentence stands as it is
         check = rewrite.check_rewrite(source, candidate, facts)
         if check.ok:
             return DraftSentence(check.text, unit.evidence, SentenceOrigin.reported, source_text=unit.text)
-    noun = voice.role_noun(transcript.line(unit.line).speaker, unit.role)
-    return DraftSentence(voice.quoted(unit.text, noun), unit.evidence, SentenceOrigin.extract, source_text=unit.text)
+    else:
+        noun = voice.role_noun(transcript.line(unit.line).speaker, unit.role)
+        return DraftSentence(voice.quoted(unit.text, noun), unit.evidence, SentenceOrigin.extract,
+                             source_text=unit.text)
+    return DraftSentence(unit.text, unit.evidence, SentenceOrigin.extract, source_text=unit.text)

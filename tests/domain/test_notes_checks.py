@@ -93,7 +93,13 @@ class FailingBackend:
         yield  # pragma: no cover
 
 
-def test_model_failure_gives_labelled_extractive_quotes_and_keeps_the_risk():
+def test_model_failure_gives_labelled_extractive_quotes_and_keeps_the_risk(monkeypatch):
+    # The model only gets the client sentences the deterministic voice had to leave as quotes: make it all of them.
+    from medstation.notes import drafting
+    from medstation.notes.draft import DraftSentence
+
+    monkeypatch.setattr(drafting, "voiced_sentence", lambda unit, transcript, facts: DraftSentence(
+        f'Client: "{unit.text}"', unit.evidence, SentenceOrigin.extract, source_text=unit.text))
     transcript = parse_transcript(SESSION)
     draft = draft_note(JobContext(), transcript, BUILTIN_TEMPLATES["soap"], backend_factory=FailingBackend,
                        options=DraftOptions(max_rewrites=2))
@@ -150,4 +156,5 @@ def test_short_answer_is_read_with_its_question():
                                   "Doctor: On exam your throat is red and your lungs sound clear today.")
     draft = draft_note(JobContext(), transcript, BUILTIN_TEMPLATES["soap"], options=DraftOptions(use_model=False))
     pairs = [(s.text, s.evidence) for _, _, s in draft.sentences()]
-    assert ("Any swelling of your lips or tongue: no.", (1, 2)) in pairs
+    # issue 18: read in clinical voice, as the denial it is, resting on both lines
+    assert ("Patient denies swelling of their lips or tongue.", (1, 2)) in pairs
