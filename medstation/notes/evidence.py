@@ -35,6 +35,9 @@ _FRAGMENT = re.compile(r"\b\w{1,6}-\s+(?=\w)")
 _SPACE_PUNCT = re.compile(r"\s+([,.;:!?%])")
 _SPLIT_CONTRACTION = re.compile(r"\s+(n't|'s|'re|'ve|'ll|'d|'m)\b", re.IGNORECASE)
 _MULTI_COMMA = re.compile(r"(?:,\s*){2,}")
+#: Speech-recognition splits ("wan na", "gon na") read as the words they stand for.
+_JOINED = {"wan": "want to", "gon": "going to", "got": "got to", "wan-": "want to"}
+_SPLIT_INFINITIVE = re.compile(r"\b(wan|gon|got) (?:na|ta)\b", re.IGNORECASE)
 _PLEASANTRY = re.compile(r"(?i)^(?:hi|hello|hey|good (?:morning|afternoon|evening)|welcome(?: back)?|"
                         r"(?:it's |it is )?(?:good|nice|great) to see you|thank you|thanks|i'm sorry|i am sorry|"
                         r"that's (?:great|good|okay|fine)|that is (?:great|good)|good|great|okay|wonderful)\b"
@@ -65,7 +68,8 @@ def clean_spoken(text: str) -> str:
     >>> clean_spoken("um , i , i feel , uh , bloated every once in a while .")
     'I feel, bloated every once in a while.'
     """
-    out = _FILLERS.sub("", text)
+    out = _SPLIT_INFINITIVE.sub(lambda m: _JOINED[m.group(1).lower()], text)
+    out = _FILLERS.sub("", out)
     out = _YOU_KNOW.sub(",", out)
     out = _FRAGMENT.sub("", out)
     out = _SPLIT_CONTRACTION.sub(r"\1", out)
@@ -253,8 +257,8 @@ def select_evidence(transcript: Transcript, template: NoteTemplate) -> list[Sect
             if pair_section is not None:
                 chosen[pair_section].append((max(scores[pair_section], MIN_SCORE), u))
                 continue
-        if routed is not None:
-            found.update(u.topics)
+        if routed is not None:  # a topic counts as covered where its own section got the sentence
+            found.update(t for t in u.topics if route([t], groups) == routed)
             chosen[routed].append((max(scores[routed], MIN_SCORE) + TOPIC_BONUS, u))
             continue
         best = max(range(len(specs)), key=lambda i: scores[i]) if specs else None

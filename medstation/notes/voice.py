@@ -3,7 +3,7 @@ speech, a clinician's sentence becomes an intervention, observation or plan item
 
     "I've been sleeping about four hours a night."   -> "Client reports sleeping about four hours a night."
     "I haven't been sleeping well."                   -> "Client reports not sleeping well."
-    "I stopped the sertraline, I didn't tell her."    -> "Client reports that they stopped the sertraline,
+    "I stopped the sertraline, I didn't tell her."    -> "Client reports they stopped the sertraline,
                                                           they did not tell her."
     "We practised 4-6 breathing."                     -> "Practised 4-6 breathing."
     "I'd like you to keep a sleep diary."             -> "Client to keep a sleep diary."
@@ -94,8 +94,9 @@ def _conjugate_after(words: list[str], i: int) -> None:
     j = i + 1
     while j < len(words) and words[j].lower().strip(",") in _ADVERBS:
         j += 1
-    if j < len(words) and re.fullmatch(r"[A-Za-z']+", words[j]):
-        words[j] = _third_singular(words[j])
+    m = re.fullmatch(r"([A-Za-z']+)([,.;:!?]*)", words[j]) if j < len(words) else None
+    if m:
+        words[j] = _third_singular(m.group(1)) + m.group(2)
 
 
 def _is_subject(words: list[str], i: int) -> bool:
@@ -175,7 +176,7 @@ def client_candidates(text: str, speaker_noun: str = "Client", therapist: str = 
             rest = _client_clause(m.group("rest"), therapist, pronouns)
             out.append(f"{speaker_noun} {frame.format(rest=rest)}.")
             break
-    return out + [f"{speaker_noun} reports that {_lower_first(_client_clause(body, therapist, pronouns))}."]
+    return out + [f"{speaker_noun} reports {_lower_first(_client_clause(body, therapist, pronouns))}."]
 
 
 def _lower_first(clause: str) -> str:
@@ -202,7 +203,8 @@ _OUR_NEXT = re.compile(r"^our next (?P<rest>(?:session|appointment|meeting)\b.+)
 
 
 def _clinician_clause(text: str, client: str = "client", clinician: str = "therapist", pronouns: str = "they") -> str:
-    """A clinician's words with "you" -> client (verbs made to agree) and "I"/"we" dropped where they start."""
+    """A clinician's words with "you" -> client (verbs made to agree). The clinician signs the note, so
+    their own "I"/"we" stay ("I think client is retaining fluid"); ``clinician`` is kept for callers."""
     words = _split_contractions(_expand_negations(text))
     out: list[str] = []
     for i, w in enumerate(words):
@@ -215,15 +217,8 @@ def _clinician_clause(text: str, client: str = "client", clinician: str = "thera
                 _conjugate_after(words, i)
             continue
         _, _, poss, refl, own = PRONOUNS[pronouns]
-        rep = {"your": poss, "yourself": refl, "yours": own,
-               "me": f"the {clinician}", "my": f"the {clinician}'s", "our": "their",
-               "us": f"{clinician} and {client}"}.get(low)
-        if low == "i":
-            rep = clinician
-            if not tail:
-                _conjugate_after(words, i)
-        elif low == "we":
-            rep = f"{clinician} and {client}"
+        # The clinician is the note's author: their own "I", "we", "me" stay as said.
+        rep = {"your": poss, "yourself": refl, "yours": own}.get(low)
         out.append((rep + tail) if rep else w)
     return _join(out)
 

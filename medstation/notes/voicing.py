@@ -75,6 +75,17 @@ def candidates(unit: Unit, transcript: Transcript) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _verbatim(unit: Unit, transcript: Transcript) -> str:
+    """The unit's words verbatim, each part attributed to who said it (a question to the clinician)."""
+    noun = voice.role_noun(transcript.line(unit.line).speaker, unit.role)
+    if unit.question_line:
+        asked = voice.role_noun(transcript.line(unit.question_line).speaker, SpeakerRole.clinician)
+        return f"{asked}: \"{unit.question}?\" {noun}: \"{unit.answer.rstrip('.')}.\""
+    if unit.role is SpeakerRole.clinician:
+        return unit.text  # the clinician is the note's author: their sentence stands in their own voice
+    return voice.quoted(unit.text, noun)
+
+
 def voiced_sentence(unit: Unit, transcript: Transcript, facts: TranscriptFacts) -> DraftSentence:
     """The checked note sentence of ``unit``: the first clinical-voice form ``check_rewrite`` accepts
     (compared with the transcript sentence, contractions spelled out on both sides), else a quote."""
@@ -86,9 +97,11 @@ def voiced_sentence(unit: Unit, transcript: Transcript, facts: TranscriptFacts) 
             break  # nothing to transform (no pronoun, no frame): the cleaned sentence stands as it is
         check = rewrite.check_rewrite(source, candidate, facts)
         if check.ok:
-            return DraftSentence(check.text, unit.evidence, SentenceOrigin.reported, source_text=unit.text)
+            evidence = unit.evidence
+            if " agreed to " in candidate and unit.line < len(transcript.lines):
+                evidence = evidence + (unit.line + 1,)  # the client's "okay" is what the agreement rests on
+            return DraftSentence(check.text, evidence, SentenceOrigin.reported, source_text=unit.text)
     else:
-        noun = voice.role_noun(transcript.line(unit.line).speaker, unit.role)
-        return DraftSentence(voice.quoted(unit.text, noun), unit.evidence, SentenceOrigin.extract,
+        return DraftSentence(_verbatim(unit, transcript), unit.evidence, SentenceOrigin.extract,
                              source_text=unit.text)
     return DraftSentence(unit.text, unit.evidence, SentenceOrigin.extract, source_text=unit.text)
