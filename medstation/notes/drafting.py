@@ -138,13 +138,12 @@ def _extract_sentences(ctx, evidence: SectionEvidence, transcript: Transcript,
 
 def _refine(ctx, evidence: SectionEvidence, sentences: list[DraftSentence], rewriter: _Rewriter,
             options: DraftOptions) -> list[DraftSentence]:
-    """Pass 2: up to ``max_rewrites`` client sentences the deterministic voice had to leave as quotes are
-    rewritten by the model; each rewrite is kept only if it passes the checks."""
+    """Pass 2: up to ``max_rewrites`` client sentences rewritten by the model; a rewrite replaces the
+    deterministic clinical-voice sentence of pass 1 only if it passes the checks."""
     out, rewrites = [], 0
     for unit, sentence in zip(evidence.units, sentences):
         ctx.check()
-        if unit.role is SpeakerRole.client and sentence.origin is SentenceOrigin.extract \
-                and rewrites < options.max_rewrites:
+        if unit.role is SpeakerRole.client and rewrites < options.max_rewrites:
             rewrites += 1
             new = rewriter.rewrite(evidence.key, unit.text)
             if new is not None:

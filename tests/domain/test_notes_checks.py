@@ -93,13 +93,7 @@ class FailingBackend:
         yield  # pragma: no cover
 
 
-def test_model_failure_gives_labelled_extractive_quotes_and_keeps_the_risk(monkeypatch):
-    # The model only gets the client sentences the deterministic voice had to leave as quotes: make it all of them.
-    from medstation.notes import drafting
-    from medstation.notes.draft import DraftSentence
-
-    monkeypatch.setattr(drafting, "voiced_sentence", lambda unit, transcript, facts: DraftSentence(
-        f'Client: "{unit.text}"', unit.evidence, SentenceOrigin.extract, source_text=unit.text))
+def test_model_failure_gives_labelled_extractive_quotes_and_keeps_the_risk():
     transcript = parse_transcript(SESSION)
     draft = draft_note(JobContext(), transcript, BUILTIN_TEMPLATES["soap"], backend_factory=FailingBackend,
                        options=DraftOptions(max_rewrites=2))
