@@ -28,6 +28,13 @@ def _load_scorer():
     return module
 
 
+def _load_as(name: str, path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--repo", default=str(HERE))
@@ -35,9 +42,18 @@ def main() -> int:
     p.add_argument("--templates", default="soap,dap,birp")
     p.add_argument("--show", default="", help="print the drafts of this session id")
     p.add_argument("--json", default="")
+    p.add_argument("--check-from", default="", help="load notes/rewrite.py (and llm/meaning.py, polarity.py) "
+                   "from this checkout: the voice measured under another branch's rewrite check")
     args = p.parse_args()
     kf = _load_scorer()
     sys.path.insert(0, str(Path(args.repo).resolve()))
+    if args.check_from:
+        import medstation.notes.evidence  # noqa: F401  (the rewrite module imports it)
+        root = Path(args.check_from)
+        for name in ("polarity_words", "polarity", "meaning"):
+            if (root / "medstation" / "llm" / f"{name}.py").exists():
+                _load_as(f"medstation.llm.{name}", root / "medstation" / "llm" / f"{name}.py")
+        _load_as("medstation.notes.rewrite", root / "medstation" / "notes" / "rewrite.py")
     from medstation.jobs import JobContext
     from medstation.notes.drafting import DraftOptions, draft_note
     from medstation.notes.templates import BUILTIN_TEMPLATES

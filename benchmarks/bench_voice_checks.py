@@ -34,7 +34,7 @@ def main() -> int:
     if args.check_from:
         root = Path(args.check_from)
         import medstation.notes.evidence  # noqa: F401  (rewrite imports it: load ours first)
-        for name in ("polarity", "meaning"):
+        for name in ("polarity_words", "polarity", "meaning"):
             if (root / "medstation" / "llm" / f"{name}.py").exists():
                 _load(f"medstation.llm.{name}", root / "medstation" / "llm" / f"{name}.py")
         _load("medstation.notes.rewrite", root / "medstation" / "notes" / "rewrite.py")
@@ -52,18 +52,17 @@ def main() -> int:
         facts = TranscriptFacts(transcript.full_text())
         for unit in split_units(transcript):
             kind = "answer" if unit.question_line else unit.role.value
-            source = voice.spell_out(unit.text)
-            cands = [c for c in candidates(unit, transcript)
-                     if c.rstrip(".").lower() not in (source.rstrip(".").lower(), unit.text.rstrip(".").lower())]
+            plain = {voice.spell_out(unit.text).rstrip(".").lower(), unit.text.rstrip(".").lower()}
+            cands = [c for c in candidates(unit, transcript) if c.text.rstrip(".").lower() not in plain]
             if not cands:
                 continue
             tally = counts.setdefault(kind, [0, 0])
             tally[1] += 1
-            results = [rewrite.check_rewrite(source, c, facts) for c in cands]
+            results = [rewrite.check_rewrite(c.source, c.text, facts) for c in cands]
             if any(r.ok for r in results):
                 tally[0] += 1
             else:
-                refused.append(f"[{kind}] {unit.text}  ->  {cands[0]}  ({results[0].reason})")
+                refused.append(f"[{kind}] {unit.text}  ->  {cands[0].text}  ({results[0].reason})")
     print(f"check from {sys.modules['medstation.notes.rewrite'].__file__}")
     for kind, (ok, n) in counts.items():
         print(f"{kind}: accepted {ok}/{n}")

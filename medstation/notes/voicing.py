@@ -10,6 +10,7 @@ evidence lines.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from medstation.notes import rewrite, voice
 from medstation.notes.draft import DraftSentence, SentenceOrigin
@@ -21,11 +22,11 @@ from medstation.notes.transcript import SpeakerRole, Transcript, split_sentences
 IT_CONTEXT_LINES = 4
 
 
-def _context(unit: Unit, transcript: Transcript) -> list[str]:
-    """Sentences said before ``unit``: earlier lines (at most :data:`IT_CONTEXT_LINES`), then its own line's."""
+def _context(unit: Unit, transcript: Transcript) -> list[tuple[int, str]]:
+    """``(line, sentence)`` said before ``unit``: earlier lines (at most :data:`IT_CONTEXT_LINES`), then its own line's."""
     lines = transcript.lines[max(0, unit.line - 1 - IT_CONTEXT_LINES): unit.line - 1]
-    out = [s for line in lines for s in split_sentences(line.text)]
-    return out + split_sentences(transcript.line(unit.line).text)[: unit.index]
+    out = [(line.number, s) for line in lines for s in split_sentences(line.text)]
+    return out + [(unit.line, s) for s in split_sentences(transcript.line(unit.line).text)[: unit.index // 8]]
 
 
 def _client_noun(transcript: Transcript) -> str:
@@ -53,26 +54,54 @@ def client_pronouns(transcript: Transcript) -> str:
     return "he" if male and not female else "she" if female and not male else "they"
 
 
-def candidates(unit: Unit, transcript: Transcript) -> list[str]:
-    """Clinical-voice forms of ``unit``, preferred first (an orphan "it" named as its drug, then as said)."""
+@dataclass(frozen=True)
+class Candidate:
+    """A clinical-voice form of a unit: ``text``; ``source``: what it is checked against; ``evidence``:
+    lines it rests on beyond the unit's (where the drug an "it" stands for was named, the client's "okay")."""
+
+    text: str
+    source: str
+    evidence: tuple[int, ...] = ()
+
+
+def candidates(unit: Unit, transcript: Transcript) -> list[Candidate]:
+    """Clinical-voice forms of ``unit``, preferred first.
+
+    An orphan "it" is named as its drug first: that form is checked against the sentence with the drug
+    put in (a documented, deterministic resolution) and rests on the line that named the drug too.
+    """
     line = transcript.line(unit.line)
     noun = voice.role_noun(line.speaker, unit.role)
     pronouns = client_pronouns(transcript)
     said = unit.answer if unit.question_line else unit.text
-    drug = voice.drug_for_it(said, _context(unit, transcript), is_medication)
-    texts = [voice.name_the_drug(said, drug), said] if drug else [said]
-    out: list[str] = []
-    for text in texts:
+    context = _context(unit, transcript)
+    drug = voice.drug_for_it(said, [s for _, s in context], is_medication)
+    variants = [(said, unit.text, ())]
+    if drug:
+        named_at = next(n for n, s in reversed(context) if drug in s.lower())
+        resolved = voice.name_the_drug(said, drug)
+        source = voice.name_the_drug(unit.text, drug) if not unit.question_line else unit.text
+        variants.insert(0, (resolved, source, (named_at,) if named_at != unit.line else ()))
+    out: list[Candidate] = []
+    for text, source, extra in variants:
+        checked_against = voice.spell_out(source)
         if unit.question_line:
-            out.append(voice.answer_reported(unit.question, text, noun, _clinician_noun(transcript), pronouns))
+            out.append(Candidate(voice.answer_reported(unit.question, text, noun, _clinician_noun(transcript),
+                                                       pronouns), checked_against, extra))
         elif unit.role is SpeakerRole.clinician:
             following = transcript.lines[unit.line] if unit.line < len(transcript.lines) else None
             agreed = following is not None and following.role is SpeakerRole.client and voice.agreement(following.text)
-            out.append(voice.clinician_item(text, client_agreed=agreed, client=_client_noun(transcript),
-                                            clinician=_clinician_noun(transcript), pronouns=pronouns))
+            forms = [(True, (following.number,))] if agreed else []
+            for with_agreement, more in forms + [(False, ())]:
+                out.append(Candidate(voice.clinician_item(text, client_agreed=with_agreement,
+                                                          client=_client_noun(transcript),
+                                                          clinician=_clinician_noun(transcript), pronouns=pronouns),
+                                     checked_against, extra + more))
         elif unit.role is SpeakerRole.client:
-            out += voice.client_candidates(text, noun, _clinician_noun(transcript), pronouns)
-    return list(dict.fromkeys(out))
+            out += [Candidate(c, checked_against, extra)
+                    for c in voice.client_candidates(text, noun, _clinician_noun(transcript), pronouns)]
+    seen: set[str] = set()
+    return [c for c in out if not (c.text in seen or seen.add(c.text))]
 
 
 def _verbatim(unit: Unit, transcript: Transcript) -> str:
@@ -88,20 +117,16 @@ def _verbatim(unit: Unit, transcript: Transcript) -> str:
 
 def voiced_sentence(unit: Unit, transcript: Transcript, facts: TranscriptFacts) -> DraftSentence:
     """The checked note sentence of ``unit``: the first clinical-voice form ``check_rewrite`` accepts
-    (compared with the transcript sentence, contractions spelled out on both sides), else a quote."""
+    (compared with the transcript sentence, contractions spelled out on both sides), else the words
+    verbatim and attributed. An unchanged sentence (nothing to transform) stands as it is."""
     if unit.role is SpeakerRole.other:
         return DraftSentence(unit.text, unit.evidence, SentenceOrigin.extract, source_text=unit.text)
-    source = voice.spell_out(unit.text)
+    plain = {voice.spell_out(unit.text).rstrip(".").lower(), unit.text.rstrip(".").lower()}
     for candidate in candidates(unit, transcript):
-        if candidate.rstrip(".").lower() in (source.rstrip(".").lower(), unit.text.rstrip(".").lower()):
-            break  # nothing to transform (no pronoun, no frame): the cleaned sentence stands as it is
-        check = rewrite.check_rewrite(source, candidate, facts)
+        if candidate.text.rstrip(".").lower() in plain:
+            return DraftSentence(unit.text, unit.evidence, SentenceOrigin.extract, source_text=unit.text)
+        check = rewrite.check_rewrite(candidate.source, candidate.text, facts)
         if check.ok:
-            evidence = unit.evidence
-            if " agreed to " in candidate and unit.line < len(transcript.lines):
-                evidence = evidence + (unit.line + 1,)  # the client's "okay" is what the agreement rests on
+            evidence = tuple(sorted(set(unit.evidence + candidate.evidence)))
             return DraftSentence(check.text, evidence, SentenceOrigin.reported, source_text=unit.text)
-    else:
-        return DraftSentence(_verbatim(unit, transcript), unit.evidence, SentenceOrigin.extract,
-                             source_text=unit.text)
-    return DraftSentence(unit.text, unit.evidence, SentenceOrigin.extract, source_text=unit.text)
+    return DraftSentence(_verbatim(unit, transcript), unit.evidence, SentenceOrigin.extract, source_text=unit.text)
