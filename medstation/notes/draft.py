@@ -20,6 +20,7 @@ DRAFT_SCHEMA_VERSION = 1
 class SentenceOrigin(str, enum.Enum):
     model = "model"  # rewritten into note style by the language model, checks passed
     extract = "extract"  # a transcript sentence, cleaned of fillers (no words added)
+    reported = "reported"  # deterministic clinical voice (third person, notes/voice.py), checked by check_rewrite
     quote = "quote"  # verbatim transcript quote (extractive fallback draft)
     risk = "risk"  # the deterministic risk statement the draft must carry
 
@@ -47,14 +48,26 @@ class DraftSection:
     title: str
     sentences: tuple[DraftSentence, ...]
     note: str = ""  # e.g. "No evidence in the transcript for this section."
+    uncovered: tuple[str, ...] = ()  # topics this section takes that the transcript does not cover
+
+    @property
+    def coverage_note(self) -> str:
+        """"Not discussed in the transcript: sleep, appetite and eating." (empty when all were covered)."""
+        return f"Not discussed in the transcript: {', '.join(self.uncovered)}." if self.uncovered else ""
+
+    @property
+    def lines(self) -> list[str]:
+        """The section's body, one sentence per line: its sentences (or its note) and the coverage note."""
+        body = [s.text for s in self.sentences] or ([self.note] if self.note else [])
+        return body + ([self.coverage_note] if self.coverage_note else [])
 
     @property
     def text(self) -> str:
-        return " ".join(s.text for s in self.sentences) if self.sentences else self.note
+        return " ".join(self.lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "note": self.note, "text": self.text,
-                "sentences": [s.to_dict() for s in self.sentences]}
+                "uncovered": list(self.uncovered), "sentences": [s.to_dict() for s in self.sentences]}
 
 
 @dataclass(frozen=True)
@@ -100,7 +113,7 @@ class Draft:
         """Plain text: upper-case headings, one sentence per line (the form ROUGE-Lsum reads)."""
         parts = []
         for section in self.sections:
-            body = "\n".join(s.text for s in section.sentences) or section.note
+            body = "\n".join(section.lines)
             parts.append(f"{section.title.upper()}\n{body}" if headings else body)
         return "\n\n".join(parts)
 

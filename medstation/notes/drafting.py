@@ -35,6 +35,7 @@ from medstation.notes.facts import TranscriptFacts
 from medstation.notes.risk import RiskFlag, RiskStatus, detect_risks, risk_flags
 from medstation.notes.templates import NoteTemplate
 from medstation.notes.transcript import SpeakerRole, Transcript
+from medstation.notes.voicing import voiced_sentence
 
 NO_EVIDENCE = "No evidence in the transcript for this section."
 AI_LABEL = "AI draft — built from transcript sentences; every sentence links to the lines it rests on."
@@ -123,20 +124,22 @@ class _Rewriter:
         return None
 
 
-def _extract_sentences(ctx, evidence: SectionEvidence) -> list[DraftSentence]:
-    """Pass 1: the section's transcript sentences, streamed at once (a usable draft before any model call)."""
+def _extract_sentences(ctx, evidence: SectionEvidence, transcript: Transcript,
+                       facts: TranscriptFacts) -> list[DraftSentence]:
+    """Pass 1: the section's sentences in clinical voice (deterministic, checked), streamed at once."""
     out = []
     for unit in evidence.units:
         ctx.check()
-        sentence = DraftSentence(unit.text, unit.evidence, SentenceOrigin.extract, source_text=unit.text)
+        sentence = voiced_sentence(unit, transcript, facts)
         out.append(sentence)
-        ctx.partial(NoteEvent("sentence", evidence.key, unit.text, sentence))
+        ctx.partial(NoteEvent("sentence", evidence.key, sentence.text, sentence))
     return out
 
 
 def _refine(ctx, evidence: SectionEvidence, sentences: list[DraftSentence], rewriter: _Rewriter,
             options: DraftOptions) -> list[DraftSentence]:
-    """Pass 2: up to ``max_rewrites`` client sentences rewritten by the model; each kept only if checked."""
+    """Pass 2: up to ``max_rewrites`` client sentences rewritten by the model; a rewrite replaces the
+    deterministic clinical-voice sentence of pass 1 only if it passes the checks."""
     out, rewrites = [], 0
     for unit, sentence in zip(evidence.units, sentences):
         ctx.check()
@@ -171,15 +174,15 @@ def draft_note(ctx, transcript: Transcript, template: NoteTemplate, *,
     extracted = []
     for spec, ev in zip(template.sections, evidence):
         ctx.partial(NoteEvent("section", spec.key, spec.title))
-        extracted.append(_extract_sentences(ctx, ev))
-    sections = [DraftSection(spec.key, spec.title, tuple(x), "" if x else NO_EVIDENCE)
-                for spec, x in zip(template.sections, extracted)]
+        extracted.append(_extract_sentences(ctx, ev, transcript, facts))
+    sections = [DraftSection(spec.key, spec.title, tuple(x), "" if x else NO_EVIDENCE, ev.uncovered)
+                for spec, x, ev in zip(template.sections, extracted, evidence)]
     try:
         if rewriter is not None:
             for i, (spec, ev) in enumerate(zip(template.sections, evidence)):
                 ctx.report(0.1 + 0.85 * i / max(1, len(evidence)), f"Refining {spec.title} with the model")
                 refined = _refine(ctx, ev, extracted[i], rewriter, options)
-                sections[i] = DraftSection(spec.key, spec.title, tuple(refined), sections[i].note)
+                sections[i] = DraftSection(spec.key, spec.title, tuple(refined), sections[i].note, ev.uncovered)
     except Cancelled:
         raise
     except Exception as exc:  # the model failed mid-draft: nothing it wrote is kept
@@ -187,9 +190,11 @@ def draft_note(ctx, transcript: Transcript, template: NoteTemplate, *,
     fallback = bool(failure)
     if fallback:
         sections = [DraftSection(spec.key, spec.title, tuple(_quote(u, transcript) for u in ev.units),
-                                 "" if ev.units else NO_EVIDENCE) for spec, ev in zip(template.sections, evidence)]
+                                 "" if ev.units else NO_EVIDENCE, ev.uncovered)
+                    for spec, ev in zip(template.sections, evidence)]
     sections = _add_risk_statements(sections, template, flags, transcript)
-    sections = [DraftSection(s.key, s.title, tuple(_checked(x, facts) for x in s.sentences), s.note) for s in sections]
+    sections = [DraftSection(s.key, s.title, tuple(_checked(x, facts) for x in s.sentences), s.note, s.uncovered)
+                for s in sections]
     draft = _assemble(template, sections, flags, fallback, failure, rewriter, model_info or {}, options,
                       transcript, transcript_version_id, time.monotonic() - t0)
     ctx.partial(NoteEvent("done"))
@@ -212,7 +217,7 @@ def _add_risk_statements(sections: list[DraftSection], template: NoteTemplate, f
     risk = tuple(_risk_sentence(f, transcript) for f in flags)
     s = sections[target]
     sections = list(sections)
-    sections[target] = DraftSection(s.key, s.title, risk + s.sentences, "")
+    sections[target] = DraftSection(s.key, s.title, risk + s.sentences, "", s.uncovered)
     return sections
 
 

@@ -148,3 +148,9 @@ class TranscriptFacts:
 def check_invented_facts(transcript_text: str, sentence: str) -> list[FactFlag]:
     """One-off form of :meth:`TranscriptFacts.check`."""
     return TranscriptFacts(transcript_text).check(sentence)
+
+
+def is_medication(word: str) -> bool:
+    """True for a medication name (lexicon or drug-name suffix), e.g. "sertraline", "Lexapro"."""
+    low = word.lower()
+    return low in MEDICATIONS or bool(_MED_SUFFIX.fullmatch(low))

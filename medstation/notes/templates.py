@@ -127,19 +127,22 @@ SOAP = NoteTemplate("soap", "SOAP note", (
                 "What the clinician observed or measured: examination, mental status, vital signs, results.",
                 cues=("exam",), max_sentences=8, max_words=140),
     SectionSpec("assessment", "Assessment",
-                "The clinician's impression: diagnoses, progress, risk.",
-                cues=("assessment",), max_sentences=6, max_words=120),
+                "The clinician's impression: diagnoses, progress, risk and safety, the client's response.",
+                cues=("assessment", "response"), max_sentences=8, max_words=160),
     SectionSpec("plan", "Plan",
-                "Next steps: treatment, medication changes, referrals, homework, follow-up.",
-                cues=("plan",), min_sentences=1, max_sentences=10, max_words=180),
+                "Interventions used in the session, then next steps: treatment, medication changes, referrals, "
+                "homework, follow-up with dates.",
+                cues=("plan", "intervention"), min_sentences=1, max_sentences=12, max_words=220),
 ), description="Subjective, Objective, Assessment, Plan")
 
 DAP = NoteTemplate("dap", "DAP note", (
     SectionSpec("data", "Data",
-                "What happened in the session: the client's report and the clinician's observations.",
-                cues=("history", "exam"), min_sentences=1, max_sentences=16, max_words=320),
-    SectionSpec("assessment", "Assessment", "The clinician's interpretation: progress, diagnoses, risk.",
-                cues=("assessment",), max_sentences=6, max_words=120),
+                "What happened in the session: the client's report, the clinician's observations and the "
+                "interventions used.",
+                cues=("history", "exam", "intervention"), min_sentences=1, max_sentences=20, max_words=380),
+    SectionSpec("assessment", "Assessment",
+                "The clinician's interpretation: progress, response to the session, diagnoses, risk and safety.",
+                cues=("assessment", "response"), max_sentences=8, max_words=160),
     SectionSpec("plan", "Plan", "Next steps: interventions, homework, referrals, next session.",
                 cues=("plan",), min_sentences=1, max_sentences=10, max_words=180),
 ), description="Data, Assessment, Plan")

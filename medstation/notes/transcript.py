@@ -158,3 +158,34 @@ def parse_transcript(data: bytes | str, filename: str = "") -> Transcript:
     lines = tuple(Line(i, speaker, role_for_label(speaker), words, start)
                   for i, (speaker, words, start) in enumerate(turns, start=1))
     return Transcript(lines, kind)
+
+
+#: Abbreviations after which a full stop never ends a sentence ("Dr. Okafor", "e.g. walking").
+_ABBREVIATIONS = frozenset("dr mr mrs ms mx prof st jr sr vs etc e.g i.e approx appt dept".split())
+#: Abbreviations that end a sentence only when the next word starts with a capital ("3 a.m. Then ...").
+_SOFT_ABBREVIATIONS = frozenset("a.m p.m".split())
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of one turn, not split after titles and abbreviations ("Dr.", "e.g.", "i.e.", "a.m.").
+
+    >>> split_sentences("Call Dr. Okafor, e.g. on Friday. I wake at 3 a.m. every night. Fine.")
+    ['Call Dr. Okafor, e.g. on Friday.', 'I wake at 3 a.m. every night.', 'Fine.']
+    """
+    out: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        piece = text[start:m.start()].rstrip("\"')]")
+        core = piece.rstrip(" .")
+        word = core.rsplit(None, 1)[-1].lstrip("(\"'") if core.strip() else ""
+        last = word.lower()
+        nxt = text[m.end():m.end() + 1]
+        if piece.endswith(".") and (last in _ABBREVIATIONS or (last in _SOFT_ABBREVIATIONS and not nxt.isupper())
+                                    or re.fullmatch(r"[A-Z]", word)):
+            continue  # "Dr." / "e.g." / a single initial: the sentence goes on
+        out.append(text[start:m.end()].strip())
+        start = m.end()
+    if text[start:].strip():
+        out.append(text[start:].strip())
+    return out

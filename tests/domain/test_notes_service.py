@@ -167,12 +167,49 @@ def test_multi_session_summary_links_statements_to_sessions(service):
     n2 = service.draft(JobContext(), second.id, "soap", DraftOptions(use_model=False))
     statements = client_summary(service, client.id)
     assert {s.kind for s in statements} == {"course", "latest", "plan"}
-    assert all(s.session_id == first.id for s in statements if s.kind in ("course", "plan"))
+    assert all(s.session_id == first.id for s in statements if s.kind == "plan")
     assert all(s.session_id == second.id and not s.signed for s in statements if s.kind == "latest")
-    for s in statements:  # every statement is a line of the note it links to
-        assert s.text in service.note(s.note_id).text
-    assert any("suicidal ideation" in s.text for s in statements if s.kind == "latest")
+    for s in statements:  # every statement rests on lines of the notes it links to
+        assert s.sources or s.theme == "risk"
+        assert all(any(line in service.note(n).text for n in (n1.id, n2.id)) for line in s.sources)
+    risk = [s for s in statements if s.theme == "risk"]
+    assert len(risk) == 1 and "suicidal ideation" in risk[0].text and "present on 2026-11-16" in risk[0].text
     assert "[session 2026-11-16, draft]" in summary_text(statements) and n2.status.value == "draft"
+
+
+def test_summary_tells_the_course_and_never_turns_a_risk_episode_into_a_denial(service):
+    """Fails on 1c99c71: the old summary listed quotes, and the latest note's denial stood alone."""
+    from medstation.notes.summary import client_summary, summary_text
+
+    client = service.create_client("C-778")
+    sessions = [service.create_session(client.id, d) for d in ("2026-10-05", "2026-10-19", "2026-11-02")]
+    transcripts = [
+        "T: How have you been sleeping?\nC: I've been sleeping about four hours a night.\n"
+        "C: Some nights I want to die, honestly.\nT: I want you to keep a sleep diary this week.\n",
+        "T: How is the sleep?\nC: I stopped taking the sertraline last week and I didn't tell my psychiatrist.\n"
+        "C: I'm sleeping about six hours now.\nT: Any thoughts of suicide?\nC: No.\n"
+        "T: I'd like you to call your psychiatrist by Friday.\n",
+        "T: How are you?\nC: I've been sleeping about seven hours and my mood is a six out of ten.\n"
+        "T: Any thoughts of suicide since we last met?\nC: No, none.\nT: Let's meet again on December 1.\n",
+    ]
+    for sess, text in zip(sessions, transcripts):
+        service.import_transcript(sess.id, text)
+        note = service.draft(JobContext(), sess.id, "soap", DraftOptions(use_model=False))
+        for flag in note.pending_risks:
+            service.acknowledge_risk(note.id, flag["category"], "safety plan reviewed")
+        service.sign(note.id, note.text)
+    statements = client_summary(service, client.id)
+    text = summary_text(statements)
+    themes = {s.theme for s in statements if s.kind == "course"}
+    assert {"risk", "medication", "sleep", "homework"} <= themes
+    sleep = next(s for s in statements if s.theme == "sleep")
+    assert "Trend: 4 h (2026-10-05) to 7 h (2026-11-02), up." in sleep.text
+    medication = next(s for s in statements if s.theme == "medication")
+    assert "stopped taking the sertraline" in medication.text and "did not tell" in medication.text
+    for line in text.splitlines():  # suicidal ideation was present once: never told as a denial only
+        if "suicidal ideation" in line:
+            assert "Risk episode" in line and "present on 2026-10-05" in line, line
+    assert "denied" not in text.split("Risk episode")[0]
 
 
 def test_custom_template_is_stored_validated_and_drafts(service):
@@ -191,5 +228,5 @@ def test_custom_template_is_stored_validated_and_drafts(service):
     sess = service.create_session(client.id, "2026-12-01")
     service.import_transcript(sess.id, SESSION)
     note = service.draft(JobContext(), sess.id, "progress", DraftOptions(use_model=False))
-    assert note.template == "progress" and "NEXT STEPS\nWe will practice breathing" in note.text
+    assert note.template == "progress" and "NEXT STEPS\nWill practice breathing" in note.text  # issue 18: a plan item, not a quote
     assert note.draft["provenance"]["template_version"] == saved.version

@@ -44,7 +44,7 @@ def test_draft_edit_acknowledge_and_sign(qtbot, tab, monkeypatch):
     assert "awaiting acknowledgement" in tab.risks.item(0).text()
 
     # clicking a drafted sentence highlights its transcript line, and back
-    plan_at = tab.editor.toPlainText().index("We will practice")
+    plan_at = tab.editor.toPlainText().index("Will practice")  # issue 18: a plan item in clinical voice
     cursor = tab.editor.textCursor()
     cursor.setPosition(plan_at + 3)
     tab.editor.setTextCursor(cursor)
@@ -53,12 +53,12 @@ def test_draft_edit_acknowledge_and_sign(qtbot, tab, monkeypatch):
     assert len(tab.editor.extraSelections()) == 1
 
     # a human edit inside an AI sentence: that sentence becomes AI-edited, the typed words human
-    cursor.setPosition(plan_at + len("We will "))
+    cursor.setPosition(plan_at + len("Will "))
     tab.editor.setTextCursor(cursor)
     tab.editor.insertPlainText("both ")
-    assert tab.editor.doc.kind_at(plan_at + len("We will ")) is SpanKind.human
+    assert tab.editor.doc.kind_at(plan_at + len("Will ")) is SpanKind.human
     assert tab.editor.doc.kind_at(plan_at) is SpanKind.ai_edited
-    assert tab.editor.doc.kind_at(tab.editor.toPlainText().index("I have been")) is SpanKind.ai
+    assert tab.editor.doc.kind_at(tab.editor.toPlainText().index("Client reports feeling")) is SpanKind.ai
     assert tab.editor.toPlainText() == tab.editor.doc.text
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
