@@ -1,0 +1,293 @@
+"""Does one text state what another states, with the same polarity? Deterministic comparison of two analyses.
+
+``compare(claim, evidence)`` (both :class:`~medstation.llm.polarity.Analysis`) returns a :class:`Verdict`.
+The claim holds only when, in order:
+
+1. **coverage** -- every content word of the claim is in the evidence (stems; people by role; a passage
+   title's words count);
+2. per claim clause, against the evidence window (1-3 adjacent clauses) that shares most of its words:
+   **numbers** with their units are there; **roles** (men/women, children/adults, mother/partner ...) are
+   there and in the same order (passive "by" agents first); **direction** words have the same value where
+   they attach (a passage "less common" never supports "more common"); **quantifiers** and **modality**
+   agree (a dropped "usually"/"may"/"should" makes the claim stronger than the evidence); **relations**
+   around ``than``/``into``/``from``/``causes`` are not reversed;
+3. **negation** -- the word each negation cue is about (its scope head) is negated on the other side too,
+   in both directions: "not recommended" never supports "recommended", "no fever" never supports "fever".
+
+``strict=True`` (note rewrites) also refuses a weaker quantifier or modal on the claim side; the chat's support
+check may accept "some"/"may" where the passage states the stronger form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from medstation.llm.polarity import Analysis, Token, scope_head
+
+HEDGES = frozenset({"most", "often", "some", "few"})
+MODAL_HEDGES = frozenset({"possibility", "advice", "obligation"})
+ANCHORS = frozenset({"than", "into", "from", "caus", "convert", "pas", "transmit", "spread", "affect", "attack",
+                     "versus", "vs", "compar", "inherit"})
+_BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "got"})
+MAX_WINDOW = 3
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """``ok``: the claim is stated by the evidence; else ``reason`` (one sentence) and the claim ``words`` at fault."""
+
+    ok: bool
+    reason: str = ""
+    words: tuple[str, ...] = ()
+
+
+OK = Verdict(True)
+
+
+def _key(t: Token) -> str:
+    return t.role or t.stem
+
+
+def coverage(claim: Analysis, evidence: Analysis, free: Iterable[str] = ()) -> list[str]:
+    """Claim content words the evidence does not contain (empty: all covered)."""
+    vocab = {_key(t) for t in evidence.tokens if t.content} | set(evidence.title_stems) | set(free)
+    vocab |= {t.stem for t in evidence.tokens}
+    return [t.text for t in claim.tokens if t.content and _key(t) not in vocab]
+
+
+def _window(clause: list[Token], evidence: Analysis) -> list[Token]:
+    """The 1..MAX_WINDOW adjacent evidence clauses that share most words with ``clause``.
+
+    Score: shared content words (numbers, directions included) + 0.2 per shared function word - 1.5 per extra
+    clause, so a window grows only when that brings at least two more of the claim's words."""
+    wanted = {_key(t) for t in clause if t.content or t.number is not None or t.direction}
+    function = {t.stem for t in clause} - wanted
+    by_clause = [evidence.clause(i) for i in range(evidence.n_clauses)]
+    best, best_score = [], float("-inf")
+    for size in range(1, MAX_WINDOW + 1):
+        for start in range(0, max(1, len(by_clause) - size + 1)):
+            tokens = [t for c in by_clause[start:start + size] for t in c]
+            keys = {_key(t) for t in tokens} | {t.stem for t in tokens}
+            score = len(wanted & keys) + 0.2 * len(function & keys) - 1.5 * (size - 1)
+            if score > best_score:
+                best, best_score = tokens, score
+    return best
+
+
+def _numbers(clause: list[Token], window: list[Token]) -> Verdict:
+    for t in clause:
+        if t.number is None:
+            continue
+        if not any(u.number == t.number and (not t.unit or u.unit == t.unit) for u in window):
+            said = [f"{u.number:g} {u.unit}".strip() for u in window if u.number is not None]
+            return Verdict(False, f"the number {t.text} {t.unit} is not the passage's"
+                                  + (f" ({', '.join(said)})" if said else ""), (t.text,))
+    return OK
+
+
+def _passive_order(tokens: list[Token]) -> list[Token]:
+    """Tokens reordered so a passive agent ("pushed by my boyfriend") comes first, as in the active form."""
+    for i, t in enumerate(tokens):
+        if t.text == "by" and 0 < i and (tokens[i - 1].text.endswith(("ed", "en")) or
+                                         (i > 1 and tokens[i - 2].text in _BE)):
+            return tokens[i + 1:] + tokens[:i]
+    return tokens
+
+
+def _roles(clause: list[Token], window: list[Token]) -> Verdict:
+    claim_roles = [t.role for t in _passive_order(clause) if t.role]
+    window_roles = [t.role for t in _passive_order(window) if t.role]
+    missing = [r for r in claim_roles if r not in window_roles]
+    if missing:
+        return Verdict(False, f"the passage says this of other people (no {missing[0]} here)", tuple(missing))
+    order = [r for r in dict.fromkeys(window_roles) if r in claim_roles]
+    claimed = [r for r in dict.fromkeys(claim_roles) if r in order]
+    if claimed != order:
+        return Verdict(False, f"roles are swapped: the passage has {' ... '.join(order)}", tuple(claimed))
+    if len(set(claim_roles)) >= 2 and any(t.number is not None for t in clause):
+        # "children ... 60 minutes, adults ... 150 minutes": each number stays with its people
+        def sequence(tokens: list[Token]) -> list[str]:
+            return list(dict.fromkeys(t.role or f"{t.number:g}" for t in tokens if t.role or t.number is not None))
+        claimed_seq = sequence(clause)
+        said_seq = [x for x in sequence(window) if x in claimed_seq]
+        if [x for x in claimed_seq if x in said_seq] != said_seq:
+            return Verdict(False, "numbers and people are paired differently in the passage", tuple(claimed_seq))
+    return OK
+
+
+def _context(tokens: list[Token], index: int) -> set[str]:
+    """Content words next to ``tokens[index]``: one before, two after (what a direction word modifies)."""
+    before = [_key(t) for t in tokens[:index] if t.content][-1:]
+    after = [_key(t) for t in tokens[index + 1:] if t.content][:2]
+    return set(before + after)
+
+
+def _modified(tokens: list[Token], index: int) -> Token | None:
+    """The word a direction word qualifies: the next content/direction word within 3, else the one before it."""
+    for u in tokens[index + 1:index + 4]:
+        if u.clause != tokens[index].clause:
+            break
+        if u.content or u.direction:
+            return u
+    if index > 0 and tokens[index - 1].clause == tokens[index].clause and \
+            (tokens[index - 1].content or tokens[index - 1].direction):
+        return tokens[index - 1]
+    return None
+
+
+def _attached(claim: Analysis, evidence: Analysis, index: int) -> Verdict:
+    """Where the evidence qualifies the same word with the same direction group, the values must agree."""
+    t = claim.tokens[index]
+    target = _modified(claim.tokens, index)
+    if target is None:
+        return OK
+    values = set()
+    for j, u in enumerate(evidence.tokens):
+        if _key(u) != _key(target):
+            continue
+        for v in evidence.tokens[max(0, j - 3):j + 2]:
+            if v.clause == u.clause and v is not u and v.direction and v.direction[0] == t.direction[0]:
+                values.add(v.direction[1])
+    if values and t.direction[1] not in values:
+        return Verdict(False, f"direction differs: the passage does not say '{t.text} {target.text}'", (t.text,))
+    return OK
+
+
+def _directions(clause: list[Token], window: list[Token]) -> Verdict:
+    for i, t in enumerate(clause):
+        if not t.direction:
+            continue
+        group, value = t.direction
+        same = [j for j, u in enumerate(window) if u.direction == (group, value)]
+        other = [j for j, u in enumerate(window) if u.direction and u.direction[0] == group and u.direction[1] != value]
+        if not same:
+            said = sorted({window[j].text for j in other})
+            return Verdict(False, f"the passage does not say '{t.text}'" + (f" (it says '{said[0]}')" if said else ""),
+                           (t.text,))
+        if other:
+            context = _context(clause, i)
+            best_same = max(len(context & _context(window, j)) for j in same)
+            best_other = max(len(context & _context(window, j)) for j in other)
+            if best_other > best_same:
+                return Verdict(False, f"direction differs: the passage says '{window[other[0]].text}' here",
+                               (t.text,))
+    return OK
+
+
+def _classes(tokens: Iterable[Token], attr: str) -> set[str]:
+    return {getattr(t, attr) for t in tokens if getattr(t, attr)}
+
+
+def _near(clause: list[Token], window: list[Token]) -> list[Token]:
+    """Window tokens in clauses that share a content word with ``clause`` (where its hedges would sit)."""
+    shared = {_key(t) for t in clause if t.content}
+    return [t for t in window if any(_key(u) in shared for u in window if u.clause == t.clause)]
+
+
+def _hedges(claim_clauses: list[list[Token]], windows: list[list[Token]], strict: bool) -> Verdict:
+    """Quantifiers and modals: each one the claim says is in its aligned window; a hedge the evidence says
+    ("usually", "may", "should") is somewhere in the claim (strict: every one; else when the claim has none)."""
+    near = [t for clause, window in zip(claim_clauses, windows) for t in _near(clause, window)]
+    claim_tokens = [t for clause in claim_clauses for t in clause]
+    for attr, weak, hedges, what in (("quantifier", "some", HEDGES, "quantifier"),
+                                     ("modal", "possibility", MODAL_HEDGES, "modality")):
+        for clause, window in zip(claim_clauses, windows):
+            for c in _classes(clause, attr) - _classes(_near(clause, window), attr):
+                if not strict and c == weak:
+                    continue  # "some"/"may" is weaker than what the passage says
+                word = next(t.text for t in clause if getattr(t, attr) == c)
+                return Verdict(False, f"{what} differs: the passage does not say '{word}'", (word,))
+        claimed, said = _classes(claim_tokens, attr), _classes(near, attr)
+        dropped = {c for c in said - claimed if c in hedges} if (strict or not claimed) else set()
+        if dropped:
+            word = next(t.text for t in near if getattr(t, attr) in dropped)
+            return Verdict(False, f"{what} dropped: the passage says '{word}'", (word,))
+    return OK
+
+
+def _is_passive(tokens: list[Token], i: int) -> bool:
+    t = tokens[i]
+    return (i + 1 < len(tokens) and tokens[i + 1].text == "by") or \
+        (t.text.endswith(("ed", "en")) and i > 0 and tokens[i - 1].text in _BE)
+
+
+def _relations(clause: list[Token], window: list[Token]) -> Verdict:
+    """A relation word with the same stem on both sides must not have its two sides swapped (in every place
+    the evidence uses it: one consistent use is enough)."""
+    for i, t in enumerate(clause):
+        if t.stem not in ANCHORS:
+            continue
+        verdicts = [_relation_pair(clause, i, window, j) for j, u in enumerate(window) if u.stem == t.stem]
+        if verdicts and all(not v.ok for v in verdicts):
+            return verdicts[0]
+    return OK
+
+
+def _relation_pair(clause: list[Token], i: int, window: list[Token], j: int) -> Verdict:
+    left_c = {_key(x) for x in clause[:i] if x.content}
+    right_c = {_key(x) for x in clause[i + 1:] if x.content}
+    left_w = {_key(x) for x in window[:j] if x.content}
+    right_w = {_key(x) for x in window[j + 1:] if x.content}
+    if _is_passive(clause, i):
+        left_c, right_c = right_c, left_c
+    if _is_passive(window, j):
+        left_w, right_w = right_w, left_w
+    if (left_c & right_w) - left_w and (right_c & left_w) - right_w:
+        return Verdict(False, f"the two sides of '{clause[i].text}' are swapped", (clause[i].text,))
+    return OK
+
+
+def _negated_somewhere(head: Token, tokens: list[Token]) -> bool | None:
+    """None when ``head`` does not occur in ``tokens``; else whether some occurrence is negated."""
+    hits = [t for t in tokens if _key(t) == _key(head) or t.stem == head.stem]
+    return None if not hits else any(t.negated for t in hits)
+
+
+def _negation(claim: Analysis, evidence: Analysis) -> Verdict:
+    """Each cue's head is negated on the other side too: the claim's in the evidence window aligned with the
+    cue's clause (else anywhere in the evidence), the evidence's anywhere in the claim."""
+    for side, other, added in ((claim, evidence, True), (evidence, claim, False)):
+        for cue in (t for t in side.tokens if t.cue):
+            head = scope_head(side, cue)
+            if head is None:
+                continue
+            negated = None
+            if added:
+                negated = _negated_somewhere(head, _window(side.clause(cue.clause), other))
+            if negated is None:
+                negated = _negated_somewhere(head, other.tokens)
+            if negated is False:
+                if added:
+                    return Verdict(False, f"negation added: the passage does not say '{cue.text} {head.text}'",
+                                   (cue.text if cue.text != "not" else "not",))
+                return Verdict(False, f"negation dropped: the passage says '{cue.text} {head.text}'", ("not",))
+    return OK
+
+
+def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: Iterable[str] = ()) -> Verdict:
+    """Whether ``evidence`` states ``claim`` with the same polarity (see the module docstring)."""
+    missing = coverage(claim, evidence, free)
+    if missing:
+        return Verdict(False, "not in the passage: " + ", ".join(dict.fromkeys(missing)), tuple(dict.fromkeys(missing)))
+    clauses, windows = [], []
+    for c in range(claim.n_clauses):
+        clause = claim.clause(c)
+        if not any(t.content or t.number is not None or t.direction or t.quantifier or t.modal for t in clause):
+            continue
+        window = _window(clause, evidence)
+        clauses.append(clause)
+        windows.append(window)
+        for verdict in (_numbers(clause, window), _roles(clause, window), _directions(clause, window),
+                        _relations(clause, window)):
+            if not verdict.ok:
+                return verdict
+    verdict = _hedges(clauses, windows, strict)
+    if not verdict.ok:
+        return verdict
+    for i, t in enumerate(claim.tokens):
+        if t.direction:
+            verdict = _attached(claim, evidence, i)
+            if not verdict.ok:
+                return verdict
+    return _negation(claim, evidence)
