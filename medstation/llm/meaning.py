@@ -79,7 +79,8 @@ def _numbers(clause: list[Token], window: list[Token]) -> Verdict:
     for t in clause:
         if t.number is None:
             continue
-        if not any(u.number == t.number and (not t.unit or u.unit == t.unit) for u in window):
+        if not any(u.number == t.number and (not t.unit or u.unit == t.unit or u.unit in t.counted or
+                                             t.unit in u.counted) for u in window):
             said = [f"{u.number:g} {u.unit}".strip() for u in window if u.number is not None]
             return Verdict(False, f"the number {t.text} {t.unit} is not the passage's"
                                   + (f" ({', '.join(said)})" if said else ""), (t.text,))

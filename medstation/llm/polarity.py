@@ -49,7 +49,7 @@ done have has had having yes yeah okay ok just really very um uh er hmm mm like 
 about around approximately nearly almost roughly up out again any each either other another such own same how why
 whether get got gets getting go goes going gone went lot lots thing things kind sort way much one ones someone
 something anything everything per via within into onto upon whose whom include includes including called known
-i me my mine myself us herself himself themselves itself yourself mostly even actually basically literally pretty quite rather somewhat maybe perhaps probably just now still""".split())
+i me my mine myself us herself himself themselves itself yourself mostly even actually basically literally pretty quite rather somewhat maybe perhaps probably just now still anymore""".split())
 #: Words that name what a clause does not say, with how far their scope runs ("np": to the next auxiliary).
 NEGATION_CUES = {**{w: "clause" for w in """not never nor neither deny denies denied denying stop stops stopped stopping
 quit quits quitting discontinue discontinued discontinues ceased cease avoid avoids avoided avoiding unable fail fails
@@ -81,12 +81,12 @@ for _group, _values in {
     "richness": {"rich": "rich", "poor": "poor"},
     "temperature": {"hot": "hot warm heat", "cold": "cold cool chill"},
     "daytime": {"morning": "morning mornings", "evening": "evening evenings afternoon night nights nighttime bedtime"},
-    "effect": {"cause": "cause causes caused causing lead leads promote promotes trigger triggers",
+    "effect": {"cause": """cause causes caused causing lead leads promote promotes trigger triggers result results
+               resulting produce produces induce induces""",
                "prevent": "prevent prevents prevented preventing protect protects protected block blocks"},
     "sign": {"positive": "positive", "negative": "negative"},
     "course": {"acute": "acute", "chronic": "chronic"},
     "malignancy": {"benign": "benign", "malignant": "malignant"},
-    "certainty_of_presence": {"present": "present", "missing": "missing"},
 }.items():
     for _value, _words in _values.items():
         DIRECTION.update({w: (_group, _value) for w in _words.split()})
@@ -147,17 +147,19 @@ def stem(word: str) -> str:
     if word[:1].isdigit():
         return word.replace(",", "")
     if word in _IRREGULAR:
-        word = _IRREGULAR[word]
+        mapped = _IRREGULAR[word]
+        if mapped != word:
+            return stem(mapped)
         suffixes: tuple = ()
     else:
         suffixes = _SUFFIXES
     for suffix, repl in suffixes:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith(("ss", "us", "is")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= (2 if suffix in ("ed", "ing") else 3):
+            if (suffix == "s" and word.endswith(("ss", "us", "is"))) or (suffix == "ed" and word.endswith("eed")):
                 continue
             word = word[: len(word) - len(suffix)] + repl
             break
-    if len(word) > 3 and word.endswith("e"):
+    if len(word) > 2 and word.endswith("e"):
         word = word[:-1]
     if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":
         word = word[:-1]
@@ -182,6 +184,7 @@ class Token:
     role: str = ""
     number: float | None = None
     unit: str = ""
+    counted: tuple[str, ...] = ()      # a number's next content words ("two group sessions": group, session)
 
 
 @dataclass
@@ -334,6 +337,7 @@ def _attach_units(tokens: list[Token]) -> None:
                 continue
             t.unit = _unit_of(tokens[j])
             break
+        t.counted = tuple(u.stem for u in tokens[i + 1:i + 4] if u.clause == t.clause and (u.content or u.role))[:2]
     for i, t in enumerate(tokens):  # a range takes the unit of its second number
         if t.number is not None and i + 2 < len(tokens) and tokens[i + 1].text in ("to", "and", "or") and \
                 tokens[i + 2].number is not None and tokens[i + 2].unit and t.unit in ("", tokens[i + 1].stem):
@@ -353,7 +357,7 @@ def _negation_scopes(tokens: list[Token]) -> None:
 
 _HEAD_SKIP = frozenset("""a an the be been being am is are was were have has had having do does did to really just very
 even ever yet also get got that this it i you he she they we me him her them us my his their our your anymore any
-at all much so too only currently""".split())
+at all much so too only currently longer more""".split())
 
 
 def scope_head(analysis: Analysis, cue: Token) -> Token | None:

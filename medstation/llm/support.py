@@ -131,11 +131,13 @@ _WORDS = re.compile(r"[a-z0-9]+")
 class PreparedPassage:
     """A passage cut into checkable units: each sentence and each pair of adjacent sentences, analysed once.
 
-    ``words``: each sentence's lower-case words (for the verbatim-quote shortcut).
+    ``words``: the passage's lower-case words and ``boundaries`` the word indices where a line or sentence
+    starts or ends (for the verbatim-quote shortcut).
     """
 
     units: tuple[Analysis, ...]
-    words: tuple[tuple[str, ...], ...]
+    words: tuple[str, ...]
+    boundaries: frozenset[int]
 
 
 def passage_sentences(text: str) -> tuple[str | None, list[str]]:
@@ -163,14 +165,21 @@ def prepare_passage(text: str) -> PreparedPassage:
     title = title or ""
     singles = [analyse(s, title=title) for s in sentences]
     pairs = [analyse(a + " " + b, title=title) for a, b in zip(sentences, sentences[1:])]
-    return PreparedPassage(tuple(singles + pairs), tuple(tuple(_WORDS.findall(s.lower())) for s in sentences))
+    words: list[str] = []
+    boundaries = {0}
+    for line in text.splitlines():
+        for piece in re.split(r"(?<=[.!?:])\s+", line):
+            words += _WORDS.findall(piece.lower())
+            boundaries.add(len(words))
+    return PreparedPassage(tuple(singles + pairs), tuple(words), frozenset(boundaries))
 
 
 def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | None = None) -> Verdict:
     """Whether ``passage`` states ``sentence``; a failing verdict is the closest unit's (fewest words at fault)."""
     words = tuple(_WORDS.findall(sentence.lower()))
-    if words and any(w[: len(words)] == words for w in passage.words):
-        return Verdict(True, "quoted verbatim")
+    if words and any(start + len(words) in passage.boundaries and passage.words[start:start + len(words)] == words
+                     for start in passage.boundaries):
+        return Verdict(True, "quoted verbatim")  # whole sentences, lines or a list with its lead-in
     claim = claim or analyse(sentence)
     best: Verdict | None = None
     for unit in passage.units:
