@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "medstation.commands.backup",
     "medstation.commands.db",
     "medstation.commands.workers",
+    "medstation.commands.support",
 )
 
 

@@ -14,8 +14,8 @@ The claim holds only when, in order:
 3. **negation** -- the word each negation cue is about (its scope head) is negated on the other side too,
    in both directions: "not recommended" never supports "recommended", "no fever" never supports "fever".
 
-``strict=True`` (note rewrites) also refuses a weaker quantifier or modal on the claim side; the chat's support
-check may accept "some"/"may" where the passage states the stronger form.
+``strict=True`` (note rewrites) also refuses a claim that drops one of several quantifiers or modals; the
+chat's support check refuses a dropped hedge only when the claim has none of its own.
 """
 
 from __future__ import annotations
@@ -191,12 +191,9 @@ def _hedges(claim_clauses: list[list[Token]], windows: list[list[Token]], strict
     ("usually", "may", "should") is somewhere in the claim (strict: every one; else when the claim has none)."""
     near = [t for clause, window in zip(claim_clauses, windows) for t in _near(clause, window)]
     claim_tokens = [t for clause in claim_clauses for t in clause]
-    for attr, weak, hedges, what in (("quantifier", "some", HEDGES, "quantifier"),
-                                     ("modal", "possibility", MODAL_HEDGES, "modality")):
+    for attr, hedges, what in (("quantifier", HEDGES, "quantifier"), ("modal", MODAL_HEDGES, "modality")):
         for clause, window in zip(claim_clauses, windows):
             for c in _classes(clause, attr) - _classes(_near(clause, window), attr):
-                if not strict and c == weak:
-                    continue  # "some"/"may" is weaker than what the passage says
                 word = next(t.text for t in clause if getattr(t, attr) == c)
                 return Verdict(False, f"{what} differs: the passage does not say '{word}'", (word,))
         claimed, said = _classes(claim_tokens, attr), _classes(near, attr)
@@ -245,11 +242,13 @@ def _negated_somewhere(head: Token, tokens: list[Token]) -> bool | None:
     return None if not hits else any(t.negated for t in hits)
 
 
-def _negation(claim: Analysis, evidence: Analysis) -> Verdict:
+def _negation(claim: Analysis, evidence: Analysis, windows: list[list[Token]]) -> Verdict:
     """Each cue's head is negated on the other side too: the claim's in the evidence window aligned with the
-    cue's clause (else anywhere in the evidence), the evidence's anywhere in the claim."""
+    cue's clause (else anywhere in the evidence); the evidence's (in the clauses aligned with the claim)
+    anywhere in the claim."""
+    aligned = {t.clause for window in windows for t in window}
     for side, other, added in ((claim, evidence, True), (evidence, claim, False)):
-        for cue in (t for t in side.tokens if t.cue):
+        for cue in (t for t in side.tokens if t.cue and (added or t.clause in aligned)):
             head = scope_head(side, cue)
             if head is None:
                 continue
@@ -291,4 +290,4 @@ def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: 
             verdict = _attached(claim, evidence, i)
             if not verdict.ok:
                 return verdict
-    return _negation(claim, evidence)
+    return _negation(claim, evidence, windows)

@@ -129,7 +129,8 @@ _IRREGULAR = {"children": "child", "men": "man", "women": "woman", "took": "take
               "med": "medication", "medicine": "medication", "medicines": "medication", "mom": "mother",
               "mum": "mother", "dad": "father", "kid": "child", "kids": "child", "doc": "doctor", "lent": "lend",
               "paid": "pay", "met": "meet", "sent": "send", "left": "left", "hit": "hit", "cut": "cut", "quit": "quit",
-              "lost": "lose", "daily": "day", "nightly": "night", "weekly": "week", "monthly": "month"}
+              "lost": "lose", "daily": "day", "nightly": "night", "weekly": "week", "monthly": "month", "people": "person", "patient": "person",
+              "patients": "person", "individual": "person", "individuals": "person", "persons": "person"}
 _SUFFIXES = (("ations", ""), ("ation", ""), ("ments", ""), ("ment", ""), ("ness", ""), ("ings", ""), ("ing", ""),
              ("ied", "y"), ("ies", "y"), ("edly", ""), ("ed", ""), ("ly", ""), ("sses", "ss"), ("xes", "x"),
              ("ches", "ch"), ("shes", "sh"), ("s", ""))

@@ -111,11 +111,14 @@ def meaning_verdict(source: str, rewrite: str) -> Verdict:
     content = [t for t in out.tokens if t.content and t.stem not in _NOTE_STEMS]
     if content and len(novel) / len(content) > MAX_NOVEL:
         return Verdict(False, "added words: " + ", ".join(novel[:4]), tuple(novel))
+    out_keys = {t.role or t.stem for t in out.tokens}
+    dropped = [t.text for t in src.tokens if t.content and (t.role or t.stem) not in out_keys]
+    if novel and dropped:  # one word put in another's place: a changed fact (drug, unit, month, place ...)
+        return Verdict(False, f"word changed: {dropped[0]} -> {novel[0]}", (novel[0],))
     added = sorted(n for n in _names(out) if n not in src_keys)
     if added:
         return Verdict(False, "invented: " + ", ".join(added), tuple(added))
     src_content = {t.role or t.stem for t in src.tokens if t.content}
-    out_keys = {t.role or t.stem for t in out.tokens}
     if src_content and len(src_content & out_keys) / len(src_content) < MIN_RECALL:
         return Verdict(False, "dropped facts: " + ", ".join(sorted(src_content - out_keys)[:4]))
     return compare(out, src, strict=True, free=[t.stem for t in out.tokens if t.content])
