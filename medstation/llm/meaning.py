@@ -250,7 +250,12 @@ def _negation(claim: Analysis, evidence: Analysis, windows: list[list[Token]]) -
     for side, other, added in ((claim, evidence, True), (evidence, claim, False)):
         for cue in (t for t in side.tokens if t.cue and (added or t.clause in aligned)):
             head = scope_head(side, cue)
-            if head is None:
+            if head is None:  # "others do not.": the negated predicate is elided; the word before names it
+                before = [t for t in side.clause(cue.clause) if t.position < cue.position and t.content]
+                if before and not any(c.cue and any(u.stem == before[-1].stem for u in other.clause(c.clause))
+                                      for c in other.tokens):
+                    return Verdict(False, f"negation {'added' if added else 'dropped'}: "
+                                          f"'{before[-1].text} ... {cue.text}'", (cue.text,))
                 continue
             negated = None
             if added:

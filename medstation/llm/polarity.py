@@ -101,6 +101,9 @@ MODALS = {**{w: "obligation" for w in "must required require requires need needs
           **{w: "advice" for w in "should ought recommended recommend recommends advised advise advisable".split()},
           **{w: "possibility" for w in "may might can could possible possibly potential potentially able".split()},
           **{w: "certainty" for w in "will definitely certainly certain inevitably surely".split()}}
+#: Verbs that open an instruction ("Take the tablet before meals"): read as advice, like "should".
+IMPERATIVES = frozenset("""take give use avoid call see keep drink eat wash apply ask tell check wear put place seek
+talk let make stay limit stop start try get""".split())
 #: Who a clause is about: word -> role (synonyms and plurals share one role).
 ROLES = {}
 for _role, _words in {
@@ -135,7 +138,7 @@ _SUFFIXES = (("ations", ""), ("ation", ""), ("ments", ""), ("ment", ""), ("ness"
              ("ied", "y"), ("ies", "y"), ("edly", ""), ("ed", ""), ("ly", ""), ("sses", "ss"), ("xes", "x"),
              ("ches", "ch"), ("shes", "sh"), ("s", ""))
 _CLAUSE_WORDS = frozenset("""but although though whereas while because unless if when whenever which who where except
-however yet so since until""".split())
+however yet since until""".split())
 _COMMA_OPENS = frozenset("""and or but the a an this that these those it they he she i we you there so then however
 especially including such like""".split())
 _AND_OPENS_CLAUSE = frozenset("""i you he she it we they this that these those there is are was were can may might must
@@ -238,22 +241,29 @@ def _number(word: str) -> float | None:
 def analyse(text: str, *, first_person: bool = False, title: str = "") -> Analysis:
     """Tokens of ``text`` with their polarity features (see the module docstring)."""
     tokens: list[Token] = []
-    clause, previous = 0, ""
+    clause, previous, sentence_start = 0, "", True
     raw = _raw_tokens(text)
     for i, (word, cap) in enumerate(raw):
         nxt = raw[i + 1][0] if i + 1 < len(raw) else ""
+        # a clause ends at . ; : ! ? ( ) and a line end, and at a comma or clause word only once it has said
+        # something: "Usually, a tick ..." and a list comma ("children, adolescents and adults") do not split
+        said = any(t.clause == clause and (t.content or t.number is not None) for t in tokens[-12:])
         if word == "," and nxt not in _COMMA_OPENS and nxt not in _CLAUSE_WORDS:
-            continue  # a list comma ("children, adolescents and adults") stays inside its clause
-        if word in ".;:!?()\n" or (word == "," and tokens and tokens[-1].clause == clause):
-            if tokens and tokens[-1].clause == clause:
+            continue
+        if word in ".;:!?()\n" or word == ",":
+            if tokens and tokens[-1].clause == clause and (word != "," or said):
                 clause += 1
+            if word != ",":
+                sentence_start = True
             previous = word
             continue
-        if word in _CLAUSE_WORDS or (word in ("and", "or") and nxt in _AND_OPENS_CLAUSE):
-            if tokens and tokens[-1].clause == clause:
-                clause += 1
+        if (word in _CLAUSE_WORDS or (word in ("and", "or", "so") and nxt in _AND_OPENS_CLAUSE)) and said:
+            clause += 1
         token = Token(word, stem(word), len(tokens), clause, capitalised=cap and previous not in ("", ".", "\n"))
         _classify(token, previous, nxt)
+        if sentence_start and (word in IMPERATIVES or (word == "do" and nxt == "not")):
+            token.modal = "advice"  # "Do not give ...", "Take the tablet ...": an instruction, like "should"
+        sentence_start = False
         tokens.append(token)
         previous = word
     _attach_units(tokens)
@@ -309,7 +319,7 @@ def _classify(token: Token, previous: str, nxt: str) -> None:
     if word in DIRECTION:
         token.direction = DIRECTION[word]
         return
-    if word not in STOP and (len(word) >= 2 or word.isdigit()):
+    if word not in STOP and word not in _CLAUSE_WORDS and (len(word) >= 2 or word.isdigit()):
         token.content = True
 
 
