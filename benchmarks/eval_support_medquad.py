@@ -7,7 +7,8 @@ For sentences sampled (fixed seed) from MedQuAD answers, each passage is the ans
 and the claim is the sentence changed by one edit: a negation added ("is" -> "is not", "can" -> "cannot")
 or removed, a direction word swapped (more/less, before/after, increase/decrease, higher/lower ...), or a
 number changed (n -> n + 1). Every such claim contradicts its passage; the share marked supported is
-printed per edit. The unchanged sentence (a verbatim quote) is the faithful control.
+printed per edit. Faithful edits (a parenthesis dropped, a list shortened, a connective dropped) and the
+unchanged sentence (a verbatim quote) are the controls that should be supported.
 """
 
 from __future__ import annotations
@@ -56,6 +57,25 @@ def edits(sentence: str) -> list[tuple[str, str]]:
     return [(kind, claim) for kind, claim in out if claim != sentence]
 
 
+def faithful_edits(sentence: str) -> list[tuple[str, str]]:
+    """(kind, claim the passage still states): a parenthesis dropped, a list shortened to its first and last
+    items, an opening connective ("However,", "In addition,") dropped."""
+    out = []
+    no_paren = re.sub(r"\s*\([^()]*\)", "", sentence)
+    if no_paren != sentence:
+        out.append(("faithful: parenthesis dropped", no_paren))
+    listed = re.search(r"\b(include|includes|such as|are|is)\s+((?:[\w-]+(?: [\w-]+){0,3}, ){2,}(?:and |or )?[\w-]+(?: [\w-]+){0,3})\.$",
+                       sentence)
+    if listed:
+        items = [i.strip() for i in re.split(r",\s*(?:and |or )?", listed.group(2)) if i.strip()]
+        if len(items) >= 3:
+            out.append(("faithful: list shortened", sentence[:listed.start(2)] + f"{items[0]} and {items[-1]}."))
+    opener = re.match(r"^(?:However|In addition|Also|For example|In general|Sometimes|Usually|Often),\s+(\w)", sentence)
+    if opener and not opener.group(0).startswith(("Sometimes", "Usually", "Often")):
+        out.append(("faithful: connective dropped", opener.group(1).upper() + sentence[opener.end():]))
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("medquad")
@@ -73,7 +93,7 @@ def main() -> int:
         sentence = rng.choice(candidates)
         total["verbatim (control)"] += 1
         accepted["verbatim (control)"] += check_claim(sentence, [passage])[0] is not None
-        for kind, claim in edits(sentence):
+        for kind, claim in edits(sentence) + faithful_edits(sentence):
             total[kind] += 1
             accepted[kind] += check_claim(claim, [passage])[0] is not None
     for kind in sorted(total):

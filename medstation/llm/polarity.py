@@ -248,9 +248,9 @@ def analyse(text: str, *, first_person: bool = False, title: str = "") -> Analys
         # a clause ends at . ; : ! ? ( ) and a line end, and at a comma or clause word only once it has said
         # something: "Usually, a tick ..." and a list comma ("children, adolescents and adults") do not split
         said = any(t.clause == clause and (t.content or t.number is not None) for t in tokens[-12:])
-        if word == "," and nxt not in _COMMA_OPENS and nxt not in _CLAUSE_WORDS:
-            continue
-        if word in ".;:!?()\n" or word == ",":
+        if word in "()" or (word == "," and nxt not in _COMMA_OPENS and nxt not in _CLAUSE_WORDS):
+            continue  # a parenthesis stays inside its clause
+        if word in ".;:!?\n" or word == ",":
             if tokens and tokens[-1].clause == clause and (word != "," or said):
                 clause += 1
             if word != ",":
@@ -368,7 +368,7 @@ def _negation_scopes(tokens: list[Token]) -> None:
 
 _HEAD_SKIP = frozenset("""a an the be been being am is are was were have has had having do does did to really just very
 even ever yet also get got that this it i you he she they we me him her them us my his their our your anymore any
-at all much so too only currently longer more""".split())
+at all much so too only currently longer more or and nor but of in on for with by as from""".split())
 
 
 def scope_head(analysis: Analysis, cue: Token) -> Token | None:
