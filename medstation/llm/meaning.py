@@ -79,6 +79,9 @@ def _numbers(clause: list[Token], window: list[Token]) -> Verdict:
     for t in clause:
         if t.number is None:
             continue
+        said_n = sum(1 for u in window if u.number == t.number)
+        if sum(1 for u in clause if u.number == t.number) > said_n > 0:
+            return Verdict(False, f"the number {t.text} appears more often than in the passage", (t.text,))
         if not any(u.number == t.number and (not t.unit or u.unit == t.unit or u.unit in t.counted or
                                              t.unit in u.counted) for u in window):
             said = [f"{u.number:g} {u.unit}".strip() for u in window if u.number is not None]
@@ -137,21 +140,38 @@ def _modified(tokens: list[Token], index: int) -> Token | None:
     return None
 
 
-def _attached(claim: Analysis, evidence: Analysis, index: int) -> Verdict:
-    """Where the evidence qualifies the same word with the same direction group, the values must agree."""
-    t = claim.tokens[index]
-    target = _modified(claim.tokens, index)
+def _attached(clause: list[Token], window: list[Token], index: int, evidence: Analysis) -> Verdict:
+    """Where the evidence qualifies the same word with the same direction group, the values must agree (in the
+    aligned window, or anywhere in the evidence when the window lacks the word)."""
+    t = clause[index]
+    target = _modified(clause, index)
     if target is None:
         return OK
+    if not any(_key(u) == _key(target) for u in window):
+        window = evidence.tokens
     values = set()
-    for j, u in enumerate(evidence.tokens):
+    for j, u in enumerate(window):
         if _key(u) != _key(target):
             continue
-        for v in evidence.tokens[max(0, j - 3):j + 2]:
+        for v in window[max(0, j - 3):j + 2]:
             if v.clause == u.clause and v is not u and v.direction and v.direction[0] == t.direction[0]:
                 values.add(v.direction[1])
     if values and t.direction[1] not in values:
         return Verdict(False, f"direction differs: the passage does not say '{t.text} {target.text}'", (t.text,))
+    return OK
+
+
+def _modal_attached(clause: list[Token], window: list[Token], index: int) -> Verdict:
+    """A modal bears on the verb after it: where the window puts a modal before the same verb, the class agrees
+    ("patients should ask" never supports "patients may ask", whatever other modal the clause has)."""
+    def verb_after(tokens: list[Token], i: int) -> str:
+        return next((u.stem for u in tokens[i + 1:i + 5] if u.clause == tokens[i].clause and u.content), "")
+
+    verb = verb_after(clause, index)
+    said = {u.modal for j, u in enumerate(window) if u.modal and verb and verb_after(window, j) == verb}
+    if said and clause[index].modal not in said:
+        return Verdict(False, f"modality differs: the passage does not say '{clause[index].text} ... {verb}'",
+                       (clause[index].text,))
     return OK
 
 
@@ -290,9 +310,10 @@ def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: 
     verdict = _hedges(clauses, windows, strict)
     if not verdict.ok:
         return verdict
-    for i, t in enumerate(claim.tokens):
-        if t.direction:
-            verdict = _attached(claim, evidence, i)
+    for clause, window in zip(clauses, windows):
+        for i, t in enumerate(clause):
+            verdict = _attached(clause, window, i, evidence) if t.direction else \
+                _modal_attached(clause, window, i) if t.modal else OK
             if not verdict.ok:
                 return verdict
     return _negation(claim, evidence, windows)

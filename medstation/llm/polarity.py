@@ -49,10 +49,11 @@ done have has had having yes yeah okay ok just really very um uh er hmm mm like 
 about around approximately nearly almost roughly up out again any each either other another such own same how why
 whether get got gets getting go goes going gone went lot lots thing things kind sort way much one ones someone
 something anything everything per via within into onto upon whose whom include includes including called known
-i me my mine myself us herself himself themselves itself yourself mostly even actually basically literally pretty quite rather somewhat maybe perhaps probably just now still anymore""".split())
+develop develops developed developing experience experiences experienced occur occurs occurred occurring
+happen happens happened likely tend tends i me my mine myself us herself himself themselves itself yourself mostly even actually basically literally pretty quite rather somewhat maybe perhaps probably just now still anymore""".split())
 #: Words that name what a clause does not say, with how far their scope runs ("np": to the next auxiliary).
 NEGATION_CUES = {**{w: "clause" for w in """not never nor neither deny denies denied denying stop stops stopped stopping
-quit quits quitting discontinue discontinued discontinues ceased cease avoid avoids avoided avoiding unable fail fails
+unlikely quit quits quitting discontinue discontinued discontinues ceased cease avoid avoids avoided avoiding unable fail fails
 failed refuse refuses refused nobody nothing nowhere""".split()},
                  **{w: "np" for w in "no none without lack lacks lacking absent absence free".split()}}
 _NP_SCOPE_END = frozenset("""is are was were be been being am can could may might must should will would shall do does
@@ -101,6 +102,10 @@ MODALS = {**{w: "obligation" for w in "must required require requires need needs
           **{w: "advice" for w in "should ought recommended recommend recommends advised advise advisable".split()},
           **{w: "possibility" for w in "may might can could possible possibly potential potentially able".split()},
           **{w: "certainty" for w in "will definitely certainly certain inevitably surely".split()}}
+_ORDINALS = frozenset({"first", "second", "third", "last"})
+#: Time words: "last week" is a date, not "the last" of a series.
+_TIME_WORDS = frozenset("""week weeks month months year years day days night nights time times weekend visit session
+sessions summer winter spring fall autumn morning evening""".split())
 #: Verbs that open an instruction ("Take the tablet before meals"): read as advice, like "should".
 IMPERATIVES = frozenset("""take give use avoid call see keep drink eat wash apply ask tell check wear put place seek
 talk let make stay limit stop start try get""".split())
@@ -260,7 +265,7 @@ def analyse(text: str, *, first_person: bool = False, title: str = "") -> Analys
         if (word in _CLAUSE_WORDS or (word in ("and", "or", "so") and nxt in _AND_OPENS_CLAUSE)) and said:
             clause += 1
         token = Token(word, stem(word), len(tokens), clause, capitalised=cap and previous not in ("", ".", "\n"))
-        _classify(token, previous, nxt)
+        _classify(token, previous, nxt, tuple(t.text for t in tokens[-2:]))
         if sentence_start and (word in IMPERATIVES or (word == "do" and nxt == "not")):
             token.modal = "advice"  # "Do not give ...", "Take the tablet ...": an instruction, like "should"
         sentence_start = False
@@ -277,7 +282,10 @@ def analyse(text: str, *, first_person: bool = False, title: str = "") -> Analys
     return analysis
 
 
-def _classify(token: Token, previous: str, nxt: str) -> None:
+_POSSIBLE = frozenset({"may", "might", "can", "could"})
+
+
+def _classify(token: Token, previous: str, nxt: str, before: tuple[str, ...] = ()) -> None:
     word = token.text
     value = _number(word)
     if value is not None and not (word == "one" and nxt in ("of", "who", "that")):
@@ -304,7 +312,7 @@ def _classify(token: Token, previous: str, nxt: str) -> None:
     if word == "least" and previous != "at":
         token.direction = ("amount", "down")
         return
-    if word in ROLES:
+    if word in ROLES and not (ROLES[word] in _ORDINALS and nxt in _TIME_WORDS):
         token.role = ROLES[word]
         token.content = True
         return
@@ -313,8 +321,8 @@ def _classify(token: Token, previous: str, nxt: str) -> None:
         return
     if word in MODALS:
         token.modal = MODALS[word]
-        if word in ("need", "needs", "required", "require", "requires") and previous in ("may", "might", "can", "could"):
-            token.modal = "possibility"
+        if token.modal == "obligation" and (previous in _POSSIBLE or (previous == "be" and _POSSIBLE & set(before))):
+            token.modal = "possibility"  # "may need", "may be necessary": a possibility, not an obligation
         return
     if word in DIRECTION:
         token.direction = DIRECTION[word]
@@ -372,10 +380,10 @@ at all much so too only currently longer more or and nor but of in on for with b
 
 
 def scope_head(analysis: Analysis, cue: Token) -> Token | None:
-    """The word a negation cue is about: the first word after it in its clause that is not a function word."""
-    for u in analysis.tokens[cue.position + 1:]:
-        if u.clause != cue.clause:
-            return None
-        if u.text not in _HEAD_SKIP and not u.cue and not u.quantifier:
-            return u
-    return None
+    """The word a negation cue is about: the first meaningful word after it in its clause (content, direction,
+    modal, role or number), else the first word that is not a function word."""
+    scope = [u for u in analysis.tokens[cue.position + 1:] if u.clause == cue.clause]
+    candidates = [u for u in scope if u.text not in _HEAD_SKIP and not u.cue and not u.quantifier]
+    meaningful = [u for u in candidates if u.content or u.direction or u.modal or u.role or u.number is not None]
+    # the first meaningful word, unless a light verb comes first and is all there is ("can't go on")
+    return (meaningful or candidates or [None])[0]

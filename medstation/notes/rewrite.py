@@ -70,6 +70,9 @@ _FRAME = re.compile(r"^(?:the\s+)?(?:client|patient)(?:'s)?\s+(?:(?:reports|repo
                     r"noted|describes|described|mentions|mentioned|indicates|indicated|shares|shared|explains|"
                     r"explained|endorses|endorsed|admits|admitted|expresses|expressed)\s+(?:that\s+)?)?",
                     re.IGNORECASE)
+#: Words after "her" that show it is an object ("hit her last week"), not a possessive ("her sister").
+_NOT_POSSESSED = frozenset("""last this next every each yesterday today tonight again now then often always anymore
+too up down out back off away home enough""".split())
 _CLIENT_PRONOUNS = frozenset("she he they him them herself himself themselves".split())
 _NOTE_STEMS = frozenset(stem(w) for w in NOTE_STYLE_WORDS)
 
@@ -84,8 +87,8 @@ def note_analysis(rewrite: str) -> Analysis:
     tokens = analysis.tokens
     for i, t in enumerate(tokens):
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-        object_her = t.text == "her" and (nxt is None or nxt.clause != t.clause or not
-                                          (nxt.content or nxt.role or nxt.direction))
+        object_her = t.text == "her" and (nxt is None or nxt.clause != t.clause or nxt.text in _NOT_POSSESSED or
+                                          not (nxt.content or nxt.role or nxt.direction))
         if t.text in _CLIENT_PRONOUNS or object_her:
             t.role = "client"
     return analysis
