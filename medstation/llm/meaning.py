@@ -91,12 +91,36 @@ def _numbers(clause: list[Token], window: list[Token]) -> Verdict:
 
 
 def _passive_order(tokens: list[Token]) -> list[Token]:
-    """Tokens reordered so a passive agent ("pushed by my boyfriend") comes first, as in the active form."""
+    """Tokens in active order: "I was pushed by my boyfriend" -> "my boyfriend | pushed | I" (agent, verb, subject)."""
     for i, t in enumerate(tokens):
         if t.text == "by" and 0 < i and (tokens[i - 1].text.endswith(("ed", "en")) or
                                          (i > 1 and tokens[i - 2].text in _BE)):
-            return tokens[i + 1:] + tokens[:i]
+            be = max((j for j in range(i) if tokens[j].text in _BE), default=-1)
+            if be < 0:
+                return tokens[i + 1:] + tokens[:i]
+            return tokens[i + 1:] + tokens[be + 1:i] + tokens[:be]
     return tokens
+
+
+def _client_side(clause: list[Token], window: list[Token]) -> Verdict:
+    """Who did it (strict mode, the client's own words): the client stays on the same side of the first verb-like
+    word both texts share ("my brother hit me" is never "she hit her brother")."""
+    active_c, active_w = _passive_order(clause), _passive_order(window)
+    if not any(t.role == "client" for t in active_c) or not any(t.role == "client" for t in active_w):
+        return OK
+    shared = {_key(t) for t in active_w if t.content and not t.role}
+    verb = next((t for t in active_c if t.content and not t.role and _key(t) in shared), None)
+    if verb is None:
+        return OK
+
+    def before(tokens: list[Token]) -> bool:
+        first_client = next(i for i, t in enumerate(tokens) if t.role == "client")
+        first_verb = next(i for i, t in enumerate(tokens) if _key(t) == _key(verb))
+        return first_client < first_verb
+
+    if before(active_c) != before(active_w):
+        return Verdict(False, f"roles are swapped: who did '{verb.text}' differs", (verb.text,))
+    return OK
 
 
 def _roles(clause: list[Token], window: list[Token]) -> Verdict:
@@ -304,7 +328,7 @@ def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: 
         clauses.append(clause)
         windows.append(window)
         for verdict in (_numbers(clause, window), _roles(clause, window), _directions(clause, window),
-                        _relations(clause, window)):
+                        _relations(clause, window), _client_side(clause, window) if strict else OK):
             if not verdict.ok:
                 return verdict
     verdict = _hedges(clauses, windows, strict)

@@ -123,6 +123,11 @@ for _role, _words in {
              "neighbour neighbors", "stepparent": "stepdad stepfather stepmom stepmother", "doctor": "doctor "
              "physician psychiatrist prescriber gp", "therapist": "therapist counselor counsellor",
     "teacher": "teacher teachers", "grandparent": "grandmother grandma grandfather grandpa",
+    "classmate": "classmate classmates peer peers schoolmate", "roommate": "roommate roommates housemate",
+    "relative": "cousin cousins aunt uncle nephew niece relative relatives family", "grandchild": "grandson "
+    "granddaughter grandchild grandchildren", "stepchild": "stepson stepdaughter", "landlord": "landlord",
+    "police": "police officer officers cop cops", "nurse": "nurse nurses", "coach": "coach", "caregiver":
+    "caregiver carer", "student": "student students pupil pupils", "stranger": "stranger strangers",
     "first": "first initial", "second": "second", "third": "third", "last": "last final",
 }.items():
     ROLES.update({w: _role for w in _words.split()})

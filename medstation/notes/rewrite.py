@@ -81,7 +81,8 @@ def note_analysis(rewrite: str) -> Analysis:
     """The rewrite with its reporting frame removed ("Client reports (that) ...") and the client's pronouns
     read as the client; an omitted subject ("Client reports hitting ...") is the client."""
     body = _FRAME.sub("", rewrite.strip(), count=1)
-    if body and re.match(r"(?i)^(?:\w+ing|denies|denied)\b", body):
+    if body and re.match(r"(?i)^(?:(?:\w+ly|sometimes|often|always|never|still|also|not|no longer|rarely|now)\s+)*"
+                         r"(?:\w+ing|denies|denied)\b", body):
         body = "she " + body
     analysis = analyse(body)
     tokens = analysis.tokens
