@@ -23,12 +23,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from medstation.llm.polarity import Analysis, Token, scope_head
+from medstation.llm.polarity import Analysis, Token, scope_head, stem
 
 HEDGES = frozenset({"most", "often", "some", "few"})
 MODAL_HEDGES = frozenset({"possibility", "advice", "obligation"})
-ANCHORS = frozenset({"than", "into", "from", "caus", "convert", "pas", "transmit", "spread", "affect", "attack",
-                     "versus", "vs", "compar", "inherit"})
+#: Relation words whose two sides must not be swapped ("X converts into Y", "X controls Y", "more in X than Y").
+ANCHORS = frozenset({"than", "into", "from", "versus", "vs"} | {stem(w) for w in """cause convert pass transmit spread
+affect attack compare inherit control regulate treat infect damage produce carry bind inhibit activate replace
+destroy kill hit hurt blame bully push threaten protect trigger prevent""".split()})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "got"})
 MAX_WINDOW = 3
 

@@ -50,7 +50,7 @@ about around approximately nearly almost roughly up out again any each either ot
 whether get got gets getting go goes going gone went lot lots thing things kind sort way much one ones someone
 something anything everything per via within into onto upon whose whom include includes including called known
 develop develops developed developing experience experiences experienced occur occurs occurred occurring
-happen happens happened likely tend tends i me my mine myself us herself himself themselves itself yourself mostly even actually basically literally pretty quite rather somewhat maybe perhaps probably just now still anymore""".split())
+happen happens happened likely tend tends use uses used using located situated i me my mine myself us herself himself themselves itself yourself mostly even actually basically literally pretty quite rather somewhat maybe perhaps probably just now still anymore""".split())
 #: Words that name what a clause does not say, with how far their scope runs ("np": to the next auxiliary).
 NEGATION_CUES = {**{w: "clause" for w in """not never nor neither deny denies denied denying stop stops stopped stopping
 unlikely quit quits quitting discontinue discontinued discontinues ceased cease avoid avoids avoided avoiding unable fail fails
