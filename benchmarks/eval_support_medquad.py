@@ -64,8 +64,8 @@ def faithful_edits(sentence: str) -> list[tuple[str, str]]:
     no_paren = re.sub(r"\s*\([^()]*\)", "", sentence)
     if no_paren != sentence:
         out.append(("faithful: parenthesis dropped", no_paren))
-    listed = re.search(r"\b(include|includes|such as|are|is)\s+((?:[\w-]+(?: [\w-]+){0,3}, ){2,}(?:and |or )?[\w-]+(?: [\w-]+){0,3})\.$",
-                       sentence)
+    item = r"[\w-]+(?: [\w-]+){0,3}"
+    listed = re.search(rf"\b(include|includes|such as|are|is)\s+((?:{item}, ){{2,}}(?:and |or )?{item})\.$", sentence)
     if listed:
         items = [i.strip() for i in re.split(r",\s*(?:and |or )?", listed.group(2)) if i.strip()]
         if len(items) >= 3:

@@ -53,9 +53,8 @@ def _key(t: Token) -> str:
 
 def coverage(claim: Analysis, evidence: Analysis, free: Iterable[str] = ()) -> list[str]:
     """Claim content words the evidence does not contain (empty: all covered)."""
-    vocab = {_key(t) for t in evidence.tokens if t.content} | set(evidence.title_stems) | set(free)
-    vocab |= {t.stem for t in evidence.tokens}
-    return [t.text for t in claim.tokens if t.content and _key(t) not in vocab]
+    vocab, extra = evidence.vocabulary(), set(free)
+    return [t.text for t in claim.tokens if t.content and _key(t) not in vocab and _key(t) not in extra]
 
 
 def _window(clause: list[Token], evidence: Analysis) -> list[Token]:

@@ -24,7 +24,8 @@ the examples of the evaluation set:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 _ABBREVIATIONS = re.compile(r"\b(a\.m\.|p\.m\.|dr\.|mr\.|mrs\.|ms\.|e\.g\.|i\.e\.|vs\.|approx\.|no\.(?=\s*\d))",
                             re.IGNORECASE)
@@ -43,18 +44,21 @@ UNITS = frozenset("""mg milligram g gram mcg microgram kg kilogram lb pound ml m
 unit hour hr day week month year minute min second time dose tablet pill capsule cigarette drink beer glass cup
 shot session inch cm mm foot feet mile am pm night""".split())
 #: Function words and fillers: never content, never required for support.
-STOP = frozenset("""a an the and or but if so of to in on at for with from by as is are was were be been being am it its
-this that these those we our you your he him his she her they them their what which who whom whose do does did doing
-done have has had having yes yeah okay ok just really very um uh er hmm mm like know mean well there here then too also
-about around approximately nearly almost roughly up out again any each either other another such own same how why
-whether get got gets getting go goes going gone went lot lots thing things kind sort way much one ones someone
-something anything everything per via within into onto upon whose whom include includes including called known
-develop develops developed developing experience experiences experienced occur occurs occurred occurring
-happen happens happened likely tend tends use uses used using located situated i me my mine myself us herself himself themselves itself yourself mostly even actually basically literally pretty quite rather somewhat maybe perhaps probably just now still anymore""".split())
+STOP = frozenset("""a an the and or but if so of to in on at for with from by as is are was were be been being am it
+its this that these those we our you your he him his she her they them their what which who whom whose do does did doing
+done have has had having yes yeah okay ok just really very um uh er hmm mm like know mean well there here then
+too also about around approximately nearly almost roughly up out again any each either other another such own
+same how why whether get got gets getting go goes going gone went lot lots thing things kind sort way much one
+ones someone something anything everything per via within into onto upon whose whom include includes including
+called known develop develops developed developing experience experiences experienced occur occurs occurred
+occurring happen happens happened likely tend tends use uses used using located situated i me my mine myself
+us herself himself themselves itself yourself mostly even actually basically literally pretty quite rather
+somewhat maybe perhaps probably just now still anymore""".split())
 #: Words that name what a clause does not say, with how far their scope runs ("np": to the next auxiliary).
-NEGATION_CUES = {**{w: "clause" for w in """not never nor neither deny denies denied denying stop stops stopped stopping
-unlikely quit quits quitting discontinue discontinued discontinues ceased cease avoid avoids avoided avoiding unable fail fails
-failed refuse refuses refused nobody nothing nowhere""".split()},
+NEGATION_CUES = {**{w: "clause" for w in """not never nor neither deny denies denied denying stop stops stopped
+stopping unlikely quit quits quitting discontinue discontinued discontinues ceased cease avoid avoids avoided
+avoiding unable fail fails failed
+refuse refuses refused nobody nothing nowhere""".split()},
                  **{w: "np" for w in "no none without lack lacks lacking absent absence free".split()}}
 _NP_SCOPE_END = frozenset("""is are was were be been being am can could may might must should will would shall do does
 did has have had""".split())
@@ -98,7 +102,8 @@ QUANTIFIERS = {**{w: "all" for w in "all every always each invariably entire ent
                **{w: "often" for w in "often many regularly frequently commonly".split()},
                **{w: "some" for w in "some sometimes occasionally several".split()},
                **{w: "few" for w in "few rarely seldom infrequently minority hardly barely".split()}}
-MODALS = {**{w: "obligation" for w in "must required require requires need needs necessary essential mandatory".split()},
+MODALS = {**{w: "obligation" for w in
+             "must required require requires need needs necessary essential mandatory".split()},
           **{w: "advice" for w in "should ought recommended recommend recommends advised advise advisable".split()},
           **{w: "possibility" for w in "may might can could possible possibly potential potentially able".split()},
           **{w: "certainty" for w in "will definitely certainly certain inevitably surely".split()}}
@@ -142,8 +147,9 @@ _IRREGULAR = {"children": "child", "men": "man", "women": "woman", "took": "take
               "med": "medication", "medicine": "medication", "medicines": "medication", "mom": "mother",
               "mum": "mother", "dad": "father", "kid": "child", "kids": "child", "doc": "doctor", "lent": "lend",
               "paid": "pay", "met": "meet", "sent": "send", "left": "left", "hit": "hit", "cut": "cut", "quit": "quit",
-              "lost": "lose", "daily": "day", "nightly": "night", "weekly": "week", "monthly": "month", "people": "person", "patient": "person",
-              "patients": "person", "individual": "person", "individuals": "person", "persons": "person"}
+              "lost": "lose", "daily": "day", "nightly": "night", "weekly": "week", "monthly": "month",
+              "people": "person", "patient": "person", "patients": "person", "individual": "person",
+              "individuals": "person", "persons": "person"}
 _SUFFIXES = (("ations", ""), ("ation", ""), ("ments", ""), ("ment", ""), ("ness", ""), ("ings", ""), ("ing", ""),
              ("ied", "y"), ("ies", "y"), ("edly", ""), ("ed", ""), ("ly", ""), ("sses", "ss"), ("xes", "x"),
              ("ches", "ch"), ("shes", "sh"), ("s", ""))
@@ -155,6 +161,7 @@ _AND_OPENS_CLAUSE = frozenset("""i you he she it we they this that these those t
 should will would could do does did has have had also then""".split())
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light, deterministic stem: ``treated``/``treatment``/``treats`` -> ``treat``; ``stopped`` -> ``stop``."""
     word = word.lower()
@@ -209,12 +216,20 @@ class Analysis:
     tokens: list[Token]
     n_clauses: int
     title_stems: frozenset[str] = field(default_factory=frozenset)
+    _vocabulary: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     def clause(self, index: int) -> list[Token]:
         return [t for t in self.tokens if t.clause == index]
 
     def content_stems(self) -> set[str]:
         return {t.stem for t in self.tokens if t.content}
+
+    def vocabulary(self) -> frozenset[str]:
+        """Every stem and role of the text plus the title's stems (computed once: passages are checked often)."""
+        if self._vocabulary is None:
+            self._vocabulary = frozenset({t.role or t.stem for t in self.tokens} | {t.stem for t in self.tokens}
+                                         | self.title_stems)
+        return self._vocabulary
 
 
 def _raw_tokens(text: str) -> list[tuple[str, bool]]:
@@ -248,7 +263,20 @@ def _number(word: str) -> float | None:
     return NUMBER_WORDS.get(word)
 
 
-def analyse(text: str, *, first_person: bool = False, title: str = "") -> Analysis:
+def title_stems(title: str) -> frozenset[str]:
+    """Content stems of a passage title (they count for coverage in every unit of the passage)."""
+    return frozenset(t.stem for t in analyse(title).tokens if t.content) if title else frozenset()
+
+
+def join(first: Analysis, second: Analysis) -> Analysis:
+    """Two adjacent sentences as one analysis (clauses never span a sentence end, so nothing is re-read)."""
+    shift, clauses = len(first.tokens), first.n_clauses
+    tokens = first.tokens + [replace(t, position=t.position + shift, clause=t.clause + clauses) for t in second.tokens]
+    return Analysis(f"{first.text} {second.text}", tokens, clauses + second.n_clauses, first.title_stems)
+
+
+def analyse(text: str, *, first_person: bool = False, title: str = "",
+            titles: frozenset[str] | None = None) -> Analysis:
     """Tokens of ``text`` with their polarity features (see the module docstring)."""
     tokens: list[Token] = []
     clause, previous, sentence_start = 0, "", True
@@ -278,8 +306,8 @@ def analyse(text: str, *, first_person: bool = False, title: str = "") -> Analys
         previous = word
     _attach_units(tokens)
     _negation_scopes(tokens)
-    title_stems = frozenset(t.stem for t in analyse(title).tokens if t.content) if title else frozenset()
-    analysis = Analysis(text, tokens, clause + 1, title_stems)
+    n_clauses = (tokens[-1].clause + 1) if tokens else 1
+    analysis = Analysis(text, tokens, n_clauses, titles if titles is not None else title_stems(title))
     if first_person:
         for t in tokens:
             if t.text in FIRST_PERSON:
@@ -371,7 +399,8 @@ def _attach_units(tokens: list[Token]) -> None:
 def _negation_scopes(tokens: list[Token]) -> None:
     """Mark every token inside the scope of an odd number of negation cues."""
     for i, t in enumerate(tokens):
-        if not t.cue or (t.text == "without" and i >= 2 and tokens[i - 1].text == "or" and tokens[i - 2].text == "with"):
+        if not t.cue or (t.text == "without" and i >= 2 and tokens[i - 1].text == "or" and
+                         tokens[i - 2].text == "with"):
             continue  # "with or without food" says nothing negative
         for u in tokens[i + 1:]:
             if u.clause != t.clause or (t.cue == "np" and u.text in _NP_SCOPE_END):

@@ -33,7 +33,7 @@ from typing import Any
 
 from medstation.llm.citations import MARKER, marker_numbers
 from medstation.llm.meaning import Verdict, compare
-from medstation.llm.polarity import Analysis, analyse
+from medstation.llm.polarity import Analysis, analyse, join, title_stems
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+(?:'[a-z]+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
@@ -162,9 +162,9 @@ def passage_sentences(text: str) -> tuple[str | None, list[str]]:
 
 def prepare_passage(text: str) -> PreparedPassage:
     title, sentences = passage_sentences(text)
-    title = title or ""
-    singles = [analyse(s, title=title) for s in sentences]
-    pairs = [analyse(a + " " + b, title=title) for a, b in zip(sentences, sentences[1:])]
+    titles = title_stems(title or "")
+    singles = [analyse(s, titles=titles) for s in sentences]
+    pairs = [join(a, b) for a, b in zip(singles, singles[1:])]
     words: list[str] = []
     boundaries = {0}
     for line in text.splitlines():
