@@ -33,6 +33,9 @@ The best unit is always kept; others join while they score at least
 ``RELATIVE_FLOOR`` of the best, up to ``MAX_SENTENCES`` and ``MAX_CHARS``. A unit
 whose terms are mostly in one already chosen (MedQuAD repeats its key points) is
 skipped. Quotes are shown in passage rank order, and in reading order within a passage.
+
+A safety question ("Should children take aspirin?", "Is it safe to ...") is answered from units that fit
+the people it asks about, warnings about the asked-for thing first (:mod:`medstation.llm.safety`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from typing import Any
 
 from medstation.llm.passage_units import passage_units
 from medstation.llm.question_cues import QuestionIntent, QuestionType, classify, cue, focus_coverage
+from medstation.llm.safety import is_safety_question, safety_filter
 from medstation.llm.support import required_terms, split_sentences
 
 MAX_SENTENCES = 4
@@ -148,7 +152,9 @@ def select_quotes(question: str, passages: Sequence[Any], scorer: Scorer = overl
     """The units that best answer ``question``, in display order (see the module docstring)."""
     intent = classify(question)
     ranked = score_units(question, passages, scorer, intent)
-    if intent.kind is not QuestionType.other and any(q.cue > 0 for q in ranked):
+    if is_safety_question(question):  # people asked about, and warnings first (medstation.llm.safety)
+        ranked = [q for q, keep in zip(ranked, safety_filter(question, [q.text for q in ranked])) if keep]
+    elif intent.kind is not QuestionType.other and any(q.cue > 0 for q in ranked):
         ranked = [q for q in ranked if q.cue > 0]
     if not ranked:
         return []
