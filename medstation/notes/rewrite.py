@@ -66,9 +66,9 @@ def prompt_sha256() -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-_FRAME = re.compile(r"^(?:the\s+)?(?:client|patient)(?:'s)?\s+(?:(?:reports|reported|states|stated|says|said|notes|"
-                    r"noted|describes|described|mentions|mentioned|indicates|indicated|shares|shared|explains|"
-                    r"explained|endorses|endorsed|admits|admitted|expresses|expressed)\s+(?:that\s+)?)?",
+_FRAME = re.compile(r"^(?:the\s+)?(?:client|patient)(?P<possessive>'s)?\s+(?P<verb>(?:reports|reported|states|stated|"
+                    r"says|said|notes|noted|describes|described|mentions|mentioned|indicates|indicated|shares|shared|"
+                    r"explains|explained|endorses|endorsed|admits|admitted|expresses|expressed)\s+(?:that\s+)?)?",
                     re.IGNORECASE)
 #: Words after "her" that show it is an object ("hit her last week"), not a possessive ("her sister").
 _NOT_POSSESSED = frozenset("""last this next every each yesterday today tonight again now then often always anymore
@@ -80,8 +80,14 @@ _NOTE_STEMS = frozenset(stem(w) for w in NOTE_STYLE_WORDS)
 def note_analysis(rewrite: str) -> Analysis:
     """The rewrite with its reporting frame removed ("Client reports (that) ...") and the client's pronouns
     read as the client; an omitted subject ("Client reports hitting ...") is the client."""
-    body = _FRAME.sub("", rewrite.strip(), count=1)
-    if body and re.match(r"(?i)^(?:(?:\w+ly|sometimes|often|always|never|still|also|not|no longer|rarely|now)\s+)*"
+    text = rewrite.strip()
+    frame = _FRAME.match(text)
+    body = text[frame.end():] if frame else text
+    if frame and frame.group("possessive"):
+        body = "her " + body  # "The client's mother ..." -> "her mother ...": a possessive, not a person
+    elif frame and not frame.group("verb"):
+        body = "she " + body  # "The client hit her brother": the client is the subject
+    elif body and re.match(r"(?i)^(?:(?:\w+ly|sometimes|often|always|never|still|also|not|no longer|rarely|now)\s+)*"
                          r"(?:\w+ing|denies|denied)\b", body):
         body = "she " + body
     analysis = analyse(body)

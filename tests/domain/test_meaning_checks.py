@@ -70,6 +70,8 @@ def test_rewrite_check_refuses_every_flipping_rewrite_of_the_test_half_and_keeps
     ("I go to the gym before work.", "Client reports going to the gym after work.", "'after'"),
     ("My brother hit me.", "Client reports hitting her brother.", "swapped"),
     ("I take 50 mg every night.", "Client reports taking 25 mg every night.", "50"),
+    ("My brother hit me.", "The client hit her brother.", "swapped"),
+    ("I hit my brother.", "The client's brother hit her.", "swapped"),
 ])
 def test_rewrite_that_flips_meaning_is_refused_with_the_reason(source, rewrite, why):
     # fails on 1c99c71: "not" was a stop word, before/after and numbers in words were not compared
@@ -82,6 +84,8 @@ def test_rewrite_that_flips_meaning_is_refused_with_the_reason(source, rewrite, 
     ("Um, I haven't had a drink in 30 days.", "Client reports not having had a drink in 30 days."),
     ("My brother hit me last week.", "Client reports her brother hit her last week."),
     ("I was pushed by my boyfriend.", "The client reports being pushed by her boyfriend."),
+    ("I have not been sleeping well.", "The client has not been sleeping well."),
+    ("My mom takes care of my kids.", "The client's mother takes care of her kids."),
 ])
 def test_person_change_and_reported_speech_are_faithful(source, rewrite):
     check = check_rewrite(source, rewrite, TranscriptFacts(source))
