@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "medstation.commands.backup",
     "medstation.commands.db",
     "medstation.commands.workers",
+    "medstation.commands.support",
 )
 
 

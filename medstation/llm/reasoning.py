@@ -12,7 +12,10 @@ Two rules hold for every differential, whichever way it was made:
   absent") is read as absent (:func:`parse_findings`): it is left out of the
   retrieval query and never listed among the case's present findings;
 * an item is a condition named in a retrieved passage, never one of the user's
-  own symptoms or findings (:func:`keep_item`). The grounded differential
+  own symptoms or findings (:func:`keep_item`);
+* a rationale carries a citation only when the cited passage states it, checked
+  by the chat's meaning-aware support check (:func:`supported_citations`): a
+  rationale that reverses or invents what the passage says is shown without a link. The grounded differential
   (:func:`grounded_differential`, the default with the embedded model) takes its
   items from the titles of the retrieved passages and its rationale from a
   quoted passage sentence, so it cannot invent either.
@@ -26,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from medstation.llm.citations import validate_citations
-from medstation.llm.support import required_terms, split_sentences, terms
+from medstation.llm.support import check_answer, required_terms, split_sentences, terms
 
 REASONING_SYSTEM_PROMPT = (
     "You are a clinical decision-support assistant for physicians. From the case and the numbered reference "
@@ -121,9 +124,23 @@ class DifferentialItem:
     citations: tuple[int, ...]
     supporting_findings: tuple[str, ...] = field(default_factory=tuple)
     absent_findings_named: tuple[str, ...] = field(default_factory=tuple)
+    rationale_supported: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def supported_citations(rationale: str, cited: Sequence[int], passage_texts: Sequence[str]) -> tuple[int, ...]:
+    """The passages (1-based) that state every sentence of ``rationale``: the cited ones first, else any other
+    that does (the citation is corrected); empty when a sentence is stated by none."""
+    if not rationale.strip() or not passage_texts:
+        return ()
+    marker = f" [{', '.join(str(n) for n in cited)}]" if cited else ""
+    sentences = [s for s in split_sentences(rationale) if s.strip(" .;")]
+    checked = check_answer(" ".join(s.rstrip(" .") + marker + "." for s in sentences), passage_texts)
+    if not checked or not all(c.supported for c in checked):
+        return ()
+    return tuple(dict.fromkeys(n for c in checked for n in c.citations))
 
 
 def keep_item(diagnosis: str, case: CaseDescription, passage_texts: Sequence[str]) -> bool:
@@ -163,10 +180,12 @@ def grounded_differential(case: CaseDescription, passages: Sequence[Any],
             scores = list(scorer(present_text, sentences))
             rationale = sentences[max(range(len(sentences)), key=scores.__getitem__)]
         vocabulary = terms(texts[n - 1])
+        supported = supported_citations(rationale, (n,), texts)
         items.append(DifferentialItem(
-            len(items) + 1, title, rationale, (n,),
+            len(items) + 1, title, rationale, supported if rationale else (n,),
             tuple(f.text for f in findings if f.present and _finding_matches(f, vocabulary)),
             tuple(f.text for f in findings if not f.present and _finding_matches(f, vocabulary)),
+            bool(supported),
         ))
         if len(items) >= max_items:
             break
@@ -177,7 +196,8 @@ def parse_differential(text: str, n_passages: int, case: CaseDescription | None 
                        passage_texts: Sequence[str] = ()) -> list[DifferentialItem]:
     """Numbered or bulleted lines of ``text`` as items, in order; citations outside 1..n are dropped.
 
-    With ``case`` and ``passage_texts``, items failing :func:`keep_item` are dropped too.
+    With ``case`` and ``passage_texts``, items failing :func:`keep_item` are dropped too; with ``passage_texts``
+    a rationale keeps only the citations of passages that state it (:func:`supported_citations`).
     """
     items: list[DifferentialItem] = []
     for line in text.splitlines():
@@ -193,5 +213,10 @@ def parse_differential(text: str, n_passages: int, case: CaseDescription | None 
         diagnosis = pieces[0].strip(" .;")
         rationale = pieces[1].strip() if len(pieces) > 1 else ""
         if diagnosis and (case is None or keep_item(diagnosis, case, passage_texts)):
-            items.append(DifferentialItem(len(items) + 1, diagnosis, rationale, checked.cited))
+            citations, supported = checked.cited, False
+            if rationale and passage_texts:  # a rationale's link is shown only when the passage states it
+                citations = supported_citations(rationale, checked.cited, passage_texts)
+                supported = bool(citations)
+            items.append(DifferentialItem(len(items) + 1, diagnosis, rationale, citations,
+                                          rationale_supported=supported))
     return items

@@ -1,24 +1,27 @@
-"""Is a sentence of an answer actually said by a retrieved passage? A strict, measurable lexical check.
+"""Is a sentence of an answer actually said by a retrieved passage, with the same meaning? A strict check.
 
-A sentence is **supported** by passage ``n`` when every *required term* of the
-sentence occurs in that one passage (title included). Required terms are:
+A sentence is **supported** by passage ``n`` when one sentence of that passage, or two adjacent ones,
+states it with the same polarity (:func:`medstation.llm.meaning.compare`, rules in
+:mod:`medstation.llm.polarity`):
 
-* content words: alphabetic tokens of 3+ letters that are not stop words;
-* every number (``5.7``, ``140``, ``90%`` -> ``90``);
-* negations (``no``, ``not``, ``never``, ``without``, ``n't`` ...): "no fever"
-  is not supported by a passage that only says "fever".
+* every content word of the sentence is there (light stemming, the passage title counts), and every
+  number with its unit;
+* negation scope matches: a passage's "not recommended" never supports "recommended", and "no fever"
+  never supports "fever"; the sentence's own negations must be the passage's too;
+* direction and comparison words agree (before/after, over/under, higher/lower, increase/decrease,
+  more/less, left/right, dominant/recessive); quantifiers (all/most/some/few, always/usually/rarely) and
+  modality (must/should/may) agree; people are not swapped (men/women, children/adults; type 1/type 2
+  by its number), nor the two sides of "than", "into", "causes".
 
-Words are compared after light normalisation (lower case, possessive ``'s``
-and plural endings removed), nothing looser: no synonyms, no partial overlap.
-Word overlap alone (the old ``[≈n]`` match at 60 %) let invented sentences look
-cited; here one missing term makes the sentence unsupported, and the missing
-terms are recorded so a reader can see why. No offline entailment model ships
-as a Python package (checked on PyPI), so the check stays lexical: it can call
-a true paraphrase unsupported, never an invented term supported.
+Word overlap alone (the old ``[≈n]`` match at 60 %, then a bag of required words) let invented or reversed
+sentences look cited. No entailment (NLI) or cross-encoder model is installed or downloadable offline, so
+the check is rule-based: it can call a true paraphrase unsupported, and is tuned so that it rarely calls a
+contradiction supported (figures in docs/MEASUREMENTS.md, from ``benchmarks/eval_support_check.py``).
+A verbatim quote of a passage sentence (or of a list with its lead-in) is supported at once.
 
-A sentence with model citation markers is first checked against the passages it
-cites; if none supports it, any other passage that does is used instead (the
-citation is corrected), else it is unsupported and carries no citation.
+A sentence with model citation markers is first checked against the passages it cites; if none supports it,
+any other passage that does is used instead (the citation is corrected), else it is unsupported and carries
+no citation. ``missing`` names the words at fault and ``reason`` says why, in one sentence.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medstation.llm.citations import MARKER, marker_numbers
+from medstation.llm.meaning import Verdict, compare
+from medstation.llm.polarity import Analysis, analyse, join, title_stems
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+(?:'[a-z]+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
@@ -88,7 +93,8 @@ class SentenceSupport:
     """One sentence of an answer: its text (markers removed), whether a passage says it, and which.
 
     ``citations``: 1-based passage numbers that support the sentence (empty when unsupported);
-    ``model_citations``: what the model wrote; ``missing``: required terms absent from the best passage.
+    ``model_citations``: what the model wrote; ``missing``: the sentence's words at fault in the closest
+    passage (absent terms, or the negation/direction/number that differs); ``reason``: why, in one sentence.
     """
 
     text: str
@@ -96,15 +102,17 @@ class SentenceSupport:
     citations: tuple[int, ...] = ()
     model_citations: tuple[int, ...] = ()
     missing: tuple[str, ...] = field(default_factory=tuple)
+    reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "supported": self.supported, "citations": list(self.citations),
-                "model_citations": list(self.model_citations), "missing": list(self.missing)}
+                "model_citations": list(self.model_citations), "missing": list(self.missing), "reason": self.reason}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SentenceSupport:
         return cls(str(data.get("text", "")), bool(data.get("supported")), tuple(data.get("citations") or ()),
-                   tuple(data.get("model_citations") or ()), tuple(data.get("missing") or ()))
+                   tuple(data.get("model_citations") or ()), tuple(data.get("missing") or ()),
+                   str(data.get("reason") or ""))
 
 
 def cited_in(sentence: str) -> tuple[int, ...]:
@@ -115,25 +123,105 @@ def cited_in(sentence: str) -> tuple[int, ...]:
     return tuple(numbers)
 
 
-def check_sentence(sentence: str, passage_vocabularies: Sequence[set[str]]) -> SentenceSupport:
-    """Support of one sentence against passages given as :func:`terms` sets (index 0 is passage 1)."""
-    model_cited = tuple(n for n in cited_in(sentence) if 1 <= n <= len(passage_vocabularies))
+_BULLET = re.compile(r"^\s*(?:[-•*]|\d{1,2}[.)])\s+")
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class PreparedPassage:
+    """A passage cut into checkable units: each sentence and each pair of adjacent sentences, analysed once.
+
+    ``words``: the passage's lower-case words and ``boundaries`` the word indices where a line or sentence
+    starts or ends (for the verbatim-quote shortcut).
+    """
+
+    units: tuple[Analysis, ...]
+    words: tuple[str, ...]
+    boundaries: frozenset[int]
+
+
+def passage_sentences(text: str) -> tuple[str | None, list[str]]:
+    """(title or None, sentences) of a passage given as ``"Title\\ntext"`` or plain text.
+
+    A first line without end punctuation is the title; a list (lines after a line ending with ":" or
+    bulleted lines) stays one sentence with its lead-in, as the grounded answer quotes it."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    title = None
+    if len(lines) > 1 and not lines[0].endswith((".", "!", "?", ":")) and len(lines[0].split()) <= 12:
+        title = lines.pop(0)
+    groups: list[str] = []
+    for line in lines:
+        if groups and (_BULLET.match(line) or groups[-1].rstrip().endswith(":") or
+                       (_BULLET.match(groups[-1].splitlines()[-1]) and not line[:1].isupper())):
+            groups[-1] += "\n" + line
+        else:
+            groups.append(line)
+    sentences = [s.strip() for g in groups for s in re.split(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])", g) if s.strip()]
+    return title, sentences
+
+
+def prepare_passage(text: str) -> PreparedPassage:
+    title, sentences = passage_sentences(text)
+    titles = title_stems(title or "")
+    singles = [analyse(s, titles=titles) for s in sentences]
+    pairs = [join(a, b) for a, b in zip(singles, singles[1:])]
+    words: list[str] = []
+    boundaries = {0}
+    for line in text.splitlines():
+        for piece in re.split(r"(?<=[.!?:])\s+", line):
+            words += _WORDS.findall(piece.lower())
+            boundaries.add(len(words))
+    return PreparedPassage(tuple(singles + pairs), tuple(words), frozenset(boundaries))
+
+
+def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | None = None) -> Verdict:
+    """Whether ``passage`` states ``sentence``; a failing verdict is the closest unit's (fewest words at fault)."""
+    words = tuple(_WORDS.findall(sentence.lower()))
+    if words and any(start + len(words) in passage.boundaries and passage.words[start:start + len(words)] == words
+                     for start in passage.boundaries):
+        return Verdict(True, "quoted verbatim")  # whole sentences, lines or a list with its lead-in
+    claim = claim or analyse(sentence)
+    best: Verdict | None = None
+    for unit in passage.units:
+        verdict = compare(claim, unit)
+        if verdict.ok:
+            return verdict
+        if best is None or _closeness(verdict) < _closeness(best):
+            best = verdict
+    return best or Verdict(False, "the passage has no sentence")
+
+
+def _closeness(verdict: Verdict) -> tuple[int, int]:
+    """Sort key: a polarity failure (all words present) is closer than missing words; fewer words closer."""
+    return (1 if verdict.reason.startswith("not in the passage") else 0, len(verdict.words))
+
+
+def check_sentence(sentence: str, passages: Sequence[PreparedPassage]) -> SentenceSupport:
+    """Support of one sentence against prepared passages (index 0 is passage 1)."""
+    model_cited = tuple(n for n in cited_in(sentence) if 1 <= n <= len(passages))
     text = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", sentence)).strip()
-    required = required_terms(text)
-    if not required:
-        return SentenceSupport(text, False, (), model_cited, ())
-    order = list(model_cited) + [n for n in range(1, len(passage_vocabularies) + 1) if n not in model_cited]
-    best_missing: tuple[str, ...] | None = None
+    claim = analyse(text)
+    if not any(t.content or t.number is not None for t in claim.tokens):
+        return SentenceSupport(text, False, (), model_cited, (), "no statement to check")
+    order = list(model_cited) + [n for n in range(1, len(passages) + 1) if n not in model_cited]
+    best: Verdict | None = None
     for n in order:
-        missing = required - passage_vocabularies[n - 1]
-        if not missing:
-            return SentenceSupport(text, True, (n,), model_cited, ())
-        if best_missing is None or len(missing) < len(best_missing):
-            best_missing = tuple(sorted(missing))
-    return SentenceSupport(text, False, (), model_cited, best_missing or ())
+        verdict = support_verdict(text, passages[n - 1], claim)
+        if verdict.ok:
+            return SentenceSupport(text, True, (n,), model_cited, (), "")
+        if best is None or _closeness(verdict) < _closeness(best):
+            best = verdict
+    best = best or Verdict(False, "no passage")
+    return SentenceSupport(text, False, (), model_cited, best.words, best.reason)
 
 
 def check_answer(text: str, passage_texts: Sequence[str]) -> tuple[SentenceSupport, ...]:
     """Every sentence of ``text`` checked against ``passage_texts`` (passage ``n`` is index ``n - 1``)."""
-    vocabularies = [terms(p) for p in passage_texts]
-    return tuple(check_sentence(s, vocabularies) for s in split_sentences(text) if MARKER.sub("", s).strip(" .,;"))
+    prepared = [prepare_passage(p) for p in passage_texts]
+    return tuple(check_sentence(s, prepared) for s in split_sentences(text) if MARKER.sub("", s).strip(" .,;"))
+
+
+def check_claim(sentence: str, passage_texts: Sequence[str]) -> tuple[int | None, str]:
+    """(0-based index of the first passage that states ``sentence``, or None; the reason when none does)."""
+    result = check_sentence(sentence, [prepare_passage(p) for p in passage_texts])
+    return (result.citations[0] - 1 if result.supported else None), result.reason

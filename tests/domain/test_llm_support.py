@@ -86,3 +86,25 @@ def test_absent_findings_are_never_present_and_differential_items_are_not_the_sy
                                 3, case, texts)
     assert [i.diagnosis for i in parsed] == ["Hodgkin lymphoma"]  # the symptom and the invented one are dropped
     assert not keep_item("Lymphadenopathy", case, texts)
+
+
+def test_contradictions_from_issue_19_are_not_supported():
+    # fails on 1c99c71: the bag-of-words check supported all three (negation, before/after, swapped roles)
+    texts = ["Reye Syndrome\nAspirin is not recommended for children and teenagers under 16.",
+             "Take the tablet 30 minutes before meals.",
+             "Women are more likely than men to develop lupus."]
+    wrong = check_answer("Aspirin is recommended for children. Take the tablet 30 minutes after meals. "
+                         "Men are more likely than women to develop lupus.", texts)
+    assert [s.supported for s in wrong] == [False, False, False]
+    assert "not recommended" in wrong[0].reason and "before" in wrong[1].reason and "swapped" in wrong[2].reason
+    right = check_answer("Aspirin is not recommended for children under 16 [1]. Women are more likely than men "
+                         "to develop lupus [1].", texts)
+    assert [(s.supported, s.citations) for s in right] == [(True, (1,)), (True, (3,))]  # citation corrected
+
+
+def test_a_rationale_keeps_its_citation_only_when_the_passage_states_it():
+    texts = ["Gout\nGout is caused by uric acid crystals in the joints. It is more common in men than in women."]
+    case = CaseDescription(symptoms="painful swollen toe")
+    items = parse_differential("1. Gout — more common in women than in men [1]\n"
+                               "2. Gout — caused by uric acid crystals in the joints [1]", 1, case, texts)
+    assert [(i.citations, i.rationale_supported) for i in items] == [((), False), ((1,), True)]

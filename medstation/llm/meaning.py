@@ -1,0 +1,344 @@
+"""Does one text state what another states, with the same polarity? Deterministic comparison of two analyses.
+
+``compare(claim, evidence)`` (both :class:`~medstation.llm.polarity.Analysis`) returns a :class:`Verdict`.
+The claim holds only when, in order:
+
+1. **coverage** -- every content word of the claim is in the evidence (stems; people by role; a passage
+   title's words count);
+2. per claim clause, against the evidence window (1-3 adjacent clauses) that shares most of its words:
+   **numbers** with their units are there; **roles** (men/women, children/adults, mother/partner ...) are
+   there and in the same order (passive "by" agents first); **direction** words have the same value where
+   they attach (a passage "less common" never supports "more common"); **quantifiers** and **modality**
+   agree (a dropped "usually"/"may"/"should" makes the claim stronger than the evidence); **relations**
+   around ``than``/``into``/``from``/``causes`` are not reversed;
+3. **negation** -- the word each negation cue is about (its scope head) is negated on the other side too,
+   in both directions: "not recommended" never supports "recommended", "no fever" never supports "fever".
+
+``strict=True`` (note rewrites) also refuses a claim that drops one of several quantifiers or modals; the
+chat's support check refuses a dropped hedge only when the claim has none of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from medstation.llm.polarity import Analysis, Token, scope_head, stem
+
+HEDGES = frozenset({"most", "often", "some", "few"})
+MODAL_HEDGES = frozenset({"possibility", "advice", "obligation"})
+#: Relation words whose two sides must not be swapped ("X converts into Y", "X controls Y", "more in X than Y").
+ANCHORS = frozenset({"than", "into", "from", "versus", "vs"} | {stem(w) for w in """cause convert pass transmit spread
+affect attack compare inherit control regulate treat infect damage produce carry bind inhibit activate replace
+destroy kill hit hurt blame bully push threaten protect trigger prevent""".split()})
+_BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "got"})
+MAX_WINDOW = 3
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """``ok``: the claim is stated by the evidence; else ``reason`` (one sentence) and the claim ``words`` at fault."""
+
+    ok: bool
+    reason: str = ""
+    words: tuple[str, ...] = ()
+
+
+OK = Verdict(True)
+
+
+def _key(t: Token) -> str:
+    return t.role or t.stem
+
+
+def coverage(claim: Analysis, evidence: Analysis, free: Iterable[str] = ()) -> list[str]:
+    """Claim content words the evidence does not contain (empty: all covered)."""
+    vocab, extra = evidence.vocabulary(), set(free)
+    return [t.text for t in claim.tokens if t.content and _key(t) not in vocab and _key(t) not in extra]
+
+
+def _window(clause: list[Token], evidence: Analysis) -> list[Token]:
+    """The 1..MAX_WINDOW adjacent evidence clauses that share most words with ``clause``.
+
+    Score: shared content words (numbers, directions included) + 0.2 per shared function word - 1.5 per extra
+    clause, so a window grows only when that brings at least two more of the claim's words."""
+    wanted = {_key(t) for t in clause if t.content or t.number is not None or t.direction}
+    function = {t.stem for t in clause} - wanted
+    by_clause = [evidence.clause(i) for i in range(evidence.n_clauses)]
+    best, best_score = [], float("-inf")
+    for size in range(1, MAX_WINDOW + 1):
+        for start in range(0, max(1, len(by_clause) - size + 1)):
+            tokens = [t for c in by_clause[start:start + size] for t in c]
+            keys = {_key(t) for t in tokens} | {t.stem for t in tokens}
+            score = len(wanted & keys) + 0.2 * len(function & keys) - 1.5 * (size - 1)
+            if score > best_score:
+                best, best_score = tokens, score
+    return best
+
+
+def _numbers(clause: list[Token], window: list[Token]) -> Verdict:
+    for t in clause:
+        if t.number is None:
+            continue
+        said_n = sum(1 for u in window if u.number == t.number)
+        if sum(1 for u in clause if u.number == t.number) > said_n > 0:
+            return Verdict(False, f"the number {t.text} appears more often than in the passage", (t.text,))
+        if not any(u.number == t.number and (not t.unit or u.unit == t.unit or u.unit in t.counted or
+                                             t.unit in u.counted) for u in window):
+            said = [f"{u.number:g} {u.unit}".strip() for u in window if u.number is not None]
+            return Verdict(False, f"the number {t.text} {t.unit} is not the passage's"
+                                  + (f" ({', '.join(said)})" if said else ""), (t.text,))
+    return OK
+
+
+def _passive_order(tokens: list[Token]) -> list[Token]:
+    """Tokens in active order: "I was pushed by my boyfriend" -> "my boyfriend | pushed | I" (agent, verb, subject)."""
+    for i, t in enumerate(tokens):
+        if t.text == "by" and 0 < i and (tokens[i - 1].text.endswith(("ed", "en")) or
+                                         (i > 1 and tokens[i - 2].text in _BE)):
+            be = max((j for j in range(i) if tokens[j].text in _BE), default=-1)
+            if be < 0:
+                return tokens[i + 1:] + tokens[:i]
+            return tokens[i + 1:] + tokens[be + 1:i] + tokens[:be]
+    return tokens
+
+
+def _client_side(clause: list[Token], window: list[Token]) -> Verdict:
+    """Who did it (strict mode, the client's own words): the client stays on the same side of the first verb-like
+    word both texts share ("my brother hit me" is never "she hit her brother")."""
+    active_c, active_w = _passive_order(clause), _passive_order(window)
+    if not any(t.role == "client" for t in active_c) or not any(t.role == "client" for t in active_w):
+        return OK
+    shared = {_key(t) for t in active_w if t.content and not t.role}
+    verb = next((t for t in active_c if t.content and not t.role and _key(t) in shared), None)
+    if verb is None:
+        return OK
+
+    def before(tokens: list[Token]) -> bool:
+        first_client = next(i for i, t in enumerate(tokens) if t.role == "client")
+        first_verb = next(i for i, t in enumerate(tokens) if _key(t) == _key(verb))
+        return first_client < first_verb
+
+    if before(active_c) != before(active_w):
+        return Verdict(False, f"roles are swapped: who did '{verb.text}' differs", (verb.text,))
+    return OK
+
+
+def _roles(clause: list[Token], window: list[Token]) -> Verdict:
+    claim_roles = [t.role for t in _passive_order(clause) if t.role]
+    window_roles = [t.role for t in _passive_order(window) if t.role]
+    missing = [r for r in claim_roles if r not in window_roles]
+    if missing:
+        return Verdict(False, f"the passage says this of other people (no {missing[0]} here)", tuple(missing))
+    order = [r for r in dict.fromkeys(window_roles) if r in claim_roles]
+    claimed = [r for r in dict.fromkeys(claim_roles) if r in order]
+    if claimed != order:
+        return Verdict(False, f"roles are swapped: the passage has {' ... '.join(order)}", tuple(claimed))
+    if len(set(claim_roles)) >= 2 and any(t.number is not None for t in clause):
+        # "children ... 60 minutes, adults ... 150 minutes": each number stays with its people
+        def sequence(tokens: list[Token]) -> list[str]:
+            return list(dict.fromkeys(t.role or f"{t.number:g}" for t in tokens if t.role or t.number is not None))
+        claimed_seq = sequence(clause)
+        said_seq = [x for x in sequence(window) if x in claimed_seq]
+        if [x for x in claimed_seq if x in said_seq] != said_seq:
+            return Verdict(False, "numbers and people are paired differently in the passage", tuple(claimed_seq))
+    return OK
+
+
+def _context(tokens: list[Token], index: int) -> set[str]:
+    """Content words next to ``tokens[index]``: one before, two after (what a direction word modifies)."""
+    before = [_key(t) for t in tokens[:index] if t.content][-1:]
+    after = [_key(t) for t in tokens[index + 1:] if t.content][:2]
+    return set(before + after)
+
+
+def _modified(tokens: list[Token], index: int) -> Token | None:
+    """The word a direction word qualifies: the next content/direction word within 3, else the one before it."""
+    for u in tokens[index + 1:index + 4]:
+        if u.clause != tokens[index].clause:
+            break
+        if u.content or u.direction:
+            return u
+    if index > 0 and tokens[index - 1].clause == tokens[index].clause and \
+            (tokens[index - 1].content or tokens[index - 1].direction):
+        return tokens[index - 1]
+    return None
+
+
+def _attached(clause: list[Token], window: list[Token], index: int, evidence: Analysis) -> Verdict:
+    """Where the evidence qualifies the same word with the same direction group, the values must agree (in the
+    aligned window, or anywhere in the evidence when the window lacks the word)."""
+    t = clause[index]
+    target = _modified(clause, index)
+    if target is None:
+        return OK
+    if not any(_key(u) == _key(target) for u in window):
+        window = evidence.tokens
+    values = set()
+    for j, u in enumerate(window):
+        if _key(u) != _key(target):
+            continue
+        for v in window[max(0, j - 3):j + 2]:
+            if v.clause == u.clause and v is not u and v.direction and v.direction[0] == t.direction[0]:
+                values.add(v.direction[1])
+    if values and t.direction[1] not in values:
+        return Verdict(False, f"direction differs: the passage does not say '{t.text} {target.text}'", (t.text,))
+    return OK
+
+
+def _modal_attached(clause: list[Token], window: list[Token], index: int) -> Verdict:
+    """A modal bears on the verb after it: where the window puts a modal before the same verb, the class agrees
+    ("patients should ask" never supports "patients may ask", whatever other modal the clause has)."""
+    def verb_after(tokens: list[Token], i: int) -> str:
+        return next((u.stem for u in tokens[i + 1:i + 5] if u.clause == tokens[i].clause and u.content), "")
+
+    verb = verb_after(clause, index)
+    said = {u.modal for j, u in enumerate(window) if u.modal and verb and verb_after(window, j) == verb}
+    if said and clause[index].modal not in said:
+        return Verdict(False, f"modality differs: the passage does not say '{clause[index].text} ... {verb}'",
+                       (clause[index].text,))
+    return OK
+
+
+def _directions(clause: list[Token], window: list[Token]) -> Verdict:
+    for i, t in enumerate(clause):
+        if not t.direction:
+            continue
+        group, value = t.direction
+        same = [j for j, u in enumerate(window) if u.direction == (group, value)]
+        other = [j for j, u in enumerate(window) if u.direction and u.direction[0] == group and u.direction[1] != value]
+        if not same:
+            said = sorted({window[j].text for j in other})
+            return Verdict(False, f"the passage does not say '{t.text}'" + (f" (it says '{said[0]}')" if said else ""),
+                           (t.text,))
+        if other:
+            context = _context(clause, i)
+            best_same = max(len(context & _context(window, j)) for j in same)
+            best_other = max(len(context & _context(window, j)) for j in other)
+            if best_other > best_same:
+                return Verdict(False, f"direction differs: the passage says '{window[other[0]].text}' here",
+                               (t.text,))
+    return OK
+
+
+def _classes(tokens: Iterable[Token], attr: str) -> set[str]:
+    return {getattr(t, attr) for t in tokens if getattr(t, attr)}
+
+
+def _near(clause: list[Token], window: list[Token]) -> list[Token]:
+    """Window tokens in clauses that share a content word with ``clause`` (where its hedges would sit)."""
+    shared = {_key(t) for t in clause if t.content}
+    return [t for t in window if any(_key(u) in shared for u in window if u.clause == t.clause)]
+
+
+def _hedges(claim_clauses: list[list[Token]], windows: list[list[Token]], strict: bool) -> Verdict:
+    """Quantifiers and modals: each one the claim says is in its aligned window; a hedge the evidence says
+    ("usually", "may", "should") is somewhere in the claim (strict: every one; else when the claim has none)."""
+    near = [t for clause, window in zip(claim_clauses, windows) for t in _near(clause, window)]
+    claim_tokens = [t for clause in claim_clauses for t in clause]
+    for attr, hedges, what in (("quantifier", HEDGES, "quantifier"), ("modal", MODAL_HEDGES, "modality")):
+        for clause, window in zip(claim_clauses, windows):
+            for c in _classes(clause, attr) - _classes(_near(clause, window), attr):
+                word = next(t.text for t in clause if getattr(t, attr) == c)
+                return Verdict(False, f"{what} differs: the passage does not say '{word}'", (word,))
+        claimed, said = _classes(claim_tokens, attr), _classes(near, attr)
+        dropped = {c for c in said - claimed if c in hedges} if (strict or not claimed) else set()
+        if dropped:
+            word = next(t.text for t in near if getattr(t, attr) in dropped)
+            return Verdict(False, f"{what} dropped: the passage says '{word}'", (word,))
+    return OK
+
+
+def _is_passive(tokens: list[Token], i: int) -> bool:
+    t = tokens[i]
+    return (i + 1 < len(tokens) and tokens[i + 1].text == "by") or \
+        (t.text.endswith(("ed", "en")) and i > 0 and tokens[i - 1].text in _BE)
+
+
+def _relations(clause: list[Token], window: list[Token]) -> Verdict:
+    """A relation word with the same stem on both sides must not have its two sides swapped (in every place
+    the evidence uses it: one consistent use is enough)."""
+    for i, t in enumerate(clause):
+        if t.stem not in ANCHORS:
+            continue
+        verdicts = [_relation_pair(clause, i, window, j) for j, u in enumerate(window) if u.stem == t.stem]
+        if verdicts and all(not v.ok for v in verdicts):
+            return verdicts[0]
+    return OK
+
+
+def _relation_pair(clause: list[Token], i: int, window: list[Token], j: int) -> Verdict:
+    left_c = {_key(x) for x in clause[:i] if x.content}
+    right_c = {_key(x) for x in clause[i + 1:] if x.content}
+    left_w = {_key(x) for x in window[:j] if x.content}
+    right_w = {_key(x) for x in window[j + 1:] if x.content}
+    if _is_passive(clause, i):
+        left_c, right_c = right_c, left_c
+    if _is_passive(window, j):
+        left_w, right_w = right_w, left_w
+    if (left_c & right_w) - left_w and (right_c & left_w) - right_w:
+        return Verdict(False, f"the two sides of '{clause[i].text}' are swapped", (clause[i].text,))
+    return OK
+
+
+def _negated_somewhere(head: Token, tokens: list[Token]) -> bool | None:
+    """None when ``head`` does not occur in ``tokens``; else whether some occurrence is negated."""
+    hits = [t for t in tokens if _key(t) == _key(head) or t.stem == head.stem]
+    return None if not hits else any(t.negated for t in hits)
+
+
+def _negation(claim: Analysis, evidence: Analysis, windows: list[list[Token]]) -> Verdict:
+    """Each cue's head is negated on the other side too: the claim's in the evidence window aligned with the
+    cue's clause (else anywhere in the evidence); the evidence's (in the clauses aligned with the claim)
+    anywhere in the claim."""
+    aligned = {t.clause for window in windows for t in window}
+    for side, other, added in ((claim, evidence, True), (evidence, claim, False)):
+        for cue in (t for t in side.tokens if t.cue and (added or t.clause in aligned)):
+            head = scope_head(side, cue)
+            if head is None:  # "others do not.": the negated predicate is elided; the word before names it
+                before = [t for t in side.clause(cue.clause) if t.position < cue.position and t.content]
+                if before and not any(c.cue and any(u.stem == before[-1].stem for u in other.clause(c.clause))
+                                      for c in other.tokens):
+                    return Verdict(False, f"negation {'added' if added else 'dropped'}: "
+                                          f"'{before[-1].text} ... {cue.text}'", (cue.text,))
+                continue
+            negated = None
+            if added:
+                negated = _negated_somewhere(head, _window(side.clause(cue.clause), other))
+            if negated is None:
+                negated = _negated_somewhere(head, other.tokens)
+            if negated is False:
+                if added:
+                    return Verdict(False, f"negation added: the passage does not say '{cue.text} {head.text}'",
+                                   (cue.text if cue.text != "not" else "not",))
+                return Verdict(False, f"negation dropped: the passage says '{cue.text} {head.text}'", ("not",))
+    return OK
+
+
+def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: Iterable[str] = ()) -> Verdict:
+    """Whether ``evidence`` states ``claim`` with the same polarity (see the module docstring)."""
+    missing = coverage(claim, evidence, free)
+    if missing:
+        return Verdict(False, "not in the passage: " + ", ".join(dict.fromkeys(missing)), tuple(dict.fromkeys(missing)))
+    clauses, windows = [], []
+    for c in range(claim.n_clauses):
+        clause = claim.clause(c)
+        if not any(t.content or t.number is not None or t.direction or t.quantifier or t.modal for t in clause):
+            continue
+        window = _window(clause, evidence)
+        clauses.append(clause)
+        windows.append(window)
+        for verdict in (_numbers(clause, window), _roles(clause, window), _directions(clause, window),
+                        _relations(clause, window), _client_side(clause, window) if strict else OK):
+            if not verdict.ok:
+                return verdict
+    verdict = _hedges(clauses, windows, strict)
+    if not verdict.ok:
+        return verdict
+    for clause, window in zip(clauses, windows):
+        for i, t in enumerate(clause):
+            verdict = _attached(clause, window, i, evidence) if t.direction else \
+                _modal_attached(clause, window, i) if t.modal else OK
+            if not verdict.ok:
+                return verdict
+    return _negation(claim, evidence, windows)
