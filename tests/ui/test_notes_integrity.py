@@ -6,6 +6,8 @@ Each test here failed on commit 1c99c71 (see the report of helper "notesui").
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QMessageBox, QPushButton
@@ -14,6 +16,7 @@ from medstation.jobs import JobContext
 from medstation.notes.drafting import NoteEvent
 from medstation.notes.records import NoteStatus
 from medstation.notes.spans import SpanKind
+from tests.ui.notes_world import SESSION_A as SESSION_A_TEXT
 from tests.ui.notes_world import show_session, wait_idle, world  # noqa: F401 (fixture)
 
 
@@ -229,3 +232,75 @@ def test_acknowledging_needs_a_chosen_flag_and_a_refused_sign_off_says_why(qtbot
     assert notes.note(note.id).status is NoteStatus.draft
     assert not any(title.startswith("Sign") for _kind, title in non_blocking_message_boxes)  # refused first
     assert note.pending_risks[0]["label"] in tab.status.text()
+
+
+def _audit(db, action: str) -> list:
+    from sqlmodel import select
+
+    from medstation.store.tables import AuditEvent
+
+    with db.session() as s:
+        return list(s.exec(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+# --- 7. a regenerated section stores provenance and an audit event, and keeps evidence and fact flags -------
+
+def test_a_regenerated_section_is_stored_with_provenance_audit_and_evidence(qtbot, world):
+    tab, notes = world.tab, world.notes
+    show_session(qtbot, world, world.sa)
+    keys = [tab.section_box.itemData(i) for i in range(tab.section_box.count())]
+    tab.section_box.setCurrentIndex(keys.index("plan"))
+    tab.regenerate()
+    wait_idle(qtbot, world.runner)
+    revisions = notes.revisions(world.note_a.id)
+    assert revisions[-1].kind == "regenerate"
+    assert len(_audit(notes.db, "notes.regenerate")) == 1
+    new_chunks = {s["chunk"] for s in revisions[-1].spans if s["section"] == "plan" and s["kind"] == "ai"}
+    assert new_chunks and all(":g" in c for c in new_chunks)
+    show_session(qtbot, world, world.sb)  # away and back: the links come from the database
+    show_session(qtbot, world, world.sa)
+    assert all(tab.editor.evidence.get(c) for c in new_chunks)  # every regenerated sentence keeps its lines
+    assert all(c in tab.editor.fact_flags for c in new_chunks)
+
+
+# --- 8. evidence links use the transcript version the note was drafted from ----------------------------------
+
+def test_evidence_links_point_into_the_drafted_transcript_version_and_say_it_changed(qtbot, world):
+    tab, notes = world.tab, world.notes
+    notes.import_transcript(world.sa.id, "Therapist: Good morning, come in.\n" + SESSION_A_TEXT, "a2.txt")
+    show_session(qtbot, world, world.sa)
+    at = tab.editor.toPlainText().index("We will practice")
+    cursor = tab.editor.textCursor()
+    cursor.setPosition(at + 3)
+    tab.editor.setTextCursor(cursor)
+    lit = [tab.transcript.item(i).text() for i in range(tab.transcript.count())
+           if tab.transcript.item(i).background().color().name() == "#fde047"]
+    assert lit and all("breathing" in text for text in lit)
+    assert "changed" in tab.transcript_label.text()
+
+
+# --- 10. note export is permission-checked and audited ------------------------------------------------------
+
+def test_note_export_is_permission_checked_and_audited(qtbot, world, settings, db):
+    from medstation.access.roles import Actor, Role, UserSession
+    from medstation.notes.service import NotesService
+    from medstation.ui.notes.tab import NotesTab
+
+    tab, notes = world.tab, world.notes
+    show_session(qtbot, world, world.sa)
+    tab.export_text()
+    wait_idle(qtbot, world.runner)
+    exported = Path(settings.exports_dir) / f"note_{world.note_a.id}.txt"
+    assert exported.exists() and len(_audit(db, "notes.export")) == 1
+    exported.unlink()
+
+    reader = NotesTab(NotesService(settings, db, UserSession(Actor("ro", Role.read_only))), world.runner)
+    qtbot.addWidget(reader)
+    reader.select_session(world.sa.id)
+    wait_idle(qtbot, world.runner)
+    qtbot.waitUntil(lambda: reader.note is not None)
+    reader.export_text()
+    reader.export_pdf()
+    wait_idle(qtbot, world.runner)
+    assert not exported.exists() and not exported.with_suffix(".pdf").exists()
+    assert len(_audit(db, "notes.export")) == 1
