@@ -56,7 +56,7 @@ def main(argv=None) -> int:
     os.environ["MEDSTATION_HOME"] = tempfile.mkdtemp(prefix="bench_notes_typing_")
     os.environ["MEDSTATION_KB_STARTER"] = "false"
 
-    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, Qt, QTimer
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, QTimer
     from PySide6.QtGui import QKeyEvent, QTextCursor
     from PySide6.QtWidgets import QApplication
 
@@ -102,7 +102,32 @@ def main(argv=None) -> int:
     notes.autosave = counted_autosave
     posted: list[float] = []
     changed: list[float] = []
-    editor.sig_edited.connect(lambda: changed.append(time.perf_counter()))  # after the tracked edit
+    cpu: list[float] = []  # GUI-thread CPU seconds per key, from the key event to the tracked edit
+    started = {"cpu": 0.0}
+
+    class KeyClock(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt naming)
+            if event.type() == QEvent.Type.KeyPress:
+                started["cpu"] = time.thread_time()
+            return False
+
+    clock = KeyClock()
+    editor.installEventFilter(clock)
+
+    def edited() -> None:
+        changed.append(time.perf_counter())
+        cpu.append(time.thread_time() - started["cpu"])
+
+    editor.sig_edited.connect(edited)  # emitted after the tracked document took the key
+    ticks: list[float] = []  # GUI-thread wall seconds of each autosave timer tick
+    tab.autosave_timer.timeout.disconnect()
+
+    def timed_tick() -> None:
+        t0 = time.perf_counter()
+        tab._autosave()
+        ticks.append(time.perf_counter() - t0)
+
+    tab.autosave_timer.timeout.connect(timed_tick)
     text = (TYPED * (args.keys // len(TYPED) + 1))[: args.keys]
 
     def typist() -> None:
@@ -141,6 +166,12 @@ def main(argv=None) -> int:
           f"{args.rate:.0f}/s, all in the tracked document: {typed_ok}; autosaves during typing: {len(autosaves)}")
     print(f"key latency ms: p50 {q[49]:.2f}  p95 {q[94]:.2f}  p99 {q[98]:.2f}  max {lat[-1]:.2f}  "
           f"(keys over 16 ms: {sum(1 for x in lat if x > 16)})")
+    c = sorted(1000 * x for x in cpu)
+    qc = statistics.quantiles(c, n=100)
+    saves = [1000 * t for t, n in zip(ticks, range(len(ticks)))]
+    print(f"GUI-thread CPU per key ms: p50 {qc[49]:.2f}  p95 {qc[94]:.2f}  max {c[-1]:.2f}")
+    print(f"autosave timer ticks on the GUI thread: {len(saves)}, wall ms mean {statistics.mean(saves):.2f}  "
+          f"max {max(saves):.2f}")
     print(f"load average: {os.getloadavg()[0]:.2f}")
     db.close()
     sys.stdout.flush()

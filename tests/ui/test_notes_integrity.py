@@ -304,3 +304,37 @@ def test_note_export_is_permission_checked_and_audited(qtbot, world, settings, d
     wait_idle(qtbot, world.runner)
     assert not exported.exists() and not exported.with_suffix(".pdf").exists()
     assert len(_audit(db, "notes.export")) == 1
+
+
+# --- 9. every database call of the Notes tab runs off the GUI thread ----------------------------------------
+
+def test_no_database_call_of_the_notes_tab_runs_on_the_gui_thread(qtbot, world, monkeypatch):
+    import threading
+
+    tab, db = world.tab, world.notes.db
+    on_gui: list[str] = []
+    for name in ("session", "audit"):
+        real = getattr(db, name)
+
+        def watched(*args, _real=real, _name=name, **kwargs):
+            if threading.current_thread() is threading.main_thread():
+                on_gui.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(db, name, watched)
+    tab.refresh()
+    show_session(qtbot, world, world.sb)
+    show_session(qtbot, world, world.sa)
+    _type_at_end(tab, "Client appeared tired.")
+    tab._autosave()
+    tab.save()
+    tab.section_box.setCurrentIndex(0)
+    tab.regenerate()
+    wait_idle(qtbot, world.runner)
+    tab.show_diff()
+    tab.sign()
+    wait_idle(qtbot, world.runner)
+    tab.export_text()
+    wait_idle(qtbot, world.runner)
+    assert on_gui == []
+    assert world.notes.note(world.note_a.id).status is NoteStatus.signed

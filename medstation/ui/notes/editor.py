@@ -66,6 +66,7 @@ class NoteEditor(QTextEdit):
         self._undo: list[list[Span]] = []
         self._redo: list[list[Span]] = []
         self._typing_end: int | None = None  # where the last one-character insertion ended (typing joins one step)
+        self._formats: dict[tuple, QTextCharFormat] = {}
         self.setAcceptRichText(False)
         self.setUndoRedoEnabled(False)  # undo/redo restore tracked states (see undo/redo)
         self.setFont(QFont("DejaVu Sans", 10))
@@ -141,7 +142,7 @@ class NoteEditor(QTextEdit):
         self._typing_end = end_new if typing else None
         self.doc.replace(start, end_old, new[start:end_new], author=self.author)
         self._last_text = new
-        self.recolour()
+        self.recolour(start, end_new)
         self.sig_edited.emit()
 
     # --- moved text keeps its authors -------------------------------------------------------------
@@ -249,32 +250,51 @@ class NoteEditor(QTextEdit):
 
     # --- colours and evidence ---------------------------------------------------------------------
 
-    def recolour(self) -> None:
-        """Background per span kind; underlines for flagged facts and unsupported AI sentences."""
+    def _format(self, kind: SpanKind, unsupported: bool, flagged: bool = False) -> QTextCharFormat:
+        """One shared format per look (built once: recolouring runs on every key)."""
+        key = (kind, unsupported, flagged)
+        fmt = self._formats.get(key)
+        if fmt is None:
+            fmt = QTextCharFormat()
+            fmt.setBackground(QColor(KIND_COLOURS[kind]))
+            fmt.setFontWeight(QFont.Weight.Bold if kind is SpanKind.template else QFont.Weight.Normal)
+            if unsupported:
+                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
+                fmt.setUnderlineColor(QColor("#ea580c"))
+                fmt.setToolTip("No transcript line supports this sentence")
+            if flagged:
+                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+                fmt.setUnderlineColor(QColor("#dc2626"))
+                fmt.setToolTip("Not found in the transcript")
+            self._formats[key] = fmt
+        return fmt
+
+    def recolour(self, start: int = 0, end: int | None = None) -> None:
+        """Background per span kind; underlines for flagged facts and unsupported AI sentences.
+
+        With ``start``/``end`` (a typed edit) only the spans touching ``[start - 1, end + 1]`` and the other
+        spans of their AI chunks (whose kind may have changed) are recoloured."""
+        end = len(self.doc.text) if end is None else end
+        placed, pos = [], 0
+        for span in self.doc.spans:
+            placed.append((pos, span))
+            pos += len(span.text)
+        near = {p for p, s in placed if p <= end + 1 and p + len(s.text) >= start - 1}
+        chunks = {s.chunk for p, s in placed if p in near and s.chunk}
+        chosen = [(p, s) for p, s in placed if p in near or (s.chunk and s.chunk in chunks)]
         self._applying = True
         try:
             cursor = QTextCursor(self.document())
-            pos = 0
-            for span in self.doc.spans:
-                fmt = QTextCharFormat()
-                fmt.setBackground(QColor(KIND_COLOURS[span.kind]))
-                fmt.setFontWeight(QFont.Weight.Bold if span.kind is SpanKind.template else QFont.Weight.Normal)
-                if span.kind in (SpanKind.ai, SpanKind.ai_edited) and span.chunk and not self.evidence.get(span.chunk):
-                    fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
-                    fmt.setUnderlineColor(QColor("#ea580c"))
-                    fmt.setToolTip("No transcript line supports this sentence")
+            for pos, span in chosen:
+                unsupported = span.kind in (SpanKind.ai, SpanKind.ai_edited) and bool(span.chunk) and \
+                    not self.evidence.get(span.chunk)
                 cursor.setPosition(pos)
                 cursor.setPosition(pos + len(span.text), QTextCursor.MoveMode.KeepAnchor)
-                cursor.setCharFormat(fmt)
+                cursor.setCharFormat(self._format(span.kind, unsupported))
                 for a, b in self._flag_ranges(span.chunk, pos, span):
-                    flag = QTextCharFormat(fmt)
-                    flag.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-                    flag.setUnderlineColor(QColor("#dc2626"))
-                    flag.setToolTip("Not found in the transcript")
                     cursor.setPosition(a)
                     cursor.setPosition(b, QTextCursor.MoveMode.KeepAnchor)
-                    cursor.setCharFormat(flag)
-                pos += len(span.text)
+                    cursor.setCharFormat(self._format(span.kind, unsupported, flagged=True))
         finally:
             self._applying = False
 

@@ -181,6 +181,9 @@ class NotesTab(QWidget):
     def acknowledge(self) -> None:
         self.actions.acknowledge()
 
+    def show_diff(self) -> None:
+        self.actions.show_diff()
+
     def export_text(self) -> None:
         self.actions.export_text()
 
