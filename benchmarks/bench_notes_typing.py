@@ -29,7 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-DEFAULT_CSV = ROOT.parent / "shared" / "data" / "aci-bench" / "valid.csv"
+DEFAULT_CSV = next((p / "shared" / "data" / "aci-bench" / "valid.csv" for p in (ROOT.parent, ROOT.parent.parent)
+                    if (p / "shared" / "data" / "aci-bench" / "valid.csv").exists()),
+                   ROOT.parent / "shared" / "data" / "aci-bench" / "valid.csv")
 TYPED = "Client described the week in more detail; we reviewed the sleep diary together. "
 
 
@@ -161,7 +163,8 @@ def main(argv=None) -> int:
     typed_ok = editor.doc.text[start_len:] == text and editor.toPlainText() == editor.doc.text
     lat = sorted(1000 * (c - p) for p, c in zip(posted, changed))
     q = statistics.quantiles(lat, n=100)
-    print(f"code: {Path(medstation.__file__).parents[1]}")
+    source = f"{args.csv} row {args.row}" if args.csv.exists() else "built-in 60-turn session"
+    print(f"code: {Path(medstation.__file__).parents[1]}; transcript: {source}")
     print(f"note {note.id}: {start_len} characters, {len(editor.doc.spans)} spans; typed {len(lat)} keys at "
           f"{args.rate:.0f}/s, all in the tracked document: {typed_ok}; autosaves during typing: {len(autosaves)}")
     print(f"key latency ms: p50 {q[49]:.2f}  p95 {q[94]:.2f}  p99 {q[98]:.2f}  max {lat[-1]:.2f}  "
