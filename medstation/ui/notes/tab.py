@@ -75,6 +75,7 @@ class NotesTab(QWidget):
         left.addWidget(QLabel("Notes of this session"))
         self.note_list = QListWidget()
         self.note_list.setMaximumHeight(140)
+        self.note_list.setWordWrap(True)
         self.note_list.currentItemChanged.connect(self._on_note_list_current)
         left.addWidget(self.note_list)
 
@@ -142,6 +143,7 @@ class NotesTab(QWidget):
             w.setLayout(layout)
             split.addWidget(w)
             split.setStretchFactor(split.count() - 1, stretch)
+        split.setSizes([300, 450, 850])  # the note list names signer and date: give it room
         outer = QVBoxLayout(self)
         outer.addWidget(split)
 
@@ -324,7 +326,11 @@ class NotesTab(QWidget):
         self.actions.show_risks()
         self.actions.show_share()
         recovered = "Recovered unsaved edits from the last autosave." if nv.recovered else ""
-        self.status.setText(message or recovered or nv.note.draft.get("label", ""))
+        n = nv.note
+        signed = (f"Signed by {n.signed_by}{f' on {n.signed_at:%Y-%m-%d %H:%M} UTC' if n.signed_at else ''}; AI share "
+                  f"stored: {100 * (n.ai_share_at_signing or 0):.1f}%. Changes go into addenda."
+                  if n.status is NoteStatus.signed else "")
+        self.status.setText(message or recovered or signed or n.draft.get("label", ""))
 
     def _show_transcript(self, lines, nv: NoteView | None, view: SessionView) -> None:
         self.transcript.clear()
