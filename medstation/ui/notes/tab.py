@@ -14,22 +14,20 @@ puts back the note that was there (from the database), so no preview text is eve
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QListWidget,
-                               QListWidgetItem, QMessageBox, QPushButton, QSplitter, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSplitter,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from medstation.notes.records import NoteInfo, NoteStatus
 from medstation.notes.spans import SpanKind, TrackedText
 from medstation.notes.workspace import NoteView, SessionView, load_session
 from medstation.ui.errors import report_failure
 from medstation.ui.notes.blind_choice import NotesCandidateHooks
-from medstation.ui.notes.dialogs import TemplateDialog, TextDialog
 from medstation.ui.notes.editor import KIND_COLOURS, KIND_LABELS, NoteEditor
+from medstation.ui.notes.draft_flow import DraftFlow
 from medstation.ui.notes.note_actions import NoteActions
+from medstation.ui.notes.session_actions import SessionActions
 
 
 def _button(text: str, slot) -> QPushButton:
@@ -52,6 +50,8 @@ class NotesTab(QWidget):
         self.notes, self.runner = notes, runner
         self.candidates = NotesCandidateHooks(self, shadow)  # blind choice and shadow runs (training.shadow)
         self.actions = NoteActions(self)  # regenerate, save, autosave, risks, sign-off, export
+        self.session_actions = sa = SessionActions(self)  # clients, sessions, transcripts, templates
+        self.draft_flow = DraftFlow(self)  # "Draft note": the question, the preview, where the result goes
         actor = notes.session.actor
         self.session_id: int | None = None
         self.view: SessionView | None = None
@@ -68,10 +68,10 @@ class NotesTab(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.tree)
         row = QHBoxLayout()
-        row.addWidget(_button("New client", self.new_client))
-        row.addWidget(_button("New session", self.new_session))
+        row.addWidget(_button("New client", sa.new_client))
+        row.addWidget(_button("New session", sa.new_session))
         left.addLayout(row)
-        left.addWidget(_button("Client summary…", self.show_summary))
+        left.addWidget(_button("Client summary…", sa.show_summary))
         left.addWidget(QLabel("Notes of this session"))
         self.note_list = QListWidget()
         self.note_list.setMaximumHeight(140)
@@ -88,8 +88,8 @@ class NotesTab(QWidget):
         mid.addWidget(self.transcript_label)
         mid.addWidget(self.transcript)
         row = QHBoxLayout()
-        for text, slot in (("Import…", self.import_file), ("Paste…", self.paste), ("Edit…", self.edit_transcript),
-                           ("Swap speakers", self.swap_speakers)):
+        for text, slot in (("Import…", sa.import_file), ("Paste…", sa.paste), ("Edit…", sa.edit_transcript),
+                           ("Swap speakers", sa.swap_speakers)):
             row.addWidget(_button(text, slot))
         mid.addLayout(row)
 
@@ -108,7 +108,7 @@ class NotesTab(QWidget):
                                   for k in (SpanKind.ai, SpanKind.ai_edited, SpanKind.human)))
         a = self.actions
         self.buttons = {name: _button(text, slot) for name, text, slot in (
-            ("draft", "Draft note", self.draft), ("templates", "Templates…", self.edit_template),
+            ("draft", "Draft note", self.draft), ("templates", "Templates…", sa.edit_template),
             ("regenerate", "Regenerate section", a.regenerate), ("undo_regenerate", "Undo regenerate", a.undo_regenerate),
             ("acknowledge", "Acknowledge risk", a.acknowledge), ("save", "Save", a.save), ("diff", "Diff…", a.show_diff),
             ("sign", "Sign…", a.sign), ("addendum", "Addendum…", a.addendum), ("export_text", "Export text", a.export_text),
@@ -185,6 +185,9 @@ class NotesTab(QWidget):
 
     def show_diff(self) -> None:
         self.actions.show_diff()
+
+    def import_transcript(self, data: bytes | str, name: str) -> None:
+        self.session_actions.import_transcript(data, name)
 
     def export_text(self) -> None:
         self.actions.export_text()
@@ -349,129 +352,16 @@ class NotesTab(QWidget):
                      f"has changed since (now version {nv.latest_version}).")
         self.transcript_label.setText(text)
 
-    def new_client(self) -> None:
-        code, ok = QInputDialog.getText(self, "New client", "Client code:")
-        if ok:
-            self.run_io(lambda ctx: self.notes.create_client(code), then=lambda _c: self.refresh(),
-                        title="New client", bound=False)
-
-    def new_session(self) -> None:
-        client = self._current_client()
-        if client is None:
-            self.status.setText("Choose a client first.")
-            return
-        date, ok = QInputDialog.getText(self, "New session", "Session date (YYYY-MM-DD):")
-        if ok:
-            self.run_io(lambda ctx: self.notes.create_session(client, date.strip()), title="New session",
-                        then=lambda s: (self.refresh(), self.select_session(s.id)), bound=False)
-
-    # --- transcripts ------------------------------------------------------------------------------
-
-    def import_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import transcript", "",
-                                              "Transcripts (*.txt *.vtt *.srt *.csv *.json);;All files (*)")
-        if path:
-            self.import_transcript(Path(path).read_bytes(), Path(path).name)
-
-    def _reopen(self, message: str = "") -> None:
-        self.open_session(self.session_id, self.note.id if self.note else None, message=message)
-
-    def import_transcript(self, data: bytes | str, name: str) -> None:
-        if self.session_id is None:
-            self.status.setText("Choose a session first.")
-            return
-        self.actions.flush()
-        sid = self.session_id
-        self.run_io(lambda ctx: self.notes.import_transcript(sid, data, name), title="Import transcript",
-                    then=lambda info: self._reopen(f"Stored transcript version {info.version}."))
-
-    def paste(self) -> None:
-        dialog = TextDialog("Paste transcript", "One turn per line, e.g. 'Therapist: …' / 'Client: …'.", parent=self)
-        if dialog.exec():
-            self.import_transcript(dialog.text(), "pasted.txt")
-
-    def edit_transcript(self) -> None:
-        info = self.view.transcript if self.view is not None else None
-        if info is None:
-            return
-        dialog = TextDialog("Edit transcript", "Saving records a new transcript version.", info.text, self)
-        if dialog.exec() and dialog.text() != info.text:
-            self.import_transcript(dialog.text(), info.source_name)
-
-    def swap_speakers(self) -> None:
-        if self.session_id is not None:
-            sid = self.session_id
-            self.actions.flush()
-            self.run_io(lambda ctx: self.notes.swap_speakers(sid), title="Swap speakers",
-                        then=lambda info: self._reopen(f"Speakers swapped: transcript version {info.version}."))
-
-    # --- drafting ---------------------------------------------------------------------------------
+    # --- drafting (DraftFlow does the work) --------------------------------------------------------
 
     def draft(self) -> None:
-        if self.session_id is None:
-            self.status.setText("Choose a session with a transcript first.")
-            return
-        if self.drafting:
-            return
-        existing = self.view.notes if self.view is not None and self.view.session.id == self.session_id else ()
-        if existing:
-            signed = sum(1 for n in existing if n.status is NoteStatus.signed)
-            answer = QMessageBox.question(
-                self, "Draft another note",
-                f"This session already has {len(existing)} note(s), {signed} of them signed. Draft a new note "
-                "anyway? The existing notes stay listed and unchanged.")
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        template = self.template_box.currentText() or "soap"
-        self.actions.leave_view()
-        self._view += 1
-        self.note, self.note_view = None, None
-        self.editor.set_tracked(TrackedText(), {}, {})
-        self.editor.setReadOnly(True)  # a preview, not a document: nothing typed here could be kept
-        self.risks.clear()
-        handle = self.candidates.draft(template)
-        if handle is None:
-            handle = self.runner.submit("llm", self.notes.draft, self.session_id, template, name="draft note")
-            handle.sig_partial.connect(lambda event, h=handle: self._on_draft_partial(h, event))
-            handle.sig_progress.connect(lambda _f, m: self.status.setText(m))
-            handle.sig_done.connect(lambda note, h=handle: self.drafted(h, note))
-            handle.sig_failed.connect(lambda m, tb, exc=None: report_failure(self, "Drafting failed", m, tb, exc,
-                                                                             self.status))
-        handle.sig_failed.connect(lambda *_a, h=handle: self.draft_ended(h, "Drafting failed; nothing of it was "
-                                                                            "kept."))
-        handle.sig_cancelled.connect(lambda h=handle: self.draft_ended(h, "Drafting cancelled; nothing was kept."))
-        self.draft_handle = handle
-        self.update_buttons()
-
-    def _on_draft_partial(self, handle, event) -> None:
-        if handle is not self.draft_handle:
-            return
-        cursor = self.editor.textCursor()
-        cursor.movePosition(cursor.MoveOperation.End)
-        self.editor._applying = True  # streamed preview: replaced by the stored note (or the old one) at the end
-        try:
-            if event.kind == "section":
-                cursor.insertText(("\n" if self.editor.toPlainText() else "") + event.text.upper() + "\n")
-            elif event.kind == "sentence":
-                cursor.insertText(event.text + "\n")
-        finally:
-            self.editor._applying = False
+        self.draft_flow.draft()
 
     def drafted(self, handle, note: NoteInfo, message: str = "") -> None:
-        """A draft was stored: show it if it is this view's draft (else it stays with its own session)."""
-        if handle is not self.draft_handle:
-            return
-        self.draft_handle = None
-        self.open_session(note.session_id, note.id, message=message)
-        self.candidates.after_draft(note)
+        self.draft_flow.drafted(handle, note, message)
 
     def draft_ended(self, handle, message: str) -> None:
-        """A draft failed or was cancelled: put back what the session had (the preview goes)."""
-        if handle is not self.draft_handle:
-            return
-        self.draft_handle = None
-        text = self.status.text()
-        self.open_session(self.session_id, message=f"{message} {text}".strip())
+        self.draft_flow.draft_ended(handle, message)
 
     # --- evidence both ways ---------------------------------------------------------------------
 
@@ -487,30 +377,3 @@ class NotesTab(QWidget):
         chunks = {c for c, lines in self.editor.evidence.items() if line in lines}
         self.editor.highlight_chunks(chunks)
         self.status.setText(f"Line {line} is used by {len(chunks)} sentence(s) of the note.")
-
-    # --- summary and templates --------------------------------------------------------------------
-
-    def show_summary(self) -> None:
-        """Course of treatment across the client's sessions, each statement linked to its session."""
-        from medstation.notes.summary import client_summary, summary_text
-
-        client = self._current_client()
-        if client is None:
-            self.status.setText("Choose a client first.")
-            return
-
-        def shown(statements) -> None:
-            dialog = TextDialog("Client summary", "Each statement is a line of the note of the session named "
-                                "after it.", summary_text(statements) if statements else "No notes yet.", self)
-            dialog.edit.setReadOnly(True)
-            dialog.open()
-
-        self.run_io(lambda ctx: client_summary(self.notes, client), then=shown, title="Client summary", bound=False)
-
-    def edit_template(self) -> None:
-        dialog = TemplateDialog(parent=self)
-        if dialog.exec() and dialog.spec is not None:
-            actor = self.notes.session.actor
-            spec, author = dialog.spec, actor.name if actor else ""
-            self.run_io(lambda ctx: self.notes.templates.save(spec, author=author), then=lambda _t: self.refresh(),
-                        title="Save template", bound=False)
