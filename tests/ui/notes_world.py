@@ -40,9 +40,13 @@ class World:
 
 
 def wait_idle(qtbot, runner: JobRunner, timeout: int = 60_000) -> None:
-    """Until every submitted job has finished and its signals were delivered."""
+    """Until every submitted job has finished and its signals were delivered.
+
+    ``runner.active()`` is not enough: a job's ``finished`` flag is set in its own thread before its result
+    reaches the GUI thread (where the tab may submit the next job). The runner forgets a handle on the GUI
+    thread after ``sig_finished``, so an empty ``_current`` means every result was handled."""
     qtbot.wait(1)
-    qtbot.waitUntil(lambda: not runner.active(), timeout=timeout)
+    qtbot.waitUntil(lambda: not any(runner._current.values()), timeout=timeout)
     qtbot.wait(5)
 
 

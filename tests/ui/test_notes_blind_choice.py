@@ -18,6 +18,7 @@ from medstation.ui.notes.blind_choice import BlindDraftDialog
 from medstation.ui.notes.tab import NotesTab
 from medstation.ui.runner import JobRunner
 from tests.shadow_support import ThirdPersonBackend
+from tests.ui.notes_world import wait_idle
 
 THERAPIST = UserSession(Actor("dr.lee", Role.therapist))
 SESSION = """Therapist: How was the week?
@@ -115,12 +116,11 @@ def test_blind_drafts_for_a_session_left_before_they_arrive_reach_no_other_sessi
     notes.import_transcript(other.id, SESSION, "o.txt")
     other_note = notes.draft(JobContext(), other.id, "soap")
     tab.refresh()
-    qtbot.waitUntil(lambda: not tab.runner.active(), timeout=60_000)
+    wait_idle(qtbot, tab.runner)
     settings.blind_preference_notes = True
     tab.draft()
     tab.select_session(other.id)  # away before the two drafts are written
-    qtbot.waitUntil(lambda: not tab.runner.active(), timeout=60_000)
-    qtbot.wait(50)
+    wait_idle(qtbot, tab.runner)
     assert tab.candidates.dialog is None or not tab.candidates.dialog.isVisible()
     assert tab.session_id == other.id and tab.note is not None and tab.note.id == other_note.id
     assert notes.notes_for_session(other.id) == [other_note.id]
