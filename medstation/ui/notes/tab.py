@@ -280,6 +280,7 @@ class NotesTab(QWidget):
         self.actions.leave_view()
         self.draft_handle = None
         self._view += 1
+        self._wanted_session = session_id  # the tree keeps this session selected when it is rebuilt
         self.session_id, self.note, self.note_view = session_id, None, None
         self.editor.set_tracked(TrackedText())
         self.editor.setReadOnly(True)
