@@ -86,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def poll() -> None:
         state["waited"] += 0.5
-        handle = getattr(tab, "draft_handle", None)
-        if handle is not None and handle.finished and tab.note is not None:
+        if not tab.drafting and tab.note is not None:  # the stored draft is shown
             QTimer.singleShot(300, after_draft)
         elif state["waited"] > args.timeout:
             print("draft did not finish in time", flush=True)

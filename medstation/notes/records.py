@@ -101,11 +101,3 @@ def tracked_from_draft(draft: Draft, *, author: str, at: str) -> TrackedText:
                        section=section.key)
         doc.append("\n", SpanKind.template, section=section.key)
     return doc
-
-
-def section_chunks(draft: Draft, key: str, *, generation: int) -> list[tuple[str, str]]:
-    """``[(chunk_id, text)]`` of one regenerated section; ids carry the generation so they stay unique."""
-    for section in draft.sections:
-        if section.key == key:
-            return [(f"{key}:g{generation}:{i}", s.text + "\n") for i, s in enumerate(section.sentences)]
-    return []

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -23,8 +24,10 @@ from medstation.access.roles import Permission, UserSession
 from medstation.errors import UserFacingError
 from medstation.notes.draft import Draft
 from medstation.notes.drafting import DraftOptions, draft_note
+from medstation.notes.export import export_pdf, note_plain_text
 from medstation.notes.records import (ClientInfo, NoteInfo, NoteLocked, NoteStatus, RevisionInfo, SessionInfo,
-                                      SignOffBlocked, TranscriptInfo, section_chunks, tracked_from_draft)
+                                      SignOffBlocked, TranscriptInfo, tracked_from_draft)
+from medstation.notes.regeneration import RegeneratedSection, merged_links, regenerated_section
 from medstation.notes.spans import TrackedText
 from medstation.notes.template_store import TemplateStore
 from medstation.notes.transcript import Transcript, parse_transcript
@@ -201,19 +204,46 @@ class NotesService:
         """Job: draft a new note for the session's latest transcript and store it as revision 1."""
         return self.store_draft(self.prepare_draft(ctx, session_id, template_name, options))
 
-    def regenerate_section(self, ctx, note_id: int, section_key: str, doc: TrackedText,
-                           options: DraftOptions = DraftOptions()) -> TrackedText:
-        """Job: redraft one section; only its untouched AI text is replaced (``doc`` is changed and returned)."""
+    def prepare_regeneration(self, ctx, note_id: int, section_key: str, generation: int,
+                             options: DraftOptions = DraftOptions()) -> RegeneratedSection:
+        """Job: redraft one section from the transcript version the note was drafted from.
+
+        Returns the new chunks with their evidence and fact flags; the caller applies them to the document
+        it shows (never a document another thread edits) and stores it with :meth:`save_regeneration`.
+        """
         self.session.require(Permission.edit_notes)
         note = self.note(note_id)
         if note.status is NoteStatus.signed:
             raise NoteLocked("This note is signed; add an addendum instead.")
-        _, transcript = self.latest_transcript(note.session_id)
+        transcript_id = self.note_transcript_id(note_id)
+        if transcript_id is not None:
+            _, transcript = self.transcript_version(transcript_id)
+        else:
+            _, transcript = self.latest_transcript(note.session_id)
         template = self.templates.get(note.template)
         factory, model_info = self._backend_factory()
-        draft = draft_note(ctx, transcript, template, backend_factory=factory, model_info=model_info, options=options)
-        doc.regenerate(section_key, section_chunks(draft, section_key, generation=len(doc.ops)),
-                       author=f"model:{model_info.get('name') or 'extractive'}", at=_now().isoformat())
+        draft = draft_note(ctx, transcript, template, backend_factory=factory, model_info=model_info, options=options,
+                           transcript_version_id=transcript_id)
+        return regenerated_section(draft, note_id, section_key, generation=generation,
+                                   author=f"model:{model_info.get('name') or 'extractive'}", at=_now().isoformat(),
+                                   transcript_id=transcript_id)
+
+    def save_regeneration(self, note_id: int, doc: TrackedText, regenerated: RegeneratedSection) -> int:
+        """Store ``doc`` (with ``regenerated`` applied) as a ``regenerate`` revision carrying its provenance."""
+        actor = self.session.require(Permission.edit_notes)
+        if regenerated.note_id != note_id:
+            raise UserFacingError("This regenerated section belongs to another note; nothing was stored.")
+        number = self.save_revision(note_id, doc, kind="regenerate", provenance=regenerated.provenance())
+        self.db.audit("notes.regenerate", actor=actor.name, entity="session_note", entity_id=note_id,
+                      section=regenerated.section, revision=number, chunks=len(regenerated.chunks),
+                      model=regenerated.draft_provenance.get("model", {}),
+                      transcript_version_id=regenerated.transcript_id)
+        return number
+
+    def regenerate_section(self, ctx, note_id: int, section_key: str, doc: TrackedText,
+                           options: DraftOptions = DraftOptions()) -> TrackedText:
+        """Job (scripts): redraft one section into ``doc``; only its untouched AI text is replaced."""
+        self.prepare_regeneration(ctx, note_id, section_key, len(doc.ops), options).apply_to(doc)
         return doc
 
     # --- notes and revisions ---------------------------------------------------------------------
@@ -246,8 +276,11 @@ class NotesService:
             return [RevisionInfo(r.number, r.kind, r.author, r.created_at, r.text, tuple(r.spans),
                                  float(TrackedText.from_spans(r.text, r.spans).ai_share())) for r in rows]
 
-    def save_revision(self, note_id: int, doc: TrackedText, kind: str = "edit") -> int:
-        """Store ``doc`` as the next revision (with the ops since the last one); returns its number."""
+    def save_revision(self, note_id: int, doc: TrackedText, kind: str = "edit", *,
+                      provenance: dict | None = None) -> int:
+        """Store ``doc`` as the next revision (with the ops since the last one); returns its number.
+
+        An unchanged document stores nothing (the last number is returned), unless it carries ``provenance``."""
         actor = self.session.require(Permission.edit_notes)
         with self.db.session() as s:
             n = s.get(SessionNote, note_id)
@@ -257,12 +290,12 @@ class NotesService:
                 raise NoteLocked("This note is signed; changes go into a dated addendum.")
             last = s.exec(select(NoteRevision).where(NoteRevision.note_id == note_id)
                           .order_by(NoteRevision.number.desc())).first()
-            if last.text == doc.text and last.spans == doc.span_dicts():
+            if last.text == doc.text and last.spans == doc.span_dicts() and not provenance:
                 return last.number
             number = last.number + 1
             s.add(NoteRevision(note_id=note_id, number=number, kind=kind, author=actor.name, text=doc.text,
                                spans=doc.span_dicts(), ops=doc.ops[len(last.ops):] if kind != "draft" else doc.ops,
-                               transcript_id=last.transcript_id))
+                               transcript_id=last.transcript_id, provenance=dict(provenance or {})))
         with self.db.session() as s:  # only after the revision is committed
             row = s.exec(select(NoteAutosave).where(NoteAutosave.note_id == note_id)).first()
             if row is not None:
@@ -346,6 +379,64 @@ class NotesService:
             if r is None:
                 raise UserFacingError(f"Session {session_id} does not exist.")
             return SessionInfo(r.id, r.client_id, r.session_date, r.duration_min, r.modality, r.clinician)
+
+    def client_info(self, client_id: int) -> ClientInfo:
+        self.session.require(Permission.view_notes)
+        with self.db.session() as s:
+            r = s.get(NotesClient, client_id)
+            if r is None:
+                raise UserFacingError(f"Client {client_id} does not exist.")
+            return ClientInfo(r.id, r.code, r.display_name)
+
+    def transcript_version(self, transcript_id: int) -> tuple[TranscriptInfo, Transcript]:
+        """One stored transcript version (roles as stored), e.g. the one a note was drafted from."""
+        self.session.require(Permission.view_notes)
+        with self.db.session() as s:
+            row = s.get(SessionTranscript, transcript_id)
+            if row is None:
+                raise UserFacingError(f"Transcript version {transcript_id} does not exist.")
+            info = _transcript_info(row)
+        transcript = parse_transcript(info.text, "stored.txt")
+        return info, (transcript.with_roles_swapped() if info.roles_swapped else transcript)
+
+    def note_transcript_id(self, note_id: int) -> int | None:
+        """The transcript version the note was drafted from (its first revision's)."""
+        self.session.require(Permission.view_notes)
+        with self.db.session() as s:
+            first = s.exec(select(NoteRevision).where(NoteRevision.note_id == note_id)
+                           .order_by(NoteRevision.number)).first()
+            return first.transcript_id if first is not None else None
+
+    def note_links(self, note_id: int) -> tuple[dict[str, list[int]], dict[str, list[tuple[int, int]]]]:
+        """Evidence lines and fact-flag ranges per chunk id, for the draft and every regenerated section."""
+        note = self.note(note_id)
+        with self.db.session() as s:
+            provenances = [dict(r.provenance or {}) for r in s.exec(
+                select(NoteRevision).where(NoteRevision.note_id == note_id).order_by(NoteRevision.number))]
+        return merged_links(provenances[1:], note.draft)
+
+    def export_note(self, note_id: int, fmt: str, directory: Path) -> Path:
+        """Write the note as ``txt`` or ``pdf`` under ``directory``; permission-checked and audited.
+
+        Exporting takes a note out of the workstation, so it needs ``sign_notes`` (the clinician who may
+        sign it), not just ``view_notes``; the audit event names the file, its SHA-256 and the note status.
+        """
+        actor = self.session.require(Permission.sign_notes)
+        if fmt not in ("txt", "pdf"):
+            raise UserFacingError(f"Notes export as txt or pdf, not {fmt!r}.")
+        note = self.note(note_id)
+        session = self.session_info(note.session_id)
+        client = self.client_info(session.client_id)
+        path = Path(directory) / f"note_{note_id}.{fmt}"
+        if fmt == "txt":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(note_plain_text(note, session, client.code), encoding="utf-8")
+        else:
+            export_pdf(note, session, client.code, path)
+        self.db.audit("notes.export", actor=actor.name, entity="session_note", entity_id=note_id, format=fmt,
+                      path=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                      status=note.status.value, revision=note.revision)
+        return path
 
     def close(self) -> None:
         """Nothing to release: the database and the LLM belong to the composition root."""

@@ -13,7 +13,9 @@ AI text arrives in *chunks* (one per drafted sentence, ``chunk`` id). An edit
 inside it; a touched chunk's remaining characters become ``ai_edited`` and are
 locked against regeneration. :meth:`TrackedText.regenerate` replaces only the
 untouched ``ai`` spans of one section, so human and human-edited text is never
-lost or altered. Every operation is also an ``op`` dict; :func:`replay` of the
+lost or altered. Text a human moves (cut and paste, drag and drop) keeps its authors
+(:meth:`TrackedText.insert`; AI text becomes ``ai_edited``), and undo/redo restore an
+earlier state exactly (:meth:`TrackedText.restore`). Every operation is also an ``op`` dict; :func:`replay` of the
 ops from an empty text reproduces the text and spans exactly.
 
 The AI share (:meth:`TrackedText.ai_share`) is characters of kind ``ai`` or
@@ -56,6 +58,12 @@ class TrackedText:
     def __init__(self) -> None:
         self.spans: list[Span] = []
         self.ops: list[dict[str, Any]] = []
+
+    def copy(self) -> "TrackedText":
+        """An independent copy (spans are frozen, so the lists are enough): a snapshot another thread may read."""
+        doc = TrackedText()
+        doc.spans, doc.ops = list(self.spans), [dict(op) for op in self.ops]
+        return doc
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -159,6 +167,48 @@ class TrackedText:
         self._merge()
         return removed
 
+    def insert(self, pos: int, pieces: list[Span], *, author: str, at: str = "") -> None:
+        """Paste or drop text that came from a tracked note (cut, copied or dragged): each piece keeps who
+        wrote it. AI pieces become ``ai_edited`` (a human placed them: still AI-written, counted in the AI
+        share, and locked against regeneration); human and template pieces stay as they were. All pieces
+        take the section of the place they land in; inserting strictly inside an AI chunk touches it."""
+        pieces = [p for p in pieces if p.text]
+        length = len(self.text)
+        if not 0 <= pos <= length:
+            raise ValueError(f"insert position {pos} outside 0..{length}")
+        if not pieces:
+            return
+        self.ops.append({"op": "insert", "pos": pos, "author": author, "at": at,
+                         "pieces": [{"text": p.text, "kind": p.kind.value, "author": p.author, "at": p.at,
+                                     "chunk": p.chunk, "section": p.section} for p in pieces]})
+        touched = self._touched_chunks(pos, pos)
+        section = self.section_at(max(0, pos - 1))
+        self.spans = [replace(s, kind=SpanKind.ai_edited) if s.kind is SpanKind.ai and s.chunk in touched else s
+                      for s in self.spans]
+        placed = [replace(p, kind=SpanKind.ai_edited if p.kind is SpanKind.ai else p.kind, section=section)
+                  for p in pieces]
+        self._insert_spans(pos, placed)
+        self._merge()
+
+    def pieces(self, start: int, end: int) -> list[Span]:
+        """The spans covering ``[start, end)``, cut to that range (what a copy of the selection carries)."""
+        out = []
+        for s0, span in self._with_starts():
+            a, b = max(start, s0), min(end, s0 + len(span.text))
+            if a < b:
+                out.append(replace(span, text=span.text[a - s0:b - s0]))
+        return out
+
+    def restore(self, spans: list[Span]) -> None:
+        """Return to an earlier state exactly (undo/redo): text and every tag as they were."""
+        self.ops.append({"op": "restore", "spans": self._dicts_with_text(spans)})
+        self.spans = [s for s in spans if s.text]
+
+    @staticmethod
+    def _dicts_with_text(spans: list[Span]) -> list[dict[str, Any]]:
+        return [{"text": s.text, "kind": s.kind.value, "author": s.author, "at": s.at, "chunk": s.chunk,
+                 "section": s.section} for s in spans]
+
     # --- internals -------------------------------------------------------------------------------
 
     def _touched_chunks(self, start: int, end: int) -> set[str]:
@@ -241,6 +291,13 @@ def apply_op(doc: TrackedText, op: dict[str, Any]) -> None:
         doc.replace(op["start"], op["end"], op["text"], author=op["author"], at=op.get("at", ""))
     elif kind == "regenerate":
         doc.regenerate(op["section"], [tuple(c) for c in op["chunks"]], author=op["author"], at=op.get("at", ""))
+    elif kind in ("insert", "restore"):
+        pieces = [Span(d["text"], SpanKind(d["kind"]), d.get("author", ""), d.get("at", ""), d.get("chunk", ""),
+                       d.get("section", "")) for d in op["pieces" if kind == "insert" else "spans"]]
+        if kind == "insert":
+            doc.insert(op["pos"], pieces, author=op["author"], at=op.get("at", ""))
+        else:
+            doc.restore(pieces)
     else:
         raise ValueError(f"unknown op {kind!r}")
 

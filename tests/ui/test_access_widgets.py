@@ -168,3 +168,30 @@ def test_launch_with_accounts_requires_sign_in(qtbot, db, settings, store, monke
     qtbot.addWidget(window)
     lock = install_access(window, services, session)
     assert lock is not None and lock.interval_ms == 15 * 60_000
+
+
+def test_idle_lock_covers_open_dialogs_and_unlocks_from_them(qtbot, store):
+    """Fails on 1c99c71: an open dialog stayed readable above the lock, and a modal one blocked the password box."""
+    from PySide6.QtWidgets import QDialog, QVBoxLayout
+
+    from medstation.ui.access.idle_lock import IdleLock, LockCover
+
+    session = UserSession(Actor("rita", Role.radiologist))
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    dialog = QDialog(window)
+    words = QLineEdit("addendum about the client, unsaved")
+    QVBoxLayout(dialog).addWidget(words)
+    dialog.resize(500, 300)
+    dialog.open()  # window-modal: the main window's cover takes no input now
+    qtbot.waitExposed(dialog)
+    lock = IdleLock(window, store, session, minutes=0.002)
+    qtbot.waitUntil(lambda: session.locked, timeout=3000)
+    covers = [c for c in dialog.findChildren(LockCover) if c.isVisible()]
+    assert len(covers) == 1 and covers[0].geometry() == dialog.rect()
+    covers[0].password.setText("radiology pw")
+    covers[0].try_unlock()
+    assert not session.locked and not lock.cover.isVisible()
+    assert not any(c.isVisible() for c in dialog.findChildren(LockCover))
+    assert dialog.isVisible() and words.text() == "addendum about the client, unsaved"

@@ -18,6 +18,7 @@ from medstation.ui.notes.blind_choice import BlindDraftDialog
 from medstation.ui.notes.tab import NotesTab
 from medstation.ui.runner import JobRunner
 from tests.shadow_support import ThirdPersonBackend
+from tests.ui.notes_world import wait_idle
 
 THERAPIST = UserSession(Actor("dr.lee", Role.therapist))
 SESSION = """Therapist: How was the week?
@@ -101,3 +102,25 @@ def test_shadow_share_one_stores_a_candidate_draft_and_never_shows_it(qtbot, set
     assert case.status == "done" and case.candidate_version_id == candidate.id
     assert "The client reports" in case.candidate_output
     assert "The client reports" not in shown and tab.editor.toPlainText() == shown
+
+
+def test_blind_drafts_for_a_session_left_before_they_arrive_reach_no_other_session(qtbot, setup, settings, db):
+    """Fails on 1c99c71: the pair arrived after the switch, its dialog opened, and the kept draft was loaded
+    into the tab while another client's session was selected."""
+    from medstation.jobs import JobContext
+
+    tab, shadow, candidate = setup
+    notes = tab.notes
+    other_client = notes.create_client("C-002")
+    other = notes.create_session(other_client.id, "2026-12-01")
+    notes.import_transcript(other.id, SESSION, "o.txt")
+    other_note = notes.draft(JobContext(), other.id, "soap")
+    tab.refresh()
+    wait_idle(qtbot, tab.runner)
+    settings.blind_preference_notes = True
+    tab.draft()
+    tab.select_session(other.id)  # away before the two drafts are written
+    wait_idle(qtbot, tab.runner)
+    assert tab.candidates.dialog is None or not tab.candidates.dialog.isVisible()
+    assert tab.session_id == other.id and tab.note is not None and tab.note.id == other_note.id
+    assert notes.notes_for_session(other.id) == [other_note.id]

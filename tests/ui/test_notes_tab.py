@@ -11,6 +11,7 @@ from medstation.notes.service import NotesService
 from medstation.notes.spans import SpanKind
 from medstation.ui.notes.tab import NotesTab
 from medstation.ui.runner import JobRunner
+from tests.ui.notes_world import wait_idle
 
 SESSION = """Therapist: How was the week?
 Client: I have been feeling anxious at work and I have trouble sleeping most nights since the move.
@@ -30,6 +31,7 @@ def tab(qtbot, settings, db):
     widget = NotesTab(notes, runner)
     qtbot.addWidget(widget)
     widget.select_session(session.id)
+    wait_idle(qtbot, runner)
     yield widget
     runner.shutdown()
 
@@ -39,6 +41,7 @@ def test_draft_edit_acknowledge_and_sign(qtbot, tab, monkeypatch):
     tab.draft()
     with qtbot.waitSignal(tab.draft_handle.sig_finished, timeout=60_000):
         pass
+    wait_idle(qtbot, tab.runner)
     qtbot.waitUntil(lambda: tab.note is not None)
     assert "PLAN" in tab.editor.toPlainText() and "suicidal ideation" in tab.editor.toPlainText()
     assert "awaiting acknowledgement" in tab.risks.item(0).text()
@@ -63,10 +66,16 @@ def test_draft_edit_acknowledge_and_sign(qtbot, tab, monkeypatch):
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     tab.sign()
-    assert tab.note.status is NoteStatus.draft and "Acknowledge" in tab.status.text()
+    wait_idle(qtbot, tab.runner)
+    assert tab.note.status is NoteStatus.draft and "acknowledge the risk flag" in tab.status.text().lower()
+    tab.acknowledge()  # no flag chosen: nothing is acknowledged
+    wait_idle(qtbot, tab.runner)
+    assert "Choose the risk flag" in tab.status.text() and not tab.note.acknowledged
     tab.risks.setCurrentRow(0)
     tab.acknowledge()
+    wait_idle(qtbot, tab.runner)
     tab.sign()
+    wait_idle(qtbot, tab.runner)
     assert tab.note.status is NoteStatus.signed
     assert tab.note.ai_share_at_signing == pytest.approx(float(tab.editor.doc.ai_share()))
     assert tab.editor.isReadOnly()

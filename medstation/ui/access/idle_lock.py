@@ -1,7 +1,10 @@
 """Idle lock: after ``idle_lock_minutes`` without input the window is covered and the password asked again.
 
 Nothing is closed or discarded: the tabs stay as they were under an opaque
-cover, so unsaved work is there after unlocking. While locked the session
+cover, so unsaved work is there after unlocking. Open dialogs (an addendum being
+written, a Sign question, a transcript editor) get a cover of their own with a
+password box: they show patient data too, and a modal one takes all input, so
+the main window's cover alone could neither hide them nor be typed into. While locked the session
 refuses new actions (``UserSession.lock``); only the signed-in person's password unlocks.
 """
 
@@ -98,7 +101,8 @@ class IdleLock(QObject):
         super().__init__(window)
         self.session = session
         self.cover = LockCover(window, store, session)
-        self.cover.sig_unlocked.connect(self._restart)
+        self.cover.sig_unlocked.connect(self._unlocked)
+        self.dialog_covers: list[LockCover] = []
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.lock_now)
@@ -121,4 +125,24 @@ class IdleLock(QObject):
         self.session.lock()
         self.cover.store.db.audit("session.locked", actor=self.session.actor, reason="idle")
         self.cover.show_locked()
+        self._cover_dialogs()
         self.sig_locked.emit()
+
+    def _cover_dialogs(self) -> None:
+        window = self.cover.parent()
+        for widget in QApplication.topLevelWidgets():
+            if widget is window or not widget.isVisible() or isinstance(widget, LockCover):
+                continue
+            cover = LockCover(widget, self.cover.store, self.session)
+            cover.sig_unlocked.connect(self._unlocked)
+            cover.show_locked()
+            self.dialog_covers.append(cover)
+
+    def _unlocked(self) -> None:
+        """Unlocked from any cover: take every cover away, work as it was."""
+        self.cover.hide()
+        for cover in self.dialog_covers:
+            cover.hide()
+            cover.deleteLater()
+        self.dialog_covers = []
+        self._restart()

@@ -19,7 +19,6 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QPushButton, QTextEdit, QVBoxLayout
 
-from medstation.errors import UserFacingError
 from medstation.store.tables import ModelKind
 from medstation.training.preference import NEITHER, BlindPair, BlindSession, draft_blind_pair, record_choice
 from medstation.ui.errors import report_failure
@@ -103,57 +102,57 @@ class NotesCandidateHooks(QObject):
 
     # --- blind preference ------------------------------------------------------------------------
 
-    def draft(self, template_name: str) -> bool:
-        """Start a blind two-model draft instead of the usual one; False when blind mode does not apply."""
+    def draft(self, template_name: str):
+        """Start a blind two-model draft instead of the usual one: its job handle, or None when blind mode
+        does not apply. The tab owns the handle (``tab.draft_handle``); the kept draft reaches the tab only
+        through :meth:`NotesTab.drafted` with that handle, so it never lands in another session's view."""
         if not self._blind_on():
-            return False
+            return None
         tab = self.tab
         handle = tab.runner.submit("llm", draft_blind_pair, tab.notes, self.shadow, self.blind, tab.session_id,
                                    template_name, name="blind drafts")
         handle.sig_progress.connect(lambda _f, m: tab.status.setText(m))
-        handle.sig_done.connect(self._on_pair)
+        handle.sig_done.connect(lambda result, h=handle: self._on_pair(h, result))
         handle.sig_failed.connect(lambda m, tb, exc=None: report_failure(tab, "Drafting failed", m, tb, exc, tab.status))
-        # The editor stays read-only until the kept draft is loaded (load_note): nothing can be typed into the
-        # previous note while the choice is open. Only a failed or cancelled job hands it back as it was.
-        handle.sig_finished.connect(lambda: tab.draft_button.setEnabled(True))
-        handle.sig_failed.connect(tab._on_draft_finished)
-        handle.sig_cancelled.connect(tab._on_draft_finished)
-        tab.draft_handle = handle
-        return True
+        # The editor stays a read-only preview until the kept draft is shown (tab.drafted): nothing can be
+        # typed into the previous note while the choice is open.
+        return handle
 
-    def _on_pair(self, result) -> None:
+    def _on_pair(self, handle, result) -> None:
+        if handle is not self.tab.draft_handle:
+            return
         if result.pair is None:
-            self._keep(result.active_output, result.message)
+            self._keep(handle, result.active_output, result.message)
             return
         pair: BlindPair = result.pair
         self.dialog = BlindDraftDialog(pair.shown("A").draft.to_text(), pair.shown("B").draft.to_text(), self.tab)
-        self.dialog.sig_chosen.connect(lambda choice, p=pair: self._on_chosen(p, choice))
-        self.dialog.rejected.connect(lambda p=pair: self._on_dismissed(p))
+        self.dialog.sig_chosen.connect(lambda choice, p=pair: self._on_chosen(handle, p, choice))
+        self.dialog.rejected.connect(lambda p=pair: self._on_dismissed(handle, p))
         self.dialog.open()
 
-    def _on_chosen(self, pair: BlindPair, choice: str) -> None:
-        try:
-            info = record_choice(self.tab.notes.db, self.tab.notes.session, pair, choice)
-        except UserFacingError as exc:
-            self.tab.status.setText(str(exc))
-            return
+    def _on_chosen(self, handle, pair: BlindPair, choice: str) -> None:
+        tab = self.tab
         said = "Neither preferred: the clinic's default draft" if choice == NEITHER else f"Draft {choice}"
-        self._keep(pair.kept(choice), f"{said} is the working draft; your choice was recorded.",
-                   preference_id=info.id)
 
-    def _on_dismissed(self, pair: BlindPair) -> None:
+        def record(ctx):
+            info = record_choice(tab.notes.db, tab.notes.session, pair, choice)
+            return tab.notes.store_draft(pair.kept(choice), blind_preference=True, preference_id=info.id)
+
+        stored = tab.run_io(record, title="Keep the chosen draft", bound=False,
+                            then=lambda note: tab.drafted(handle, note, f"{said} is the working draft; your choice "
+                                                                        "was recorded."))
+        stored.sig_failed.connect(lambda *_a: tab.draft_ended(handle, "The chosen draft could not be stored."))
+
+    def _on_dismissed(self, handle, pair: BlindPair) -> None:
         if self.dialog is not None and self.dialog.choice is None:
-            self._keep(pair.outputs["active"], "No draft chosen: the clinic's default draft is the working draft "
-                                               "(no preference recorded).")
+            self._keep(handle, pair.outputs["active"], "No draft chosen: the clinic's default draft is the working "
+                                                       "draft (no preference recorded).")
 
-    def _keep(self, prepared, message: str, **audit) -> None:
-        try:
-            note = self.tab.notes.store_draft(prepared, blind_preference=True, **audit)
-        except UserFacingError as exc:
-            self.tab.status.setText(str(exc))
-            return
-        self.tab.load_note(note.id)
-        self.tab.status.setText(message)
+    def _keep(self, handle, prepared, message: str) -> None:
+        tab = self.tab
+        stored = tab.run_io(lambda ctx: tab.notes.store_draft(prepared, blind_preference=True),
+                            title="Keep the draft", bound=False, then=lambda note: tab.drafted(handle, note, message))
+        stored.sig_failed.connect(lambda *_a: tab.draft_ended(handle, "The draft could not be stored."))
 
     # --- shadow ------------------------------------------------------------------------------------
 

@@ -1,0 +1,277 @@
+"""What the Notes tab does to the note it shows: save and autosave, regenerate a section, risk flags,
+sign-off, addenda, diff and export. Every database call runs in the ``io`` lane (:meth:`NotesTab.run_io`)
+with a snapshot of the editor's document, never the document the user is typing into.
+
+Results are bound to the note they were started for: a regenerated section is applied only while the tab
+still shows its note (switching cancels the job); saving and autosaving carry the note id they snapshot.
+Sign-off first saves the document on screen and computes, from that saved revision, exactly what signing
+will store (:func:`~medstation.notes.workspace.prepare_signing`); the dialog names client, session and
+that AI share, and the service signs that text or refuses.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QListWidgetItem, QMessageBox
+
+from medstation.notes.records import NoteStatus
+from medstation.notes.workspace import SignPreview, prepare_signing
+from medstation.ui.errors import report_failure
+from medstation.ui.notes.dialogs import DiffDialog, TextDialog
+
+_GENERATION = re.compile(r":g(\d+):\d+$")
+
+
+class NoteActions(QObject):
+    def __init__(self, tab) -> None:
+        super().__init__(tab)
+        self.tab = tab
+        self.dirty = False
+        self.regen_handle = None
+        self._autosaving = False
+        self._undo = None
+
+    # --- the view changes -----------------------------------------------------------------------
+
+    def leave_view(self) -> None:
+        """Before the tab shows another session or note: stop this note's jobs, keep its typed text."""
+        tab = self.tab
+        for handle in (tab.draft_handle, self.regen_handle):
+            if handle is not None and not handle.finished:
+                handle.cancel()  # the runner drops whatever it still sends
+        tab.draft_handle, self.regen_handle, self._undo = None, None, None
+        self.flush()
+
+    def flush(self) -> None:
+        """Autosave now if there are unsaved keystrokes (queued ahead of whatever the tab does next)."""
+        if self.dirty:
+            self.autosave(force=True)
+
+    def on_edited(self) -> None:
+        self.dirty = True
+        self.show_share()
+
+    def _editable(self) -> bool:
+        tab = self.tab
+        if tab.drafting:
+            tab.status.setText("A draft is being written: wait for it (nothing can be saved, signed or exported "
+                               "from the preview).")
+            return False
+        return tab.note is not None and tab.note.status is NoteStatus.draft
+
+    # --- saving -----------------------------------------------------------------------------------
+
+    def autosave(self, force: bool = False) -> None:
+        tab = self.tab
+        if not self.dirty or tab.note is None or tab.note.status is not NoteStatus.draft or tab.drafting:
+            return
+        if self._autosaving and not force:
+            return  # the previous one is still being written; this buffer goes with the next tick
+        note_id, revision, snapshot = tab.note.id, tab.note.revision, tab.editor.doc.copy()
+        self.dirty, self._autosaving = False, True
+        handle = tab.run_io(lambda ctx: tab.notes.autosave(note_id, snapshot, revision), title="Autosave",
+                            bound=False)
+        handle.sig_finished.connect(self._autosave_done)
+
+    def _autosave_done(self) -> None:
+        self._autosaving = False
+
+    def save(self) -> None:
+        if not self._editable():
+            return
+        tab = self.tab
+        note_id, snapshot = tab.note.id, tab.editor.doc.copy()
+        self.dirty = False
+
+        def job(ctx):
+            number = tab.notes.save_revision(note_id, snapshot)
+            return number, tab.notes.note(note_id)
+
+        tab.run_io(job, title="Save", then=self._saved)
+
+    def _saved(self, result) -> None:
+        number, note = result
+        self.tab.note = note
+        self.tab.status.setText(f"Saved revision {number}.")
+
+    # --- regenerate one section -------------------------------------------------------------------
+
+    def regenerate(self) -> None:
+        tab = self.tab
+        if not self._editable():
+            return
+        if self.regen_handle is not None:
+            tab.status.setText("A section is being regenerated already.")
+            return
+        key = tab.section_box.currentData()
+        answer = QMessageBox.question(tab, "Regenerate section", "Replace the untouched AI text of this section? "
+                                      "Text you wrote or edited is kept.")
+        if answer != QMessageBox.StandardButton.Yes or tab.note is None:
+            return
+        generation = 1 + max((int(m.group(1)) for c in tab.editor.evidence for m in [_GENERATION.search(c)] if m),
+                             default=0)
+        handle = tab.runner.submit("llm", tab.notes.prepare_regeneration, tab.note.id, key, generation,
+                                   name="regenerate section")
+        handle.sig_progress.connect(lambda _f, m: tab.status.setText(m))
+        handle.sig_done.connect(lambda result, h=handle: self._regenerated(h, result))
+        handle.sig_failed.connect(lambda m, tb, exc=None: report_failure(tab, "Regenerating failed", m, tb, exc,
+                                                                         tab.status))
+        handle.sig_finished.connect(lambda h=handle: self._regen_over(h))
+        self.regen_handle = handle
+
+    def _regen_over(self, handle) -> None:
+        if handle is self.regen_handle:
+            self.regen_handle = None
+
+    def _regenerated(self, handle, result) -> None:
+        tab = self.tab
+        if handle is not self.regen_handle or tab.note is None or tab.note.id != result.note_id or tab.drafting:
+            return  # not for the note on screen (the runner already drops cancelled jobs; this is the guard)
+        editor = tab.editor
+        self._undo = editor.doc.copy()
+        editor.evidence.update(result.evidence)
+        editor.fact_flags.update({k: list(v) for k, v in result.fact_flags.items()})
+        editor.tracked_edit(lambda: result.apply_to(editor.doc), editor.textCursor().position())
+        note_id, snapshot = result.note_id, editor.doc.copy()
+        self.dirty = False
+
+        def job(ctx):
+            number = tab.notes.save_regeneration(note_id, snapshot, result)
+            return number, tab.notes.note(note_id)
+
+        tab.run_io(job, title="Save the regenerated section", then=self._saved)
+        self.show_share()
+
+    def undo_regenerate(self) -> None:
+        if self._undo is not None and self._editable():
+            editor, spans = self.tab.editor, list(self._undo.spans)
+            editor.tracked_edit(lambda: editor.doc.restore(spans), editor.textCursor().position())
+            self._undo = None
+
+    # --- risk flags -------------------------------------------------------------------------------
+
+    def show_risks(self) -> None:
+        tab = self.tab
+        tab.risks.clear()
+        if tab.note is None:
+            return
+        for flag in tab.note.risk_flags:
+            acked = flag["category"] in tab.note.acknowledged
+            if not flag["needs_acknowledgement"]:
+                text, colour = f"Documented denial: {flag['label']} (lines {flag['lines']})", "#e5e7eb"
+            elif acked:
+                text, colour = f"Acknowledged: {flag['label']} (lines {flag['lines']})", "#dcfce7"
+            else:
+                text, colour = f"⚠ {flag['label']} — {flag['status']} (lines {flag['lines']}): awaiting acknowledgement", \
+                    "#fecaca"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, flag["category"])
+            item.setBackground(QColor(colour))
+            tab.risks.addItem(item)
+
+    def acknowledge(self) -> None:
+        """Acknowledge the flag the user chose in the list; no choice, no acknowledgement."""
+        tab = self.tab
+        if not self._editable():
+            return
+        item = tab.risks.currentItem()
+        if item is None or not item.isSelected():
+            tab.status.setText("Choose the risk flag you are acknowledging in the list first.")
+            return
+        category, note_id = item.data(Qt.ItemDataRole.UserRole), tab.note.id
+        flag = next((f for f in tab.note.risk_flags if f["category"] == category), None)
+        if flag is None or not flag["needs_acknowledgement"] or category in tab.note.acknowledged:
+            tab.status.setText("That flag needs no acknowledgement.")
+            return
+
+        def job(ctx):
+            tab.notes.acknowledge_risk(note_id, category)
+            return tab.notes.note(note_id)
+
+        tab.run_io(job, title="Acknowledge risk", then=self._acknowledged)
+
+    def _acknowledged(self, note) -> None:
+        self.tab.note = note
+        self.show_risks()
+        self.tab.status.setText("Risk flag acknowledged.")
+
+    def show_share(self) -> None:
+        tab = self.tab
+        share = float(tab.editor.doc.ai_share())
+        state = "signed" if tab.note and tab.note.status is NoteStatus.signed else "draft"
+        tab.share.setText(f"Note {state} · written by the AI: {100 * share:.1f}% of the text")
+
+    # --- sign-off ---------------------------------------------------------------------------------
+
+    def sign(self) -> None:
+        tab = self.tab
+        if not self._editable():
+            return
+        note_id, snapshot = tab.note.id, tab.editor.doc.copy()
+        self.dirty = False
+        tab.run_io(prepare_signing, tab.notes, note_id, snapshot, title="Sign", then=self._ask_sign)
+
+    def _ask_sign(self, preview: SignPreview) -> None:
+        tab = self.tab
+        tab.note = preview.note
+        pending = preview.note.pending_risks
+        if pending:
+            names = ", ".join(f"{f['label']} (lines {f['lines']})" for f in pending)
+            tab.status.setText(f"Not signed: acknowledge the risk flag(s) first — {names}. Choose each flag in "
+                               "the list and press Acknowledge risk.")
+            self.show_risks()
+            return
+        answer = QMessageBox.question(tab, "Sign note", preview.question())
+        if answer != QMessageBox.StandardButton.Yes:
+            tab.status.setText("Not signed.")
+            return
+        note_id, text = preview.note.id, preview.note.text  # exactly what the question was asked about
+        tab.run_io(lambda ctx: tab.notes.sign(note_id, text), title="Sign", bound=False,
+                   then=lambda share: self._signed(preview, share))
+
+    def _signed(self, preview: SignPreview, share: float) -> None:
+        tab = self.tab
+        message = (f"Signed note {preview.note.id} of client {preview.client.code}, session "
+                   f"{preview.session.session_date}. AI share stored: {100 * share:.1f}%.")
+        if tab.note is not None and tab.note.id == preview.note.id:
+            tab.open_session(preview.note.session_id, preview.note.id, message=message)
+        else:
+            tab.status.setText(message)
+        tab.candidates.after_sign(preview.note.id)
+
+    def addendum(self) -> None:
+        tab = self.tab
+        if tab.note is None or tab.note.status is not NoteStatus.signed:
+            return
+        dialog = TextDialog("Addendum", "A dated addition to the signed note.", parent=tab)
+        if dialog.exec():
+            note_id, text = tab.note.id, dialog.text()
+            tab.run_io(lambda ctx: tab.notes.add_addendum(note_id, text), title="Addendum",
+                       then=lambda _r: tab.open_session(tab.session_id, note_id, message="Addendum added."))
+
+    def show_diff(self) -> None:
+        tab = self.tab
+        if tab.note is not None:
+            note_id = tab.note.id
+            tab.run_io(lambda ctx: tab.notes.revisions(note_id), title="Revisions",
+                       then=lambda revisions: DiffDialog(revisions, tab).open())
+
+    # --- export -----------------------------------------------------------------------------------
+
+    def _export(self, fmt: str) -> None:
+        tab = self.tab
+        if tab.note is None or tab.drafting:
+            return
+        self.flush()
+        note_id, directory = tab.note.id, tab.notes.settings.exports_dir
+        tab.run_io(lambda ctx: tab.notes.export_note(note_id, fmt, directory), title="Export", bound=False,
+                   then=lambda path: tab.status.setText(f"Exported {path}"))
+
+    def export_text(self) -> None:
+        self._export("txt")
+
+    def export_pdf(self) -> None:
+        self._export("pdf")
