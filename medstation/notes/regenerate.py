@@ -94,5 +94,6 @@ def regenerated_chunks(draft: Draft, doc: TrackedText, section: str, *, generati
                 removed_sources.add((tuple(s.evidence), _norm(s.source_text)))
     present = {_norm(line) for span in doc.spans if span.section == section
                and span.kind in (SpanKind.human, SpanKind.ai_edited) for line in span.text.split("\n") if line.strip()}
-    kept = [s for s in new.sentences if keep_sentence(s, removed_texts, removed_sources, present)]
-    return [(f"{section}:g{generation}:{i}", s.text + "\n") for i, s in enumerate(kept)]
+    # ids keep the sentence's index in the redraft, so evidence and fact flags stored per chunk still match
+    return [(f"{section}:g{generation}:{i}", s.text + "\n") for i, s in enumerate(new.sentences)
+            if keep_sentence(s, removed_texts, removed_sources, present)]

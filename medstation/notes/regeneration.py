@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from medstation.notes.draft import Draft
+from medstation.notes.regenerate import regenerated_chunks
 from medstation.notes.spans import TrackedText
 
 
@@ -30,10 +31,20 @@ class RegeneratedSection:
     at: str  # ISO time of the regeneration
     draft_provenance: dict[str, Any]  # Draft.provenance.to_dict() of the redraft (model, prompt, checks)
     transcript_id: int | None
+    redraft: Draft | None = None  # the whole redraft: its sentences' sources decide what a human removed
+    generation: int = 0
+    original: dict[str, Any] | None = None  # the note's first draft as stored (NoteInfo.draft)
 
     def apply_to(self, doc: TrackedText) -> int:
-        """Replace the untouched AI text of the section in ``doc``; returns the characters removed."""
-        return doc.regenerate(self.section, list(self.chunks), author=self.author, at=self.at)
+        """Replace the untouched AI text of the section in ``doc``; returns the characters removed.
+
+        A sentence a human already deleted or rewrote (same words, or written from the same transcript
+        sentence) is not put back (:func:`medstation.notes.regenerate.regenerated_chunks`)."""
+        chunks = list(self.chunks)
+        if self.redraft is not None:
+            chunks = regenerated_chunks(self.redraft, doc, self.section, generation=self.generation,
+                                        original=self.original)
+        return doc.regenerate(self.section, chunks, author=self.author, at=self.at)
 
     def provenance(self) -> dict[str, Any]:
         """What the ``regenerate`` revision stores: which section, from what, by whom, with which links."""
@@ -44,7 +55,7 @@ class RegeneratedSection:
 
 
 def regenerated_section(draft: Draft, note_id: int, key: str, *, generation: int, author: str, at: str,
-                        transcript_id: int | None) -> RegeneratedSection:
+                        transcript_id: int | None, original: dict[str, Any] | None = None) -> RegeneratedSection:
     """The chunks of section ``key`` of ``draft`` with their links (empty when the draft has no such section)."""
     chunks, evidence, flags = [], {}, {}
     for section in draft.sections:
@@ -56,7 +67,7 @@ def regenerated_section(draft: Draft, note_id: int, key: str, *, generation: int
             evidence[chunk] = list(sentence.evidence)
             flags[chunk] = [(f.start, f.end) for f in sentence.fact_flags]
     return RegeneratedSection(note_id, key, tuple(chunks), evidence, flags, author, at,
-                              draft.provenance.to_dict(), transcript_id)
+                              draft.provenance.to_dict(), transcript_id, draft, generation, original)
 
 
 def merged_links(provenances: list[dict[str, Any]], draft: dict[str, Any]) -> tuple[dict, dict]:

@@ -226,7 +226,7 @@ class NotesService:
                            transcript_version_id=transcript_id)
         return regenerated_section(draft, note_id, section_key, generation=generation,
                                    author=f"model:{model_info.get('name') or 'extractive'}", at=_now().isoformat(),
-                                   transcript_id=transcript_id)
+                                   transcript_id=transcript_id, original=note.draft)
 
     def save_regeneration(self, note_id: int, doc: TrackedText, regenerated: RegeneratedSection) -> int:
         """Store ``doc`` (with ``regenerated`` applied) as a ``regenerate`` revision carrying its provenance."""

@@ -158,8 +158,9 @@ def test_a_therapy_section_says_what_the_transcript_does_not_cover():
 
 def test_regenerate_never_readds_what_a_human_rewrote_or_deleted():
     """Fails on 1c99c71 (records.section_chunks re-adds every sentence of the redrafted section)."""
-    from medstation.notes.records import section_chunks, tracked_from_draft
+    from medstation.notes.records import tracked_from_draft
     from medstation.notes.regenerate import regenerated_chunks
+    from medstation.notes.regeneration import regenerated_section
 
     draft = _draft()
     doc = tracked_from_draft(draft, author="model", at="t0")
@@ -171,7 +172,8 @@ def test_regenerate_never_readds_what_a_human_rewrote_or_deleted():
     doc.replace(start, start + len(rewritten), "Client stopped sertraline 2 weeks ago without telling the prescriber.",
                 author="dr.lee")
     again = _draft()  # the same transcript redrafted: same sentences
-    old = [text for _, text in section_chunks(again, "subjective", generation=1)]
+    old = [text for _, text in regenerated_section(again, 1, "subjective", generation=1, author="m", at="t",
+                                                   transcript_id=None).chunks]
     assert deleted + "\n" in old and rewritten + "\n" in old  # what today's regenerate would put back
     chunks = regenerated_chunks(again, doc, "subjective", generation=len(doc.ops), original=draft.to_dict())
     texts = [text.strip() for _, text in chunks]
@@ -207,3 +209,22 @@ def test_keyfact_recall_on_the_written_sessions_test_half():
         sections = kf.sections_from_text(draft.to_text(), titles)
         rows += [(session, f, kf.fact_present(f, sections, "soap")) for f in session.facts]
     assert kf.recall(rows)["recall"] >= 0.9
+
+
+def test_the_regenerated_section_the_tab_applies_never_readds_a_deleted_sentence():
+    """The job's value (:class:`RegeneratedSection`) filters at apply time, against the document the user sees."""
+    from medstation.notes.records import tracked_from_draft
+    from medstation.notes.regeneration import regenerated_section
+
+    draft = _draft()
+    doc = tracked_from_draft(draft, author="model", at="t0")
+    subjective = next(s for s in draft.sections if s.key == "subjective")
+    deleted, kept = subjective.sentences[0].text, subjective.sentences[2].text
+    start = doc.text.index(deleted)
+    doc.replace(start, start + len(deleted) + 1, "", author="dr.lee")
+    section = regenerated_section(_draft(), 1, "subjective", generation=len(doc.ops), author="model:x", at="t1",
+                                  transcript_id=None, original=draft.to_dict())
+    section.apply_to(doc)
+    assert deleted not in doc.text and doc.text.count(kept) == 1
+    kept_ids = {span.chunk for span in doc.spans if span.chunk and ":g" in span.chunk}
+    assert kept_ids <= set(section.evidence)  # every applied chunk keeps its evidence links

@@ -269,7 +269,7 @@ def test_evidence_links_point_into_the_drafted_transcript_version_and_say_it_cha
     tab, notes = world.tab, world.notes
     notes.import_transcript(world.sa.id, "Therapist: Good morning, come in.\n" + SESSION_A_TEXT, "a2.txt")
     show_session(qtbot, world, world.sa)
-    at = tab.editor.toPlainText().index("We will practice")
+    at = tab.editor.toPlainText().index("breathing")  # the plan item drafted from the breathing line
     cursor = tab.editor.textCursor()
     cursor.setPosition(at + 3)
     tab.editor.setTextCursor(cursor)
