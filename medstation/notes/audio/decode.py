@@ -73,6 +73,29 @@ def probe(path: Path, *, max_seconds: float = MAX_SECONDS) -> AudioInfo:
     return info
 
 
+def wav_missing_bytes(path: Path) -> int:
+    """For a RIFF/WAVE file, how many bytes its ``data`` chunk promises beyond the end of the file
+    (0 when complete or not a WAV). FFmpeg estimates a WAV's duration from the file size, so a
+    cut-off copy looks complete to it; the header's chunk size still tells the truth."""
+    import struct
+
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return 0
+        while chunk := fh.read(8):
+            if len(chunk) < 8:
+                return 0
+            kind, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if kind == b"data":
+                if size in (0, 0xFFFFFFFF):  # streaming writers leave the size open
+                    return 0
+                remaining = path.stat().st_size - fh.tell()
+                return max(0, size - remaining)
+            fh.seek(size + (size & 1), 1)
+    return 0
+
+
 def load_audio(path: Path, *, max_seconds: float = MAX_SECONDS) -> tuple[np.ndarray, AudioInfo]:
     """``(samples, info)``: float32 mono at :data:`SAMPLE_RATE`, shape ``(n,)``, in [-1, 1]."""
     import av
@@ -80,6 +103,10 @@ def load_audio(path: Path, *, max_seconds: float = MAX_SECONDS) -> tuple[np.ndar
 
     path = Path(path)
     info = probe(path, max_seconds=max_seconds)
+    missing = wav_missing_bytes(path)
+    if missing:
+        raise AudioError(f"{path.name} is truncated: {missing:,} bytes of audio its header promises are missing. "
+                         "Copy the recording again from the recorder.")
     try:
         samples = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
     except (av.error.FFmpegError, ValueError) as exc:

@@ -140,3 +140,11 @@ def load_whisper(model: SpeechModel, *, threads: int = 2):
     except (RuntimeError, ValueError, OSError) as exc:
         raise ModelUnavailable(f"The speech model {model.name!r} in {model.path} cannot be loaded ({exc}). "
                                "Is it a complete CTranslate2 Whisper conversion?") from exc
+
+
+def model_for_settings(settings, name: str = "") -> SpeechModel:
+    """:func:`resolve_model` with the app's folders: cache in ``$MEDSTATION_HOME/cache``, user models in
+    ``$MEDSTATION_HOME/models`` then the checkout's ``models/``."""
+    from medstation.config import project_models_dir
+
+    return resolve_model(name, cache_dir=settings.cache_dir, search_dirs=[settings.models_dir, project_models_dir()])

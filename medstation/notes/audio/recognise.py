@@ -95,6 +95,8 @@ def transcribe(ctx, path: Path, model: SpeechModel, *, language: str | None = No
     ctx.check()
     raw_segments, lang = whisper.transcribe(
         samples, language=language, beam_size=beam_size, vad_filter=True, condition_on_previous_text=False,
+        # VAD cuts at pauses shorter than a speaker-turn pause, so no decoded window spans a turn change
+        vad_parameters={"min_silence_duration_ms": int(1000 * min(pause_s, 2.0) * 2 / 3)},
         word_timestamps=True, compression_ratio_threshold=MAX_COMPRESSION_RATIO,
         log_prob_threshold=MIN_AVG_LOGPROB, no_speech_threshold=MAX_NO_SPEECH_PROB,
         hallucination_silence_threshold=2.0)

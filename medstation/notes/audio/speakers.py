@@ -58,13 +58,30 @@ class Turn:
         return " ".join(s.text.strip() for s in self.segments if s.text.strip())
 
 
+def cut_at_pauses(seg: Segment, pause_s: float) -> list[Segment]:
+    """``seg`` cut wherever two of its words are ``pause_s`` or more apart (Whisper's segments can
+    span a pause: voice-activity detection joins nearby speech into one window)."""
+    if len(seg.words) < 2:
+        return [seg]
+    groups: list[list[Word]] = [[seg.words[0]]]
+    for word in seg.words[1:]:
+        if word.start - groups[-1][-1].end >= pause_s:
+            groups.append([])
+        groups[-1].append(word)
+    if len(groups) == 1:
+        return [seg]
+    return [Segment(g[0].start, g[-1].end, "".join(w.word for w in g).strip(), tuple(g), seg.avg_logprob,
+                    seg.no_speech_prob) for g in groups]
+
+
 def split_turns(segments: list[Segment] | tuple[Segment, ...], *, pause_s: float = DEFAULT_PAUSE_S,
                 labels: tuple[str, str] = DEFAULT_LABELS) -> tuple[Turn, ...]:
-    """Turns from time-ordered segments: a gap >= ``pause_s`` switches to the other label."""
+    """Turns from segments: a gap >= ``pause_s`` (between segments or between words) switches label."""
     turns: list[Turn] = []
     current: list[Segment] = []
     who = 0
-    for seg in sorted(segments, key=lambda s: s.start):
+    pieces = [piece for seg in segments for piece in cut_at_pauses(seg, pause_s)]
+    for seg in sorted(pieces, key=lambda s: s.start):
         if current and seg.start - current[-1].end >= pause_s:
             turns.append(Turn(labels[who], tuple(current)))
             who, current = 1 - who, []
