@@ -165,3 +165,27 @@ def test_every_accepted_format_decodes_to_16k_mono(tmp_path, suffix):
 @pytest.mark.skipif(not HAVE_ESPEAK, reason="espeak-ng (Debian) is installed by scripts/setup.sh")
 def test_espeak_support_makes_speech():
     assert speak("hello", "en-us").size > RATE // 4
+
+
+# --- storing with provenance -----------------------------------------------------------------------
+
+def test_recording_transcript_is_stored_with_its_provenance_and_keeps_it_through_a_swap(settings, db):
+    from medstation.access.roles import Actor, Role, UserSession
+    from medstation.jobs import JobContext
+    from medstation.notes.drafting import DraftOptions
+    from medstation.notes.service import NotesService
+
+    service = NotesService(settings, db, UserSession(Actor("dr.lee", Role.therapist)))
+    sess = service.create_session(service.create_client("C-9").id, "2026-12-06")
+    turns = rename_speaker(split_turns([seg(0, 3, "How did the week go"), seg(6, 9, "I slept badly most nights")]),
+                           "Speaker 1", "Therapist")
+    provenance = {"file_sha256": "ab" * 32, "model": "whisper-base", "language": "en", "duration_s": 9.0}
+    info = service.import_recording_transcript(sess.id, to_text(turns), "session.m4a", provenance)
+    assert info.source_format == "audio" and info.source_name == "session.m4a"
+    assert service.transcript_recording(info.id) == provenance
+    swapped = service.swap_speakers(sess.id)
+    assert service.transcript_recording(swapped.id) == provenance
+    note = service.draft(JobContext(), sess.id, "soap", DraftOptions(use_model=False))
+    assert note.id  # a note drafts from it; its revision records the transcript version (transcript_id)
+    typed = service.import_transcript(sess.id, b"Therapist: hello\nClient: hi\n", "t.txt")
+    assert service.transcript_recording(typed.id) == {}

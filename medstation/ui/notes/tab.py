@@ -63,7 +63,7 @@ class NotesTab(QWidget):
         mid.addWidget(self.transcript)
         row = QHBoxLayout()
         for text, slot in (("Import…", self.import_file), ("Paste…", self.paste), ("Edit…", self.edit_transcript),
-                           ("Swap speakers", self.swap_speakers)):
+                           ("Swap speakers", self.swap_speakers), ("Recording…", self.import_recording)):
             row.addWidget(_button(text, slot))
         mid.addLayout(row)
 
@@ -215,6 +215,11 @@ class NotesTab(QWidget):
                                               "Transcripts (*.txt *.vtt *.srt *.csv *.json);;All files (*)")
         if path:
             self.import_transcript(Path(path).read_bytes(), Path(path).name)
+
+    def import_recording(self) -> None:
+        from medstation.ui.notes.audio_panel import open_recording_dialog
+
+        open_recording_dialog(self)
 
     def import_transcript(self, data: bytes | str, name: str) -> None:
         if self.session_id is None:
