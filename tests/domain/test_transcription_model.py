@@ -99,9 +99,8 @@ def test_noise_without_speech_is_refused_with_a_message(tmp_path, model):
 def test_cancelling_stops_between_segments(tmp_path, model):
     turns = [tuple(t) for t in SESSIONS["dev"][:3]]
     rec = build_recording(tmp_path / "short.wav", turns, [2.5] * 3)
-    ctx = JobContext()
-    ctx.on_partial = None
-    ctx._on_partial = lambda _seg: ctx.cancel()
+    holder: dict = {}
+    ctx = holder["ctx"] = JobContext(on_partial=lambda _seg: holder["ctx"].cancel())  # cancel at the first segment
     with pytest.raises(Cancelled):
         transcribe(ctx, rec.path, model)
 
