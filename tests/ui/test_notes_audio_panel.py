@@ -12,7 +12,7 @@ from PySide6.QtCore import QProcess
 
 from medstation.access.roles import Actor, Role, UserSession
 from medstation.notes.service import NotesService
-from medstation.ui.notes.audio_panel import RecordingDialog
+from medstation.ui.notes.audio_panel import LinePlayer, RecordingDialog
 from medstation.ui.notes.tab import NotesTab
 from medstation.ui.runner import JobRunner
 from tests.audio_support import HAVE_ESPEAK, build_recording
@@ -51,19 +51,35 @@ def test_recording_streams_is_relabelled_and_stored_with_provenance(qtbot, tab, 
     dialog.set_turns(sp.rename_speaker(dialog.turns, "Speaker 1", "Therapist"))
     assert "[Therapist]" in dialog.lines.item(0).text()
 
-    dialog.ffplay = None
+    dialog.player.program = None
     assert not dialog.play(0.0, 1.0) and "not available" in dialog.status.text()
-    dialog.ffplay = shutil.which("true")  # a stand-in player: the call and its arguments are what matter
+    dialog.player.program = shutil.which("true")  # a stand-in player: the call and its arguments are what matter
     assert dialog.play_item(dialog.lines.item(1)) is None and "Playing" in dialog.status.text()
-    assert dialog.player.arguments()[-1] == str(rec.path) and "-ss" in dialog.player.arguments()
-    dialog.player.waitForFinished(2000)
-    assert dialog.player.state() == QProcess.ProcessState.NotRunning
+    args = dialog.player.process.arguments()
+    assert args[-1] == str(rec.path) and float(args[args.index("-ss") + 1]) == pytest.approx(dialog.turns[1].start, abs=0.01)
+    dialog.player.process.waitForFinished(2000)
+    assert dialog.player.process.state() == QProcess.ProcessState.NotRunning
 
     with qtbot.waitSignal(dialog.accepted, timeout=30_000):
         dialog.save()
     info, transcript = tab.notes.latest_transcript(tab.session_id)
     assert info.source_format == "audio" and transcript.lines[0].speaker == "Therapist"
     assert tab.notes.transcript_recording(info.id)["file_name"] == "s.wav"
+
+    # the stored transcript in the tab: double-clicking line 2 plays the second turn's stretch
+    tab._show_transcript()
+    tab._line_player = LinePlayer(tab)
+    tab._line_player.program = shutil.which("true")
+    tab.play_recording_line(tab.transcript.item(1))
+    assert tab.status.text().startswith("Playing")
+    args = tab._line_player.process.arguments()
+    assert float(args[args.index("-ss") + 1]) == pytest.approx(dialog.turns[1].start, abs=0.01)
+    tab._line_player.process.waitForFinished(2000)
+    # a typed transcript has no audio: the tab says so
+    tab.notes.import_transcript(tab.session_id, "Therapist: hi\nClient: hello\n", "t.txt")
+    tab._show_transcript()
+    tab.play_recording_line(tab.transcript.item(0))
+    assert "no audio to play" in tab.status.text()
 
 
 def test_cancel_leaves_nothing_stored(qtbot, tab, tmp_path):

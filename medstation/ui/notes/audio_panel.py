@@ -5,7 +5,8 @@ The dialog picks a recording, runs :func:`medstation.notes.audio.recognise.trans
 turns, which the therapist renames, merges or reassigns before saving them as the session's
 next transcript version (with the recording's provenance; the save runs in the ``io`` lane).
 
-Clicking a line plays that stretch of the recording. PySide6-Essentials has no QtMultimedia, so
+Clicking a line plays that stretch of the recording; so does double-clicking a line of the stored
+transcript in the Notes tab (:func:`play_transcript_line`, from the line times saved with it). PySide6-Essentials has no QtMultimedia, so
 playback runs FFmpeg's ``ffplay`` (Debian ``ffmpeg``) in a QProcess; without it the status says
 playback is not available. Speaker turns come from pauses, not from voices: the dialog says so.
 """
@@ -32,6 +33,30 @@ def _clock(seconds: float) -> str:
     return f"{int(seconds // 60):02d}:{seconds % 60:04.1f}"
 
 
+class LinePlayer:
+    """Plays ``start``..``end`` seconds of a recording with ``ffplay`` in a QProcess (one stretch at a time)."""
+
+    def __init__(self, parent) -> None:
+        self.process = QProcess(parent)
+        self.program = shutil.which("ffplay")
+
+    def play(self, path: Path, start: float, end: float) -> str:
+        """Start playing; returns the sentence to show (why it cannot play, or what plays)."""
+        if self.program is None:
+            return ("Playback is not available: this build has no QtMultimedia and ffplay "
+                    "(Debian package ffmpeg) is not installed.")
+        if not Path(path).is_file():
+            return f"The recording {path} is no longer there; it cannot be played."
+        self.stop()
+        self.process.start(self.program, ["-nodisp", "-autoexit", "-loglevel", "error", "-ss", f"{start:.2f}",
+                                          "-t", f"{max(0.1, end - start):.2f}", str(path)])
+        return f"Playing {_clock(start)}–{_clock(end)}"
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.waitForFinished(500)
+
+
 class RecordingDialog(QDialog):
     """Transcribe one recording for ``session_id``; ``accepted`` once the transcript is stored."""
 
@@ -44,8 +69,7 @@ class RecordingDialog(QDialog):
         self.result = None  # RecordingTranscript once done
         self.turns: tuple[sp.Turn, ...] = ()
         self.handle = None
-        self.player = QProcess(self)
-        self.ffplay = shutil.which("ffplay")
+        self.player = LinePlayer(self)
 
         self.file_label = QLabel("No recording chosen.")
         self.progress = QProgressBar()
@@ -199,30 +223,28 @@ class RecordingDialog(QDialog):
 
     def play(self, start: float, end: float) -> bool:
         """Play ``start``..``end`` seconds of the recording; False (and a status line) when it cannot."""
-        if self.ffplay is None or self.path is None:
-            self.status.setText("Playback is not available: this build has no QtMultimedia and ffplay "
-                                "(Debian package ffmpeg) is not installed.")
+        if self.path is None:
             return False
-        self.player.kill()
-        self.player.waitForFinished(500)
-        self.player.start(self.ffplay, ["-nodisp", "-autoexit", "-loglevel", "error", "-ss", f"{start:.2f}",
-                                        "-t", f"{max(0.1, end - start):.2f}", str(self.path)])
-        self.status.setText(f"Playing {_clock(start)}–{_clock(end)}")
-        return True
+        message = self.player.play(self.path, start, end)
+        self.status.setText(message)
+        return message.startswith("Playing")
 
     def save(self) -> None:
         if self.result is None or not self.turns:
             return
         text = sp.to_text(self.turns)
+        # where each stored line sits in the recording, so the Notes tab can play a line later
+        provenance = dict(self.result.provenance, file_path=str(self.path.resolve()),
+                          line_times=[[round(t.start, 2), round(t.end, 2)] for t in self.turns if t.text])
         handle = self.runner.submit("io", lambda _ctx: self.notes.import_recording_transcript(
-            self.session_id, text, self.path.name, self.result.provenance), name="store transcript")
+            self.session_id, text, self.path.name, provenance), name="store transcript")
         handle.sig_done.connect(lambda _info: self.accept())
         handle.sig_failed.connect(self._on_failed)
         self.buttons["save"].setEnabled(False)
 
     def done(self, code: int) -> None:  # closing stops a running job and the player
         self.cancel()
-        self.player.kill()
+        self.player.stop()
         super().done(code)
 
 
@@ -234,3 +256,24 @@ def open_recording_dialog(tab) -> None:
     dialog = RecordingDialog(tab.notes, tab.runner, tab.session_id, tab)
     if dialog.exec():
         tab._show_transcript()
+
+
+def play_transcript_line(tab, item) -> None:
+    """Notes tab: double-clicking a transcript line (or an evidence line it highlights) plays that stretch,
+    when the shown transcript version was stored from a recording with its line times."""
+    number = item.data(Qt.ItemDataRole.UserRole)
+    try:
+        info, _ = tab.notes.latest_transcript(tab.session_id)
+        recording = tab.notes.transcript_recording(info.id)
+    except UserFacingError as exc:
+        tab.status.setText(str(exc))
+        return
+    times, path = recording.get("line_times") or [], recording.get("file_path")
+    if not path or not isinstance(number, int) or not 1 <= number <= len(times):
+        tab.status.setText("This transcript version was not transcribed from a recording here: no audio to play.")
+        return
+    player = getattr(tab, "_line_player", None)
+    if player is None:
+        player = tab._line_player = LinePlayer(tab)
+    start, end = times[number - 1]
+    tab.status.setText(player.play(Path(path), start, end))

@@ -58,6 +58,7 @@ class NotesTab(QWidget):
         self.transcript = QListWidget()
         self.transcript.setWordWrap(True)
         self.transcript.itemClicked.connect(self._on_transcript_clicked)
+        self.transcript.itemDoubleClicked.connect(self.play_recording_line)
         mid = QVBoxLayout()
         mid.addWidget(QLabel("Transcript"))
         mid.addWidget(self.transcript)
@@ -220,6 +221,11 @@ class NotesTab(QWidget):
         from medstation.ui.notes.audio_panel import open_recording_dialog
 
         open_recording_dialog(self)
+
+    def play_recording_line(self, item) -> None:
+        from medstation.ui.notes.audio_panel import play_transcript_line
+
+        play_transcript_line(self, item)
 
     def import_transcript(self, data: bytes | str, name: str) -> None:
         if self.session_id is None:
