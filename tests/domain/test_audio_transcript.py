@@ -135,7 +135,7 @@ def test_refusals_name_the_problem(tmp_path):
         load_audio(empty)
     text = tmp_path / "notes.mp3"
     text.write_text("[Therapist] this is a transcript, not audio\n" * 50)
-    with pytest.raises(AudioError, match="not a recording|no audio"):
+    with pytest.raises(AudioError, match="cannot be read as a recording|no audio"):
         load_audio(text)
     silent = write_wav(tmp_path / "silent.wav", np.zeros(RATE * 3, np.float32))
     with pytest.raises(AudioError, match="silent"):
@@ -189,3 +189,13 @@ def test_recording_transcript_is_stored_with_its_provenance_and_keeps_it_through
     assert note.id  # a note drafts from it; its revision records the transcript version (transcript_id)
     typed = service.import_transcript(sess.id, b"Therapist: hello\nClient: hi\n", "t.txt")
     assert service.transcript_recording(typed.id) == {}
+
+
+@pytest.mark.skipif(not HAVE_FFMPEG, reason="ffmpeg (Debian) is installed by scripts/setup.sh")
+@pytest.mark.parametrize("suffix", [".flac", ".mp3", ".m4a"])
+def test_a_cut_off_compressed_recording_is_refused(tmp_path, suffix):
+    full = transcode(write_wav(tmp_path / "tone.wav", tone(20.0)), tmp_path / f"tone{suffix}")
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 3])
+    with pytest.raises(AudioError, match="truncated"):
+        load_audio(cut)

@@ -4,7 +4,9 @@ Decoding goes through PyAV (FFmpeg's libraries, a faster-whisper dependency), so
 M4A/AAC, OGG/Vorbis/Opus and FLAC all take the same path. Refusals (:class:`AudioError`):
 an empty or non-audio file, a file without an audio stream, one longer than ``max_seconds``
 (checked from the header before decoding), one whose decodable audio stops well short of the
-duration its header declares (truncated), and one with no sound at all (silent).
+duration its header declares (truncated: WAV, FLAC, MP3 with a Xing/LAME header; a cut M4A usually
+loses its index and fails to open; a cut OGG cannot be told from a short one), and one with no
+sound at all (silent).
 """
 
 from __future__ import annotations
@@ -65,8 +67,8 @@ def probe(path: Path, *, max_seconds: float = MAX_SECONDS) -> AudioInfo:
             info = AudioInfo(duration, stream.codec_context.name, container.format.name,
                              stream.codec_context.channels or 1, stream.codec_context.sample_rate or 0)
     except av.error.FFmpegError as exc:
-        raise AudioError(f"{path.name} is not a recording that can be read (WAV, MP3, M4A/AAC, OGG/Opus, FLAC): "
-                         f"{exc.strerror or exc}.") from exc
+        raise AudioError(f"{path.name} cannot be read as a recording (WAV, MP3, M4A/AAC, OGG/Opus, FLAC): it is "
+                         f"another kind of file, or damaged or truncated ({exc.strerror or exc}).") from exc
     if info.duration_s is not None and info.duration_s > max_seconds:
         raise AudioError(f"{path.name} lasts {info.duration_s / 3600:.1f} hours; recordings over "
                          f"{max_seconds / 3600:.1f} hours are refused. Split it into sessions first.")
