@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "medstation.commands.kb",
     "medstation.commands.ask",
     "medstation.commands.notes",
+    "medstation.commands.transcribe",
     "medstation.commands.deid",
     "medstation.commands.train",
     "medstation.commands.models",
@@ -60,6 +61,7 @@ COMMAND_ACCESS: dict[tuple[str, ...], Permission | str] = {
     ("support", "check"): Access.ANY_ROLE,  # read-only: checks sentences against passages it is given
     ("notes", "draft"): Permission.edit_notes,
     ("notes", "eval"): Permission.edit_notes,
+    ("transcribe",): Permission.edit_notes,
     ("deid",): Permission.export_imaging,
     ("train", "segmentation"): Permission.train_models,
     ("train", "llm"): Permission.train_models,

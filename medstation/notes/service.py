@@ -117,9 +117,11 @@ class NotesService:
     def swap_speakers(self, session_id: int) -> TranscriptInfo:
         self.session.require(Permission.edit_notes)
         info, transcript = self.latest_transcript(session_id)
-        return self._store_transcript(session_id, transcript.with_roles_swapped(), info.source_name)
+        return self._store_transcript(session_id, transcript.with_roles_swapped(), info.source_name,
+                                      self.transcript_recording(info.id) or None)
 
-    def _store_transcript(self, session_id: int, transcript: Transcript, name: str) -> TranscriptInfo:
+    def _store_transcript(self, session_id: int, transcript: Transcript, name: str,
+                          recording: dict | None = None) -> TranscriptInfo:
         actor = self.session.require(Permission.edit_notes)
         with self.db.session() as s:
             if s.get(TherapySession, session_id) is None:
@@ -134,7 +136,8 @@ class NotesService:
             s.flush()
             info = _transcript_info(row)
             self.db.audit("notes.transcript.save", actor=actor.name, entity="session_transcript", entity_id=info.id,
-                          version=info.version, sha256=info.sha256, session=s)
+                          version=info.version, sha256=info.sha256, **({"recording": recording} if recording else {}),
+                          session=s)
         return info
 
     def latest_transcript(self, session_id: int) -> tuple[TranscriptInfo, Transcript]:
@@ -149,6 +152,23 @@ class NotesService:
         if info.roles_swapped:  # stored labels are as written; roles follow the swap flag
             transcript = transcript.with_roles_swapped()
         return info, transcript
+
+    def import_recording_transcript(self, session_id: int, text: str, name: str, recording: dict) -> TranscriptInfo:
+        """A speech-recognition transcript (``[speaker] text`` lines) stored as the next version, with the
+        recording's provenance (file hash, model, language, timing) in the same transaction's audit event."""
+        self.session.require(Permission.edit_notes)
+        transcript = parse_transcript(text, "recording.txt")
+        return self._store_transcript(session_id, Transcript(transcript.lines, "audio"), name, recording)
+
+    def transcript_recording(self, transcript_id: int) -> dict:
+        """The recording provenance stored with transcript version ``transcript_id`` ({} if typed or imported)."""
+        from medstation.store.tables import AuditEvent
+
+        self.session.require(Permission.view_notes)
+        with self.db.session() as s:
+            row = s.exec(select(AuditEvent).where(AuditEvent.action == "notes.transcript.save",
+                                                  AuditEvent.entity_id == str(transcript_id))).first()
+            return dict(row.detail.get("recording", {})) if row is not None else {}
 
     # --- drafting (llm lane) ---------------------------------------------------------------------
 

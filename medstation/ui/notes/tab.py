@@ -82,6 +82,7 @@ class NotesTab(QWidget):
         self.transcript = QListWidget()
         self.transcript.setWordWrap(True)
         self.transcript.itemClicked.connect(self._on_transcript_clicked)
+        self.transcript.itemDoubleClicked.connect(self.play_recording_line)
         self.transcript_label = QLabel("Transcript")
         self.transcript_label.setWordWrap(True)
         mid = QVBoxLayout()
@@ -89,7 +90,7 @@ class NotesTab(QWidget):
         mid.addWidget(self.transcript)
         row = QHBoxLayout()
         for text, slot in (("Import…", sa.import_file), ("Paste…", sa.paste), ("Edit…", sa.edit_transcript),
-                           ("Swap speakers", sa.swap_speakers)):
+                           ("Swap speakers", sa.swap_speakers), ("Recording…", self.import_recording)):
             row.addWidget(_button(text, slot))
         mid.addLayout(row)
 
@@ -188,6 +189,16 @@ class NotesTab(QWidget):
 
     def import_transcript(self, data: bytes | str, name: str) -> None:
         self.session_actions.import_transcript(data, name)
+
+    def import_recording(self) -> None:
+        from medstation.ui.notes.audio_panel import open_recording_dialog  # QtMultimedia-free, but heavy
+
+        open_recording_dialog(self)
+
+    def play_recording_line(self, item) -> None:
+        from medstation.ui.notes.audio_panel import play_transcript_line
+
+        play_transcript_line(self, item)
 
     def export_text(self) -> None:
         self.actions.export_text()
