@@ -171,8 +171,8 @@ def _semantic_pass(transcript: Transcript, model, patterns: list[RiskFinding]) -
     findings = []
     for (line, a, b), s in zip(units, scores):
         near = s.similarity >= rs.NEAR_SIMILARITY  # all but says what a risk exemplar says
-        if not near and (s.p_risk < rs.RISK_THRESHOLD or s.similarity < rs.SIMILARITY_FLOOR) \
-                or len(line.text[a:b].split()) < 3:
+        if not near and (s.p_risk < rs.RISK_THRESHOLD or s.similarity < rs.SIMILARITY_FLOOR
+                         or s.similarity - s.none_similarity < rs.KNN_MARGIN) or len(line.text[a:b].split()) < 3:
             continue  # far from every risk exemplar: the classifier is extrapolating, not recognising
         if line.role is SpeakerRole.clinician:
             # A clinician's question ("are you taking your medication?") states no risk, and the patterns

@@ -38,6 +38,9 @@ NEAR_SIMILARITY = 0.7
 #: the risk; a clinician's lines are mostly plans, orders and medication talk).
 CLINICIAN_THRESHOLD = 0.6
 CLINICIAN_SIMILARITY = 0.55
+#: Unless near a risk exemplar, a sentence must be at least this much closer to a risk exemplar than to
+#: every denial and benign one (nearest neighbours agree with the classifier).
+KNN_MARGIN = -0.1
 #: A sentence is a denial when its denial probability exceeds its risk probability by this much.
 DENIAL_MARGIN = 0.15
 #: A pattern's denial is overridden when the risk probability reaches this (and denial is below 1 - it).
@@ -63,6 +66,7 @@ class SemanticScore:
     category: str
     exemplar: str
     similarity: float
+    none_similarity: float = -1.0  # cosine similarity of the nearest denial or benign exemplar
 
 
 def load_exemplars(path: Path = EXEMPLARS) -> list[dict]:
@@ -111,6 +115,7 @@ class SemanticRiskModel:
         self._clf = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(vectors, labels)
         risky = labels == "risk"
         self._risk_vectors, self._risk_rows = vectors[risky], [r for r, keep in zip(rows, risky) if keep]
+        self._none_vectors = vectors[~risky]
         self._risk_class = np.array([c == "risk" for c in self._clf.classes_])
         self._denial_class = np.array([c == "denial" for c in self._clf.classes_])
 
@@ -138,12 +143,13 @@ class SemanticRiskModel:
         vectors = np.asarray(self._embedder.encode(list(texts)), dtype=np.float32)
         probs = self._clf.predict_proba(vectors)
         sims = vectors @ self._risk_vectors.T
+        none_sims = (vectors @ self._none_vectors.T).max(axis=1)
         out = []
-        for text, p, s in zip(texts, probs, sims):
+        for text, p, s, ns in zip(texts, probs, sims, none_sims):
             best = int(np.argmax(s))
             row = self._risk_rows[best]
             out.append(SemanticScore(text, float(p[self._risk_class].sum()), float(p[self._denial_class].sum()),
-                                     row["kind"], row["category"], row["text"], float(s[best])))
+                                     row["kind"], row["category"], row["text"], float(s[best]), float(ns)))
         return out
 
 
