@@ -128,8 +128,8 @@ def run(args: argparse.Namespace) -> int:
             out = f"{draft.label}\n\n{draft.to_text()}\n"
             flags = [r for r in draft.risks if r.needs_acknowledgement]
             if flags:
-                out += "\nRISK FLAGS (acknowledge before signing): " + "; ".join(
-                    f"{r.label} (lines {', '.join(map(str, r.lines))})" for r in flags) + "\n"
+                out += "\nRISK FLAGS (acknowledge before signing):\n" + "".join(
+                    f"- {r.label} (lines {', '.join(map(str, r.lines))}): {r.why}\n" for r in flags)
         if args.out:
             Path(args.out).write_text(out, encoding="utf-8")
             print(f"wrote {args.out}", file=sys.stderr)

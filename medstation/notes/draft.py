@@ -129,8 +129,6 @@ class Draft:
         return {"schema_version": DRAFT_SCHEMA_VERSION, "template": self.template, "label": self.label,
                 "fallback": self.fallback, "evidence_share": self.evidence_share,
                 "sections": [s.to_dict() for s in self.sections],
-                "risk_flags": [{"category": r.category, "label": r.label, "status": r.status.value,
-                                "lines": list(r.lines), "phrases": list(r.phrases),
-                                "needs_acknowledgement": r.needs_acknowledgement} for r in self.risks],
+                "risk_flags": [r.to_dict() for r in self.risks],  # line(s), category, why, score
                 "fact_flags": [{"sentence": sid, **asdict(f)} for sid, _, s in self.sentences() for f in s.fact_flags],
                 "provenance": self.provenance.to_dict()}

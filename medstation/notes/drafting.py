@@ -214,7 +214,7 @@ def _add_risk_statements(sections: list[DraftSection], template: NoteTemplate, f
     if not flags or not sections:
         return sections
     target = next((i for i, spec in enumerate(template.sections) if "assessment" in spec.cues), 0)
-    risk = tuple(_risk_sentence(f, transcript) for f in flags)
+    risk = tuple(_risk_sentence(f, transcript) for f in flags if f.lines)  # a detector notice has no line
     s = sections[target]
     sections = list(sections)
     sections[target] = DraftSection(s.key, s.title, risk + s.sentences, "", s.uncovered)

@@ -79,9 +79,15 @@ class NoteInfo:
     signed_at: datetime | None = None
     ai_share_at_signing: float | None = None
     addenda: tuple[tuple[str, datetime, str], ...] = ()
+    # Flags of the session's latest transcript (recomputed when it changes; None: the draft's own flags),
+    # and those present/unclear risks the note text no longer states (sign-off and export refuse then).
+    current_risk_flags: tuple[dict, ...] | None = None
+    unstated_risks: tuple[dict, ...] = ()
 
     @property
     def risk_flags(self) -> list[dict]:
+        if self.current_risk_flags is not None:
+            return list(self.current_risk_flags)
         return list(self.draft.get("risk_flags", []))
 
     @property

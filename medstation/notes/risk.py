@@ -1,20 +1,20 @@
-"""Deterministic risk detection in a transcript, independent of the model.
+"""Risk detection in a transcript: deterministic patterns plus a semantic detector, independent of the LLM.
 
-Categories: suicidal ideation, homicidal ideation, self-harm, abuse, overdose
-and access to lethal means. Each match is classified:
+Categories: suicidal ideation (with the C-SSRS kinds passive wish, active ideation, method, intent, plan
+and preparatory acts as the semantic reason), homicidal ideation, self-harm, abuse (child, partner,
+elder, sexual, coercive control, neglect), overdose and access to lethal means. Each mention is:
 
-* ``present`` — said without negation ("I want to kill myself", "I no longer
-  want to live", "I'm not sure I'm not suicidal" counts as present);
-* ``denied`` — negated in its clause ("denies suicidal ideation", "I would
-  never hurt myself", "suicidal thoughts: none"), or a clinician's question
-  answered "no" by the client: a *documented denial*, not a risk;
-* ``unclear`` — a clinician asked and the answer was neither yes nor no:
-  treated as a risk, because missing one costs more than a question too many.
+* ``present`` — said without negation ("I want to kill myself", "I no longer want to live");
+* ``denied`` — negated in its clause ("denies suicidal ideation", "I would never hurt myself"), or a
+  clinician's question answered "no": a *documented denial*, not a risk;
+* ``unclear`` — a clinician asked and the answer was neither yes nor no: treated as a risk.
 
-Negation looks back at most six words within the clause (commas, "but" and
-"though" end a clause) and skips pseudo-negations ("can't stop", "no longer",
-"not sure"). Recall matters more than precision here: anything that might be a
-risk becomes a :class:`RiskFlag` that a clinician must acknowledge before signing.
+Two detectors run on every line: the wording patterns of :mod:`medstation.notes.risk_patterns` and the
+embedding classifier of :mod:`medstation.notes.risk_semantic` (everyday wording the patterns miss: "everyone
+would be better off if I wasn't around"). Recall comes first: a sentence either detector reads as a risk
+is flagged unless it reads as a denial. Each finding says why it was raised (the pattern, or the nearest
+exemplar's kind and similarity). When the semantic detector cannot load, :func:`risk_flags` adds a flag
+that says so, so a pattern-only check is never mistaken for the full one.
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ import enum
 import re
 from dataclasses import dataclass
 
+from medstation.notes import risk_patterns as rp
 from medstation.notes.transcript import SpeakerRole, Transcript
+
+_DEFAULT = object()
 
 
 class RiskStatus(str, enum.Enum):
@@ -40,77 +43,18 @@ CATEGORY_LABELS = {
     "overdose": "overdose",
     "lethal_means": "access to lethal means",
 }
-
-_SELF = r"(?:my ?self|yourself|themselves|himself|herself)"
-_PATTERNS: dict[str, list[str]] = {
-    "suicidal_ideation": [
-        r"suicid\w*", r"kill(?:ing|ed)? (?:my ?self|me|yourself)", r"end(?:ing)? (?:my|your|his|her) (?:own )?life",
-        r"end(?:ing)? it all", r"take (?:my|your|his|her) (?:own )?life",
-        r"(?:want|wanted|wanting|wish|wished|wishing)(?: that)? (?:to|i was|i were|i could) (?:die|be dead|not be here|"
-        r"not exist|disappear|go to sleep and not wake up)",
-        r"better off (?:dead|without me)", r"(?:don't|do not|no longer|not|never) (?:want|wanting) to (?:live|be alive|"
-        r"be here anymore|wake up)",
-        r"no (?:reason|point) (?:to|in) (?:live|living|going on|being alive)", r"thoughts? (?:of|about) (?:dying|death|"
-        r"ending (?:it|my life)|not being here)", r"life (?:isn't|is not|wasn't) worth living", r"hang(?:ing)? myself",
-        # Indirect statements of intent, plan or preparation (no suicide word at all). Patterns that
-        # contain their own negation start with it, so the negation look-back cannot read them as a denial.
-        r"(?:don't|do not|can't|cannot|no longer) see (?:the |any )?point (?:of|in) (?:living|life|going on|being alive)",
-        r"jump(?:ing)? (?:off|from) (?:a|the|that) (?:bridge|roof|building|cliff|balcony|overpass)",
-        r"(?:bought|got|buy|get|have|found) (?:a |some )?(?:rope|noose)", r"noose",
-        r"(?:tested|test|checked|tie|tied) (?:the|a) (?:beam|noose|rope)", r"(?:wrote|written|writing) (?:a )?suicide note",
-        r"(?:giving|gave) away (?:my|all my) (?:things|stuff|belongings)",
-    ],
-    "homicidal_ideation": [
-        r"homicid\w*", r"(?:kill|murder|shoot|stab|strangle)(?:ing)? (?:him|her|them|someone|somebody|people|"
-        r"anyone|everyone|my (?:\w+ )?(?:wife|husband|boss|partner|father|mother|dad|mom|neighbou?r|brother|sister|son|"
-        r"daughter|ex|coworker|co-worker|teacher))",
-        r"(?:hurt|harm)(?:ing)? (?:others|other people|someone|somebody|anyone|him|her|them)",
-        r"(?:hurt|harm|kill)(?:ing)? (?:the|my|our) (?:kids|children|baby|child|neighbou?rs?|wife|husband|partner|"
-        r"son|daughter|boss|family)",
-        r"voices? (?:telling|tell|told|tells) me to (?:hurt|kill|harm|attack)",
-        r"thoughts? (?:of|about) (?:hurting|harming|killing) (?:others|someone|people|anyone|him|her|them)",
-    ],
-    "self_harm": [
-        r"self[- ]?harm\w*", r"self[- ]?injur\w*", r"(?:cut|cutting|burn|burning|hurt|hurting|harm|harming|hit|"
-        r"hitting|scratch\w*|punish\w*|starv\w*)(?: on)? " + _SELF, r"cutting (?:again|my (?:arms?|legs?|wrists?))",
-        r"cut (?:my|her|his) (?:arms?|legs?|wrists?)",
-        r"(?:stopped|stop|quit) eating",  # restriction with weight loss or fainting is a medical risk
-    ],
-    "abuse": [
-        r"abus\w*", r"(?:hits|hit|beats|beat|punch\w*|chok\w*|slap\w*|kick\w*|push\w*|shov\w*|grab\w*) me\b",
-        r"domestic violence", r"sexual(?:ly)? (?:assault\w*|abus\w*|touch\w*)", r"rap(?:e|ed|ing)\b", r"molest\w*",
-        r"touch(?:ed|es|ing)? me (?:inappropriately|without|down there)", r"(?:afraid|scared) to go home",
-        r"neglect\w*", r"threaten(?:s|ed|ing)? (?:to (?:hurt|kill) )?me",
-        # Child endangerment: driving children while intoxicated.
-        r"(?:drunk|drinking|intoxicated|high on \w+)\b[^.]{0,60}\bdriv\w* (?:my |the |our )?(?:kids|children|son|daughter|baby)",
-    ],
-    "overdose": [
-        r"overdos\w*", r"\bod(?:'d|ed)\b", r"took (?:a (?:bunch|lot|handful) of|too many|all (?:of )?(?:my|the)) "
-        r"(?:pills|tablets|meds|medications?)", r"(?:whole|entire) bottle of",
-    ],
-    "lethal_means": [r"\b(?:guns?|firearms?|rifles?|pistols?|handguns?|shotguns?)\b", r"stockpil\w+ (?:pills|meds)"],
-}
-_COMPILED = {cat: [re.compile(rf"\b{p}", re.IGNORECASE) for p in pats] for cat, pats in _PATTERNS.items()}
-
-_NEGATION = re.compile(r"\b(?:no|not|never|den(?:y|ies|ied|ying)|without|none|nor|negative for|free of|absence of|"
-                       r"ruled? out|hasn't|haven't|hadn't|don't|doesn't|didn't|isn't|wasn't|won't|wouldn't|aren't|"
-                       r"can't|cannot|n't)\b", re.IGNORECASE)
-_PSEUDO = re.compile(r"\b(?:can't|cannot|couldn't|can not|won't|not able to|unable to) stop\b|\bno longer\b|"
-                     r"\bnot (?:sure|only|just)\b|\bnever (?:felt|been) (?:so|this)\b|\bdon't know\b", re.IGNORECASE)
-_UNCERTAIN = re.compile(r"\b(?:not sure|unsure|don't know|do not know|maybe|might|i guess|can't say)\b", re.IGNORECASE)
-_CLAUSE_BREAK = re.compile(r"[,;:.!?]|\b(?:but|though|although|however|except|yet)\b", re.IGNORECASE)
-_AFTER_DENIAL = re.compile(r"^\W*(?:(?:ideation|thoughts?|ideas?|intent|plans?|behaviou?rs?)\W*)*(?:(?:is|are|was|were)\s+)?(?:denied|none|negative|absent|no)\b", re.IGNORECASE)
-_ANSWER_NO = re.compile(r"^\W*(?:no|nope|nah|never|not (?:really|at all|anymore)|absolutely not|of course not|"
-                        r"i (?:do not|don't|haven't|have not|wouldn't|would never|never))\b", re.IGNORECASE)
-_ANSWER_YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|sometimes|a (?:little|bit)|i have|i do|maybe|kind of|sort of|"
-                         r"occasionally|once|lately|i guess|honestly|actually|i did|i've thought|i think about)\b",
-                         re.IGNORECASE)
-_LOOKBACK_WORDS = 6
+#: The flag raised when the semantic detector could not run (only the patterns were checked).
+DETECTOR_UNAVAILABLE = "semantic_detector_unavailable"
+_DETECTOR_LABEL = "semantic risk detector unavailable"
 
 
 @dataclass(frozen=True)
 class RiskFinding:
-    """One mention: ``line`` is the transcript line number; ``start``/``end`` characters in that line's text."""
+    """One mention: ``line`` is the transcript line number; ``start``/``end`` characters in that line's text.
+
+    ``source``: ``pattern`` or ``semantic``; ``why``: the reason shown to the clinician; ``score``: 1.0
+    for a pattern, else the classifier's risk probability (0..1); ``kind``: the pattern's id
+    (``category#index``) or the C-SSRS / abuse kind of the nearest exemplar."""
 
     category: str
     status: RiskStatus
@@ -119,76 +63,170 @@ class RiskFinding:
     start: int
     end: int
     answer_line: int | None = None  # the client's answer line when a clinician's question was answered
+    source: str = "pattern"
+    why: str = ""
+    score: float = 1.0
+    kind: str = ""
+
+
+class RiskFindings(list):
+    """The findings of one transcript; ``semantic_error`` is non-empty when the semantic detector did not run."""
+
+    semantic_error: str = ""
 
 
 @dataclass(frozen=True)
 class RiskFlag:
-    """A category to acknowledge before signing (``status`` present or unclear), or a documented denial."""
+    """A category to acknowledge before signing (``status`` present or unclear), or a documented denial.
+
+    ``details``: ``(line, why)`` for each mention behind the flag; ``why`` joins them; ``score`` is the
+    strongest mention's score (1.0 when a pattern matched)."""
 
     category: str
     status: RiskStatus
     lines: tuple[int, ...]
     phrases: tuple[str, ...]
+    why: str = ""
+    score: float = 1.0
+    details: tuple[tuple[int, str], ...] = ()
 
     @property
     def label(self) -> str:
+        if self.category == DETECTOR_UNAVAILABLE:
+            return _DETECTOR_LABEL
         return CATEGORY_LABELS.get(self.category, self.category.replace("_", " "))
 
     @property
     def needs_acknowledgement(self) -> bool:
         return self.status is not RiskStatus.denied
 
-
-def _negated(text: str, start: int, end: int) -> bool:
-    before = text[:start]
-    breaks = list(_CLAUSE_BREAK.finditer(before))
-    clause = before[breaks[-1].end():] if breaks else before
-    window = " ".join(clause.split()[-_LOOKBACK_WORDS:])
-    if _UNCERTAIN.search(window):
-        return False  # "not sure I'm not suicidal" is no denial
-    window = _PSEUDO.sub(" ", window)
-    if _NEGATION.search(window):
-        return True
-    return bool(_AFTER_DENIAL.match(text[end:end + 30]))
+    def to_dict(self) -> dict:
+        return {"category": self.category, "label": self.label, "status": self.status.value,
+                "lines": list(self.lines), "phrases": list(self.phrases), "why": self.why,
+                "score": round(self.score, 3), "details": [{"line": n, "why": w} for n, w in self.details],
+                "needs_acknowledgement": self.needs_acknowledgement}
 
 
 def _answer_status(transcript: Transcript, line_number: int) -> tuple[RiskStatus, int | None]:
     """A clinician's risk question: the client's reply on the next client line decides."""
     for nxt in transcript.lines[line_number:line_number + 2]:
         if nxt.role is SpeakerRole.client or nxt.role is SpeakerRole.other:
-            if _ANSWER_NO.match(nxt.text):
+            if rp.ANSWER_NO.match(nxt.text):
                 return RiskStatus.denied, nxt.number
-            if _ANSWER_YES.match(nxt.text):
+            if rp.ANSWER_YES.match(nxt.text):
                 return RiskStatus.present, nxt.number
             return RiskStatus.unclear, nxt.number
     return RiskStatus.unclear, None
 
 
-def detect_risks(transcript: Transcript) -> list[RiskFinding]:
-    """Every risk mention in ``transcript``, in line order (overlapping matches of one category merged)."""
-    findings: list[RiskFinding] = []
+def _asked(line, end: int) -> bool:
+    sentence_end = next((m.start() for m in re.finditer(r"[.!?]", line.text) if m.start() >= end), len(line.text))
+    return line.role is SpeakerRole.clinician and line.text[sentence_end:sentence_end + 1] == "?"
+
+
+def _pattern_findings(transcript: Transcript) -> list[RiskFinding]:
+    findings = []
     for line in transcript.lines:
-        text = line.text
-        for category, patterns in _COMPILED.items():
-            spans = sorted({m.span() for p in patterns for m in p.finditer(text)})
-            last_end = -1
-            for start, end in spans:
-                if start < last_end:
-                    continue
-                last_end = end
-                answer = None
-                sentence_end = next((m.start() for m in re.finditer(r"[.!?]", text) if m.start() >= end), len(text))
-                asked = line.role is SpeakerRole.clinician and text[sentence_end:sentence_end + 1] == "?"
-                if asked:
-                    status, answer = _answer_status(transcript, line.number)
-                else:
-                    status = RiskStatus.denied if _negated(text, start, end) else RiskStatus.present
-                findings.append(RiskFinding(category, status, line.number, text[start:end], start, end, answer))
+        for category, index, start, end in rp.pattern_spans(line.text):
+            answer = None
+            if _asked(line, end):
+                status, answer = _answer_status(transcript, line.number)
+            else:
+                status = RiskStatus.denied if rp.negated(line.text, start, end) else RiskStatus.present
+            phrase = line.text[start:end]
+            why = f"pattern {category}#{index} matched \"{phrase}\""
+            findings.append(RiskFinding(category, status, line.number, phrase, start, end, answer, "pattern", why,
+                                        1.0, f"{category}#{index}"))
+    return findings
+
+
+def _semantic_pass(transcript: Transcript, model, patterns: list[RiskFinding]) -> list[RiskFinding]:
+    """The pattern findings to keep plus the semantic ones, from one batch of sentence scores.
+
+    * A sentence the classifier reads as a risk (probability >= ``RISK_THRESHOLD``) is flagged unless a
+      pattern of its category already flags it.
+    * Negation on top: it is a documented denial when it has a first-person denial shape ("I have no
+      intention of hurting him", "he has never hit me") or a protective one ("I want to live"), or when
+      the classifier finds it more a denial than a risk by ``DENIAL_MARGIN``. "I don't want to live" has
+      neither, so it stays a risk.
+    * A pattern's own negation scope stands, unless the classifier is sure it is a risk
+      (``OVERRIDE_THRESHOLD``): recall first.
+    * A weak pattern ("bought rope") counts only when the classifier finds some risk in the sentence."""
+    from medstation.notes import risk_semantic as rs
+
+    units = [(line, a, b) for line in transcript.lines for a, b in rs.split_sentences(line.text)]
+    scores = model.score([line.text[a:b] for line, a, b in units])
+
+    def score_at(f: RiskFinding):
+        return next((s for (line, a, b), s in zip(units, scores) if line.number == f.line and a <= f.start < b), None)
+
+    kept = []
+    for f in patterns:
+        s = score_at(f)
+        weak = f.kind in {f"{c}#{i}" for c, i in rp.WEAK}
+        if weak and f.status is not RiskStatus.denied and s is not None and s.p_risk < rs.WEAK_THRESHOLD \
+                and s.similarity < rs.NEAR_SIMILARITY:
+            continue
+        kept.append(f)
+    findings = []
+    for (line, a, b), s in zip(units, scores):
+        near = s.similarity >= rs.NEAR_SIMILARITY  # all but says what a risk exemplar says
+        if not near and (s.p_risk < rs.RISK_THRESHOLD or s.similarity < rs.SIMILARITY_FLOOR
+                         or s.similarity - s.none_similarity < rs.KNN_MARGIN) or len(line.text[a:b].split()) < 3:
+            continue  # far from every risk exemplar: the classifier is extrapolating, not recognising
+        if line.role is SpeakerRole.clinician:
+            # A clinician's question ("are you taking your medication?") states no risk, and the patterns
+            # already read the answers to risk questions; a clinician's statement needs a surer reading.
+            if _asked(line, a) or s.p_risk < rs.CLINICIAN_THRESHOLD or s.similarity < rs.CLINICIAN_SIMILARITY:
+                continue
+        same = [f for f in kept if f.line == line.number and f.start < b and f.end > a and f.category == s.category]
+        if any(f.status is not RiskStatus.denied for f in same):
+            continue  # a pattern already flags this sentence
+        sentence = line.text[a:b]
+        if s.p_risk < rs.IDIOM_CEILING and rp.IDIOM.search(sentence) and not same:
+            continue  # "I'd kill for a coffee": an everyday idiom, read as a risk only weakly
+        if same and not (s.p_risk >= rs.OVERRIDE_THRESHOLD and s.p_denial < 1 - rs.OVERRIDE_THRESHOLD):
+            continue  # the pattern read it as a denial, and the classifier is not sure otherwise
+        note = ""
+        if rp.reads_as_denial(sentence) or s.p_denial - s.p_risk >= rs.DENIAL_MARGIN:
+            status, note = RiskStatus.denied, f"; read as a denial (denial probability {s.p_denial:.2f})"
+        else:
+            status = RiskStatus.present
+        if status is RiskStatus.denied and any(f.line == line.number and f.start < b and f.end > a for f in kept):
+            continue  # a pattern already documents what this sentence denies, in its own category
+        why = (f"semantic: nearest exemplar \"{s.exemplar}\" ({s.kind.replace('_', ' ')}, similarity "
+               f"{s.similarity:.2f}); risk probability {s.p_risk:.2f}{note}")
+        findings.append(RiskFinding(s.category, status, line.number, sentence, a, b, None, "semantic", why,
+                                    s.p_risk, s.kind))
+    return kept + findings
+
+
+def detect_risks(transcript: Transcript, *, semantic=_DEFAULT) -> RiskFindings:
+    """Every risk mention in ``transcript``, in line order.
+
+    ``semantic``: a :class:`~medstation.notes.risk_semantic.SemanticRiskModel` (default: the shared one on
+    the bundled embedder) or None to run the patterns only; either way a detector that did not run is
+    recorded in ``semantic_error`` and becomes a flag of its own."""
+    patterns = _pattern_findings(transcript)
+    findings = RiskFindings(patterns)
+    if semantic is _DEFAULT:
+        from medstation.notes.risk_semantic import default_model
+
+        semantic = default_model()
+    if semantic is None:
+        findings.semantic_error = "not run (patterns only were requested)"
+    elif transcript.lines:
+        try:
+            findings[:] = _semantic_pass(transcript, semantic, patterns)
+        except RuntimeError as exc:
+            findings.semantic_error = str(exc).removeprefix("semantic risk detector unavailable: ")
+    findings.sort(key=lambda f: (f.line, f.start))
     return findings
 
 
 def risk_flags(findings: list[RiskFinding]) -> list[RiskFlag]:
-    """One flag per category: present/unclear when any mention is, else a documented denial."""
+    """One flag per category: present/unclear when any mention is, else a documented denial; plus a
+    flag saying the semantic detector was unavailable when it did not run."""
     flags = []
     for category in CATEGORY_LABELS:
         mine = [f for f in findings if f.category == category]
@@ -199,5 +237,14 @@ def risk_flags(findings: list[RiskFinding]) -> list[RiskFlag]:
         status = (RiskStatus.present if any(f.status is RiskStatus.present for f in risky) else RiskStatus.unclear) \
             if risky else RiskStatus.denied
         lines = sorted({f.line for f in chosen} | {f.answer_line for f in chosen if f.answer_line})
-        flags.append(RiskFlag(category, status, tuple(lines), tuple(dict.fromkeys(f.phrase for f in chosen))))
+        details = tuple(dict.fromkeys((f.line, f.why) for f in chosen))
+        flags.append(RiskFlag(category, status, tuple(lines), tuple(dict.fromkeys(f.phrase for f in chosen)),
+                              "; ".join(f"line {n}: {w}" for n, w in details), max(f.score for f in chosen),
+                              details))
+    error = getattr(findings, "semantic_error", "")
+    if error:
+        flags.append(RiskFlag(DETECTOR_UNAVAILABLE, RiskStatus.unclear, (), (),
+                              f"The semantic risk detector was not used ({error}); only the wording patterns were "
+                              "checked, so everyday phrasings of risk may be missed. Read the transcript for risk.",
+                              0.0))
     return flags

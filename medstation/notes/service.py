@@ -14,7 +14,7 @@ stale autosave (offered for recovery, never lost work).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,6 +28,8 @@ from medstation.notes.export import export_pdf, note_plain_text
 from medstation.notes.records import (ClientInfo, NoteInfo, NoteLocked, NoteStatus, RevisionInfo, SessionInfo,
                                       SignOffBlocked, TranscriptInfo, tracked_from_draft)
 from medstation.notes.regeneration import RegeneratedSection, merged_links, regenerated_section
+from medstation.notes.risk_coverage import unstated_message
+from medstation.notes.risk_flags_current import acknowledged_categories, current_flags, unstated_risks
 from medstation.notes.spans import TrackedText
 from medstation.notes.template_store import TemplateStore
 from medstation.notes.transcript import Transcript, parse_transcript
@@ -284,10 +286,21 @@ class NotesService:
             acks = s.exec(select(NoteRiskAcknowledgement).where(NoteRiskAcknowledgement.note_id == note_id)).all()
             adds = s.exec(select(NoteAddendum).where(NoteAddendum.note_id == note_id).order_by(NoteAddendum.id)).all()
             first, last = revs[0], revs[-1]
-            return NoteInfo(n.id, n.session_id, n.template, NoteStatus(n.status), last.number, last.text,
-                            tuple(last.spans), dict(first.provenance), tuple(a.category for a in acks),
-                            n.signed_by, n.signed_at, n.ai_share_at_signing,
-                            tuple((a.author, a.created_at, a.text) for a in adds))
+            latest = s.exec(select(SessionTranscript).where(SessionTranscript.session_id == n.session_id)
+                            .order_by(SessionTranscript.version.desc())).first()
+            addenda = tuple((a.author, a.created_at, a.text) for a in adds)
+            info = NoteInfo(n.id, n.session_id, n.template, NoteStatus(n.status), last.number, last.text,
+                            tuple(last.spans), dict(first.provenance), (), n.signed_by, n.signed_at,
+                            n.ai_share_at_signing, addenda)
+            ack_rows = [(a.category, a.status, tuple(a.lines), a.acknowledged_at) for a in acks]
+        # Risk flags always come from the session's latest transcript, so an edit, a speaker swap or a
+        # re-import that adds a risk is flagged at once; an acknowledgement counts for the transcript it saw.
+        flags = current_flags(latest.text, latest.roles_swapped) if latest is not None else None
+        if flags is None:
+            flags = tuple(info.risk_flags)
+        acked = acknowledged_categories(flags, ack_rows, latest.created_at if latest is not None else None)
+        body = "\n".join([info.text, *(text for _, _, text in addenda)])
+        return replace(info, acknowledged=acked, current_risk_flags=flags, unstated_risks=unstated_risks(flags, body))
 
     def revisions(self, note_id: int) -> list[RevisionInfo]:
         self.session.require(Permission.view_notes)
@@ -347,11 +360,16 @@ class NotesService:
     # --- risk and sign-off -----------------------------------------------------------------------
 
     def acknowledge_risk(self, note_id: int, category: str, comment: str = "") -> None:
+        """Acknowledge the current flag of ``category`` (the caller must name one: there is no default)."""
         actor = self.session.require(Permission.edit_notes)
+        if not category:
+            raise UserFacingError("Choose the risk flag to acknowledge first.")
         note = self.note(note_id)
         flag = next((f for f in note.risk_flags if f["category"] == category), None)
         if flag is None:
-            raise UserFacingError(f"This note has no {category} flag.")
+            raise UserFacingError(f"This note has no {category} flag (the transcript may have changed).")
+        if not flag["needs_acknowledgement"]:
+            raise UserFacingError(f"The {flag['label']} flag is a documented denial; it needs no acknowledgement.")
         with self.db.session() as s:
             s.add(NoteRiskAcknowledgement(note_id=note_id, category=category, status=flag["status"],
                                           lines=list(flag["lines"]), acknowledged_by=actor.name, comment=comment))
@@ -368,6 +386,8 @@ class NotesService:
         if note.pending_risks:
             names = ", ".join(f["label"] for f in note.pending_risks)
             raise SignOffBlocked(f"Acknowledge the risk flag(s) first: {names}.")
+        if note.unstated_risks:
+            raise SignOffBlocked(unstated_message(list(note.unstated_risks)))
         if shown_text != note.text:
             raise SignOffBlocked("The text on screen differs from the last saved revision; save it before signing.")
         share = float(TrackedText.from_spans(note.text, list(note.spans)).ai_share())

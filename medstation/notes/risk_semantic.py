@@ -1,0 +1,166 @@
+"""Semantic risk detection: a classifier on all-MiniLM-L6-v2 sentence embeddings, trained on shipped exemplars.
+
+The exemplars (``risk_exemplars.jsonl`` beside this module, one ``{"text", "kind", "category"}`` per line)
+were written apart from the evaluation set: a few hundred short statements across the C-SSRS kinds
+(passive wish, active ideation, method, intent, plan, preparatory acts), self-harm, homicidal ideation,
+abuse (child, partner, elder, sexual, coercive control, neglect), overdose and lethal means, plus
+denials and benign look-alikes ("my back is killing me"). A multinomial logistic regression
+(scikit-learn) over their 384-d unit vectors gives, for each sentence, the probability that it states a
+risk; the nearest exemplar (cosine similarity) names the kind and is shown as the reason.
+
+Nothing loads at import: the embedder and the classifier are built on the first :meth:`score` call (a
+few seconds: the model, then the exemplars' embeddings). If that fails, :attr:`SemanticRiskModel.error`
+says why, and the caller must report that the semantic detector was unavailable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+EXEMPLARS = Path(__file__).with_name("risk_exemplars.jsonl")
+NONE_KINDS = ("denial", "benign")
+#: Inverse regularisation of the logistic regression (chosen on the dev half of the eval set).
+C = 2.0
+#: A sentence whose risk probability reaches this is flagged (recall first: chosen on the dev half).
+RISK_THRESHOLD = 0.2
+#: ... and its nearest risk exemplar must be at least this similar (cosine): far from all of them, the
+#: classifier extrapolates (chosen on the dev half and on aci-bench train dialogues, ordinary visit talk).
+SIMILARITY_FLOOR = 0.4
+#: A sentence this similar (cosine) to a risk exemplar is read as a risk whatever the classifier says.
+NEAR_SIMILARITY = 0.7
+#: A clinician's statement (not a question) is read as a risk only above these (the client's own words carry
+#: the risk; a clinician's lines are mostly plans, orders and medication talk).
+CLINICIAN_THRESHOLD = 0.6
+CLINICIAN_SIMILARITY = 0.55
+#: Unless near a risk exemplar, a sentence must be at least this much closer to a risk exemplar than to
+#: every denial and benign one (nearest neighbours agree with the classifier).
+KNN_MARGIN = -0.1
+#: A sentence is a denial when its denial probability exceeds its risk probability by this much.
+DENIAL_MARGIN = 0.15
+#: A pattern's denial is overridden when the risk probability reaches this (and denial is below 1 - it).
+OVERRIDE_THRESHOLD = 0.8
+#: A weak pattern ("bought rope") needs at least this risk probability in its sentence.
+WEAK_THRESHOLD = 0.2
+#: An everyday idiom ("dying to see it") is not flagged unless the risk probability reaches this.
+IDIOM_CEILING = 0.6
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
+_MIN_WORDS = 2
+
+
+@dataclass(frozen=True)
+class SemanticScore:
+    """One sentence. ``p_risk``: probability it states a risk (0..1); ``p_denial``: that it is a denial;
+    ``kind``/``category``: of the nearest risk exemplar; ``similarity``: its cosine similarity (-1..1)."""
+
+    text: str
+    p_risk: float
+    p_denial: float
+    kind: str
+    category: str
+    exemplar: str
+    similarity: float
+    none_similarity: float = -1.0  # cosine similarity of the nearest denial or benign exemplar
+
+
+def load_exemplars(path: Path = EXEMPLARS) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not rows or any(not {"text", "kind", "category"} <= row.keys() for row in rows):
+        raise ValueError(f"{path.name}: every line needs text, kind and category")
+    return rows
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` character spans of the sentences of one transcript line (fragments under two words
+    are joined to the next sentence)."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if len(text[start:m.start()].split()) >= _MIN_WORDS:
+            spans.append((start, m.start()))
+            start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in spans if text[a:b].strip()]
+
+
+class SemanticRiskModel:
+    """Lazily built embedder + classifier; thread-safe. ``embedder``: anything with ``encode(list[str])``
+    returning unit vectors ``(n, d)`` (default: :class:`medstation.rag.embedder.Embedder`)."""
+
+    def __init__(self, embedder=None, exemplars: Path = EXEMPLARS) -> None:
+        self._embedder = embedder
+        self._exemplar_path = exemplars
+        self._lock = threading.Lock()
+        self._ready = False
+        self.error = ""  # why the detector is unavailable ("" while it works or has not been tried)
+
+    def _build(self) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        if self._embedder is None:
+            from medstation.rag.embedder import Embedder
+
+            self._embedder = Embedder()
+        rows = load_exemplars(self._exemplar_path)
+        vectors = np.asarray(self._embedder.encode([r["text"] for r in rows]), dtype=np.float32)
+        # Three classes (risk / denial / benign): the sixteen risk kinds pooled, so the risk probability
+        # is not inflated by summing many small classes; the kind comes from the nearest exemplar.
+        labels = np.array([r["kind"] if r["kind"] in NONE_KINDS else "risk" for r in rows])
+        self._clf = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(vectors, labels)
+        risky = labels == "risk"
+        self._risk_vectors, self._risk_rows = vectors[risky], [r for r, keep in zip(rows, risky) if keep]
+        self._none_vectors = vectors[~risky]
+        self._risk_class = np.array([c == "risk" for c in self._clf.classes_])
+        self._denial_class = np.array([c == "denial" for c in self._clf.classes_])
+
+    def ensure_loaded(self) -> bool:
+        """Build on first use; False (with :attr:`error` set) when the model or exemplars cannot load."""
+        with self._lock:
+            if self._ready:
+                return True
+            if self.error:
+                return False
+            try:
+                self._build()
+            except Exception as exc:  # missing package, unreadable weights, bad exemplar file
+                self.error = f"{type(exc).__name__}: {exc}"
+                return False
+            self._ready = True
+            return True
+
+    def score(self, texts: list[str]) -> list[SemanticScore]:
+        """One :class:`SemanticScore` per text (raises RuntimeError when the detector is unavailable)."""
+        if not texts:
+            return []
+        if not self.ensure_loaded():
+            raise RuntimeError(f"semantic risk detector unavailable: {self.error}")
+        vectors = np.asarray(self._embedder.encode(list(texts)), dtype=np.float32)
+        probs = self._clf.predict_proba(vectors)
+        sims = vectors @ self._risk_vectors.T
+        none_sims = (vectors @ self._none_vectors.T).max(axis=1)
+        out = []
+        for text, p, s, ns in zip(texts, probs, sims, none_sims):
+            best = int(np.argmax(s))
+            row = self._risk_rows[best]
+            out.append(SemanticScore(text, float(p[self._risk_class].sum()), float(p[self._denial_class].sum()),
+                                     row["kind"], row["category"], row["text"], float(s[best]), float(ns)))
+        return out
+
+
+_DEFAULT: SemanticRiskModel | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_model() -> SemanticRiskModel:
+    """The process-wide detector on the bundled embedder (built on first use, then shared)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = SemanticRiskModel()
+        return _DEFAULT
