@@ -109,15 +109,24 @@ class MeasureAndDecide:
             self.status_label.setText(str(exc))
             return None
         items = [
-            ExportSegment(i + 1, seg.name, seg.mask.copy(), seg.engine or "manual", seg.model_version)
+            ExportSegment(i + 1, seg.name, seg.mask.copy(), seg.engine or "manual", seg.model_version,
+                          draft=seg.status != SegmentStatus.accepted)
             for i, seg in enumerate(s for s in self.segments.segments.values() if s.mask.any())
         ]
         if not items:
             self.status_label.setText("Nothing to export: every segment is empty.")
             return None
+        drafts = [item.name for item in items if item.draft]
+        if drafts and not self._confirm(
+                "Export drafts",
+                f"{len(drafts)} of {len(items)} segment(s) are drafts nobody has accepted: {', '.join(drafts)}. "
+                "Export them anyway? The file will mark them DRAFT."):
+            self.status_label.setText("Export cancelled: accept the drafts first, or export again to mark them DRAFT.")
+            return None
         handle = self.runner.submit("io", self.service.export, kind, items, self.volume, path, actor,
                                     name=f"export {kind}", queue=True)
-        handle.sig_done.connect(lambda p: self.status_label.setText(f"Exported to {p}"))
+        marked = f" ({len(drafts)} marked DRAFT)" if drafts else ""
+        handle.sig_done.connect(lambda p: self.status_label.setText(f"Exported to {p}{marked}"))
         handle.sig_failed.connect(failure_slot(self, "Export", self.status_label))
         return handle
 
