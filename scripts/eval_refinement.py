@@ -132,7 +132,7 @@ def summarise(records: list[dict], methods, n_clicks: int) -> dict:
     out = {}
     for source in sorted({r["source"] for r in records}) + ["all"]:
         recs = [r for r in records if source in ("all", r["source"])]
-        entry = {"n": len(recs), "dice_box": round(float(np.mean([r["points"][0] for r in recs])), 4)}
+        entry = {"n": len(recs), "dice_box": round(float(np.mean([r[methods[0]][0] for r in recs])), 4)}
         for m in methods:
             for k in range(1, n_clicks + 1):
                 change = np.array([r[m][k] - r[m][0] for r in recs])
@@ -154,6 +154,7 @@ def main(argv=None) -> int:
     p.add_argument("--cache", default="/tmp/medstation-refine-embeddings")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="development only: override a constant of medstation.segmentation.refine")
+    p.add_argument("--embed-only", action="store_true", help="only fill the embedding cache (no scores shown)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     from medstation.segmentation import refine as refine_module
@@ -179,12 +180,17 @@ def main(argv=None) -> int:
     for i, case in enumerate(cases):
         image, truth = case["load"]()
         emb = embedding_for(engine, case, image, Path(args.cache))
+        if args.embed_only:
+            continue
         rec = {"key": case["key"], "source": case["source"], "label": case["label"]}
         for m in methods:
             rec[m] = run_case(engine, emb, truth, case["box"], m, args.clicks)
         records.append(rec)
         print(f"{i + 1}/{len(cases)} {case['key'][:60]:60s} " + "  ".join(
             f"{m} " + "→".join(f"{d:.3f}" for d in rec[m]) for m in methods), flush=True)
+    if args.embed_only:
+        print(f"embedded {len(cases)} case(s) into {args.cache}")
+        return 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with (out / "per_case.csv").open("w", newline="") as handle:

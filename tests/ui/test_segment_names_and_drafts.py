@@ -8,7 +8,7 @@ import json
 import pydicom
 from PySide6.QtWidgets import QMessageBox
 
-from medstation.segmentation.export import read_nifti_labels, sidecar_path
+from medstation.segmentation.export import read_nifti_labels
 from medstation.segmentation.segments import SegmentStatus
 from tests.ui.test_segments_kept import _paint, _station, station  # noqa: F401  (station: the fixture)
 
@@ -63,6 +63,8 @@ def test_rename_after_accept_survives_a_restart_and_reaches_the_dicom_seg(statio
 
 
 def test_exporting_drafts_asks_first_and_marks_them(station, qtbot, tmp_path, monkeypatch, non_blocking_message_boxes):
+    from medstation.segmentation.export import sidecar_path
+
     tab, panel, _runner = station
     _paint(tab, panel)
     _rename_in_list(panel, panel.current_key, "Liver")
