@@ -146,20 +146,22 @@ class PromptHandling:
         engine = self.segmenter.engine if self.segmenter is not None else None
         if engine is not None:
             seg.engine, seg.model_version = engine.name, engine.model_version
+        points = list(getattr(prediction, "points", None) or [])
         if prompt is None:
             prompt = {"box": tuple(prediction.box) if prediction.box else None,
-                      "points": [(p[0], p[1]) for p in prediction.points], "labels": [p[2] for p in prediction.points]}
+                      "points": [(p[0], p[1]) for p in points], "labels": [p[2] for p in points]}
         seg.prompts.append(prompt_entry(index, prediction))
         volume = self.volume if segs is self.segments else None
         pixels = volume.pixels[index] if volume is not None else None
         modality = volume.modality if volume is not None else ""
         seg.flags = mask_flags(prediction.mask, prediction.box, pixels, modality)
-        if prediction.points and seg.mask[index].any():  # a refinement: compare with the mask it refined
+        if points and seg.mask[index].any():  # a refinement: compare with the mask it refined
             seg.flags += refinement_flags(seg.mask[index], prediction.mask, pixels, modality)
         segs.set_slice(key, index, prediction.mask, label="model", from_model=True, prompt=prompt)
         if segs is not self.segments:
             return
-        clicks = f" Clicks: {'; '.join(prediction.notes)}." if prediction.notes else ""
+        notes = getattr(prediction, "notes", ())  # a candidate model's mask (blind choice) has none
+        clicks = f" Clicks: {'; '.join(notes)}." if notes else ""
         if prediction.empty:
             note = "EMPTY mask: the model found nothing here."
         elif seg.flags:
