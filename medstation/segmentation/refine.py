@@ -23,6 +23,10 @@ instead, one click at a time, starting from the box's mask:
 * A click never removes more than :data:`MAX_CLICK_LOSS` of the mask, nor adds more
   than :data:`MAX_CLICK_GAIN` times it: such a step is not applied and says so.
 
+On the test half (57 slices: 42 Kvasir, 12 CT organ, 2 chest X-ray, 1 volumes3d CT; rules fixed on
+dev first) 3 clicks took mean Dice from 0.891 to 0.904 (raw points: 0.742), worst case -0.004,
+no case down by more than 0.05 after 1, 2 or 3 clicks (raw points: 28 of 57 after 3).
+
 The result depends only on (box, ordered clicks), so replaying a prompt gives the same
 mask: undo/redo and the command line need no hidden state. Masks are bool (H, W);
 coordinates are original pixels, x = column, y = row.
