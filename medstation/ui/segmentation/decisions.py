@@ -84,15 +84,18 @@ class MeasureAndDecide:
         if decision == "accepted" and not seg.mask.any():
             self.status_label.setText(f"{seg.name} is empty: draw or segment something before accepting it.")
             return None
-        handle = self.runner.submit("io", self.service.decide, self.current_record(), self.volume, decision, actor,
+        record = self.current_record()
+        handle = self.runner.submit("io", self.service.decide, record, self.volume, decision, actor,
                                     name=f"segmentation {decision}", queue=True)
-        handle.sig_done.connect(lambda result, s=seg: self._on_decided(s, result))
+        handle.sig_done.connect(lambda result, s=seg, n=record.name: self._on_decided(s, result, n))
         handle.sig_failed.connect(failure_slot(self, "Save segmentation", self.status_label))
         return handle
 
-    def _on_decided(self, seg, result: dict) -> None:
+    def _on_decided(self, seg, result: dict, saved_name: str | None = None) -> None:
         seg.stored_id = result["id"]
         seg.status = SegmentStatus(result["decision"])
+        if saved_name is not None and seg.name != saved_name:
+            self._store_rename(seg)  # renamed while the decision was being saved
         self.status_label.setText(f"{seg.name}: {result['decision']} and saved (#{result['id']}).")
         self._fill_segments()
         self._show_measurements()
