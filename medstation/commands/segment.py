@@ -1,8 +1,10 @@
 """``medstation segment`` and ``medstation segment-eval``: headless MedSAM segmentation.
 
-segment IMAGE_OR_SERIES --box X0 Y0 X1 Y1 [--slice K] [--engine NAME] --out MASK
+segment IMAGE_OR_SERIES --box X0 Y0 X1 Y1 [--include X Y]... [--exclude X Y]... [--slice K] [--engine NAME] --out MASK
     An image (PNG/JPEG, gray or RGB; or one DICOM file) → 0/255 PNG on the original
-    pixel grid. A series folder → the box prompts slice K, the mask is propagated
+    pixel grid. Include/exclude clicks refine the box's mask in the order given, exactly
+    as the viewer does (``medstation.segmentation.refine.prompt_mask``). A series folder →
+    the box (and clicks) prompt slice K, the mask is propagated
     up and down the volume and written as a NIfTI label map (.nii.gz) in the
     series geometry.
 
@@ -17,9 +19,27 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from medstation.errors import UserFacingError
+
+
+class _ClickAction(argparse.Action):
+    """--include/--exclude append (x, y, 1|0) to one list, so clicks keep their command-line order."""
+
+    def __call__(self, parser, namespace, values: Sequence[float], option_string=None) -> None:
+        clicks = list(getattr(namespace, self.dest, None) or [])
+        clicks.append((float(values[0]), float(values[1]), 1 if option_string == "--include" else 0))
+        setattr(namespace, self.dest, clicks)
+
+
+def _click_prompt(args) -> tuple[list | None, list | None]:
+    """(points [(x, y)], labels [1|0]) from --include/--exclude, or (None, None) without clicks."""
+    clicks = getattr(args, "clicks", None) or []
+    if not clicks:
+        return None, None
+    return [(x, y) for x, y, _ in clicks], [label for _, _, label in clicks]
 
 
 def add_parser(sub) -> None:
@@ -27,6 +47,10 @@ def add_parser(sub) -> None:
     p.add_argument("input", help="PNG/JPEG/DICOM image, or a folder holding one DICOM series")
     p.add_argument("--box", nargs=4, type=float, required=True, metavar=("X0", "Y0", "X1", "Y1"),
                    help="box in pixels of the original image (x = column, y = row)")
+    p.add_argument("--include", nargs=2, type=float, action=_ClickAction, dest="clicks", default=[],
+                   metavar=("X", "Y"), help="a click inside the structure (repeatable; applied in order)")
+    p.add_argument("--exclude", nargs=2, type=float, action=_ClickAction, dest="clicks", default=[],
+                   metavar=("X", "Y"), help="a click outside the structure (repeatable; applied in order)")
     p.add_argument("--slice", type=int, default=None, help="0-based slice of a series to prompt (default: middle)")
     p.add_argument("--engine", default=None, help="litemedsam (default) or medsam_vit_b")
     p.add_argument("--out", required=True, help="mask .png (image input) or .nii.gz (series input)")
@@ -94,13 +118,18 @@ def run(args: argparse.Namespace) -> int:
 
 def _segment_image(engine, source: Path, args) -> int:
     from medstation.segmentation.images import read_image, write_mask_png
+    from medstation.segmentation.refine import prompt_mask
 
     image = read_image(source)
-    prediction = engine.predict(image, box=args.box)
+    embedding = engine.embed(image)
+    points, labels = _click_prompt(args)
+    prediction = prompt_mask(lambda **p: engine.decode(embedding, **p), image.shape[:2], args.box, points, labels)
     out = write_mask_png(prediction.mask, args.out)
     area = int(prediction.mask.sum())
     note = " (EMPTY mask: the model found nothing in this box)" if area == 0 else ""
     print(f"{out}: {area} px of {image.shape[1]}x{image.shape[0]}, {engine.model_version}{note}")
+    for line in prediction.notes:
+        print(f"  {line}")
     return 0
 
 
@@ -119,7 +148,8 @@ def _segment_series(engine, folder: Path, args) -> int:
     if not 0 <= k < volume.pixels.shape[0]:
         raise SegmentInputError(f"--slice {k} outside 0..{volume.pixels.shape[0] - 1}")
     segmenter = VolumeSegmenter(engine, volume, EmbeddingCache(8))
-    first = segmenter.predict(k, box=args.box)
+    points, labels = _click_prompt(args)
+    first = segmenter.prompt(k, box=args.box, points=points, labels=labels)
     if first.empty:
         raise SegmentInputError(f"the model found nothing in the box on slice {k}; no mask written")
     masks = propagate(ctx, segmenter.predict_mask, segmenter.n_slices, k, first.mask, image=segmenter.slice_image)
@@ -127,7 +157,8 @@ def _segment_series(engine, folder: Path, args) -> int:
     out = Path(args.out)
     if not out.name.endswith((".nii", ".nii.gz")):
         out = out.with_name(out.name + ".nii.gz")
-    _export_audited([ExportSegment(1, "segment", labels, engine.spec.display_name, engine.model_version)], volume, out)
+    _export_audited([ExportSegment(1, "segment", labels, engine.spec.display_name, engine.model_version,
+                                   draft=True)], volume, out)
     print(f"{out}: {int(labels.sum())} voxels on slices {min(masks)}..{max(masks)}, {engine.model_version}")
     return 0
 

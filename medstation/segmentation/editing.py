@@ -38,6 +38,7 @@ class Edit:
     after: np.ndarray
     label: str
     stroke: int | None = None
+    prompts: tuple[dict | None, dict | None] | None = None  # the slice's prompt (before, after); None: untouched
 
     def before_mask(self) -> np.ndarray:
         return _unpack(self.before, self.shape)
@@ -107,8 +108,12 @@ class EditHistory:
         return self._undo[-1] if self._undo else None
 
     def record(self, segment: int, slice_index: int, before: np.ndarray, after: np.ndarray, label: str,
-               stroke: int | None = None, group: str | None = None) -> None:
-        """Record one slice change; ``stroke`` merges with the top edit, ``group`` with that group's entry."""
+               stroke: int | None = None, group: str | None = None,
+               prompts: tuple[dict | None, dict | None] | None = None) -> None:
+        """Record one slice change; ``stroke`` merges with the top edit, ``group`` with that group's entry.
+
+        ``prompts``: (before, after) of the slice's model prompt when the change came from one, so undo
+        and redo restore the box and clicks together with the mask."""
         if group is not None:
             self._record_in_group(group, Edit(segment, slice_index, before.shape, _pack(before), _pack(after), label))
             self._redo.clear()
@@ -119,7 +124,7 @@ class EditHistory:
         ):
             last.after = _pack(after)  # same stroke: extend the edit, keep its original "before"
         else:
-            self._push(Edit(segment, slice_index, before.shape, _pack(before), _pack(after), label, stroke))
+            self._push(Edit(segment, slice_index, before.shape, _pack(before), _pack(after), label, stroke, prompts))
         self._redo.clear()
 
     def _record_in_group(self, group: str, edit: Edit) -> None:

@@ -41,7 +41,8 @@ class MaskPrediction:
     points: list[tuple[float, float, int]] = field(default_factory=list)
     seconds: float = 0.0
     box_margin: float = 0.0  # model-frame pixels the engine added to each side of the box
-
+    refinement: str = ""  # how clicks were applied (``refine.REFINEMENT``); "" for a plain prompt
+    notes: tuple[str, ...] = ()  # one plain sentence per click: what it did to the mask
 
     @property
     def empty(self) -> bool:
@@ -49,8 +50,11 @@ class MaskPrediction:
 
     def prompt_record(self) -> dict:
         """JSON-able provenance of this prompt."""
-        return {"box": list(self.box) if self.box else None, "points": [list(p) for p in self.points],
-                "box_margin_model_px": self.box_margin}
+        record = {"box": list(self.box) if self.box else None, "points": [list(p) for p in self.points],
+                  "box_margin_model_px": self.box_margin}
+        if self.refinement:
+            record["refinement"] = self.refinement
+        return record
 
 
 class SegmentationEngine:

@@ -8,12 +8,18 @@ Label maps are uint8 (z, y, x) with 0 = background and 1..N = segment numbers.
   (read with pydicom from ``Volume.source_paths``, one file per axial slice). Segments are
   coded in SNOMED CT from their names (:mod:`.seg_codes`; "Tissue" only when unknown), and
   orientations equal within :data:`ORIENTATION_TOLERANCE` count as one.
+
+A segment no person has accepted leaves marked as such: its DICOM-SEG SegmentDescription
+and the SeriesDescription say DRAFT, and a NIfTI label map gets a JSON sidecar naming every
+label (value, name, status) plus a header description listing the drafts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+import json
 
 import numpy as np
 
@@ -34,6 +40,23 @@ class ExportSegment:
     mask: np.ndarray
     algorithm: str = "LiteMedSAM"
     algorithm_version: str = ""
+    draft: bool = False  # True: nobody accepted it (AI output or an edit after acceptance)
+
+
+DRAFT_NOTE = "DRAFT: not accepted by a person"
+
+
+def drafts_note(segments: list[ExportSegment]) -> str:
+    """"" when every segment was accepted, else "DRAFT: <names>" (what an export says about itself)."""
+    names = [s.name for s in sorted(segments, key=lambda s: s.number) if s.draft]
+    return f"DRAFT: {', '.join(names)}" if names else ""
+
+
+def sidecar_path(nifti_path: str | Path) -> Path:
+    """``labels.nii.gz`` → ``labels.json``: where a NIfTI export names its labels."""
+    path = Path(nifti_path)
+    stem = path.name[: -len(".nii.gz")] if path.name.endswith(".nii.gz") else path.stem
+    return path.with_name(stem + ".json")
 
 
 def label_map(segments: list[ExportSegment], shape: tuple[int, int, int]) -> np.ndarray:
@@ -61,7 +84,15 @@ def export_nifti(segments: list[ExportSegment], volume, path: str | Path) -> Pat
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    sitk.WriteImage(_sitk_image(label_map(segments, volume.pixels.shape), volume), str(path), useCompression=True)
+    image = _sitk_image(label_map(segments, volume.pixels.shape), volume)
+    image.SetMetaData("descrip", (drafts_note(segments) or "MedStation segmentation")[:79])  # NIfTI: 80 bytes
+    sitk.WriteImage(image, str(path), useCompression=True)
+    labels = [{"value": s.number, "name": s.name, "status": "draft" if s.draft else "accepted",
+               "algorithm": s.algorithm, "algorithm_version": s.algorithm_version}
+              for s in sorted(segments, key=lambda s: s.number)]
+    sidecar_path(path).write_text(json.dumps({"image": path.name, "series_uid": volume.series_uid, "labels": labels,
+                                              "drafts": [x["name"] for x in labels if x["status"] == "draft"]},
+                                             indent=2))
     return path
 
 
@@ -129,6 +160,10 @@ def export_dicom_seg(segments: list[ExportSegment], volume, path: str | Path, *,
         )
         for i, seg in enumerate(sorted(segments, key=lambda s: s.number))
     ]
+    for description, seg in zip(descriptions, sorted(segments, key=lambda s: s.number)):
+        if seg.draft:
+            description.SegmentDescription = DRAFT_NOTE
+    note = drafts_note(segments)
     seg_ds = hd.seg.Segmentation(
         source_images=sources,
         pixel_array=masks,
@@ -142,7 +177,7 @@ def export_dicom_seg(segments: list[ExportSegment], volume, path: str | Path, *,
         manufacturer_model_name="MedStation segmentation",
         software_versions=software_version,
         device_serial_number="0",
-        series_description="MedStation segmentation",
+        series_description=f"MedStation segmentation ({note})"[:64] if note else "MedStation segmentation",
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,9 @@
 :class:`SegmentSet` is the Qt-free model behind the segmentation panel: every
 change goes through :meth:`SegmentSet.set_slice` (or :meth:`SegmentSet.brush`)
 so it lands on the shared undo/redo :class:`~medstation.segmentation.editing.EditHistory`;
-removing a segment is undoable too. Each segment also keeps ``ai_mask``: the
+removing a segment is undoable too. Model prompts (box, clicks) belong to a
+(segment, slice) and travel with the history: undo of a model result brings back
+the prompt that made the mask shown, so stale clicks never steer the next try. Each segment also keeps ``ai_mask``: the
 model's unedited output, saved beside the corrected mask on accept so
 corrections can train a later model.
 
@@ -13,6 +15,7 @@ never drops a draft: segments belong to their series.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,6 +72,23 @@ class SegmentSet:
         self.segments: dict[int, Segment] = {}
         self.history = EditHistory()
         self._next_key = 1
+        # (segment, slice) -> {"box": (x0, y0, x1, y1) | None, "points": [(x, y)], "labels": [1|0]}
+        self._prompts: dict[tuple[int, int], dict] = {}  # what the next click adds to (may wait for a box)
+        self._landed: dict[tuple[int, int], dict] = {}  # the prompt of the model mask on the slice now
+
+    _KEEP = object()  # set_slice: the change leaves the slice's prompt as it is (a brush, a propagation)
+
+    def prompt(self, key: int, slice_index: int) -> dict | None:
+        """A copy of the prompt on ``slice_index`` of segment ``key`` (None: no prompt there)."""
+        found = self._prompts.get((key, slice_index))
+        return copy.deepcopy(found) if found is not None else None
+
+    def set_prompt(self, key: int, slice_index: int, prompt: dict | None) -> None:
+        """Set the working prompt without a mask change (points waiting for a box, a refused box dropped)."""
+        if prompt is None:
+            self._prompts.pop((key, slice_index), None)
+        else:
+            self._prompts[(key, slice_index)] = copy.deepcopy(prompt)
 
     def add(self, name: str | None = None, color: str | None = None) -> Segment:
         key = self._next_key
@@ -117,12 +137,15 @@ class SegmentSet:
         self.segments[key].name = name
 
     def set_slice(self, key: int, slice_index: int, mask2d: np.ndarray, *, label: str,
-                  from_model: bool = False, stroke: int | None = None, group: str | None = None) -> bool:
+                  from_model: bool = False, stroke: int | None = None, group: str | None = None,
+                  prompt=_KEEP) -> bool:
         """Replace slice ``slice_index`` of segment ``key``; returns False when nothing changed.
 
         ``from_model``: also record it as the AI's output for that slice. ``group``: edits
-        with the same group id (one propagation) undo as one step. Any change after an
-        accept makes the segment a draft again.
+        with the same group id (one propagation) undo as one step. ``prompt``: the prompt that
+        made this mask; it becomes the slice's prompt and one undo step with the mask (a click that
+        leaves the mask as it was is still a step). Any mask change after an accept makes the
+        segment a draft again.
         """
         seg = self.segments[key]
         new = np.asarray(mask2d, bool)
@@ -131,12 +154,26 @@ class SegmentSet:
         if from_model:
             seg.ai_mask[slice_index] = new
         before = seg.mask[slice_index].astype(bool)
-        if np.array_equal(before, new):
+        where = (key, slice_index)
+        prompts = None
+        if prompt is not self._KEEP:
+            prompts = (copy.deepcopy(self._landed.get(where)), copy.deepcopy(prompt))
+            self._set_landed(where, prompt)
+        mask_changed = not np.array_equal(before, new)
+        if not mask_changed and (prompts is None or prompts[0] == prompts[1]):
             return False
-        self.history.record(key, slice_index, before, new, label, stroke, group)
-        seg.mask[slice_index] = new
-        seg.status = SegmentStatus.draft
-        return True
+        self.history.record(key, slice_index, before, new, label, stroke, group, prompts)
+        if mask_changed:
+            seg.mask[slice_index] = new
+            seg.status = SegmentStatus.draft
+        return mask_changed
+
+    def _set_landed(self, where: tuple[int, int], prompt: dict | None) -> None:
+        for table in (self._landed, self._prompts):
+            if prompt is None:
+                table.pop(where, None)
+            else:
+                table[where] = copy.deepcopy(prompt)
 
     def brush(self, key: int, slice_index: int, x: float, y: float, radius_px: float, erase: bool,
               stroke: int | None = None, from_xy: tuple[float, float] | None = None) -> bool:
@@ -182,6 +219,8 @@ class SegmentSet:
             if seg is not None:
                 seg.mask[edit.slice_index] = edit.before_mask() if undo else edit.after_mask()
                 seg.status = SegmentStatus.draft
+            if edit.prompts is not None:
+                self._set_landed((edit.segment, edit.slice_index), edit.prompts[0 if undo else 1])
         kind = "group" if isinstance(entry, EditGroup) else "edit"
         return HistoryStep(kind, entry.segment, entry.slices, entry.label)
 

@@ -59,8 +59,28 @@ def export_segments(db, kind: ExportKind | str, segments, volume, path, actor: s
     written = Path(writer(list(segments), volume, path))
     db.audit("segmentation.export", actor=actor, entity="file", entity_id=str(written), kind=kind.value,
              series_uid=volume.series_uid, segments=[s.name for s in segments],
-             algorithms=[s.algorithm for s in segments])
+             algorithms=[s.algorithm for s in segments], drafts=[s.name for s in segments if s.draft])
     return written
+
+
+def rename_stored_segment(db, segmentation_id: int, name: str, actor: str) -> str:
+    """Give the saved segment ``segmentation_id`` a new name (any status, accepted included) and audit it.
+
+    Returns the old name. A rename changes no mask or decision, so an accepted segment stays accepted."""
+    from medstation.store.tables import Segmentation
+
+    name = name.strip()
+    if not name:
+        raise ValueError("a segment needs a name")
+    with db.session() as s:
+        row = s.get(Segmentation, int(segmentation_id))
+        if row is None:
+            raise ValueError(f"no saved segment #{segmentation_id}")
+        old, row.name = row.name, name
+        s.add(row)
+    db.audit("segmentation.rename", actor=actor, entity="segmentation", entity_id=int(segmentation_id),
+             old_name=old, name=name)
+    return old
 
 
 class SegmentationService:
@@ -164,6 +184,15 @@ class SegmentationService:
         self.session.require(Permission.export_imaging)
         ctx.report(0.1, f"writing {path}")
         return str(export_segments(self.db, kind, segments, volume, path, actor))
+
+    def rename(self, ctx: JobContext, segmentation_id: int, name: str, actor: str = "") -> str:
+        """Job: store a new name for a saved segment (see :func:`rename_stored_segment`); returns the name."""
+        from medstation.access.roles import Permission
+
+        signed_in = self.session.require(Permission.edit_imaging)
+        ctx.check()
+        rename_stored_segment(self.db, segmentation_id, name, actor or signed_in.name)
+        return name.strip()
 
     def saved_segments(self, ctx: JobContext, series_uid: str) -> list[StoredSegment]:
         """Job: the accepted segments stored for ``series_uid`` (they reload when the series is reopened)."""

@@ -56,6 +56,12 @@ class VolumeSegmenter:
     def predict(self, index: int, box=None, points=None, labels=None) -> MaskPrediction:
         return self.engine.decode(self.embedding(index), box=box, points=points, labels=labels)
 
+    def prompt(self, index: int, box=None, points=None, labels=None) -> MaskPrediction:
+        """Box and clicks → the viewer's mask (:func:`~medstation.segmentation.refine.prompt_mask`)."""
+        from medstation.segmentation.refine import prompt_mask
+
+        return prompt_mask(lambda **p: self.predict(index, **p), self.volume.pixels.shape[1:], box, points, labels)
+
     def predict_mask(self, index: int, box) -> np.ndarray:
         """Box → bool (y, x) mask; the callable shape ``propagation.propagate`` wants."""
         return self.predict(index, box=box).mask
@@ -93,13 +99,15 @@ def precompute_embeddings(ctx: JobContext, segmenter: VolumeSegmenter, indices: 
 
 
 def segment_slice(ctx: JobContext, segmenter: VolumeSegmenter, index: int, box=None, points=None, labels=None):
-    """Job: one prompt on axial slice ``index`` → (index, MaskPrediction). Encodes the slice first if needed."""
+    """Job: one prompt on axial slice ``index`` → (index, MaskPrediction). Encodes the slice first if needed.
+
+    A box with clicks is refined (:meth:`VolumeSegmenter.prompt`), exactly as ``medstation segment`` does."""
     ctx.check()
     if not segmenter.has_embedding(index):
         ctx.report(0.1, f"encoding slice {index + 1}")
     segmenter.embedding(index)
     ctx.check()
-    return index, segmenter.predict(index, box=box, points=points, labels=labels)
+    return index, segmenter.prompt(index, box=box, points=points, labels=labels)
 
 
 class LatestBox:

@@ -105,6 +105,7 @@ def test_cli_and_gui_exports_write_the_same_audit_record(home_with_onnx, tmp_pat
     assert [r[2] for r in records] == [str(tmp_path / "cli.nii.gz"), gui]
     (cli_action, cli_entity, _, cli_detail), (gui_action, gui_entity, _, gui_detail) = records
     assert (cli_action, cli_entity) == (gui_action, gui_entity) == ("segmentation.export", "file")
-    assert sorted(cli_detail) == sorted(gui_detail) == ["algorithms", "kind", "segments", "series_uid"]
+    assert sorted(cli_detail) == sorted(gui_detail) == ["algorithms", "drafts", "kind", "segments", "series_uid"]
+    assert cli_detail["drafts"] == ["segment"] and gui_detail["drafts"] == []  # model output leaves as a draft
     assert cli_detail["kind"] == gui_detail["kind"] == "nifti"
     assert cli_detail["series_uid"] == gui_detail["series_uid"] == volume.series_uid

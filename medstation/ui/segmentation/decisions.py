@@ -84,15 +84,18 @@ class MeasureAndDecide:
         if decision == "accepted" and not seg.mask.any():
             self.status_label.setText(f"{seg.name} is empty: draw or segment something before accepting it.")
             return None
-        handle = self.runner.submit("io", self.service.decide, self.current_record(), self.volume, decision, actor,
+        record = self.current_record()
+        handle = self.runner.submit("io", self.service.decide, record, self.volume, decision, actor,
                                     name=f"segmentation {decision}", queue=True)
-        handle.sig_done.connect(lambda result, s=seg: self._on_decided(s, result))
+        handle.sig_done.connect(lambda result, s=seg, n=record.name: self._on_decided(s, result, n))
         handle.sig_failed.connect(failure_slot(self, "Save segmentation", self.status_label))
         return handle
 
-    def _on_decided(self, seg, result: dict) -> None:
+    def _on_decided(self, seg, result: dict, saved_name: str | None = None) -> None:
         seg.stored_id = result["id"]
         seg.status = SegmentStatus(result["decision"])
+        if saved_name is not None and seg.name != saved_name:
+            self._store_rename(seg)  # renamed while the decision was being saved
         self.status_label.setText(f"{seg.name}: {result['decision']} and saved (#{result['id']}).")
         self._fill_segments()
         self._show_measurements()
@@ -109,15 +112,24 @@ class MeasureAndDecide:
             self.status_label.setText(str(exc))
             return None
         items = [
-            ExportSegment(i + 1, seg.name, seg.mask.copy(), seg.engine or "manual", seg.model_version)
+            ExportSegment(i + 1, seg.name, seg.mask.copy(), seg.engine or "manual", seg.model_version,
+                          draft=seg.status != SegmentStatus.accepted)
             for i, seg in enumerate(s for s in self.segments.segments.values() if s.mask.any())
         ]
         if not items:
             self.status_label.setText("Nothing to export: every segment is empty.")
             return None
+        drafts = [item.name for item in items if item.draft]
+        if drafts and not self._confirm(
+                "Export drafts",
+                f"{len(drafts)} of {len(items)} segment(s) are drafts nobody has accepted: {', '.join(drafts)}. "
+                "Export them anyway? The file will mark them DRAFT."):
+            self.status_label.setText("Export cancelled: accept the drafts first, or export again to mark them DRAFT.")
+            return None
         handle = self.runner.submit("io", self.service.export, kind, items, self.volume, path, actor,
                                     name=f"export {kind}", queue=True)
-        handle.sig_done.connect(lambda p: self.status_label.setText(f"Exported to {p}"))
+        marked = f" ({len(drafts)} marked DRAFT)" if drafts else ""
+        handle.sig_done.connect(lambda p: self.status_label.setText(f"Exported to {p}{marked}"))
         handle.sig_failed.connect(failure_slot(self, "Export", self.status_label))
         return handle
 

@@ -69,7 +69,6 @@ class SegmentationPanel(SeriesSwitching, PromptHandling, EditsAndPropagation, Me
         self.opacity = 0.45
         self.measurements = None
         self.last_prediction = None
-        self._prompts: dict[tuple[str, int, int], dict] = {}  # (series, segment, slice) -> {"box", "points", "labels"}
         self._decode_handle = None
         self._live_boxes: LatestBox | None = None  # the drag in progress, fed to one live_decode job
         self._propagate_handle = None
@@ -177,6 +176,7 @@ class SegmentationPanel(SeriesSwitching, PromptHandling, EditsAndPropagation, Me
         if not self._usable():
             return
         self._refresh_overlays()
+        self._show_points(index)  # a slice shows its own clicks, never the last slice's
         self._show_measurements()
         self._precompute_neighbours()
 
@@ -233,12 +233,33 @@ class SegmentationPanel(SeriesSwitching, PromptHandling, EditsAndPropagation, Me
     def _on_segment_renamed(self, key: int, name: str) -> None:
         if self.segments is None or key not in self.segments.segments:
             return
+        seg = self.segments.segments[key]
+        old = seg.name
         try:
             self.segments.rename(key, name)
         except ValueError as exc:
             self.status_label.setText(str(exc))
+        if seg.stored_id is not None and seg.name != old:
+            self._store_rename(seg)
         self._fill_segments()
         self._show_measurements()
+
+    def _store_rename(self, seg) -> None:
+        """A saved segment's new name is written at once (in the io lane), whatever its status."""
+        from medstation.access.roles import Permission
+        from medstation.errors import UserFacingError
+
+        if self.service is None:
+            return
+        try:
+            actor = self._actor(Permission.edit_imaging)
+        except UserFacingError as exc:
+            self.status_label.setText(str(exc))
+            return
+        handle = self.runner.submit("io", self.service.rename, seg.stored_id, seg.name, actor,
+                                    name="rename segment", queue=True)
+        handle.sig_done.connect(lambda name: self.status_label.setText(f"Renamed to '{name}' and saved."))
+        handle.sig_failed.connect(failure_slot(self, "Rename segment", self.status_label))
 
     def _fill_segments(self) -> None:
         if self.segments is not None:
