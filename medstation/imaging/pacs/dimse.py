@@ -52,7 +52,7 @@ def association(node: PacsNode, contexts: list, *, roles=None, handlers=None):
         if assoc.is_rejected or rejection is not None:
             raise messages.association_rejected(node, *(getattr(rejection, a, "") for a in
                                                        ("result_str", "source_str", "reason_str")))
-        if assoc.is_aborted:
+        if any(getattr(p, "result", None) == 0x00 for p in answers):  # accepted, but no context we asked for
             raise PacsError(f"{node.describe()} accepted the connection but none of the requested services "
                             f"(it aborted the association): check that it offers DICOM query/retrieve")
         raise messages.no_answer(node)
