@@ -25,8 +25,12 @@ _SERIES_FIELDS = ["NumberOfSeriesRelatedInstances", "Modality", "SeriesDescripti
 
 
 def client(node: PacsNode, session: requests.Session | None = None) -> DICOMwebClient:
-    return DICOMwebClient(node.dicomweb_url, session=session or requests.Session(),
-                          timeout=(min(10.0, node.timeout_s), node.timeout_s))
+    web = DICOMwebClient(node.dicomweb_url, session=session or requests.Session(),
+                         timeout=(min(10.0, node.timeout_s), node.timeout_s))
+    # dicomweb-client retries with exponential back-off by default (30 s before "cannot reach"): a person
+    # waiting on "Test connection" wants the answer now, and a retrieve resumes where it stopped anyway.
+    web.set_http_retry_params(retry=False)
+    return web
 
 
 @contextmanager

@@ -31,6 +31,8 @@ OnInstance = Callable[[str, bytes], None]
 
 
 def _ae(node: PacsNode) -> AE:
+    # pynetdicom logs every PDU at INFO; into our log file at INFO that is megabytes and time per study
+    logging.getLogger("pynetdicom").setLevel(logging.WARNING)
     ae = AE(ae_title=node.local_ae_title)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = node.timeout_s
     ae.connection_timeout = min(10.0, node.timeout_s)
