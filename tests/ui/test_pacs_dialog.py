@@ -16,6 +16,7 @@ from medstation.imaging.pacs.service import PacsService
 from medstation.ui.runner import JobRunner
 from medstation.ui.viewer.pacs_dialog import PacsDialog
 from tests.pacs.conftest import LOCAL_AE, pacs  # noqa: F401  (fixture: a running Orthanc with two studies)
+from tests.ui.viewer_fixtures import viewer  # noqa: F401  (fixture)
 
 
 def _shot(widget, name: str) -> None:
@@ -79,3 +80,24 @@ def test_bad_date_is_refused_before_any_network_call(dialog):
     dialog.date_from.setText("2024-01-01")
     dialog.search_button.click()
     assert "YYYYMMDD" in dialog.status.text()
+
+
+def test_viewer_action_opens_the_dialog_and_shows_the_retrieved_study(viewer, qtbot, pacs, monkeypatch):  # noqa: F811
+    from medstation.ui.viewer import pacs_dialog
+
+    opened = []
+    real_open = pacs_dialog.open_pacs_dialog
+    monkeypatch.setattr(pacs_dialog, "open_pacs_dialog", lambda tab: opened.append(real_open(tab)))
+    next(a for a in viewer.toolbar.actions() if a.text() == "PACS…").trigger()
+    dlg = opened[0]
+    dlg.use_dicomweb.setChecked(True)
+    dlg.url.setText(pacs.server.dicomweb_url)
+    dlg.modality.setText("MR")
+    dlg.search_button.click()
+    qtbot.waitUntil(lambda: dlg.results.rowCount() == 1, timeout=30000)
+    with qtbot.waitSignal(viewer.sig_volume_loaded, timeout=60000) as loaded:
+        dlg.retrieve_button.click()
+    assert loaded.args[0].pixels.shape[0] == 6  # the MR study's 6-slice series, opened in the viewer
+    dlg.close()
+    qtbot.wait(300)
+    _shot(viewer, "pacs_retrieved_in_viewer.png")

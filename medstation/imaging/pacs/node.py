@@ -8,7 +8,7 @@ the port of our own C-STORE listener, which a C-MOVE asks the PACS to connect ba
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from medstation.errors import UserFacingError
 
@@ -131,7 +131,6 @@ class StudyQuery:
     accession: str = ""
     study_uid: str = ""
     limit: int = 200
-    extra: dict = field(default_factory=dict)
 
     def date_range(self) -> str:
         if not (self.date_from or self.date_to):
