@@ -48,8 +48,10 @@ def test_query_by_patient_and_modality(pacs, service, protocol):
 def test_retrieve_indexes_every_series_complete(pacs, service, db, settings, protocol, method, expect):
     node = getattr(pacs, f"{protocol}_node")()
     uid, count = pacs.studies["ct"]
-    report = service.retrieve_job(JobContext(), node, uid, method=method)
+    visible = []
+    report = service.retrieve_job(JobContext(on_partial=visible.append), node, uid, method=method)
     assert report.method == expect and report.instances == count and len(report.series_imported) == 2
+    assert sorted(visible) == sorted(report.series_imported)  # each series announced once it is indexed
     indexed = _indexed(db)
     assert sorted(indexed.values()) == [count // 2, count // 2]
     assert not any((settings.home / "pacs" / ".staging").iterdir())

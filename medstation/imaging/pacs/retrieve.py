@@ -132,7 +132,7 @@ def retrieve_study(ctx: JobContext, db: Database, root: Path, node: PacsNode, st
                     expected = series.n_instances
                     dimse.wait_for(lambda: expected is None or len(have) >= expected, 2.0)
             _check_complete(node, staging, series)
-            pending.append(indexer.submit(_promote_and_index, db, staging, series, report))
+            pending.append(indexer.submit(_promote_and_index, ctx, db, staging, series, report))
             report.instances += counter[0]
         for done in pending:
             done.result()  # an indexing failure surfaces here, after every download
@@ -156,9 +156,12 @@ def _check_complete(node: PacsNode, staging: SeriesStaging, series: SeriesHit) -
         raise PacsError(f"{node.describe()} sent no instance of series {series.series_uid}")
 
 
-def _promote_and_index(db: Database, staging: SeriesStaging, series: SeriesHit, report: RetrieveReport) -> None:
-    """Move the complete series into its study folder and index it (the indexing thread)."""
+def _promote_and_index(ctx: JobContext, db: Database, staging: SeriesStaging, series: SeriesHit,
+                       report: RetrieveReport) -> None:
+    """Move the complete series into its study folder and index it (the indexing thread); then
+    ``ctx.partial(series_uid)``: that series is now visible in the local index."""
     final = staging.promote()
     index_paths(JobContext(), db, [final])
     report.series_imported.append(series.series_uid)
     report.folders.append(str(final))
+    ctx.partial(series.series_uid)
