@@ -42,6 +42,7 @@ COMMAND_MODULES = (
     "medstation.commands.db",
     "medstation.commands.workers",
     "medstation.commands.support",
+    "medstation.commands.pacs",
 )
 
 
@@ -82,6 +83,11 @@ COMMAND_ACCESS: dict[tuple[str, ...], Permission | str] = {
     ("db", "encrypt"): Permission.backup_restore,
     ("db", "status"): Access.ANY_ROLE,
     ("selftest-worker",): Access.WORKER,
+    ("pacs", "echo"): Permission.view_imaging,
+    ("pacs", "query"): Permission.view_imaging,
+    ("pacs", "retrieve"): Permission.view_imaging,  # imports into the local index, as `index` does
+    ("pacs", "listen"): Permission.view_imaging,
+    ("pacs", "send"): Permission.export_imaging,  # data leaves the workstation
 }
 
 

@@ -108,6 +108,7 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
         tb.cine.toggled.connect(self.set_cine)
         tb.overlay.toggled.connect(self.set_overlay_visible)
         tb.time_point.valueChanged.connect(lambda v: self.open_series(self._series_uid, time_point=v - 1))
+        tb.addAction("PACS…").triggered.connect(self._on_pacs)
         tb.screenshot.triggered.connect(lambda: self.export_screenshot())
         tb.export.triggered.connect(lambda: self.export_deidentified())
         self.browser.sig_series_activated.connect(self.open_series)
@@ -308,6 +309,12 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     # -- dialogs --------------------------------------------------------------------------------
+    def _on_pacs(self) -> None:
+        """Open the PACS dialog; a retrieved study appears in the browser and its largest series opens."""
+        from medstation.ui.viewer.pacs_dialog import open_pacs_dialog  # pynetdicom + requests: only when asked
+
+        open_pacs_dialog(self)
+
     def _on_open_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open DICOM folder")
         if folder:
