@@ -50,6 +50,13 @@ class RunInfo:
     def log_path(self) -> Path:
         return Path(self.run_dir) / "worker.log"
 
+    @property
+    def model_label(self) -> str:
+        """What the run left for the registry table: ``#5``, ``no change`` (beat nothing) or empty."""
+        if self.model_version_id is not None:
+            return f"#{self.model_version_id}"
+        return "no change" if str(self.params.get("outcome", "")).startswith("no change") else ""
+
     @classmethod
     def from_row(cls, r: TrainingRun) -> "RunInfo":
         return cls(int(r.id), r.kind, TrainingRunStatus(r.status), r.dataset_version_id, r.base_model_id,
@@ -137,10 +144,14 @@ def metrics_of(db, run_id: int) -> dict[str, list[tuple[int, float]]]:
     return out
 
 
-def finish(db, run_id: int, status: TrainingRunStatus, *, error: str = "", model_version_id: int | None = None) -> None:
+def finish(db, run_id: int, status: TrainingRunStatus, *, error: str = "", model_version_id: int | None = None,
+           outcome: str = "") -> None:
+    """End a run; ``outcome``: what a succeeded run without a model came to (kept in ``params["outcome"]``)."""
     with db.session() as s:
         row = s.get(TrainingRun, run_id)
         row.status, row.finished_at, row.pid = status, utcnow(), None
+        if outcome:
+            row.params = {**(row.params or {}), "outcome": outcome}
         if error:
             row.error = error[-LOG_TAIL_CHARS:]
         if model_version_id is not None:

@@ -166,7 +166,7 @@ class AdminTab(QWidget):
     def _on_dashboard_loaded(self, data: dict) -> None:
         self._models, self._runs, self._datasets = data["models"], data["runs"], data["datasets"]
         self._fill(self.registry_table, [self._model_row(v) for v in self._models])
-        self._fill(self.runs_table, [(r.id, r.status.value, r.epochs_done, r.model_version_id or "",
+        self._fill(self.runs_table, [(r.id, r.status.value, r.epochs_done, r.model_label,
                                       f"{r.started_at:%Y-%m-%d %H:%M}" if r.started_at else "",
                                       r.error.splitlines()[0][:80] if r.error else "") for r in self._runs])
         current = self.dataset_combo.currentData()
@@ -297,6 +297,8 @@ class AdminTab(QWidget):
 
     @staticmethod
     def _trained_message(label: str, result: dict) -> str:
+        if result.get("model_version_id") is None:  # beat nothing: no candidate, said plainly
+            return f"{label} finished with no change: {result.get('note') or 'nothing was registered'}."
         text = f"{label} registered candidate #{result['model_version_id']}"
         search = result.get("search")
         if search:
