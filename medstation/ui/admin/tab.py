@@ -46,9 +46,10 @@ def load_dashboard(ctx, training) -> dict:
     models = training.models()
     runs = training.runs(20)
     latest = training.latest_comparison()
+    verdicts = {v.id: training.promotion_verdict(v.id) for v in models if v.status.value == "candidate"}
     return {"models": models, "runs": runs, "datasets": training.dataset_versions("segmentation"),
             "alerts": training.alerts(), "schedules": training.schedules(), "comparison": latest,
-            "metrics": training.run_metrics(runs[0].id) if runs else {}}
+            "metrics": training.run_metrics(runs[0].id) if runs else {}, "verdicts": verdicts}
 
 
 class AdminTab(QWidget):
@@ -77,6 +78,12 @@ class AdminTab(QWidget):
         self.ledger_button = QPushButton("What did it make?")
         self.ledger = QLabel("")
         self.ledger.setWordWrap(True)
+        self.gate_label = QLabel("Select a candidate to see whether it may be promoted.")
+        self.gate_label.setWordWrap(True)
+        self.split_warning = QLabel("")
+        self.split_warning.setWordWrap(True)
+        self.split_warning.setStyleSheet("color: #a05000;")
+        self._verdicts: dict = {}
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.addWidget(QLabel("<b>Model registry</b> (active version per kind is used at once by the viewer)"))
@@ -85,6 +92,7 @@ class AdminTab(QWidget):
         for b in (self.compare_button, self.promote_button, self.rollback_button, self.ledger_button):
             row.addWidget(b)
         lv.addLayout(row)
+        lv.addWidget(self.gate_label)
         lv.addWidget(self.ledger)
         lv.addWidget(QLabel("<b>Training runs</b>"))
         self.runs_table = self._table(RUN_COLUMNS)
@@ -118,6 +126,7 @@ class AdminTab(QWidget):
         controls.addWidget(self.train_button)
         controls.addWidget(self.cancel_button)
         rv.addLayout(controls)
+        rv.addWidget(self.split_warning)
         rv.addWidget(self.schedule_label)
         rv.addWidget(self.curves, 3)
         rv.addWidget(self.heatmap, 3)
@@ -139,6 +148,8 @@ class AdminTab(QWidget):
         self.train_button.clicked.connect(self._on_train_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.runs_table.itemSelectionChanged.connect(self._on_runs_selection)
+        self.registry_table.itemSelectionChanged.connect(self._show_verdict)
+        self.dataset_combo.currentIndexChanged.connect(self._show_split_warnings)
 
     @staticmethod
     def _table(columns) -> QTableWidget:
@@ -180,6 +191,9 @@ class AdminTab(QWidget):
         self.schedule_label.setText("; ".join(s.describe() for s in data["schedules"]) or "No retraining schedule.")
         if self._train_handle is None:
             self.curves.set_history(data["metrics"])
+        self._verdicts = data.get("verdicts", {})
+        self._show_verdict()
+        self._show_split_warnings()
         if data["comparison"] is not None and data["comparison"][0] >= self._shown_comparison_id:
             self._shown_comparison_id = data["comparison"][0]
             self._show_comparison(data["comparison"][1])
@@ -211,6 +225,29 @@ class AdminTab(QWidget):
         self.verdict.setText(f"#{result.candidate_id} vs active #{result.baseline_id}: {name} {d['mean_candidate']:.3f} "
                              f"vs {d['mean_baseline']:.3f}, Δ {d['mean_diff']:+.3f} 95% CI {ci} on {d['n']} cases. "
                              f"{result.reason}")
+
+    # --- promotion verdict and held-out split warnings (the gate's reasons, in plain words) ----------
+
+    def _show_verdict(self) -> None:
+        """Why the selected candidate may or may not be promoted (``TrainingService.promotion_verdict``)."""
+        version = self._selected_model()
+        verdict = self._verdicts.get(version.id) if version is not None else None
+        if verdict is None:
+            self.gate_label.setText("Select a candidate to see whether it may be promoted."
+                                    if version is None or version.status.value == "candidate"
+                                    else f"#{version.id} is {version.status.value}.")
+            self.gate_label.setStyleSheet("")
+            return
+        mark = "✓" if verdict.allowed else "✗"
+        self.gate_label.setText(f"{mark} {verdict.text()}")
+        self.gate_label.setStyleSheet("color: #206020;" if verdict.allowed else "color: #a02020;")
+
+    def _show_split_warnings(self) -> None:
+        """Modalities the chosen dataset does not hold out for validation and test, said before training."""
+        dataset_id = self.dataset_combo.currentData()
+        version = next((v for v in self._datasets if v.id == dataset_id), None)
+        warnings = version.split_warnings if version is not None else []
+        self.split_warning.setText("\n".join(f"⚠ {w}." for w in warnings))
 
     # --- actions ---------------------------------------------------------------------------------
 
