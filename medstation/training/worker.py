@@ -291,7 +291,13 @@ def main(run_id: int) -> int:
     info = runs.get(db, run_id)
     _setup_log(Path(info.run_dir))
     info = runs.mark_running(db, run_id, os.getpid())
-    ctx = JobContext(on_progress=lambda f, m: emit_progress(f, m), on_partial=emit_partial)
+    stored = runs.ProgressWriter(db, run_id)  # so a window that did not start this run follows it live
+
+    def on_progress(fraction: float, message: str) -> None:
+        emit_progress(fraction, message)
+        stored(fraction, message)
+
+    ctx = JobContext(on_progress=on_progress, on_partial=emit_partial)
     try:
         np.seterr(all="ignore")
         if info.kind == "segmentation":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -84,6 +84,9 @@ class AdminTab(QWidget):
         self.split_warning.setWordWrap(True)
         self.split_warning.setStyleSheet("color: #a05000;")
         self._verdicts: dict = {}
+        self._outside_poll = QTimer(self)  # follows a run this window did not start (the command line's)
+        self._outside_poll.setInterval(3000)
+        self._outside_poll.timeout.connect(self.refresh)
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.addWidget(QLabel("<b>Model registry</b> (active version per kind is used at once by the viewer)"))
@@ -191,6 +194,7 @@ class AdminTab(QWidget):
         self.schedule_label.setText("; ".join(s.describe() for s in data["schedules"]) or "No retraining schedule.")
         if self._train_handle is None:
             self.curves.set_history(data["metrics"])
+        self._follow_outside_run()
         self._verdicts = data.get("verdicts", {})
         self._show_verdict()
         self._show_split_warnings()
@@ -248,6 +252,18 @@ class AdminTab(QWidget):
         version = next((v for v in self._datasets if v.id == dataset_id), None)
         warnings = version.split_warnings if version is not None else []
         self.split_warning.setText("\n".join(f"⚠ {w}." for w in warnings))
+
+    def _follow_outside_run(self) -> None:
+        """A run started elsewhere (``medstation train``) shows live: its stored phase and progress, its curves."""
+        running = next((r for r in self._runs if r.status.value == "running"), None)
+        if running is None or self._train_handle is not None:
+            self._outside_poll.stop()
+            return
+        progress = running.progress
+        self.status.setText(f"run #{running.id} (started by {running.requested_by or 'another process'}): "
+                            f"{progress.get('message', 'starting')} ({progress.get('fraction', 0.0):.0%})")
+        if not self._outside_poll.isActive():
+            self._outside_poll.start()
 
     # --- actions ---------------------------------------------------------------------------------
 
