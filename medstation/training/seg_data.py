@@ -131,20 +131,22 @@ class EmbeddingStore:
         decoder trains on exactly the embeddings it will see at inference. ``report(fraction, message)``
         follows the images done (0 → 1)."""
         todo: dict[Path, np.ndarray] = {}
+        cached: set[Path] = set()
         for e in examples:
             views = ((False, e.x), (True, None)) if id(e.x) in mirrored_for else ((False, e.x),)
             for mirrored, x in views:
                 path = self.path(e, mirrored)
-                if path in todo:
+                if path in todo or path in cached:
                     continue
                 if path.is_file():
-                    self.hits += 1
+                    cached.add(path)
                     continue
                 todo[path] = x if x is not None else flip_input(e.x, e.frame)
+        self.hits += len(cached)
         for n, (path, x) in enumerate(todo.items()):
             ctx.check()
             if report is not None:
-                report(n / len(todo), f"embedding image {n + 1}/{len(todo)} ({self.hits} cached)")
+                report(n / len(todo), f"embedding image {n + 1}/{len(todo)} ({len(cached)} cached)")
             embedding = np.asarray(encode(x[None]), np.float32)[0].astype(np.float16)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + ".tmp")

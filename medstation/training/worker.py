@@ -159,6 +159,9 @@ def run_segmentation(settings, db, registry, info: runs.RunInfo, ctx: JobContext
         return no_change_outcome(metrics, result.history)
     ctx.report(0.96, "saving: writing and exporting the model")
     path, sha = _fsync_save(result.state_dict, Path(settings.models_dir) / "finetuned", info.id)
+    same = registered_with(registry, sha)
+    if same is not None:  # the same weights as a version we have (a rerun of a deterministic run): not new
+        return no_change_outcome(metrics, result.history, same)
     metrics["onnx"] = _check_onnx(settings, path, val_rows)
     model = registry.register(
         ModelKind.segmentation, f"LiteMedSAM fine-tuned (run {info.id}, {cfg.mode})", path, sha256=sha,
@@ -195,10 +198,20 @@ def training_rows(version) -> tuple[list[dict], list[dict], str]:
                                   "validation split); the model never trained on them")
 
 
-def no_change_outcome(metrics: dict, history: list[dict]) -> dict:
-    """The result of a run whose best weights are the base model's: nothing is registered."""
-    note = (f"{NO_CHANGE}: no epoch beat the base model on validation (Dice {metrics.get('baseline_val_dice')}); "
-            "nothing was registered and the active model stays as it is")
+def registered_with(registry, sha256: str):
+    """The segmentation version whose file has ``sha256``, or None."""
+    return next((v for v in registry.history(ModelKind.segmentation) if v.sha256 == sha256), None)
+
+
+def no_change_outcome(metrics: dict, history: list[dict], same=None) -> dict:
+    """The result of a run that made nothing new: its best weights are the base model's, or (``same``) those of a
+    version already registered. Nothing is registered, and the note says which."""
+    if same is not None:
+        note = (f"{NO_CHANGE}: the trained weights are identical to #{same.id} {same.name}, already registered; "
+                "nothing new was registered")
+    else:
+        note = (f"{NO_CHANGE}: no epoch beat the base model on validation (Dice {metrics.get('baseline_val_dice')}); "
+                "nothing was registered and the active model stays as it is")
     return {"model_version_id": None, "outcome": NO_CHANGE, "metrics": metrics, "note": note, "history": history}
 
 
@@ -217,6 +230,10 @@ def _register_best_trial(settings, db, registry, info: runs.RunInfo, cfg, versio
         raise runs.RunError(f"the best trial (run #{trial.id}) left no weights at {weights}")
     state = torch.load(str(weights), map_location="cpu", weights_only=True)["model"]
     path, sha = _fsync_save(state, Path(settings.models_dir) / "finetuned", info.id)
+    same = registered_with(registry, sha)
+    if same is not None:
+        return no_change_outcome({k: best[k] for k in ("val_dice", "baseline_val_dice", "best_epoch") if k in best},
+                                 [], same)
     onnx = _check_onnx(settings, path, val_rows)
     metrics = {**{k: best[k] for k in ("val_dice", "baseline_val_dice", "best_epoch") if k in best},
                "search_trials": len(trials), "search_best_run": trial.id, "n_train": len(train_rows),

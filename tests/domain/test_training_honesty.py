@@ -65,7 +65,9 @@ def test_a_dataset_without_a_validation_split_holds_back_whole_training_cases(db
         training_rows(tiny)
 
 
-def test_a_run_that_beats_nothing_registers_nothing(db, settings, monkeypatch):
+def _stub_training(db, settings, monkeypatch, best_epoch: int):
+    """A registry with the bundled base active, a snapshot, and ``finetune`` replaced by a deterministic stand-in
+    whose best epoch is ``best_epoch`` (its weights: the base's plus a fixed step when it is not 0)."""
     import warnings
 
     from medstation.segmentation import backends, networks
@@ -83,9 +85,12 @@ def test_a_run_that_beats_nothing_registers_nothing(db, settings, monkeypatch):
     version = datasets.build_snapshot(JobContext(), db, settings.home, name="s", kind="segmentation", origin="t",
                                       items=[_item(k, seed=i) for i, k in enumerate(keys)])
 
-    def no_better_epoch(ctx, net, train_rows, val_rows, cfg, run_dir, **kwargs):  # what finetune returns then
+    def deterministic(ctx, net, train_rows, val_rows, cfg, run_dir, **kwargs):  # same data, same seed: same result
         state = {k: v.clone() for k, v in net.state_dict().items()}
-        return TrainResult(state, 0, 0.71, 0.71, [{"epoch": 0, "val_dice": 0.71}, {"epoch": 1, "val_dice": 0.69}])
+        if best_epoch:
+            state["mask_decoder.iou_prediction_head.layers.0.bias"] += 0.01
+        return TrainResult(state, best_epoch, 0.73 if best_epoch else 0.71, 0.71,
+                           [{"epoch": 0, "val_dice": 0.71}, {"epoch": 1, "val_dice": 0.73 if best_epoch else 0.69}])
 
     class _Encoder:
         name = "stub"
@@ -93,20 +98,40 @@ def test_a_run_that_beats_nothing_registers_nothing(db, settings, monkeypatch):
         def encode(self, x):
             raise AssertionError("nothing is embedded here")
 
-    monkeypatch.setattr(seg_finetune, "finetune", no_better_epoch)
+    monkeypatch.setattr(seg_finetune, "finetune", deterministic)
     monkeypatch.setattr(backends, "make_backends", lambda *a, **k: (_Encoder(), None, []))
     monkeypatch.setattr(networks, "build_litemedsam", lambda *a, **k: None)
-    before = len(registry.history())
-    for _ in range(2):
+    monkeypatch.setattr(worker, "_check_onnx", lambda settings, path, rows: {"checked_on": len(rows)})
+
+    def run_once() -> tuple[int, dict]:
         run = runs.enqueue(db, settings.home, kind="segmentation", dataset_version_id=version.id,
                            base_model_id=None, params={"epochs": 1}, actor="admin")
-        info = runs.mark_running(db, run.id, 1)
-        out = worker.run_segmentation(settings, db, registry, info, JobContext())
+        return run.id, worker.run_segmentation(settings, db, registry, runs.mark_running(db, run.id, 1), JobContext())
+
+    return registry, run_once
+
+
+def test_a_run_that_beats_nothing_registers_nothing(db, settings, monkeypatch):
+    registry, run_once = _stub_training(db, settings, monkeypatch, best_epoch=0)
+    before = len(registry.history())
+    for _ in range(2):
+        run_id, out = run_once()
         assert out["model_version_id"] is None and out["outcome"] == "no change"
         assert out["note"].startswith("no change: no epoch beat the base model on validation (Dice 0.71)")
-        runs.finish(db, run.id, TrainingRunStatus.succeeded, model_version_id=None, outcome=out["note"])
-        assert runs.get(db, run.id).model_label == "no change"
+        runs.finish(db, run_id, TrainingRunStatus.succeeded, model_version_id=None, outcome=out["note"])
+        assert runs.get(db, run_id).model_label == "no change"
     assert len(registry.history()) == before  # never a new candidate
+
+
+def test_a_rerun_with_identical_weights_is_not_a_new_candidate(db, settings, monkeypatch):
+    registry, run_once = _stub_training(db, settings, monkeypatch, best_epoch=1)
+    first_run, first = run_once()
+    candidate = registry.get(first["model_version_id"])
+    assert candidate.status.value == "candidate" and candidate.hyperparameters["run_id"] == first_run
+    _, again = run_once()  # the same data and seed give the same weights
+    assert again["model_version_id"] is None and again["outcome"] == "no change"
+    assert again["note"] == (f"no change: the trained weights are identical to #{candidate.id} {candidate.name}, "
+                             "already registered; nothing new was registered")
 
 
 def test_every_modality_with_cases_is_held_out_for_validation_and_test(db, settings):
