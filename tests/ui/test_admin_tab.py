@@ -92,12 +92,12 @@ def test_the_gate_verdict_and_held_out_warnings_are_shown_in_plain_words(qtbot, 
     with qtbot.waitSignal(widget.refresh().sig_done, timeout=10000):
         pass
     widget.registry_table.selectRow(0)
-    text = widget.gate_label.text()
-    assert text.startswith(f"✗ #{cand.id} cannot be promoted without force")
-    assert "CT: only 4 held-out cases; at least 20 per modality are needed to judge it" in text
+    text = widget.gate_label.toPlainText()
+    assert text.startswith(f"✗ #{cand.id} cannot be promoted without force:\n• comparison #1 advises against it")
+    assert "\n• CT: only 4 held-out cases; at least 20 per modality are needed to judge it" in text
     assert "Wilcoxon signed-rank p =" in text
     widget.registry_table.selectRow(1)
-    assert widget.gate_label.text() == "#1 is active."
+    assert widget.gate_label.toPlainText() == "#1 is active."
     assert "MR: 2 cases, none of them in the" in widget.split_warning.text()
     assert "the A/B cannot judge it" in widget.split_warning.text()
 

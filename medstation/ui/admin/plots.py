@@ -34,8 +34,9 @@ class CurvesPlot(QWidget):
         self.step_curve = self.loss_plot.plot(pen=pg.mkPen("#e8a09a", width=1))
         self.dice_curve = self.val_plot.plot(pen=pg.mkPen("#1f6fb2", width=2), symbol="o", symbolSize=6, name="Dice")
         self.iou_curve = self.val_plot.plot(pen=pg.mkPen("#27ae60", width=2), symbol="s", symbolSize=5, name="IoU")
-        self.base_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#555555", width=1, style=Qt.PenStyle.DashLine),
-                                         label="base model {value:.3f}", labelOpts={"position": 0.1, "color": "#555555"})
+        dashed = pg.mkPen("#555555", width=1, style=Qt.PenStyle.DashLine)
+        self.base_line = pg.InfiniteLine(angle=0, movable=False, pen=dashed, label="base model {value:.3f}",
+                                         labelOpts={"position": 0.85, "color": "#555555", "anchors": [(1, 1), (1, 1)]})
         self.val_plot.addItem(self.base_line)
         self.val_plot.setYRange(0.0, 1.0, padding=0)  # the whole Dice scale, never zoomed on a small change
         self.val_plot.enableAutoRange(axis="y", enable=False)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -78,8 +79,10 @@ class AdminTab(QWidget):
         self.ledger_button = QPushButton("What did it make?")
         self.ledger = QLabel("")
         self.ledger.setWordWrap(True)
-        self.gate_label = QLabel("Select a candidate to see whether it may be promoted.")
-        self.gate_label.setWordWrap(True)
+        # The gate's reasons can be several sentences: a box of its own that scrolls, never clipped by the tables.
+        self.gate_label = QPlainTextEdit("Select a candidate to see whether it may be promoted.")
+        self.gate_label.setReadOnly(True)
+        self.gate_label.setFixedHeight(6 * self.gate_label.fontMetrics().lineSpacing() + 12)
         self.split_warning = QLabel("")
         self.split_warning.setWordWrap(True)
         self.split_warning.setStyleSheet("color: #a05000;")
@@ -237,13 +240,14 @@ class AdminTab(QWidget):
         version = self._selected_model()
         verdict = self._verdicts.get(version.id) if version is not None else None
         if verdict is None:
-            self.gate_label.setText("Select a candidate to see whether it may be promoted."
-                                    if version is None or version.status.value == "candidate"
-                                    else f"#{version.id} is {version.status.value}.")
+            self.gate_label.setPlainText("Select a candidate to see whether it may be promoted."
+                                         if version is None or version.status.value == "candidate"
+                                         else f"#{version.id} is {version.status.value}.")
             self.gate_label.setStyleSheet("")
             return
-        mark = "✓" if verdict.allowed else "✗"
-        self.gate_label.setText(f"{mark} {verdict.text()}")
+        head = (f"✓ #{verdict.version_id} may be promoted:" if verdict.allowed
+                else f"✗ #{verdict.version_id} cannot be promoted without force:")
+        self.gate_label.setPlainText("\n".join([head] + [f"• {r}" for r in verdict.reasons]))
         self.gate_label.setStyleSheet("color: #206020;" if verdict.allowed else "color: #a02020;")
 
     def _show_split_warnings(self) -> None:
