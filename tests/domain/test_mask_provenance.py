@@ -1,7 +1,7 @@
 """Mask provenance (issue 19.6): the row names the version that drew the mask; brush-only masks are human-made
 and never count as edited AI masks; a missing mask file is an error, not an empty mask.
 
-Fail on 1c99c71: every test here except the prompt-record one (the row took the version active at accept time,
+All four fail on 1c99c71 (the row took the version active at accept time, predictions named no weights,
 brush-only masks were credited to it and counted as edited, a missing AI file read back as zeros)."""
 
 from __future__ import annotations
