@@ -26,6 +26,7 @@ from sqlmodel import select
 
 from medstation.store.model_registry import ModelVersionInfo
 from medstation.store.tables import ModelComparison, ModelKind, ModelStatus
+from medstation.training import datasets
 from medstation.training.compare import ComparisonResult, DecisionRule, decide
 
 GATED_KINDS = (ModelKind.segmentation, ModelKind.llm)  # kinds whose promotion needs a recommending A/B
@@ -52,6 +53,33 @@ def comparison_context(candidate: ModelVersionInfo, baseline: ModelVersionInfo, 
     """What a comparison was made on, stored with it (``ComparisonResult.context``) for the gate to check."""
     return {"candidate_sha256": candidate.sha256, "baseline_sha256": baseline.sha256,
             "dataset_version_id": dataset_version_id, "golden": golden}
+
+
+def expected_groups(kind: ModelKind, version, result: ComparisonResult) -> list[str]:
+    """Every modality (notes: template) of the dataset a comparison used (``version``; None: a CSV, whose groups
+    are all present): one without held-out cases cannot be judged, and the decision says so."""
+    if version is None:
+        return sorted(result.groups)
+    if ModelKind(kind) == ModelKind.llm:
+        return sorted({r.get("template", "") for r in datasets.note_rows(version)})
+    return sorted({r.get("modality") or r.get("source", "") for r in datasets.seg_rows(version)})
+
+
+def golden_identity(db, kind: ModelKind | str, name: str) -> str:
+    """Which golden set comparisons of ``kind`` use now: the newest snapshot of dataset ``name``, else (notes) the
+    shipped golden notes by their content hash, else ``"none"``."""
+    found = [v for v in datasets.list_versions(db) if v.name == name]
+    if found:
+        return f"dataset version {found[-1].id} ({found[-1].content_sha256[:12]})"
+    if ModelKind(kind) == ModelKind.llm:
+        import hashlib
+        import json
+
+        from medstation.training.compare_notes import shipped_golden_rows  # (loads the notes pipeline's readers)
+
+        rows = json.dumps(shipped_golden_rows(), sort_keys=True).encode()
+        return f"shipped golden notes ({hashlib.sha256(rows).hexdigest()[:12]})"
+    return "none"
 
 
 def stored_comparisons(db, candidate_id: int) -> list[tuple[int, int, int | None, ComparisonResult]]:

@@ -19,7 +19,8 @@ from medstation.jobs import Cancelled, JobContext
 from medstation.store.tables import ModelKind, ModelStatus, TrainingRunStatus
 from medstation.training import datasets, runs
 from medstation.training.compare import ComparisonResult, DecisionRule, compare_segmentation, decide
-from medstation.training.gate import GATED_KINDS, PromotionVerdict, comparison_context, promotion_verdict
+from medstation.training.gate import (GATED_KINDS, PromotionVerdict, comparison_context, expected_groups,
+                                     golden_identity, promotion_verdict)
 from medstation.training.quality import QualityRules
 from medstation.training.sources import CollectionFilter
 
@@ -259,35 +260,15 @@ class TrainingService:
         else:
             raise UserFacingError(f"There is no A/B comparison for {candidate.kind.value} models.")
         rule = self.config.notes_rule if candidate.kind == ModelKind.llm else self.config.rule
-        result = decide(replace(result, expected_groups=self._expected_groups(candidate.kind, version, result),
+        result = decide(replace(result, expected_groups=expected_groups(candidate.kind, version, result),
                                 context=comparison_context(candidate, baseline, version.id if version else None,
                                                            self.golden_identity(candidate.kind))), rule)
         return self._store_comparison(actor, candidate, baseline, version, result), result
 
-    def _expected_groups(self, kind: ModelKind, version, result: ComparisonResult) -> list[str]:
-        """Every modality (template) of the dataset the comparison used: one without held-out cases cannot be judged."""
-        if version is None:
-            return sorted(result.groups)
-        if kind == ModelKind.llm:
-            return sorted({r.get("template", "") for r in datasets.note_rows(version)})
-        return sorted({r.get("modality") or r.get("source", "") for r in datasets.seg_rows(version)})
-
     def golden_identity(self, kind: ModelKind | str) -> str:
         """Which golden set a comparison of ``kind`` uses now (stored with it; the gate checks it is unchanged)."""
-        kind = ModelKind(kind)
-        name = self.config.golden_notes_dataset if kind == ModelKind.llm else self.config.golden_dataset
-        found = [v for v in datasets.list_versions(self.db) if v.name == name]
-        if found:
-            return f"dataset version {found[-1].id} ({found[-1].content_sha256[:12]})"
-        if kind == ModelKind.llm:
-            import hashlib
-            import json
-
-            from medstation.training.compare_notes import shipped_golden_rows
-
-            rows = json.dumps(shipped_golden_rows(), sort_keys=True).encode()
-            return f"shipped golden notes ({hashlib.sha256(rows).hexdigest()[:12]})"
-        return "none"
+        name = self.config.golden_notes_dataset if ModelKind(kind) == ModelKind.llm else self.config.golden_dataset
+        return golden_identity(self.db, kind, name)
 
     def promotion_verdict(self, version_id: int) -> PromotionVerdict:
         """Whether ``version_id`` may be promoted without force now, and why (plain words; reads only)."""
