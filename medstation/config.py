@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     train_seg_epochs: int = Field(6, description="Default LiteMedSAM fine-tuning epochs (early stopping may end sooner).")
     ab_max_modality_drop: float = Field(0.02, description="A/B gate: no modality may lose more mean Dice than this.")
     ab_golden_margin: float = Field(0.01, description="A/B gate: the golden set may lose at most this much mean Dice.")
+    ab_min_cases_per_group: int = Field(20, ge=1, description=(
+        "A/B gate: held-out cases every modality (notes: template) needs before a comparison can judge it; "
+        "with fewer, promotion needs force and a reason."))
+    ab_alpha: float = Field(0.05, gt=0, lt=1, description=(
+        "A/B gate: the Wilcoxon signed-rank p-value the overall difference must stay below (besides a 95% CI "
+        "above zero)."))
+    split_min_heldout_cases: int = Field(5, ge=1, description=(
+        "Dataset splits: cases of each modality (notes: template) held out for validation and for test "
+        "when the modality has enough cases (training keeps at least a third)."))
     auto_rollback_margin: float = Field(0.15, description="Roll back when the acceptance rate falls this far below the predecessor's.")
     auto_rollback_min_cases: int = Field(20, description="Cases a promoted model must see before automatic rollback can act.")
     # Shadow (canary) mode and blind preference: how candidates meet real requests (medstation.training.shadow)

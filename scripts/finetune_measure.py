@@ -80,6 +80,10 @@ def main(argv=None) -> int:
                                                balance_sources=not args.no_balance,
                                                **({"lr": args.lr} if args.lr is not None else {}))
     result = services.training.run_queued(ctx, run.id)
+    if result["model_version_id"] is None:  # beat nothing: there is no fine-tuned model to score
+        print(json.dumps({"outcome": result.get("note"), "metrics": result.get("metrics")}, indent=1))
+        services.close()
+        return 0
     candidate = services.registry.get(result["model_version_id"])
     rows = datasets.seg_rows(version, ("test",))
     engines = {"base": services.training._engine_for(base), "fine-tuned": services.training._engine_for(candidate)}

@@ -92,7 +92,8 @@ def run_segmentation(args: argparse.Namespace) -> int:
           f"(best epoch {metrics.get('best_epoch')})", file=sys.stderr)
     if result.get("note"):
         print(result["note"], file=sys.stderr)
-    print(result["model_version_id"])
+    if result["model_version_id"] is not None:  # a run that beat nothing registers nothing (said above)
+        print(result["model_version_id"])
     return 0
 
 

@@ -43,6 +43,7 @@ class MaskPrediction:
     box_margin: float = 0.0  # model-frame pixels the engine added to each side of the box
     refinement: str = ""  # how clicks were applied (``refine.REFINEMENT``); "" for a plain prompt
     notes: tuple[str, ...] = ()  # one plain sentence per click: what it did to the mask
+    model_version: str = ""  # the engine that drew it (``litemedsam:<sha256[:12]>``): provenance names the weights
 
     @property
     def empty(self) -> bool:
@@ -54,6 +55,8 @@ class MaskPrediction:
                   "box_margin_model_px": self.box_margin}
         if self.refinement:
             record["refinement"] = self.refinement
+        if self.model_version:
+            record["model"] = self.model_version
         return record
 
 
@@ -124,7 +127,7 @@ class SegmentationEngine:
             lab = np.ones(len(points)) if labels is None else np.asarray(labels).reshape(-1)
             pts = [(float(p[0]), float(p[1]), int(lab_i)) for p, lab_i in zip(np.asarray(points).reshape(-1, 2), lab)]
         return MaskPrediction(mask, float(np.asarray(iou).reshape(-1)[0]), used_box, pts, time.perf_counter() - start,
-                              self.spec.box_margin if box is not None else 0.0)
+                              self.spec.box_margin if box is not None else 0.0, self.model_version)
 
     def predict(self, image: np.ndarray, box=None, points=None, labels=None) -> MaskPrediction:
         """One-shot embed + decode (command line, evaluation)."""

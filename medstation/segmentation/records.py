@@ -5,6 +5,15 @@ under ``<home>/segmentations/series-<sha256 of the series uid>/``: the model's u
 (``ai_mask_path``) and the human-corrected one (``mask_path``), so the pair can
 train a later model. Files are written and fsynced before the row is committed;
 a file referenced by a row is never deleted.
+
+Provenance: the row's ``model_version_id`` is the version that *drew* the mask,
+read from its prompt records (a blind-pick candidate's prompt names its version;
+every other model prompt names the weights, ``litemedsam:<sha256[:12]>``, looked
+up in the registry), not the version active when it was accepted. A mask with no
+model prompt and no model output (brush only) is human-made: engine
+:data:`HUMAN_MADE`, no model version, so it never counts as an edited AI mask.
+A mask file a row names but the disk lacks is an error (:class:`MaskFileMissing`),
+never an empty mask.
 """
 
 from __future__ import annotations
@@ -20,6 +29,12 @@ from pathlib import Path
 import numpy as np
 
 from medstation.segmentation.measure import SegmentMeasurements
+
+HUMAN_MADE = "manual"  # the engine label of a human-made mask (brush/eraser only, no model output)
+
+
+class MaskFileMissing(FileNotFoundError):
+    """A stored segmentation names a mask file that is not on disk (moved, deleted or never restored)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,8 @@ def load_stored_segments(db, series_uid: str, statuses=("accepted",)) -> list[St
     for seg_id, name, color, status, mask_path, ai_path, engine, mv_id, prompts in rows:
         try:
             mask = read_npz(mask_path)
-            ai_mask = read_npz(ai_path) if ai_path and Path(ai_path).exists() else np.zeros_like(mask)
+            # An empty path: a human-made mask stored without model output; a path that is missing: an error.
+            ai_mask = read_npz(ai_path) if ai_path else np.zeros_like(mask)
         except (OSError, KeyError, ValueError) as exc:
             logging.getLogger(__name__).warning("segmentation #%s: cannot read %s: %s", seg_id, mask_path, exc)
             continue
@@ -127,8 +143,53 @@ def write_npz(path: Path, mask: np.ndarray) -> Path:
 
 
 def read_npz(path: str | Path) -> np.ndarray:
+    """The uint8 mask stored at ``path``; :class:`MaskFileMissing` when the file is not there."""
+    if not path or not Path(path).is_file():
+        raise MaskFileMissing(f"mask file missing: {path or '(no path)'}")
     with np.load(path, allow_pickle=False) as data:
         return data["mask"]
+
+
+def _model_prompts(prompts: list[dict]) -> list[dict]:
+    """Prompt records of model runs (box or points), oldest first; propagation and edits are not prompts."""
+    return [p for p in prompts if isinstance(p, dict) and ("box" in p or "points" in p)
+            and "propagated_from" not in p]
+
+
+def _version_by_weights(db, model: str) -> int | None:
+    """Registry id of the segmentation version whose sha256 starts with the ``engine:sha12`` in ``model``."""
+    from sqlmodel import select
+
+    from medstation.store.tables import ModelKind, ModelVersion
+
+    prefix = model.rpartition(":")[2]
+    if len(prefix) < 12:
+        return None
+    with db.session() as s:
+        found = s.exec(select(ModelVersion.id).where(ModelVersion.kind == ModelKind.segmentation,
+                                                     ModelVersion.sha256.startswith(prefix))).all()
+    return int(found[0]) if len(found) == 1 else None
+
+
+def producing_version(db, record: SegmentRecord) -> tuple[int | None, str]:
+    """(model version id, engine label) of whatever drew ``record``'s mask.
+
+    The newest model prompt decides: its ``model_version_id`` (a blind pick records the version it
+    showed), else the registry version of its weights (``model``). Prompts that name neither
+    (records written before they did; propagated slices) fall back to ``record.model_version_id``.
+    No model prompt and an empty AI mask: human-made, ``(None, HUMAN_MADE)``."""
+    prompts = _model_prompts(record.prompts)
+    if not prompts and not np.asarray(record.ai_mask).any():
+        return None, HUMAN_MADE
+    for prompt in reversed(prompts):
+        if prompt.get("model_version_id") is not None:
+            return int(prompt["model_version_id"]), record.engine
+        if prompt.get("model"):
+            found = _version_by_weights(db, str(prompt["model"]))
+            if found is not None:
+                return found, record.engine
+            break
+    return record.model_version_id, record.engine
 
 
 def save_decision(db, home: Path, record: SegmentRecord, decision: str, actor: str,
@@ -137,6 +198,7 @@ def save_decision(db, home: Path, record: SegmentRecord, decision: str, actor: s
     from medstation.store.tables import Measurement, Segmentation, SegmentationStatus
 
     status = SegmentationStatus(decision)
+    version_id, engine = producing_version(db, record)
     folder = Path(home) / "segmentations" / series_folder_name(record.series_uid)
     stem = uuid.uuid4().hex[:12]
     mask_path = write_npz(folder / f"{stem}_mask.npz", record.mask)
@@ -147,7 +209,7 @@ def save_decision(db, home: Path, record: SegmentRecord, decision: str, actor: s
         if row is None:
             row = Segmentation(series_uid=record.series_uid, name=record.name)
         row.name, row.color, row.status = record.name, record.color, status
-        row.engine, row.model_version_id, row.prompts = record.engine, record.model_version_id, list(record.prompts)
+        row.engine, row.model_version_id, row.prompts = engine, version_id, list(record.prompts)
         row.mask_path, row.ai_mask_path = str(mask_path), str(ai_path)
         row.decided_by, row.decided_at = (actor, decided_at) if decided_at else ("", None)
         s.add(row)
@@ -160,8 +222,8 @@ def save_decision(db, home: Path, record: SegmentRecord, decision: str, actor: s
                                   slice_index=slice_index))
         seg_id = int(row.id)
         db.audit(f"segmentation.{status.value}", actor=actor, entity="segmentation", entity_id=seg_id,
-                 series_uid=record.series_uid, name=record.name, engine=record.engine,
-                 model_version_id=record.model_version_id, voxels=int(np.count_nonzero(record.mask)), session=s)
+                 series_uid=record.series_uid, name=record.name, engine=engine,
+                 model_version_id=version_id, voxels=int(np.count_nonzero(record.mask)), session=s)
     return seg_id
 
 

@@ -6,16 +6,24 @@ Dice at ``tolerance_mm``, converted with the item's pixel size; items without on
 use the tolerance in pixels and the result says so). Notes: per-case ROUGE-L and
 edit similarity of each model's draft to the signed note.
 
-:func:`decide` applies the decision rule (:class:`DecisionRule`, a setting): promote
-only when the lower bound of the overall paired difference is above zero and no
-modality (template) drops by more than ``max_group_drop``; the golden set must
-not regress by more than ``golden_margin``.
+:func:`decide` applies the decision rule (:class:`DecisionRule`, settings). It
+recommends promotion only when every check holds, and writes each check in plain
+words (``ComparisonResult.checks``):
+
+* every modality (template) of the dataset has at least ``min_group_cases``
+  held-out cases (a modality without them cannot be judged, so nothing is promoted);
+* the 95 % bootstrap CI of the overall paired difference lies above zero, **and**
+  the two-sided Wilcoxon signed-rank test gives p < ``alpha`` (the same two
+  statistics the README names, both required);
+* no modality (template) drops by more than ``max_group_drop``;
+* the golden set does not regress by more than ``golden_margin``;
+* nothing else made the scores meaningless (``blockers``, e.g. drafts that fell back).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -23,17 +31,21 @@ from medstation.jobs import JobContext
 from medstation.segmentation import images, metrics
 from medstation.training.stats import PairedSummary, edit_similarity, paired_summary, rouge_l
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: checks, expected_groups, blockers and context (what the comparison was made on)
 
 
 @dataclass(frozen=True)
 class DecisionRule:
-    """``primary``: the metric the CI must favour; margins are absolute (Dice / ROUGE-L units)."""
+    """``primary``: the metric the CI must favour; margins are absolute (Dice / ROUGE-L units).
+
+    ``min_group_cases``: held-out cases every modality (template) needs before the comparison can judge
+    it; ``alpha``: the Wilcoxon p-value the overall difference must stay below."""
 
     primary: str = "dice"
     max_group_drop: float = 0.02
     golden_margin: float = 0.01
-    min_cases: int = 3
+    min_group_cases: int = 20
+    alpha: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -52,9 +64,22 @@ class ComparisonResult:
     recommend_promote: bool = False
     reason: str = ""
     schema_version: int = SCHEMA_VERSION
+    checks: list[dict] = field(default_factory=list)  # [{"check", "passed", "text"}], in plain words
+    expected_groups: list[str] = field(default_factory=list)  # every modality/template of the dataset
+    blockers: list[str] = field(default_factory=list)  # reasons the scores do not measure the model
+    context: dict = field(default_factory=dict)  # candidate/baseline sha256, dataset version, golden set
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> ComparisonResult:
+        """A stored result (any schema version; unknown keys are ignored)."""
+        return cls(**{k: v for k, v in dict(data).items() if k in cls.__dataclass_fields__})
+
+    @property
+    def group_word(self) -> str:
+        return "template" if self.kind == "llm" else "modality"
 
 
 def _summaries(cases: list[dict], metric_names: tuple[str, ...]) -> tuple[dict, dict]:
@@ -165,29 +190,77 @@ def compare_cases(kind: str, cases: list[dict], metric_names: tuple[str, ...], *
     return decide(result, rule)
 
 
-def decide(result: ComparisonResult, rule: DecisionRule) -> ComparisonResult:
-    """The result with ``recommend_promote`` and a one-sentence ``reason`` filled in by ``rule``."""
-    import dataclasses
+def _fmt_p(p) -> str:
+    return "n/a" if p is None else (f"{p:.2g}" if p >= 0.001 else "< 0.001")
 
+
+def decision_checks(result: ComparisonResult, rule: DecisionRule) -> list[dict]:
+    """Each check of ``rule`` on ``result``: ``{"check", "passed", "text"}``, the text in plain words."""
+    metric = {"dice": "Dice", "rougeL": "ROUGE-L"}.get(result.primary, result.primary)
+    word = result.group_word
     primary = result.overall[result.primary]
-    reasons = []
-    if primary["n"] < rule.min_cases:
-        reasons.append(f"only {primary['n']} held-out cases (at least {rule.min_cases} needed)")
-    elif primary["ci_low"] is None or primary["ci_low"] <= 0:
-        reasons.append(f"the 95% CI of the {result.primary} difference "
-                       f"[{primary['ci_low']:+.3f}, {primary['ci_high']:+.3f}] does not lie above zero")
-    for group, summary in result.groups.items():
-        if summary[result.primary]["mean_diff"] < -rule.max_group_drop:
-            reasons.append(f"{group} drops by {-summary[result.primary]['mean_diff']:.3f} "
-                           f"(more than {rule.max_group_drop:.3f})")
-    if result.golden is not None and result.golden[result.primary]["mean_diff"] < -rule.golden_margin:
-        reasons.append(f"the golden set regresses by {-result.golden[result.primary]['mean_diff']:.3f}")
-    if reasons:
-        return dataclasses.replace(result, recommend_promote=False, reason="Keep the active model: " + "; ".join(reasons) + ".")
-    return dataclasses.replace(result, recommend_promote=True, reason=(
-        f"Promote: {result.primary} +{primary['mean_diff']:.3f} (95% CI {primary['ci_low']:+.3f} to "
-        f"{primary['ci_high']:+.3f}, Wilcoxon p={primary['p_value'] if primary['p_value'] is not None else float('nan'):.2g}) "
-        f"on {primary['n']} cases; no modality drops by more than {rule.max_group_drop:.3f}."))
+    checks = []
+
+    def add(name: str, passed: bool, text: str) -> None:
+        checks.append({"check": name, "passed": bool(passed), "text": text})
+
+    counts = {g: s[result.primary]["n"] for g, s in result.groups.items()}
+    missing = sorted(set(result.expected_groups) - set(counts))
+    short = {g: n for g, n in counts.items() if n < rule.min_group_cases}
+    for g in missing:
+        add("cases", False, f"{g}: no held-out cases, so this comparison cannot judge {g}")
+    for g, n in sorted(short.items()):
+        add("cases", False, f"{g}: only {n} held-out case{'s' * (n != 1)}; at least {rule.min_group_cases} per "
+                            f"{word} are needed to judge it")
+    if not missing and not short:
+        add("cases", bool(counts), f"every {word} has at least {rule.min_group_cases} held-out cases "
+                                   f"({', '.join(f'{g} {n}' for g, n in sorted(counts.items())) or 'none'})")
+    low, high = primary["ci_low"], primary["ci_high"]
+    if low is None:
+        add("interval", False, f"too few cases ({primary['n']}) for a confidence interval of the {metric} difference")
+    else:
+        above = low > 0
+        add("interval", above, f"the 95% CI of the {result.primary} difference [{low:+.3f}, {high:+.3f}] "
+                               + ("lies above zero" if above else "does not lie above zero"))
+    p = primary["p_value"]
+    significant = p is not None and p < rule.alpha and primary["mean_diff"] > 0
+    if p is None:
+        add("wilcoxon", False, "no case changed between the two models, so there is nothing to test")
+    else:
+        add("wilcoxon", significant, f"Wilcoxon signed-rank p = {_fmt_p(p)}" + (
+            f" is below {rule.alpha:g}" if significant else f" is not below {rule.alpha:g}: the difference "
+                                                             "could be chance"))
+    drops = {g: -s[result.primary]["mean_diff"] for g, s in result.groups.items()
+             if s[result.primary]["mean_diff"] < -rule.max_group_drop}
+    for g, drop in sorted(drops.items()):
+        add("group_drop", False, f"{g} drops by {drop:.3f} (more than {rule.max_group_drop:.3f})")
+    if not drops:
+        add("group_drop", True, f"no {word} drops by more than {rule.max_group_drop:.3f}")
+    if result.golden is None:
+        add("golden", True, "no golden set to check")
+    else:
+        gdiff = result.golden[result.primary]["mean_diff"]
+        ok = gdiff >= -rule.golden_margin
+        add("golden", ok, (f"the golden set changes by {gdiff:+.3f}" if ok else
+                           f"the golden set regresses by {-gdiff:.3f}") + f" (margin {rule.golden_margin:.3f})")
+    for blocker in result.blockers:
+        add("blocker", False, blocker)
+    return checks
+
+
+def decide(result: ComparisonResult, rule: DecisionRule) -> ComparisonResult:
+    """The result with ``checks``, ``recommend_promote`` and a one-sentence ``reason`` filled in by ``rule``."""
+    checks = decision_checks(result, rule)
+    failed = [c["text"] for c in checks if not c["passed"]]
+    if failed:
+        return replace(result, checks=checks, recommend_promote=False,
+                                   reason="Keep the active model: " + "; ".join(failed) + ".")
+    primary = result.overall[result.primary]
+    return replace(result, checks=checks, recommend_promote=True, reason=(
+        f"Promote: {result.primary} {primary['mean_diff']:+.3f} (95% CI {primary['ci_low']:+.3f} to "
+        f"{primary['ci_high']:+.3f}, Wilcoxon p = {_fmt_p(primary['p_value'])}) on {primary['n']} cases; every "
+        f"{result.group_word} has at least {rule.min_group_cases} cases and none drops by more than "
+        f"{rule.max_group_drop:.3f}."))
 
 
 def summary_matrix(result: ComparisonResult, metric: str | None = None) -> tuple[list[str], np.ndarray]:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from medstation.errors import UserFacingError
 from medstation.jobs import JobContext
-from medstation.training.compare import ComparisonResult, DecisionRule, compare_notes
+from medstation.training.compare import ComparisonResult, DecisionRule, compare_notes, decide
 
 GOLDEN_FILE = "golden_notes/golden_notes.csv"
 
@@ -168,10 +168,10 @@ def compare_llm_versions(ctx: JobContext, candidate: Drafter, baseline: Drafter,
         if n:
             extra.append(f"{n} {who} drafts fell back to verbatim quotes (the model could not be loaded or failed)")
     result = dataclasses.replace(result, notes=list(result.notes) + extra)
-    if fell_back["candidate"] and result.recommend_promote:
-        result = dataclasses.replace(result, recommend_promote=False, reason=(
-            f"Keep the active model: {fell_back['candidate']} candidate drafts fell back to verbatim quotes, "
-            "so its scores do not measure the model."))
+    if fell_back["candidate"]:  # a blocker the decision keeps when the gate decides again at promotion
+        result = decide(dataclasses.replace(result, blockers=[
+            f"{fell_back['candidate']} candidate drafts fell back to verbatim quotes, so its scores do not "
+            "measure the model"]), rule)
     return result
 
 

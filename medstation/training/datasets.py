@@ -35,7 +35,11 @@ from medstation.errors import UserFacingError
 from medstation.jobs import JobContext
 from medstation.training.items import Exclusion, NoteItem, SegItem
 from medstation.training.quality import NoteQualityCheck, QualityRules, SegQualityCheck
-from medstation.training.splits import SPLIT_RULE, split_of
+from medstation.training.splits import SPLIT_RULE, split_of, stratified_splits
+
+STRATIFIED_RULE = (SPLIT_RULE + "; then stratified: every modality (template) with 3+ cases gets held-out cases in "
+                   "validation and test (up to the minimum setting each, training keeps a third), drawn source by "
+                   "source; cases held out in the previous version stay held out")
 
 SCHEMA_VERSION = 1
 
@@ -68,6 +72,11 @@ class DatasetVersionInfo:
     @property
     def label(self) -> str:
         return f"{self.name} v{self.version} ({self.content_sha256[:8]})"
+
+    @property
+    def split_warnings(self) -> list[str]:
+        """Plain-words warnings about modalities missing from (or thin in) the held-out splits."""
+        return list(self.report.get("split_warnings", []))
 
 
 def _safe(name: str) -> str:
@@ -107,7 +116,9 @@ def _bbox(mask: np.ndarray) -> list[int]:
 
 
 def _write_items(ctx: JobContext, folder: Path, kind: str, items: Iterable, rules: QualityRules, golden: bool):
-    """Write accepted items; returns (cases {key: info}, manifest rows, exclusions, file hashes)."""
+    """Write accepted items; returns (cases {key: info}, manifest rows, exclusions, (case key, file hashes) pairs).
+
+    Splits here are the key's own (:func:`split_of`); :func:`build_snapshot` stratifies them afterwards."""
     check = SegQualityCheck(rules) if kind == "segmentation" else NoteQualityCheck(rules)
     cases: dict[str, dict] = {}
     rows: list[dict] = []
@@ -135,7 +146,7 @@ def _write_items(ctx: JobContext, folder: Path, kind: str, items: Iterable, rule
                 _fsync_write(folder / "images" / f"{stem}.png", png)
                 image_files[h_img] = f"images/{stem}.png"
             h_mask = _fsync_write(folder / "masks" / f"{stem}.png", _png_bytes(np.asarray(item.mask, bool)))
-            hashes.append(f"{item.case_key} {split} {h_img} {h_mask}")
+            hashes.append((item.case_key, f"{h_img} {h_mask}"))
             mask = np.asarray(item.mask, bool)
             row = {"image": image_files[h_img], "mask": f"masks/{stem}.png", "bbox_xyxy": _bbox(mask),
                    "source": item.source, "modality": item.modality, "label": item.label,
@@ -147,7 +158,8 @@ def _write_items(ctx: JobContext, folder: Path, kind: str, items: Iterable, rule
         else:
             row = {"case_key": item.case_key, "split": split, "source": item.source, "template": item.template,
                    "transcript": item.transcript, "note": item.note, "draft": item.draft}
-            hashes.append(f"{item.case_key} {split} " + hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest())
+            hashes.append((item.case_key, hashlib.sha256(json.dumps({**row, "split": ""}, sort_keys=True).encode())
+                           .hexdigest()))
             modality = item.template
         rows.append(row)
         info = cases.setdefault(item.case_key, {"case_key": item.case_key, "split": split, "source": item.source,
@@ -158,8 +170,11 @@ def _write_items(ctx: JobContext, folder: Path, kind: str, items: Iterable, rule
 
 def build_snapshot(ctx: JobContext, db, home: Path, *, name: str, kind: str, origin: str, items: Iterable,
                    rules: QualityRules | None = None, filters: dict | None = None, actor: str = "",
-                   golden: bool = False, deid_note: str = "") -> DatasetVersionInfo:
-    """Check, de-identify (items already are), split and write ``items`` as the next version of dataset ``name``."""
+                   golden: bool = False, deid_note: str = "", min_heldout: int = 5) -> DatasetVersionInfo:
+    """Check, de-identify (items already are), split and write ``items`` as the next version of dataset ``name``.
+
+    ``min_heldout``: validation and test cases wanted per modality (:func:`~medstation.training.splits.
+    stratified_splits`); the report's ``split_by_modality`` and ``split_warnings`` say what came of it."""
     from sqlmodel import select
 
     from medstation.store.tables import DatasetCase, DatasetKind, DatasetVersion, TrainingDataset
@@ -185,16 +200,29 @@ def build_snapshot(ctx: JobContext, db, home: Path, *, name: str, kind: str, ori
         reasons = Counter(e.reason.split(" of ")[0] for e in excluded).most_common(3)
         why = "; ".join(f"{r} ({n})" for r, n in reasons) or "no cases matched the filters"
         raise DatasetError(f"no usable cases for dataset {name!r}: {why}")
-    content = hashlib.sha256("\n".join(sorted(hashes)).encode()).hexdigest()
+    warnings: list[str] = []
+    if not golden:
+        previous = _case_splits(db, latest.id) if latest is not None else {}
+        assigned, warnings = stratified_splits(cases, min_heldout=min_heldout, previous=previous)
+        for info in cases.values():
+            info["split"] = assigned[info["case_key"]]
+        for row in rows:
+            row["split"] = assigned[row["case_key"]]
+    content = hashlib.sha256("\n".join(sorted(f"{k} {cases[k]['split']} {h}" for k, h in hashes)).encode()).hexdigest()
     if latest is not None and latest.content_sha256 == content:
         shutil.rmtree(partial, ignore_errors=True)
         return get_version(db, latest.id)
     split_counts = dict(Counter(c["split"] for c in cases.values()))
-    report = {"excluded": [e.to_json() for e in excluded],
+    by_modality: dict[str, dict[str, int]] = {}
+    for c in cases.values():
+        counts = by_modality.setdefault(str(c["modality"] or c["source"]), {"train": 0, "val": 0, "test": 0})
+        counts[c["split"]] = counts.get(c["split"], 0) + 1
+    report = {"split_by_modality": by_modality, "split_warnings": warnings,
+              "excluded": [e.to_json() for e in excluded],
               "excluded_by_reason": dict(Counter(e.reason.split(" of ")[0].split(" (")[0] for e in excluded)),
               "n_items": len(rows), "rules": rules.to_json(), "deid": deid_note}
     meta = {"schema_version": SCHEMA_VERSION, "name": name, "version": number, "kind": kind, "origin": origin,
-            "content_sha256": content, "split_rule": SPLIT_RULE if not golden else "golden: every case",
+            "content_sha256": content, "split_rule": STRATIFIED_RULE if not golden else "golden: every case",
             "cases": [{k: v for k, v in c.items() if k != "origin"} for c in cases.values()],
             "split_counts": split_counts, "filters": filters or {}, **report}
     listing = "manifest.json" if kind == "segmentation" else "notes.jsonl"
@@ -222,6 +250,17 @@ def build_snapshot(ctx: JobContext, db, home: Path, *, name: str, kind: str, ori
                  version=number, content_sha256=content, n_cases=len(cases), n_excluded=len(excluded), session=s)
     ctx.report(1.0, f"{name} v{number}: {len(cases)} cases, {len(excluded)} excluded")
     return get_version(db, version_id)
+
+
+def _case_splits(db, version_id: int) -> dict[str, str]:
+    """{case key: split} of a stored snapshot."""
+    from sqlmodel import select
+
+    from medstation.store.tables import DatasetCase
+
+    with db.session() as s:
+        return {c.case_key: c.split for c in s.exec(select(DatasetCase).where(
+            DatasetCase.dataset_version_id == version_id))}
 
 
 def get_version(db, version_id: int) -> DatasetVersionInfo:

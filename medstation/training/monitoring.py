@@ -2,7 +2,9 @@
 
 Acceptance rate of a segmentation version = share of its decided masks (accepted or
 rejected) that were accepted *without edits* (corrected mask equal to the AI mask,
-Dice ≥ :data:`UNEDITED_DICE`). When the active version has at least ``min_cases``
+Dice ≥ :data:`UNEDITED_DICE`). Only masks the version drew count: a human-made
+(brush-only) mask carries no version, and a mask whose files are missing is
+counted apart as unreadable, never as an edit. When the active version has at least ``min_cases``
 decided masks and its rate is below its predecessor's by more than ``margin``,
 :func:`check_auto_rollback` rolls back (one registry transaction) and leaves an
 alert that says why.
@@ -30,6 +32,7 @@ class AcceptanceRate:
     accepted_unedited: int
     accepted_edited: int
     rejected: int
+    unreadable: int = 0  # accepted masks whose files are missing or broken: not judged either way
 
     @property
     def rate(self) -> float | None:
@@ -40,22 +43,28 @@ def acceptance_rate(db, version_id: int) -> AcceptanceRate:
     from medstation.segmentation import metrics
     from medstation.segmentation.records import read_npz
 
-    unedited = edited = rejected = 0
+    from medstation.segmentation.records import HUMAN_MADE
+
+    unedited = edited = rejected = unreadable = 0
     with db.session() as s:
         rows = [(r.status, r.mask_path, r.ai_mask_path) for r in s.exec(select(Segmentation).where(
-            Segmentation.model_version_id == version_id,
+            Segmentation.model_version_id == version_id, Segmentation.engine != HUMAN_MADE,
             Segmentation.status.in_([SegmentationStatus.accepted, SegmentationStatus.rejected])))]
     for status, mask_path, ai_path in rows:
         if status == SegmentationStatus.rejected:
             rejected += 1
             continue
         try:
-            same = metrics.dice(read_npz(mask_path), read_npz(ai_path)) >= UNEDITED_DICE
+            ai = read_npz(ai_path)
+            if not ai.any():  # no model output in it (stored before masks were labelled human-made)
+                continue
+            same = metrics.dice(read_npz(mask_path), ai) >= UNEDITED_DICE
         except (OSError, ValueError, KeyError):
-            same = False
+            unreadable += 1
+            continue
         unedited += same
         edited += not same
-    return AcceptanceRate(version_id, unedited + edited + rejected, unedited, edited, rejected)
+    return AcceptanceRate(version_id, unedited + edited + rejected, unedited, edited, rejected, unreadable)
 
 
 def check_auto_rollback(db, registry, kind: str = "segmentation", *, margin: float, min_cases: int) -> str | None:

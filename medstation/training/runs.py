@@ -50,6 +50,18 @@ class RunInfo:
     def log_path(self) -> Path:
         return Path(self.run_dir) / "worker.log"
 
+    @property
+    def progress(self) -> dict:
+        """The worker's last stored progress ``{"fraction", "message", "at"}`` (empty before it starts)."""
+        return dict(self.params.get("progress") or {})
+
+    @property
+    def model_label(self) -> str:
+        """What the run left for the registry table: ``#5``, ``no change`` (beat nothing) or empty."""
+        if self.model_version_id is not None:
+            return f"#{self.model_version_id}"
+        return "no change" if str(self.params.get("outcome", "")).startswith("no change") else ""
+
     @classmethod
     def from_row(cls, r: TrainingRun) -> "RunInfo":
         return cls(int(r.id), r.kind, TrainingRunStatus(r.status), r.dataset_version_id, r.base_model_id,
@@ -123,6 +135,41 @@ def record_epoch(db, run_id: int, record: dict) -> None:
         s.add(row)
 
 
+def record_progress(db, run_id: int, fraction: float, message: str) -> None:
+    """Store a running run's progress in ``params["progress"]`` (``{"fraction", "message", "at"}``), so a window
+    that did not start the run (the command line did) can follow it live."""
+    with db.session() as s:
+        row = s.get(TrainingRun, run_id)
+        if row is None:
+            return
+        row.params = {**(row.params or {}), "progress": {"fraction": round(float(fraction), 4), "message": message,
+                                                         "at": utcnow().isoformat()}}
+        s.add(row)
+
+
+class ProgressWriter:
+    """``(fraction, message)`` → :func:`record_progress`, at most once per ``interval_s`` (a worker reports
+    every optimiser step; the database needs far fewer writes). The last report of a phase change is kept."""
+
+    def __init__(self, db, run_id: int, interval_s: float = 2.0) -> None:
+        import time
+
+        self.db, self.run_id, self.interval_s = db, run_id, interval_s
+        self._clock = time.monotonic
+        self._last = -interval_s
+        self._phase = ""
+
+    def __call__(self, fraction: float, message: str) -> None:
+        phase = message.split(":", 1)[0]
+        now = self._clock()
+        if now - self._last >= self.interval_s or phase != self._phase:
+            self._last, self._phase = now, phase
+            try:
+                record_progress(self.db, self.run_id, fraction, message)
+            except Exception:  # noqa: BLE001 — a busy database must never stop training; the next report retries
+                self._last = -self.interval_s
+
+
 def metrics_of(db, run_id: int) -> dict[str, list[tuple[int, float]]]:
     """``{name: [(epoch, value), ...]}`` for a run's curves, epochs ascending."""
     out: dict[str, list[tuple[int, float]]] = {}
@@ -137,10 +184,14 @@ def metrics_of(db, run_id: int) -> dict[str, list[tuple[int, float]]]:
     return out
 
 
-def finish(db, run_id: int, status: TrainingRunStatus, *, error: str = "", model_version_id: int | None = None) -> None:
+def finish(db, run_id: int, status: TrainingRunStatus, *, error: str = "", model_version_id: int | None = None,
+           outcome: str = "") -> None:
+    """End a run; ``outcome``: what a succeeded run without a model came to (kept in ``params["outcome"]``)."""
     with db.session() as s:
         row = s.get(TrainingRun, run_id)
         row.status, row.finished_at, row.pid = status, utcnow(), None
+        if outcome:
+            row.params = {**(row.params or {}), "outcome": outcome}
         if error:
             row.error = error[-LOG_TAIL_CHARS:]
         if model_version_id is not None:

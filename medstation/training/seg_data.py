@@ -7,7 +7,8 @@ mask's box in model-frame pixels, and the original-grid truth for validation.
 
 Decoder-only training runs on cached image embeddings (:class:`EmbeddingStore`):
 the frozen encoder runs once per image (and once for its mirror image, the one
-augmentation an embedding cache can hold), stored as float16 on disk.
+augmentation an embedding cache can hold), stored as float16 on disk and shared
+by every later run on the same images with the same encoder.
 """
 
 from __future__ import annotations
@@ -94,44 +95,66 @@ def flip_input(x: np.ndarray, frame: preprocess.ModelFrame) -> np.ndarray:
 
 
 class EmbeddingStore:
-    """Encoder outputs (n_images, 2, 256, 64, 64) float16 in a memmap: [i, 0] the image, [i, 1] its mirror.
+    """Encoder outputs cached on disk by image content and encoder, shared by every run.
 
-    The file name carries a hash of the image list and encoder weights, so a resumed
-    run reuses it and a changed dataset or model never does.
+    One float16 (256, 64, 64) ``.npy`` per image and view (``<sha>.npy``, its mirror
+    ``<sha>-m.npy``) under ``<folder>/<encoder key>/<sha[:2]>/``, where ``sha`` is the
+    sha256 of the model input (same image, same preprocessing: same embedding) and
+    the encoder key names the encoder weights and back-end. A second run on the same
+    images (another learning rate, a grown dataset, a search trial) reads them back
+    instead of re-running the encoder. The folder is the app's ``cache/``: backups
+    leave it out, and deleting it only costs time.
     """
 
-    def __init__(self, folder: Path, examples: list[SegExample], encoder_sha: str) -> None:
-        self.n_images = 1 + max(e.image_index for e in examples)
-        paths = sorted({(e.image_index, e.row["image"]) for e in examples})
-        tag = hashlib.sha256((encoder_sha + "|".join(p for _, p in paths)).encode()).hexdigest()[:16]
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        self.path = Path(folder) / f"embeddings-{tag}.f16"
-        self.done_path = self.path.with_suffix(".done")
-        shape = (self.n_images, 2, 256, 64, 64)
-        mode = "r+" if self.path.is_file() else "w+"
-        self.array = np.lib.format.open_memmap(str(self.path), mode=mode, dtype=np.float16, shape=shape) \
-            if mode == "w+" else np.load(str(self.path), mmap_mode="r+")
-        self.complete = self.done_path.is_file()
+    def __init__(self, folder: Path, encoder_key: str) -> None:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in encoder_key)[:80]
+        self.folder = Path(folder) / safe
+        self._sha: dict[int, str] = {}  # id(example.x) → content hash (examples of one image share x)
+        self.hits = self.misses = 0
 
-    def fill(self, ctx, examples: list[SegExample], encode, *, mirrored: bool = True) -> None:
-        """Run ``encode`` (numpy (1, 3, S, S) → (1, 256, 64, 64)) on each image and its mirror.
+    def _key(self, e: SegExample) -> str:
+        found = self._sha.get(id(e.x))
+        if found is None:
+            found = hashlib.sha256(np.ascontiguousarray(e.x, np.float32).tobytes()).hexdigest()
+            self._sha[id(e.x)] = found
+        return found
 
-        The worker passes the viewer's own encoder back-end (ONNX Runtime when available),
-        so the decoder trains on exactly the embeddings it will see at inference.
-        """
-        if self.complete:
-            return
-        firsts: dict[int, SegExample] = {}
+    def path(self, e: SegExample, mirrored: bool) -> Path:
+        sha = self._key(e)
+        return self.folder / sha[:2] / f"{sha}{'-m' if mirrored else ''}.npy"
+
+    def fill(self, ctx, examples: list[SegExample], encode, *, mirrored_for=frozenset(), report=None) -> None:
+        """Embed every image of ``examples`` not cached yet (and the mirror of those whose ``id(x)`` is in
+        ``mirrored_for``) with ``encode`` (numpy (1, 3, S, S) → (1, 256, 64, 64)).
+
+        The worker passes the viewer's own encoder back-end (ONNX Runtime when available), so the
+        decoder trains on exactly the embeddings it will see at inference. ``report(fraction, message)``
+        follows the images done (0 → 1)."""
+        todo: dict[Path, np.ndarray] = {}
+        cached: set[Path] = set()
         for e in examples:
-            firsts.setdefault(e.image_index, e)
-        for n, (index, e) in enumerate(sorted(firsts.items())):
+            views = ((False, e.x), (True, None)) if id(e.x) in mirrored_for else ((False, e.x),)
+            for mirrored, x in views:
+                path = self.path(e, mirrored)
+                if path in todo or path in cached:
+                    continue
+                if path.is_file():
+                    cached.add(path)
+                    continue
+                todo[path] = x if x is not None else flip_input(e.x, e.frame)
+        self.hits += len(cached)
+        for n, (path, x) in enumerate(todo.items()):
             ctx.check()
-            ctx.report(0.02 + 0.08 * n / len(firsts), f"embedding image {n + 1}/{len(firsts)}")
-            for k, x in enumerate((e.x, flip_input(e.x, e.frame)) if mirrored else (e.x,)):
-                self.array[index, k] = np.asarray(encode(x[None]), np.float32)[0].astype(np.float16)
-        self.array.flush()
-        self.done_path.write_text("ok")
-        self.complete = True
+            if report is not None:
+                report(n / len(todo), f"embedding image {n + 1}/{len(todo)} ({len(cached)} cached)")
+            embedding = np.asarray(encode(x[None]), np.float32)[0].astype(np.float16)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            with tmp.open("wb") as handle:
+                np.save(handle, embedding)
+            tmp.replace(path)  # a half-written file is never mistaken for an embedding
+            self.misses += 1
 
-    def get(self, indices: list[int], flipped: list[bool]) -> np.ndarray:
-        return np.stack([np.asarray(self.array[i, int(f)], np.float32) for i, f in zip(indices, flipped)])
+    def get(self, examples: list[SegExample], flipped: list[bool]) -> np.ndarray:
+        """float32 (B, 256, 64, 64) embeddings of ``examples`` (their mirror images where ``flipped``)."""
+        return np.stack([np.load(self.path(e, bool(f))).astype(np.float32) for e, f in zip(examples, flipped)])

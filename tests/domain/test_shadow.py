@@ -147,7 +147,8 @@ def test_accepting_the_segment_scores_both_models_and_feeds_the_comparison(setti
     assert summary.paired["mean_diff"] == pytest.approx(np.mean([c["dice_candidate"] - c["dice_baseline"] for c in cases]))
     assert summary.paired["ci_low"] > 0 and summary.paired["p_value"] is not None
     result = compare_shadow(db, candidate.id, active.id)
-    assert result.overall["dice"]["n"] == 4 and result.recommend_promote
+    assert result.overall["dice"]["n"] == 4 and not result.recommend_promote  # 4 cases cannot show a gain
+    assert "CT: only 4 held-out cases" in result.reason and "Wilcoxon signed-rank p = 0.12" in result.reason
     assert result.overall["dice"]["mean_diff"] == pytest.approx(summary.paired["mean_diff"])
 
 

@@ -48,7 +48,9 @@ def test_snapshot_excludes_bad_items_with_reasons_and_holds_no_uid(db, settings)
                        "d" * 16: f"duplicate of case {good[0].case_key}"}
     assert version.n_cases == 6 and version.n_excluded == 3
     rows = json.loads(version.manifest_path.read_text())
-    assert [r["split"] for r in rows] == [split_of(g.case_key) for g in good]
+    cases = json.loads((version.manifest_path.parent / "dataset.json").read_text())["cases"]
+    assert [r["split"] for r in rows] == [{c["case_key"]: c["split"] for c in cases}[g.case_key] for g in good]
+    assert {"val", "test"} <= {r["split"] for r in rows}  # six CT cases: some held out for each
     for path in (version.manifest_path, version.manifest_path.parent / "dataset.json"):
         assert UID not in path.read_text()
     from medstation.segmentation.evaluation import load_manifest
@@ -66,7 +68,7 @@ def test_same_content_is_not_a_new_version_and_cases_keep_their_split(db, settin
     assert grown.version == 2 and grown.content_sha256 != first.content_sha256
     old = {r["case_key"]: r["split"] for r in datasets.seg_rows(first)}
     new = {r["case_key"]: r["split"] for r in datasets.seg_rows(grown)}
-    assert all(new[k] == split for k, split in old.items())
+    assert all(new[k] == split for k, split in old.items() if split != "train")  # held out stays held out
 
 
 def test_nothing_usable_is_a_user_error(db, settings):

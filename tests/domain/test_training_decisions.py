@@ -38,8 +38,11 @@ def test_paired_summary_interval_and_wilcoxon():
 
 
 def test_rule_promotes_a_clear_gain_and_refuses_a_modality_drop():
-    good = decide(_result({"CT": [0.05, 0.04, 0.06, 0.05, 0.07], "MR": [0.03, 0.04, 0.02, 0.05]}), DecisionRule())
+    good = decide(_result({"CT": [0.05, 0.04, 0.06, 0.05, 0.07] * 4, "MR": [0.03, 0.04, 0.02, 0.05] * 5}),
+                  DecisionRule())
     assert good.recommend_promote and good.reason.startswith("Promote: dice +0.")
+    assert all(c["passed"] for c in good.checks) and {c["check"] for c in good.checks} >= {"cases", "interval",
+                                                                                         "wilcoxon", "group_drop"}
     mixed = decide(_result({"CT": [0.09, 0.08, 0.1, 0.09, 0.11, 0.1], "MR": [-0.05, -0.04, -0.06]}), DecisionRule())
     assert not mixed.recommend_promote and "MR drops by 0.050" in mixed.reason
     noisy = decide(_result({"CT": [0.1, -0.1, 0.05, -0.06]}), DecisionRule())
@@ -142,9 +145,10 @@ def test_promotion_gate_needs_a_recommending_comparison(db, settings):
     registry.register("segmentation", "old", settings.home / "a.pth", status="active")
     new = registry.register("segmentation", "new", settings.home / "b.pth")
     service = TrainingService(settings, db, UserSession(Actor("ann", Role.admin)), registry)
-    with pytest.raises(UserFacingError, match="Compare #"):
+    with pytest.raises(UserFacingError, match="has not been compared"):
         service.promote(new.id)
     refused = decide(_result({"CT": [0.1, -0.1, 0.05, -0.06]}), DecisionRule())
+    refused = ComparisonResult(**{**refused.to_json(), "context": {"golden": service.golden_identity("segmentation")}})
     with db.session() as s:
         s.add(ModelComparison(kind="segmentation", candidate_id=new.id, baseline_id=1, reason=refused.reason,
                               recommend_promote=False, result=refused.to_json()))

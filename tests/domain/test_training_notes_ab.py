@@ -50,7 +50,8 @@ def test_paired_per_case_metrics_and_a_recommendation():
     weak = {r["case_key"]: _half(r["note"]) for r in rows}
     seen: list = []
     result = compare_llm_versions(JobContext(), _drafter(good, seen=seen), _drafter(weak), rows,
-                                  candidate_id=7, baseline_id=3, rule=DecisionRule(primary="rougeL"))
+                                  candidate_id=7, baseline_id=3,
+                                  rule=DecisionRule(primary="rougeL", min_group_cases=3))  # (6 written cases)
     assert seen == [r["case_key"] for r in rows]  # every held-out case drafted once, in order
     case = next(c for c in result.cases if c["case_key"] == "case2")
     assert case["rougeL_candidate"] == round(rouge_l(good["case2"], REFERENCES[2]), 5)
@@ -122,10 +123,11 @@ def test_promote_gate_for_an_llm_candidate(db, settings, monkeypatch):
     registry = ModelRegistry(db)
     (settings.home / "base.gguf").write_bytes(b"base")
     (settings.home / "lora.gguf").write_bytes(b"adapter")
-    version = _notes_snapshot(db, settings)
+    version = _notes_snapshot(db, settings, n_test=6)  # six all-better cases: the least giving Wilcoxon p < 0.05
     base = registry.register("llm", "SmolLM2", settings.home / "base.gguf", status="active")
     cand = registry.register("llm", "LoRA", settings.home / "lora.gguf", parent_id=base.id,
                              meta={"adapter": True, "dataset_version_id": version.id})
+    settings.ab_min_cases_per_group = 6  # (the default 20 would need 130-odd written notes here)
     service = TrainingService(settings, db, UserSession(Actor("ann", Role.admin)), registry)
     test_rows = datasets.note_rows(version, ("test",))
     train_keys = {r["case_key"] for r in datasets.note_rows(version, ("train", "val"))}
@@ -138,7 +140,8 @@ def test_promote_gate_for_an_llm_candidate(db, settings, monkeypatch):
         return draft
 
     monkeypatch.setattr(service, "notes_drafter", fake_drafter)
-    with pytest.raises(UserFacingError, match=f"Compare #{cand.id} with the active model"):
+    with pytest.raises(UserFacingError, match=f"#{cand.id} cannot be promoted without force: it has not been "
+                                              "compared"):
         service.promote(cand.id)
     with pytest.raises(UserFacingError, match="needs a reason"):
         service.promote(cand.id, force=True)
@@ -165,7 +168,10 @@ def test_promote_gate_for_an_llm_candidate(db, settings, monkeypatch):
     _, via_csv = service.compare(JobContext(), cand.id, csv_path=held_out)
     assert via_csv.overall["rougeL"]["n"] == 3 and set(via_csv.groups) == {"clinical note"}
     assert "1 held-out cases were in the candidate's training split and were left out" in via_csv.notes
+    with pytest.raises(UserFacingError, match="clinical note: only 3 held-out cases"):  # the newest comparison
+        service.promote(cand.id)
 
+    service.compare(JobContext(), cand.id)
     assert service.promote(cand.id).id == cand.id
     assert registry.active("llm").id == cand.id
     actions = [a for (a,) in db.engine.connect().exec_driver_sql("select action from audit_event")]

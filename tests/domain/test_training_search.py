@@ -167,7 +167,7 @@ def test_a_dataset_without_validation_cases_cannot_be_searched(db, settings):
         mask[5:20, 5:20] = True
         items.append(SegItem(key, "t", "CT", "sq", rng.random((32, 32)).astype(np.float32), mask))
     version = build_snapshot(JobContext(), db, settings.home, name="train-only", kind="segmentation", origin="t",
-                             items=items)
+                             items=items, min_heldout=0)  # (3 cases: stratification would hold one out)
     service = TrainingService(settings, db, UserSession(Actor("ann", Role.admin)), ModelRegistry(db))
     with pytest.raises(SearchError, match="no validation cases"):
         service.search_segmentation(JobContext(), version.id)

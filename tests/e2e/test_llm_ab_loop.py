@@ -81,7 +81,8 @@ def test_lora_candidate_ab_gate_promote_notes_use_it_rollback(services, tmp_path
     candidate = services.registry.get(result["model_version_id"])
     assert candidate.status.value == "candidate" and candidate.parent_id == base_id and candidate.meta["adapter"]
 
-    with pytest.raises(UserFacingError, match=f"Compare #{candidate.id}"):
+    with pytest.raises(UserFacingError, match=f"#{candidate.id} cannot be promoted without force: it has not been "
+                                              "compared"):
         training.promote(candidate.id)
     # The real Notes pipeline drafts; a small model budget keeps 2 models x (2 test + 5 golden) drafts short.
     monkeypatch.setattr(training, "notes_drafter", lambda v: PipelineDrafter.for_version(
@@ -90,7 +91,8 @@ def test_lora_candidate_ab_gate_promote_notes_use_it_rollback(services, tmp_path
     assert ab.kind == "llm" and ab.baseline_id == base_id and ab.overall["rougeL"]["n"] == 2
     assert ab.golden["rougeL"]["n"] == 5 and set(ab.groups) == {"clinical note"}
     assert not any("fell back" in note for note in ab.notes)  # both models really drafted
-    assert not ab.recommend_promote and "only 2 held-out cases (at least 3 needed)" in ab.reason
+    assert not ab.recommend_promote
+    assert "clinical note: only 2 held-out cases; at least 20 per template are needed" in ab.reason
     with pytest.raises(UserFacingError, match="advises against"):
         training.promote(candidate.id)
 

@@ -85,7 +85,7 @@ def test_forced_promotion_stores_the_reason_in_the_audit_event(qtbot, tab, db, m
 def test_plain_promote_without_an_ab_is_refused_by_the_gate(qtbot, tab):
     widget, base, cand = tab
     _finish(qtbot, widget.decisions.promote())
-    assert widget.status.text().startswith(f"Compare #{cand.id} with the active model")
+    assert widget.status.text().startswith(f"#{cand.id} cannot be promoted without force: it has not been compared")
     assert widget.training.registry.get(cand.id).status.value == "candidate"
 
 

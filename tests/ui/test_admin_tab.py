@@ -32,7 +32,8 @@ def tab(qtbot, db, settings):
     items_c = [{**it, "dice": it["dice"] + (0.02 if it["group"] == "CT" else -0.05)} for it in items_b]
     cases = pair_by_case(items_c, items_b, ("dice", "nsd"))
     overall, groups = _summaries(cases, ("dice", "nsd"))
-    result = decide(ComparisonResult("segmentation", cand.id, base.id, "dice", overall, groups, cases), DecisionRule())
+    result = decide(ComparisonResult("segmentation", cand.id, base.id, "dice", overall, groups, cases,
+                                     context={"golden": "none", "candidate_sha256": cand.sha256}), DecisionRule())
     with db.session() as s:
         s.add(ModelComparison(kind="segmentation", candidate_id=cand.id, baseline_id=base.id,
                               recommend_promote=result.recommend_promote, reason=result.reason, result=result.to_json()))
@@ -67,8 +68,41 @@ def test_promote_refused_by_the_gate_says_why(qtbot, tab):
     assert handle.lane == "io"  # a registry write never runs on the GUI thread
     with qtbot.waitSignal(handle.sig_finished, timeout=10000):
         pass
-    assert widget.status.text().startswith(f"The A/B result advises against #{cand.id}")
+    assert widget.status.text().startswith(f"#{cand.id} cannot be promoted without force: comparison #1 advises "
+                                           "against it")
+    assert "MR drops by 0.050" in widget.status.text()
     assert widget.training.registry.get(cand.id).status.value == "candidate"
+
+
+def test_the_gate_verdict_and_held_out_warnings_are_shown_in_plain_words(qtbot, tab):
+    """Selecting a candidate says why it may not be promoted; a dataset that holds out no MR case says so."""
+    import numpy as np
+
+    from medstation.jobs import JobContext
+    from medstation.training.datasets import build_snapshot
+    from medstation.training.items import SegItem
+    from medstation.training.splits import public_case_key
+
+    widget, cand = tab
+    rng = np.random.default_rng(0)
+    items = []
+    for i, modality in enumerate(["CT"] * 30 + ["MR"] * 2):
+        mask = np.zeros((24, 24), bool)
+        mask[2 + i % 7:14 + i % 7, 3:15] = True
+        items.append(SegItem(public_case_key(f"{modality}/{i}"), "t", modality, "x", rng.random((24, 24)), mask))
+    build_snapshot(JobContext(), widget.training.db, widget.training.settings.home, name="mixed",
+                   kind="segmentation", origin="t", items=items)
+    with qtbot.waitSignal(widget.refresh().sig_done, timeout=10000):
+        pass
+    widget.registry_table.selectRow(0)
+    text = widget.gate_label.toPlainText()
+    assert text.startswith(f"✗ #{cand.id} cannot be promoted without force:\n• comparison #1 advises against it")
+    assert "\n• CT: only 4 held-out cases; at least 20 per modality are needed to judge it" in text
+    assert "Wilcoxon signed-rank p =" in text
+    widget.registry_table.selectRow(1)
+    assert widget.gate_label.toPlainText() == "#1 is active."
+    assert "MR: 2 cases, none of them in the" in widget.split_warning.text()
+    assert "the A/B cannot judge it" in widget.split_warning.text()
 
 
 def test_compare_of_an_llm_candidate_runs_in_the_llm_lane_and_shows_rouge(qtbot, tab, monkeypatch):

@@ -1,9 +1,15 @@
-"""The Admin tab's two plots: a run's live curves and the A/B per-modality heatmap (pyqtgraph)."""
+"""The Admin tab's two plots: a run's live curves and the A/B per-modality heatmap (pyqtgraph).
+
+The curves never auto-zoom: Dice and IoU are drawn on their whole 0–1 scale and the loss from 0, so a
+drop of 0.013 looks like one; the base model's validation Dice (epoch 0, before any training) is a
+dashed reference line, so a reader sees at once whether an epoch beat it.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from medstation.training.compare import ComparisonResult
@@ -28,6 +34,13 @@ class CurvesPlot(QWidget):
         self.step_curve = self.loss_plot.plot(pen=pg.mkPen("#e8a09a", width=1))
         self.dice_curve = self.val_plot.plot(pen=pg.mkPen("#1f6fb2", width=2), symbol="o", symbolSize=6, name="Dice")
         self.iou_curve = self.val_plot.plot(pen=pg.mkPen("#27ae60", width=2), symbol="s", symbolSize=5, name="IoU")
+        dashed = pg.mkPen("#555555", width=1, style=Qt.PenStyle.DashLine)
+        self.base_line = pg.InfiniteLine(angle=0, movable=False, pen=dashed, label="base model {value:.3f}",
+                                         labelOpts={"position": 0.85, "color": "#555555", "anchors": [(1, 1), (1, 1)]})
+        self.val_plot.addItem(self.base_line)
+        self.val_plot.setYRange(0.0, 1.0, padding=0)  # the whole Dice scale, never zoomed on a small change
+        self.val_plot.enableAutoRange(axis="y", enable=False)
+        self.loss_plot.enableAutoRange(axis="y", enable=False)
         self.clear()
 
     def clear(self) -> None:
@@ -62,6 +75,16 @@ class CurvesPlot(QWidget):
         iou = [(e, self._epochs[e]["val_iou"]) for e in epochs if self._epochs[e].get("val_iou") is not None]
         self.dice_curve.setData([p[0] for p in dice], [p[1] for p in dice])
         self.iou_curve.setData([p[0] for p in iou], [p[1] for p in iou])
+        base = self._epochs.get(0, {}).get("val_dice")
+        self.base_line.setVisible(base is not None)
+        if base is not None:
+            self.base_line.setValue(float(base))
+        top = max([p[1] for p in loss] + [p[1] for p in self._steps] + [0.0])
+        self.loss_plot.setYRange(0.0, top * 1.05 if top > 0 else 1.0, padding=0)  # from zero: no exaggerated dips
+
+    def y_ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(loss plot, validation plot) visible y ranges: what a reader's eye compares."""
+        return (tuple(self.loss_plot.viewRange()[1]), tuple(self.val_plot.viewRange()[1]))
 
 
 class ABHeatmap(QWidget):

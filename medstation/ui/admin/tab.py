@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -54,9 +55,10 @@ def load_dashboard(ctx, training) -> dict:
     models = training.models()
     runs = training.runs(20)
     latest = training.latest_comparison()
+    verdicts = {v.id: training.promotion_verdict(v.id) for v in models if v.status.value == "candidate"}
     return {"models": models, "runs": runs, "datasets": training.dataset_versions("segmentation"),
             "alerts": training.alerts(), "schedules": training.schedules(), "comparison": latest,
-            "metrics": training.run_metrics(runs[0].id) if runs else {}}
+            "metrics": training.run_metrics(runs[0].id) if runs else {}, "verdicts": verdicts}
 
 
 class AdminTab(QWidget):
@@ -92,6 +94,17 @@ class AdminTab(QWidget):
         self.ledger_button = QPushButton("What did it make?")
         self.ledger = QLabel("")
         self.ledger.setWordWrap(True)
+        # The gate's reasons can be several sentences: a box of its own that scrolls, never clipped by the tables.
+        self.gate_label = QPlainTextEdit("Select a candidate to see whether it may be promoted.")
+        self.gate_label.setReadOnly(True)
+        self.gate_label.setFixedHeight(6 * self.gate_label.fontMetrics().lineSpacing() + 12)
+        self.split_warning = QLabel("")
+        self.split_warning.setWordWrap(True)
+        self.split_warning.setStyleSheet("color: #a05000;")
+        self._verdicts: dict = {}
+        self._outside_poll = QTimer(self)  # follows a run this window did not start (the command line's)
+        self._outside_poll.setInterval(3000)
+        self._outside_poll.timeout.connect(self.refresh)
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.addWidget(QLabel("<b>Model registry</b> (active version per kind is used at once by the viewer)"))
@@ -101,6 +114,7 @@ class AdminTab(QWidget):
                   self.ledger_button):
             row.addWidget(b)
         lv.addLayout(row)
+        lv.addWidget(self.gate_label)
         lv.addWidget(self.ledger)
         lv.addWidget(QLabel("<b>Training runs</b>"))
         self.runs_table = self._table(RUN_COLUMNS)
@@ -134,6 +148,7 @@ class AdminTab(QWidget):
         controls.addWidget(self.train_button)
         controls.addWidget(self.cancel_button)
         rv.addLayout(controls)
+        rv.addWidget(self.split_warning)
         rv.addWidget(self.schedule_label)
         rv.addWidget(self.curves, 3)
         rv.addWidget(self.heatmap, 3)
@@ -162,6 +177,8 @@ class AdminTab(QWidget):
         self.train_button.clicked.connect(self._on_train_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.runs_table.itemSelectionChanged.connect(self._on_runs_selection)
+        self.registry_table.itemSelectionChanged.connect(self._show_verdict)
+        self.dataset_combo.currentIndexChanged.connect(self._show_split_warnings)
         let_labels_shrink(self)  # alerts, verdicts, ledgers: long text wraps, it never widens the window
 
     @staticmethod
@@ -213,7 +230,7 @@ class AdminTab(QWidget):
     def _on_dashboard_loaded(self, data: dict) -> None:
         self._models, self._runs, self._datasets = data["models"], data["runs"], data["datasets"]
         self._fill(self.registry_table, [self._model_row(v) for v in self._models])
-        self._fill(self.runs_table, [(r.id, r.status.value, r.epochs_done, r.model_version_id or "",
+        self._fill(self.runs_table, [(r.id, r.status.value, r.epochs_done, r.model_label,
                                       f"{r.started_at:%Y-%m-%d %H:%M}" if r.started_at else "",
                                       r.error.splitlines()[0][:80] if r.error else "") for r in self._runs])
         current = self.dataset_combo.currentData()
@@ -227,6 +244,10 @@ class AdminTab(QWidget):
         self.schedule_label.setText("; ".join(s.describe() for s in data["schedules"]) or "No retraining schedule.")
         if self._train_handle is None:
             self.curves.set_history(data["metrics"])
+        self._follow_outside_run()
+        self._verdicts = data.get("verdicts", {})
+        self._show_verdict()
+        self._show_split_warnings()
         if data["comparison"] is not None and data["comparison"][0] >= self._shown_comparison_id:
             self._shown_comparison_id = data["comparison"][0]
             self._show_comparison(data["comparison"][1])
@@ -258,6 +279,42 @@ class AdminTab(QWidget):
         self.verdict.setText(f"#{result.candidate_id} vs active #{result.baseline_id}: {name} {d['mean_candidate']:.3f} "
                              f"vs {d['mean_baseline']:.3f}, Δ {d['mean_diff']:+.3f} 95% CI {ci} on {d['n']} cases. "
                              f"{result.reason}")
+
+    # --- promotion verdict and held-out split warnings (the gate's reasons, in plain words) ----------
+
+    def _show_verdict(self) -> None:
+        """Why the selected candidate may or may not be promoted (``TrainingService.promotion_verdict``)."""
+        version = self._selected_model()
+        verdict = self._verdicts.get(version.id) if version is not None else None
+        if verdict is None:
+            self.gate_label.setPlainText("Select a candidate to see whether it may be promoted."
+                                         if version is None or version.status.value == "candidate"
+                                         else f"#{version.id} is {version.status.value}.")
+            self.gate_label.setStyleSheet("")
+            return
+        head = (f"✓ #{verdict.version_id} may be promoted:" if verdict.allowed
+                else f"✗ #{verdict.version_id} cannot be promoted without force:")
+        self.gate_label.setPlainText("\n".join([head] + [f"• {r}" for r in verdict.reasons]))
+        self.gate_label.setStyleSheet("color: #206020;" if verdict.allowed else "color: #a02020;")
+
+    def _show_split_warnings(self) -> None:
+        """Modalities the chosen dataset does not hold out for validation and test, said before training."""
+        dataset_id = self.dataset_combo.currentData()
+        version = next((v for v in self._datasets if v.id == dataset_id), None)
+        warnings = version.split_warnings if version is not None else []
+        self.split_warning.setText("\n".join(f"⚠ {w}." for w in warnings))
+
+    def _follow_outside_run(self) -> None:
+        """A run started elsewhere (``medstation train``) shows live: its stored phase and progress, its curves."""
+        running = next((r for r in self._runs if r.status.value == "running"), None)
+        if running is None or self._train_handle is not None:
+            self._outside_poll.stop()
+            return
+        progress = running.progress
+        self.status.setText(f"run #{running.id} (started by {running.requested_by or 'another process'}): "
+                            f"{progress.get('message', 'starting')} ({progress.get('fraction', 0.0):.0%})")
+        if not self._outside_poll.isActive():
+            self._outside_poll.start()
 
     # --- actions ---------------------------------------------------------------------------------
 
@@ -331,6 +388,8 @@ class AdminTab(QWidget):
 
     @staticmethod
     def _trained_message(label: str, result: dict) -> str:
+        if result.get("model_version_id") is None:  # beat nothing: no candidate, said plainly
+            return f"{label} finished with no change: {result.get('note') or 'nothing was registered'}."
         text = f"{label} registered candidate #{result['model_version_id']}"
         search = result.get("search")
         if search:
