@@ -18,7 +18,7 @@ import json
 
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QTextEdit
+from PySide6.QtWidgets import QApplication, QTextEdit
 
 from medstation.notes.spans import Span, SpanKind, TrackedText
 
@@ -33,6 +33,20 @@ UNDO_DEPTH = 200
 def _encode(pieces: list[Span]) -> bytes:
     return json.dumps([{"text": p.text, "kind": p.kind.value, "author": p.author, "at": p.at, "chunk": p.chunk,
                         "section": p.section} for p in pieces]).encode("utf-8")
+
+
+def release_clipboard_spans() -> None:
+    """Replace attribution data this editor put on the clipboard with plain text made by Qt itself.
+
+    Called when the application quits (and after each UI test): the text stays on the clipboard, the
+    Python-made QMimeData is freed while Python still runs."""
+    app = QApplication.instance()
+    if app is None:
+        return
+    clipboard = app.clipboard()
+    mime = clipboard.mimeData()
+    if mime is not None and mime.hasFormat(SPANS_MIME):
+        clipboard.setText(mime.text())
 
 
 def decode_pieces(mime: QMimeData) -> list[Span] | None:
@@ -55,6 +69,10 @@ class NoteEditor(QTextEdit):
 
     def __init__(self, author: str, parent=None) -> None:
         super().__init__(parent)
+        app = QApplication.instance()
+        if app is not None and not app.property("medstation_clipboard_release"):  # once per application
+            app.setProperty("medstation_clipboard_release", True)
+            app.aboutToQuit.connect(release_clipboard_spans)
         self.author = author
         self.doc = TrackedText()
         self.evidence: dict[str, list[int]] = {}
@@ -146,6 +164,9 @@ class NoteEditor(QTextEdit):
         self.sig_edited.emit()
 
     # --- moved text keeps its authors -------------------------------------------------------------
+    # The attribution rides in a QMimeData built here; the clipboard owns it afterwards. At exit Qt would
+    # free it after Python has torn down its wrapper (a segfault at shutdown, seen in every test run that
+    # copied text), so :func:`release_clipboard_spans` swaps it for Qt's own plain-text data on quit.
 
     def createMimeDataFromSelection(self) -> QMimeData:  # noqa: N802 (Qt naming)
         cursor = self.textCursor()
