@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         state["step"] = "edit"
         print("drafted; risk flags:", [f["label"] for f in tab.note.risk_flags], flush=True)
         tab.session_actions.import_transcript(BEFORE + ADDED, "session-edited.txt")
-        wait_until(lambda: tab.transcript.count() == BEFORE.count("\n") + 1 and tab.note is not None, sign)
+        wait_until(lambda: "changed" in tab.transcript_label.text() and tab.note is not None, sign)
 
     def sign() -> None:
         state["step"] = "sign"
