@@ -27,6 +27,16 @@ from medstation.llm.errors import BackendError
 ALLOW_REMOTE_SETTING = "MEDSTATION_ALLOW_REMOTE_LLM"
 
 
+def remote_server_notice(base_url: str) -> str:
+    """What the Chat tab says when answers come from a server outside this machine ("" for a loopback one)."""
+
+    host = urlsplit(base_url).hostname or ""
+    if is_loopback_host(host):
+        return ""
+    return (f"Questions, retrieved passages and conversation text are sent to {host}, a server outside this "
+            "machine (llm_backend=openai, allowed by MEDSTATION_ALLOW_REMOTE_LLM).")
+
+
 class RemoteServerRefused(BackendError):
     """The server is not on this machine and sending text off it was not allowed explicitly."""
 

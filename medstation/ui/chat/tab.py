@@ -36,6 +36,7 @@ from medstation.errors import UserFacingError
 from medstation.llm import conversations as convo
 from medstation.llm.catalogue import list_models
 from medstation.llm.conversations import ACCEPTABLE, MessageRole, MessageStatus, ReviewStatus
+from medstation.llm.openai_http import remote_server_notice
 from medstation.llm.provenance import AnswerMode, passage_record
 from medstation.llm.rag_answer import answer_question
 from medstation.llm.reasoning import CaseDescription
@@ -168,6 +169,13 @@ class ChatTab(QWidget):
         splitter.addWidget(self.source_panel)
         splitter.setSizes([250, 800, 420])
         layout = QVBoxLayout(self)
+        notice = (remote_server_notice(self.settings.openai_base_url) if self.settings.llm_backend == "openai"
+                  else "")
+        self.remote_notice = QLabel(notice)  # data leaves the building only on purpose, and the user sees it
+        self.remote_notice.setWordWrap(True)
+        self.remote_notice.setStyleSheet("background: #fde68a; padding: 4px; font-weight: bold;")
+        self.remote_notice.setVisible(bool(notice))
+        layout.addWidget(self.remote_notice)
         layout.addWidget(splitter)
         self._set_busy(False)
         self._render()
