@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from medstation.imaging.pacs.node import DEFAULT_LISTENER_PORT, DEFAULT_LOCAL_AE, PacsError, PacsNode, StudyQuery
 from medstation.imaging.pacs.service import PacsService
 from medstation.ui.errors import show_error
+from medstation.ui.viewer.browser_remote import REMOTE_HIT_ROLE
 
 _COLUMNS = ("Where", "Patient ID", "Name", "Date", "Modalities", "Images", "Description", "Study UID")
 
@@ -26,6 +27,7 @@ class PacsDialog(QDialog):
     """``service``: a PacsService; ``runner``: the app's JobRunner."""
 
     sig_retrieved = Signal(object)  # list[str] of series UIDs now in the local index
+    sig_hits = Signal(object, object)  # (PacsNode searched, list[StudyHit]): shown in the viewer's browser too
 
     def __init__(self, service, runner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,7 +169,7 @@ class PacsDialog(QDialog):
         query = self._guarded(self.status, self.query) if node is not None else None
         if query is not None and self._guarded(self.status, query.date_range) is not None:
             self._run(self.service.query_job, node, query, label=self.status, busy="Searching…",
-                      on_done=self.show_hits)
+                      on_done=lambda hits: (self.show_hits(hits), self.sig_hits.emit(node, list(hits))))
 
     def show_hits(self, hits) -> None:
         self.hits = list(hits)
@@ -209,6 +211,7 @@ def open_pacs_dialog(viewer) -> PacsDialog | None:
         return None
     dialog = PacsDialog(PacsService(viewer.settings, viewer.db, viewer.session), viewer.runner, viewer)
     dialog.sig_retrieved.connect(lambda uids: _open_retrieved(viewer, uids))
+    dialog.sig_hits.connect(viewer.browser.show_remote)
     dialog.resize(1000, 640)
     dialog.show()
     return dialog
@@ -218,3 +221,43 @@ def _open_retrieved(viewer, series_uids) -> None:
     viewer.refresh_catalog()
     if series_uids:
         viewer.open_series(series_uids[0])
+
+
+def retrieve_from_browser(viewer, node, hit):
+    """Retrieve a remote study picked in the viewer's browser: the same retrieve job, in the background lane.
+
+    Progress shows on the study's row and the status line; once done the study is dropped from the
+    remote group, the catalog is refreshed (it is now a local study) and its first series opens."""
+    from medstation.ui.viewer.browser_remote import remote_study_items
+
+    if viewer.db is None or viewer.session is None:
+        show_error(viewer, "PACS", "The PACS needs the local database (this viewer was opened without one).")
+        return None
+
+    def row():
+        return next((i for i in remote_study_items(viewer.browser) if i.data(0, REMOTE_HIT_ROLE)[1].study_uid == hit.study_uid), None)
+
+    def on_progress(fraction: float, message: str) -> None:
+        if (item := row()) is not None:
+            item.setText(3, f"{int(fraction * 100)}%")
+        viewer.status.setText(f"PACS retrieve: {message}")
+
+    def on_failed(message: str, *_):
+        if (item := row()) is not None:
+            item.setText(3, "failed")
+            item.setToolTip(0, message)
+        viewer.status.setText(f"PACS retrieve failed: {message}")
+
+    def on_done(report) -> None:
+        viewer.status.setText(report.summary())
+        viewer.browser.forget_remote(node, hit.study_uid)
+        _open_retrieved(viewer, report.series_imported + report.series_already_complete)
+
+    service = PacsService(viewer.settings, viewer.db, viewer.session)
+    handle = viewer.runner.submit("background", service.retrieve_job, node, hit.study_uid, name="pacs retrieve")
+    handle.sig_progress.connect(on_progress)
+    handle.sig_failed.connect(on_failed)
+    handle.sig_done.connect(on_done)
+    handle.sig_cancelled.connect(lambda: viewer.status.setText("PACS retrieve cancelled; retrieve again to resume."))
+    viewer.status.setText(f"Retrieving {hit.study_uid} from {node.describe()}…")
+    return handle

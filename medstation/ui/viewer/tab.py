@@ -112,6 +112,7 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
         tb.screenshot.triggered.connect(lambda: self.export_screenshot())
         tb.export.triggered.connect(lambda: self.export_deidentified())
         self.browser.sig_series_activated.connect(self.open_series)
+        self.browser.sig_remote_activated.connect(self._on_remote_study)
         self.browser.itemClicked.connect(self._on_browser_clicked)
         self.slider.valueChanged.connect(self.set_slice)
         self._cine.timeout.connect(self._on_cine_tick)
@@ -314,6 +315,12 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
         from medstation.ui.viewer.pacs_dialog import open_pacs_dialog  # pynetdicom + requests: only when asked
 
         open_pacs_dialog(self)
+
+    def _on_remote_study(self, node, hit) -> None:
+        """Retrieve a remote study picked in the browser (background lane); it then shows as local and opens."""
+        from medstation.ui.viewer.pacs_dialog import retrieve_from_browser  # pynetdicom + requests: only when asked
+
+        self._remote_handle = retrieve_from_browser(self, node, hit)
 
     def _on_open_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open DICOM folder")
