@@ -76,6 +76,21 @@ class PacsService:
         ctx.report(1.0, report.summary(node))
         return report
 
+    def start_receiver_job(self, ctx: JobContext, *, ae_title: str, port: int, host: str = "0.0.0.0") -> "Receiver":
+        """Job: start the C-STORE SCP and return it running (on pynetdicom's threads, indexing on its own).
+
+        For the viewer, where a job that listens until cancelled would hold a runner lane; stop it
+        with :meth:`Receiver.stop` (also a job: it indexes what is queued and audits ``pacs.receive``)."""
+        actor = self.session.require(Permission.view_imaging)
+        ctx.report(0.0, f"starting the listener {ae_title} on {host}:{port}")
+        sink = ReceiveIndexer(self.root / "received", lambda paths: index_paths(JobContext(), self.db, paths))
+        try:
+            listener = StorageListener(sink, ae_title=ae_title, port=port, host=host).start()
+        except Exception:
+            sink.close()
+            raise
+        return Receiver(self.db, actor, listener, sink)
+
     def listen_job(self, ctx: JobContext, *, ae_title: str, port: int, host: str = "0.0.0.0") -> int:
         """Job: receive pushed studies until cancelled, indexing them as they arrive; returns the count."""
         actor = self.session.require(Permission.view_imaging)
@@ -87,3 +102,32 @@ class PacsService:
         self.db.audit("pacs.receive", actor=actor, entity="listener", entity_id=f"{ae_title}@{host}:{port}",
                       instances=received)
         return received
+
+
+class Receiver:
+    """A running storage listener started by :meth:`PacsService.start_receiver_job`.
+
+    ``received``: instances accepted so far; ``indexed``: of those, how many are in the local index."""
+
+    def __init__(self, db: Database, actor, listener: StorageListener, sink: ReceiveIndexer) -> None:
+        self.db, self.actor, self.listener, self.sink = db, actor, listener, sink
+
+    @property
+    def address(self) -> str:
+        return f"{self.listener.ae_title}@{self.listener.host}:{self.listener.port}"
+
+    @property
+    def received(self) -> int:
+        return self.listener.received
+
+    @property
+    def indexed(self) -> int:
+        return self.sink.indexed
+
+    def stop(self, ctx: JobContext | None = None) -> int:
+        """Stop listening, index what is still queued, audit the session; returns the instances received."""
+        self.listener.stop()
+        self.sink.close()
+        self.db.audit("pacs.receive", actor=self.actor, entity="listener", entity_id=self.address,
+                      instances=self.received)
+        return self.received

@@ -19,6 +19,7 @@ from medstation.imaging.pacs.node import DEFAULT_LISTENER_PORT, DEFAULT_LOCAL_AE
 from medstation.imaging.pacs.service import PacsService
 from medstation.ui.errors import show_error
 from medstation.ui.viewer.browser_remote import REMOTE_HIT_ROLE
+from medstation.ui.viewer.pacs_receive import ReceiverBox
 
 _COLUMNS = ("Where", "Patient ID", "Name", "Date", "Modalities", "Images", "Description", "Study UID")
 
@@ -37,6 +38,9 @@ class PacsDialog(QDialog):
         self.hits = []
         layout = QVBoxLayout(self)
         layout.addWidget(self._node_box())
+        self.receiver_box = ReceiverBox(service, runner, lambda: (self.local_ae.text().strip() or DEFAULT_LOCAL_AE,
+                                                                  self.listener_port.value()), self)
+        layout.addWidget(self.receiver_box)
         layout.addWidget(self._query_box(), 1)
 
     # -- layout -----------------------------------------------------------------------------------
@@ -203,6 +207,10 @@ class PacsDialog(QDialog):
         if self._handle is not None:
             self._handle.cancel()
 
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        self.receiver_box.stop()  # the listener lives as long as the dialog that shows it
+        super().closeEvent(event)
+
 
 def open_pacs_dialog(viewer) -> PacsDialog | None:
     """The viewer's hook: build the service from the viewer's collaborators and show the dialog (modeless)."""
@@ -212,6 +220,7 @@ def open_pacs_dialog(viewer) -> PacsDialog | None:
     dialog = PacsDialog(PacsService(viewer.settings, viewer.db, viewer.session), viewer.runner, viewer)
     dialog.sig_retrieved.connect(lambda uids: _open_retrieved(viewer, uids))
     dialog.sig_hits.connect(viewer.browser.show_remote)
+    dialog.receiver_box.sig_indexed.connect(lambda _n: viewer.refresh_catalog())
     dialog.resize(1000, 640)
     dialog.show()
     return dialog
