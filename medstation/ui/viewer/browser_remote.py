@@ -43,7 +43,7 @@ def add_remote_groups(tree, remote: dict) -> None:
         _style(group, columns)
         tree.addTopLevelItem(group)
         for hit in hits:
-            name = hit.patient_name or "(no name)"
+            name = hit.patient_name.replace("^", " ").strip() or "(no name)"  # DICOM PN: Family^Given
             text = f"{name} [{hit.patient_id or '-'}] {hit.description or '(study without description)'}"
             item = QTreeWidgetItem([text, "/".join(hit.modalities), _date(hit.date),
                                     "?" if hit.n_instances is None else str(hit.n_instances)])
