@@ -15,11 +15,8 @@ Rules:
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from medstation.access.roles import Permission, Role, UserSession
-from medstation.access.users import AccountError, AccountInfo, AccountStore
-from medstation.store.tables import UserAccount
+from medstation.access.users import AccountError, AccountInfo, AccountStore, account_row, other_active_admins
 
 
 class AccountAdmin:
@@ -46,13 +43,13 @@ class AccountAdmin:
         actor = self.session.require(Permission.manage_users)
         new = AccountStore._role(role)
         with self.db.session() as s:
-            row = self._row(s, name)
+            row = account_row(s, name)
             old = Role(row.role)
             if old is new:
                 raise AccountError(f"{name} already has the role {new.value}.")
             if old is Role.admin:
                 self._refuse_self(actor.name, name, "change your own role")
-                if self._other_active_admins(s, name) == 0 and row.active:
+                if other_active_admins(s, name) == 0 and row.active:
                     raise AccountError("This is the last active admin; create another admin first.")
             row.role = new.value
             s.add(row)
@@ -83,18 +80,6 @@ class AccountAdmin:
         if actor_name == name:
             raise AccountError(f"You cannot {what} while signed in; another admin can.")
 
-    @staticmethod
-    def _row(s, name: str) -> UserAccount:
-        row = s.exec(select(UserAccount).where(UserAccount.name == name)).first()
-        if row is None:
-            raise AccountError(f"No account named {name!r}.")
-        return row
-
-    @staticmethod
-    def _other_active_admins(s, name: str) -> int:
-        return len(s.exec(select(UserAccount).where(UserAccount.role == Role.admin.value,
-                                                     UserAccount.active == True,  # noqa: E712 (SQL expression)
-                                                     UserAccount.name != name)).all())
 
 
 def audit_sign_out(db, actor, *, reason: str = "sign out") -> None:

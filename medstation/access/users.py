@@ -91,6 +91,21 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
 
 
+def account_row(s, name: str) -> UserAccount:
+    """The account row named ``name`` in session ``s``; AccountError when there is none."""
+    row = s.exec(select(UserAccount).where(UserAccount.name == name)).first()
+    if row is None:
+        raise AccountError(f"No account named {name!r}.")
+    return row
+
+
+def other_active_admins(s, name: str) -> int:
+    """Active admin accounts other than ``name``: the last one may not be demoted or deactivated."""
+    return len(s.exec(select(UserAccount).where(UserAccount.role == Role.admin.value,
+                                                 UserAccount.active == True,  # noqa: E712 (SQL expression)
+                                                 UserAccount.name != name)).all())
+
+
 class AccountStore:
     """Accounts in the app database. ``hasher`` and ``clock`` are injectable for tests."""
 
@@ -159,7 +174,7 @@ class AccountStore:
             actor = session.require(Permission.manage_users)
         self._check_password(password, name)
         with self.db.session() as s:
-            row = self._row(s, name)
+            row = account_row(s, name)
             row.password_hash = self.hasher.hash(password)
             row.failed_attempts, row.locked_until = 0, None
             s.add(row)
@@ -168,7 +183,7 @@ class AccountStore:
     def unlock(self, name: str, *, session: UserSession) -> None:
         actor = session.require(Permission.manage_users)
         with self.db.session() as s:
-            row = self._row(s, name)
+            row = account_row(s, name)
             row.failed_attempts, row.locked_until = 0, None
             s.add(row)
             self.db.audit("user.unlocked", actor=actor, entity="user_account", entity_id=name, session=s)
@@ -176,8 +191,8 @@ class AccountStore:
     def set_active(self, name: str, active: bool, *, session: UserSession) -> None:
         actor = session.require(Permission.manage_users)
         with self.db.session() as s:
-            row = self._row(s, name)
-            if not active and row.role == Role.admin.value and self._other_active_admins(s, name) == 0:
+            row = account_row(s, name)
+            if not active and row.role == Role.admin.value and other_active_admins(s, name) == 0:
                 raise AccountError("This is the last active admin; create another admin first.")
             row.active = active
             s.add(row)
@@ -230,7 +245,7 @@ class AccountStore:
         actor = session.require(Permission.manage_users)
         token = "mst_" + secrets.token_urlsafe(32)
         with self.db.session() as s:
-            row = self._row(s, name)
+            row = account_row(s, name)
             s.add(AccessToken(user_id=row.id, token_sha256=token_digest(token), issued_by=actor.name,
                               issued_at=self.clock(), expires_at=self.clock() + timedelta(days=days)))
             self.db.audit("user.token_issued", actor=actor, entity="user_account", entity_id=name, days=days,
@@ -264,18 +279,6 @@ class AccountStore:
             return self.hasher.verify(stored_hash, password)
         except (VerificationError, InvalidHashError):
             return False
-
-    @staticmethod
-    def _row(s, name: str) -> UserAccount:
-        row = s.exec(select(UserAccount).where(UserAccount.name == name)).first()
-        if row is None:
-            raise AccountError(f"No account named {name!r}.")
-        return row
-
-    @staticmethod
-    def _other_active_admins(s, name: str) -> int:
-        return len(s.exec(select(UserAccount).where(UserAccount.role == Role.admin.value, UserAccount.active == True,  # noqa: E712
-                                                     UserAccount.name != name)).all())
 
     @staticmethod
     def _role(role: Role | str) -> Role:
