@@ -252,15 +252,13 @@ class NotesService:
 
     def save_regeneration(self, note_id: int, doc: TrackedText, regenerated: RegeneratedSection) -> int:
         """Store ``doc`` (with ``regenerated`` applied) as a ``regenerate`` revision carrying its provenance."""
-        actor = self.session.require(Permission.edit_notes)
+        self.session.require(Permission.edit_notes)
         if regenerated.note_id != note_id:
             raise UserFacingError("This regenerated section belongs to another note; nothing was stored.")
-        number = self.save_revision(note_id, doc, kind="regenerate", provenance=regenerated.provenance())
-        self.db.audit("notes.regenerate", actor=actor.name, entity="session_note", entity_id=note_id,
-                      section=regenerated.section, revision=number, chunks=len(regenerated.chunks),
-                      model=regenerated.draft_provenance.get("model", {}),
-                      transcript_version_id=regenerated.transcript_id)
-        return number
+        return self.save_revision(note_id, doc, kind="regenerate", provenance=regenerated.provenance(), audit=(
+            "notes.regenerate", {"section": regenerated.section, "chunks": len(regenerated.chunks),
+                                 "model": regenerated.draft_provenance.get("model", {}),
+                                 "transcript_version_id": regenerated.transcript_id}))
 
     def regenerate_section(self, ctx, note_id: int, section_key: str, doc: TrackedText,
                            options: DraftOptions = DraftOptions()) -> TrackedText:
@@ -310,10 +308,11 @@ class NotesService:
                                  float(TrackedText.from_spans(r.text, r.spans).ai_share())) for r in rows]
 
     def save_revision(self, note_id: int, doc: TrackedText, kind: str = "edit", *,
-                      provenance: dict | None = None) -> int:
+                      provenance: dict | None = None, audit: tuple[str, dict] | None = None) -> int:
         """Store ``doc`` as the next revision (with the ops since the last one); returns its number.
 
-        An unchanged document stores nothing (the last number is returned), unless it carries ``provenance``."""
+        An unchanged document stores nothing (the last number is returned), unless it carries ``provenance``.
+        ``audit`` = (action, details): the event is written in the revision's own transaction."""
         actor = self.session.require(Permission.edit_notes)
         with self.db.session() as s:
             n = s.get(SessionNote, note_id)
@@ -329,6 +328,10 @@ class NotesService:
             s.add(NoteRevision(note_id=note_id, number=number, kind=kind, author=actor.name, text=doc.text,
                                spans=doc.span_dicts(), ops=doc.ops[len(last.ops):] if kind != "draft" else doc.ops,
                                transcript_id=last.transcript_id, provenance=dict(provenance or {})))
+            if audit is not None:
+                action, details = audit
+                self.db.audit(action, actor=actor.name, entity="session_note", entity_id=note_id,
+                              revision=number, **details, session=s)
         with self.db.session() as s:  # only after the revision is committed
             row = s.exec(select(NoteAutosave).where(NoteAutosave.note_id == note_id)).first()
             if row is not None:
