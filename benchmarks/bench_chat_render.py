@@ -40,10 +40,10 @@ def main(argv=None) -> int:
 
     from medstation.access.roles import UserSession
     from medstation.config import Settings
-    from medstation.llm import conversations as convo
-    from medstation.llm.conversations import MessageRole
-    from medstation.llm.provenance import AnswerProvenance
-    from medstation.llm.rag_answer import StreamEvent
+    from medstation.llm.answer import message_store as convo
+    from medstation.llm.answer.message_store import MessageRole
+    from medstation.llm.answer.provenance import AnswerProvenance
+    from medstation.llm.answer.rag_answer import StreamEvent
     from medstation.llm.service import LLMService
     from medstation.llm.support import SentenceSupport
     from medstation.store.database import Database

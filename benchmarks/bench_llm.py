@@ -2,7 +2,7 @@
 
 For the same model, prompt and sampling settings, in one process, alternating:
 
-* **ours** — the full answer job (:func:`medstation.llm.rag_answer.answer_question`):
+* **ours** — the full answer job (:func:`medstation.llm.answer.rag_answer.answer_question`):
   prompt building, token budgeting, database writes, streaming through
   ``create_chat_completion`` with ``ctx.check()`` per token;
 * **direct** — ``Llama.create_completion`` on the identical rendered prompt,
@@ -45,7 +45,7 @@ def _rss_mb() -> float:
 
 def load_passages(medquad: Path, backend, target_tokens: int):
     """MedQuAD answers about one topic as ranked passages, until the prompt reaches ~``target_tokens``."""
-    from medstation.llm.prompt import build_messages
+    from medstation.llm.answer.prompt import build_messages
     from medstation.rag.types import Passage
 
     passages = []
@@ -82,7 +82,7 @@ class _ListKb:
 
 def run_ours(llm, db, kb, generation) -> dict:
     from medstation.jobs import JobContext
-    from medstation.llm.rag_answer import answer_question
+    from medstation.llm.answer.rag_answer import answer_question
 
     import llama_cpp
 
@@ -148,10 +148,10 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["MEDSTATION_HOME"] = tempfile.mkdtemp(prefix="bench_llm_")
     from medstation.config import Settings
-    from medstation.llm.backend import GenerationSettings
-    from medstation.llm.catalogue import embedded_model_path
-    from medstation.llm.local import LocalLlamaBackend
-    from medstation.llm.prompt import build_messages
+    from medstation.llm.backends.base import GenerationSettings
+    from medstation.llm.backends.catalogue import embedded_model_path
+    from medstation.llm.backends.local import LocalLlamaBackend
+    from medstation.llm.answer.prompt import build_messages
     from medstation.llm.service import LLMService
     from medstation.store.database import Database
 

@@ -188,7 +188,7 @@ def one_run(backend, messages, max_tokens: int, load=None) -> dict:
     """One answer; with ``load``, also how much background work (slices or batches) ran while it streamed."""
     from medstation.foreground import FOREGROUND
     from medstation.jobs import JobContext
-    from medstation.llm.backend import GenerationSettings
+    from medstation.llm.backends.base import GenerationSettings
 
     backend.llama.reset()
     stamps = []
@@ -212,9 +212,9 @@ def main(argv=None) -> int:
                         help="background work: the viewer's LiteMedSAM slice prefetch, or knowledge-base embedding")
     args = parser.parse_args(argv)
 
-    from medstation.llm.catalogue import embedded_model_path
-    from medstation.llm.local import LocalLlamaBackend
-    from medstation.llm.prompt import build_messages
+    from medstation.llm.backends.catalogue import embedded_model_path
+    from medstation.llm.backends.local import LocalLlamaBackend
+    from medstation.llm.answer.prompt import build_messages
     from medstation.rag.types import Passage
 
     backend = LocalLlamaBackend(embedded_model_path(), n_ctx=4096, n_threads=args.threads)

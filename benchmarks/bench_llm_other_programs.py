@@ -3,7 +3,7 @@
 The app's own background work pauses while an answer streams (``bench_llm_foreground.py``); other
 programs do not. With llama.cpp on as many threads as cores, each token waits for a thread that only
 gets part of a core. ``LocalLlamaBackend`` therefore samples the runnable tasks outside its process
-before each answer and uses fewer threads while other programs run (``medstation/llm/cpu_share.py``).
+before each answer and uses fewer threads while other programs run (``medstation/llm/backends/cpu_share.py``).
 Here 0, 1 and 2 busy-loop processes run beside the answer; the baseline is the same backend with
 ``adapt_threads=False`` in the same run.
 
@@ -37,9 +37,9 @@ def main(argv=None) -> int:
     from bench_llm_foreground import cpu_flags, ggml_threading
 
     from medstation.jobs import JobContext
-    from medstation.llm.backend import GenerationSettings
-    from medstation.llm.catalogue import embedded_model_path
-    from medstation.llm.local import LocalLlamaBackend
+    from medstation.llm.backends.base import GenerationSettings
+    from medstation.llm.backends.catalogue import embedded_model_path
+    from medstation.llm.backends.local import LocalLlamaBackend
 
     rows = (ROOT / "resources" / "starter_kb" / "medquad_starter.jsonl").read_text().splitlines()[:3]
     text = "\n\n".join(json.loads(r)["answer"][:800] for r in rows)

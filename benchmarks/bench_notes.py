@@ -77,8 +77,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     from medstation.jobs import JobContext
-    from medstation.llm.catalogue import embedded_model_path
-    from medstation.llm.local import LocalLlamaBackend
+    from medstation.llm.backends.catalogue import embedded_model_path
+    from medstation.llm.backends.local import LocalLlamaBackend
     from medstation.notes import rewrite
     from medstation.notes.drafting import DraftOptions, draft_note
     from medstation.notes.evidence import select_evidence

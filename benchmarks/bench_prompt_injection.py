@@ -63,7 +63,7 @@ def run_chat(limit: int) -> tuple[Counter, Counter, list[dict], str]:
     os.environ["MEDSTATION_SAMPLE_STUDY"] = "false"
     from medstation.app import build_services
     from medstation.jobs import JobContext
-    from medstation.llm.rag_answer import answer_question
+    from medstation.llm.answer.rag_answer import answer_question
 
     entries = load_set("passage")[:limit]
     docs = Path(os.environ["MEDSTATION_HOME"]) / "docs"

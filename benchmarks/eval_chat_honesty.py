@@ -178,7 +178,7 @@ def judge(sentence: str, passage: str) -> bool:
 def _before_shown(result) -> tuple[str, list[dict]]:
     """Old code: sentences with a [n] marker or a [≈n] match are shown as supported by passage n."""
     from medstation.llm.attribution import sentence_spans
-    from medstation.llm.citations import MARKER, marker_numbers
+    from medstation.llm.answer.citations import MARKER, marker_numbers
 
     prov = result.provenance
     texts = [p["title"] + "\n" + p["text"] for p in prov["passages"]]
@@ -205,8 +205,8 @@ def _after_shown(result) -> tuple[str, list[dict]]:
 def run(args) -> int:
     from medstation.app import build_services
     from medstation.jobs import JobContext
-    from medstation.llm.backend import GenerationSettings
-    from medstation.llm.rag_answer import answer_question
+    from medstation.llm.backends.base import GenerationSettings
+    from medstation.llm.answer.rag_answer import answer_question
 
     services = build_services()
     # the "before" checkout predates the typed Services
@@ -241,7 +241,7 @@ def run(args) -> int:
 
 def calibrate(args) -> int:
     from medstation.app import build_services
-    from medstation.llm.relevance import judge_relevance
+    from medstation.llm.answer.relevance import judge_relevance
 
     services = build_services()
     kb = services.kb
@@ -269,7 +269,7 @@ def calibrate(args) -> int:
         rec = tp / (tp + fn) if tp + fn else 0.0
         return (2 * p * rec / (p + rec) if p + rec else 0.0), p, rec
 
-    from medstation.llm.relevance import MIN_SIMILARITY, MIN_TOPIC_COVERAGE, SURE_SIMILARITY
+    from medstation.llm.answer.relevance import MIN_SIMILARITY, MIN_TOPIC_COVERAGE, SURE_SIMILARITY
 
     f1, p, rec = score(MIN_SIMILARITY, MIN_TOPIC_COVERAGE, SURE_SIMILARITY)
     print(f"shipped thresholds (sim {MIN_SIMILARITY}, coverage {MIN_TOPIC_COVERAGE}, sure {SURE_SIMILARITY}) on "

@@ -37,8 +37,8 @@ def answer(kb, question: str, k: int = 5, baseline: bool = False):
 
     ``baseline``: plain ``kb.search`` (the pipeline before safety questions; run it with
     ``PYTHONPATH`` pointing at an older checkout to measure that checkout)."""
-    from medstation.llm.grounded import embedding_scorer, quotes_text, select_quotes
-    from medstation.llm.relevance import judge_relevance
+    from medstation.llm.answer.grounded import embedding_scorer, quotes_text, select_quotes
+    from medstation.llm.answer.relevance import judge_relevance
 
     if baseline:
         passages = kb.search(question, k=k, mode="hybrid")

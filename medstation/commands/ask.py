@@ -43,7 +43,7 @@ def add_parser(sub) -> None:
 
 
 def answer_json(result) -> dict:
-    """The fixed JSON shape of an :class:`~medstation.llm.rag_answer.AnswerResult`."""
+    """The fixed JSON shape of an :class:`~medstation.llm.answer.rag_answer.AnswerResult`."""
     prov = result.provenance
     return {
         "status": JSON_STATUS[result.status.value],
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from medstation.app import build_services
     from medstation.errors import UserFacingError
     from medstation.jobs import Cancelled, JobContext, print_progress_context
-    from medstation.llm.rag_answer import AI_DRAFT_LABEL, answer_question
+    from medstation.llm.answer.rag_answer import AI_DRAFT_LABEL, answer_question
     from medstation.rag.starter import ATTRIBUTION, ingest_starter_job, needs_starter
 
     services = build_services()

@@ -123,7 +123,7 @@ def passage_safety_score(question: str, passage: Any) -> float:
     """How plainly ``passage`` warns about (or permits) the asked-for thing for the asked-for population.
 
     The best unit's ``warning_cue × share of subject terms in the unit or title + 0.5 × population fit``."""
-    from medstation.llm.passage_units import passage_units
+    from medstation.llm.answer.passage_units import passage_units
 
     subject = subject_terms(question)
     title = str(getattr(passage, "title", ""))

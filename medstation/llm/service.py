@@ -21,8 +21,8 @@ import threading
 from pathlib import Path
 
 from medstation.config import Settings
-from medstation.llm.backend import ChatBackend, GenerationSettings
-from medstation.llm.catalogue import (
+from medstation.llm.backends.base import ChatBackend, GenerationSettings
+from medstation.llm.backends.catalogue import (
     HashCache,
     active_model_path,
     describe_model,
@@ -86,7 +86,7 @@ class LLMService:
 
     def default_answer_mode(self) -> str:
         """``grounded`` for the embedded 135M model (it invents facts in prose), ``generative`` for a larger
-        model the user chose or a server. Returns an :class:`~medstation.llm.provenance.AnswerMode` value."""
+        model the user chose or a server. Returns an :class:`~medstation.llm.answer.provenance.AnswerMode` value."""
         if self.settings.llm_backend == "openai":
             return "generative"
         path = self.model_path()
@@ -137,12 +137,12 @@ class LLMService:
 
     def _load(self, key: tuple) -> ChatBackend:
         if key[0] == "openai":
-            from medstation.llm.openai_http import OpenAIHttpBackend
+            from medstation.llm.backends.openai_http import OpenAIHttpBackend
 
             s = self.settings
             return OpenAIHttpBackend(s.openai_base_url, s.openai_model, api_key=s.openai_api_key, n_ctx=s.llm_n_ctx,
                                      allow_remote=s.allow_remote_llm)
-        from medstation.llm.local import LocalLlamaBackend
+        from medstation.llm.backends.local import LocalLlamaBackend
 
         info = describe_model(Path(key[1]), "user")
         if len(key) > 4:  # an active LoRA adapter version on its base model

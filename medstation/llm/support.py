@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from medstation.llm.citations import MARKER, marker_numbers
+from medstation.llm.answer.citations import MARKER, marker_numbers
 from medstation.llm.meaning import Verdict, compare
 from medstation.llm.polarity import Analysis, analyse, join, title_stems
 

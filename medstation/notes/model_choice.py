@@ -90,7 +90,7 @@ def _parent_or_embedded(db, parent_id: int | None) -> Path:
         found = _version(db, parent_id)
         if found is not None and Path(found[0]).is_file():
             return Path(found[0])
-    from medstation.llm.catalogue import embedded_model_path
+    from medstation.llm.backends.catalogue import embedded_model_path
 
     path = embedded_model_path()
     if path is None:
@@ -100,7 +100,7 @@ def _parent_or_embedded(db, parent_id: int | None) -> Path:
 
 def load_backend(choice: ModelChoice, settings):
     """A local backend for ``choice`` (llm lane). An adapter needs a backend that accepts ``lora_path``."""
-    from medstation.llm.local import LocalLlamaBackend
+    from medstation.llm.backends.local import LocalLlamaBackend
 
     kwargs: dict[str, Any] = {"n_ctx": min(settings.llm_n_ctx, 2048), "n_threads": settings.llm_threads,
                               "name": choice.name}

@@ -24,7 +24,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from medstation.llm.backend import GenerationSettings, Message
+from medstation.llm.backends.base import GenerationSettings, Message
 from medstation.llm.meaning import Verdict, compare
 from medstation.llm.polarity import Analysis, analyse, stem
 from medstation.notes.evidence import content_words

@@ -32,7 +32,7 @@ def drafting_messages(transcript: str) -> list[dict[str, str]]:
 def default_base_gguf() -> Path:
     """The embedded SmolLM2-135M-Instruct GGUF; a clear error when its package is missing."""
     from medstation.errors import UserFacingError
-    from medstation.llm.catalogue import embedded_model_path
+    from medstation.llm.backends.catalogue import embedded_model_path
 
     path = embedded_model_path()
     if path is None:
@@ -94,7 +94,7 @@ def load_base_model(gguf_path: str | Path):
     from gguf.quants import dequantize
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from medstation.llm.gguf import read_gguf_header
+    from medstation.llm.backends.gguf import read_gguf_header
     from medstation.training.gguf_adapter import GGUF_TO_HF_MODULE, to_hf_rows
 
     gguf_path = Path(gguf_path)

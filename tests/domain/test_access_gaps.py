@@ -153,7 +153,7 @@ def test_password_rule_on_the_command_line(monkeypatch, capsys):
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000/v1", "http://localhost:8080/v1", "http://[::1]:8000/v1",
                                  "http://127.0.0.2:9000"])
 def test_loopback_servers_need_no_setting(url):
-    from medstation.llm.openai_http import OpenAIHttpBackend
+    from medstation.llm.backends.openai_http import OpenAIHttpBackend
 
     assert OpenAIHttpBackend(url).base_url == url.rstrip("/")
 
@@ -161,7 +161,7 @@ def test_loopback_servers_need_no_setting(url):
 @pytest.mark.parametrize("url", ["http://10.0.0.5:8000/v1", "https://api.example.com/v1", "http://gpu-box:8000/v1",
                                  "http://localhost.example.com/v1"])
 def test_remote_servers_are_refused_unless_allowed(url):
-    from medstation.llm.openai_http import OpenAIHttpBackend, RemoteServerRefused
+    from medstation.llm.backends.openai_http import OpenAIHttpBackend, RemoteServerRefused
 
     with pytest.raises(RemoteServerRefused, match="MEDSTATION_ALLOW_REMOTE_LLM=true"):
         OpenAIHttpBackend(url)
@@ -170,7 +170,7 @@ def test_remote_servers_are_refused_unless_allowed(url):
 
 def test_llm_service_honours_the_setting(monkeypatch, db):
     from medstation.config import Settings
-    from medstation.llm.openai_http import RemoteServerRefused
+    from medstation.llm.backends.openai_http import RemoteServerRefused
     from medstation.llm.service import LLMService
 
     monkeypatch.setenv("MEDSTATION_LLM_BACKEND", "openai")

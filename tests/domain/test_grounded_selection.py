@@ -14,9 +14,9 @@ from functools import lru_cache
 import pytest
 
 from medstation.config import resources_dir
-from medstation.llm.grounded import quotes_text, select_quotes
-from medstation.llm.passage_units import passage_units
-from medstation.llm.question_cues import QuestionType, classify
+from medstation.llm.answer.grounded import quotes_text, select_quotes
+from medstation.llm.answer.passage_units import passage_units
+from medstation.llm.answer.question_cues import QuestionType, classify
 from medstation.llm.support import check_answer
 from medstation.rag.ingest import plan_chunks
 from medstation.rag.sources import read_medquad_jsonl

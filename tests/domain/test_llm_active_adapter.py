@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from medstation.access.roles import Actor, Role
-from medstation.llm.catalogue import embedded_model_path
+from medstation.llm.backends.catalogue import embedded_model_path
 from medstation.llm.service import LLMService
 from medstation.store.model_registry import ModelRegistry
 

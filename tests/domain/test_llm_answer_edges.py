@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from medstation.jobs import JobContext
-from medstation.llm import conversations as convo
-from medstation.llm.backend import GenerationSettings, estimate_chat_tokens
-from medstation.llm.conversations import MessageStatus
-from medstation.llm.rag_answer import NO_TEXT_MESSAGE, TRUNCATED_NOTICE, answer_question
+from medstation.llm.answer import message_store as convo
+from medstation.llm.backends.base import GenerationSettings, estimate_chat_tokens
+from medstation.llm.answer.message_store import MessageStatus
+from medstation.llm.answer.rag_answer import NO_TEXT_MESSAGE, TRUNCATED_NOTICE, answer_question
 from medstation.rag.types import Passage
 
 

@@ -7,8 +7,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from medstation.llm.citations import MARKER, marker_numbers, split_by_markers, validate_citations
-from medstation.llm.reasoning import CaseDescription, parse_differential
+from medstation.llm.answer.citations import MARKER, marker_numbers, split_by_markers, validate_citations
+from medstation.llm.answer.reasoning import CaseDescription, parse_differential
 
 
 def test_valid_markers_are_kept_and_cited_in_order():

@@ -1,6 +1,6 @@
 """Threads for the next answer: fewer than configured when other work is running right now."""
 
-from medstation.llm.cpu_share import runnable_others, threads_for_answer
+from medstation.llm.backends.cpu_share import runnable_others, threads_for_answer
 
 
 def test_a_quiet_machine_keeps_the_configured_threads():

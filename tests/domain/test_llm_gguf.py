@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from medstation.llm.catalogue import HashCache, describe_model, list_models, register_model
+from medstation.llm.backends.catalogue import HashCache, describe_model, list_models, register_model
 from medstation.store.model_registry import ModelRegistry
-from medstation.llm.gguf import GGUFError, SkippedArray, has_gguf_magic, read_gguf_header
+from medstation.llm.backends.gguf import GGUFError, SkippedArray, has_gguf_magic, read_gguf_header
 
 
 def _string(text: str) -> bytes:
@@ -130,7 +130,7 @@ def test_catalogue_lists_user_models_and_flags_broken_ones(settings):
 
 
 def test_embedded_model_is_listed_first_when_installed(settings):
-    from medstation.llm.catalogue import embedded_model_path
+    from medstation.llm.backends.catalogue import embedded_model_path
 
     path = embedded_model_path()
     if path is None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 
 from medstation.jobs import Cancelled, JobContext
-from medstation.llm import conversations as convo
-from medstation.llm.backend import GenerationSettings
-from medstation.llm.budget import fit_prompt
-from medstation.llm.catalogue import embedded_model_path
+from medstation.llm.answer import message_store as convo
+from medstation.llm.backends.base import GenerationSettings
+from medstation.llm.answer.budget import fit_prompt
+from medstation.llm.backends.catalogue import embedded_model_path
 from medstation.llm.errors import ModelLoadError, ModelUnavailable
-from medstation.llm.local import LocalLlamaBackend
-from medstation.llm.prompt import build_messages
-from medstation.llm.conversations import MessageRole, MessageStatus, ReviewStatus
-from medstation.llm.provenance import AnswerMode
-from medstation.llm.rag_answer import QuestionRejected, StreamEvent, answer_question
+from medstation.llm.backends.local import LocalLlamaBackend
+from medstation.llm.answer.prompt import build_messages
+from medstation.llm.answer.message_store import MessageRole, MessageStatus, ReviewStatus
+from medstation.llm.answer.provenance import AnswerMode
+from medstation.llm.answer.rag_answer import QuestionRejected, StreamEvent, answer_question
 from medstation.rag.types import EMPTY_KB_MESSAGE
 from medstation.llm.service import LLMService
 from medstation.rag.types import Passage

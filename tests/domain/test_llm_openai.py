@@ -11,10 +11,10 @@ import time
 import pytest
 
 from medstation.jobs import Cancelled, JobContext
-from medstation.llm.backend import GenerationSettings
-from medstation.llm.catalogue import embedded_model_path
+from medstation.llm.backends.base import GenerationSettings
+from medstation.llm.backends.catalogue import embedded_model_path
 from medstation.llm.errors import BackendError
-from medstation.llm.openai_http import OpenAIHttpBackend
+from medstation.llm.backends.openai_http import OpenAIHttpBackend
 from tests.process_support import stop_process
 
 
@@ -100,7 +100,7 @@ def test_unreachable_server_is_a_clear_error():
 def test_service_answers_through_the_server_when_configured(server_url, medstation_home):
     """settings.llm_backend == "openai": the whole answer job runs against the server; provenance says so."""
     from medstation.config import Settings
-    from medstation.llm.rag_answer import answer_question
+    from medstation.llm.answer.rag_answer import answer_question
     from medstation.llm.service import LLMService
     from medstation.rag.types import Passage
     from medstation.store.database import Database

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from medstation.llm.backend import estimate_chat_tokens
-from medstation.llm.budget import ContextOverflow, fit_prompt
-from medstation.llm.prompt import FENCE_REPLACEMENT, SYSTEM_PROMPT, build_messages, neutralise, passages_block
+from medstation.llm.backends.base import estimate_chat_tokens
+from medstation.llm.answer.budget import ContextOverflow, fit_prompt
+from medstation.llm.answer.prompt import FENCE_REPLACEMENT, SYSTEM_PROMPT, build_messages, neutralise, passages_block
 from medstation.rag.types import Passage
 
 

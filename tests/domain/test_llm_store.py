@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from medstation.llm import conversations as convo
-from medstation.llm.conversations import MessageRole, MessageStatus, ReviewStatus
-from medstation.llm.provenance import AnswerProvenance
+from medstation.llm.answer import message_store as convo
+from medstation.llm.answer.message_store import MessageRole, MessageStatus, ReviewStatus
+from medstation.llm.answer.provenance import AnswerProvenance
 from medstation.llm.support import SentenceSupport
 from medstation.store.tables import AuditEvent
 

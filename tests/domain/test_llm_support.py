@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from medstation.llm.citations import validate_citations
-from medstation.llm.grounded import quotes_text, select_quotes
-from medstation.llm.markup import strip_model_markup
-from medstation.llm.reasoning import CaseDescription, grounded_differential, keep_item, parse_differential
-from medstation.llm.relevance import judge_relevance
+from medstation.llm.answer.citations import validate_citations
+from medstation.llm.answer.grounded import quotes_text, select_quotes
+from medstation.llm.answer.markup import strip_model_markup
+from medstation.llm.answer.reasoning import CaseDescription, grounded_differential, keep_item, parse_differential
+from medstation.llm.answer.relevance import judge_relevance
 from medstation.llm.support import check_answer, cited_in
 from medstation.rag.types import Passage
 

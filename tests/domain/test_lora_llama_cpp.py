@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from medstation.jobs import Cancelled, JobContext
-from medstation.llm.backend import GenerationSettings
-from medstation.llm.local import LocalLlamaBackend
+from medstation.llm.backends.base import GenerationSettings
+from medstation.llm.backends.local import LocalLlamaBackend
 from medstation.training import gguf_adapter
 from medstation.training.gguf_adapter import read_lora_adapter, write_lora_adapter
 from medstation.training.lora import ADAPTER_FILE, RESULT_FILE, train_lora

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from medstation.access.roles import Actor, Role
 from medstation.jobs import JobContext
-from medstation.llm.catalogue import describe_model, embedded_model_path, register_model
+from medstation.llm.backends.catalogue import describe_model, embedded_model_path, register_model
 from medstation.llm.service import LLMService
 from medstation.segmentation.service import SegmentationService
 from medstation.store.model_registry import ModelRegistry

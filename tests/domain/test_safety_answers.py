@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from medstation.llm.grounded import quotes_text, select_quotes
+from medstation.llm.answer.grounded import quotes_text, select_quotes
 from medstation.llm.safety import is_safety_question, population_fit, populations
 from medstation.rag.types import Passage
 

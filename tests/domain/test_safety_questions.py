@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from medstation.llm.grounded import quotes_text, select_quotes
-from medstation.llm.question_cues import QuestionType, classify
+from medstation.llm.answer.grounded import quotes_text, select_quotes
+from medstation.llm.answer.question_cues import QuestionType, classify
 from medstation.llm.safety import is_safety_question, population_fit, rerank_for_safety, warning_cue
 
 STARTER = Path(__file__).resolve().parents[2] / "resources" / "starter_kb" / "medquad_starter.jsonl"

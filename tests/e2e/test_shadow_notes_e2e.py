@@ -14,7 +14,7 @@ import pytest
 
 from medstation.access.roles import Actor, Role, UserSession
 from medstation.jobs import JobContext
-from medstation.llm.catalogue import embedded_model_path
+from medstation.llm.backends.catalogue import embedded_model_path
 from medstation.notes.drafting import DraftOptions
 from medstation.store.tables import ModelKind, ShadowCase
 from medstation.training.shadow_outcomes import paired_cases, resolve_outcomes

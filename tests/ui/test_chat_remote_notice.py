@@ -6,7 +6,7 @@ import pytest
 
 from medstation.access.roles import UserSession
 from medstation.config import Settings
-from medstation.llm.openai_http import remote_server_notice
+from medstation.llm.backends.openai_http import remote_server_notice
 from medstation.llm.service import LLMService
 from medstation.store.database import Database
 from medstation.ui.chat.tab import ChatTab

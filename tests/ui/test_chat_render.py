@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from medstation.llm.conversations import MessageRecord, MessageRole, MessageStatus
-from medstation.llm.provenance import AnswerMode, AnswerProvenance
+from medstation.llm.answer.message_store import MessageRecord, MessageRole, MessageStatus
+from medstation.llm.answer.provenance import AnswerMode, AnswerProvenance
 from medstation.llm.support import SentenceSupport
 from medstation.ui.chat.render import render_answer, render_conversation, render_passage
 

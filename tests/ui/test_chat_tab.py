@@ -7,11 +7,11 @@ from PySide6.QtCore import QUrl
 
 from medstation.access.roles import UserSession
 from medstation.config import Settings
-from medstation.llm import conversations as convo
-from medstation.llm.catalogue import embedded_model_path
-from medstation.llm.conversations import MessageRole, MessageStatus
-from medstation.llm.local import LocalLlamaBackend
-from medstation.llm.rag_answer import StreamEvent
+from medstation.llm.answer import message_store as convo
+from medstation.llm.backends.catalogue import embedded_model_path
+from medstation.llm.answer.message_store import MessageRole, MessageStatus
+from medstation.llm.backends.local import LocalLlamaBackend
+from medstation.llm.answer.rag_answer import StreamEvent
 from medstation.llm.service import LLMService
 from medstation.rag.types import Passage
 from medstation.store.database import Database

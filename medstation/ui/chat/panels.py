@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from medstation.llm.conversations import ConversationRecord
-from medstation.llm.provenance import AnswerProvenance
+from medstation.llm.answer.message_store import ConversationRecord
+from medstation.llm.answer.provenance import AnswerProvenance
 from medstation.ui.chat.render import STYLE, render_passage
 
 

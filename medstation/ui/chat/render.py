@@ -14,10 +14,10 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from medstation.llm.citations import split_by_markers
-from medstation.llm.conversations import MessageRecord, MessageRole, MessageStatus, ReviewStatus
-from medstation.llm.provenance import AnswerMode, AnswerProvenance
-from medstation.llm.rag_answer import AI_DRAFT_LABEL
+from medstation.llm.answer.citations import split_by_markers
+from medstation.llm.answer.message_store import MessageRecord, MessageRole, MessageStatus, ReviewStatus
+from medstation.llm.answer.provenance import AnswerMode, AnswerProvenance
+from medstation.llm.answer.rag_answer import AI_DRAFT_LABEL
 from medstation.llm.support import SentenceSupport
 
 STYLE = """

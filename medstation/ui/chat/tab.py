@@ -33,13 +33,13 @@ from PySide6.QtWidgets import (
 
 from medstation.access.roles import Permission
 from medstation.errors import UserFacingError
-from medstation.llm import conversations as convo
-from medstation.llm.catalogue import list_models
-from medstation.llm.conversations import ACCEPTABLE, MessageRole, MessageStatus, ReviewStatus
-from medstation.llm.openai_http import remote_server_notice
-from medstation.llm.provenance import AnswerMode, passage_record
-from medstation.llm.rag_answer import answer_question
-from medstation.llm.reasoning import CaseDescription
+from medstation.llm.answer import message_store as convo
+from medstation.llm.backends.catalogue import list_models
+from medstation.llm.answer.message_store import ACCEPTABLE, MessageRole, MessageStatus, ReviewStatus
+from medstation.llm.backends.openai_http import remote_server_notice
+from medstation.llm.answer.provenance import AnswerMode, passage_record
+from medstation.llm.answer.rag_answer import answer_question
+from medstation.llm.answer.reasoning import CaseDescription
 from medstation.llm.support import cited_in
 from medstation.rag.starter import ATTRIBUTION, ingest_starter_job, needs_starter, starter_path
 from medstation.rag.types import EMPTY_KB_MESSAGE, question_problem

@@ -2,8 +2,8 @@
 
 A backend turns a list of chat messages (``{"role": "system"|"user"|"assistant",
 "content": str}``) into a stream of text pieces. Two exist:
-:class:`~medstation.llm.local.LocalLlamaBackend` (llama.cpp in this process)
-and :class:`~medstation.llm.openai_http.OpenAIHttpBackend` (an
+:class:`~medstation.llm.backends.local.LocalLlamaBackend` (llama.cpp in this process)
+and :class:`~medstation.llm.backends.openai_http.OpenAIHttpBackend` (an
 OpenAI-compatible server). Both call ``ctx.check()`` for every piece so a stop
 request ends generation at the next token.
 """

@@ -4,14 +4,14 @@
 It streams :class:`StreamEvent` partials — first ``sources`` (the numbered
 passages), then ``token`` pieces — and returns an :class:`AnswerResult`.
 
-1. Retrieval, then :func:`~medstation.llm.relevance.judge_relevance`: when no
+1. Retrieval, then :func:`~medstation.llm.answer.relevance.judge_relevance`: when no
    passage covers the question the reply is "not in the knowledge base"
    (stored, status ``not_in_knowledge_base``), and no answer is made up.
-2. The answer, in one of two :class:`~medstation.llm.provenance.AnswerMode`:
+2. The answer, in one of two :class:`~medstation.llm.answer.provenance.AnswerMode`:
    ``grounded`` (default for the embedded model): passage sentences quoted with
-   their citations (:mod:`medstation.llm.grounded`), no text generated;
+   their citations (:mod:`medstation.llm.answer.grounded`), no text generated;
    ``generative`` (default for a larger model): the model writes, its markup is
-   stripped (:mod:`medstation.llm.markup`) and citation markers validated.
+   stripped (:mod:`medstation.llm.answer.markup`) and citation markers validated.
 3. Every sentence is checked (:mod:`medstation.llm.support`); unsupported
    sentences are kept, shown as unsupported, and counted in the provenance.
 
@@ -32,25 +32,25 @@ from typing import Any
 
 from medstation.foreground import FOREGROUND
 from medstation.jobs import Cancelled
-from medstation.llm import conversations as convo
-from medstation.llm.backend import GenerationSettings
-from medstation.llm.budget import fit_prompt
-from medstation.llm.citations import validate_citations
-from medstation.llm.conversations import MessageRole, MessageStatus, ReviewStatus
+from medstation.llm.answer import message_store as convo
+from medstation.llm.backends.base import GenerationSettings
+from medstation.llm.answer.budget import fit_prompt
+from medstation.llm.answer.citations import validate_citations
+from medstation.llm.answer.message_store import MessageRole, MessageStatus, ReviewStatus
 from medstation.llm.errors import LLMError
-from medstation.llm.grounded import embedding_scorer, overlap_scorer, quotes_text, select_quotes
-from medstation.llm.markup import strip_model_markup
-from medstation.llm.prompt import SYSTEM_PROMPT, build_messages
-from medstation.llm.question_cues import classify
-from medstation.llm.provenance import AnswerMode, AnswerProvenance, passage_record
-from medstation.llm.reasoning import (
+from medstation.llm.answer.grounded import embedding_scorer, overlap_scorer, quotes_text, select_quotes
+from medstation.llm.answer.markup import strip_model_markup
+from medstation.llm.answer.prompt import SYSTEM_PROMPT, build_messages
+from medstation.llm.answer.question_cues import classify
+from medstation.llm.answer.provenance import AnswerMode, AnswerProvenance, passage_record
+from medstation.llm.answer.reasoning import (
     REASONING_INSTRUCTION,
     REASONING_SYSTEM_PROMPT,
     CaseDescription,
     grounded_differential,
     parse_differential,
 )
-from medstation.llm.relevance import NOT_IN_KB_MESSAGE, judge_relevance
+from medstation.llm.answer.relevance import NOT_IN_KB_MESSAGE, judge_relevance
 from medstation.llm.safety import search_passages
 from medstation.llm.support import check_answer
 from medstation.rag.types import EMPTY_KB_MESSAGE, question_problem

@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from medstation.llm.backend import Message
+from medstation.llm.backends.base import Message
 
 SYSTEM_PROMPT = (
     "You are a clinical reference assistant for physicians. Answer the question using only the numbered "

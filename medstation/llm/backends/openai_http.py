@@ -7,7 +7,7 @@ backend works without extra packages. Stopping closes the connection, which
 these servers take as the client leaving and stop generating.
 
 The server's tokenizer is out of reach through the OpenAI API, so prompt sizes
-are over-estimated (:func:`~medstation.llm.backend.estimate_chat_tokens`) and
+are over-estimated (:func:`~medstation.llm.backends.base.estimate_chat_tokens`) and
 the provenance says the count was estimated.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from medstation.llm.backend import GenerationSettings, Message, estimate_chat_tokens
+from medstation.llm.backends.base import GenerationSettings, Message, estimate_chat_tokens
 from medstation.llm.errors import BackendError
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from medstation.llm.prompt import FENCE_REPLACEMENT
+from medstation.llm.answer.prompt import FENCE_REPLACEMENT
 
 _PASSAGE_OPEN = re.compile(r"<\s*passage\b[^>]*?\bid\s*=\s*[\"']?(\d{1,3})[\"']?[^>]*>?", re.IGNORECASE)
 _ANY_FENCE = re.compile(r"<\s*/?\s*(?:passages?|question|answer|system|user|assistant)\b[^>]*>?", re.IGNORECASE)

@@ -2,7 +2,7 @@
 
 The default answer mode for the embedded 135M model, which invents facts when it
 writes prose. Nothing here generates text, and no model chooses: the answer is
-made of units copied from the retrieved passages (:mod:`medstation.llm.passage_units`:
+made of units copied from the retrieved passages (:mod:`medstation.llm.answer.passage_units`:
 whole sentences, and lists kept with their lead-in), chosen and ordered
 deterministically and joined as ``unit [n]. unit [n].`` Each quote therefore
 passes the support check of :mod:`medstation.llm.support` against exactly the
@@ -21,7 +21,7 @@ quotable unit gets
   embedder (cosine; each unit prefixed with its passage title so "Symptoms
   include …" keeps its topic), or word overlap without an embedder;
 * cue (0, 0.5, 1): how plainly the unit answers the question's type
-  (:mod:`medstation.llm.question_cues`: symptoms, treatment, causes, diagnosis,
+  (:mod:`medstation.llm.answer.question_cues`: symptoms, treatment, causes, diagnosis,
   prognosis, inheritance, prevention, frequency, definition), a list counting
   by its lead-in; sitting under the type's heading ("Outlook") counts as weak;
 * focus (0..1): share of the question's focus words ("asthma") in the passage
@@ -45,8 +45,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from medstation.llm.passage_units import passage_units
-from medstation.llm.question_cues import QuestionIntent, QuestionType, classify, cue, focus_coverage
+from medstation.llm.answer.passage_units import passage_units
+from medstation.llm.answer.question_cues import QuestionIntent, QuestionType, classify, cue, focus_coverage
 from medstation.llm.safety import population_fit
 from medstation.llm.support import required_terms, split_sentences
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medstation.config import Settings, project_models_dir
-from medstation.llm.gguf import GGUFError, read_gguf_header
+from medstation.llm.backends.gguf import GGUFError, read_gguf_header
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelKind, ModelStatus
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from medstation.llm.backend import Message
+from medstation.llm.backends.base import Message
 from medstation.llm.errors import LLMError
 
 

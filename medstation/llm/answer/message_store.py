@@ -21,7 +21,7 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 
 from medstation.llm.errors import LLMError
-from medstation.llm.provenance import AnswerProvenance
+from medstation.llm.answer.provenance import AnswerProvenance
 from medstation.store.database import Database
 from medstation.store.tables import ChatMessage, Conversation, utcnow
 

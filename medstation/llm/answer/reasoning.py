@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from medstation.llm.citations import validate_citations
+from medstation.llm.answer.citations import validate_citations
 from medstation.llm.support import check_answer, required_terms, split_sentences, terms
 
 REASONING_SYSTEM_PROMPT = (

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from medstation.llm.backend import GenerationSettings, Message
-from medstation.llm.cpu_share import runnable_others, threads_for_answer
+from medstation.llm.backends.base import GenerationSettings, Message
+from medstation.llm.backends.cpu_share import runnable_others, threads_for_answer
 from medstation.llm.errors import ModelLoadError, ModelUnavailable
-from medstation.llm.gguf import GGUFError, read_gguf_header
+from medstation.llm.backends.gguf import GGUFError, read_gguf_header
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class LocalLlamaBackend:
         """``lora_path``: an optional GGUF LoRA adapter (a registry version's file) applied at scale 1.
 
         ``adapt_threads``: before each answer use fewer than ``n_threads`` when other work is running
-        (:mod:`medstation.llm.cpu_share`); False always uses ``n_threads`` (benchmarks)."""
+        (:mod:`medstation.llm.backends.cpu_share`); False always uses ``n_threads`` (benchmarks)."""
         path = Path(model_path)
         if not path.is_file():
             raise ModelUnavailable(f"Model file not found: {path}")
@@ -100,7 +100,7 @@ class LocalLlamaBackend:
         return self.count_tokens(self.render_prompt(messages))
 
     def _fit_threads(self, *, start: bool) -> None:
-        """Set llama.cpp's thread count (see :mod:`medstation.llm.cpu_share`).
+        """Set llama.cpp's thread count (see :mod:`medstation.llm.backends.cpu_share`).
 
         At the ``start`` of an answer it may go down; later calls (between pieces) only go back up,
         once what was running at the start has finished — typically a background slice that was
