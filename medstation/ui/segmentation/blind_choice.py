@@ -136,7 +136,7 @@ class SegmentationCandidateHooks(QObject):
 
     def _on_pair(self, segs, key, segmenter, result) -> None:
         if result.pair is None:
-            self.panel._on_decoded(segs, key, result.active_output)
+            self.panel.prompts.land(segs, key, result.active_output)
             self.panel.status_label.setText(result.message)
             return
         pair: BlindPair = result.pair
@@ -165,11 +165,9 @@ class SegmentationCandidateHooks(QObject):
 
     def _apply(self, segs, key, pair: BlindPair, prediction, version_id, preference_id) -> None:
         index = pair.context["slice"]
-        self.panel._on_decoded(segs, key, (index, prediction))
-        seg = segs.segments.get(key)
-        if seg is not None and seg.prompts:  # the prompt record names the version that really drew this mask
-            seg.prompts[-1] = {**seg.prompts[-1], "model_version_id": version_id, "preference_id": preference_id,
-                               "blind_order": list(pair.order)}
+        # the prompt record names the version that really drew this mask, and the choice that put it there
+        self.panel.prompts.land(segs, key, (index, prediction), provenance={
+            "model_version_id": version_id, "preference_id": preference_id, "blind_order": list(pair.order)})
 
     def after_decode(self, segmenter, result) -> None:
         """The active mask of a box prompt is shown: maybe let the candidate segment it too, in the background."""

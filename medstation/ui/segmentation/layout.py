@@ -120,7 +120,7 @@ def build_controls(panel) -> None:
     row = QHBoxLayout()
     for label, kind in (("Export NIfTI", "nifti"), ("Export DICOM-SEG", "dicom_seg")):
         button = QPushButton(label)
-        button.clicked.connect(lambda _c=False, k=kind: panel._ask_export(k))
+        button.clicked.connect(lambda _c=False, k=kind: panel.decisions.ask_export(k))
         row.addWidget(button)
     layout.addLayout(row)
     panel._refresh_buttons()

@@ -1,49 +1,48 @@
 """``SegmentationPanel``: MedSAM box/point prompts, brush edits, propagation, measurements, accept and export.
 
 The panel gathers gestures from the viewer's axial ``SliceView`` (see the
-"Segmentation UI contract" in docs/ARCHITECTURE.md) and shows results. Every
-model call runs in the ``segmentation`` lane, every file/database write in the
-``io`` lane, measurements in the ``measure`` lane (debounced; the newest request
-wins). The GUI thread only paints the brush's footprint on one slice and draws
-overlays. Segments belong to their series (:class:`SeriesSegments`): switching
-series keeps every draft, and accepted segments reload from the store when a
-series is opened. The logic it drives is Qt-free: ``SegmentationService``,
-``VolumeSegmenter``, ``SegmentSet``, ``propagate``, ``mask_flags``.
+"Segmentation UI contract" in docs/ARCHITECTURE.md) and shows results. What the
+gestures do to the segments lives in the Qt-free
+:class:`~medstation.segmentation.session.SegmentationSession` (``panel.model``):
+prompts, model masks and their provenance, brush strokes, undo/redo, removal,
+renaming and the records a decision stores. Segments belong to their series:
+switching series keeps every draft, and accepted segments reload from the store
+when a series is opened.
 
-This module holds construction, the engine, tools and the segment list; the rest lives in mixins of
-the same package: ``series_switching`` (a new volume's segments), ``prompting`` (box and point prompts),
-``editing`` (brush, undo/redo, propagation) and ``decisions`` (measurements, accept/reject, export).
+Every model call runs in the ``segmentation`` lane, every file/database write in
+the ``io`` lane, measurements in the ``measure`` lane (debounced; the newest
+request wins). The GUI thread only paints the brush's footprint on one slice and
+draws overlays. Three small tools of this package do the lane work and show the
+results: :class:`~medstation.ui.segmentation.prompting.PromptTool` (box and point
+prompts), :class:`~medstation.ui.segmentation.editing.EditTool` (brush,
+propagation) and :class:`~medstation.ui.segmentation.decisions.DecisionTool`
+(measurements, accept/reject, rename, export). This module holds construction,
+the engine, tools, series switching and the segment list.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from medstation.segmentation.segments import SegmentSet, SegmentStatus, SeriesSegments
-from medstation.segmentation.slices import LatestBox, neighbour_order, precompute_embeddings
+from medstation.segmentation.segments import SegmentSet, SegmentStatus
+from medstation.segmentation.session import SegmentationSession
+from medstation.segmentation.slices import neighbour_order, precompute_embeddings
 from medstation.ui.errors import failure_slot
 from medstation.ui.segmentation.blind_choice import SegmentationCandidateHooks
-from medstation.ui.segmentation.decisions import MeasureAndDecide
-from medstation.ui.segmentation.editing import STROKE_PAUSE_S, EditsAndPropagation
+from medstation.ui.segmentation.decisions import DecisionTool
+from medstation.ui.segmentation.editing import EditTool
 from medstation.ui.segmentation.layout import build_controls
-from medstation.ui.segmentation.prompting import LIVE_KEY, MIN_BOX_PX, PromptHandling
-from medstation.ui.segmentation.series_switching import SeriesSwitching
+from medstation.ui.segmentation.prompting import LIVE_KEY, MIN_BOX_PX, PromptTool  # noqa: F401  (LIVE_KEY: tests)
 
 log = logging.getLogger(__name__)
 
 TOOLS = {"seg_box": "box", "seg_point": "point", "seg_brush": "brush", "seg_eraser": "brush"}
 PRECOMPUTE_RADIUS = 2  # neighbouring slices embedded in the background while the user looks
-POINTS_KEY = "seg_points"
-MEASURE_DELAY_MS = 250  # measurements wait for a pause in editing (a stroke sends ~60 moves/s)
-# LIVE_KEY, MIN_BOX_PX (prompting) and STROKE_PAUSE_S (editing) live with the code that uses them and are
-# imported above so that ``from medstation.ui.segmentation.panel import LIVE_KEY`` keeps working.
 
 
-class SegmentationPanel(SeriesSwitching, PromptHandling, EditsAndPropagation, MeasureAndDecide, QWidget):
+class SegmentationPanel(QWidget):
     """Side panel of the viewer tab. ``viewer_tab`` must offer the contract's methods and signals.
 
     ``service``: the SegmentationService; ``session``: the UserSession whose actor decides and exports
@@ -60,40 +59,114 @@ class SegmentationPanel(SeriesSwitching, PromptHandling, EditsAndPropagation, Me
         self.session = session
         self.exports_dir = exports_dir
         self._load_engine = load_engine
-        self.candidates = SegmentationCandidateHooks(self, shadow)  # blind choice and shadow runs (training.shadow)
-        self.workspace = SeriesSegments()
+        self.model = SegmentationSession()
         self.volume = None
-        self.segments: SegmentSet | None = None
-        self.current_key: int | None = None
         self.segmenter = None
         self.opacity = 0.45
-        self.measurements = None
-        self.last_prediction = None
-        self._decode_handle = None
-        self._live_boxes: LatestBox | None = None  # the drag in progress, fed to one live_decode job
-        self._propagate_handle = None
-        self._propagate_ids = itertools.count(1)
         self._precompute_handle = None
-        self._measure_handle = None
-        self._stroke = 0
-        self._last_dab = 0.0
-        self._last_xy: tuple[float, float] | None = None
-        self._measure_timer = QTimer(self)
-        self._measure_timer.setSingleShot(True)
-        self._measure_timer.setInterval(MEASURE_DELAY_MS)
-        self._measure_timer.timeout.connect(self._start_measure)
+        self.candidates = SegmentationCandidateHooks(self, shadow)  # blind choice and shadow runs (training.shadow)
+        self.prompts = PromptTool(self)
+        self.edits = EditTool(self)
+        self.decisions = DecisionTool(self)
         build_controls(self)
         for name, shape in TOOLS.items():
             self.view.register_tool(name, shape)
-        self.view.sig_box_changed.connect(self._on_view_box_changed)
-        self.view.sig_box_drawn.connect(self._on_view_box_drawn)
-        self.view.sig_point_clicked.connect(self._on_view_point_clicked)
-        self.view.sig_brush.connect(self._on_view_brush)
+        self.view.sig_box_changed.connect(self.prompts.on_box_changed)
+        self.view.sig_box_drawn.connect(self.prompts.on_box_drawn)
+        self.view.sig_point_clicked.connect(self.prompts.on_point_clicked)
+        self.view.sig_brush.connect(self.edits.on_brush)
         self.view.sig_tool_changed.connect(self._on_view_tool_changed)
         self.viewer.sig_volume_loaded.connect(self.set_volume)
         self.viewer.sig_slice_changed.connect(self._on_viewer_slice_changed)
         if self.viewer.current_volume() is not None:
             self.set_volume(self.viewer.current_volume())
+
+    # -- the session's state, as the panel shows it ----------------------------------------------
+    @property
+    def segments(self) -> SegmentSet | None:
+        """The shown series' segments (the session's)."""
+        return self.model.segments
+
+    @property
+    def current_key(self) -> int | None:
+        return self.model.current_key
+
+    @property
+    def workspace(self):
+        return self.model.workspace
+
+    @property
+    def last_prediction(self):
+        return self.model.last_prediction
+
+    @property
+    def measurements(self):
+        return self.decisions.measurements
+
+    # -- actions (buttons, shortcuts, tests) -----------------------------------------------------
+    def undo(self) -> None:
+        if self.model.segments is not None:
+            self._after_history(*self.model.undo())
+
+    def redo(self) -> None:
+        if self.model.segments is not None:
+            self._after_history(*self.model.redo())
+
+    def _after_history(self, note: str, changed: bool) -> None:
+        self.status_label.setText(note)
+        if changed:
+            self._after_structure_change()
+
+    def propagate(self):
+        return self.edits.propagate()
+
+    def stop_propagation(self) -> None:
+        self.edits.stop_propagation()
+
+    def propagation_running(self) -> bool:
+        return self.edits.propagation_running()
+
+    def decide(self, decision: str):
+        """Accept or reject the current segment (stored in the io lane); returns the job handle or None."""
+        return self.decisions.decide(decision)
+
+    def export_segments(self, kind: str, path: str):
+        return self.decisions.export_segments(kind, path)
+
+    # -- series switching -----------------------------------------------------------------------
+    def set_volume(self, volume) -> None:
+        """Show ``volume``'s segments: its drafts from this session, else its accepted ones from the store."""
+        self.prompts.end_live_drag()
+        for key in list(self.view.mask_keys()):
+            if key.startswith("seg"):
+                self.view.set_mask_overlay(key, None)
+        self.volume = volume
+        self.segmenter = None
+        self.decisions.cancel_measure()
+        opened = self.model.open_series(volume.series_uid, volume.pixels.shape)
+        if opened.note is not None:
+            self.status_label.setText(opened.note)
+        if opened.made:
+            self._load_saved(opened.segments)
+        self._after_structure_change()
+        if self.service is not None and self.service.engine() is not None:
+            self._on_engine_loaded(self.service.engine())
+        else:
+            self.ensure_engine()
+
+    def _load_saved(self, segs: SegmentSet) -> None:
+        if self.service is None:
+            return
+        handle = self.runner.submit("io", self.service.saved_segments, segs.series_uid, name="load segments",
+                                    queue=True)
+        handle.sig_done.connect(lambda stored, s=segs: self._on_saved_loaded(s, stored))
+        handle.sig_failed.connect(failure_slot(self, "Saved segments could not be read", self.status_label))
+
+    def _on_saved_loaded(self, segs: SegmentSet, stored) -> None:
+        note = self.model.merge_saved(segs, stored)
+        if note is not None:
+            self.status_label.setText(note)
+            self._after_structure_change()
 
     # -- engine and segmenter -------------------------------------------------------------------
     def ensure_engine(self):
@@ -170,14 +243,14 @@ class SegmentationPanel(SeriesSwitching, PromptHandling, EditsAndPropagation, Me
             self.ensure_engine()
 
     def _on_viewer_slice_changed(self, index: int) -> None:
-        self._end_live_drag()
-        self._last_xy = None
+        self.prompts.end_live_drag()
+        self.model.end_stroke()
         self.view.set_mask_overlay(LIVE_KEY, None)
         if not self._usable():
             return
         self._refresh_overlays()
-        self._show_points(index)  # a slice shows its own clicks, never the last slice's
-        self._show_measurements()
+        self.prompts.show_points(index)  # a slice shows its own clicks, never the last slice's
+        self.decisions.show_measurements()
         self._precompute_neighbours()
 
     # -- segments -------------------------------------------------------------------------------
@@ -186,13 +259,12 @@ class SegmentationPanel(SeriesSwitching, PromptHandling, EditsAndPropagation, Me
         self._refresh_overlays()
         self._refresh_buttons()
         self._fill_segments()
-        self._show_points(self.viewer.current_slice()) if self._usable() else self.view.set_point_markers([], [])
-        self._measure_timer.start()
-        self._show_measurements()
+        self.prompts.show_points(self.viewer.current_slice()) if self._usable() else self.view.set_point_markers([], [])
+        self.decisions.measure_soon()
+        self.decisions.show_measurements()
 
     def add_segment(self) -> None:
-        if self.segments is not None:
-            self.current_key = self.segments.add().key
+        if self.model.add_segment() is not None:
             self._after_structure_change()
 
     def remove_segment(self) -> None:
@@ -208,11 +280,7 @@ class SegmentationPanel(SeriesSwitching, PromptHandling, EditsAndPropagation, Me
         if seg.stored_id is not None and seg.status == SegmentStatus.accepted:
             self.decide("rejected")
         self.view.set_mask_overlay(f"seg{seg.key}", None)
-        self.segments.remove(seg.key)
-        if not self.segments.segments:
-            self.segments.add()
-        self.current_key = next(iter(self.segments.segments))
-        self.status_label.setText(f"Removed '{seg.name}'. Undo (Ctrl+Z) brings it back.")
+        self.status_label.setText(self.model.remove_current())
         self._after_structure_change()
 
     def _confirm(self, title: str, text: str) -> bool:
@@ -221,45 +289,23 @@ class SegmentationPanel(SeriesSwitching, PromptHandling, EditsAndPropagation, Me
         return answer == QMessageBox.StandardButton.Yes
 
     def _on_segment_selected(self) -> None:
-        key = self.segment_list.current_key()
-        if key is not None and key != self.current_key and self.segments is not None and key in self.segments.segments:
-            self.current_key = key
-            self._cancel_measure()
+        if self.model.select(self.segment_list.current_key()):
+            self.decisions.cancel_measure()
             self._refresh_buttons()
-            self._show_points(self.viewer.current_slice()) if self._usable() else None
-            self._measure_timer.start()
-            self._show_measurements()
+            self.prompts.show_points(self.viewer.current_slice()) if self._usable() else None
+            self.decisions.measure_soon()
+            self.decisions.show_measurements()
 
     def _on_segment_renamed(self, key: int, name: str) -> None:
         if self.segments is None or key not in self.segments.segments:
             return
-        seg = self.segments.segments[key]
-        old = seg.name
-        try:
-            self.segments.rename(key, name)
-        except ValueError as exc:
-            self.status_label.setText(str(exc))
-        if seg.stored_id is not None and seg.name != old:
-            self._store_rename(seg)
+        problem, store = self.model.rename(key, name)
+        if problem is not None:
+            self.status_label.setText(problem)
+        if store:
+            self.decisions.store_rename(self.segments.segments[key])
         self._fill_segments()
-        self._show_measurements()
-
-    def _store_rename(self, seg) -> None:
-        """A saved segment's new name is written at once (in the io lane), whatever its status."""
-        from medstation.access.roles import Permission
-        from medstation.errors import UserFacingError
-
-        if self.service is None:
-            return
-        try:
-            actor = self._actor(Permission.edit_imaging)
-        except UserFacingError as exc:
-            self.status_label.setText(str(exc))
-            return
-        handle = self.runner.submit("io", self.service.rename, seg.stored_id, seg.name, actor,
-                                    name="rename segment", queue=True)
-        handle.sig_done.connect(lambda name: self.status_label.setText(f"Renamed to '{name}' and saved."))
-        handle.sig_failed.connect(failure_slot(self, "Rename segment", self.status_label))
+        self.decisions.show_measurements()
 
     def _fill_segments(self) -> None:
         if self.segments is not None:
@@ -289,7 +335,7 @@ class SegmentationPanel(SeriesSwitching, PromptHandling, EditsAndPropagation, Me
     # -- leaving --------------------------------------------------------------------------------
     def unsaved_work(self) -> list[str]:
         """Plain descriptions of what closing the app now would lose (empty: nothing)."""
-        out = [f"draft segment '{seg.name}' (series …{uid[-8:]})" for uid, seg in self.workspace.unsaved()]
+        out = self.model.unsaved_work()
         if self.propagation_running():
             out.append("a propagation that is still running")
         return out
