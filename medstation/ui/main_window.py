@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
 
+        from medstation.llm.answer.conversation import Conversation
         from medstation.ui.chat.tab import ChatTab
         from medstation.ui.notes.tab import NotesTab
         from medstation.ui.segmentation.panel import SegmentationPanel
@@ -68,7 +69,8 @@ class MainWindow(QMainWindow):
                                                     exports_dir=s.settings.exports_dir, shadow=s.shadow)
         self.viewer_tab.add_side_panel(self.segmentation_panel, "Segmentation")
         let_labels_shrink(self.viewer_tab.side_tabs)  # a long panel message wraps instead of widening the window
-        self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, db=s.db, settings=s.settings, runner=runner, session=s.session)
+        self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, conversation=Conversation(db=s.db, llm=s.llm, kb=s.kb),
+                                settings=s.settings, runner=runner, session=s.session)
         self.notes_tab = NotesTab(s.notes, runner, shadow=s.shadow)
         self.admin_tab = None  # built for the first signed-in person who may see it
         self.tabs.addTab(self.viewer_tab, "Viewer")

@@ -9,6 +9,7 @@ from medstation.config import Settings
 from medstation.llm.backends.openai_http import remote_server_notice
 from medstation.llm.service import LLMService
 from medstation.store.database import Database
+from medstation.llm.answer.conversation import Conversation
 from medstation.ui.chat.tab import ChatTab
 from medstation.ui.runner import JobRunner
 from tests.llm_support import ListKnowledgeBase
@@ -26,7 +27,8 @@ def test_the_chat_tab_says_plainly_when_text_goes_to_another_machine(qtbot, meds
     db = Database(settings.db_path)
     runner = JobRunner()
     try:
-        tab = ChatTab(llm=LLMService(settings, db), kb=ListKnowledgeBase([]), db=db, settings=settings,
+        llm, kb = LLMService(settings, db), ListKnowledgeBase([])
+        tab = ChatTab(llm=llm, kb=kb, conversation=Conversation(db=db, llm=llm, kb=kb), settings=settings,
                       runner=runner, session=UserSession.from_os_user())
         qtbot.addWidget(tab)
         tab.show()

@@ -15,6 +15,7 @@ from medstation.llm.answer.rag_answer import StreamEvent
 from medstation.llm.service import LLMService
 from medstation.rag.types import Passage
 from medstation.store.database import Database
+from medstation.llm.answer.conversation import Conversation
 from medstation.ui.chat.tab import ChatTab
 from medstation.ui.runner import JobRunner
 from tests.llm_support import ListKnowledgeBase
@@ -47,8 +48,9 @@ def make_tab(qtbot, backend, medstation_home):
         llm = LLMService(settings, db)
         llm.attach_backend(backend)
         runner = JobRunner()
-        tab = ChatTab(llm=llm, kb=ListKnowledgeBase(passages), db=db, settings=settings, runner=runner,
-                      session=UserSession.from_os_user())
+        kb = ListKnowledgeBase(passages)
+        tab = ChatTab(llm=llm, kb=kb, conversation=Conversation(db=db, llm=llm, kb=kb), settings=settings,
+                      runner=runner, session=UserSession.from_os_user())
         qtbot.addWidget(tab)
         tab.resize(1400, 800)
         tab.show()
@@ -144,7 +146,7 @@ def test_plain_messages_for_empty_kb_and_bad_questions(qtbot, make_tab):
     qtbot.waitUntil(lambda: "Knowledge base is empty" in tab.status_label.text(), timeout=30_000)
     assert "medstation kb ingest PATH" in tab.status_label.text()
     assert tab.question_edit.toPlainText() == "What is asthma?"  # the question is given back, not lost
-    assert tab.send_button.isEnabled() and convo.list_conversations(tab.db) == []
+    assert tab.send_button.isEnabled() and convo.list_conversations(tab.conversation.db) == []
 
 
 def test_question_nothing_covers_gets_a_not_in_the_knowledge_base_reply(qtbot, make_tab):
