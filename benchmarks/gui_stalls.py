@@ -2,8 +2,8 @@
 accept and the idle lock (lock, unlock), measured on the real widgets (offscreen) over a populated store.
 
 The store: a temporary ``MEDSTATION_HOME`` with ``--audit`` audit events, a model registry of ``--versions``
-segmentation versions plus one candidate per promotion, a finished training run with curves, a note of about
-2,500 words (drafted extractively, no model) and a synthetic CT series. The account is hashed with the
+segmentation versions plus one candidate per promotion, a finished 30-epoch training run with curves, a SOAP
+note drafted (extractively) from a 30-line transcript and a synthetic CT series. The account is hashed with the
 product's argon2 parameters (an unlock checks a real password).
 
 How a stall is measured: a ``QTimer`` heartbeat (5 ms, precise) records when the GUI thread gets to run.
