@@ -285,7 +285,8 @@ def summarise(events: dict[str, list]) -> dict[str, dict]:
         stalls, slots = [r[0] for r in rows], [r[1] for r in rows]
         out[name] = {"n": len(rows), "failed": sum(not r[2] for r in rows), "p50": _pct(stalls, 0.5),
                      "p95": _pct(stalls, 0.95), "max": max(stalls, default=float("nan")),
-                     "slot_p95": _pct(slots, 0.95), "duration_p50": _pct([r[3] for r in rows], 0.5), "mean": statistics.fmean(stalls) if stalls else float("nan")}
+                     "slot_p95": _pct(slots, 0.95), "duration_p50": _pct([r[3] for r in rows], 0.5),
+                     "mean": statistics.fmean(stalls) if stalls else float("nan")}
     return out
 
 
@@ -323,7 +324,8 @@ def main() -> None:
             report["runs"].append({"tree": label, "path": path, "load_1min": load, **data, "summary": summary})
             print(f"\n{label} ({data['medstation']}) · {mode} · {data['n']} events each · store: "
                   f"{data['audit_events']} audit events, {data['versions']} versions · load at start {load:.2f}")
-            print(f"  {'event':<16}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'slot p95':>10}{'not done':>10}{'took p50':>10}")
+            print(f"  {'event':<16}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'slot p95':>10}{'not done':>10}"
+                  f"{'took p50':>10}")
             for name in EVENTS:
                 s = summary[name]
                 print(f"  {name:<16}{s['p50']:>9.1f}{s['p95']:>9.1f}{s['max']:>9.1f}{s['slot_p95']:>10.1f}"

@@ -170,7 +170,8 @@ def test_idle_lock_audits_and_unlock_run_off_the_gui_thread(qtbot, db):
 
     store = AccountStore(db, hasher=FAST)
     store.add_user("alice", Role.admin, "admin password")
-    store.add_user("rita", Role.radiologist, "radiology pw long enough", session=UserSession(Actor("alice", Role.admin)))
+    store.add_user("rita", Role.radiologist, "radiology pw long enough",
+                   session=UserSession(Actor("alice", Role.admin)))
     session = UserSession(Actor("rita", Role.radiologist))
     window = QMainWindow()
     qtbot.addWidget(window)

@@ -70,7 +70,8 @@ def test_blind_mode_puts_the_picked_mask_in_the_segment_with_its_version(qtbot, 
     from medstation.ui.segmentation import blind_choice
 
     threads, record = [], blind_choice.record_choice
-    monkeypatch.setattr(blind_choice, "record_choice", lambda *a: threads.append(threading.current_thread()) or record(*a))
+    monkeypatch.setattr(blind_choice, "record_choice",
+                        lambda *a: threads.append(threading.current_thread()) or record(*a))
     panel.candidates.dialog.buttons[letter].click()
     # the choice is a database write: recorded in the io lane (on ba9a5bd it ran on the GUI thread), then applied
     qtbot.waitUntil(lambda: "your choice was recorded" in panel.status_label.text(), timeout=10000)

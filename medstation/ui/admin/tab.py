@@ -227,7 +227,8 @@ class AdminTab(QWidget):
         d = result.overall[result.primary]
         name = {"dice": "Dice", "rougeL": "ROUGE-L"}.get(result.primary, result.primary)
         ci = f"[{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]" if d["ci_low"] is not None else "(too few cases for a CI)"
-        self.verdict.setText(f"#{result.candidate_id} vs active #{result.baseline_id}: {name} {d['mean_candidate']:.3f} "
+        self.verdict.setText(f"#{result.candidate_id} vs active #{result.baseline_id}: {name} "
+                             f"{d['mean_candidate']:.3f} "
                              f"vs {d['mean_baseline']:.3f}, Δ {d['mean_diff']:+.3f} 95% CI {ci} on {d['n']} cases. "
                              f"{result.reason}")
 
