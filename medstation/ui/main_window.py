@@ -55,7 +55,6 @@ class MainWindow(QMainWindow):
         self.services = services
         self.runner = runner
         runner.error_parent = self  # a job failure no slot handles opens its dialog over this window
-        self._close_confirmed = False
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
@@ -240,15 +239,14 @@ class MainWindow(QMainWindow):
         return self.runner.drain(Lane.IO, CLOSE_WAIT_MS)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
-        if not self._close_confirmed and not self.viewer_tab.confirm_close():  # drafts, a propagation: asked first
+        if not self.viewer_tab.confirm_close():  # drafts or a running propagation: asked first
             event.ignore()
             return
-        self._close_confirmed = True
         self.notes_tab.flush()  # unsaved keystrokes join the io lane, which closing never cancels
         if not self.runner.close_down(CLOSE_WAIT_MS, waiting=lambda n: self._say_saving(n, "before closing")):
             event.ignore()  # the database stayed busy: keep the window, try again
             self.statusBar().showMessage("Still saving (the database is busy); the window closes when it is done.")
-            QTimer.singleShot(1000, self.close)
+            QTimer.singleShot(1000, self.close)  # asks about unaccepted segments again, if any are left
             return
         self.runner.cancel_all()
         super().closeEvent(event)
