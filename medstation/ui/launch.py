@@ -66,7 +66,7 @@ def open_workstation(services=None, *, settings: Settings | None = None, size=(1
     runner = JobRunner()
     window = MainWindow(services, runner)
     window.resize(*size)
-    install_access(window, services, session)
+    install_access(window, services, session, runner=runner)
     window.show()
     return Workstation(app, services, runner, window)
 

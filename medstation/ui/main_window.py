@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
@@ -27,13 +28,14 @@ from medstation.access.users import AccountStore
 from medstation.app import Services
 from medstation.ui.access.role_tabs import TAB_ORDER, role_view
 from medstation.ui.access.switch_user import SessionSwitcher
-from medstation.ui.runner import JobHandle, JobRunner
+from medstation.ui.runner import JobHandle, JobRunner, Lane
 from medstation.ui.viewer.status_line import StatusLine, let_labels_shrink
 
 TAB_NAMES = TAB_ORDER
 TAB_TITLES = {"viewer": "Viewer", "chat": "Chat", "notes": "Notes", "admin": "Admin"}
 MEASURING_TOOLS = ("ruler", "roi", "angle")
 MIN_WINDOW = (960, 600)  # px; below this the Viewer's panels no longer fit side by side
+CLOSE_WAIT_MS = 10_000  # closing waits this long for the saves in the io lane (the database's busy_timeout)
 
 
 def active_model_text(ctx, registry) -> str:
@@ -52,6 +54,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("MedStation — offline clinical workstation")
         self.services = services
         self.runner = runner
+        runner.error_parent = self  # a job failure no slot handles opens its dialog over this window
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
@@ -118,6 +121,7 @@ class MainWindow(QMainWindow):
         if why_not:
             self.statusBar().showMessage(why_not, 8000)
             return False
+        self._save_pending("before signing out")  # the writes still carry this person's permission
         if self.switcher.sign_out(reason=reason):
             self.user_label.setText("signed out")
             return True
@@ -224,9 +228,27 @@ class MainWindow(QMainWindow):
         if self.width() > area.width() or self.height() > area.height():
             self.resize(min(self.width(), area.width()), min(self.height(), area.height()))
 
+    def _say_saving(self, n: int, why: str) -> None:
+        self.statusBar().showMessage(f"Saving {n} change(s) {why}…")
+        self.statusBar().repaint()  # painted now: the GUI thread waits for the io lane next
+
+    def _save_pending(self, why: str) -> bool:
+        """Flush the Notes buffer and wait (bounded, said on the status bar) for the io lane's writes."""
+        self.notes_tab.flush()
+        pending = len(self.runner.active(Lane.IO))
+        if pending:
+            self._say_saving(pending, why)
+        return self.runner.drain(Lane.IO, CLOSE_WAIT_MS)
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         if not self.viewer_tab.confirm_close():  # drafts or a running propagation: asked first
             event.ignore()
+            return
+        self.notes_tab.flush()  # unsaved keystrokes join the io lane, which closing never cancels
+        if not self.runner.close_down(CLOSE_WAIT_MS, waiting=lambda n: self._say_saving(n, "before closing")):
+            event.ignore()  # the database stayed busy: keep the window, try again
+            self.statusBar().showMessage("Still saving (the database is busy); the window closes when it is done.")
+            QTimer.singleShot(1000, self.close)  # asks about unaccepted segments again, if any are left
             return
         self.runner.cancel_all()
         super().closeEvent(event)

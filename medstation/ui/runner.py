@@ -1,10 +1,11 @@
 """The only thread machinery of the app: lanes that run plain jobs off the GUI thread.
 
-Lanes: ``io`` (files, database), ``segmentation`` and ``llm`` (one model each),
-``background`` (knowledge-base ingestion) and ``process`` (child workers such as
-training: :func:`medstation.process_jobs.run_worker_process`, see :meth:`JobRunner.submit_process`).
-Each lane is a ``QThreadPool`` with one thread, so a model is never used from
-two threads at once.
+Lanes (:class:`Lane`): ``io`` (files and the database: every read and write of the app's tables,
+so the GUI thread never waits on a disk or a database lock), ``segmentation`` and ``llm`` (one model
+each), ``background`` (knowledge-base ingestion), ``process`` (child workers such as training:
+:func:`medstation.process_jobs.run_worker_process`, see :meth:`JobRunner.submit_process`),
+``measure`` and ``shadow``. Each lane is a ``QThreadPool`` with one thread, so a model is never used
+from two threads at once, and a tab's writes keep their order.
 
 Lane rules (docs/ARCHITECTURE.md, "Jobs and lanes"):
 
@@ -19,6 +20,13 @@ Lane rules (docs/ARCHITECTURE.md, "Jobs and lanes"):
   even if the job's thread had already produced them. Only ``sig_cancelled``
   (when the job stops) and ``sig_finished`` still arrive, so widgets need no
   stale-result guards.
+* A failure nobody listens to is not silent: when no slot is connected to
+  ``sig_failed`` (and no ``on_failed`` was passed), the runner reports it through
+  :func:`medstation.ui.errors.report_failure` (a dialog for a bug, as napari's
+  workers raise an unhandled error), besides the log.
+* Closing the window (:meth:`JobRunner.close_down`) cancels every lane except ``io``
+  and waits, bounded, for the ``io`` jobs: they are the saves the user was promised
+  (an autosave queued by the close itself included).
 
 Signals live on :class:`JobHandle` (a QObject; a QRunnable cannot carry
 signals). The job's thread emits private signals that are queued to the GUI
@@ -33,18 +41,35 @@ emit time.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from enum import StrEnum
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtWidgets import QWidget
 
 from medstation.jobs import Cancelled, JobContext
+from medstation.ui.errors import report_failure
 
 log = logging.getLogger(__name__)
 
-LANES = ("io", "segmentation", "llm", "background", "process", "measure",  # measure: segment measurements (viewer)
-         "shadow")  # shadow: candidate models beside the active one (training.shadow), lowest priority
+
+class Lane(StrEnum):
+    """The lanes of :class:`JobRunner` (a ``str``: ``Lane.IO == "io"``, so older callers keep working)."""
+
+    IO = "io"  # files and the database; never cancelled by closing the window
+    SEGMENTATION = "segmentation"  # the segmentation model
+    LLM = "llm"  # the language model
+    BACKGROUND = "background"  # knowledge-base ingestion
+    PROCESS = "process"  # child worker processes (training)
+    MEASURE = "measure"  # segment measurements (viewer)
+    SHADOW = "shadow"  # candidate models beside the active one (training.shadow), lowest priority
+
+
+LANES = tuple(Lane)
+_FAILED_SIGNATURE = "sig_failed(QString,QString,PyObject)"
 
 
 class JobHandle(QObject):
@@ -73,10 +98,12 @@ class JobHandle(QObject):
     _raw_cancelled = Signal()
     _raw_finished = Signal()
 
-    def __init__(self, name: str, lane: str, requester: Hashable | None = None) -> None:
+    def __init__(self, name: str, lane: Lane | str, requester: Hashable | None = None,
+                 unhandled: Callable[[JobHandle, str, str, object], None] | None = None) -> None:
         super().__init__()
         self.name = name
-        self.lane = lane
+        self.lane = Lane(lane)
+        self._unhandled = unhandled  # who hears a failure when no slot listens to sig_failed
         self.requester = requester
         self.ctx = JobContext(on_progress=self._raw_progress.emit, on_partial=self._raw_partial.emit)
         self.finished = False
@@ -124,8 +151,16 @@ class JobHandle(QObject):
     @Slot(str, str, object)
     def _relay_failed(self, message: str, details: str, exc: object) -> None:
         self.error, self.exception = message, exc
-        if not self._disconnected:
-            self.sig_failed.emit(message, details, exc)
+        if self._disconnected:
+            return
+        if self._unhandled is not None and not self.isSignalConnected(self._failed_method()):
+            self._unhandled(self, message, details, exc)
+            return
+        self.sig_failed.emit(message, details, exc)
+
+    def _failed_method(self):
+        meta = self.metaObject()
+        return meta.method(meta.indexOfSignal(_FAILED_SIGNATURE))
 
     @Slot()
     def _relay_cancelled(self) -> None:
@@ -176,10 +211,13 @@ class JobRunner(QObject):
 
     sig_job_started = Signal(object)  # JobHandle, for a global activity display
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, error_parent: QWidget | None = None) -> None:
+        """``error_parent``: the window over which an unhandled failure's dialog opens (settable later)."""
         super().__init__(parent)
-        self._pools: dict[str, QThreadPool] = {}
-        self._current: dict[str, list[JobHandle]] = {}
+        self.error_parent = error_parent
+        self._pools: dict[Lane, QThreadPool] = {}
+        self._current: dict[Lane, list[JobHandle]] = {}
+        self._unstarted: dict[JobHandle, _Task] = {}  # submitted, handed to its lane on the next event-loop turn
         for lane in LANES:
             pool = QThreadPool(self)
             pool.setMaxThreadCount(1)
@@ -188,33 +226,49 @@ class JobRunner(QObject):
 
     def submit(
         self,
-        lane: str,
+        lane: Lane | str,
         fn: Callable[..., Any],
         *args: Any,
         name: str = "",
         queue: bool = False,
         requester: Hashable | None = None,
+        on_failed: Callable[..., None] | None = None,
         **kwargs: Any,
     ) -> JobHandle:
         """Start ``fn(ctx, *args, **kwargs)`` in ``lane``.
 
         Unless ``queue``, the same ``requester``'s earlier jobs in this lane are cancelled
         (and disconnected); other requesters' jobs never are. ``requester=None`` cancels nothing.
+        ``on_failed(message, traceback, exception)`` is connected to ``sig_failed``; with no slot
+        there at all, a failure goes to :func:`medstation.ui.errors.report_failure`.
         """
-        if lane not in self._pools:
-            raise ValueError(f"unknown lane {lane!r}; lanes are {LANES}")
+        try:
+            lane = Lane(lane)
+        except ValueError:
+            raise ValueError(f"unknown lane {lane!r}; lanes are {[str(x) for x in LANES]}") from None
         alive = [h for h in self._current[lane] if not h.finished]
         if not queue and requester is not None:
             for old in alive:
                 if old.requester is not None and old.requester == requester:
                     old.cancel()
-        handle = JobHandle(name or getattr(fn, "__name__", "job"), lane, requester)
+        handle = JobHandle(name or getattr(fn, "__name__", "job"), lane, requester, unhandled=self._report_unhandled)
         handle.sig_finished.connect(lambda h=handle: self._forget(h))
+        if on_failed is not None:
+            handle.sig_failed.connect(on_failed)
         self._current[lane] = alive + [handle]
-        task = _Task(handle, fn, args, kwargs)
-        QTimer.singleShot(0, self, lambda: self._pools[lane].start(task))
+        self._unstarted[handle] = _Task(handle, fn, args, kwargs)
+        QTimer.singleShot(0, self, lambda h=handle: self._start(h))
         self.sig_job_started.emit(handle)
         return handle
+
+    def _start(self, handle: JobHandle) -> None:
+        task = self._unstarted.pop(handle, None)
+        if task is not None:
+            self._pools[handle.lane].start(task)
+
+    def _report_unhandled(self, handle: JobHandle, message: str, details: str, exc: object) -> None:
+        """The default for a failure no slot listens to: the one error path (a sentence, or a dialog for a bug)."""
+        report_failure(self.error_parent, f"{handle.name.capitalize()} failed", message, details, exc)
 
     def submit_process(
         self,
@@ -236,18 +290,42 @@ class JobRunner(QObject):
                            "worker"), queue=queue, requester=requester)
 
     def _forget(self, handle: JobHandle) -> None:
+        self._unstarted.pop(handle, None)
         lane = self._current.get(handle.lane, [])
         if handle in lane:
             lane.remove(handle)
 
-    def active(self, lane: str | None = None) -> list[JobHandle]:
-        lanes = [lane] if lane else list(self._current)
+    def active(self, lane: Lane | str | None = None) -> list[JobHandle]:
+        lanes = [Lane(lane)] if lane else list(self._current)
         return [h for ln in lanes for h in self._current[ln] if not h.finished]
 
-    def cancel_all(self) -> None:
-        for handles in self._current.values():
-            for h in handles:
-                h.cancel()
+    def cancel_all(self, *, keep: Sequence[Lane] = ()) -> None:
+        """Cancel every job, except those of the lanes in ``keep``."""
+        for lane, handles in self._current.items():
+            if lane not in keep:
+                for h in handles:
+                    h.cancel()
+
+    def drain(self, lane: Lane | str, timeout_ms: int) -> bool:
+        """Block until every job of ``lane`` (those not yet handed to it too) has run; False on timeout."""
+        lane = Lane(lane)
+        for handle in [h for h in self._unstarted if h.lane is lane]:
+            self._start(handle)
+        return self._pools[lane].waitForDone(timeout_ms)
+
+    def close_down(self, timeout_ms: int = 10_000, *, waiting: Callable[[int], None] | None = None) -> bool:
+        """Window closing: cancel every lane but ``io``, then wait (at most ``timeout_ms``) for the io jobs,
+        the saves the user was promised. ``waiting(n)`` is called first when ``n`` io jobs are still to run
+        (to say so on screen). True when they all ran; False when the time ran out (nothing is cancelled)."""
+        self.cancel_all(keep=(Lane.IO,))
+        pending = len(self.active(Lane.IO))
+        if pending and waiting is not None:
+            waiting(pending)
+        started = time.monotonic()
+        done = self.drain(Lane.IO, timeout_ms)
+        log.info("close: %d io job(s) %s in %.2f s", pending, "finished" if done else "still running",
+                 time.monotonic() - started)
+        return done
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
         self.cancel_all()

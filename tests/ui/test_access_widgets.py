@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLineEdit, QMainWindow
 
 from medstation.access.roles import Actor, NotSignedIn, Permission, Role, UserSession
 from medstation.access.users import AccountStore
+from medstation.ui.runner import JobRunner
 
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
@@ -62,16 +63,19 @@ def test_idle_lock_keeps_work_and_asks_for_the_password(qtbot, store):
     window.setCentralWidget(draft)
     qtbot.addWidget(window)
     window.show()
-    lock = IdleLock(window, store, session, minutes=0.002)  # 120 ms
+    runner = JobRunner()
+    lock = IdleLock(window, store, session, minutes=0.002, runner=runner)  # 120 ms
     qtbot.waitUntil(lambda: session.locked, timeout=3000)
     assert lock.cover.isVisible()
     with pytest.raises(NotSignedIn, match="locked"):
         session.require(Permission.view_imaging)
     lock.cover.password.setText("wrong")
-    lock.cover.try_unlock()
+    with qtbot.waitSignal(lock.cover.try_unlock().sig_finished, timeout=10000):  # checked in the io lane
+        pass
     assert session.locked and "Wrong" in lock.cover.error.text()
     lock.cover.password.setText("radiology pw")
-    lock.cover.try_unlock()
+    with qtbot.waitSignal(lock.cover.try_unlock().sig_finished, timeout=10000):
+        pass
     assert not session.locked and not lock.cover.isVisible()
     assert draft.text() == "unsaved finding"  # the work under the cover is untouched
     assert session.require(Permission.view_imaging).name == "rita"
@@ -140,7 +144,7 @@ def test_launch_without_accounts_is_single_user_with_a_create_admin_button(qtbot
     window = QMainWindow()
     window.setWindowTitle("MedStation")
     qtbot.addWidget(window)
-    assert install_access(window, services, session) is None
+    assert install_access(window, services, session, runner=JobRunner()) is None
     from PySide6.QtWidgets import QPushButton
 
     assert window.statusBar().findChild(QPushButton, "create_admin") is not None
@@ -166,7 +170,7 @@ def test_launch_with_accounts_requires_sign_in(qtbot, db, settings, store, monke
     assert session.actor == Actor("rita", Role.radiologist)
     window = QMainWindow()
     qtbot.addWidget(window)
-    lock = install_access(window, services, session)
+    lock = install_access(window, services, session, runner=JobRunner())
     assert lock is not None and lock.interval_ms == 15 * 60_000
 
 
@@ -186,12 +190,14 @@ def test_idle_lock_covers_open_dialogs_and_unlocks_from_them(qtbot, store):
     dialog.resize(500, 300)
     dialog.open()  # window-modal: the main window's cover takes no input now
     qtbot.waitExposed(dialog)
-    lock = IdleLock(window, store, session, minutes=0.002)
+    runner = JobRunner()
+    lock = IdleLock(window, store, session, minutes=0.002, runner=runner)
     qtbot.waitUntil(lambda: session.locked, timeout=3000)
     covers = [c for c in dialog.findChildren(LockCover) if c.isVisible()]
     assert len(covers) == 1 and covers[0].geometry() == dialog.rect()
     covers[0].password.setText("radiology pw")
-    covers[0].try_unlock()
+    with qtbot.waitSignal(covers[0].try_unlock().sig_finished, timeout=10000):  # checked in the io lane
+        pass
     assert not session.locked and not lock.cover.isVisible()
     assert not any(c.isVisible() for c in dialog.findChildren(LockCover))
     assert dialog.isVisible() and words.text() == "addendum about the client, unsaved"

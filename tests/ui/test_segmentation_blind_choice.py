@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 
 import numpy as np
 import pytest
@@ -57,7 +58,7 @@ def setup(qtbot, settings, db, tmp_path):
     runner.shutdown(timeout_ms=60_000)
 
 
-def test_blind_mode_puts_the_picked_mask_in_the_segment_with_its_version(qtbot, setup, settings, db):
+def test_blind_mode_puts_the_picked_mask_in_the_segment_with_its_version(qtbot, setup, settings, db, monkeypatch):
     viewer, panel, candidate = setup
     settings.blind_preference_segmentation = True
     panel.candidates.blind = BlindSession("seg-seed")
@@ -66,7 +67,15 @@ def test_blind_mode_puts_the_picked_mask_in_the_segment_with_its_version(qtbot, 
     qtbot.waitUntil(lambda: panel.candidates.dialog is not None and panel.candidates.dialog.isVisible(), timeout=60_000)
     assert not panel.segments.segments[panel.current_key].mask[k].any()  # nothing applied before the pick
     letter = "AB"[BlindSession.order_for("seg-seed", 0).index("candidate")]
+    from medstation.ui.segmentation import blind_choice
+
+    threads, record = [], blind_choice.record_choice
+    monkeypatch.setattr(blind_choice, "record_choice",
+                        lambda *a: threads.append(threading.current_thread()) or record(*a))
     panel.candidates.dialog.buttons[letter].click()
+    # the choice is a database write: recorded in the io lane (on ba9a5bd it ran on the GUI thread), then applied
+    qtbot.waitUntil(lambda: "your choice was recorded" in panel.status_label.text(), timeout=10000)
+    assert threads and threading.main_thread() not in threads
     seg = panel.segments.segments[panel.current_key]
     expected = BoxEngine(3).decode(np.zeros((96, 128)), BOX).mask
     assert np.array_equal(seg.mask[k].astype(bool), expected)

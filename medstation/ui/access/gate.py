@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDialog, QPushButton
 from medstation.access.headless import bind_audit_actor
 from medstation.access.roles import Role, UserSession
 from medstation.access.users import AccountStore
+from medstation.ui.runner import JobRunner
 
 
 def services_session(services) -> UserSession:
@@ -40,15 +41,16 @@ def sign_in_at_launch(services, parent=None) -> UserSession | None:
     return bind_audit_actor(services.db, session)
 
 
-def install_access(window, services, session: UserSession):
-    """Idle lock (accounts exist) or the single-user banner with "Create admin…"; returns the IdleLock or None."""
+def install_access(window, services, session: UserSession, *, runner: JobRunner):
+    """Idle lock (accounts exist) or the single-user banner with "Create admin…"; returns the IdleLock or None.
+    ``runner``: the window's JobRunner (the lock's audits and password check run in its io lane)."""
     store = AccountStore(services.db)
     minutes = float(getattr(services.settings, "idle_lock_minutes", 15))
     _show_user(window, session)
     if store.has_accounts():
         from medstation.ui.access.idle_lock import IdleLock
 
-        window.idle_lock = IdleLock(window, store, session, minutes)
+        window.idle_lock = IdleLock(window, store, session, minutes, runner=runner)
         return window.idle_lock
     button = QPushButton("Single-user mode (no accounts) — Create admin…")
     button.setObjectName("create_admin")
@@ -64,7 +66,7 @@ def install_access(window, services, session: UserSession):
             window.statusBar().removeWidget(button)
             button.deleteLater()
             _show_user(window, session)
-            window.idle_lock = IdleLock(window, store, session, minutes)
+            window.idle_lock = IdleLock(window, store, session, minutes, runner=runner)
 
     button.clicked.connect(create_admin)
     window.statusBar().addWidget(button)

@@ -6,6 +6,11 @@ written, a Sign question, a transcript editor) get a cover of their own with a
 password box: they show patient data too, and a modal one takes all input, so
 the main window's cover alone could neither hide them nor be typed into. While locked the session
 refuses new actions (``UserSession.lock``); only the signed-in person's password unlocks.
+
+The database work runs in the ``io`` lane, never on the GUI thread: the ``session.locked`` audit
+(the cover is up at once; the event follows), and on unlock the password check (argon2, about a
+second on a busy machine, and a write: the login's audit event and counters) with the
+``session.unlocked`` event. The cover stays up until the check has said yes.
 """
 
 from __future__ import annotations
@@ -13,12 +18,21 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from medstation.access.roles import UserSession
+from medstation.access.roles import Actor, UserSession
 from medstation.access.users import AccountStore
-from medstation.errors import UserFacingError
+from medstation.ui.errors import report_failure
+from medstation.ui.runner import JobRunner, Lane
 
 _INPUT_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
                  QEvent.Type.TouchBegin}
+
+
+def unlock_job(ctx, store: AccountStore, session: UserSession, name: str, password: str) -> Actor:
+    """Job (io lane): check ``name``'s password, unlock ``session`` and audit it; raises LoginFailed when wrong."""
+    proven = store.authenticate(name, password, via="unlock")
+    session.unlock(proven)
+    store.db.audit("session.unlocked", actor=proven)
+    return proven
 
 
 class LockCover(QWidget):
@@ -26,9 +40,10 @@ class LockCover(QWidget):
 
     sig_unlocked = Signal()
 
-    def __init__(self, window: QWidget, store: AccountStore, session: UserSession) -> None:
+    def __init__(self, window: QWidget, store: AccountStore, session: UserSession, runner: JobRunner) -> None:
         super().__init__(window)
-        self.store, self.session = store, session
+        self.store, self.session, self.runner = store, session, runner
+        self._checking = False
         self.setObjectName("lock_cover")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # paint the opaque cover: hide patient data
         self.setStyleSheet("#lock_cover { background: #1f2933; } QLabel { color: #e4e7eb; }")
@@ -76,20 +91,33 @@ class LockCover(QWidget):
         self.raise_()
         self.password.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def try_unlock(self) -> None:
+    def try_unlock(self):
+        """Check the password in the io lane (the cover stays up meanwhile); returns the job's handle."""
         actor = self.session.actor
-        if actor is None:
-            return
-        try:
-            proven = self.store.authenticate(actor.name, self.password.text(), via="unlock")
-            self.session.unlock(proven)
-        except UserFacingError as exc:
-            self.error.setText(str(exc))
-            self.password.clear()
-            return
-        self.store.db.audit("session.unlocked", actor=proven)
+        if actor is None or self._checking:
+            return None
+        self._checking = True
+        self.button.setEnabled(False)
+        self.error.setText("Checking…")
+        handle = self.runner.submit(Lane.IO, unlock_job, self.store, self.session, actor.name, self.password.text(),
+                                    name="unlock", queue=True)
+        handle.sig_done.connect(self._on_unlocked)
+        handle.sig_failed.connect(self._on_refused)
+        handle.sig_finished.connect(self._on_check_over)
+        return handle
+
+    def _on_unlocked(self, _actor) -> None:
+        self.error.clear()
         self.hide()
         self.sig_unlocked.emit()
+
+    def _on_refused(self, message: str, details: str, exc=None) -> None:
+        self.password.clear()
+        report_failure(self, "", message, details, exc, self.error)  # wrong password: a line; a bug: a dialog
+
+    def _on_check_over(self) -> None:
+        self._checking = False
+        self.button.setEnabled(True)
 
 
 class IdleLock(QObject):
@@ -97,10 +125,11 @@ class IdleLock(QObject):
 
     sig_locked = Signal()
 
-    def __init__(self, window: QWidget, store: AccountStore, session: UserSession, minutes: float) -> None:
+    def __init__(self, window: QWidget, store: AccountStore, session: UserSession, minutes: float, *,
+                 runner: JobRunner) -> None:
         super().__init__(window)
-        self.session = session
-        self.cover = LockCover(window, store, session)
+        self.session, self.runner = session, runner
+        self.cover = LockCover(window, store, session, runner)
         self.cover.sig_unlocked.connect(self._unlocked)
         self.dialog_covers: list[LockCover] = []
         self.timer = QTimer(self)
@@ -123,7 +152,9 @@ class IdleLock(QObject):
         if self.session.actor is None or self.session.locked:
             return
         self.session.lock()
-        self.cover.store.db.audit("session.locked", actor=self.session.actor, reason="idle")
+        db, actor = self.cover.store.db, self.session.actor
+        self.runner.submit(Lane.IO, lambda ctx: db.audit("session.locked", actor=actor, reason="idle"),
+                           name="lock audit", queue=True)  # a failure goes to ui/errors (the runner's default)
         self.cover.show_locked()
         self._cover_dialogs()
         self.sig_locked.emit()
@@ -133,7 +164,7 @@ class IdleLock(QObject):
         for widget in QApplication.topLevelWidgets():
             if widget is window or not widget.isVisible() or isinstance(widget, LockCover):
                 continue
-            cover = LockCover(widget, self.cover.store, self.session)
+            cover = LockCover(widget, self.cover.store, self.session, self.runner)
             cover.sig_unlocked.connect(self._unlocked)
             cover.show_locked()
             self.dialog_covers.append(cover)

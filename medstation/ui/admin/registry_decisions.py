@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 
 from medstation.ui.admin import reason_dialog
 from medstation.ui.errors import report_failure
+from medstation.ui.runner import Lane
 
 
 class RegistryDecisions(QObject):
@@ -75,7 +76,7 @@ class RegistryDecisions(QObject):
     def _act(self, fn, args: tuple, kwargs: dict, done: str):
         """Run a registry change (``fn(*args, **kwargs)``, a TrainingService method) in the io lane."""
         self.status.setText("Working…")
-        handle = self.runner.submit("io", lambda ctx: fn(*args, **kwargs), name="registry change", queue=True)
+        handle = self.runner.submit(Lane.IO, lambda ctx: fn(*args, **kwargs), name="registry change", queue=True)
         handle.sig_done.connect(lambda info: self._on_act_done(done, info))
         # a refusal (the gate, a missing permission) is a sentence on the status line, a bug a dialog
         handle.sig_failed.connect(lambda m, d, e=None: report_failure(self.parent_widget, "", m, d, e, self.status))

@@ -6,41 +6,30 @@ roll back / ledger (left) | training: dataset, mode, epochs, train, cancel, run 
 heatmap and verdict (right). Decisions (the promotion gate, what is audited) live in
 :class:`~medstation.training.service.TrainingService`; this widget gathers input and shows results.
 A forced promotion and a rollback each ask for a reason (stored in the audit event), a rollback
-also for a confirmation. Database reads and writes (promote, roll back) run in the ``io`` lane;
-comparisons in ``segmentation`` (masks) or ``llm`` (notes); training in the ``process`` lane (a child process).
+also for a confirmation (:mod:`~medstation.ui.admin.registry_decisions`); the training half is
+:mod:`~medstation.ui.admin.training_controls`. Every database read and write (dashboard, promote, roll
+back, ledger, queueing a run) runs in the ``io`` lane, never on the GUI thread; comparisons in
+``segmentation`` (masks) or ``llm`` (notes); training in the ``process`` lane (a child process).
 """
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QPushButton,
-    QSpinBox,
-    QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from medstation.access.roles import Permission
-from medstation.errors import UserFacingError
 from medstation.ui.access.admin_section import with_audit_section
 from medstation.ui.admin.datasets_section import DatasetsSection
-from medstation.ui.admin.plots import ABHeatmap, CurvesPlot
+from medstation.ui.admin.plots import ABHeatmap
 from medstation.ui.admin.registry_decisions import RegistryDecisions
 from medstation.ui.admin.shadow_section import ShadowSection
+from medstation.ui.admin.training_controls import TrainingControls
 from medstation.ui.admin.users_section import UsersSection
 from medstation.ui.errors import report_failure
+from medstation.ui.runner import Lane
 from medstation.ui.viewer.status_line import StatusLine, let_labels_shrink
 
 log = logging.getLogger(__name__)
@@ -72,9 +61,6 @@ class AdminTab(QWidget):
         self.runner = runner
         self.session = session
         self._models: list = []
-        self._runs: list = []
-        self._datasets: list = []
-        self._train_handle = None
         self._shown_comparison_id = 0  # the stored A/B result on screen; a reload never shows an older one
 
         self.alerts = QLabel("")
@@ -98,13 +84,13 @@ class AdminTab(QWidget):
         self.gate_label = QPlainTextEdit("Select a candidate to see whether it may be promoted.")
         self.gate_label.setReadOnly(True)
         self.gate_label.setFixedHeight(6 * self.gate_label.fontMetrics().lineSpacing() + 12)
-        self.split_warning = QLabel("")
-        self.split_warning.setWordWrap(True)
-        self.split_warning.setStyleSheet("color: #a05000;")
         self._verdicts: dict = {}
-        self._outside_poll = QTimer(self)  # follows a run this window did not start (the command line's)
-        self._outside_poll.setInterval(3000)
-        self._outside_poll.timeout.connect(self.refresh)
+        self.trainer = TrainingControls(self, training, runner, self.status, refresh=self.refresh)
+        t = self.trainer  # its widgets, by the names scripts and tests use
+        self.dataset_combo, self.mode_combo, self.epochs_spin, self.search_box = (t.dataset_combo, t.mode_combo,
+                                                                                  t.epochs_spin, t.search_box)
+        self.train_button, self.cancel_button, self.schedule_label = t.train_button, t.cancel_button, t.schedule_label
+        self.split_warning, self.curves, self._outside_poll = t.split_warning, t.curves, t.outside_poll
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.addWidget(QLabel("<b>Model registry</b> (active version per kind is used at once by the viewer)"))
@@ -121,33 +107,12 @@ class AdminTab(QWidget):
         lv.addWidget(self.runs_table, 2)
         lv.addWidget(ShadowSection(training, runner), 2)  # shadow runs and blind preference per candidate
 
-        self.dataset_combo = QComboBox()
-        self.mode_combo = QComboBox()
-        self.mode_combo.addItems(["decoder", "full"])
-        self.epochs_spin = QSpinBox()
-        self.epochs_spin.setRange(1, 100)
-        self.epochs_spin.setValue(training.config.seg_epochs)
-        self.search_box = QCheckBox("Search lr × epochs")
-        self.search_box.setToolTip("Try a small grid of learning rates and epochs on the validation split "
-                                   "(one run per trial, so several times slower) and register only the best")
-        self.train_button = QPushButton("Train")
-        self.cancel_button = QPushButton("Cancel training")
-        self.cancel_button.setEnabled(False)
-        self.schedule_label = StatusLine(max_lines=1)
-        self.curves = CurvesPlot()
         self.heatmap = ABHeatmap()
         self.verdict = QLabel("No A/B comparison yet.")
         self.verdict.setWordWrap(True)
         right = QWidget()
         rv = QVBoxLayout(right)
-        controls = QHBoxLayout()
-        for label, widget in (("Dataset", self.dataset_combo), ("Mode", self.mode_combo), ("Epochs", self.epochs_spin)):
-            controls.addWidget(QLabel(label))
-            controls.addWidget(widget)
-        controls.addWidget(self.search_box)
-        controls.addWidget(self.train_button)
-        controls.addWidget(self.cancel_button)
-        rv.addLayout(controls)
+        rv.addLayout(self.trainer.controls_row())
         rv.addWidget(self.split_warning)
         rv.addWidget(self.schedule_label)
         rv.addWidget(self.curves, 3)
@@ -174,11 +139,8 @@ class AdminTab(QWidget):
         self.force_button.clicked.connect(self.decisions.force_promote)
         self.rollback_button.clicked.connect(self.decisions.rollback)
         self.ledger_button.clicked.connect(self._on_ledger_clicked)
-        self.train_button.clicked.connect(self._on_train_clicked)
-        self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.runs_table.itemSelectionChanged.connect(self._on_runs_selection)
         self.registry_table.itemSelectionChanged.connect(self._show_verdict)
-        self.dataset_combo.currentIndexChanged.connect(self._show_split_warnings)
         let_labels_shrink(self)  # alerts, verdicts, ledgers: long text wraps, it never widens the window
 
     @staticmethod
@@ -218,7 +180,7 @@ class AdminTab(QWidget):
     # --- refresh ---------------------------------------------------------------------------------
 
     def refresh(self):
-        handle = self.runner.submit("io", load_dashboard, self.training, name="admin dashboard", queue=True)
+        handle = self.runner.submit(Lane.IO, load_dashboard, self.training, name="admin dashboard", queue=True)
         handle.sig_done.connect(self._on_dashboard_loaded)
         handle.sig_failed.connect(self._on_job_failed)
         return handle
@@ -228,26 +190,15 @@ class AdminTab(QWidget):
         self.refresh()
 
     def _on_dashboard_loaded(self, data: dict) -> None:
-        self._models, self._runs, self._datasets = data["models"], data["runs"], data["datasets"]
+        self._models = data["models"]
         self._fill(self.registry_table, [self._model_row(v) for v in self._models])
         self._fill(self.runs_table, [(r.id, r.status.value, r.epochs_done, r.model_label,
                                       f"{r.started_at:%Y-%m-%d %H:%M}" if r.started_at else "",
-                                      r.error.splitlines()[0][:80] if r.error else "") for r in self._runs])
-        current = self.dataset_combo.currentData()
-        self.dataset_combo.clear()
-        for v in self._datasets:
-            self.dataset_combo.addItem(f"{v.label}: {v.n_cases} cases", v.id)
-        if current is not None and self.dataset_combo.findData(current) >= 0:
-            self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(current))
-        alerts = data["alerts"]
-        self.alerts.setText("\n".join(f"⚠ {a['message']}" for a in alerts[:4]))
-        self.schedule_label.setText("; ".join(s.describe() for s in data["schedules"]) or "No retraining schedule.")
-        if self._train_handle is None:
-            self.curves.set_history(data["metrics"])
-        self._follow_outside_run()
+                                      r.error.splitlines()[0][:80] if r.error else "") for r in data["runs"]])
+        self.alerts.setText("\n".join(f"⚠ {a['message']}" for a in data["alerts"][:4]))
+        self.trainer.show_loaded(data)
         self._verdicts = data.get("verdicts", {})
         self._show_verdict()
-        self._show_split_warnings()
         if data["comparison"] is not None and data["comparison"][0] >= self._shown_comparison_id:
             self._shown_comparison_id = data["comparison"][0]
             self._show_comparison(data["comparison"][1])
@@ -276,7 +227,8 @@ class AdminTab(QWidget):
         d = result.overall[result.primary]
         name = {"dice": "Dice", "rougeL": "ROUGE-L"}.get(result.primary, result.primary)
         ci = f"[{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]" if d["ci_low"] is not None else "(too few cases for a CI)"
-        self.verdict.setText(f"#{result.candidate_id} vs active #{result.baseline_id}: {name} {d['mean_candidate']:.3f} "
+        self.verdict.setText(f"#{result.candidate_id} vs active #{result.baseline_id}: {name} "
+                             f"{d['mean_candidate']:.3f} "
                              f"vs {d['mean_baseline']:.3f}, Δ {d['mean_diff']:+.3f} 95% CI {ci} on {d['n']} cases. "
                              f"{result.reason}")
 
@@ -297,25 +249,6 @@ class AdminTab(QWidget):
         self.gate_label.setPlainText("\n".join([head] + [f"• {r}" for r in verdict.reasons]))
         self.gate_label.setStyleSheet("color: #206020;" if verdict.allowed else "color: #a02020;")
 
-    def _show_split_warnings(self) -> None:
-        """Modalities the chosen dataset does not hold out for validation and test, said before training."""
-        dataset_id = self.dataset_combo.currentData()
-        version = next((v for v in self._datasets if v.id == dataset_id), None)
-        warnings = version.split_warnings if version is not None else []
-        self.split_warning.setText("\n".join(f"⚠ {w}." for w in warnings))
-
-    def _follow_outside_run(self) -> None:
-        """A run started elsewhere (``medstation train``) shows live: its stored phase and progress, its curves."""
-        running = next((r for r in self._runs if r.status.value == "running"), None)
-        if running is None or self._train_handle is not None:
-            self._outside_poll.stop()
-            return
-        progress = running.progress
-        self.status.setText(f"run #{running.id} (started by {running.requested_by or 'another process'}): "
-                            f"{progress.get('message', 'starting')} ({progress.get('fraction', 0.0):.0%})")
-        if not self._outside_poll.isActive():
-            self._outside_poll.start()
-
     # --- actions ---------------------------------------------------------------------------------
 
     def _on_compare_clicked(self) -> None:
@@ -323,7 +256,7 @@ class AdminTab(QWidget):
         if version is None:
             self.status.setText("Select a candidate in the registry first.")
             return
-        lane = "llm" if version.kind.value == "llm" else "segmentation"  # notes are drafted by the LLM
+        lane = Lane.LLM if version.kind.value == "llm" else Lane.SEGMENTATION  # notes are drafted by the LLM
         handle = self.runner.submit(lane, self.training.compare, version.id, name="A/B comparison",
                                     requester=self)
         handle.sig_progress.connect(lambda f, m: self.status.setText(f"A/B: {m} ({f:.0%})"))
@@ -336,93 +269,29 @@ class AdminTab(QWidget):
         self.status.setText(f"A/B comparison #{outcome[0]} stored.")
         self.refresh()
 
-    def _on_ledger_clicked(self) -> None:
+    def _on_ledger_clicked(self):
+        """What the selected version made (read in the io lane; a refusal is a sentence on the status line)."""
         version = self._selected_model()
         if version is None:
-            return
-        try:
-            made = self.training.ledger(version.id)
-        except UserFacingError as exc:
-            self.status.setText(str(exc))
-            return
+            return None
+        version_id = version.id
+        handle = self.runner.submit(Lane.IO, lambda ctx: self.training.ledger(version_id), name="ledger", queue=True,
+                                    on_failed=self._on_job_failed)
+        handle.sig_done.connect(lambda made: self._show_ledger(version_id, made))
+        return handle
+
+    def _show_ledger(self, version_id: int, made: list[dict]) -> None:
         accepted = sum(1 for m in made if m["status"] == "accepted")
-        self.ledger.setText(f"#{version.id} made {len(made)} masks ({accepted} accepted): "
+        self.ledger.setText(f"#{version_id} made {len(made)} masks ({accepted} accepted): "
                             + ", ".join(f"{m['name']} #{m['id']}" for m in made[:8]))
 
     def _on_train_clicked(self):
-        """Queue a run (a database write: io lane), then train it in the process lane; or start a search."""
-        dataset_id = self.dataset_combo.currentData()
-        if dataset_id is None:
-            self.status.setText("Build or import a dataset first (the Datasets section).")
-            return None
-        epochs, mode = self.epochs_spin.value(), self.mode_combo.currentText()
-        if self.search_box.isChecked():  # the job queues the search run and its trials itself
-            handle = self.runner.submit("process", self.training.search_segmentation, int(dataset_id),
-                                        epochs=epochs, mode=mode, name="hyperparameter search", queue=True,
-                                        requester=self)
-            self._watch_training(handle, "search")
-            return handle
-        queued = self.runner.submit("io", lambda ctx: self.training.queue_segmentation(int(dataset_id), epochs=epochs,
-                                                                                        mode=mode),
-                                    name="queue training", queue=True)
-        queued.sig_done.connect(self._on_run_queued)
-        queued.sig_failed.connect(lambda m, d, e=None: report_failure(self, "", m, d, e, self.status))
-        return queued
-
-    def _on_run_queued(self, run) -> None:
-        handle = self.runner.submit("process", self.training.run_queued, run.id, name=f"training run {run.id}",
-                                    queue=True, requester=self)
-        self._watch_training(handle, f"run #{run.id}")
-
-    def _watch_training(self, handle, label: str) -> None:
-        self.curves.clear()
-        self._train_handle = handle
-        self.cancel_button.setEnabled(True)
-        handle.sig_progress.connect(lambda f, m: self.status.setText(f"{label}: {m} ({f:.0%})"))
-        handle.sig_partial.connect(self._on_train_partial)
-        handle.sig_done.connect(lambda r: self.status.setText(self._trained_message(label, r)))
-        handle.sig_failed.connect(self._on_job_failed)
-        handle.sig_cancelled.connect(lambda: self.status.setText(f"{label} cancelled; no model registered."))
-        handle.sig_finished.connect(self._on_train_finished)
-        self.refresh()
-
-    @staticmethod
-    def _trained_message(label: str, result: dict) -> str:
-        if result.get("model_version_id") is None:  # beat nothing: no candidate, said plainly
-            return f"{label} finished with no change: {result.get('note') or 'nothing was registered'}."
-        text = f"{label} registered candidate #{result['model_version_id']}"
-        search = result.get("search")
-        if search:
-            best = search["best"]
-            failed = sum(t["status"] == "failed" for t in search["trials"])
-            text += (f" from the best of {len(search['trials'])} trials (lr {best['lr']:g}, {best['epochs']} epochs, "
-                     f"validation Dice {best['val_dice']:.3f}{f'; {failed} failed' if failed else ''})")
-        return text
-
-    def _on_train_partial(self, data) -> None:
-        if isinstance(data, dict):
-            if data.get("kind") == "trial_start":  # each search trial draws its own curves
-                self.curves.clear()
-                self.status.setText(f"search trial {data['trial']}/{data['trials']}: lr {data['lr']:g}, "
-                                    f"{data['epochs']} epochs")
-            self.curves.add_partial(data)
-
-    def _on_train_finished(self) -> None:
-        self._train_handle = None
-        self.cancel_button.setEnabled(False)
-        self.refresh()
-
-    def _on_cancel_clicked(self) -> None:
-        if self._train_handle is not None:
-            self._train_handle.cancel()  # the service marks the run cancelled and audits it
+        return self.trainer.train()
 
     def _on_runs_selection(self) -> None:
-        row = self.runs_table.currentRow()
-        if 0 <= row < len(self._runs) and self._train_handle is None:
-            run_id = self._runs[row].id
-            handle = self.runner.submit("io", lambda ctx: self.training.run_metrics(run_id), name="run curves",
-                                        queue=True)
-            handle.sig_done.connect(self.curves.set_history)
+        row, runs = self.runs_table.currentRow(), self.trainer.runs
+        if 0 <= row < len(runs):
+            self.trainer.show_run(runs[row].id)
 
     def _on_job_failed(self, message: str, details: str, exc=None) -> None:
         report_failure(self, "Admin", message, details, exc, self.status)

@@ -4,6 +4,12 @@ with a snapshot of the editor's document, never the document the user is typing 
 
 Results are bound to the note they were started for: a regenerated section is applied only while the tab
 still shows its note (switching cancels the job); saving and autosaving carry the note id they snapshot.
+
+Autosave never loses text: keystrokes between two ticks are coalesced into one snapshot of the latest
+buffer (a tick while the previous save runs leaves the buffer dirty for the next one); switching note,
+session or tab and closing the window flush at once (:meth:`flush`); a save that failed (a busy
+database) marks the buffer dirty again, or, when its note is no longer shown, is retried with the same
+snapshot unless a newer one of that note was queued since.
 Sign-off first saves the document on screen and computes, from that saved revision, exactly what signing
 will store (:func:`~medstation.notes.workspace.prepare_signing`); the dialog names client, session and
 that AI share, and the service signs that text or refuses.
@@ -13,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidgetItem, QMessageBox
 
@@ -23,6 +29,8 @@ from medstation.ui.errors import report_failure
 from medstation.ui.notes.dialogs import DiffDialog, TextDialog
 
 _GENERATION = re.compile(r":g(\d+):\d+$")
+AUTOSAVE_RETRY_MS = 2000  # a failed autosave of a note no longer shown is tried again after this
+AUTOSAVE_RETRIES = 5
 
 
 class NoteActions(QObject):
@@ -32,6 +40,7 @@ class NoteActions(QObject):
         self.dirty = False
         self.regen_handle = None
         self._autosaving = False
+        self._autosave_seq: dict[int, int] = {}  # note id -> number of its newest autosave snapshot
         self._undo = None
 
     # --- the view changes -----------------------------------------------------------------------
@@ -72,12 +81,33 @@ class NoteActions(QObject):
             return  # the previous one is still being written; this buffer goes with the next tick
         note_id, revision, snapshot = tab.note.id, tab.note.revision, tab.editor.doc.copy()
         self.dirty, self._autosaving = False, True
+        self._submit_autosave(note_id, revision, snapshot, AUTOSAVE_RETRIES)
+
+    def _submit_autosave(self, note_id: int, revision: int, snapshot, retries: int) -> None:
+        seq = self._autosave_seq[note_id] = self._autosave_seq.get(note_id, 0) + 1
+        tab = self.tab
         handle = tab.run_io(lambda ctx: tab.notes.autosave(note_id, snapshot, revision), title="Autosave",
                             bound=False)
+        handle.sig_failed.connect(lambda *_a: self._autosave_failed(note_id, revision, snapshot, seq, retries))
         handle.sig_finished.connect(self._autosave_done)
 
     def _autosave_done(self) -> None:
         self._autosaving = False
+
+    def _autosave_failed(self, note_id: int, revision: int, snapshot, seq: int, retries: int) -> None:
+        """Keep the unsaved text: dirty again while its note is shown, else the same snapshot a little later."""
+        if self._autosave_seq.get(note_id) != seq:
+            return  # a newer snapshot of this note is on its way
+        tab = self.tab
+        if tab.note is not None and tab.note.id == note_id:
+            self.dirty = True  # the next tick saves the buffer, which holds this text and anything newer
+        elif retries > 0:
+            QTimer.singleShot(AUTOSAVE_RETRY_MS, self, lambda: self._retry_autosave(note_id, revision, snapshot, seq,
+                                                                                     retries - 1))
+
+    def _retry_autosave(self, note_id: int, revision: int, snapshot, seq: int, retries: int) -> None:
+        if self._autosave_seq.get(note_id) == seq and not (self.tab.note is not None and self.tab.note.id == note_id):
+            self._submit_autosave(note_id, revision, snapshot, retries)
 
     def save(self) -> None:
         if not self._editable():

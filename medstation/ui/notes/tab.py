@@ -171,6 +171,14 @@ class NotesTab(QWidget):
     def _autosave(self) -> None:
         self.actions.autosave()
 
+    def flush(self) -> None:
+        """Queue the unsaved keystrokes now (the window closes, the user signs out or looks at another tab)."""
+        self.actions.flush()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt naming): another tab is shown, or the window hides
+        self.flush()
+        super().hideEvent(event)
+
     # The note actions, by the names the buttons and scripts use (NoteActions does the work).
     def save(self) -> None:
         self.actions.save()

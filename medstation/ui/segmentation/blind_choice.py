@@ -20,7 +20,6 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPushButton, QVBoxLayout
 
-from medstation.errors import UserFacingError
 from medstation.store.tables import ModelKind
 from medstation.training.preference import NEITHER, BlindPair, BlindSession, record_choice, segment_blind_pair
 from medstation.training.shadow import SegmentationRequest
@@ -147,12 +146,17 @@ class SegmentationCandidateHooks(QObject):
         self.dialog.rejected.connect(lambda p=pair: self._on_dismissed(segs, key, p))
         self.dialog.open()
 
-    def _on_chosen(self, segs, key, pair: BlindPair, choice: str) -> None:
-        try:
-            info = record_choice(self.shadow.db, self.shadow.session, pair, choice)
-        except UserFacingError as exc:
-            self.panel.status_label.setText(str(exc))
-            return
+    def _on_chosen(self, segs, key, pair: BlindPair, choice: str):
+        """Record the pick in the io lane (a database write), then put the kept mask in the segment."""
+        shadow, panel = self.shadow, self.panel
+        panel.status_label.setText("Recording your choice…")
+        handle = panel.runner.submit("io", lambda ctx: record_choice(shadow.db, shadow.session, pair, choice),
+                                     name="record blind choice", queue=True)
+        handle.sig_done.connect(lambda info: self._on_recorded(segs, key, pair, choice, info))
+        handle.sig_failed.connect(lambda m, tb, exc=None: report_failure(panel, "", m, tb, exc, panel.status_label))
+        return handle
+
+    def _on_recorded(self, segs, key, pair: BlindPair, choice: str, info) -> None:
         self._apply(segs, key, pair, pair.kept(choice), info.chosen_version_id or pair.active_version_id, info.id)
         said = "Neither preferred: the clinic's default mask" if choice == NEITHER else f"Mask {choice}"
         self.panel.status_label.setText(f"{said} is in the segment (DRAFT); your choice was recorded.")
