@@ -95,3 +95,18 @@ def test_development_set_of_this_session_holds_its_level():
     right = sum(check_claim(r["sentence"], r["passages"])[0] == r["passage"] for r in faithful)
     assert len(items) >= 120 and wrong == []
     assert right / len(faithful) >= 0.75
+
+
+def test_independent_held_out_set_v3():
+    """tests/data/support_claims_v3.jsonl, written by another helper without sight of the rules and run once on
+    the final rules of session 5 (then copied here): contradictions supported dev 0 / 50, test 0 / 50;
+    faithful paraphrases supported dev 5 / 30, test 4 / 30 -- the faithful target (>= 85 %) is missed by far:
+    its paraphrases reword most content words ("reacted badly to penicillin" for "an allergic reaction to
+    penicillin"), which the rules refuse. These bounds guard the measured level; the set is no longer unseen."""
+    items = [json.loads(line) for line in (DATA / "support_claims_v3.jsonl").read_text().splitlines() if line.strip()]
+    contradictions = [r for r in items if r["label"] == "contradiction"]
+    faithful = [r for r in items if r["label"] == "supported"]
+    assert len(contradictions) == 100 and len(faithful) == 60
+    wrong = [r["sentence"] for r in contradictions if check_claim(r["sentence"], r["passages"])[0] is not None]
+    assert len(wrong) <= 2, wrong
+    assert sum(check_claim(r["sentence"], r["passages"])[0] == r["passage"] for r in faithful) >= 8
