@@ -20,7 +20,7 @@ chat's support check refuses a dropped hedge only when the claim has none of its
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from medstation.llm.polarity import Analysis, Token, scope_head, stem
@@ -200,13 +200,15 @@ def _modal_attached(clause: list[Token], window: list[Token], index: int) -> Ver
     return OK
 
 
-def _directions(clause: list[Token], window: list[Token]) -> Verdict:
+def _directions(clause: list[Token], window: list[Token], evidence: Analysis) -> Verdict:
     for i, t in enumerate(clause):
         if not t.direction:
             continue
         group, value = t.direction
         same = [j for j, u in enumerate(window) if u.direction == (group, value)]
         other = [j for j, u in enumerate(window) if u.direction and u.direction[0] == group and u.direction[1] != value]
+        if not same and not other and _said_elsewhere(clause, i, "direction", evidence):
+            continue  # the window lacks it, but the passage qualifies the same words so elsewhere
         if not same:
             said = sorted({window[j].text for j in other})
             return Verdict(False, f"the passage does not say '{t.text}'" + (f" (it says '{said[0]}')" if said else ""),
@@ -231,18 +233,56 @@ def _near(clause: list[Token], window: list[Token]) -> list[Token]:
     return [t for t in window if any(_key(u) in shared for u in window if u.clause == t.clause)]
 
 
-def _hedges(claim_clauses: list[list[Token]], windows: list[list[Token]], strict: bool) -> Verdict:
-    """Quantifiers and modals: each one the claim says is in its aligned window; a hedge the evidence says
-    ("usually", "may", "should") is somewhere in the claim (strict: every one; else when the claim has none)."""
+def _bears_on(tokens: list[Token], index: int) -> set[str]:
+    """What a hedge word qualifies: the next two content or direction words of its clause, else the one before
+    ("usually goes away" -> go, away; "most moles" -> mole; "may prevent attacks" -> prevent, attack); for a
+    direction word both sides ("oats are usually safe for people" -> oat, people)."""
+    t = tokens[index]
+    same = [u for u in tokens if u.clause == t.clause and (u.content or u.direction) and u is not t]
+    after = [_key(u) for u in same if u.position > t.position][:2]
+    before = [_key(u) for u in same if u.position < t.position][-1:]
+    return set(after + before) if t.direction else set(after) if after else set(before)
+
+
+def _said_elsewhere(clause: list[Token], index: int, attr: str, evidence: Analysis) -> bool:
+    """The evidence qualifies what this claim hedge qualifies with the same class, outside the aligned window
+    ("... Muscle pain is the most common side effect, and it usually goes away": the window is the first
+    clause, "usually" sits in the second)."""
+    target, value = _bears_on(clause, index), getattr(clause[index], attr)
+    tokens = evidence.tokens
+    return bool(target) and any(getattr(u, attr) == value and target & _bears_on(tokens, j)
+                                for j, u in enumerate(tokens))
+
+
+def _hedges(claim_clauses: list[list[Token]], windows: list[list[Token]], strict: bool,
+            evidence: Analysis | None = None) -> Verdict:
+    """Quantifiers and modals: each one the claim says is in its aligned window (or qualifies the same words
+    elsewhere in the evidence); a hedge the evidence says ("usually", "may", "should") is somewhere in the
+    claim (strict: every one; else when the claim has none, and only a hedge that bears on a word the claim
+    states: "DVT is a clot, usually in the leg" has no hedge on "long flights raise the risk").
+
+    A claim's "may"/"can" where the evidence has no modal near it is weaker than the evidence, not another
+    statement ("Stress can trigger migraine" from "Stress triggers migraine"), unless strict."""
     near = [t for clause, window in zip(claim_clauses, windows) for t in _near(clause, window)]
     claim_tokens = [t for clause in claim_clauses for t in clause]
+    claim_keys = {_key(t) for t in claim_tokens if t.content or t.direction}
     for attr, hedges, what in (("quantifier", HEDGES, "quantifier"), ("modal", MODAL_HEDGES, "modality")):
         for clause, window in zip(claim_clauses, windows):
-            for c in _classes(clause, attr) - _classes(_near(clause, window), attr):
-                word = next(t.text for t in clause if getattr(t, attr) == c)
-                return Verdict(False, f"{what} differs: the passage does not say '{word}'", (word,))
+            said_here = _classes(_near(clause, window), attr)
+            for c in _classes(clause, attr) - said_here:
+                i = next(i for i, t in enumerate(clause) if getattr(t, attr) == c)
+                if not strict and evidence is not None and _said_elsewhere(clause, i, attr, evidence):
+                    continue
+                if not strict and c == "possibility" and not said_here:
+                    continue
+                return Verdict(False, f"{what} differs: the passage does not say '{clause[i].text}'",
+                               (clause[i].text,))
         claimed, said = _classes(claim_tokens, attr), _classes(near, attr)
         dropped = {c for c in said - claimed if c in hedges} if (strict or not claimed) else set()
+        if dropped and not strict:
+            dropped = {t_attr for t_attr in dropped
+                       if any(getattr(u, attr) == t_attr and _bears_on(near, j) & claim_keys
+                              for j, u in enumerate(near))}
         if dropped:
             word = next(t.text for t in near if getattr(t, attr) in dropped)
             return Verdict(False, f"{what} dropped: the passage says '{word}'", (word,))
@@ -292,6 +332,14 @@ def _negation(claim: Analysis, evidence: Analysis, windows: list[list[Token]]) -
     cue's clause (else anywhere in the evidence); the evidence's (in the clauses aligned with the claim)
     anywhere in the claim."""
     aligned = {t.clause for window in windows for t in window}
+    claimed = {_key(t) for t in claim.tokens if t.content and not t.negated}
+    for cue in (u for u in evidence.tokens if u.cue == "np"):
+        # "Signs include ... no tears": the passage says "tears" only after "no"; a claim of tears is not
+        # stated, whichever clause the claim aligns with
+        head = scope_head(evidence, cue)
+        if head is not None and _key(head) in claimed and \
+                all(u.negated for u in evidence.tokens if _key(u) == _key(head)):
+            return Verdict(False, f"negation dropped: the passage says '{cue.text} {head.text}'", ("not",))
     for side, other, added in ((claim, evidence, True), (evidence, claim, False)):
         for cue in (t for t in side.tokens if t.cue and (added or t.clause in aligned)):
             head = scope_head(side, cue)
@@ -315,9 +363,18 @@ def _negation(claim: Analysis, evidence: Analysis, windows: list[list[Token]]) -
     return OK
 
 
-def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: Iterable[str] = ()) -> Verdict:
-    """Whether ``evidence`` states ``claim`` with the same polarity (see the module docstring)."""
+def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: Iterable[str] = (),
+            reword: Callable[[Analysis, Analysis], Analysis] | None = None) -> Verdict:
+    """Whether ``evidence`` states ``claim`` with the same polarity (see the module docstring).
+
+    ``reword(claim, evidence)`` may return the claim with words the evidence says in other words replaced by
+    the evidence's (:func:`medstation.llm.word_alignment.align`); every rule then reads the replaced claim."""
     missing = coverage(claim, evidence, free)
+    reworded: set[int] = set()
+    if missing and reword is not None:
+        original, claim = claim, reword(claim, evidence)
+        reworded = {t.position for t, u in zip(original.tokens, claim.tokens) if t.stem != u.stem}
+        missing = coverage(claim, evidence, free)
     if missing:
         return Verdict(False, "not in the passage: " + ", ".join(dict.fromkeys(missing)), tuple(dict.fromkeys(missing)))
     clauses, windows = [], []
@@ -326,13 +383,19 @@ def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: 
         if not any(t.content or t.number is not None or t.direction or t.quantifier or t.modal for t in clause):
             continue
         window = _window(clause, evidence)
+        if reworded:  # a word said in other words must be said in the statement the clause aligns with
+            vocab = {_key(u) for u in window}
+            outside = [t.text for t in clause if t.position in reworded and _key(t) not in vocab]
+            if outside:
+                return Verdict(False, f"the passage's word for '{outside[0]}' is in another statement",
+                               tuple(outside))
         clauses.append(clause)
         windows.append(window)
-        for verdict in (_numbers(clause, window), _roles(clause, window), _directions(clause, window),
+        for verdict in (_numbers(clause, window), _roles(clause, window), _directions(clause, window, evidence),
                         _relations(clause, window), _client_side(clause, window) if strict else OK):
             if not verdict.ok:
                 return verdict
-    verdict = _hedges(clauses, windows, strict)
+    verdict = _hedges(clauses, windows, strict, evidence)
     if not verdict.ok:
         return verdict
     for clause, window in zip(clauses, windows):

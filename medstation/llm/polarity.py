@@ -186,6 +186,11 @@ def analyse(text: str, *, first_person: bool = False, title: str = "",
 
 
 _POSSIBLE = frozenset({"may", "might", "can", "could"})
+_OR_BOUND = {**dict.fromkeys("more greater higher longer older above over".split(), "lower"),
+             **dict.fromkeys("less fewer lower shorter younger below under".split(), "upper")}
+DIRECTION_STEMS = {}
+for _word, _value in DIRECTION.items():
+    DIRECTION_STEMS.setdefault(stem(_word), _value)
 
 
 def _classify(token: Token, previous: str, nxt: str, before: tuple[str, ...] = ()) -> None:
@@ -204,6 +209,14 @@ def _classify(token: Token, previous: str, nxt: str, before: tuple[str, ...] = (
         return
     if previous == "at" and word in ("least", "most"):
         token.direction = ("bound", "lower" if word == "least" else "upper")
+        return
+    if previous == "or" and len(before) == 2 and _number(before[0]) is not None and word in _OR_BOUND:
+        token.direction = ("bound", _OR_BOUND[word])  # "7 or more hours" says what "at least 7 hours" says
+        return
+    if word == "often" and previous in ("more", "less", "as", "so", "how"):
+        return  # "more often than": a comparison (the "more" carries it), not the quantifier "often"
+    if len(word) == 1 and token.capitalised and word != "i":
+        token.content = True  # "hepatitis B", "vitamin D", "type A": a letter that names something
         return
     if word in NEGATION_CUES and not (word == "free" and nxt != "of"):
         token.cue = NEGATION_CUES[word]
@@ -227,8 +240,13 @@ def _classify(token: Token, previous: str, nxt: str, before: tuple[str, ...] = (
         if token.modal == "obligation" and (previous in _POSSIBLE or (previous == "be" and _POSSIBLE & set(before))):
             token.modal = "possibility"  # "may need", "may be necessary": a possibility, not an obligation
         return
+    if word == "over" and (nxt in TIME_WORDS or nxt in ("several", "time", "many", "few")):
+        return  # "over several weeks": a span of time, not "more than"
     if word in DIRECTION:
         token.direction = DIRECTION[word]
+        return
+    if word.endswith(("ed", "ing", "s")) and len(token.stem) >= 5 and DIRECTION_STEMS.get(token.stem):
+        token.direction = DIRECTION_STEMS[token.stem]  # "triggered", "lowering": inflections of listed words
         return
     if word not in STOP and word not in CLAUSE_WORDS and (len(word) >= 2 or word.isdigit()):
         token.content = True

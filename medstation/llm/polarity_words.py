@@ -67,6 +67,15 @@ for _group, _values in {
     "sign": {"positive": "positive", "negative": "negative"},
     "course": {"acute": "acute", "chronic": "chronic"},
     "malignancy": {"benign": "benign", "malignant": "malignant"},
+    "moisture": {"wet": "wet moist damp", "dry": "dry drier dryness"},
+    "strength": {"strong": "strong stronger strongest strengthen strengthens strengthened",
+                 "weak": "weak weaker weakest weaken weakens weakened weakness"},
+    "safety": {"safe": "safe safer safely harmless", "unsafe": "unsafe dangerous harmful hazardous risky"},
+    "onset": {"sudden": "sudden suddenly abrupt abruptly", "gradual": "gradual gradually"},
+    "firmness": {"hard": "hard firm", "soft": "soft"},
+    "thickness": {"thick": "thick thicker", "thin": "thin thinner"},
+    "normality": {"normal": "normal", "abnormal": "abnormal"},
+    "fullness": {"full": "full", "empty": "empty"},
 }.items():
     for _value, _words in _values.items():
         DIRECTION.update({w: (_group, _value) for w in _words.split()})
@@ -78,7 +87,7 @@ QUANTIFIERS = {**{w: "all" for w in "all every always each invariably entire ent
                **{w: "some" for w in "some sometimes occasionally several".split()},
                **{w: "few" for w in "few rarely seldom infrequently minority hardly barely".split()}}
 MODALS = {**{w: "obligation" for w in
-             "must required require requires need needs necessary essential mandatory".split()},
+             "must required require requires need needs needed necessary essential mandatory".split()},
           **{w: "advice" for w in "should ought recommended recommend recommends advised advise advisable".split()},
           **{w: "possibility" for w in "may might can could possible possibly potential potentially able".split()},
           **{w: "certainty" for w in "will definitely certainly certain inevitably surely".split()}}

@@ -34,6 +34,7 @@ from typing import Any
 from medstation.llm.answer.citations import MARKER, marker_numbers
 from medstation.llm.meaning import Verdict, compare
 from medstation.llm.polarity import Analysis, analyse, join, title_stems
+from medstation.llm.word_alignment import align
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+(?:'[a-z]+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
@@ -183,7 +184,7 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
     claim = claim or analyse(sentence)
     best: Verdict | None = None
     for unit in passage.units:
-        verdict = compare(claim, unit)
+        verdict = compare(claim, unit, reword=align)
         if verdict.ok:
             return verdict
         if best is None or _closeness(verdict) < _closeness(best):

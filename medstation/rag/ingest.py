@@ -131,8 +131,8 @@ def ingest_path(ctx: JobContext, service, path: Path) -> KbVersionInfo:
     except Exception as exc:
         versions.finish_version(db, version_id, KbVersionStatus.failed, chunk_count=store.count(), error=str(exc), **stats)
         raise
-    info = versions.finish_version(db, version_id, KbVersionStatus.complete, chunk_count=store.count(), **stats)
-    db.audit("kb.ingest", actor="system", entity="kb_version", entity_id=info.id, path=root.as_posix(), **stats)
+    info = versions.finish_version(db, version_id, KbVersionStatus.complete, chunk_count=store.count(),
+                                   audit=("kb.ingest", {"path": root.as_posix(), **stats}), **stats)
     ctx.report(1.0, info.describe())
     return info
 

@@ -45,8 +45,11 @@ def start_version(db: Database, **fields) -> int:
 
 
 def finish_version(
-    db: Database, version_id: int, status: KbVersionStatus | str, *, chunk_count: int, **meta
+    db: Database, version_id: int, status: KbVersionStatus | str, *, chunk_count: int,
+    audit: tuple[str, dict] | None = None, **meta
 ) -> KbVersionInfo:
+    """Record the end of a run. ``audit`` = (action, details): its event is written in this same transaction,
+    so a version is never finished without its audit event, nor an event written for a version left unfinished."""
     with db.session() as s:
         row = s.get(KbVersion, version_id)
         row.status = KbVersionStatus(status).value
@@ -56,6 +59,9 @@ def finish_version(
         row.meta = {**(row.meta or {}), **meta}
         s.add(row)
         s.flush()
+        if audit is not None:
+            action, details = audit
+            db.audit(action, actor="system", entity="kb_version", entity_id=int(row.id), **details, session=s)
         return to_info(row)
 
 

@@ -146,3 +146,39 @@ def test_a_second_service_sees_documents_another_one_ingested(kb, settings, db, 
         assert reader.search("urate crystals", k=1, mode="bm25")[0].title == "Gout"
     finally:
         reader.close()
+
+
+def _kb_audit(db) -> tuple[list[str], list[tuple[str, str]]]:
+    """(statuses of kb_version rows, (action, entity_id) of kb.* audit events)."""
+    from sqlalchemy import text
+
+    with db.session() as s:
+        statuses = [r[0] for r in s.exec(text("SELECT status FROM kb_version ORDER BY id")).all()]
+        events = [(r[0], r[1]) for r in s.exec(text(
+            "SELECT action, entity_id FROM audit_event WHERE action LIKE 'kb.%' ORDER BY id")).all()]
+    return statuses, events
+
+
+def test_finished_version_and_its_audit_event_commit_together(kb, corpus, db, monkeypatch):
+    """A failure while the ingest's audit event is written leaves neither a complete version nor the event
+    (fails on ba9a5bd: the version was committed 'complete' first, the event appended in a second step)."""
+    from medstation.store.database import Database
+
+    real_audit = Database.audit
+
+    def audit_fails(self, action, **kwargs):
+        if action == "kb.ingest":
+            raise OSError("disk full while writing the audit event")
+        return real_audit(self, action, **kwargs)
+
+    monkeypatch.setattr(Database, "audit", audit_fails)
+    with pytest.raises(OSError, match="disk full"):
+        kb.ingest_job(JobContext(), corpus)
+    monkeypatch.undo()
+    statuses, events = _kb_audit(db)
+    assert "complete" not in statuses and events == []
+
+    info = kb.ingest_job(JobContext(), corpus)  # the next run finishes, with exactly one event for its version
+    statuses, events = _kb_audit(db)
+    assert info.status == "complete" and statuses == ["failed", "complete"]
+    assert events == [("kb.ingest", str(info.id))]

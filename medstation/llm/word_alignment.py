@@ -1,0 +1,162 @@
+"""Claim words that the evidence states in other words: the same word family, or a near neighbour in the
+bundled sentence embedder's space (all-MiniLM-L6-v2), never an opposite.
+
+:func:`align` returns a copy of the claim in which such a word takes the evidence word's stem, so every later
+rule of :func:`medstation.llm.meaning.compare` (negation scope, directions, roles, hedges) reads the claim as
+if it had used the passage's word: "Treatment does not begin at once" against "Treatment starts at once" is
+then a dropped negation, not a new word that escapes the negation rule.
+
+What may be matched, and why so little:
+
+* only content words (no numbers, people, direction, quantifier, modal or negation words: those carry the
+  polarity that the rules compare, and stay exact);
+* a word family: one stem is the other plus at most three letters ("weak"/"weaken", "remov"/"removal"),
+  unless the longer one ends in a suffix that turns the meaning ("harm"/"harmless");
+* an embedding neighbour at cosine >= :data:`SIMILAR` (0.80). Single-word MiniLM vectors put many opposites
+  close together ("safe"/"unsafe" 0.81, "effective"/"ineffective" 0.77, "strong"/"weak" 0.78), so a pair
+  that differs by a negating prefix, or that :data:`OPPOSITES` lists, is never matched; the threshold was
+  set from generic word pairs before any evaluation item ("begins"/"starts" 0.85, "shortly"/"soon" 0.81,
+  "medication"/"drug" 0.84 in; "tired"/"exhausted" 0.77 and all the opposites above out).
+
+Without the embedder (package missing, weights unreadable) only word families are matched.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import replace
+
+import numpy as np
+
+from medstation.llm.polarity import Analysis, Token, stem
+
+log = logging.getLogger(__name__)
+
+SIMILAR = 0.80
+#: At most this many claim words may be reworded against one evidence unit (more is another statement).
+MAX_REWORDED = 2
+FAMILY_EXTRA = 3
+_TURNING_SUFFIXES = ("less", "ful", "free")
+_NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "non", "dis", "ab", "anti", "mis", "de", "a")
+#: Opposites that no prefix shows (both directions are checked); stems, see :func:`stem`.
+OPPOSITES = frozenset(frozenset((stem(a), stem(b))) for a, b in (
+    ("safe", "dangerous"), ("safe", "harmful"), ("safe", "risky"), ("harmless", "dangerous"),
+    ("harmless", "harmful"), ("strong", "weak"), ("full", "empty"), ("same", "different"), ("present", "absent"),
+    ("sudden", "gradual"), ("start", "stop"), ("begin", "end"), ("open", "close"), ("wet", "dry"),
+    ("hard", "soft"), ("heavy", "light"), ("true", "false"), ("easy", "difficult"), ("easy", "hard"),
+    ("win", "lose"), ("accept", "reject"), ("allow", "forbid"), ("allow", "ban"), ("include", "exclude"),
+    ("inside", "outside"), ("internal", "external"), ("upper", "lower"), ("front", "back"), ("arm", "leg"),
+    ("hand", "foot"), ("viral", "bacterial"), ("virus", "bacterium"), ("virus", "bacteria"), ("plant", "animal"),
+    ("male", "female"), ("day", "night"), ("sleep", "wake"), ("awake", "asleep"), ("alive", "dead"),
+    ("live", "die"), ("survive", "die"), ("stay", "leave"), ("remain", "leave"), ("gain", "lose"),
+    ("success", "failure"), ("pass", "fail"), ("cure", "kill"), ("healthy", "sick"), ("healthy", "ill"),
+    ("clean", "dirty"), ("clear", "cloudy"), ("thick", "thin"), ("wide", "narrow"), ("deep", "shallow"),
+    ("tight", "loose"), ("active", "passive"), ("active", "inactive"), ("natural", "artificial"),
+    ("sterile", "contaminated"), ("cancerous", "noncancerous"), ("tumor", "cyst"), ("cancer", "tumor"),
+    ("ingest", "inhale"), ("swallow", "inhale"), ("oral", "intravenous"), ("mouth", "nose"),
+))
+
+
+def same_family(a: str, b: str) -> bool:
+    """Stems of one word family: one is the other plus at most :data:`FAMILY_EXTRA` letters, not "-less"."""
+    short, long_ = sorted((a, b), key=len)
+    if len(short) < 4 or not long_.startswith(short) or len(long_) - len(short) > FAMILY_EXTRA:
+        return False
+    return not long_.endswith(_TURNING_SUFFIXES) or short.endswith(_TURNING_SUFFIXES)
+
+
+def opposite(a: str, b: str) -> bool:
+    """Whether two words (surface forms) may mean opposite things: a listed pair, or a negating prefix."""
+    if frozenset((stem(a), stem(b))) in OPPOSITES:
+        return True
+    for x, y in ((a, b), (b, a)):
+        for prefix in _NEGATING_PREFIXES:
+            rest = x[len(prefix):]
+            if x.startswith(prefix) and len(rest) >= 3 and (stem(rest) == stem(y) or y.startswith(rest[:4])):
+                return True
+    return False
+
+
+class WordVectors:
+    """Unit vectors of single words from the bundled embedder, computed on demand and cached per process."""
+
+    def __init__(self, embedder=None) -> None:
+        self._embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        self._failed = False
+
+    def _model(self):
+        if self._embedder is None and not self._failed:
+            try:
+                from medstation.rag.embedder import Embedder
+
+                self._embedder = Embedder(batch_size=128, max_tokens=16)
+            except Exception as exc:  # no package or weights: families only, and say so once
+                log.warning("word embeddings unavailable, support check matches word families only: %s", exc)
+                self._failed = True
+        return self._embedder
+
+    def vectors(self, words: list[str]) -> dict[str, np.ndarray] | None:
+        """``word -> (384,)`` for ``words``; None when no embedder can be loaded."""
+        with self._lock:
+            todo = [w for w in dict.fromkeys(words) if w not in self._vectors]
+            if todo:
+                model = self._model()
+                if model is None:
+                    return None
+                try:
+                    encoded = model.encode(todo, threads=1)
+                except Exception as exc:
+                    log.warning("word embeddings failed, support check matches word families only: %s", exc)
+                    self._failed, self._embedder = True, None
+                    return None
+                self._vectors.update(zip(todo, encoded))
+            return {w: self._vectors[w] for w in words}
+
+
+_SHARED = WordVectors()
+
+
+def _candidate(t: Token) -> bool:
+    return t.content and not t.role and t.number is None
+
+
+def align(claim: Analysis, evidence: Analysis, vectors: WordVectors | None = _SHARED,
+          limit: int = MAX_REWORDED) -> Analysis:
+    """``claim`` with up to ``limit`` uncovered content words replaced by the evidence words that state them
+    (same family first, then the nearest embedding neighbour at >= :data:`SIMILAR`, never an opposite).
+
+    Unchanged when more than ``limit`` words are uncovered or none can be matched."""
+    vocab = evidence.vocabulary()
+    missing = [i for i, t in enumerate(claim.tokens) if t.content and (t.role or t.stem) not in vocab]
+    if not missing or len(missing) > limit or any(not _candidate(claim.tokens[i]) for i in missing):
+        return claim
+    claim_stems = {t.stem for t in claim.tokens}
+    pool = {t.stem: t.text for t in evidence.tokens if _candidate(t) and t.stem not in claim_stems}
+    replaced: dict[int, str] = {}
+    for i in missing:
+        word = claim.tokens[i]
+        family = [s for s, text in pool.items() if same_family(word.stem, s) and not opposite(word.text, text)]
+        if family:
+            replaced[i] = family[0]
+    left = [i for i in missing if i not in replaced]
+    if left and vectors is not None and pool:
+        texts = list(dict.fromkeys(pool.values()))
+        table = vectors.vectors([claim.tokens[i].text for i in left] + texts)
+        if table is not None:
+            matrix = np.stack([table[w] for w in texts])
+            for i in left:
+                word = claim.tokens[i].text
+                scores = matrix @ table[word]
+                for j in np.argsort(-scores):
+                    if scores[j] < SIMILAR:
+                        break
+                    if not opposite(word, texts[j]):
+                        replaced[i] = stem(texts[j])
+                        break
+    if len(replaced) < len(missing):
+        return claim
+    tokens = [replace(t, stem=replaced[i]) if i in replaced else t for i, t in enumerate(claim.tokens)]
+    return Analysis(claim.text, tokens, claim.n_clauses, claim.title_stems)
