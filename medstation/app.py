@@ -26,7 +26,7 @@ from medstation.segmentation.service import SegmentationService
 from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry
 from medstation.training.service import TrainingService
-from medstation.training.shadow import ShadowService
+from medstation.training.canary.shadow import ShadowService
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from medstation.errors import UserFacingError
 from medstation.jobs import Cancelled, JobContext
 from medstation.store.tables import ModelKind, ModelStatus, TrainingRunStatus
 from medstation.training import datasets, runs
-from medstation.training.compare import ComparisonResult, DecisionRule, compare_segmentation, decide
-from medstation.training.gate import (GATED_KINDS, PromotionVerdict, comparison_context, expected_groups,
+from medstation.training.comparison.ab import ComparisonResult, DecisionRule, compare_segmentation, decide
+from medstation.training.comparison.gate import (GATED_KINDS, PromotionVerdict, comparison_context, expected_groups,
                                      golden_identity, promotion_verdict)
-from medstation.training.quality import QualityRules
-from medstation.training.sources import CollectionFilter
+from medstation.training.datasets.quality import QualityRules
+from medstation.training.datasets.sources import CollectionFilter
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +59,13 @@ class TrainingService:
     # --- datasets ------------------------------------------------------------------------------
 
     def _salt(self) -> bytes:
-        from medstation.training.splits import installation_salt
+        from medstation.training.datasets.splits import installation_salt
 
         return installation_salt(self.settings.home)
 
     def import_seg2d(self, ctx: JobContext, manifest: Path, name: str | None = None, *, golden: bool = False):
         """Job: a seg2d-format manifest → the next version of dataset ``name`` (default: the folder name)."""
-        from medstation.training.sources import seg2d_manifest
+        from medstation.training.datasets.sources import seg2d_manifest
 
         actor = self.session.require(Permission.train_models)
         manifest = Path(manifest)
@@ -78,7 +78,7 @@ class TrainingService:
 
     def import_nifti(self, ctx: JobContext, folder: Path, name: str | None = None, *, golden: bool = False,
                      block: int = 10):
-        from medstation.training.sources import nifti_pairs_in, nifti_volumes
+        from medstation.training.datasets.sources import nifti_pairs_in, nifti_volumes
 
         actor = self.session.require(Permission.train_models)
         pairs = nifti_pairs_in(Path(folder))
@@ -89,7 +89,7 @@ class TrainingService:
 
     def import_aci_csv(self, ctx: JobContext, csv_path: Path, name: str | None = None):
         """Job: an aci-bench CSV → the next snapshot of a notes dataset (default: aci-bench-<file stem>)."""
-        from medstation.training.sources import aci_bench_csv
+        from medstation.training.datasets.sources import aci_bench_csv
 
         actor = self.session.require(Permission.train_models)
         csv_path = Path(csv_path)
@@ -101,7 +101,7 @@ class TrainingService:
     def build_clinic_dataset(self, ctx: JobContext, flt: CollectionFilter = CollectionFilter(),
                              rules: QualityRules | None = None, name: str = "clinic-segmentation"):
         """Job: accepted segmentations passing ``flt`` → the next snapshot of ``name``."""
-        from medstation.training.sources import clinic_segmentations
+        from medstation.training.datasets.sources import clinic_segmentations
 
         actor = self.session.require(Permission.train_models)
         rules = rules or QualityRules(min_agreement=flt.min_agreement)
@@ -113,8 +113,8 @@ class TrainingService:
     def build_clinic_notes_dataset(self, ctx: JobContext, flt: CollectionFilter = CollectionFilter(),
                                    name: str = "clinic-notes"):
         """Job: signed notes (transcript, AI draft, signed text), scrubbed → the next snapshot of ``name``."""
-        from medstation.training.deid_text import DEID_RULES
-        from medstation.training.sources import clinic_notes
+        from medstation.training.datasets.deid_text import DEID_RULES
+        from medstation.training.datasets.sources import clinic_notes
 
         actor = self.session.require(Permission.train_models)
         return self._snapshot(ctx, name=name, kind="notes", origin="clinic",
@@ -134,7 +134,7 @@ class TrainingService:
 
     def queue_segmentation(self, dataset_version_id: int, *, epochs: int | None = None, mode: str | None = None,
                            base_model_id: int | None = None, **extra) -> runs.RunInfo:
-        from medstation.training.seg_finetune import SegTrainConfig
+        from medstation.training.litemedsam.finetune import SegTrainConfig
 
         actor = self.session.require(Permission.train_models)
         datasets.get_version(self.db, dataset_version_id)  # raises for an unknown version
@@ -152,7 +152,7 @@ class TrainingService:
                             epoch_counts: tuple[int, ...] | None = None, run_worker=None, **extra) -> dict:
         """Job (process lane): learning rate × epochs on the validation split (``hparam_search``); registers
         only the best trial. Returns the search run's worker result plus ``search`` (grid, trials, best)."""
-        from medstation.training.hparam_search import (SearchError, SearchGrid, default_grid, run_search,
+        from medstation.training.litemedsam.search import (SearchError, SearchGrid, default_grid, run_search,
                                                        update_run_params)
 
         mode = mode or self.config.seg_mode
@@ -297,19 +297,19 @@ class TrainingService:
 
     def notes_drafter(self, version):
         """The Notes pipeline drafting with registry version ``version`` (a ``compare_notes`` drafter)."""
-        from medstation.training.compare_notes import PipelineDrafter
+        from medstation.training.comparison.notes import PipelineDrafter
 
         return PipelineDrafter.for_version(self.db, self.settings, version.id)
 
     def golden_note_rows(self) -> list[dict]:
         """The clinic's newest ``golden-notes`` snapshot (never trained on), else the shipped synthetic set."""
-        from medstation.training.compare_notes import shipped_golden_rows
+        from medstation.training.comparison.notes import shipped_golden_rows
 
         golden = [v for v in datasets.list_versions(self.db, "notes") if v.name == self.config.golden_notes_dataset]
         return datasets.note_rows(golden[-1]) if golden else shipped_golden_rows()
 
     def _compare_llm(self, ctx: JobContext, candidate, baseline, dataset_version_id, csv_path, limit):
-        from medstation.training.compare_notes import aci_csv_rows, compare_llm_versions, draftable, drop_trained_on
+        from medstation.training.comparison.notes import aci_csv_rows, compare_llm_versions, draftable, drop_trained_on
 
         notes: list[str] = []
         version = None
@@ -455,7 +455,7 @@ class TrainingService:
 
     def set_schedule(self, kind: str = "segmentation", *, every_n_cases: int | None = None,
                      weekday: int | None = None, hour_utc: int = 2):
-        from medstation.training import schedules
+        from medstation.training.runs import schedules
 
         actor = self.session.require(Permission.manage_models)
         info = schedules.set_schedule(self.db, kind, every_n_cases=every_n_cases, weekday=weekday, hour_utc=hour_utc)
@@ -464,13 +464,13 @@ class TrainingService:
         return info
 
     def schedules(self):
-        from medstation.training import schedules
+        from medstation.training.runs import schedules
 
         return schedules.schedules(self.db)
 
     def queue_due_schedules(self, ctx: JobContext) -> list[runs.RunInfo]:
         """Job (at start-up and hourly): build the clinic dataset and queue a run for each due schedule."""
-        from medstation.training import schedules
+        from medstation.training.runs import schedules
 
         queued = []
         for info, why in schedules.due(self.db):

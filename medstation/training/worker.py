@@ -93,7 +93,7 @@ def run_segmentation(settings, db, registry, info: runs.RunInfo, ctx: JobContext
 
     from medstation.segmentation.checkpoints import load_state_dict
     from medstation.segmentation.registry import engine_spec
-    from medstation.training.seg_finetune import SegTrainConfig, finetune
+    from medstation.training.litemedsam.finetune import SegTrainConfig, finetune
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
@@ -181,9 +181,9 @@ def training_rows(version) -> tuple[list[dict], list[dict], str]:
     """(train rows, validation rows, where validation came from) of a segmentation snapshot.
 
     Validation is the snapshot's ``val`` split; a snapshot without one has part of its training
-    cases held back (:func:`~medstation.training.splits.hold_back_validation`), said in the text.
+    cases held back (:func:`~medstation.training.datasets.splits.hold_back_validation`), said in the text.
     Too few cases to hold any back raise :class:`~medstation.training.runs.RunError`."""
-    from medstation.training.splits import hold_back_validation
+    from medstation.training.datasets.splits import hold_back_validation
 
     train_rows = datasets.seg_rows(version, ("train",))
     val_rows = datasets.seg_rows(version, ("val",))
@@ -267,7 +267,7 @@ def _fsync_copy(source: Path, final_dir: Path, stem: str) -> tuple[Path, str]:
 
 def run_llm(settings, db, registry, info: runs.RunInfo, ctx: JobContext) -> dict:
     """LoRA drafting adapter on the train split's (transcript, signed note) pairs (``training.lora``)."""
-    from medstation.training.lora import train_lora
+    from medstation.training.lora.train import train_lora
 
     version = datasets.get_version(db, info.dataset_version_id)
     pairs = [(r["transcript"], r["note"]) for r in datasets.note_rows(version, ("train",))]

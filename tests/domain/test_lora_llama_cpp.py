@@ -14,10 +14,10 @@ import pytest
 from medstation.jobs import Cancelled, JobContext
 from medstation.llm.backend import GenerationSettings
 from medstation.llm.local import LocalLlamaBackend
-from medstation.training import gguf_adapter
-from medstation.training.gguf_adapter import read_lora_adapter, write_lora_adapter
-from medstation.training.lora import ADAPTER_FILE, RESULT_FILE, train_lora
-from medstation.training.lora_model import (ATTENTION_MODULES, MLP_MODULES, GGUFTokenizer, add_lora, base_shape,
+from medstation.training.lora import gguf_adapter
+from medstation.training.lora.gguf_adapter import read_lora_adapter, write_lora_adapter
+from medstation.training.lora.train import ADAPTER_FILE, RESULT_FILE, train_lora
+from medstation.training.lora.model import (ATTENTION_MODULES, MLP_MODULES, GGUFTokenizer, add_lora, base_shape,
                                             default_base_gguf, drafting_messages, load_base_model, lora_pairs)
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from medstation.access.roles import Actor, Role, UserSession
 from medstation.errors import PermissionDenied
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import AuditEvent, ModelKind, ModelStatus, PreferenceChoice
-from medstation.training.preference import (BlindPair, BlindSession, PreferenceOutcome, preference_summary,
+from medstation.training.canary.preference import (BlindPair, BlindSession, PreferenceOutcome, preference_summary,
                                             record_choice, sign_test)
 
 THERAPIST = UserSession(Actor("dr.lee", Role.therapist))

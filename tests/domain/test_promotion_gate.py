@@ -10,7 +10,7 @@ import pytest
 
 from medstation.access.roles import Actor, Role, UserSession
 from medstation.errors import UserFacingError
-from medstation.training.compare import ComparisonResult, DecisionRule, _summaries, decide, pair_by_case
+from medstation.training.comparison.ab import ComparisonResult, DecisionRule, _summaries, decide, pair_by_case
 
 
 def _result(diffs_by_group: dict[str, list[float]], candidate_id: int = 2, baseline_id: int = 1) -> ComparisonResult:
@@ -62,7 +62,7 @@ def test_every_modality_needs_enough_cases_and_a_missing_one_cannot_be_judged():
 def _dataset(settings, db, name: str) -> int:
     from medstation.jobs import JobContext
     from medstation.training.datasets import build_snapshot
-    from medstation.training.items import SegItem
+    from medstation.training.datasets.items import SegItem
 
     mask = np.zeros((16, 16), bool)
     mask[2:10, 2:10] = True
@@ -97,7 +97,7 @@ def _store(db, result: ComparisonResult, dataset_version_id=None) -> int:
 
 
 def _recommending(service, candidate, baseline, dataset_version_id=None) -> ComparisonResult:
-    from medstation.training.gate import comparison_context
+    from medstation.training.comparison.gate import comparison_context
 
     result = _result({"CT": _gains(25)}, candidate.id, baseline.id)
     context = comparison_context(candidate, baseline, dataset_version_id, service.golden_identity("segmentation"))

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from medstation.training.seg_finetune import SegTrainConfig, balanced_order, validation_record
+from medstation.training.litemedsam.finetune import SegTrainConfig, balanced_order, validation_record
 
 
 def _examples(sources):

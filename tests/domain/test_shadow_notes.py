@@ -16,11 +16,11 @@ from medstation.jobs import JobContext
 from medstation.notes.service import NotesService
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelKind, ModelStatus, NoteRevision, ShadowCase
-from medstation.training.candidates import CandidateModels
-from medstation.training.preference import BlindSession, draft_blind_pair
-from medstation.training.shadow import ShadowSampler, ShadowService, ShadowStatus
-from medstation.training.shadow_outcomes import paired_cases, resolve_outcomes
-from medstation.training.stats import edit_similarity, rouge_l
+from medstation.training.canary.candidates import CandidateModels
+from medstation.training.canary.preference import BlindSession, draft_blind_pair
+from medstation.training.canary.shadow import ShadowSampler, ShadowService, ShadowStatus
+from medstation.training.canary.outcomes import paired_cases, resolve_outcomes
+from medstation.training.comparison.stats import edit_similarity, rouge_l
 from tests.shadow_support import ThirdPersonBackend
 
 THERAPIST = UserSession(Actor("dr.lee", Role.therapist))

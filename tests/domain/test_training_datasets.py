@@ -10,9 +10,9 @@ import pytest
 from medstation.jobs import JobContext
 from medstation.training import datasets
 from medstation.training.datasets import DatasetError, build_snapshot
-from medstation.training.deid_text import scrub_text
-from medstation.training.items import SegItem
-from medstation.training.splits import case_key, split_of
+from medstation.training.datasets.deid_text import scrub_text
+from medstation.training.datasets.items import SegItem
+from medstation.training.datasets.splits import case_key, split_of
 
 UID = "1.2.826.0.1.3680043.8.498.12345"
 
@@ -80,7 +80,7 @@ def test_nothing_usable_is_a_user_error(db, settings):
 def test_seg2d_manifest_import_keeps_labels_of_one_image_in_one_case(db, settings, tmp_path):
     from PIL import Image
 
-    from medstation.training.sources import seg2d_manifest
+    from medstation.training.datasets.sources import seg2d_manifest
 
     rng = np.random.default_rng(0)
     (tmp_path / "img").mkdir()
@@ -104,7 +104,7 @@ def test_seg2d_manifest_import_keeps_labels_of_one_image_in_one_case(db, setting
 def test_nifti_import_makes_blocks_of_slices_cases(db, settings, tmp_path):
     import nibabel as nib
 
-    from medstation.training.sources import nifti_volumes
+    from medstation.training.datasets.sources import nifti_volumes
 
     rng = np.random.default_rng(1)
     image = (rng.random((20, 16, 12)) * 200 - 100).astype(np.float32)
@@ -128,7 +128,7 @@ def test_scrub_text_removes_known_names_and_identifiers():
 def test_aci_bench_csv_becomes_a_notes_snapshot_with_quality_exclusions(db, settings, tmp_path):
     import csv
 
-    from medstation.training.sources import aci_bench_csv
+    from medstation.training.datasets.sources import aci_bench_csv
 
     path = tmp_path / "train.csv"
     with path.open("w", newline="") as handle:
@@ -149,7 +149,7 @@ def test_signed_notes_become_scrubbed_cases(db, settings):
     from datetime import datetime, timezone
 
     from medstation.store.tables import NoteRevision, NotesClient, SessionNote, SessionTranscript, TherapySession
-    from medstation.training.sources import CollectionFilter, clinic_notes
+    from medstation.training.datasets.sources import CollectionFilter, clinic_notes
 
     transcript = "[therapist] Hello Martha, how was the week?\n[client] Hard. Call me at 555-123-4567. " * 3
     with db.session() as s:

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from medstation.training.compare import ComparisonResult, DecisionRule, _summaries, decide, pair_by_case
-from medstation.training.stats import edit_similarity, paired_summary, rouge_l
+from medstation.training.comparison.ab import ComparisonResult, DecisionRule, _summaries, decide, pair_by_case
+from medstation.training.comparison.stats import edit_similarity, paired_summary, rouge_l
 
 
 def _cases(diffs_by_group: dict[str, list[float]]) -> list[dict]:
@@ -63,7 +63,7 @@ def test_text_metrics():
 
 
 def test_weekly_schedule_next_run_and_missed_run(db):
-    from medstation.training import schedules
+    from medstation.training.runs import schedules
 
     monday = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
     info = schedules.set_schedule(db, "segmentation", weekday=2, hour_utc=3, now=monday)
@@ -78,7 +78,7 @@ def test_weekly_schedule_next_run_and_missed_run(db):
 
 def test_count_schedule_fires_after_n_validated_cases(db):
     from medstation.store.tables import Segmentation, SegmentationStatus
-    from medstation.training import schedules
+    from medstation.training.runs import schedules
 
     schedules.set_schedule(db, "segmentation", every_n_cases=3)
     with db.session() as s:
@@ -165,7 +165,7 @@ def test_llm_runs_need_a_notes_snapshot(db, settings):
     from medstation.jobs import JobContext
     from medstation.store.model_registry import ModelRegistry
     from medstation.training.datasets import DatasetError, build_snapshot
-    from medstation.training.items import NoteItem, SegItem
+    from medstation.training.datasets.items import NoteItem, SegItem
     from medstation.training.service import TrainingService
 
     service = TrainingService(settings, db, UserSession(Actor("ann", Role.admin)), ModelRegistry(db))

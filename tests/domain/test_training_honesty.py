@@ -16,8 +16,8 @@ import pytest
 from medstation.jobs import JobContext
 from medstation.store.tables import TrainingRunStatus
 from medstation.training import datasets, runs
-from medstation.training.items import SegItem
-from medstation.training.splits import public_case_key, split_of
+from medstation.training.datasets.items import SegItem
+from medstation.training.datasets.splits import public_case_key, split_of
 
 
 def _item(key: str, modality: str = "CT", source: str = "synthetic", seed: int = 0) -> SegItem:
@@ -30,8 +30,8 @@ def _item(key: str, modality: str = "CT", source: str = "synthetic", seed: int =
 
 
 def test_finetune_refuses_to_validate_on_its_training_rows(tmp_path, monkeypatch):
-    from medstation.training import seg_finetune
-    from medstation.training.seg_finetune import SegTrainConfig, finetune
+    from medstation.training.litemedsam import finetune as seg_finetune
+    from medstation.training.litemedsam.finetune import SegTrainConfig, finetune
 
     loaded = []
 
@@ -72,8 +72,9 @@ def _stub_training(db, settings, monkeypatch, best_epoch: int):
 
     from medstation.segmentation import backends, networks
     from medstation.store.model_registry import ModelRegistry
-    from medstation.training import seg_finetune, worker
-    from medstation.training.seg_finetune import TrainResult
+    from medstation.training import worker
+    from medstation.training.litemedsam import finetune as seg_finetune
+    from medstation.training.litemedsam.finetune import TrainResult
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)

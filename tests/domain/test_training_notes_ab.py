@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 from medstation.jobs import JobContext
-from medstation.training.compare import DecisionRule
-from medstation.training.compare_notes import (DraftOutcome, compare_llm_versions, drop_trained_on,
+from medstation.training.comparison.ab import DecisionRule
+from medstation.training.comparison.notes import (DraftOutcome, compare_llm_versions, drop_trained_on,
                                                shipped_golden_rows)
-from medstation.training.stats import edit_similarity, rouge_l
+from medstation.training.comparison.stats import edit_similarity, rouge_l
 
 REFERENCES = [
     "S: Client slept five hours a night, worried about the new job. P: Keep a sleep diary.",
@@ -100,8 +100,8 @@ def test_shipped_golden_set_is_readable_and_kept_out_of_training():
 def _notes_snapshot(db, settings, n_test: int = 4):
     """A notes snapshot with at least ``n_test`` cases in the test split (the split is a hash of the key)."""
     from medstation.training.datasets import build_snapshot
-    from medstation.training.items import NoteItem
-    from medstation.training.splits import split_of
+    from medstation.training.datasets.items import NoteItem
+    from medstation.training.datasets.splits import split_of
 
     items, k = [], 0
     while sum(split_of(i.case_key) == "test" for i in items) < n_test or len(items) < 8:

@@ -3,7 +3,7 @@ percentage fell from 10 % to 2 % when validation images started embedding), stor
 
 from __future__ import annotations
 
-from medstation.training.progress import PhasedProgress
+from medstation.training.runs.progress import PhasedProgress
 
 
 def test_progress_is_monotonic_and_names_its_phase():

@@ -23,8 +23,8 @@ MARKED = "mask_decoder.iou_prediction_head.layers.0.bias"
 
 def _snapshot(db, settings):
     from medstation.training.datasets import build_snapshot
-    from medstation.training.items import SegItem
-    from medstation.training.splits import split_of
+    from medstation.training.datasets.items import SegItem
+    from medstation.training.datasets.splits import split_of
 
     rng = np.random.default_rng(0)
     items, k = [], 0
@@ -44,8 +44,9 @@ def search_env(db, settings, monkeypatch):
     """A service, a snapshot, and an in-process ``run_worker`` recording every split and image the trials read."""
     from medstation.segmentation import backends, networks
     from medstation.store.model_registry import ModelRegistry
-    from medstation.training import seg_finetune, worker
-    from medstation.training.seg_finetune import TrainResult
+    from medstation.training import worker
+    from medstation.training.litemedsam import finetune as seg_finetune
+    from medstation.training.litemedsam.finetune import TrainResult
     from medstation.training.service import TrainingService
 
     version = _snapshot(db, settings)
@@ -141,7 +142,7 @@ def test_search_reads_only_train_and_validation_and_registers_the_best(search_en
 
 
 def test_every_trial_failing_fails_the_search_and_registers_nothing(search_env):
-    from medstation.training.hparam_search import SearchError
+    from medstation.training.litemedsam.search import SearchError
 
     service, version, registry, _, run_worker = search_env
     with pytest.raises(SearchError, match="Every one of the 2 search trials failed"):
@@ -154,10 +155,10 @@ def test_every_trial_failing_fails_the_search_and_registers_nothing(search_env):
 def test_a_dataset_without_validation_cases_cannot_be_searched(db, settings):
     from medstation.store.model_registry import ModelRegistry
     from medstation.training.datasets import build_snapshot
-    from medstation.training.hparam_search import SearchError, SearchGrid, default_grid, parse_list
-    from medstation.training.items import SegItem
+    from medstation.training.litemedsam.search import SearchError, SearchGrid, default_grid, parse_list
+    from medstation.training.datasets.items import SegItem
     from medstation.training.service import TrainingService
-    from medstation.training.splits import split_of
+    from medstation.training.datasets.splits import split_of
 
     keys = [f"{k:016x}" for k in range(200) if split_of(f"{k:016x}") == "train"][:3]
     rng = np.random.default_rng(1)

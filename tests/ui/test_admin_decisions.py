@@ -164,7 +164,7 @@ def test_train_queues_the_run_off_the_gui_thread_then_trains_it_in_the_process_l
 
     from medstation.jobs import JobContext
     from medstation.training.datasets import build_snapshot
-    from medstation.training.items import SegItem
+    from medstation.training.datasets.items import SegItem
 
     widget, _base, cand = tab
     mask = np.zeros((16, 16), bool)

@@ -13,11 +13,11 @@ from medstation.jobs import JobContext
 from medstation.segmentation.records import SegmentRecord, save_decision
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelKind, ModelStatus
-from medstation.training.candidates import CandidateModels
-from medstation.training.preference import BlindPair, BlindSession, record_choice
+from medstation.training.canary.candidates import CandidateModels
+from medstation.training.canary.preference import BlindPair, BlindSession, record_choice
 from medstation.training.service import TrainingService
-from medstation.training.shadow import SegmentationRequest, ShadowSampler, ShadowService
-from medstation.training.shadow_outcomes import shadow_summary
+from medstation.training.canary.shadow import SegmentationRequest, ShadowSampler, ShadowService
+from medstation.training.canary.outcomes import shadow_summary
 from medstation.ui.admin.shadow_section import ShadowSection
 from medstation.ui.admin.tab import AdminTab
 from medstation.ui.runner import JobRunner

@@ -11,9 +11,9 @@ from medstation.access.roles import Actor, Role, UserSession
 from medstation.notes.service import NotesService
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelKind, ModelStatus, PreferenceChoice, ShadowCase
-from medstation.training.candidates import CandidateModels
-from medstation.training.preference import BlindSession
-from medstation.training.shadow import ShadowSampler, ShadowService
+from medstation.training.canary.candidates import CandidateModels
+from medstation.training.canary.preference import BlindSession
+from medstation.training.canary.shadow import ShadowSampler, ShadowService
 from medstation.ui.notes.blind_choice import BlindDraftDialog
 from medstation.ui.notes.tab import NotesTab
 from medstation.ui.runner import JobRunner

@@ -11,9 +11,9 @@ from sqlmodel import select
 from medstation.access.roles import UserSession
 from medstation.segmentation.service import SegmentationService
 from medstation.store.tables import ModelKind, PreferenceChoice, ShadowCase
-from medstation.training.candidates import CandidateModels
-from medstation.training.preference import BlindSession
-from medstation.training.shadow import ShadowSampler, ShadowService
+from medstation.training.canary.candidates import CandidateModels
+from medstation.training.canary.preference import BlindSession
+from medstation.training.canary.shadow import ShadowSampler, ShadowService
 from medstation.ui.runner import JobRunner
 from medstation.ui.segmentation.blind_choice import BOX_RGB, MASK_RGB, overlay_rgb
 from medstation.ui.segmentation.panel import SegmentationPanel

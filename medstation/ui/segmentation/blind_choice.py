@@ -1,7 +1,7 @@
 """The viewer's meetings with a segmentation candidate: blind choice between two masks, and shadow runs.
 
 * Blind preference (``settings.blind_preference_segmentation`` and a candidate exists): a box prompt runs
-  :func:`~medstation.training.preference.segment_blind_pair` in the ``segmentation`` lane; the two masks
+  :func:`~medstation.training.canary.preference.segment_blind_pair` in the ``segmentation`` lane; the two masks
   are shown side by side as "Mask A" / "Mask B" on the same slice crop (:class:`BlindMaskDialog`), in the
   order the session's seed drew. The pick is stored; the picked mask goes into the segment like any model
   mask, and its prompt record names the version that drew it (``model_version_id``, ``preference_id``).
@@ -22,8 +22,8 @@ from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPushButton, QVBoxLa
 
 from medstation.errors import UserFacingError
 from medstation.store.tables import ModelKind
-from medstation.training.preference import NEITHER, BlindPair, BlindSession, record_choice, segment_blind_pair
-from medstation.training.shadow import SegmentationRequest
+from medstation.training.canary.preference import NEITHER, BlindPair, BlindSession, record_choice, segment_blind_pair
+from medstation.training.canary.shadow import SegmentationRequest
 from medstation.ui.errors import report_failure
 
 log = logging.getLogger(__name__)

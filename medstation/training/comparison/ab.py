@@ -29,7 +29,7 @@ import numpy as np
 
 from medstation.jobs import JobContext
 from medstation.segmentation import images, metrics
-from medstation.training.stats import PairedSummary, edit_similarity, paired_summary, rouge_l
+from medstation.training.comparison.stats import PairedSummary, edit_similarity, paired_summary, rouge_l
 
 SCHEMA_VERSION = 2  # 2: checks, expected_groups, blockers and context (what the comparison was made on)
 
@@ -183,7 +183,7 @@ def compare_cases(kind: str, cases: list[dict], metric_names: tuple[str, ...], *
                   baseline_id: int, rule: DecisionRule, notes: list[str] | None = None) -> ComparisonResult:
     """A/B result from already paired per-case rows (``{case_key, group, <m>_candidate, <m>_baseline}``, as
     :func:`pair_by_case` makes them), e.g. shadow cases scored against what the user accepted
-    (:func:`medstation.training.shadow_outcomes.paired_cases`)."""
+    (:func:`medstation.training.canary.outcomes.paired_cases`)."""
     overall, groups = _summaries(cases, metric_names)
     result = ComparisonResult(kind, candidate_id, baseline_id, rule.primary, overall, groups, cases, None,
                               list(notes or []))

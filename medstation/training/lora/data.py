@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from medstation.training.lora_model import GGUFTokenizer, drafting_messages
+from medstation.training.lora.model import GGUFTokenizer, drafting_messages
 
 OMITTED_LINE = "[...]"
 HEAD_SHARE = 0.6  # of the transcript budget kept from the start; the rest comes from the end

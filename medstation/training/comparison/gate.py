@@ -12,7 +12,7 @@ choice the admin is making now:
   one, needs a new comparison).
 
 The newest comparison that counts is then judged again by today's decision rule
-(:func:`medstation.training.compare.decide`: enough cases per modality, the CI and
+(:func:`medstation.training.comparison.ab.decide`: enough cases per modality, the CI and
 the Wilcoxon test, no modality or golden-set drop), so a stored verdict made
 under an older, weaker rule cannot promote anything. :class:`PromotionVerdict`
 says all of this in plain words for the Admin tab and the command line.
@@ -27,7 +27,7 @@ from sqlmodel import select
 from medstation.store.model_registry import ModelVersionInfo
 from medstation.store.tables import ModelComparison, ModelKind, ModelStatus
 from medstation.training import datasets
-from medstation.training.compare import ComparisonResult, DecisionRule, decide
+from medstation.training.comparison.ab import ComparisonResult, DecisionRule, decide
 
 GATED_KINDS = (ModelKind.segmentation, ModelKind.llm)  # kinds whose promotion needs a recommending A/B
 
@@ -75,7 +75,7 @@ def golden_identity(db, kind: ModelKind | str, name: str) -> str:
         import hashlib
         import json
 
-        from medstation.training.compare_notes import shipped_golden_rows  # (loads the notes pipeline's readers)
+        from medstation.training.comparison.notes import shipped_golden_rows  # (loads the notes pipeline's readers)
 
         rows = json.dumps(shipped_golden_rows(), sort_keys=True).encode()
         return f"shipped golden notes ({hashlib.sha256(rows).hexdigest()[:12]})"

@@ -33,9 +33,9 @@ import numpy as np
 
 from medstation.errors import UserFacingError
 from medstation.jobs import JobContext
-from medstation.training.items import Exclusion, NoteItem, SegItem
-from medstation.training.quality import NoteQualityCheck, QualityRules, SegQualityCheck
-from medstation.training.splits import SPLIT_RULE, split_of, stratified_splits
+from medstation.training.datasets.items import Exclusion, NoteItem, SegItem
+from medstation.training.datasets.quality import NoteQualityCheck, QualityRules, SegQualityCheck
+from medstation.training.datasets.splits import SPLIT_RULE, split_of, stratified_splits
 
 STRATIFIED_RULE = (SPLIT_RULE + "; then stratified: every modality (template) with 3+ cases gets held-out cases in "
                    "validation and test (up to the minimum setting each, training keeps a third), drawn source by "
@@ -173,7 +173,7 @@ def build_snapshot(ctx: JobContext, db, home: Path, *, name: str, kind: str, ori
                    golden: bool = False, deid_note: str = "", min_heldout: int = 5) -> DatasetVersionInfo:
     """Check, de-identify (items already are), split and write ``items`` as the next version of dataset ``name``.
 
-    ``min_heldout``: validation and test cases wanted per modality (:func:`~medstation.training.splits.
+    ``min_heldout``: validation and test cases wanted per modality (:func:`~medstation.training.datasets.splits.
     stratified_splits`); the report's ``split_by_modality`` and ``split_warnings`` say what came of it."""
     from sqlmodel import select
 

@@ -8,7 +8,7 @@ slice and box (Dice of both masks on that slice). It runs at sign-off and
 whenever the Admin tab reads the summary, so no case is missed.
 
 :func:`paired_cases` turns resolved cases into the per-case rows that
-:func:`medstation.training.compare.compare_cases` takes, so a shadow comparison
+:func:`medstation.training.comparison.ab.compare_cases` takes, so a shadow comparison
 goes through the same statistics and decision rule as an offline A/B.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 from sqlmodel import select
 
 from medstation.store.tables import ShadowCase
-from medstation.training.shadow import ShadowStatus
+from medstation.training.canary.shadow import ShadowStatus
 
 METRICS = {"segmentation": ("dice",), "llm": ("rougeL", "edit_similarity")}
 BOX_TOLERANCE_PX = 0.5  # the same prompt box, after a float round trip through JSON
@@ -29,7 +29,7 @@ BOX_TOLERANCE_PX = 0.5  # the same prompt box, after a float round trip through 
 
 def _note_outcome(s, case: ShadowCase) -> dict | None:
     from medstation.store.tables import SessionNote
-    from medstation.training.stats import edit_similarity, rouge_l
+    from medstation.training.comparison.stats import edit_similarity, rouge_l
 
     note = s.get(SessionNote, case.context.get("note_id"))
     if note is None or note.status != "signed":
@@ -135,7 +135,7 @@ class ShadowSummary:
 
 def shadow_summary(db, kind: str | None = None) -> list[ShadowSummary]:
     """Per candidate (newest first): counts, agreement with the active model and the paired statistics."""
-    from medstation.training.stats import paired_summary
+    from medstation.training.comparison.stats import paired_summary
 
     with db.session() as s:
         query = select(ShadowCase)
@@ -163,9 +163,9 @@ def shadow_summary(db, kind: str | None = None) -> list[ShadowSummary]:
 
 
 def compare_shadow(db, candidate_id: int, baseline_id: int, rule=None):
-    """The A/B result (:class:`~medstation.training.compare.ComparisonResult`) of the shadow cases of
+    """The A/B result (:class:`~medstation.training.comparison.ab.ComparisonResult`) of the shadow cases of
     ``candidate_id`` answered by ``baseline_id``, through the same decision rule as an offline comparison."""
-    from medstation.training.compare import DecisionRule, compare_cases
+    from medstation.training.comparison.ab import DecisionRule, compare_cases
 
     cases = paired_cases(db, candidate_id, baseline_id)
     kind = "segmentation" if cases and "dice_candidate" in cases[0] else "llm"

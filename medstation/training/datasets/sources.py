@@ -1,6 +1,6 @@
 """Where dataset items come from: the clinic's validated segmentations, and public labelled sets.
 
-Each function yields :class:`~medstation.training.items.SegItem` lazily (a volume
+Each function yields :class:`~medstation.training.datasets.items.SegItem` lazily (a volume
 at a time), already de-identified: pixels only, case keys instead of UIDs.
 
 * :func:`clinic_segmentations` — accepted ``segmentation`` rows: the AI mask and the
@@ -25,8 +25,8 @@ import numpy as np
 from medstation.jobs import JobContext
 from medstation.segmentation import preprocess
 from medstation.training.datasets import DatasetError
-from medstation.training.items import SegItem
-from medstation.training.splits import case_key, public_case_key
+from medstation.training.datasets.items import SegItem
+from medstation.training.datasets.splits import case_key, public_case_key
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def aci_bench_csv(ctx: JobContext, csv_path: Path) -> Iterator["NoteItem"]:
     """
     import csv
 
-    from medstation.training.items import NoteItem
+    from medstation.training.datasets.items import NoteItem
 
     csv_path = Path(csv_path)
     csv.field_size_limit(10**8)
@@ -235,8 +235,8 @@ def clinic_notes(ctx: JobContext, db, salt: bytes, flt: CollectionFilter) -> Ite
     from sqlmodel import select
 
     from medstation.store.tables import NoteRevision, NotesClient, SessionNote, SessionTranscript, TherapySession
-    from medstation.training.deid_text import scrub_text
-    from medstation.training.items import NoteItem
+    from medstation.training.datasets.deid_text import scrub_text
+    from medstation.training.datasets.items import NoteItem
 
     with db.session() as s:
         notes = s.exec(select(SessionNote).where(SessionNote.status == "signed").order_by(SessionNote.id)).all()

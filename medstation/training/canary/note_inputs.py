@@ -15,7 +15,7 @@ from sqlmodel import select
 from medstation.notes.drafting import DraftOptions
 from medstation.notes.templates import NoteTemplate
 from medstation.notes.transcript import Transcript
-from medstation.training.shadow import inputs_sha256
+from medstation.training.canary.shadow import inputs_sha256
 
 
 @dataclass(frozen=True)

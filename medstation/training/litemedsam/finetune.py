@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from medstation.segmentation import metrics, preprocess
-from medstation.training.progress import PhasedProgress
-from medstation.training.seg_data import EmbeddingStore, SegExample, flip_example, flip_input, load_examples
+from medstation.training.runs.progress import PhasedProgress
+from medstation.training.litemedsam.data import EmbeddingStore, SegExample, flip_example, flip_input, load_examples
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def finetune(ctx, net, train_rows: list[dict], val_rows: list[dict], cfg: SegTra
     ``embedding_dir``: where decoder-only mode caches embeddings (default ``run_dir/embeddings``; the
     worker passes the app's shared ``cache/embeddings``: the cache is keyed by image content and by encoder
     weights and back-end (``encoder_sha``, ``encoder_name``), so every later run on the same images reuses it).
-    Progress goes through named phases (:class:`~medstation.training.progress.PhasedProgress`) and never
+    Progress goes through named phases (:class:`~medstation.training.runs.progress.PhasedProgress`) and never
     goes backwards.
     """
     import torch

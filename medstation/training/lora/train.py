@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from medstation.training.lora_model import ATTENTION_MODULES, MLP_MODULES
+from medstation.training.lora.model import ATTENTION_MODULES, MLP_MODULES
 
 ADAPTER_FILE = "adapter.gguf"
 RESULT_FILE = "training.json"
@@ -99,9 +99,9 @@ def train_lora(
     """
     import torch
 
-    from medstation.training.gguf_adapter import write_lora_adapter
-    from medstation.training.lora_data import build_example
-    from medstation.training.lora_model import (GGUFTokenizer, add_lora, base_shape, default_base_gguf,
+    from medstation.training.lora.gguf_adapter import write_lora_adapter
+    from medstation.training.lora.data import build_example
+    from medstation.training.lora.model import (GGUFTokenizer, add_lora, base_shape, default_base_gguf,
                                                 load_base_model, lora_pairs)
 
     if not pairs:

@@ -190,8 +190,8 @@ def draft_blind_pair(ctx, notes, shadow, blind: BlindSession, session_id: int, t
     A candidate that cannot draft gives ``BlindResult(None, message, active_output=<PreparedDraft>)``.
     """
     from medstation.notes.drafting import DraftOptions
-    from medstation.training.candidates import describe_llm_candidate
-    from medstation.training.shadow import inputs_sha256
+    from medstation.training.canary.candidates import describe_llm_candidate
+    from medstation.training.canary.shadow import inputs_sha256
 
     options = options or DraftOptions()
     active = notes.prepare_draft(ctx, session_id, template_name, options)
@@ -236,7 +236,7 @@ def segment_blind_pair(ctx, segmenter, shadow, blind: BlindSession, index: int, 
     import numpy as np
 
     from medstation.segmentation.slices import segment_slice
-    from medstation.training.shadow import inputs_sha256
+    from medstation.training.canary.shadow import inputs_sha256
 
     _, active = segment_slice(ctx, segmenter, index, box=box)
     version = shadow.candidate(ModelKind.segmentation)

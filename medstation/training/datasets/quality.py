@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from medstation.segmentation import metrics
-from medstation.training.items import NoteItem, SegItem
+from medstation.training.datasets.items import NoteItem, SegItem
 
 
 @dataclass(frozen=True)

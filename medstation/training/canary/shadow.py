@@ -15,7 +15,7 @@ that exists. A planned request runs as a job in the ``shadow`` lane:
 Each :class:`~medstation.store.tables.ShadowCase` carries both model version ids,
 the hash of the inputs both models got, timestamps, the candidate's output and
 its agreement with the active output. The user's later decision (the signed
-note, the accepted mask) is scored by :mod:`medstation.training.shadow_outcomes`.
+note, the accepted mask) is scored by :mod:`medstation.training.canary.outcomes`.
 The candidate's output is never shown as an answer.
 """
 
@@ -39,7 +39,7 @@ import numpy as np
 from medstation.foreground import FOREGROUND
 from medstation.jobs import Cancelled
 from medstation.store.tables import ModelKind, ShadowCase
-from medstation.training.candidates import CandidateModels, describe_llm_candidate, newest_candidate
+from medstation.training.canary.candidates import CandidateModels, describe_llm_candidate, newest_candidate
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +211,8 @@ class ShadowService:
     def run_notes(self, ctx, plan: ShadowPlan, note_id: int) -> ShadowCaseInfo | None:
         """Job (shadow lane): the candidate drafts the same transcript and template as note ``note_id``'s AI draft."""
         from medstation.notes.records import tracked_from_draft
-        from medstation.training.shadow_inputs import note_inputs
-        from medstation.training.stats import edit_similarity, rouge_l
+        from medstation.training.canary.note_inputs import note_inputs
+        from medstation.training.comparison.stats import edit_similarity, rouge_l
 
         lower_thread_priority()
         bg = BackgroundContext(ctx)

@@ -6,7 +6,7 @@ case's template (a built-in or clinic template of that name; anything else, such
 "clinical note", is drafted as ``default_template``). Scores per case, against the signed (or
 reference) note: ROUGE-L F1 (rouge-score, stemming) and edit similarity = 1 − word-level Levenshtein
 distance / longer length (so higher is better for both). Pairing, bootstrap CI, Wilcoxon, the
-per-template breakdown and the decision rule are :mod:`medstation.training.compare`'s.
+per-template breakdown and the decision rule are :mod:`medstation.training.comparison.ab`'s.
 
 Rows (dicts): ``case_key``, ``template``, ``transcript``, ``note`` — the shape of a notes snapshot's
 ``notes.jsonl`` (:func:`medstation.training.datasets.note_rows`); :func:`aci_csv_rows` and
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from medstation.errors import UserFacingError
 from medstation.jobs import JobContext
-from medstation.training.compare import ComparisonResult, DecisionRule, compare_notes, decide
+from medstation.training.comparison.ab import ComparisonResult, DecisionRule, compare_notes, decide
 
 GOLDEN_FILE = "golden_notes/golden_notes.csv"
 

@@ -95,7 +95,7 @@ def load_base_model(gguf_path: str | Path):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     from medstation.llm.gguf import read_gguf_header
-    from medstation.training.gguf_adapter import GGUF_TO_HF_MODULE, to_hf_rows
+    from medstation.training.lora.gguf_adapter import GGUF_TO_HF_MODULE, to_hf_rows
 
     gguf_path = Path(gguf_path)
     header = read_gguf_header(gguf_path)
@@ -174,10 +174,10 @@ def add_lora(model, *, rank: int, alpha: float, modules: tuple[str, ...], dropou
 
 
 def lora_pairs(peft_model) -> dict:
-    """HF module name -> :class:`~medstation.training.gguf_adapter.LoraPair` of every LoRA layer."""
+    """HF module name -> :class:`~medstation.training.lora.gguf_adapter.LoraPair` of every LoRA layer."""
     from peft.tuners.lora import LoraLayer
 
-    from medstation.training.gguf_adapter import LoraPair
+    from medstation.training.lora.gguf_adapter import LoraPair
 
     pairs = {}
     for name, module in peft_model.named_modules():
