@@ -56,7 +56,8 @@ def setup(qtbot, settings, db, tmp_path):
     session = notes.create_session(client.id, "2026-11-30")
     notes.import_transcript(session.id, SESSION, "s.txt")
     models = CandidateModels(settings, db, backend_loader=lambda version, db_, s: ThirdPersonBackend())
-    shadow = ShadowService(settings, db, THERAPIST, registry, models=models, sampler=ShadowSampler(random.Random(1)))
+    shadow = ShadowService(settings=settings, db=db, session=THERAPIST, registry=registry, models=models,
+                           sampler=ShadowSampler(random.Random(1)))
     runner = JobRunner()
     tab = NotesTab(notes, runner, shadow=shadow)
     qtbot.addWidget(tab)

@@ -42,7 +42,8 @@ def setup(qtbot, settings, db, tmp_path):
     (tmp_path / "cand.pth").write_bytes(b"a candidate checkpoint stand-in")
     candidate = service.registry.register(ModelKind.segmentation, "candidate", tmp_path / "cand.pth")
     models = CandidateModels(settings, db, engine_loader=lambda version, s: BoxEngine(inset=3))
-    shadow = ShadowService(settings, db, UserSession.from_os_user(), service.registry, models=models,
+    shadow = ShadowService(settings=settings, db=db, session=UserSession.from_os_user(), registry=service.registry,
+                           models=models,
                            sampler=ShadowSampler(random.Random(0)))
     runner = JobRunner()
     viewer = ViewerStandIn()

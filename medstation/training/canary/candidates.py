@@ -23,6 +23,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from medstation.config import Settings
+from medstation.notes.model_choice import load_backend, resolve_version
+from medstation.segmentation.engine import load_engine
+from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry, ModelVersionInfo
 from medstation.store.tables import ModelKind, ModelStatus
 
@@ -37,31 +41,27 @@ def newest_candidate(registry: ModelRegistry, kind: ModelKind | str) -> ModelVer
 
 def load_candidate_engine(version: ModelVersionInfo, settings):
     """A SegmentationEngine for a registry version (same ONNX Runtime path as the viewer)."""
-    from medstation.segmentation.engine import load_engine
-
     return load_engine(version.meta.get("engine", "litemedsam"), models_dir=settings.models_dir,
                        cache_dir=settings.cache_dir, threads=settings.seg_threads, checkpoint=Path(version.path))
 
 
 def load_candidate_backend(version: ModelVersionInfo, db, settings):
     """A local llama.cpp backend for an LLM registry version (a GGUF, a LoRA adapter or a manifest)."""
-    from medstation.notes.model_choice import load_backend, resolve_version
-
     return load_backend(resolve_version(db, version.id), settings)
 
 
 def describe_llm_candidate(version: ModelVersionInfo, db) -> dict[str, Any]:
     """The ``model_info`` a candidate's draft carries in its provenance (as the Notes CLI writes it)."""
-    from medstation.notes.model_choice import resolve_version
-
     return resolve_version(db, version.id).describe()
 
 
 class CandidateModels:
     """Loaded candidate models, at most one per kind. Thread-safe; :meth:`close` releases them."""
 
-    def __init__(self, settings, db, *, engine_loader: Callable | None = None,
+    def __init__(self, settings: Settings, db: Database, *, engine_loader: Callable | None = None,
                  backend_loader: Callable | None = None) -> None:
+        """``engine_loader(version, settings)`` / ``backend_loader(version, db, settings)``: how a candidate is
+        loaded (default: the viewer's ONNX engine and the Notes tab's llama.cpp backend; tests pass doubles)."""
         self.settings, self.db = settings, db
         self._engine_loader = engine_loader or load_candidate_engine
         self._backend_loader = backend_loader or load_candidate_backend

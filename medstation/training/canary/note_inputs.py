@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from medstation.notes.drafting import DraftOptions
+from medstation.notes.template_store import TemplateStore
 from medstation.notes.templates import NoteTemplate
-from medstation.notes.transcript import Transcript
-from medstation.training.canary.shadow import inputs_sha256
+from medstation.notes.transcript import Transcript, parse_transcript
+from medstation.store.tables import NoteRevision, SessionNote, SessionTranscript
+from medstation.training.canary.fingerprint import inputs_sha256
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,6 @@ class NoteInputs:
 
 def note_inputs(db, note_id: int) -> NoteInputs:
     """The inputs of note ``note_id``'s AI draft; raises LookupError when the note or its transcript is gone."""
-    from medstation.notes.template_store import TemplateStore
-    from medstation.notes.transcript import parse_transcript
-    from medstation.store.tables import NoteRevision, SessionNote, SessionTranscript
-
     with db.session() as s:
         note = s.get(SessionNote, note_id)
         first = s.exec(select(NoteRevision).where(NoteRevision.note_id == note_id)

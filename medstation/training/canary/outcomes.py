@@ -20,17 +20,18 @@ from datetime import datetime, timezone
 import numpy as np
 from sqlmodel import select
 
-from medstation.store.tables import ShadowCase
+from medstation.segmentation import metrics
+from medstation.segmentation.records import read_npz
+from medstation.store.tables import Segmentation, SegmentationStatus, SessionNote, ShadowCase
 from medstation.training.canary.shadow import ShadowStatus
+from medstation.training.comparison.ab import DecisionRule, compare_cases
+from medstation.training.comparison.stats import edit_similarity, paired_summary, rouge_l
 
 METRICS = {"segmentation": ("dice",), "llm": ("rougeL", "edit_similarity")}
 BOX_TOLERANCE_PX = 0.5  # the same prompt box, after a float round trip through JSON
 
 
 def _note_outcome(s, case: ShadowCase) -> dict | None:
-    from medstation.store.tables import SessionNote
-    from medstation.training.comparison.stats import edit_similarity, rouge_l
-
     note = s.get(SessionNote, case.context.get("note_id"))
     if note is None or note.status != "signed":
         return None
@@ -49,10 +50,6 @@ def _same_prompt(entry: dict, slice_index: int, box: list[float]) -> bool:
 
 
 def _mask_outcome(s, case: ShadowCase) -> dict | None:
-    from medstation.segmentation import metrics
-    from medstation.segmentation.records import read_npz
-    from medstation.store.tables import Segmentation, SegmentationStatus
-
     k, box = int(case.context["slice"]), [float(v) for v in case.context["box"]]
     rows = s.exec(select(Segmentation).where(Segmentation.series_uid == case.context["series_uid"])
                   .where(Segmentation.status == SegmentationStatus.accepted).order_by(Segmentation.id)).all()
@@ -135,8 +132,6 @@ class ShadowSummary:
 
 def shadow_summary(db, kind: str | None = None) -> list[ShadowSummary]:
     """Per candidate (newest first): counts, agreement with the active model and the paired statistics."""
-    from medstation.training.comparison.stats import paired_summary
-
     with db.session() as s:
         query = select(ShadowCase)
         if kind is not None:
@@ -165,8 +160,6 @@ def shadow_summary(db, kind: str | None = None) -> list[ShadowSummary]:
 def compare_shadow(db, candidate_id: int, baseline_id: int, rule=None):
     """The A/B result (:class:`~medstation.training.comparison.ab.ComparisonResult`) of the shadow cases of
     ``candidate_id`` answered by ``baseline_id``, through the same decision rule as an offline comparison."""
-    from medstation.training.comparison.ab import DecisionRule, compare_cases
-
     cases = paired_cases(db, candidate_id, baseline_id)
     kind = "segmentation" if cases and "dice_candidate" in cases[0] else "llm"
     if not cases:

@@ -29,11 +29,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
 from sqlmodel import select
 
 from medstation.access.roles import Permission
 from medstation.jobs import Cancelled
+from medstation.notes.drafting import DraftOptions
+from medstation.segmentation.slices import segment_slice
 from medstation.store.tables import ModelKind, PreferenceChoice
+from medstation.training.canary.candidates import describe_llm_candidate
+from medstation.training.canary.fingerprint import inputs_sha256
 
 log = logging.getLogger(__name__)
 
@@ -189,10 +194,6 @@ def draft_blind_pair(ctx, notes, shadow, blind: BlindSession, session_id: int, t
     Nothing is stored here; the tab stores the kept draft (``notes.store_draft``) after the pick.
     A candidate that cannot draft gives ``BlindResult(None, message, active_output=<PreparedDraft>)``.
     """
-    from medstation.notes.drafting import DraftOptions
-    from medstation.training.canary.candidates import describe_llm_candidate
-    from medstation.training.canary.shadow import inputs_sha256
-
     options = options or DraftOptions()
     active = notes.prepare_draft(ctx, session_id, template_name, options)
     version = shadow.candidate(ModelKind.llm)
@@ -233,11 +234,6 @@ def segment_blind_pair(ctx, segmenter, shadow, blind: BlindSession, index: int, 
     ``outputs`` hold :class:`~medstation.segmentation.engine.MaskPrediction`; a failing candidate gives
     ``BlindResult(None, message, active_output=(index, prediction))`` so the viewer goes on as usual.
     """
-    import numpy as np
-
-    from medstation.segmentation.slices import segment_slice
-    from medstation.training.canary.shadow import inputs_sha256
-
     _, active = segment_slice(ctx, segmenter, index, box=box)
     version = shadow.candidate(ModelKind.segmentation)
     if version is None or version.id == active_version_id:

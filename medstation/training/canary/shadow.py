@@ -22,8 +22,6 @@ The candidate's output is never shown as an answer.
 from __future__ import annotations
 
 import enum
-import hashlib
-import json
 import logging
 import os
 import random
@@ -36,10 +34,22 @@ from pathlib import Path
 
 import numpy as np
 
+from medstation.access.roles import UserSession
+from medstation.config import Settings
 from medstation.foreground import FOREGROUND
 from medstation.jobs import Cancelled
+from medstation.notes.drafting import draft_note
+from medstation.notes.records import tracked_from_draft
+from medstation.segmentation import metrics
+from medstation.segmentation.records import series_folder_name
+from medstation.store.database import Database
+from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelKind, ShadowCase
 from medstation.training.canary.candidates import CandidateModels, describe_llm_candidate, newest_candidate
+from medstation.training.canary.fingerprint import inputs_sha256
+from medstation.training.canary.note_inputs import note_inputs
+from medstation.training.canary.preference import BlindPair, PreferenceInfo, record_choice
+from medstation.training.comparison.stats import edit_similarity, rouge_l
 
 log = logging.getLogger(__name__)
 
@@ -152,29 +162,16 @@ def lower_thread_priority(niceness: int = 19) -> None:
         pass
 
 
-def inputs_sha256(parts: dict) -> str:
-    """sha256 of a JSON-able description of the inputs (keys sorted), plus any arrays under ``_arrays``."""
-    digest = hashlib.sha256()
-    parts = dict(parts)
-    arrays = parts.pop("_arrays", [])
-    digest.update(json.dumps(parts, sort_keys=True, default=str).encode())
-    for array in arrays:
-        a = np.ascontiguousarray(array)
-        digest.update(f"{a.dtype}{a.shape}".encode())
-        digest.update(a.tobytes())
-    return digest.hexdigest()
-
-
 class ShadowService:
     """Plans shadow runs, runs candidates in the background and stores each case. Qt-free; built in ``app.py``."""
 
     MAX_PENDING = 3
 
-    def __init__(self, settings, db, session, registry, *, models: CandidateModels | None = None,
-                 sampler: ShadowSampler | None = None) -> None:
+    def __init__(self, *, settings: Settings, db: Database, session: UserSession, registry: ModelRegistry,
+                 models: CandidateModels, sampler: ShadowSampler) -> None:
         self.settings, self.db, self.session, self.registry = settings, db, session, registry
-        self.models = models or CandidateModels(settings, db)
-        self.sampler = sampler or ShadowSampler()
+        self.models = models
+        self.sampler = sampler
 
     # --- what runs ---------------------------------------------------------------------------
 
@@ -187,6 +184,18 @@ class ShadowService:
     def candidate(self, kind: ModelKind | str):
         """The candidate that would meet requests of ``kind`` now (the newest one), or None."""
         return newest_candidate(self.registry, kind)
+
+    def blind_applies(self, kind: ModelKind | str) -> bool:
+        """Whether a request of ``kind`` is met blind (the active and the candidate output, unlabelled, and the
+        user picks): blind preference is on for the kind (``settings.blind_preference_*``) and a candidate exists."""
+        kind = ModelKind(kind)
+        on = {ModelKind.segmentation: self.settings.blind_preference_segmentation,
+              ModelKind.llm: self.settings.blind_preference_notes}.get(kind, False)
+        return bool(on) and self.candidate(kind) is not None
+
+    def record_blind_choice(self, pair: BlindPair, choice: str) -> PreferenceInfo:
+        """Store the signed-in user's pick of a blind pair (``"A"``, ``"B"`` or ``"neither"``); audited."""
+        return record_choice(self.db, self.session, pair, choice)
 
     def plan(self, kind: ModelKind | str, active_version_id: int | None, *, pending: int = 0) -> ShadowPlan | None:
         """Whether this request of ``kind`` (answered by ``active_version_id``) is shadowed, and by whom.
@@ -210,10 +219,6 @@ class ShadowService:
 
     def run_notes(self, ctx, plan: ShadowPlan, note_id: int) -> ShadowCaseInfo | None:
         """Job (shadow lane): the candidate drafts the same transcript and template as note ``note_id``'s AI draft."""
-        from medstation.notes.records import tracked_from_draft
-        from medstation.training.canary.note_inputs import note_inputs
-        from medstation.training.comparison.stats import edit_similarity, rouge_l
-
         lower_thread_priority()
         bg = BackgroundContext(ctx)
         row = ShadowCase(kind=plan.kind, active_version_id=plan.active_version_id,
@@ -228,8 +233,6 @@ class ShadowService:
             with self.models.using(ModelKind.llm):
                 backend = self.models.backend(version)
                 model_info = describe_llm_candidate(version, self.db)
-                from medstation.notes.drafting import draft_note
-
                 draft = draft_note(bg, inputs.transcript, inputs.template, backend_factory=lambda: backend,
                                    model_info=model_info, options=inputs.options,
                                    transcript_version_id=inputs.transcript_id)
@@ -252,8 +255,6 @@ class ShadowService:
 
     def run_segmentation(self, ctx, plan: ShadowPlan, request: SegmentationRequest) -> ShadowCaseInfo | None:
         """Job (shadow lane): the candidate segments the same slice image with the same box."""
-        from medstation.segmentation import metrics
-
         lower_thread_priority()
         bg = BackgroundContext(ctx)
         box = [float(v) for v in request.box]
@@ -291,8 +292,6 @@ class ShadowService:
         return self._store(row)
 
     def _write_masks(self, series_uid: str, active: np.ndarray, candidate: np.ndarray) -> Path:
-        from medstation.segmentation.records import series_folder_name
-
         folder = Path(self.settings.home) / "shadow" / series_folder_name(series_uid)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{uuid.uuid4().hex[:12]}.npz"
@@ -315,15 +314,16 @@ class ShadowService:
     def _store(self, row: ShadowCase) -> ShadowCaseInfo | None:
         row.finished_at = _now()
         try:
-            with self.db.session() as s:
+            with self.db.session() as s:  # the case and its event: one transaction
                 s.add(row)
                 s.flush()
                 info = ShadowCaseInfo(int(row.id), row.kind, ShadowStatus(row.status), row.active_version_id,
                                       row.candidate_version_id, row.inputs_sha256, dict(row.vs_active),
                                       dict(row.outcome), row.error)
-            self.db.audit("model.shadow", actor=row.requested_by, entity="shadow_case", entity_id=info.id,
-                          kind=row.kind, status=row.status, active_version_id=row.active_version_id,
-                          candidate_version_id=row.candidate_version_id, inputs_sha256=row.inputs_sha256)
+                self.db.audit("model.shadow", actor=row.requested_by, entity="shadow_case", entity_id=info.id,
+                              kind=row.kind, status=row.status, active_version_id=row.active_version_id,
+                              candidate_version_id=row.candidate_version_id, inputs_sha256=row.inputs_sha256,
+                              session=s)
             return info
         except Exception:  # even storing must not reach the tab; the log keeps the reason
             log.exception("storing a shadow case failed")

@@ -28,6 +28,7 @@ from medstation.store.model_registry import ModelVersionInfo
 from medstation.store.tables import ModelComparison, ModelKind, ModelStatus
 from medstation.training import datasets
 from medstation.training.comparison.ab import ComparisonResult, DecisionRule, decide
+from medstation.training.comparison.notes import shipped_golden_rows
 
 GATED_KINDS = (ModelKind.segmentation, ModelKind.llm)  # kinds whose promotion needs a recommending A/B
 
@@ -75,7 +76,6 @@ def golden_identity(db, kind: ModelKind | str, name: str) -> str:
         import hashlib
         import json
 
-        from medstation.training.comparison.notes import shipped_golden_rows  # (loads the notes pipeline's readers)
 
         rows = json.dumps(shipped_golden_rows(), sort_keys=True).encode()
         return f"shipped golden notes ({hashlib.sha256(rows).hexdigest()[:12]})"

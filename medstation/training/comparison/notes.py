@@ -26,8 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from medstation.config import resources_dir
 from medstation.errors import UserFacingError
 from medstation.jobs import JobContext
+from medstation.notes.drafting import DraftOptions, draft_note
+from medstation.notes.model_choice import load_backend, resolve_version
+from medstation.notes.template_store import TemplateStore
+from medstation.notes.templates import BUILTIN_TEMPLATES, TemplateError
+from medstation.notes.transcript import parse_transcript
 from medstation.training.comparison.ab import ComparisonResult, DecisionRule, compare_notes, decide
 
 GOLDEN_FILE = "golden_notes/golden_notes.csv"
@@ -50,8 +56,6 @@ class PipelineDrafter:
     loaded once on first use. ``templates``: a ``TemplateStore`` (clinic templates), or None for built-ins."""
 
     def __init__(self, choice, settings, *, templates=None, options=None, default_template: str = "soap") -> None:
-        from medstation.notes.drafting import DraftOptions
-
         self.choice = choice
         self.settings = settings
         self.options = options or DraftOptions()
@@ -63,21 +67,14 @@ class PipelineDrafter:
     def for_version(cls, db, settings, version_id: int, **kwargs) -> "PipelineDrafter":
         """Registry version ``version_id`` (a GGUF model or a LoRA adapter on its base); raises a
         UserFacingError for a version that cannot draft (missing file, not a language model)."""
-        from medstation.notes.model_choice import resolve_version
-        from medstation.notes.template_store import TemplateStore
-
         return cls(resolve_version(db, version_id), settings, templates=TemplateStore(db), **kwargs)
 
     def _factory(self):
-        from medstation.notes.model_choice import load_backend
-
         if self._backend is None:
             self._backend = load_backend(self.choice, self.settings)
         return self._backend
 
     def template_for(self, name: str):
-        from medstation.notes.templates import BUILTIN_TEMPLATES, TemplateError
-
         key = (name or "").strip().lower()
         if self.templates is None:
             return BUILTIN_TEMPLATES.get(key) or BUILTIN_TEMPLATES[self.default_template]
@@ -87,9 +84,6 @@ class PipelineDrafter:
             return self.templates.get(self.default_template)
 
     def __call__(self, ctx: JobContext, row: dict) -> DraftOutcome:
-        from medstation.notes.drafting import draft_note
-        from medstation.notes.transcript import parse_transcript
-
         start = time.perf_counter()
         transcript = parse_transcript(row["transcript"], "dialogue.txt")
         if transcript.roles_look_swapped():  # as `notes eval` does for aci-bench's swapped speaker tags
@@ -177,8 +171,6 @@ def compare_llm_versions(ctx: JobContext, candidate: Drafter, baseline: Drafter,
 
 def draftable(rows: list[dict]) -> tuple[list[dict], int]:
     """Rows whose transcript the Notes pipeline can read (others would fail for both models), and how many not."""
-    from medstation.notes.transcript import parse_transcript
-
     kept = []
     for row in rows:
         try:
@@ -230,7 +222,5 @@ def aci_csv_rows(path: Path, limit: int | None = None) -> list[dict]:
 
 def shipped_golden_rows() -> list[dict]:
     """The golden set shipped in ``resources/golden_notes`` (synthetic transcripts written for MedStation)."""
-    from medstation.config import resources_dir
-
     path = resources_dir() / GOLDEN_FILE
     return _csv_rows(path, key_prefix="golden:", default_template="soap") if path.is_file() else []

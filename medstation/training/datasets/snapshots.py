@@ -33,6 +33,7 @@ import numpy as np
 
 from medstation.errors import UserFacingError
 from medstation.jobs import JobContext
+from medstation.store.tables import DatasetCase, DatasetKind, DatasetVersion, TrainingDataset
 from medstation.training.datasets.items import Exclusion, NoteItem, SegItem
 from medstation.training.datasets.quality import NoteQualityCheck, QualityRules, SegQualityCheck
 from medstation.training.datasets.splits import SPLIT_RULE, split_of, stratified_splits
@@ -177,7 +178,6 @@ def build_snapshot(ctx: JobContext, db, home: Path, *, name: str, kind: str, ori
     stratified_splits`); the report's ``split_by_modality`` and ``split_warnings`` say what came of it."""
     from sqlmodel import select
 
-    from medstation.store.tables import DatasetCase, DatasetKind, DatasetVersion, TrainingDataset
 
     rules = rules or QualityRules()
     kind = DatasetKind(kind).value
@@ -256,7 +256,6 @@ def _case_splits(db, version_id: int) -> dict[str, str]:
     """{case key: split} of a stored snapshot."""
     from sqlmodel import select
 
-    from medstation.store.tables import DatasetCase
 
     with db.session() as s:
         return {c.case_key: c.split for c in s.exec(select(DatasetCase).where(
@@ -264,8 +263,6 @@ def _case_splits(db, version_id: int) -> dict[str, str]:
 
 
 def get_version(db, version_id: int) -> DatasetVersionInfo:
-    from medstation.store.tables import DatasetVersion, TrainingDataset
-
     with db.session() as s:
         v = s.get(DatasetVersion, version_id)
         if v is None:
@@ -278,7 +275,6 @@ def get_version(db, version_id: int) -> DatasetVersionInfo:
 def list_versions(db, kind: str | None = None) -> list[DatasetVersionInfo]:
     from sqlmodel import select
 
-    from medstation.store.tables import DatasetVersion, TrainingDataset
 
     with db.session() as s:
         query = select(DatasetVersion.id).join(TrainingDataset, TrainingDataset.id == DatasetVersion.dataset_id)

@@ -22,10 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
+from medstation.imaging.catalog import series_load_inputs
+from medstation.imaging.loader import load_series
 from medstation.jobs import JobContext
-from medstation.segmentation import preprocess
+from medstation.segmentation import images, preprocess
+from medstation.segmentation.records import read_npz
+from medstation.store.tables import (NoteRevision, NotesClient, Segmentation, SegmentationStatus, Series, SessionNote,
+                                     SessionTranscript, TherapySession)
 from medstation.training.datasets import DatasetError
-from medstation.training.datasets.items import SegItem
+from medstation.training.datasets.deid_text import scrub_text
+from medstation.training.datasets.items import NoteItem, SegItem
 from medstation.training.datasets.splits import case_key, public_case_key
 
 
@@ -57,7 +63,6 @@ def accepted_segmentations(db, flt: CollectionFilter) -> list[dict]:
     """Plain dicts of the segmentation rows that pass ``flt`` (modality is checked on the series)."""
     from sqlmodel import select
 
-    from medstation.store.tables import Segmentation, SegmentationStatus, Series
 
     with db.session() as s:
         query = select(Segmentation, Series.modality).join(Series, Series.series_uid == Segmentation.series_uid)
@@ -83,10 +88,6 @@ def accepted_segmentations(db, flt: CollectionFilter) -> list[dict]:
 
 def clinic_segmentations(ctx: JobContext, db, salt: bytes, flt: CollectionFilter) -> Iterator[SegItem]:
     """Items from accepted segmentations; the series is loaded from its indexed files."""
-    from medstation.imaging.catalog import series_load_inputs
-    from medstation.imaging.loader import load_series
-    from medstation.segmentation.records import read_npz
-
     rows = accepted_segmentations(db, flt)
     volumes: dict[str, object] = {}
     for n, row in enumerate(rows):
@@ -122,7 +123,6 @@ def seg2d_manifest(ctx: JobContext, manifest: Path) -> Iterator[SegItem]:
     """Items of a seg2d-format manifest (paths relative to it)."""
     import json
 
-    from medstation.segmentation import images
 
     manifest = Path(manifest)
     try:
@@ -205,7 +205,6 @@ def aci_bench_csv(ctx: JobContext, csv_path: Path) -> Iterator["NoteItem"]:
     """
     import csv
 
-    from medstation.training.datasets.items import NoteItem
 
     csv_path = Path(csv_path)
     csv.field_size_limit(10**8)
@@ -234,9 +233,6 @@ def clinic_notes(ctx: JobContext, db, salt: bytes, flt: CollectionFilter) -> Ite
     """
     from sqlmodel import select
 
-    from medstation.store.tables import NoteRevision, NotesClient, SessionNote, SessionTranscript, TherapySession
-    from medstation.training.datasets.deid_text import scrub_text
-    from medstation.training.datasets.items import NoteItem
 
     with db.session() as s:
         notes = s.exec(select(SessionNote).where(SessionNote.status == "signed").order_by(SessionNote.id)).all()

@@ -28,11 +28,13 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from medstation.errors import UserFacingError
 from medstation.jobs import Cancelled, JobContext
 from medstation.store.tables import TrainingRun, TrainingRunStatus
 from medstation.training import runs
+from medstation.training.litemedsam.run import TRIAL_WEIGHTS
 
 SCHEMA_VERSION = 1
 
@@ -190,9 +192,7 @@ def run_search(ctx: JobContext, db, search: runs.RunInfo, grid: SearchGrid, *,
                                  "best": best.to_json()}}
 
 
-def _home_of(search: runs.RunInfo):
-    from pathlib import Path
-
+def _home_of(search: runs.RunInfo) -> Path:
     return Path(search.run_dir).parents[1]  # <home>/training_runs/run-N
 
 
@@ -203,10 +203,6 @@ def _finish_if_open(db, run_id: int, status: TrainingRunStatus, error: str) -> N
 
 def _remove_other_trial_weights(db, records: list[TrialRecord], keep: int) -> None:
     """Trial weights other than the registered best are scratch files (never registered): free the disk."""
-    from pathlib import Path
-
-    from medstation.training.worker import TRIAL_WEIGHTS
-
     for record in records:
         if record.run_id != keep:
             (Path(runs.get(db, record.run_id).run_dir) / TRIAL_WEIGHTS).unlink(missing_ok=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from medstation.errors import UserFacingError
 from medstation.training.lora.model import GGUFTokenizer, drafting_messages
 
 OMITTED_LINE = "[...]"
@@ -78,7 +79,6 @@ def read_aci_bench_pairs(csv_path) -> list[tuple[str, str]]:
     import csv
     from pathlib import Path
 
-    from medstation.errors import UserFacingError
 
     path = Path(csv_path)
     try:

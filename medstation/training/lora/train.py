@@ -20,7 +20,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from medstation.training.lora.model import ATTENTION_MODULES, MLP_MODULES
+from medstation.training.lora.data import build_example
+from medstation.training.lora.gguf_adapter import write_lora_adapter
+from medstation.training.lora.model import (ATTENTION_MODULES, MLP_MODULES, GGUFTokenizer, add_lora, base_shape,
+                                            default_base_gguf, load_base_model, lora_pairs)
 
 ADAPTER_FILE = "adapter.gguf"
 RESULT_FILE = "training.json"
@@ -99,10 +102,6 @@ def train_lora(
     """
     import torch
 
-    from medstation.training.lora.gguf_adapter import write_lora_adapter
-    from medstation.training.lora.data import build_example
-    from medstation.training.lora.model import (GGUFTokenizer, add_lora, base_shape, default_base_gguf,
-                                                load_base_model, lora_pairs)
 
     if not pairs:
         raise ValueError("LoRA training needs at least one (transcript, note) pair")

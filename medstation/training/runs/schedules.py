@@ -60,8 +60,9 @@ def _info(row: TrainingSchedule) -> ScheduleInfo:
 
 
 def set_schedule(db, kind: str, *, every_n_cases: int | None = None, weekday: int | None = None, hour_utc: int = 2,
-                 now: datetime | None = None) -> ScheduleInfo:
-    """Create or replace the schedule of ``kind``."""
+                 now: datetime | None = None, actor: str | None = None) -> ScheduleInfo:
+    """Create or replace the schedule of ``kind``. With ``actor`` the ``training.schedule`` audit event is
+    written in the same transaction (the schedule and its record commit together or not at all)."""
     now = now or datetime.now(timezone.utc)
     with db.session() as s:
         row = s.exec(select(TrainingSchedule).where(TrainingSchedule.kind == kind)).first() or TrainingSchedule(kind=kind)
@@ -71,6 +72,9 @@ def set_schedule(db, kind: str, *, every_n_cases: int | None = None, weekday: in
             row.cases_at_last_run = validated_count(db)
         s.add(row)
         s.flush()
+        if actor is not None:
+            db.audit("training.schedule", actor=actor, entity="training_schedule", entity_id=int(row.id),
+                     every_n_cases=every_n_cases, weekday=weekday, hour_utc=hour_utc, session=s)
         return _info(row)
 
 

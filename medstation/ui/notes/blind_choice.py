@@ -97,8 +97,7 @@ class NotesCandidateHooks(QObject):
         self.dialog: BlindDraftDialog | None = None
 
     def _blind_on(self) -> bool:
-        return (self.shadow is not None and bool(self.shadow.settings.blind_preference_notes)
-                and self.shadow.candidate(ModelKind.llm) is not None)
+        return self.shadow is not None and self.shadow.blind_applies(ModelKind.llm)  # the service decides
 
     # --- blind preference ------------------------------------------------------------------------
 

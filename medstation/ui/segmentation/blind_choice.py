@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPushButton, QVBoxLa
 
 from medstation.errors import UserFacingError
 from medstation.store.tables import ModelKind
-from medstation.training.canary.preference import NEITHER, BlindPair, BlindSession, record_choice, segment_blind_pair
+from medstation.training.canary.preference import NEITHER, BlindPair, BlindSession, segment_blind_pair
 from medstation.training.canary.shadow import SegmentationRequest
 from medstation.ui.errors import report_failure
 
@@ -122,8 +122,7 @@ class SegmentationCandidateHooks(QObject):
 
     def decode(self, segmenter, index: int, box):
         """Start a blind two-mask request for a box prompt; returns its handle, or None when blind mode is off."""
-        if (self.shadow is None or not self.shadow.settings.blind_preference_segmentation
-                or self.shadow.candidate(ModelKind.segmentation) is None):
+        if self.shadow is None or not self.shadow.blind_applies(ModelKind.segmentation):  # the service decides
             return None
         panel = self.panel
         segs, key = panel.segments, panel.current_key
@@ -149,7 +148,7 @@ class SegmentationCandidateHooks(QObject):
 
     def _on_chosen(self, segs, key, pair: BlindPair, choice: str) -> None:
         try:
-            info = record_choice(self.shadow.db, self.shadow.session, pair, choice)
+            info = self.shadow.record_blind_choice(pair, choice)
         except UserFacingError as exc:
             self.panel.status_label.setText(str(exc))
             return

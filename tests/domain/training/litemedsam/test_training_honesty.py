@@ -47,7 +47,7 @@ def test_finetune_refuses_to_validate_on_its_training_rows(tmp_path, monkeypatch
 
 
 def test_a_dataset_without_a_validation_split_holds_back_whole_training_cases(db, settings):
-    from medstation.training.worker import training_rows
+    from medstation.training.runs.plan import training_rows
 
     keys = [f"{k:016x}" for k in range(400) if split_of(f"{k:016x}") == "train"][:12]
     items = [_item(k, seed=i) for i, k in enumerate(keys)] + [_item(keys[0], seed=40)]  # two rows of one case
@@ -74,6 +74,7 @@ def _stub_training(db, settings, monkeypatch, best_epoch: int):
     from medstation.store.model_registry import ModelRegistry
     from medstation.training import worker
     from medstation.training.litemedsam import finetune as seg_finetune
+    from medstation.training.litemedsam import run as litemedsam_run
     from medstation.training.litemedsam.finetune import TrainResult
 
     with warnings.catch_warnings():
@@ -102,7 +103,7 @@ def _stub_training(db, settings, monkeypatch, best_epoch: int):
     monkeypatch.setattr(seg_finetune, "finetune", deterministic)
     monkeypatch.setattr(backends, "make_backends", lambda *a, **k: (_Encoder(), None, []))
     monkeypatch.setattr(networks, "build_litemedsam", lambda *a, **k: None)
-    monkeypatch.setattr(worker, "_check_onnx", lambda settings, path, rows: {"checked_on": len(rows)})
+    monkeypatch.setattr(litemedsam_run, "check_onnx", lambda settings, path, rows: {"checked_on": len(rows)})
 
     def run_once() -> tuple[int, dict]:
         run = runs.enqueue(db, settings.home, kind="segmentation", dataset_version_id=version.id,

@@ -47,7 +47,8 @@ def setup(settings, db, tmp_path):
 
 def _shadow(settings, db, registry, loader):
     settings.shadow_share_notes = 1.0
-    return ShadowService(settings, db, THERAPIST, registry, models=CandidateModels(settings, db, backend_loader=loader),
+    return ShadowService(settings=settings, db=db, session=THERAPIST, registry=registry,
+                         models=CandidateModels(settings, db, backend_loader=loader),
                          sampler=ShadowSampler(random.Random(0)))
 
 
