@@ -186,8 +186,10 @@ class TrainingService:
             runs.recover_stale_runs(self.db, self.registry)
             current = runs.get(self.db, info.id)
             if current.status in (TrainingRunStatus.failed, TrainingRunStatus.running):
-                runs.finish(self.db, info.id, TrainingRunStatus.cancelled, error="cancelled by the user")
-            self.db.audit("training.cancel", actor=self._actor_name(), entity="training_run", entity_id=info.id)
+                runs.finish(self.db, info.id, TrainingRunStatus.cancelled, error="cancelled by the user",
+                            audit_action="training.cancel", actor=self._actor_name())
+            else:  # the worker ended the run itself: only the user's cancel is recorded
+                self.db.audit("training.cancel", actor=self._actor_name(), entity="training_run", entity_id=info.id)
             raise
         except WorkerFailed:
             runs.recover_stale_runs(self.db, self.registry)
@@ -198,8 +200,8 @@ class TrainingService:
         info = runs.get(self.db, run_id)
         if info.status != TrainingRunStatus.queued:
             raise runs.RunError(f"Run #{run_id} is {info.status.value}; only queued runs can be withdrawn here.")
-        runs.finish(self.db, run_id, TrainingRunStatus.cancelled, error="withdrawn from the queue")
-        self.db.audit("training.withdraw", actor=actor.name, entity="training_run", entity_id=run_id)
+        runs.finish(self.db, run_id, TrainingRunStatus.cancelled, error="withdrawn from the queue",
+                    audit_action="training.withdraw", actor=actor.name)
 
     def _actor_name(self) -> str:
         actor = self.session.actor

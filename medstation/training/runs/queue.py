@@ -185,8 +185,9 @@ def metrics_of(db, run_id: int) -> dict[str, list[tuple[int, float]]]:
 
 
 def finish(db, run_id: int, status: TrainingRunStatus, *, error: str = "", model_version_id: int | None = None,
-           outcome: str = "") -> None:
-    """End a run; ``outcome``: what a succeeded run without a model came to (kept in ``params["outcome"]``)."""
+           outcome: str = "", audit_action: str = "", actor: str = "") -> None:
+    """End a run; ``outcome``: what a succeeded run without a model came to (kept in ``params["outcome"]``).
+    ``audit_action`` (e.g. ``training.withdraw``, by ``actor``): the event is written in the same transaction."""
     with db.session() as s:
         row = s.get(TrainingRun, run_id)
         row.status, row.finished_at, row.pid = status, utcnow(), None
@@ -200,6 +201,8 @@ def finish(db, run_id: int, status: TrainingRunStatus, *, error: str = "", model
         if status == TrainingRunStatus.failed:
             s.add(ModelAlert(category="training_failed", run_id=run_id,
                              message=f"Training run #{run_id} failed: {(error or 'no message').strip().splitlines()[-1][:300]}"))
+        if audit_action:
+            db.audit(audit_action, actor=actor, entity="training_run", entity_id=run_id, session=s)
 
 
 def log_tail(info: RunInfo) -> str:

@@ -3,8 +3,9 @@ together or not at all, and the permission is checked once (by the service).
 
 Every test here fails on ba9a5bd: there compare stored its row and the candidate's metrics before a separate
 ``model.compare`` event, promote and rollback wrote two events each (the registry's ``model.*`` in its
-transaction, then the service's ``admin.*`` after it), and a schedule was saved before its event. A failure
-injected into the audit append (a full disk, a locked database) left the change without its record.
+transaction, then the service's ``admin.*`` after it), and a schedule or a withdrawn run was saved before its
+event. A failure injected into the audit append (a full disk, a locked database) left the change without its
+record.
 """
 
 from __future__ import annotations
@@ -150,3 +151,22 @@ def test_a_comparison_whose_audit_fails_leaves_no_row_and_no_metrics(settings, d
     (event,) = [e for e in events(db, cand.id) if e.action == "model.compare"]
     assert event.detail["comparison_id"] == comparison_id
     assert registry.get(cand.id).metrics["ab_comparison_id"] == comparison_id
+
+
+def test_a_withdrawal_whose_audit_fails_leaves_the_run_queued(settings, db, monkeypatch):
+    from medstation.store.tables import TrainingRunStatus
+    from medstation.training import runs
+
+    service = TrainingService(settings=settings, db=db, session=ADMIN, registry=ModelRegistry(db))
+    queued = runs.enqueue(db, settings.home, kind="segmentation", dataset_version_id=None, base_model_id=None,
+                          params={}, actor="ann")
+    with monkeypatch.context() as m:
+        fail_audit_of(db, m, "training.withdraw")
+        with pytest.raises(AuditFailed):
+            service.cancel_queued(queued.id)
+    assert runs.get(db, queued.id).status == TrainingRunStatus.queued  # ba9a5bd: withdrawn without its event
+    service.cancel_queued(queued.id)
+    assert runs.get(db, queued.id).status == TrainingRunStatus.cancelled
+    with db.session() as s:
+        (event,) = s.exec(select(AuditEvent).where(AuditEvent.action == "training.withdraw")).all()
+    assert event.entity_id == str(queued.id) and event.actor == "ann"
