@@ -81,7 +81,8 @@ class TrainingService:
         pairs = nifti_pairs_in(Path(folder))
         return self._snapshot(ctx, name=name or f"nifti-{Path(folder).name}",
                                    kind="segmentation", origin="nifti", items=nifti_volumes(ctx, pairs, block=block),
-                                   filters={"pairs": [p[0].name for p in pairs], "block": block}, actor=actor.name, golden=golden,
+                                   filters={"pairs": [p[0].name for p in pairs], "block": block}, actor=actor.name,
+                                   golden=golden,
                                    deid_note="NIfTI voxels only; headers dropped")
 
     def import_aci_csv(self, ctx: JobContext, csv_path: Path, name: str | None = None):

@@ -14,10 +14,10 @@ from medstation.segmentation.records import SegmentRecord, save_decision
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelKind, ModelStatus
 from medstation.training.canary.candidates import CandidateModels
-from medstation.training.canary.preference import BlindPair, BlindSession, record_choice
-from medstation.training.service import TrainingService
-from medstation.training.canary.shadow import SegmentationRequest, ShadowSampler, ShadowService
 from medstation.training.canary.outcomes import shadow_summary
+from medstation.training.canary.preference import BlindPair, BlindSession, record_choice
+from medstation.training.canary.shadow import SegmentationRequest, ShadowSampler, ShadowService
+from medstation.training.service import TrainingService
 from medstation.ui.admin.shadow_section import ShadowSection
 from medstation.ui.admin.tab import AdminTab
 from medstation.ui.runner import JobRunner
@@ -87,7 +87,8 @@ def test_admin_tab_holds_the_section(qtbot, stored):
 
 def test_section_refuses_a_user_without_manage_models(qtbot, stored, settings, db):
     service, _ = stored
-    viewer_only = TrainingService(settings=settings, db=db, session=UserSession(Actor("guest", Role.read_only)), registry=service.registry)
+    viewer_only = TrainingService(settings=settings, db=db, session=UserSession(Actor("guest", Role.read_only)),
+                                  registry=service.registry)
     runner = JobRunner()
     section = ShadowSection(viewer_only, runner)
     qtbot.addWidget(section)

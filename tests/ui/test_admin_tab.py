@@ -37,7 +37,8 @@ def tab(qtbot, db, settings):
     with db.session() as s:
         s.add(ModelComparison(kind="segmentation", candidate_id=cand.id, baseline_id=base.id,
                               recommend_promote=result.recommend_promote, reason=result.reason, result=result.to_json()))
-    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=registry)
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=registry)
     runner = JobRunner()
     widget = AdminTab(service, runner, service.session)
     qtbot.addWidget(widget)

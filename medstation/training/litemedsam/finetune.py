@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from medstation.segmentation import metrics, preprocess
-from medstation.training.runs.progress import PhasedProgress
 from medstation.training.litemedsam.data import EmbeddingStore, SegExample, flip_example, flip_input, load_examples
+from medstation.training.runs.progress import PhasedProgress
 
 
 @dataclass(frozen=True)

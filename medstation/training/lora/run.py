@@ -17,7 +17,8 @@ from medstation.worker_protocol import emit_partial, emit_progress
 
 
 def fsync_copy(source: Path, final_dir: Path, stem: str) -> tuple[Path, str]:
-    """Copy ``source`` under ``final_dir`` as ``<stem>-<sha12><suffix>`` via a fsynced ``.partial``; returns (path, sha)."""
+    """Copy ``source`` under ``final_dir`` as ``<stem>-<sha12><suffix>`` via a fsynced ``.partial``;
+    returns (path, sha256)."""
     final_dir.mkdir(parents=True, exist_ok=True)
     partial = final_dir / f"{stem}.partial"
     with source.open("rb") as src, partial.open("wb") as dst:

@@ -108,7 +108,8 @@ def test_a_comparison_against_a_replaced_baseline_does_not_count(settings, db):
     from medstation.training.service import TrainingService
 
     registry, (base, cand, other) = _registry_with(settings, db)
-    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=registry)
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=registry)
     _store(db, _recommending(service, cand, base))
     assert service.promotion_verdict(cand.id).allowed
     service.promote(other.id, force=True, reason="the vendor's fix")  # the baseline is no longer active
@@ -125,7 +126,8 @@ def test_comparisons_on_another_dataset_or_golden_set_do_not_count(settings, db)
 
     other_set, own_set = _dataset(settings, db, "a"), _dataset(settings, db, "b")
     registry, (base, cand, _) = _registry_with(settings, db, trained_on=own_set)
-    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=registry)
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=registry)
     _store(db, _recommending(service, cand, base, dataset_version_id=other_set), dataset_version_id=other_set)
     verdict = service.promotion_verdict(cand.id)
     assert not verdict.allowed
@@ -145,7 +147,8 @@ def test_a_stored_verdict_is_judged_again_by_todays_rule(settings, db):
     from medstation.training.service import TrainingService
 
     registry, (base, cand, _) = _registry_with(settings, db)
-    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=registry)
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=registry)
     weak = decide(_recommending(service, cand, base), DecisionRule(min_group_cases=3))
     small = _result({"CT": [0.01, 0.012, 0.011]}, cand.id, base.id)
     stored = ComparisonResult(**{**small.to_json(), "context": weak.context, "recommend_promote": True,

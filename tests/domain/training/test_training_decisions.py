@@ -144,7 +144,8 @@ def test_promotion_gate_needs_a_recommending_comparison(db, settings):
     (settings.home / "b.pth").write_bytes(b"b")
     registry.register("segmentation", "old", settings.home / "a.pth", status="active")
     new = registry.register("segmentation", "new", settings.home / "b.pth")
-    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=registry)
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=registry)
     with pytest.raises(UserFacingError, match="has not been compared"):
         service.promote(new.id)
     refused = decide(_result({"CT": [0.1, -0.1, 0.05, -0.06]}), DecisionRule())
@@ -155,7 +156,8 @@ def test_promotion_gate_needs_a_recommending_comparison(db, settings):
     with pytest.raises(UserFacingError, match="advises against"):
         service.promote(new.id)
     assert service.promote(new.id, force=True, reason="test").id == new.id
-    radiologist = TrainingService(settings=settings, db=db, session=UserSession(Actor("rad", Role.radiologist)), registry=registry)
+    radiologist = TrainingService(settings=settings, db=db, session=UserSession(Actor("rad", Role.radiologist)),
+                                  registry=registry)
     with pytest.raises(PermissionDenied):
         radiologist.rollback("segmentation")
 
@@ -168,7 +170,8 @@ def test_llm_runs_need_a_notes_snapshot(db, settings):
     from medstation.training.datasets.items import NoteItem, SegItem
     from medstation.training.service import TrainingService
 
-    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=ModelRegistry(db))
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=ModelRegistry(db))
     mask = np.zeros((16, 16), bool)
     mask[2:10, 2:10] = True
     seg = build_snapshot(JobContext(), db, settings.home, name="s", kind="segmentation", origin="t",

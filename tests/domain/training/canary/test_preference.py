@@ -11,7 +11,7 @@ from medstation.errors import PermissionDenied
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import AuditEvent, ModelKind, ModelStatus, PreferenceChoice
 from medstation.training.canary.preference import (BlindPair, BlindSession, PreferenceOutcome, preference_summary,
-                                            record_choice, sign_test)
+                                                   record_choice, sign_test)
 
 THERAPIST = UserSession(Actor("dr.lee", Role.therapist))
 

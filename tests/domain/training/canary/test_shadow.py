@@ -21,9 +21,9 @@ from medstation.segmentation import metrics
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import AuditEvent, ModelKind, ModelStatus, ShadowCase
 from medstation.training.canary.candidates import CandidateModels, newest_candidate
-from medstation.training.canary.shadow import (BackgroundContext, SegmentationRequest, ShadowSampler, ShadowService,
-                                        ShadowStatus, lower_thread_priority)
 from medstation.training.canary.outcomes import compare_shadow, paired_cases, resolve_outcomes, shadow_summary
+from medstation.training.canary.shadow import (BackgroundContext, SegmentationRequest, ShadowSampler, ShadowService,
+                                               ShadowStatus, lower_thread_priority)
 from tests.shadow_support import BoxEngine
 
 ADMIN = UserSession(Actor("dr.admin", Role.admin))

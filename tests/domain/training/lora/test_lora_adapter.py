@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from medstation.training.lora.gguf_adapter import (AdapterFormatError, LoraPair, gguf_tensor_name, read_lora_adapter,
-                                              to_hf_rows, to_llama_cpp_rows, write_lora_adapter)
 from medstation.training.lora.data import OMITTED_LINE, build_example, fit_transcript, read_aci_bench_pairs
+from medstation.training.lora.gguf_adapter import (AdapterFormatError, LoraPair, gguf_tensor_name, read_lora_adapter,
+                                                   to_hf_rows, to_llama_cpp_rows, write_lora_adapter)
 from medstation.training.lora.model import GGUFTokenizer, default_base_gguf, drafting_messages
 
 

@@ -16,9 +16,9 @@ from medstation.llm.backend import GenerationSettings
 from medstation.llm.local import LocalLlamaBackend
 from medstation.training.lora import gguf_adapter
 from medstation.training.lora.gguf_adapter import read_lora_adapter, write_lora_adapter
-from medstation.training.lora.train import ADAPTER_FILE, RESULT_FILE, train_lora
 from medstation.training.lora.model import (ATTENTION_MODULES, MLP_MODULES, GGUFTokenizer, add_lora, base_shape,
                                             default_base_gguf, drafting_messages, load_base_model, lora_pairs)
+from medstation.training.lora.train import ADAPTER_FILE, RESULT_FILE, train_lora
 
 pytestmark = pytest.mark.slow
 
