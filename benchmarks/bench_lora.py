@@ -60,9 +60,9 @@ def main() -> int:
     from llama_cpp import Llama
 
     from medstation.jobs import JobContext
-    from medstation.training.lora import train_lora
-    from medstation.training.lora_data import build_example, read_aci_bench_pairs
-    from medstation.training.lora_model import GGUFTokenizer, default_base_gguf, load_base_model
+    from medstation.training.lora.train import train_lora
+    from medstation.training.lora.data import build_example, read_aci_bench_pairs
+    from medstation.training.lora.model import GGUFTokenizer, default_base_gguf, load_base_model
 
     pairs = read_aci_bench_pairs(args.csv)[: args.steps]
     base = default_base_gguf()

@@ -85,7 +85,7 @@ def _phase(name: str, folder: Path, n: int, threads: int) -> dict:
         train_one_epoch(net, loader, optimizer, "cpu")
         out["epoch_seconds"] = time.perf_counter() - start
     else:
-        from medstation.training.seg_finetune import SegTrainConfig, finetune
+        from medstation.training.litemedsam.finetune import SegTrainConfig, finetune
 
         encode = None
         if name == "decoder":
@@ -111,7 +111,7 @@ def _phase(name: str, folder: Path, n: int, threads: int) -> dict:
 
 
 def _lora_pairs(n: int) -> list[tuple[str, str]]:
-    from medstation.training.lora_data import read_aci_bench_pairs
+    from medstation.training.lora.data import read_aci_bench_pairs
 
     csv = ROOT.parent / "shared" / "data" / "aci-bench" / "train.csv"
     if csv.is_file():
@@ -124,7 +124,7 @@ def _lora_pairs(n: int) -> list[tuple[str, str]]:
 
 def _lora_phase(folder: Path, threads: int) -> dict:
     from medstation.jobs import JobContext
-    from medstation.training.lora import train_lora
+    from medstation.training.lora.train import train_lora
 
     settings = json.loads((folder / "lora.json").read_text())
     pairs = _lora_pairs(settings["steps"])

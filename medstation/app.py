@@ -25,8 +25,9 @@ from medstation.rag.service import KnowledgeBaseService
 from medstation.segmentation.service import SegmentationService
 from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry
+from medstation.training.canary.candidates import CandidateModels
+from medstation.training.canary.shadow import ShadowSampler, ShadowService
 from medstation.training.service import TrainingService
-from medstation.training.shadow import ShadowService
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def build_services(settings: Settings | None = None, *, session: UserSession | N
         kb=KnowledgeBaseService(settings, db, session=session),
         llm=llm,
         notes=NotesService(settings, db, session, llm),
-        training=TrainingService(settings, db, session, registry),
-        shadow=ShadowService(settings, db, session, registry),
+        training=TrainingService(settings=settings, db=db, session=session, registry=registry),
+        shadow=ShadowService(settings=settings, db=db, session=session, registry=registry,
+                             models=CandidateModels(settings, db), sampler=ShadowSampler()),
     )

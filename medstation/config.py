@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         "when the modality has enough cases (training keeps at least a third)."))
     auto_rollback_margin: float = Field(0.15, description="Roll back when the acceptance rate falls this far below the predecessor's.")
     auto_rollback_min_cases: int = Field(20, description="Cases a promoted model must see before automatic rollback can act.")
-    # Shadow (canary) mode and blind preference: how candidates meet real requests (medstation.training.shadow)
+    # Shadow (canary) mode and blind preference: how candidates meet real requests (medstation.training.canary.shadow)
     shadow_share_segmentation: float = Field(0.0, ge=0.0, le=1.0, description=(
         "Share of viewer box prompts (0..1; 0 = off) for which the newest segmentation candidate also runs in "
         "the background; its mask is stored beside the active one, never shown."))

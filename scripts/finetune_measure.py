@@ -58,8 +58,10 @@ def main(argv=None) -> int:
     from medstation.access.roles import Actor, Role, UserSession
     from medstation.app import build_services
     from medstation.jobs import print_progress_context
-    from medstation.training import compare, datasets, sources
-    from medstation.training.stats import paired_summary
+    from medstation.training import datasets
+    from medstation.training.comparison import ab as compare
+    from medstation.training.datasets import sources
+    from medstation.training.comparison.stats import paired_summary
 
     services = build_services(session=UserSession(Actor("measure", Role.admin)))
     ctx = print_progress_context()

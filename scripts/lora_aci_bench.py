@@ -10,7 +10,7 @@ then 2 × 20 valid drafts of at most ``--budget-s`` model seconds each)::
 
 "Before" drafts every valid row with the base model (the embedded SmolLM2), "after" with the same base
 plus the adapter, both through the Notes pipeline exactly as the Notes tab runs it
-(:class:`medstation.training.compare_notes.PipelineDrafter`: evidence selection, at most
+(:class:`medstation.training.comparison.notes.PipelineDrafter`: evidence selection, at most
 ``--max-rewrites`` model rewrites per section within ``--budget-s`` seconds, fact checks, SOAP
 template). ROUGE-L F1 (rouge-score, stemming) of each draft against the reference note; the paired
 difference (after − before) per case with its 95 % bootstrap interval and a paired Wilcoxon p
@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def train(args, ctx) -> Path:
-    from medstation.training.lora import train_lora
-    from medstation.training.lora_data import read_aci_bench_pairs
+    from medstation.training.lora.train import train_lora
+    from medstation.training.lora.data import read_aci_bench_pairs
 
     pairs = read_aci_bench_pairs(args.data / "train.csv")[: args.limit_train]
     load_before = os.getloadavg()
@@ -50,7 +50,7 @@ def train(args, ctx) -> Path:
 
 
 def _draft_all(ctx, drafter, rows, label: str) -> dict:
-    from medstation.training.stats import rouge_l
+    from medstation.training.comparison.stats import rouge_l
 
     start, scores, drafts, fallbacks = time.perf_counter(), [], [], 0
     try:
@@ -71,9 +71,9 @@ def evaluate(args, ctx, adapter: Path | None) -> int:
     from medstation.config import Settings
     from medstation.notes.drafting import DraftOptions
     from medstation.notes.model_choice import ModelChoice
-    from medstation.training.compare_notes import PipelineDrafter, aci_csv_rows
-    from medstation.training.lora_model import default_base_gguf
-    from medstation.training.stats import paired_summary
+    from medstation.training.comparison.notes import PipelineDrafter, aci_csv_rows
+    from medstation.training.lora.model import default_base_gguf
+    from medstation.training.comparison.stats import paired_summary
 
     settings = Settings()
     base = default_base_gguf()

@@ -53,9 +53,9 @@ def main(argv=None) -> int:
 
     from llama_cpp import Llama
 
-    from medstation.training.lora_data import build_example, read_aci_bench_pairs
-    from medstation.training.lora_model import GGUFTokenizer, default_base_gguf
-    from medstation.training.stats import paired_summary
+    from medstation.training.lora.data import build_example, read_aci_bench_pairs
+    from medstation.training.lora.model import GGUFTokenizer, default_base_gguf
+    from medstation.training.comparison.stats import paired_summary
 
     base = default_base_gguf()
     tokenizer = GGUFTokenizer(base)

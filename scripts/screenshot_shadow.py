@@ -47,8 +47,8 @@ def _segmentation_cases(services, manifest: Path, rows: list[int], seg_candidate
     from medstation.segmentation import images, metrics
     from medstation.segmentation.records import SegmentRecord, prompt_entry, save_decision
     from medstation.store.tables import ModelKind
-    from medstation.training.preference import BlindPair, record_choice
-    from medstation.training.shadow import SegmentationRequest
+    from medstation.training.canary.preference import BlindPair, record_choice
+    from medstation.training.canary.shadow import SegmentationRequest
 
     ctx = JobContext()
     engine = services.segmentation.ensure_engine(ctx)
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from medstation.access.roles import Actor, Role, UserSession
     from medstation.app import build_services
-    from medstation.training.preference import BlindSession
+    from medstation.training.canary.preference import BlindSession
     from medstation.ui.admin.shadow_section import ShadowSection
     from medstation.ui.launch import open_workstation
 

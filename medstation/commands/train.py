@@ -9,7 +9,7 @@ train segmentation --manifest MANIFEST.json [--epochs N] [--mode decoder|full] [
     and ``--search-epochs``, default 3 × 2 around the mode's defaults), prints every
     trial on stderr and registers only the best.
 train llm --csv ACI_BENCH.csv [--epochs N]
-    The same for a LoRA note-drafting adapter (``medstation.training.lora``), trained on the
+    The same for a LoRA note-drafting adapter (``medstation.training.lora.train``), trained on the
     CSV's training split; ``medstation notes eval ... --model-version ID`` evaluates it.
 train-worker --run-id N
     The child process itself (JSON lines on stdout); started by the two commands above
@@ -98,7 +98,7 @@ def run_segmentation(args: argparse.Namespace) -> int:
 
 
 def _search(training, ctx, dataset_version_id: int, args) -> dict:
-    from medstation.training.hparam_search import parse_list
+    from medstation.training.litemedsam.search import parse_list
 
     lrs = parse_list(args.search_lr, float) if args.search_lr else None
     epochs = parse_list(args.search_epochs, int) if args.search_epochs else None

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from medstation.access.roles import Actor, Permission
 from medstation.errors import PermissionDenied, UserFacingError
@@ -194,14 +194,21 @@ class ModelRegistry:
                 s.add(row)
             return ModelVersionInfo.from_row(row)
 
-    def update_metrics(self, version_id: int, metrics: dict[str, Any]) -> ModelVersionInfo:
-        """Merge ``metrics`` (e.g. ``{"dice": 0.91}``) into the version's metrics; returns the new state."""
+    def update_metrics(self, version_id: int, metrics: dict[str, Any], *,
+                       session: Session | None = None) -> ModelVersionInfo:
+        """Merge ``metrics`` (e.g. ``{"dice": 0.91}``) into the version's metrics; returns the new state.
+        With ``session`` the change is part of that session's transaction (a caller's write and its audit)."""
+        if session is not None:
+            return self._merge_metrics(session, version_id, metrics)
         with self.db.write_session() as s:
-            row = self._row(s, version_id)
-            row.metrics = {**(row.metrics or {}), **metrics}
-            s.add(row)
-            s.flush()
-            return ModelVersionInfo.from_row(row)
+            return self._merge_metrics(s, version_id, metrics)
+
+    def _merge_metrics(self, s: Session, version_id: int, metrics: dict[str, Any]) -> ModelVersionInfo:
+        row = self._row(s, version_id)
+        row.metrics = {**(row.metrics or {}), **metrics}
+        s.add(row)
+        s.flush()
+        return ModelVersionInfo.from_row(row)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -247,16 +254,20 @@ class ModelRegistry:
 
     # --- transitions ---------------------------------------------------------------------------
 
-    def promote(self, version_id: int, actor: Actor | str) -> ModelVersionInfo:
-        """Make candidate ``version_id`` the active version of its kind (one transaction, audited)."""
-        return self._activate(version_id, actor, allowed=(ModelStatus.candidate,), action="model.promote")
+    def promote(self, version_id: int, actor: Actor | str, *, action: str = "model.promote",
+                **detail) -> ModelVersionInfo:
+        """Make candidate ``version_id`` the active version of its kind (one transaction, audited once as
+        ``action`` with ``detail``, e.g. the training service's ``admin.promote`` with ``forced`` and ``reason``)."""
+        return self._activate(version_id, actor, allowed=(ModelStatus.candidate,), action=action, **detail)
 
     def restore(self, version_id: int, actor: Actor | str) -> ModelVersionInfo:
         """Make retired ``version_id`` active again (one transaction, audited)."""
         return self._activate(version_id, actor, allowed=(ModelStatus.retired,), action="model.restore")
 
-    def rollback(self, kind: ModelKind | str, actor: Actor | str) -> ModelVersionInfo:
-        """Retire the active version of ``kind`` and reactivate the one it replaced; returns that one."""
+    def rollback(self, kind: ModelKind | str, actor: Actor | str, *, action: str = "model.rollback",
+                 **detail) -> ModelVersionInfo:
+        """Retire the active version of ``kind`` and reactivate the one it replaced; returns that one (one
+        transaction, audited once as ``action`` with ``detail``)."""
         kind = ModelKind(kind)
         who = _actor_name(actor)
         with self.db.write_session() as s:
@@ -275,13 +286,13 @@ class ModelRegistry:
             s.add(previous)
             s.flush()
             from_id, info = int(current.id), ModelVersionInfo.from_row(previous)
-            self.db.audit("model.rollback", actor=who, entity="model_version", entity_id=info.id, kind=kind.value,
-                          from_version=from_id, to_version=info.id, session=s)
+            self.db.audit(action, actor=who, entity="model_version", entity_id=info.id, kind=kind.value,
+                          from_version=from_id, to_version=info.id, session=s, **detail)
         self._forget_active()
         return info
 
     def _activate(self, version_id: int, actor: Actor | str, *, allowed: tuple[ModelStatus, ...],
-                  action: str) -> ModelVersionInfo:
+                  action: str, **detail) -> ModelVersionInfo:
         who = _actor_name(actor)
         with self.db.write_session() as s:
             target = self._row(s, version_id)
@@ -302,7 +313,7 @@ class ModelRegistry:
             s.flush()
             info = ModelVersionInfo.from_row(target)
             self.db.audit(action, actor=who, entity="model_version", entity_id=info.id, kind=info.kind.value,
-                          from_version=info.previous_active_id, to_version=info.id, session=s)
+                          from_version=info.previous_active_id, to_version=info.id, session=s, **detail)
         self._forget_active()
         return info
 

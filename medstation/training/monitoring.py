@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from medstation.segmentation import metrics
+from medstation.segmentation.records import HUMAN_MADE, read_npz
 from medstation.store.tables import ModelAlert, ModelKind, Segmentation, SegmentationStatus
 
 UNEDITED_DICE = 0.99
@@ -40,11 +42,6 @@ class AcceptanceRate:
 
 
 def acceptance_rate(db, version_id: int) -> AcceptanceRate:
-    from medstation.segmentation import metrics
-    from medstation.segmentation.records import read_npz
-
-    from medstation.segmentation.records import HUMAN_MADE
-
     unedited = edited = rejected = unreadable = 0
     with db.session() as s:
         rows = [(r.status, r.mask_path, r.ai_mask_path) for r in s.exec(select(Segmentation).where(

@@ -72,7 +72,7 @@ def test_role_is_recorded_for_services_that_log_a_name(settings, db):
 
 @pytest.mark.parametrize("role", [Role.radiologist, Role.therapist, Role.read_only])
 def test_only_admins_train_promote_and_roll_back(settings, db, role, tmp_path):
-    training = TrainingService(settings, db, _as(role), ModelRegistry(db))
+    training = TrainingService(settings=settings, db=db, session=_as(role), registry=ModelRegistry(db))
     with pytest.raises(PermissionDenied, match="may not manage models"):
         training.promote(1, force=True)
     with pytest.raises(PermissionDenied, match="may not manage models"):
@@ -82,7 +82,7 @@ def test_only_admins_train_promote_and_roll_back(settings, db, role, tmp_path):
 
 
 def test_admin_passes_the_model_checks(settings, db):
-    training = TrainingService(settings, db, _as(Role.admin), ModelRegistry(db))
+    training = TrainingService(settings=settings, db=db, session=_as(Role.admin), registry=ModelRegistry(db))
     with pytest.raises(UserFacingError, match="no model version #999") as caught:
         training.promote(999, force=True)
     assert not isinstance(caught.value, PermissionDenied)

@@ -32,7 +32,7 @@ VISITS = [
 
 def _csv(path: Path) -> tuple[Path, int]:
     """An aci-bench-format CSV whose encounters fall 2 in test and the rest elsewhere (the split is a key hash)."""
-    from medstation.training.splits import public_case_key, split_of
+    from medstation.training.datasets.splits import public_case_key, split_of
 
     chosen, n_test, k = [], 0, 0
     while len(chosen) < 6 or n_test < 2:
@@ -67,7 +67,7 @@ def services(medstation_home):
 @pytest.mark.timeout(2400)  # 21 min at load 12 on 2 shared cores; a few minutes when quiet
 def test_lora_candidate_ab_gate_promote_notes_use_it_rollback(services, tmp_path, monkeypatch):
     from medstation.notes.drafting import DraftOptions
-    from medstation.training.compare_notes import PipelineDrafter
+    from medstation.training.comparison.notes import PipelineDrafter
 
     training = services.training
     base_id = services.llm.model_version_id()  # the embedded SmolLM2, registered and active

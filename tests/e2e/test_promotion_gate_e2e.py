@@ -25,8 +25,8 @@ from medstation.errors import UserFacingError
 from medstation.jobs import JobContext
 from medstation.store.tables import ModelKind
 from medstation.training import datasets
-from medstation.training.items import SegItem
-from medstation.training.splits import public_case_key, split_of
+from medstation.training.datasets.items import SegItem
+from medstation.training.datasets.splits import public_case_key, split_of
 from tests.seg_support import ellipse_image, seed_onnx_cache
 
 pytestmark = pytest.mark.slow

@@ -17,8 +17,8 @@ from medstation.jobs import JobContext
 from medstation.llm.backends.catalogue import embedded_model_path
 from medstation.notes.drafting import DraftOptions
 from medstation.store.tables import ModelKind, ShadowCase
-from medstation.training.shadow_outcomes import paired_cases, resolve_outcomes
-from medstation.training.stats import rouge_l
+from medstation.training.canary.outcomes import paired_cases, resolve_outcomes
+from medstation.training.comparison.stats import rouge_l
 
 pytestmark = pytest.mark.slow
 

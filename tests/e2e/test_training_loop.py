@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _salt_with_all_splits(home: Path, n_cases: int, series_uid: str) -> None:
     """Write an installation salt under which the ``n_cases`` segmentations fall in train, val and test."""
-    from medstation.training.splits import case_key, split_of
+    from medstation.training.datasets.splits import case_key, split_of
 
     for i in range(500):
         salt = i.to_bytes(32, "big")
@@ -118,7 +118,7 @@ def test_finetune_compare_promote_rollback(services):
 def test_killed_training_leaves_a_failed_run_no_model_and_a_sound_database(services, tmp_path):
     from medstation.training import runs
     from medstation.training.datasets import build_snapshot
-    from medstation.training.items import SegItem
+    from medstation.training.datasets.items import SegItem
 
     rng = np.random.default_rng(0)
     items = []

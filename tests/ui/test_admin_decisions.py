@@ -27,7 +27,8 @@ def tab(qtbot, db, settings):
     (settings.home / "ft.pth").write_bytes(b"fine-tuned")
     base = registry.register("segmentation", "LiteMedSAM", settings.home / "base.pth", status="active")
     cand = registry.register("segmentation", "LiteMedSAM fine-tuned", settings.home / "ft.pth", parent_id=base.id)
-    service = TrainingService(settings, db, UserSession(Actor("ann", Role.admin)), registry)
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=registry)
     runner = JobRunner()
     widget = AdminTab(service, runner, service.session)
     qtbot.addWidget(widget)
@@ -164,7 +165,7 @@ def test_train_queues_the_run_off_the_gui_thread_then_trains_it_in_the_process_l
 
     from medstation.jobs import JobContext
     from medstation.training.datasets import build_snapshot
-    from medstation.training.items import SegItem
+    from medstation.training.datasets.items import SegItem
 
     widget, _base, cand = tab
     mask = np.zeros((16, 16), bool)

@@ -13,11 +13,11 @@ from medstation.jobs import JobContext
 from medstation.segmentation.records import SegmentRecord, save_decision
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelKind, ModelStatus
-from medstation.training.candidates import CandidateModels
-from medstation.training.preference import BlindPair, BlindSession, record_choice
+from medstation.training.canary.candidates import CandidateModels
+from medstation.training.canary.outcomes import shadow_summary
+from medstation.training.canary.preference import BlindPair, BlindSession, record_choice
+from medstation.training.canary.shadow import SegmentationRequest, ShadowSampler, ShadowService
 from medstation.training.service import TrainingService
-from medstation.training.shadow import SegmentationRequest, ShadowSampler, ShadowService
-from medstation.training.shadow_outcomes import shadow_summary
 from medstation.ui.admin.shadow_section import ShadowSection
 from medstation.ui.admin.tab import AdminTab
 from medstation.ui.runner import JobRunner
@@ -35,7 +35,8 @@ def stored(settings, db):
     active = registry.register(ModelKind.segmentation, "LiteMedSAM", settings.home / "a.pth", status=ModelStatus.active)
     cand = registry.register(ModelKind.segmentation, "LiteMedSAM ft", settings.home / "c.pth", parent_id=active.id)
     settings.shadow_share_segmentation = 1.0
-    shadow = ShadowService(settings, db, ADMIN, registry, sampler=ShadowSampler(random.Random(0)),
+    shadow = ShadowService(settings=settings, db=db, session=ADMIN, registry=registry,
+                           sampler=ShadowSampler(random.Random(0)),
                            models=CandidateModels(settings, db, engine_loader=lambda v, s: BoxEngine(4)))
     image = np.zeros((64, 72), np.float32)
     truths = []
@@ -51,7 +52,7 @@ def stored(settings, db):
         order = BlindSession.order_for("s", i)
         pair = BlindPair("segmentation", active.id, cand.id, order, "s", i, {}, "")
         record_choice(db, ADMIN, pair, "neither" if want == "neither" else "AB"[order.index(want)])
-    service = TrainingService(settings, db, ADMIN, registry)
+    service = TrainingService(settings=settings, db=db, session=ADMIN, registry=registry)
     return service, cand
 
 
@@ -86,7 +87,8 @@ def test_admin_tab_holds_the_section(qtbot, stored):
 
 def test_section_refuses_a_user_without_manage_models(qtbot, stored, settings, db):
     service, _ = stored
-    viewer_only = TrainingService(settings, db, UserSession(Actor("guest", Role.read_only)), service.registry)
+    viewer_only = TrainingService(settings=settings, db=db, session=UserSession(Actor("guest", Role.read_only)),
+                                  registry=service.registry)
     runner = JobRunner()
     section = ShadowSection(viewer_only, runner)
     qtbot.addWidget(section)

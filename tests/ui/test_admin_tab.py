@@ -8,7 +8,7 @@ from medstation.access.roles import Actor, Role, UserSession
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelComparison, TrainingRunStatus
 from medstation.training import runs
-from medstation.training.compare import ComparisonResult, DecisionRule, _summaries, decide, pair_by_case
+from medstation.training.comparison.ab import ComparisonResult, DecisionRule, _summaries, decide, pair_by_case
 from medstation.training.service import TrainingService
 from medstation.ui.admin.tab import AdminTab
 from medstation.ui.runner import JobRunner
@@ -37,7 +37,8 @@ def tab(qtbot, db, settings):
     with db.session() as s:
         s.add(ModelComparison(kind="segmentation", candidate_id=cand.id, baseline_id=base.id,
                               recommend_promote=result.recommend_promote, reason=result.reason, result=result.to_json()))
-    service = TrainingService(settings, db, UserSession(Actor("ann", Role.admin)), registry)
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=registry)
     runner = JobRunner()
     widget = AdminTab(service, runner, service.session)
     qtbot.addWidget(widget)
@@ -80,8 +81,8 @@ def test_the_gate_verdict_and_held_out_warnings_are_shown_in_plain_words(qtbot, 
 
     from medstation.jobs import JobContext
     from medstation.training.datasets import build_snapshot
-    from medstation.training.items import SegItem
-    from medstation.training.splits import public_case_key
+    from medstation.training.datasets.items import SegItem
+    from medstation.training.datasets.splits import public_case_key
 
     widget, cand = tab
     rng = np.random.default_rng(0)
@@ -107,7 +108,7 @@ def test_the_gate_verdict_and_held_out_warnings_are_shown_in_plain_words(qtbot, 
 
 def test_compare_of_an_llm_candidate_runs_in_the_llm_lane_and_shows_rouge(qtbot, tab, monkeypatch):
     from medstation.jobs import JobContext
-    from medstation.training.compare_notes import DraftOutcome, compare_llm_versions
+    from medstation.training.comparison.notes import DraftOutcome, compare_llm_versions
 
     widget, _ = tab
     registry = widget.training.registry
@@ -143,7 +144,7 @@ def test_search_box_trains_through_the_search_job(qtbot, tab, monkeypatch):
 
     from medstation.jobs import JobContext
     from medstation.training.datasets import build_snapshot
-    from medstation.training.items import SegItem
+    from medstation.training.datasets.items import SegItem
 
     widget, cand = tab
     mask = np.zeros((16, 16), bool)

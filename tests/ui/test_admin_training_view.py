@@ -32,7 +32,8 @@ def test_curves_show_the_base_model_line_and_do_not_zoom_on_small_changes(qtbot)
 
 @pytest.fixture
 def tab(qtbot, db, settings):
-    service = TrainingService(settings, db, UserSession(Actor("ann", Role.admin)), ModelRegistry(db))
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=ModelRegistry(db))
     runner = JobRunner()
     widget = AdminTab(service, runner, service.session)
     qtbot.addWidget(widget)

@@ -11,9 +11,9 @@ from medstation.access.roles import Actor, Role, UserSession
 from medstation.notes.service import NotesService
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelKind, ModelStatus, PreferenceChoice, ShadowCase
-from medstation.training.candidates import CandidateModels
-from medstation.training.preference import BlindSession
-from medstation.training.shadow import ShadowSampler, ShadowService
+from medstation.training.canary.candidates import CandidateModels
+from medstation.training.canary.preference import BlindSession
+from medstation.training.canary.shadow import ShadowSampler, ShadowService
 from medstation.ui.notes.blind_choice import BlindDraftDialog
 from medstation.ui.notes.tab import NotesTab
 from medstation.ui.runner import JobRunner
@@ -56,7 +56,8 @@ def setup(qtbot, settings, db, tmp_path):
     session = notes.create_session(client.id, "2026-11-30")
     notes.import_transcript(session.id, SESSION, "s.txt")
     models = CandidateModels(settings, db, backend_loader=lambda version, db_, s: ThirdPersonBackend())
-    shadow = ShadowService(settings, db, THERAPIST, registry, models=models, sampler=ShadowSampler(random.Random(1)))
+    shadow = ShadowService(settings=settings, db=db, session=THERAPIST, registry=registry, models=models,
+                           sampler=ShadowSampler(random.Random(1)))
     runner = JobRunner()
     tab = NotesTab(notes, runner, shadow=shadow)
     qtbot.addWidget(tab)

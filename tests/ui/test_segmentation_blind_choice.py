@@ -12,9 +12,9 @@ from sqlmodel import select
 from medstation.access.roles import UserSession
 from medstation.segmentation.service import SegmentationService
 from medstation.store.tables import ModelKind, PreferenceChoice, ShadowCase
-from medstation.training.candidates import CandidateModels
-from medstation.training.preference import BlindSession
-from medstation.training.shadow import ShadowSampler, ShadowService
+from medstation.training.canary.candidates import CandidateModels
+from medstation.training.canary.preference import BlindSession
+from medstation.training.canary.shadow import ShadowSampler, ShadowService
 from medstation.ui.runner import JobRunner
 from medstation.ui.segmentation.blind_choice import BOX_RGB, MASK_RGB, overlay_rgb
 from medstation.ui.segmentation.panel import SegmentationPanel
@@ -43,7 +43,8 @@ def setup(qtbot, settings, db, tmp_path):
     (tmp_path / "cand.pth").write_bytes(b"a candidate checkpoint stand-in")
     candidate = service.registry.register(ModelKind.segmentation, "candidate", tmp_path / "cand.pth")
     models = CandidateModels(settings, db, engine_loader=lambda version, s: BoxEngine(inset=3))
-    shadow = ShadowService(settings, db, UserSession.from_os_user(), service.registry, models=models,
+    shadow = ShadowService(settings=settings, db=db, session=UserSession.from_os_user(), registry=service.registry,
+                           models=models,
                            sampler=ShadowSampler(random.Random(0)))
     runner = JobRunner()
     viewer = ViewerStandIn()

@@ -154,7 +154,7 @@ class ModelAlert(SQLModel, table=True):
 
 # --- shadow and preference ---------------------------------------------------------------------
 # (shadow (canary) runs of candidate models and blind preference choices; migration 0009)
-# Statuses and choices are plain strings here; their enums live in medstation.training.shadow / .preference.
+# Statuses and choices are plain strings here; their enums live in medstation.training.canary.shadow / .preference.
 
 
 class ShadowCase(SQLModel, table=True):

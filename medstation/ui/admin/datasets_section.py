@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComb
                                QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
                                QRadioButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from medstation.training.sources import CollectionFilter
+from medstation.training.datasets.sources import CollectionFilter
 from medstation.ui.errors import report_failure
 from medstation.ui.viewer.status_line import StatusLine
 

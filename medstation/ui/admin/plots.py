@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from medstation.training.compare import ComparisonResult
+from medstation.training.comparison.ab import ComparisonResult
 
 
 class CurvesPlot(QWidget):

@@ -1,13 +1,13 @@
 """The Admin tab's "Shadow and blind preference" section: how candidates did on real requests.
 
 Two tables, read in the ``io`` lane by :func:`load_shadow_section` (which first scores
-newly signed notes and accepted masks, :func:`~medstation.training.shadow_outcomes.resolve_outcomes`):
+newly signed notes and accepted masks, :func:`~medstation.training.canary.outcomes.resolve_outcomes`):
 
 * shadow: per candidate, the finished (and failed) shadow cases, how often the user's
   decision is known, the candidate's agreement with the active output, the mean paired
   metric (Dice; ROUGE-L for notes) of the active and the candidate output against what
   the user accepted or signed, the difference with its paired bootstrap 95 % CI and the
-  Wilcoxon p (:mod:`medstation.training.stats`);
+  Wilcoxon p (:mod:`medstation.training.comparison.stats`);
 * blind preference: per candidate, how often each model was picked and the two-sided
   exact binomial (sign) test, ties ("neither") excluded.
 """
@@ -34,8 +34,8 @@ METRIC_LABELS = {"dice": "Dice", "rougeL": "ROUGE-L"}
 
 def load_shadow_section(ctx, training) -> dict:
     """Job (io lane): score what can be scored, then both summaries and the settings, as plain values."""
-    from medstation.training.preference import preference_summary
-    from medstation.training.shadow_outcomes import resolve_outcomes, shadow_summary
+    from medstation.training.canary.preference import preference_summary
+    from medstation.training.canary.outcomes import resolve_outcomes, shadow_summary
 
     training.session.require(Permission.manage_models)
     ctx.report(0.2, "scoring shadow cases against accepted work")

@@ -1,7 +1,7 @@
 """The Notes tab's meetings with a candidate drafting model: blind choice between two drafts, and shadow runs.
 
 * Blind preference (``settings.blind_preference_notes`` and a candidate exists): "Draft note" runs
-  :func:`~medstation.training.preference.draft_blind_pair` in the ``llm`` lane and shows the two drafts
+  :func:`~medstation.training.canary.preference.draft_blind_pair` in the ``llm`` lane and shows the two drafts
   side by side as "Draft A" / "Draft B" (:class:`BlindDraftDialog`), in the order the session's seed drew;
   nothing says which model wrote which. The pick is stored (:func:`record_choice`) and the picked draft
   becomes the note, with the provenance of the model that wrote it; "Neither" keeps the active model's
@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QPushButton, QTextEdit, QVBoxLayout
 
 from medstation.store.tables import ModelKind
-from medstation.training.preference import NEITHER, BlindPair, BlindSession, draft_blind_pair, record_choice
+from medstation.training.canary.preference import NEITHER, BlindPair, BlindSession, draft_blind_pair, record_choice
 from medstation.ui.errors import report_failure
 
 log = logging.getLogger(__name__)
@@ -97,8 +97,7 @@ class NotesCandidateHooks(QObject):
         self.dialog: BlindDraftDialog | None = None
 
     def _blind_on(self) -> bool:
-        return (self.shadow is not None and bool(self.shadow.settings.blind_preference_notes)
-                and self.shadow.candidate(ModelKind.llm) is not None)
+        return self.shadow is not None and self.shadow.blind_applies(ModelKind.llm)  # the service decides
 
     # --- blind preference ------------------------------------------------------------------------
 
@@ -171,7 +170,7 @@ class NotesCandidateHooks(QObject):
         """The note is signed: score its shadow cases against the signed text (io lane)."""
         if self.shadow is None:
             return
-        from medstation.training.shadow_outcomes import resolve_outcomes
+        from medstation.training.canary.outcomes import resolve_outcomes
 
         db = self.shadow.db
         handle = self.tab.runner.submit("io", lambda ctx: resolve_outcomes(db), name="score shadow drafts",

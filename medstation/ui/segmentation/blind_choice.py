@@ -1,7 +1,7 @@
 """The viewer's meetings with a segmentation candidate: blind choice between two masks, and shadow runs.
 
 * Blind preference (``settings.blind_preference_segmentation`` and a candidate exists): a box prompt runs
-  :func:`~medstation.training.preference.segment_blind_pair` in the ``segmentation`` lane; the two masks
+  :func:`~medstation.training.canary.preference.segment_blind_pair` in the ``segmentation`` lane; the two masks
   are shown side by side as "Mask A" / "Mask B" on the same slice crop (:class:`BlindMaskDialog`), in the
   order the session's seed drew. The pick is stored; the picked mask goes into the segment like any model
   mask, and its prompt record names the version that drew it (``model_version_id``, ``preference_id``).
@@ -21,8 +21,8 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPushButton, QVBoxLayout
 
 from medstation.store.tables import ModelKind
-from medstation.training.preference import NEITHER, BlindPair, BlindSession, record_choice, segment_blind_pair
-from medstation.training.shadow import SegmentationRequest
+from medstation.training.canary.preference import NEITHER, BlindPair, BlindSession, segment_blind_pair
+from medstation.training.canary.shadow import SegmentationRequest
 from medstation.ui.errors import report_failure
 
 log = logging.getLogger(__name__)
@@ -121,8 +121,7 @@ class SegmentationCandidateHooks(QObject):
 
     def decode(self, segmenter, index: int, box):
         """Start a blind two-mask request for a box prompt; returns its handle, or None when blind mode is off."""
-        if (self.shadow is None or not self.shadow.settings.blind_preference_segmentation
-                or self.shadow.candidate(ModelKind.segmentation) is None):
+        if self.shadow is None or not self.shadow.blind_applies(ModelKind.segmentation):  # the service decides
             return None
         panel = self.panel
         segs, key = panel.segments, panel.current_key
@@ -150,7 +149,7 @@ class SegmentationCandidateHooks(QObject):
         """Record the pick in the io lane (a database write), then put the kept mask in the segment."""
         shadow, panel = self.shadow, self.panel
         panel.status_label.setText("Recording your choice…")
-        handle = panel.runner.submit("io", lambda ctx: record_choice(shadow.db, shadow.session, pair, choice),
+        handle = panel.runner.submit("io", lambda ctx: shadow.record_blind_choice(pair, choice),
                                      name="record blind choice", queue=True)
         handle.sig_done.connect(lambda info: self._on_recorded(segs, key, pair, choice, info))
         handle.sig_failed.connect(lambda m, tb, exc=None: report_failure(panel, "", m, tb, exc, panel.status_label))
