@@ -68,10 +68,9 @@ def test_blind_mode_puts_the_picked_mask_in_the_segment_with_its_version(qtbot, 
     qtbot.waitUntil(lambda: panel.candidates.dialog is not None and panel.candidates.dialog.isVisible(), timeout=60_000)
     assert not panel.segments.segments[panel.current_key].mask[k].any()  # nothing applied before the pick
     letter = "AB"[BlindSession.order_for("seg-seed", 0).index("candidate")]
-    from medstation.ui.segmentation import blind_choice
-
-    threads, record = [], blind_choice.record_choice
-    monkeypatch.setattr(blind_choice, "record_choice",
+    shadow = panel.candidates.shadow
+    threads, record = [], shadow.record_blind_choice
+    monkeypatch.setattr(shadow, "record_blind_choice",
                         lambda *a: threads.append(threading.current_thread()) or record(*a))
     panel.candidates.dialog.buttons[letter].click()
     # the choice is a database write: recorded in the io lane (on ba9a5bd it ran on the GUI thread), then applied
