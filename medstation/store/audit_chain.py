@@ -31,6 +31,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from medstation.store.engine import AUDIT_LOCK, begin_write_dbapi, is_psycopg, sql_for
+
 GENESIS_HASH = "0" * 64
 _COLUMNS = ("id", "at", "actor", "role", "action", "entity", "entity_id", "detail", "prev_hash", "event_hash")
 
@@ -40,8 +42,9 @@ def canonical_json(value: Any) -> str:
 
 
 def plain_detail(detail: dict[str, Any]) -> dict[str, Any]:
-    """``detail`` as plain JSON values (paths, enums and the like become strings)."""
-    return json.loads(json.dumps(detail, default=str))
+    """``detail`` as plain JSON values (paths, enums and the like become strings; NaN and infinities become
+    the strings "NaN", "Infinity", "-Infinity", since strict JSON, as PostgreSQL stores it, has no such numbers)."""
+    return json.loads(json.dumps(detail, default=str), parse_constant=str)
 
 
 def event_hash(fields: dict[str, Any]) -> str:
@@ -76,7 +79,7 @@ def append_event(
     cur = dbapi_connection.cursor()
     appended = None
     try:
-        cur.execute("BEGIN IMMEDIATE")
+        begin_write_dbapi(cur, AUDIT_LOCK)
         appended = append_in_transaction(cur, action=action, actor=actor, role=role, entity=entity,
                                          entity_id=entity_id, detail=detail, anchor=anchor)
         dbapi_connection.commit()
@@ -101,19 +104,21 @@ def append_in_transaction(
     anchor's lines follow the chain's order; if the caller then rolls back it must void it.
     """
     detail = plain_detail(detail)
+    if is_psycopg(cur):  # PostgreSQL: the chain's advisory lock first, so ids are handed out in chain order
+        begin_write_dbapi(cur, AUDIT_LOCK)
     at = sqlite_timestamp(datetime.now(timezone.utc))
-    cur.execute(
+    new_id = int(cur.execute(sql_for(cur,
         "INSERT INTO audit_event (at, actor, role, action, entity, entity_id, detail, prev_hash, event_hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, '', '')",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, '', '') RETURNING id"),
         (at, actor, role, action, entity, entity_id, canonical_json(detail)),
-    )
-    new_id = int(cur.lastrowid)
+    ).fetchone()[0])
     head = cur.execute("SELECT last_hash FROM audit_chain_head WHERE id = 1").fetchone()
     prev = head[0] if head and head[0] else GENESIS_HASH
     fields = dict(id=new_id, at=at, actor=actor, role=role, action=action, entity=entity,
                   entity_id=entity_id, detail=detail, prev_hash=prev)
     digest = event_hash(fields)
-    cur.execute("UPDATE audit_event SET prev_hash = ?, event_hash = ? WHERE id = ?", (prev, digest, new_id))
+    cur.execute(sql_for(cur, "UPDATE audit_event SET prev_hash = ?, event_hash = ? WHERE id = ?"),
+                (prev, digest, new_id))
     _write_head(cur, new_id, digest, increment=1)
     if anchor is not None:
         anchor.record(new_id, prev, digest)
@@ -127,13 +132,13 @@ def read_head(cur) -> tuple[int, str] | None:
 
 
 def _write_head(cur, last_id: int, last_hash: str, *, increment: int) -> None:
-    updated = cur.execute(
-        "UPDATE audit_chain_head SET last_event_id = ?, last_hash = ?, event_count = event_count + ? WHERE id = 1",
+    updated = cur.execute(sql_for(cur,
+        "UPDATE audit_chain_head SET last_event_id = ?, last_hash = ?, event_count = event_count + ? WHERE id = 1"),
         (last_id, last_hash, increment),
     ).rowcount
     if not updated:
-        cur.execute(
-            "INSERT INTO audit_chain_head (id, last_event_id, last_hash, event_count) VALUES (1, ?, ?, ?)",
+        cur.execute(sql_for(cur,
+            "INSERT INTO audit_chain_head (id, last_event_id, last_hash, event_count) VALUES (1, ?, ?, ?)"),
             (last_id, last_hash, increment),
         )
 
@@ -195,12 +200,17 @@ def read_events(dbapi_connection, *, since: str | None = None) -> list[dict[str,
         params = (since.replace("T", " "),)
     cur = dbapi_connection.cursor()
     try:
-        rows = cur.execute(sql + " ORDER BY id", params).fetchall()
+        rows = cur.execute(sql_for(cur, sql + " ORDER BY id"), params).fetchall()
     finally:
         cur.close()
     return [
-        {**dict(zip(_COLUMNS, row)), "at": str(row[1]), "detail": _parse_detail(row[7])} for row in rows
+        {**dict(zip(_COLUMNS, row)), "at": _stored_text(row[1]), "detail": _parse_detail(row[7])} for row in rows
     ]
+
+
+def _stored_text(at) -> str:
+    """``at`` as the text that was hashed: SQLite returns it as stored; PostgreSQL returns a datetime."""
+    return sqlite_timestamp(at) if isinstance(at, datetime) else str(at)
 
 
 def verify_chain(dbapi_connection, anchor=None) -> ChainReport:

@@ -303,7 +303,7 @@ def main(run_id: int) -> int:
 
     settings = Settings()
     settings.ensure_dirs()
-    db = Database(settings.db_path)
+    db = Database.for_settings(settings)
     registry = ModelRegistry(db)
     info = runs.get(db, run_id)
     from medstation.access.headless import bind_worker_actor
