@@ -3,6 +3,7 @@
 #
 #   bash scripts/pg_test_server.sh start [DIR]   # prints the superuser URL (postgresql+psycopg://...) on stdout
 #   bash scripts/pg_test_server.sh stop DIR      # stops the server and deletes DIR
+#   bash scripts/pg_test_server.sh restart DIR   # fast restart on the same port (tests of a server restart)
 #
 # DIR defaults to a new /tmp/medstation-pg.XXXXXX. The cluster listens on 127.0.0.1 only, on a free port
 # (PG_PORT to choose one), with scram-sha-256 password auth for a superuser `medstation_admin` whose random
@@ -84,8 +85,17 @@ stop() {
   rm -rf "$dir"
 }
 
+restart() {  # for tests of a server restart under load (same port, same data)
+  local dir=${1:?usage: pg_test_server.sh restart DIR}
+  local bin
+  bin=$(cat "$dir/bin" 2>/dev/null || find_bin)
+  pick_owner
+  as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 restart >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+}
+
 case "${1:-}" in
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
-  *) echo "usage: $0 start [DIR] | stop DIR" >&2; exit 2 ;;
+  restart) shift; restart "$@" ;;
+  *) echo "usage: $0 start [DIR] | stop DIR | restart DIR" >&2; exit 2 ;;
 esac

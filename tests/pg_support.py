@@ -94,7 +94,6 @@ def pytest_generate_tests(metafunc) -> None:
     """Run ``both_engines`` tests that use the store once per engine."""
     if metafunc.definition.get_closest_marker("both_engines") is None:
         return
-    for name in ("db", "store_location"):
-        if name in metafunc.fixturenames:
-            metafunc.parametrize(name, ENGINES, indirect=True)
-            return
+    names = [name for name in ("db", "store_location") if name in metafunc.fixturenames]
+    if names:  # both names get the same engine (and, on PostgreSQL, the same test database)
+        metafunc.parametrize(names, [(engine,) * len(names) for engine in ENGINES], indirect=True, ids=ENGINES)

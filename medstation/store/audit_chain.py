@@ -104,12 +104,13 @@ def append_in_transaction(
     anchor's lines follow the chain's order; if the caller then rolls back it must void it.
     """
     detail = plain_detail(detail)
-    if is_psycopg(cur):  # PostgreSQL: the chain's advisory lock first, so ids are handed out in chain order
-        begin_write_dbapi(cur, AUDIT_LOCK)
     at = sqlite_timestamp(datetime.now(timezone.utc))
-    new_id = int(cur.execute(sql_for(cur,
+    if is_psycopg(cur):
+        return _append_on_server(cur, at=at, action=action, actor=actor, role=role, entity=entity,
+                                 entity_id=entity_id, detail=detail, anchor=anchor)
+    new_id = int(cur.execute(
         "INSERT INTO audit_event (at, actor, role, action, entity, entity_id, detail, prev_hash, event_hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, '', '') RETURNING id"),
+        " VALUES (?, ?, ?, ?, ?, ?, ?, '', '') RETURNING id",
         (at, actor, role, action, entity, entity_id, canonical_json(detail)),
     ).fetchone()[0])
     head = cur.execute("SELECT last_hash FROM audit_chain_head WHERE id = 1").fetchone()
@@ -117,8 +118,29 @@ def append_in_transaction(
     fields = dict(id=new_id, at=at, actor=actor, role=role, action=action, entity=entity,
                   entity_id=entity_id, detail=detail, prev_hash=prev)
     digest = event_hash(fields)
-    cur.execute(sql_for(cur, "UPDATE audit_event SET prev_hash = ?, event_hash = ? WHERE id = ?"),
-                (prev, digest, new_id))
+    cur.execute("UPDATE audit_event SET prev_hash = ?, event_hash = ? WHERE id = ?", (prev, digest, new_id))
+    _write_head(cur, new_id, digest, increment=1)
+    if anchor is not None:
+        anchor.record(new_id, prev, digest)
+    return AppendedEvent(new_id, prev, digest)
+
+
+def _append_on_server(cur, *, at: str, action: str, actor: str, role: str, entity: str, entity_id: str,
+                      detail: dict[str, Any], anchor=None) -> AppendedEvent:
+    """PostgreSQL: under the chain's advisory lock, take the next id, hash, then INSERT the finished row.
+
+    The row is never updated after it is written, so the application's database role needs only
+    INSERT and SELECT on ``audit_event`` (docs/CLINIC.md: it has no UPDATE or DELETE there).
+    """
+    begin_write_dbapi(cur, AUDIT_LOCK)
+    new_id = int(cur.execute("SELECT nextval(pg_get_serial_sequence('audit_event', 'id'))").fetchone()[0])
+    head = cur.execute("SELECT last_hash FROM audit_chain_head WHERE id = 1").fetchone()
+    prev = head[0] if head and head[0] else GENESIS_HASH
+    digest = event_hash(dict(id=new_id, at=at, actor=actor, role=role, action=action, entity=entity,
+                             entity_id=entity_id, detail=detail, prev_hash=prev))
+    cur.execute("INSERT INTO audit_event (id, at, actor, role, action, entity, entity_id, detail, prev_hash, event_hash)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (new_id, at, actor, role, action, entity, entity_id, canonical_json(detail), prev, digest))
     _write_head(cur, new_id, digest, increment=1)
     if anchor is not None:
         anchor.record(new_id, prev, digest)

@@ -22,7 +22,8 @@ from sqlmodel import Session, create_engine
 
 from medstation.store import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from medstation.store.audit_anchor import AuditAnchor
-from medstation.store.engine import AUDIT_LOCK, begin_write_dbapi, is_server_url, lock_for_write, make_server_engine
+from medstation.store.engine import (AUDIT_LOCK, WRITE_LOCK, begin_write_dbapi, is_server_url, lock_for_write,
+                                     make_server_engine)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -84,8 +85,14 @@ class Database:
         if is_server_url(db_path):  # clinic mode (medstation.store.engine): no local file, never a fallback
             self.path, self.encrypted = None, False
             self.engine = make_server_engine(db_path)
-            if migrate:
-                upgrade_to_head(self.engine)
+            if migrate:  # on a server: check only; the admin migrates once (medstation db migrate)
+                from medstation.store.server_roles import require_head
+
+                try:
+                    require_head(self.engine)
+                except BaseException:
+                    self.engine.dispose()
+                    raise
             self.anchor = AuditAnchor(Path(anchor_root or ".") / f"clinic-{self.engine.url.database}")
             self._ensure_anchor()
             return
@@ -148,17 +155,18 @@ class Database:
                 raise
 
     @contextmanager
-    def write_session(self) -> Iterator[Session]:
+    def write_session(self, lock: int = WRITE_LOCK) -> Iterator[Session]:
         """Like :meth:`session`, but takes the write lock first (SQLite ``BEGIN IMMEDIATE``, PostgreSQL an
         advisory lock: :func:`medstation.store.engine.lock_for_write`).
 
         For read-modify-write units (promote, rollback): a second writer waits for
         the lock (``busy_timeout``) and then reads the state the first one committed,
-        instead of failing on a stale snapshot halfway through.
+        instead of failing on a stale snapshot halfway through. ``lock``: the PostgreSQL
+        advisory key (:func:`medstation.store.engine.row_lock_key` for one row; SQLite has one lock).
         """
         with Session(self.engine, expire_on_commit=False) as session:
             try:
-                lock_for_write(session.connection())
+                lock_for_write(session.connection(), lock)
                 yield session
                 session.commit()
             except BaseException:

@@ -96,6 +96,13 @@ def unreachable_message(url: str, exc: BaseException) -> str:
             "no record is split between machines; check the network and the server, or ask the clinic admin.")
 
 
+def row_lock_key(table: str, row_id: int) -> int:
+    """An advisory lock key for one row (e.g. one note), so writers of different rows never wait on each other."""
+    import zlib
+
+    return ((zlib.crc32(table.encode()) & 0x7FFF_FFFF) << 32) | (int(row_id) & 0xFFFF_FFFF)
+
+
 def lock_for_write(sa_connection, key: int = WRITE_LOCK) -> None:
     """Serialise this transaction against every other writer (first statement of the transaction on SQLite)."""
     if is_postgres(sa_connection):
