@@ -94,3 +94,20 @@ def sign_note(location, home, note_id: int, barrier, results) -> None:
         results.put(("refused", shown.revision, f"{type(exc).__name__}: {exc}"))
     finally:
         db.close()
+
+
+def index_sample(location, home, barrier, results) -> None:
+    """Index the bundled sample CT series (every workstation the same files: racing upserts)."""
+    from medstation.config import sample_study_dir
+    from medstation.imaging.indexer import index_paths
+    from medstation.jobs import JobContext
+
+    db = _open(location, home)
+    try:
+        barrier.wait(timeout=120)
+        report = index_paths(JobContext(), db, [sample_study_dir()])
+        results.put(("ok", report.added + report.updated + report.unchanged))
+    except Exception as exc:  # noqa: BLE001
+        results.put(("error", repr(exc)))
+    finally:
+        db.close()

@@ -89,6 +89,16 @@ def test_promote_and_rollback_from_two_processes_leave_one_active(settings, stor
     assert sorted(logged) == sorted(reports[0][1] + reports[1][1])  # one event per transition, none lost
 
 
+def test_two_workstations_indexing_one_series_end_with_one_copy(settings, store_location, store):
+    from medstation.store.tables import Instance, Patient, Series
+
+    reports = _run(clinic_workers.index_sample, [(store_location, str(settings.home))] * 2)
+    assert [r[0] for r in reports] == ["ok", "ok"], reports
+    with store.session() as s:
+        assert len(s.exec(select(Patient)).all()) == 1 and len(s.exec(select(Series)).all()) == 1
+        assert len(s.exec(select(Instance)).all()) == reports[0][1] == 20
+
+
 def _draft_note(settings, store):
     service = NotesService(settings, store, UserSession(Actor("dr.lee", Role.therapist)))
     client = service.create_client("C-clinic")
