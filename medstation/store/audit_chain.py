@@ -12,6 +12,9 @@ reordering anywhere else.
 Appends run in one ``BEGIN IMMEDIATE`` transaction on a raw DB-API connection:
 SQLite grants the write lock before the head is read, so two writers (threads
 or processes) can never both link to the same predecessor and fork the chain.
+On PostgreSQL (clinic mode) the same holds through ``pg_advisory_xact_lock``: the
+id is taken from the sequence under the lock and the finished row is INSERTed
+once (never updated), so the application's role needs no UPDATE on the table.
 
 This detects tampering by anyone who edits the file without recomputing every
 later hash. Truncating the tail and rewriting the head row, or wiping the trail, is

@@ -67,3 +67,14 @@ def test_sslmode_reaches_the_driver(pg_url):
     """The loopback test server has no TLS: asking for it must fail, which shows the mode is really sent."""
     with pytest.raises(ServerUnreachable, match="SSL|ssl"):
         Database(pg_url + "?sslmode=require")
+
+
+def test_cli_on_an_unreachable_server_exits_2_and_never_opens_a_local_store(settings, monkeypatch, capsys):
+    monkeypatch.setenv("MEDSTATION_DATABASE_URL", f"postgresql+psycopg://app:secret@127.0.0.1:{_closed_port()}/m")
+    from medstation.cli import main
+
+    for command in (["audit", "verify"], ["backup", str(settings.home.parent / "bk")]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "Cannot reach the clinic database server" in err and "secret" not in err
+    assert not settings.db_path.exists()
