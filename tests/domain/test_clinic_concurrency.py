@@ -92,9 +92,6 @@ def test_promote_and_rollback_from_two_processes_leave_one_active(settings, stor
 def test_two_workstations_indexing_one_series_end_with_one_copy(settings, store_location, store):
     from medstation.store.tables import Instance, Patient, Series
 
-    if store.engine.dialect.name == "sqlite":
-        pytest.skip("known limit, not clinic mode: two processes indexing into one SQLite file at once can fail with "
-                    "'database is locked' (a deferred read upgraded to a write); the window indexes on one lane")
     reports = _run(clinic_workers.index_sample, [(store_location, str(settings.home))] * 2)
     assert [r[0] for r in reports] == ["ok", "ok"], reports
     with store.session() as s:
