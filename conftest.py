@@ -12,6 +12,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import pytest  # noqa: E402
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
+from tests.pg_support import pg_admin_url, pg_url, pytest_generate_tests  # noqa: E402,F401  (both engines)
+
 # Property tests judge correctness, not speed: a per-example deadline only measures how busy the
 # machine is (one failed under load 13 with 2 cores), so it is off for every property test.
 _hypothesis_settings.register_profile("medstation", deadline=None)
@@ -37,9 +39,21 @@ def settings(medstation_home):
 
 
 @pytest.fixture
-def db(settings):
+def store_location(request, settings):
+    """Where the test's store is: the SQLite file, or (``both_engines`` tests, ``[postgresql]``) a fresh
+    PostgreSQL database's URL (tests/pg_support.py)."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return settings.db_path
+
+
+@pytest.fixture
+def db(request, settings):
     from medstation.store.database import Database
 
-    database = Database(settings.db_path)
+    if getattr(request, "param", "sqlite") == "postgresql":
+        database = Database(request.getfixturevalue("pg_url"), anchor_root=settings.home)
+    else:
+        database = Database(settings.db_path)
     yield database
     database.close()

@@ -75,7 +75,7 @@ def build_services(settings: Settings | None = None, *, session: UserSession | N
     settings = settings or Settings()
     settings.ensure_dirs()
     configure_logging(settings.log_dir, settings.log_level)
-    db = Database(settings.db_path, encrypt_new=settings.db_encryption)
+    db = Database.for_settings(settings, encrypt_new=settings.db_encryption)
     try:
         session = bind_audit_actor(db, session) if session is not None else session_from_environment(db)
     except BaseException:

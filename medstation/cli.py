@@ -43,6 +43,7 @@ COMMAND_MODULES = (
     "medstation.commands.workers",
     "medstation.commands.support",
     "medstation.commands.pacs",
+    "medstation.commands.train_agent",
 )
 
 
@@ -82,6 +83,9 @@ COMMAND_ACCESS: dict[tuple[str, ...], Permission | str] = {
     ("restore",): Permission.backup_restore,
     ("db", "encrypt"): Permission.backup_restore,
     ("db", "status"): Access.ANY_ROLE,
+    ("db", "copy"): Permission.backup_restore,  # the whole store and its files into the clinic server
+    ("db", "migrate"): Permission.backup_restore,  # clinic server schema, once per upgrade
+    ("train-agent",): Permission.train_models,
     ("selftest-worker",): Access.WORKER,
     ("pacs", "echo"): Permission.view_imaging,
     ("pacs", "query"): Permission.view_imaging,
@@ -133,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     if path not in COMMAND_ACCESS:
         raise RuntimeError(f"`medstation {' '.join(path)}` has no line in cli.COMMAND_ACCESS")
     try:
-        with command_sign_in(path, COMMAND_ACCESS[path], argv, db_path=Settings().db_path):
+        settings = Settings()  # clinic mode: accounts are on the server (database_url), never a local file
+        with command_sign_in(path, COMMAND_ACCESS[path], argv, db_path=settings.database_url or settings.db_path):
             if args.command is None:
                 from medstation.commands import gui
 

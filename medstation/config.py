@@ -34,6 +34,14 @@ class Settings(BaseSettings):
         "off", description="Encrypt a NEW data folder's database with SQLCipher: the key from an admin passphrase "
                            "(MEDSTATION_DB_PASSPHRASE or the window's dialog) or kept in the OS keyring (falls back "
                            "to the passphrase where there is none). Existing stores: `medstation db encrypt`.")
+    # Clinic mode (docs/CLINIC.md): one PostgreSQL server and one shared folder for every workstation
+    database_url: str = Field("", description=(
+        "Empty: the data folder's SQLite store (one workstation). postgresql+psycopg://USER:PASS@HOST:PORT/DB: "
+        "the clinic's PostgreSQL server (TLS required off loopback); a server that cannot be reached is an "
+        "error, never a fallback to a local store."))
+    shared_data_root: Path | None = Field(None, description=(
+        "Clinic mode: the mounted folder every workstation shares (clinical files referenced by sha256, "
+        "model files, the audit anchor)."))
     idle_lock_minutes: float = Field(15, description="Lock the window after this many idle minutes (0 = never); "
                                                      "unsaved work stays, the password is asked again.")
 

@@ -10,10 +10,11 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 
 # --- system packages (Qt's xcb/offscreen platforms, Xvfb for headless screens; espeak-ng and ffmpeg
 # synthesise and convert the speech the transcription tests use; tests/pacs start their own Orthanc
-# (orthanc + orthanc-dicomweb) on free loopback ports, never the service) ---
+# (orthanc + orthanc-dicomweb) on free loopback ports, never the service; the store's tests start a
+# throw-away PostgreSQL cluster with postgresql's binaries from /usr/lib/postgresql/*/bin) ---
 APT_PKGS="libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 \
 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 \
-libglib2.0-0 xvfb xauth dicom3tools espeak-ng ffmpeg orthanc orthanc-dicomweb"
+libglib2.0-0 xvfb xauth dicom3tools espeak-ng ffmpeg orthanc orthanc-dicomweb postgresql"
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -4,4 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export QT_QPA_PLATFORM=offscreen
-exec .venv/bin/python -m pytest "$@"
+# The store's tests also run on PostgreSQL: a throw-away cluster on a loopback port (tests/pg_support.py).
+PG_DIR=$(mktemp -d /tmp/medstation-pg.XXXXXX)
+trap 'bash scripts/pg_test_server.sh stop "$PG_DIR"' EXIT
+MEDSTATION_TEST_PG_URL=$(bash scripts/pg_test_server.sh start "$PG_DIR")
+export MEDSTATION_TEST_PG_URL MEDSTATION_TEST_PG=require
+.venv/bin/python -m pytest "$@"

@@ -33,6 +33,7 @@ from medstation.access.roles import Access, Actor, Permission, Role, UserSession
 from medstation.errors import UserFacingError
 from medstation.store.audit_anchor import AuditAnchor
 from medstation.store.database import Database
+from medstation.store.engine import is_server_url
 
 ENV_USER = "MEDSTATION_USER"
 ENV_PASSWORD = "MEDSTATION_PASSWORD"
@@ -130,7 +131,7 @@ def command_sign_in(command: Sequence[str], need: Permission | str, argv: Sequen
     if need == Access.WINDOW:
         yield None
         return
-    if not Path(db_path).exists():  # a fresh data folder: no accounts can exist
+    if not is_server_url(db_path) and not Path(db_path).exists():  # a fresh data folder: no accounts can exist
         if need in (Access.WORKER, Access.FIRST_RUN_OR_ADMIN):
             yield None
             return
@@ -139,7 +140,8 @@ def command_sign_in(command: Sequence[str], need: Permission | str, argv: Sequen
         with _entry_actor(actor):
             yield actor
         return
-    actor = _authorise(command, need, argv, db_path=Path(db_path), env=env, stderr=stderr)
+    actor = _authorise(command, need, argv, db_path=db_path if is_server_url(db_path) else Path(db_path), env=env,
+                       stderr=stderr)
     with _entry_actor(actor):
         yield actor
 
@@ -157,7 +159,7 @@ def _authorise(command: Sequence[str], need: Permission | str, argv: Sequence[st
                env: Mapping[str, str], stderr: TextIO) -> Actor | None:
     from medstation.access.users import AccountStore
 
-    db = Database(db_path)
+    db = _open_store(db_path)
     try:
         if not AccountStore(db).has_accounts():
             if need in (Access.WORKER, Access.FIRST_RUN_OR_ADMIN):
@@ -176,6 +178,16 @@ def _authorise(command: Sequence[str], need: Permission | str, argv: Sequence[st
         raise ValueError(f"unknown access rule {need!r} for {' '.join(command)}")
     finally:
         db.close()
+
+
+def _open_store(db_path) -> Database:
+    """The data folder's file, or the clinic server (``database_url``: accounts live there, never locally)."""
+    if is_server_url(db_path):
+        from medstation.config import Settings
+
+        settings = Settings()
+        return Database(db_path, anchor_root=settings.shared_data_root or settings.home, migrate=False)
+    return Database(db_path)
 
 
 # --- child workers -----------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def _signed_in_db():
 
     settings = Settings()
     settings.ensure_dirs()
-    db = Database(settings.db_path)
+    db = Database.for_settings(settings)
     try:
         actor = session_from_environment(db).require(Permission.view_audit)
     except BaseException:

@@ -26,8 +26,13 @@ def _authorise(settings):
     """The admin actor for this data folder, or None when there is no store yet (a fresh machine)."""
     from medstation.access.headless import session_from_environment
     from medstation.access.roles import Permission
+    from medstation.errors import UserFacingError
     from medstation.store.database import Database
 
+    if settings.database_url:  # the clinic server is backed up on the server (docs/CLINIC.md), not from here
+        raise UserFacingError("This workstation uses the clinic server (database_url): back it up there with "
+                              "pg_dump plus the shared data root (docs/CLINIC.md); backup/restore are for a "
+                              "single-workstation store.")
     if not settings.db_path.exists():
         return None
     db = Database(settings.db_path)

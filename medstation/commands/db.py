@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def add_parser(sub) -> None:
@@ -25,8 +26,23 @@ def add_parser(sub) -> None:
                           "(default: delete it)")
     enc.set_defaults(func=run_encrypt)
 
-    status = db.add_parser("status", help="say whether the database is encrypted and where its key comes from")
+    status = db.add_parser("status", help="name the engine (SQLite file or PostgreSQL server) and, for a file, "
+                                          "whether it is encrypted and where its key comes from")
     status.set_defaults(func=run_status)
+
+    migrate = db.add_parser("migrate", help="clinic server: bring the schema to this version's head, once per "
+                                            "upgrade, as the owner role (the URL: --url or database_url)")
+    migrate.add_argument("--url", default="", help="owner URL (default: the database_url setting)")
+    migrate.add_argument("--app-role", default="", help="then grant this application role its rights (SELECT and "
+                                                        "INSERT only on the audit trail)")
+    migrate.set_defaults(func=run_migrate)
+
+    copy = db.add_parser("copy", help="copy this workstation's store and files into an EMPTY clinic PostgreSQL "
+                                      "database and shared root, verified (admin; docs/CLINIC.md)")
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql+psycopg://USER:PASS@HOST:PORT/DB")
+    copy.add_argument("--shared-root", type=Path, default=None,
+                      help="the clinic's shared data folder (default: the shared_data_root setting)")
+    copy.set_defaults(func=run_copy)
 
 
 def _new_passphrase() -> str:
@@ -95,6 +111,8 @@ def run_status(args: argparse.Namespace) -> int:
     from medstation.errors import UserFacingError
 
     settings = Settings()
+    if settings.database_url:
+        return _server_status(settings)
     try:
         header = read_header(settings.db_path)
     except UserFacingError as exc:
@@ -108,4 +126,90 @@ def run_status(args: argparse.Namespace) -> int:
     else:
         print(f"{settings.db_path}: encrypted with SQLCipher; key from the {header.key_source} "
               f"({header.kdf}); key header {header_path(settings.db_path)}")
+    return 0
+
+
+def _server_status(settings) -> int:
+    from medstation.errors import UserFacingError
+    from medstation.store.database import Database
+    from medstation.store.engine import describe
+
+    try:
+        db = Database.for_settings(settings, migrate=False)
+    except UserFacingError as exc:
+        print(f"medstation db: {exc}", file=sys.stderr)
+        return exc.exit_code
+    try:
+        print(f"engine: {describe(db.engine)}")
+        print(f"shared data root: {settings.shared_data_root or '(not set)'}; at rest the server relies on its "
+              "disk encryption (SQLCipher is for single-workstation stores)")
+    finally:
+        db.close()
+    return 0
+
+
+def run_copy(args: argparse.Namespace) -> int:
+    from medstation.access.db_copy import copy_store
+    from medstation.access.headless import session_from_environment
+    from medstation.access.roles import Permission
+    from medstation.config import Settings
+    from medstation.errors import UserFacingError
+    from medstation.store.database import Database
+
+    settings = Settings()
+    shared_root = args.shared_root or settings.shared_data_root
+    try:
+        if shared_root is None:
+            raise UserFacingError("Name the clinic's shared data folder: --shared-root PATH or MEDSTATION_SHARED_DATA_ROOT.")
+        if settings.database_url:
+            raise UserFacingError("This workstation already uses the clinic server (database_url is set); db copy "
+                                  "copies a workstation's own SQLite store.")
+        if not settings.db_path.exists():
+            raise UserFacingError(f"There is no store at {settings.db_path} to copy.")
+        db = Database(settings.db_path)
+        try:
+            actor = session_from_environment(db).require(Permission.backup_restore)
+        finally:
+            db.close()
+        report = copy_store(settings.home, settings.db_path, args.to, Path(shared_root))
+    except UserFacingError as exc:
+        print(f"medstation db: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(report.summary())
+    if not report.ok:
+        return 1
+    target = Database(args.to, anchor_root=Path(shared_root))
+    try:
+        target.audit("store.copied", actor=actor, entity="database", entity_id=report.target,
+                     source=report.source, rows=sum(a for a, _ in report.rows.values()), files=report.files)
+    finally:
+        target.close()
+    return 0
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    from medstation.config import Settings
+    from medstation.errors import UserFacingError
+    from medstation.store.database import upgrade_to_head
+    from medstation.store.engine import make_server_engine, safe_url
+    from medstation.store.server_roles import apply_grants, head_revision, schema_revision
+
+    url = args.url or Settings().database_url
+    try:
+        if not url:
+            raise UserFacingError("db migrate is for the clinic server: give --url or set database_url "
+                                  "(a workstation's own SQLite store migrates itself on open).")
+        engine = make_server_engine(url)
+        try:
+            before = schema_revision(engine)
+            upgrade_to_head(engine)
+            if args.app_role:
+                apply_grants(engine, args.app_role)
+        finally:
+            engine.dispose()
+    except UserFacingError as exc:
+        print(f"medstation db: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"{safe_url(url)}: schema {before or '(empty)'} -> {head_revision()}"
+          + (f"; role {args.app_role}: tables granted, audit_event SELECT and INSERT only" if args.app_role else ""))
     return 0

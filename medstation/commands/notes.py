@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = Settings()
     settings.ensure_dirs()
-    db = Database(settings.db_path)
+    db = Database.for_settings(settings)
     close = None
     try:
         template = TemplateStore(db).get(args.template)

@@ -77,7 +77,7 @@ def _load(settings, engine_name: str | None, model_version_id: int | None = None
     name = engine_name or settings.seg_engine
     checkpoint = None
     if model_version_id is not None or engine_name is None:
-        db = Database(settings.db_path)
+        db = Database.for_settings(settings)
         try:
             registry = ModelRegistry(db)
             if model_version_id is not None:

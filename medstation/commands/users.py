@@ -47,7 +47,7 @@ def _open():
 
     settings = Settings()
     settings.ensure_dirs()
-    db = Database(settings.db_path, encrypt_new=settings.db_encryption)  # the first command on a new folder
+    db = Database.for_settings(settings, encrypt_new=settings.db_encryption)  # the first command on a new folder
     return db, AccountStore(db)
 
 

@@ -2,7 +2,7 @@
 
 Backed by the ``deid_pseudonym`` table (see :class:`medstation.store.tables.DeidPseudonym`).
 Sources are looked up by SHA-256, never stored in clear. New entries are written
-with ``INSERT OR IGNORE`` and read back, so two exports racing on one source
+with ``INSERT … ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL) and read back, so two exports racing on one source
 agree on the first writer's pseudonym. A file is written only after the map
 entries it uses are committed (:meth:`PseudonymMap.resolve_uids` runs first), so
 a crash can leave an entry without a file, never a file whose UIDs the map forgot.
@@ -62,8 +62,8 @@ class PseudonymMap:
             for source, (pseudonym, shift) in proposals.items():
                 s.execute(
                     text(
-                        "INSERT OR IGNORE INTO deid_pseudonym (kind, source_sha256, pseudonym, date_shift_days, created_at) "
-                        "VALUES (:kind, :digest, :pseudonym, :shift, CURRENT_TIMESTAMP)"
+                        "INSERT INTO deid_pseudonym (kind, source_sha256, pseudonym, date_shift_days, created_at) "
+                        "VALUES (:kind, :digest, :pseudonym, :shift, CURRENT_TIMESTAMP) ON CONFLICT DO NOTHING"
                     ),
                     {"kind": kind.value, "digest": digests[source], "pseudonym": pseudonym, "shift": shift},
                 )

@@ -28,6 +28,7 @@ from medstation.imaging.headers import (
 )
 from medstation.jobs import JobContext
 from medstation.store.database import Database
+from medstation.store.engine import lock_for_write, row_lock_key
 from medstation.store.tables import Instance, Patient, Segmentation, Series, Study, ViewerAnnotation
 
 # Commit every this many files so a long index survives a crash and readers see progress.
@@ -266,6 +267,9 @@ def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> I
                 done = start + offset + 1
                 if done % 20 == 0:
                     ctx.report(0.95 * done / len(files), f"indexing {done}/{len(files)}")
+            # Processes indexing the same patient upsert one at a time (headers were read above, unlocked).
+            # SQLite: nothing was written in this transaction yet, so BEGIN IMMEDIATE is still allowed here.
+            lock_for_write(s.connection(), row_lock_key("imaging_index", 0))
             by_sop = {
                 row.sop_uid: row
                 for row in s.exec(select(Instance).where(Instance.sop_uid.in_([f[3][0] for f in fresh]))).all()  # type: ignore[attr-defined]

@@ -20,6 +20,10 @@ class NoteLocked(UserFacingError):
     """The note is signed: changes go into a dated addendum."""
 
 
+class NoteConflict(UserFacingError):
+    """Another workstation saved a newer revision of the note after the one being edited: refused, not overwritten."""
+
+
 class SignOffBlocked(UserFacingError):
     """Signing is refused until every risk flag is acknowledged and the shown text is the saved one."""
 

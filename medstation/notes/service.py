@@ -25,8 +25,8 @@ from medstation.errors import UserFacingError
 from medstation.notes.draft import Draft
 from medstation.notes.drafting import DraftOptions, draft_note
 from medstation.notes.export import export_pdf, note_plain_text
-from medstation.notes.records import (ClientInfo, NoteInfo, NoteLocked, NoteStatus, RevisionInfo, SessionInfo,
-                                      SignOffBlocked, TranscriptInfo, tracked_from_draft)
+from medstation.notes.records import (ClientInfo, NoteConflict, NoteInfo, NoteLocked, NoteStatus, RevisionInfo,
+                                      SessionInfo, SignOffBlocked, TranscriptInfo, tracked_from_draft)
 from medstation.notes.regeneration import RegeneratedSection, merged_links, regenerated_section
 from medstation.notes.risk_coverage import unstated_message
 from medstation.notes.risk_flags_current import acknowledged_categories, current_flags, unstated_risks
@@ -34,6 +34,7 @@ from medstation.notes.spans import TrackedText
 from medstation.notes.template_store import TemplateStore
 from medstation.notes.transcript import Transcript, parse_transcript
 from medstation.store.database import Database
+from medstation.store.engine import row_lock_key
 from medstation.store.tables import (NoteAddendum, NoteAutosave, NoteRevision, NoteRiskAcknowledgement, NotesClient,
                                      SessionNote, SessionTranscript, TherapySession)
 
@@ -308,13 +309,17 @@ class NotesService:
                                  float(TrackedText.from_spans(r.text, r.spans).ai_share())) for r in rows]
 
     def save_revision(self, note_id: int, doc: TrackedText, kind: str = "edit", *,
-                      provenance: dict | None = None, audit: tuple[str, dict] | None = None) -> int:
+                      provenance: dict | None = None, audit: tuple[str, dict] | None = None,
+                      base_revision: int | None = None) -> int:
         """Store ``doc`` as the next revision (with the ops since the last one); returns its number.
 
         An unchanged document stores nothing (the last number is returned), unless it carries ``provenance``.
-        ``audit`` = (action, details): the event is written in the revision's own transaction."""
+        ``audit`` = (action, details): the event is written in the revision's own transaction.
+        ``base_revision``: the revision the editor started from; if another workstation saved a later one
+        meanwhile, :class:`NoteConflict` refuses the save (its revision is never silently overwritten).
+        The note is locked for the transaction (:func:`~medstation.store.engine.row_lock_key`)."""
         actor = self.session.require(Permission.edit_notes)
-        with self.db.session() as s:
+        with self.db.write_session(row_lock_key("session_note", note_id)) as s:
             n = s.get(SessionNote, note_id)
             if n is None:
                 raise UserFacingError(f"Note {note_id} does not exist.")
@@ -322,6 +327,10 @@ class NotesService:
                 raise NoteLocked("This note is signed; changes go into a dated addendum.")
             last = s.exec(select(NoteRevision).where(NoteRevision.note_id == note_id)
                           .order_by(NoteRevision.number.desc())).first()
+            if base_revision is not None and last.number != base_revision:
+                raise NoteConflict(f"{last.author} saved revision {last.number} of this note on another workstation "
+                                   f"after revision {base_revision} that you are editing; nothing was overwritten. "
+                                   "Copy your changes, reopen the note and apply them again.")
             if last.text == doc.text and last.spans == doc.span_dicts() and not provenance:
                 return last.number
             number = last.number + 1
@@ -394,8 +403,15 @@ class NotesService:
         if shown_text != note.text:
             raise SignOffBlocked("The text on screen differs from the last saved revision; save it before signing.")
         share = float(TrackedText.from_spans(note.text, list(note.spans)).ai_share())
-        with self.db.session() as s:
+        with self.db.write_session(row_lock_key("session_note", note_id)) as s:
             n = s.get(SessionNote, note_id)
+            latest = s.exec(select(NoteRevision.number).where(NoteRevision.note_id == note_id)
+                            .order_by(NoteRevision.number.desc())).first()
+            if n.status == NoteStatus.signed.value:  # signed meanwhile, on another workstation
+                raise NoteLocked(f"{n.signed_by} signed this note meanwhile; it was not signed again.")
+            if latest != note.revision:
+                raise SignOffBlocked(f"Revision {latest} of this note was saved on another workstation while you "
+                                     f"were signing revision {note.revision}; reopen it and sign what is current.")
             n.status, n.signed_by, n.signed_at = NoteStatus.signed.value, actor.name, _now()
             n.signed_text, n.signed_sha256 = note.text, hashlib.sha256(note.text.encode()).hexdigest()
             n.ai_share_at_signing, n.signed_revision = share, note.revision

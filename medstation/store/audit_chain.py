@@ -12,6 +12,9 @@ reordering anywhere else.
 Appends run in one ``BEGIN IMMEDIATE`` transaction on a raw DB-API connection:
 SQLite grants the write lock before the head is read, so two writers (threads
 or processes) can never both link to the same predecessor and fork the chain.
+On PostgreSQL (clinic mode) the same holds through ``pg_advisory_xact_lock``: the
+id is taken from the sequence under the lock and the finished row is INSERTed
+once (never updated), so the application's role needs no UPDATE on the table.
 
 This detects tampering by anyone who edits the file without recomputing every
 later hash. Truncating the tail and rewriting the head row, or wiping the trail, is
@@ -31,6 +34,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from medstation.store.engine import AUDIT_LOCK, begin_write_dbapi, is_psycopg, sql_for
+
 GENESIS_HASH = "0" * 64
 _COLUMNS = ("id", "at", "actor", "role", "action", "entity", "entity_id", "detail", "prev_hash", "event_hash")
 
@@ -40,8 +45,9 @@ def canonical_json(value: Any) -> str:
 
 
 def plain_detail(detail: dict[str, Any]) -> dict[str, Any]:
-    """``detail`` as plain JSON values (paths, enums and the like become strings)."""
-    return json.loads(json.dumps(detail, default=str))
+    """``detail`` as plain JSON values (paths, enums and the like become strings; NaN and infinities become
+    the strings "NaN", "Infinity", "-Infinity", since strict JSON, as PostgreSQL stores it, has no such numbers)."""
+    return json.loads(json.dumps(detail, default=str), parse_constant=str)
 
 
 def event_hash(fields: dict[str, Any]) -> str:
@@ -76,7 +82,7 @@ def append_event(
     cur = dbapi_connection.cursor()
     appended = None
     try:
-        cur.execute("BEGIN IMMEDIATE")
+        begin_write_dbapi(cur, AUDIT_LOCK)
         appended = append_in_transaction(cur, action=action, actor=actor, role=role, entity=entity,
                                          entity_id=entity_id, detail=detail, anchor=anchor)
         dbapi_connection.commit()
@@ -102,18 +108,42 @@ def append_in_transaction(
     """
     detail = plain_detail(detail)
     at = sqlite_timestamp(datetime.now(timezone.utc))
-    cur.execute(
+    if is_psycopg(cur):
+        return _append_on_server(cur, at=at, action=action, actor=actor, role=role, entity=entity,
+                                 entity_id=entity_id, detail=detail, anchor=anchor)
+    new_id = int(cur.execute(
         "INSERT INTO audit_event (at, actor, role, action, entity, entity_id, detail, prev_hash, event_hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, '', '')",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, '', '') RETURNING id",
         (at, actor, role, action, entity, entity_id, canonical_json(detail)),
-    )
-    new_id = int(cur.lastrowid)
+    ).fetchone()[0])
     head = cur.execute("SELECT last_hash FROM audit_chain_head WHERE id = 1").fetchone()
     prev = head[0] if head and head[0] else GENESIS_HASH
     fields = dict(id=new_id, at=at, actor=actor, role=role, action=action, entity=entity,
                   entity_id=entity_id, detail=detail, prev_hash=prev)
     digest = event_hash(fields)
     cur.execute("UPDATE audit_event SET prev_hash = ?, event_hash = ? WHERE id = ?", (prev, digest, new_id))
+    _write_head(cur, new_id, digest, increment=1)
+    if anchor is not None:
+        anchor.record(new_id, prev, digest)
+    return AppendedEvent(new_id, prev, digest)
+
+
+def _append_on_server(cur, *, at: str, action: str, actor: str, role: str, entity: str, entity_id: str,
+                      detail: dict[str, Any], anchor=None) -> AppendedEvent:
+    """PostgreSQL: under the chain's advisory lock, take the next id, hash, then INSERT the finished row.
+
+    The row is never updated after it is written, so the application's database role needs only
+    INSERT and SELECT on ``audit_event`` (docs/CLINIC.md: it has no UPDATE or DELETE there).
+    """
+    begin_write_dbapi(cur, AUDIT_LOCK)
+    new_id = int(cur.execute("SELECT nextval(pg_get_serial_sequence('audit_event', 'id'))").fetchone()[0])
+    head = cur.execute("SELECT last_hash FROM audit_chain_head WHERE id = 1").fetchone()
+    prev = head[0] if head and head[0] else GENESIS_HASH
+    digest = event_hash(dict(id=new_id, at=at, actor=actor, role=role, action=action, entity=entity,
+                             entity_id=entity_id, detail=detail, prev_hash=prev))
+    cur.execute("INSERT INTO audit_event (id, at, actor, role, action, entity, entity_id, detail, prev_hash, event_hash)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (new_id, at, actor, role, action, entity, entity_id, canonical_json(detail), prev, digest))
     _write_head(cur, new_id, digest, increment=1)
     if anchor is not None:
         anchor.record(new_id, prev, digest)
@@ -127,13 +157,13 @@ def read_head(cur) -> tuple[int, str] | None:
 
 
 def _write_head(cur, last_id: int, last_hash: str, *, increment: int) -> None:
-    updated = cur.execute(
-        "UPDATE audit_chain_head SET last_event_id = ?, last_hash = ?, event_count = event_count + ? WHERE id = 1",
+    updated = cur.execute(sql_for(cur,
+        "UPDATE audit_chain_head SET last_event_id = ?, last_hash = ?, event_count = event_count + ? WHERE id = 1"),
         (last_id, last_hash, increment),
     ).rowcount
     if not updated:
-        cur.execute(
-            "INSERT INTO audit_chain_head (id, last_event_id, last_hash, event_count) VALUES (1, ?, ?, ?)",
+        cur.execute(sql_for(cur,
+            "INSERT INTO audit_chain_head (id, last_event_id, last_hash, event_count) VALUES (1, ?, ?, ?)"),
             (last_id, last_hash, increment),
         )
 
@@ -195,12 +225,17 @@ def read_events(dbapi_connection, *, since: str | None = None) -> list[dict[str,
         params = (since.replace("T", " "),)
     cur = dbapi_connection.cursor()
     try:
-        rows = cur.execute(sql + " ORDER BY id", params).fetchall()
+        rows = cur.execute(sql_for(cur, sql + " ORDER BY id"), params).fetchall()
     finally:
         cur.close()
     return [
-        {**dict(zip(_COLUMNS, row)), "at": str(row[1]), "detail": _parse_detail(row[7])} for row in rows
+        {**dict(zip(_COLUMNS, row)), "at": _stored_text(row[1]), "detail": _parse_detail(row[7])} for row in rows
     ]
+
+
+def _stored_text(at) -> str:
+    """``at`` as the text that was hashed: SQLite returns it as stored; PostgreSQL returns a datetime."""
+    return sqlite_timestamp(at) if isinstance(at, datetime) else str(at)
 
 
 def verify_chain(dbapi_connection, anchor=None) -> ChainReport:

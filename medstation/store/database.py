@@ -22,6 +22,8 @@ from sqlmodel import Session, create_engine
 
 from medstation.store import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from medstation.store.audit_anchor import AuditAnchor
+from medstation.store.engine import (AUDIT_LOCK, WRITE_LOCK, begin_write_dbapi, is_server_url, lock_for_write,
+                                     make_server_engine)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -73,12 +75,27 @@ def upgrade_to_head(engine: Engine) -> None:
 class Database:
     """The app's one database: created once in ``app.py`` and handed to services."""
 
-    def __init__(self, db_path: Path, *, migrate: bool = True, key: bytes | None = None,
-                 encrypt_new: str = "off") -> None:
-        """``key``: the SQLCipher key; by default found from the key header beside ``db_path``
+    def __init__(self, db_path: Path | str, *, migrate: bool = True, key: bytes | None = None,
+                 encrypt_new: str = "off", anchor_root: Path | None = None) -> None:
+        """``db_path``: the SQLite file, or a ``postgresql+psycopg://`` URL (then ``anchor_root`` holds the
+        audit anchor, shared by every workstation). ``key``: the SQLCipher key; by default found from the key header beside ``db_path``
         (:func:`medstation.access.encryption.database_key`: None for a plaintext store).
         ``encrypt_new`` ("off", "passphrase", "keyring"): how to create the file when it does not exist yet.
         """
+        if is_server_url(db_path):  # clinic mode (medstation.store.engine): no local file, never a fallback
+            self.path, self.encrypted = None, False
+            self.engine = make_server_engine(db_path)
+            if migrate:  # on a server: check only; the admin migrates once (medstation db migrate)
+                from medstation.store.server_roles import require_head
+
+                try:
+                    require_head(self.engine)
+                except BaseException:
+                    self.engine.dispose()
+                    raise
+            self.anchor = AuditAnchor(Path(anchor_root or ".") / f"clinic-{self.engine.url.database}")
+            self._ensure_anchor()
+            return
         from medstation.access import encryption
 
         self.path = db_path = Path(db_path)
@@ -92,6 +109,14 @@ class Database:
         self.anchor = AuditAnchor(db_path)
         self._ensure_anchor()
 
+    @classmethod
+    def for_settings(cls, settings, **kwargs) -> "Database":
+        """The store ``settings`` name: the clinic server (``database_url``; the audit anchor in
+        ``shared_data_root``) or the data folder's SQLite file."""
+        if settings.database_url:
+            return cls(settings.database_url, anchor_root=settings.shared_data_root or settings.home, **kwargs)
+        return cls(settings.db_path, **kwargs)
+
     def _ensure_anchor(self) -> None:
         """Create the audit anchor's key on first open (adopting the head of an older trail), under the write lock."""
         from medstation.store.audit_chain import read_head
@@ -103,7 +128,7 @@ class Database:
             conn = raw.driver_connection
             cur = conn.cursor()
             try:
-                cur.execute("BEGIN IMMEDIATE")
+                begin_write_dbapi(cur, AUDIT_LOCK)
                 try:
                     head = read_head(cur)
                 except Exception:  # no chain tables yet (opened with migrate=False before the first migration)
@@ -130,16 +155,18 @@ class Database:
                 raise
 
     @contextmanager
-    def write_session(self) -> Iterator[Session]:
-        """Like :meth:`session`, but takes SQLite's write lock first (``BEGIN IMMEDIATE``).
+    def write_session(self, lock: int = WRITE_LOCK) -> Iterator[Session]:
+        """Like :meth:`session`, but takes the write lock first (SQLite ``BEGIN IMMEDIATE``, PostgreSQL an
+        advisory lock: :func:`medstation.store.engine.lock_for_write`).
 
         For read-modify-write units (promote, rollback): a second writer waits for
         the lock (``busy_timeout``) and then reads the state the first one committed,
-        instead of failing on a stale snapshot halfway through.
+        instead of failing on a stale snapshot halfway through. ``lock``: the PostgreSQL
+        advisory key (:func:`medstation.store.engine.row_lock_key` for one row; SQLite has one lock).
         """
         with Session(self.engine, expire_on_commit=False) as session:
             try:
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                lock_for_write(session.connection(), lock)
                 yield session
                 session.commit()
             except BaseException:

@@ -68,7 +68,7 @@ def run_llm(settings: Settings, db, registry: ModelRegistry, info: runs.RunInfo,
 def main(run_id: int) -> int:
     settings = Settings()
     settings.ensure_dirs()
-    db = Database(settings.db_path)
+    db = Database.for_settings(settings)
     registry = ModelRegistry(db)
     info = runs.get(db, run_id)
     bind_worker_actor(db, info.requested_by)  # model.register and every other event name who started the run

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 
 import pytest
@@ -11,6 +10,8 @@ from sqlalchemy import text
 from medstation.access.roles import Actor, Role
 from medstation.store.audit_chain import GENESIS_HASH, verify_chain
 from medstation.store.database import Database
+
+pytestmark = pytest.mark.both_engines
 
 
 def _verify(db):
@@ -27,10 +28,9 @@ def _fill(db, n=5):
 
 
 def _sql(db, statement):
-    con = sqlite3.connect(db.path)
-    con.execute(statement)
-    con.commit()
-    con.close()
+    """Tamper with the store below the audit API (on either engine)."""
+    with db.engine.begin() as conn:
+        conn.execute(text(statement))
 
 
 def test_events_are_chained_with_role(db):
@@ -85,8 +85,8 @@ def test_reordered_events_are_named(db):
     assert (report.intact, report.bad_event_id) == (False, 2)
 
 
-def test_two_writers_do_not_fork_the_chain(settings):
-    dbs = [Database(settings.db_path) for _ in range(2)]
+def test_two_writers_do_not_fork_the_chain(settings, store_location):
+    dbs = [Database(store_location, anchor_root=settings.home) for _ in range(2)]
     errors = []
 
     def writer(db, who):

@@ -41,6 +41,7 @@ def _all_text(ds) -> str:
     return "\n".join(out)
 
 
+@pytest.mark.both_engines  # the pseudonym map's upsert on SQLite and PostgreSQL
 def test_no_phi_survives_and_uids_are_mapped_consistently(db, tmp_path):
     paths = write_series(tmp_path / "src", SeriesSpec(n_slices=4))
     _add_extra_phi(paths)
@@ -95,6 +96,7 @@ def test_two_halves_of_a_series_exported_separately_stay_one_study_series_and_fr
     assert pydicom.dcmread(again.files[0]).SOPInstanceUID == outs[0].SOPInstanceUID
 
 
+@pytest.mark.both_engines  # the pseudonym map's upsert on SQLite and PostgreSQL
 def test_two_patients_get_two_pseudonyms_and_their_own_date_shift(db, tmp_path):
     a = write_series(tmp_path / "a", SeriesSpec(n_slices=1))
     b = write_series(tmp_path / "b", SeriesSpec(n_slices=1))

@@ -14,6 +14,7 @@ from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry, RegistryError, file_sha256
 from medstation.store.tables import AuditEvent, ModelKind, ModelStatus
 
+pytestmark = pytest.mark.both_engines
 ADMIN = Actor("ada", Role.admin)
 
 
@@ -89,10 +90,10 @@ def test_update_metrics_merges(db, tmp_path):
     assert reg.update_metrics(v.id, {"nsd": 0.6}).metrics == {"dice": 0.7, "nsd": 0.6}
 
 
-def test_concurrent_registration_of_one_file_gives_one_row(settings, tmp_path):
+def test_concurrent_registration_of_one_file_gives_one_row(settings, store_location, tmp_path):
     path = _file(tmp_path, "same.gguf", b"same weights")
     sha = file_sha256(path)
-    dbs = [Database(settings.db_path) for _ in range(4)]
+    dbs = [Database(store_location, anchor_root=settings.home) for _ in range(4)]
     barrier = threading.Barrier(len(dbs))
     ids, errors = [], []
 
@@ -117,13 +118,13 @@ def test_concurrent_registration_of_one_file_gives_one_row(settings, tmp_path):
             db.close()
 
 
-def test_promote_and_rollback_are_atomic_under_two_writers(settings, tmp_path):
-    """Two writers (own engines on one file) promote and roll back at once; the chain stays consistent."""
-    setup = Database(settings.db_path)
+def test_promote_and_rollback_are_atomic_under_two_writers(settings, store_location, tmp_path):
+    """Two writers (own engines on one store) promote and roll back at once; the chain stays consistent."""
+    setup = Database(store_location, anchor_root=settings.home)
     reg = ModelRegistry(setup)
     versions = [reg.register(ModelKind.segmentation, f"v{i}", _file(tmp_path, f"v{i}", bytes([i])),
                              status=ModelStatus.active if i == 0 else ModelStatus.candidate) for i in range(9)]
-    writers = [Database(settings.db_path) for _ in range(2)]
+    writers = [Database(store_location, anchor_root=settings.home) for _ in range(2)]
     barrier = threading.Barrier(2)
     done, errors = [[], []], []
 

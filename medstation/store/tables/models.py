@@ -33,7 +33,8 @@ class ModelVersion(SQLModel, table=True):
 
     __tablename__ = "model_version"
     __table_args__ = (
-        Index("uq_model_version_one_active", "kind", unique=True, sqlite_where=text("status = 'active'")),
+        Index("uq_model_version_one_active", "kind", unique=True, sqlite_where=text("status = 'active'"),
+              postgresql_where=text("status = 'active'")),
         Index("uq_model_version_kind_sha", "kind", "sha256", unique=True),
     )
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -232,7 +232,8 @@ def recover_stale_runs(db, registry=None) -> list[int]:
     """Runs marked running whose worker is gone become failed (or succeeded if their model was registered)."""
     with db.session() as s:
         stale = [RunInfo.from_row(r) for r in s.exec(select(TrainingRun).where(
-            TrainingRun.status == TrainingRunStatus.running)) if not _alive(r.pid)]
+            TrainingRun.status == TrainingRunStatus.running))
+            if not _alive(r.pid) and not (r.params or {}).get("agent")]  # agents' runs: heartbeats (training.agent)
     fixed = []
     for info in stale:
         registered = None

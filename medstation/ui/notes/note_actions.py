@@ -113,11 +113,11 @@ class NoteActions(QObject):
         if not self._editable():
             return
         tab = self.tab
-        note_id, snapshot = tab.note.id, tab.editor.doc.copy()
+        note_id, base, snapshot = tab.note.id, tab.note.revision, tab.editor.doc.copy()
         self.dirty = False
 
-        def job(ctx):
-            number = tab.notes.save_revision(note_id, snapshot)
+        def job(ctx):  # base: refused (NoteConflict) if another workstation saved a newer revision meanwhile
+            number = tab.notes.save_revision(note_id, snapshot, base_revision=base)
             return number, tab.notes.note(note_id)
 
         tab.run_io(job, title="Save", then=self._saved)

@@ -93,7 +93,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_model_version_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_model_version_status'), ['status'], unique=False)
         batch_op.create_index('uq_model_version_kind_sha', ['kind', 'sha256'], unique=True)
-        batch_op.create_index('uq_model_version_one_active', ['kind'], unique=True, sqlite_where=sa.text("status = 'active'"))
+        batch_op.create_index('uq_model_version_one_active', ['kind'], unique=True, sqlite_where=sa.text("status = 'active'"),
+                              postgresql_where=sa.text("status = 'active'"))
 
     op.create_table('patient',
     sa.Column('id', sa.Integer(), nullable=False),
