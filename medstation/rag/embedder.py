@@ -24,6 +24,8 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 # time against the 256 default. BM25 still indexes every word of every chunk.
 MAX_TOKENS = 128
 PRIMED_LIMIT = 100_000
+# Where a frozen build ships the exported graph (under resources/); see docs/EMBEDDER.md.
+SHIPPED_ONNX = Path("models") / "minilm" / "model.onnx"
 
 
 def model_dir() -> Path:
@@ -82,7 +84,8 @@ class BaseEmbedder:
 class Embedder(BaseEmbedder):
     """MiniLM through ONNX Runtime; the graph is exported (or checked) and loaded on the first ``encode``.
 
-    ``onnx_path``: a ready graph (a frozen build ships one); otherwise it is exported once into
+    ``onnx_path``: a ready graph; else ``resources/models/minilm/model.onnx`` when a frozen build ships
+    it (and its checksum record matches these weights); otherwise it is exported once into
     ``cache_dir`` (default: ``MEDSTATION_HOME/cache``) from the installed weights, which needs torch
     that one time only. ``threads``: intra-op threads for batches (2 = the workstation's cores).
     """
@@ -98,6 +101,7 @@ class Embedder(BaseEmbedder):
         self.threads = threads
         self._tokenizer = None
         self._sessions: dict[int, object] = {}  # one per thread count: ORT fixes threads at creation
+        self._graph: Path | None = None
 
     @property
     def identity(self) -> str:
@@ -111,13 +115,14 @@ class Embedder(BaseEmbedder):
         """The ONNX file, exported now if missing or failing its checksum record."""
         from medstation.rag import embedder_onnx
 
+        from medstation.config import Settings, resources_dir
+
         if self.onnx_path is not None:
             return Path(self.onnx_path)
-        cache = self.cache_dir
-        if cache is None:
-            from medstation.config import Settings
-
-            cache = Settings().cache_dir
+        shipped = resources_dir() / SHIPPED_ONNX
+        if embedder_onnx.verified(shipped, self.sha256):  # a frozen build's graph, exported at build time
+            return shipped
+        cache = self.cache_dir if self.cache_dir is not None else Settings().cache_dir
         path = embedder_onnx.default_onnx_path(cache, self.sha256)
         if not embedder_onnx.verified(path, self.sha256):
             embedder_onnx.export_minilm(self.directory, path, self.sha256)
@@ -128,8 +133,10 @@ class Embedder(BaseEmbedder):
 
         if self._tokenizer is None:
             self._tokenizer = embedder_onnx.load_tokenizer(self.directory, self.max_tokens)
+        if self._graph is None:
+            self._graph = self.graph_path()  # checksummed once per embedder, not once per session
         if threads not in self._sessions:
-            self._sessions[threads] = embedder_onnx.make_session(self.graph_path(), threads)
+            self._sessions[threads] = embedder_onnx.make_session(self._graph, threads)
         return self._sessions[threads]
 
     def encode(self, texts: list[str], *, threads: int | None = None) -> np.ndarray:

@@ -100,3 +100,24 @@ def test_a_base_ingested_with_torch_is_re_embedded_by_the_next_ingest(tmp_path, 
         assert new.search("urate crystals deposited in the big toe joint", k=1, mode="dense")
     finally:
         new.close()
+
+
+def test_a_shipped_graph_is_used_only_when_its_record_matches_the_weights(tmp_path, monkeypatch):
+    import medstation.config
+    from medstation.rag.embedder import SHIPPED_ONNX
+
+    shipped = tmp_path / "resources" / SHIPPED_ONNX
+    shipped.parent.mkdir(parents=True)
+    shipped.write_bytes(b"a graph a frozen build exported")
+    monkeypatch.setattr(medstation.config, "resources_dir", lambda: tmp_path / "resources")
+    embedder = Embedder(cache_dir=tmp_path / "cache")
+    record = {"weights_sha256": embedder.sha256, "onnx_sha256": embedder_onnx.file_sha256(shipped)}
+    embedder_onnx.record_path(shipped).write_text(json.dumps(record))
+    assert embedder.graph_path() == shipped
+    record["weights_sha256"] = "0" * 64  # exported from other weights: not used (the cache export is)
+    embedder_onnx.record_path(shipped).write_text(json.dumps(record))
+    exported = []
+    monkeypatch.setattr(embedder_onnx, "export_minilm", lambda src, path, sha: exported.append(path) or path)
+    path = embedder.graph_path()
+    assert path == tmp_path / "cache" / "onnx" / f"minilm-{embedder.sha256[:16]}" / "model.onnx"
+    assert exported == [path]
