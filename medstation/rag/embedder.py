@@ -86,7 +86,8 @@ class Embedder(BaseEmbedder):
 
     ``onnx_path``: a ready graph; else ``resources/models/minilm/model.onnx`` when a frozen build ships
     it (and its checksum record matches these weights); otherwise it is exported once into
-    ``cache_dir`` (default: ``MEDSTATION_HOME/cache``) from the installed weights, which needs torch
+    ``cache_dir`` (default: :func:`embedder_onnx.shared_cache_dir`, outside any data folder, so every
+    ``MEDSTATION_HOME`` of this user reuses one export) from the installed weights, which needs torch
     that one time only. ``threads``: intra-op threads for batches (2 = the workstation's cores).
     """
 
@@ -115,14 +116,14 @@ class Embedder(BaseEmbedder):
         """The ONNX file, exported now if missing or failing its checksum record."""
         from medstation.rag import embedder_onnx
 
-        from medstation.config import Settings, resources_dir
+        from medstation.config import resources_dir
 
         if self.onnx_path is not None:
             return Path(self.onnx_path)
         shipped = resources_dir() / SHIPPED_ONNX
         if embedder_onnx.verified(shipped, self.sha256):  # a frozen build's graph, exported at build time
             return shipped
-        cache = self.cache_dir if self.cache_dir is not None else Settings().cache_dir
+        cache = self.cache_dir if self.cache_dir is not None else embedder_onnx.shared_cache_dir()
         path = embedder_onnx.default_onnx_path(cache, self.sha256)
         if not embedder_onnx.verified(path, self.sha256):
             embedder_onnx.export_minilm(self.directory, path, self.sha256)

@@ -33,6 +33,21 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+# Where exported graphs are shared by every data folder of this user (a test's fresh MEDSTATION_HOME too):
+# the file is named by the weights' checksum and carries its own record, so sharing is safe.
+CACHE_ENV = "MEDSTATION_ONNX_CACHE"
+
+
+def shared_cache_dir() -> Path:
+    """``$MEDSTATION_ONNX_CACHE`` or the user's cache folder (``~/.cache/MedStation`` on Linux)."""
+    configured = os.environ.get(CACHE_ENV, "").strip()
+    if configured:
+        return Path(configured)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("MedStation", appauthor=False))
+
+
 def default_onnx_path(cache_dir: Path, weights_sha256: str) -> Path:
     return Path(cache_dir) / "onnx" / f"minilm-{weights_sha256[:16]}" / "model.onnx"
 

@@ -76,7 +76,7 @@ def test_onnx_is_the_default_and_its_identity_differs_from_torch(settings, db):
     kb = KnowledgeBaseService(settings, db)
     default = kb.embedder()  # constructing loads nothing
     assert isinstance(default, Embedder) and "onnx" in default.name
-    assert default.cache_dir == settings.cache_dir  # the export goes under MEDSTATION_HOME/cache
+    assert default.cache_dir is None  # the export goes to the shared cache, not under MEDSTATION_HOME
     assert default.sha256 == torch_embedder().sha256  # same weights
     assert default.identity != torch_embedder().identity
 
@@ -121,3 +121,25 @@ def test_a_shipped_graph_is_used_only_when_its_record_matches_the_weights(tmp_pa
     path = embedder.graph_path()
     assert path == tmp_path / "cache" / "onnx" / f"minilm-{embedder.sha256[:16]}" / "model.onnx"
     assert exported == [path]
+
+
+def test_a_fresh_data_folder_reuses_the_shared_export(tmp_path, monkeypatch):
+    """Each MEDSTATION_HOME used to export its own graph (~20 s per test); now one export serves all."""
+    monkeypatch.setenv(embedder_onnx.CACHE_ENV, str(tmp_path / "shared"))
+    exported = []
+
+    def fake_export(src, path, sha):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"graph")
+        embedder_onnx.record_path(path).write_text(json.dumps(
+            {"weights_sha256": sha, "onnx_sha256": embedder_onnx.file_sha256(path)}))
+        exported.append(path)
+        return path
+
+    monkeypatch.setattr(embedder_onnx, "export_minilm", fake_export)
+    paths = []
+    for home in ("a", "b"):
+        monkeypatch.setenv("MEDSTATION_HOME", str(tmp_path / home))
+        paths.append(Embedder().graph_path())
+    assert paths[0] == paths[1] and paths[0].is_relative_to(tmp_path / "shared")
+    assert len(exported) == 1
