@@ -4,4 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export QT_QPA_PLATFORM=offscreen
-exec .venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest "$@"
+# The installer proof (build the bundle, self-test it outside the tree: about 15 min) runs only on a full
+# run when installer/ or the dependencies changed in the last landed commit (installer/changed.sh).
+if [ "$#" -eq 0 ] && bash installer/changed.sh; then
+  MEDSTATION_PYTHON="$PWD/.venv/bin/python" bash installer/prove.sh
+fi

@@ -49,7 +49,8 @@ def _file_sha256(path: Path) -> str:
 
 
 @lru_cache(maxsize=4)
-def _verified(folder: Path, mtime_ns: int) -> dict | None:
+def _verified(folder: Path, stamp: tuple) -> dict | None:
+    """The record when every graph matches its checksum; cached per ``stamp`` (names, sizes, mtimes)."""
     try:
         record = json.loads((folder / RECORD).read_text())
     except (OSError, ValueError):
@@ -68,7 +69,9 @@ def shipped_engine(name: str) -> dict | None:
     if not root.is_dir():
         return None
     for record_path in sorted(root.glob(f"*/{RECORD}")):
-        record = _verified(record_path.parent, record_path.stat().st_mtime_ns)
+        folder = record_path.parent
+        stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()))
+        record = _verified(folder, stamp)
         if record is not None and record.get("engine") == name:
             return record
     return None

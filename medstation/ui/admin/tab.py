@@ -148,6 +148,13 @@ class AdminTab(QWidget):
         controls.addWidget(self.train_button)
         controls.addWidget(self.cancel_button)
         rv.addLayout(controls)
+        from medstation.training.availability import training_unavailable_reason
+
+        self.training_unavailable = QLabel(training_unavailable_reason())  # the inference bundle has no torch
+        self.training_unavailable.setWordWrap(True)
+        self.training_unavailable.setVisible(bool(self.training_unavailable.text()))
+        self.train_button.setEnabled(not self.training_unavailable.text())
+        rv.addWidget(self.training_unavailable)
         rv.addWidget(self.split_warning)
         rv.addWidget(self.schedule_label)
         rv.addWidget(self.curves, 3)
