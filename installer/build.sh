@@ -22,7 +22,7 @@ for arg in "$@"; do
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
-NICE="nice -n 10"  # a build on a shared 2-core machine must not starve the rest
+NICE="nice -n ${MEDSTATION_BUILD_NICE:-5}"  # a build on a shared 2-core machine must not starve the rest
 log() { echo "[build $(date +%H:%M:%S)] $*" >&2; }
 START=$(date +%s)
 
