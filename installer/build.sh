@@ -34,14 +34,15 @@ fi
 mkdir -p "$STAGING/models/minilm" "$STAGING/minilm_weights"
 
 log "MiniLM -> ONNX (and agreement with sentence-transformers on 1,000 starter passages)"
-$NICE "$PY" scripts/export_minilm_onnx.py --out "$STAGING/models/minilm/model.onnx" --count 1000 \
+$NICE "$PY" scripts/export_minilm_onnx.py --out "$STAGING/models/minilm/model.onnx" --count 1000 --fp16-weights \
   > "$STAGING/minilm_export.json"
 "$PY" -c "from medstation.rag.embedder import model_dir, weights_sha256; print(weights_sha256(model_dir()))" \
   > "$STAGING/minilm_weights/weights.sha256"
 
-if ! ls "$STAGING"/models/segmentation/onnx/*/engine.json >/dev/null 2>&1; then
+if ! grep -qs float16 "$STAGING"/models/segmentation/onnx/*/engine.json; then
   log "LiteMedSAM -> ONNX (and agreement with torch on the sample CT)"
-  $NICE "$PY" installer/export_segmentation.py --out "$STAGING/models/segmentation" > "$STAGING/segmentation_export.json"
+  $NICE "$PY" installer/export_segmentation.py --out "$STAGING/models/segmentation" --fp16-weights \
+    > "$STAGING/segmentation_export.json"
 fi
 
 log "PyInstaller"
@@ -50,6 +51,15 @@ PYTHONPATH="$ROOT" $NICE "$PY" -m PyInstaller --noconfirm --log-level WARN \
   --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" installer/medstation.spec
 
 BUNDLE="$ROOT/dist/medstation"
+if [ "$(uname -s)" = Linux ] && command -v strip >/dev/null && command -v file >/dev/null; then
+  log "strip debug symbols (about 100 MB) from shared libraries that still carry them; the auditwheel-patched
+  *.libs folders are left alone (stripping can break patched libraries)"
+  find "$BUNDLE/_internal" -name "*.so*" -type f -not -path "*.libs/*" -print0 |
+    while IFS= read -r -d '' lib; do
+      if file -b "$lib" | grep -q "not stripped"; then strip --strip-unneeded "$lib" 2>/dev/null || true; fi
+    done
+fi
+rm -rf "$BUNDLE/_internal/PySide6/Qt/translations"  # Qt's own dialog translations; the app is in English
 cp installer/medstation.png "$BUNDLE/medstation.png"
 sed "s|@BUNDLE@|$BUNDLE|g" installer/medstation.desktop.in > "$BUNDLE/medstation.desktop"
 cp installer/medstation.desktop.in "$BUNDLE/medstation.desktop.in"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "installer"))
 
 import numpy as np  # noqa: E402
 
@@ -45,6 +46,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--min-dice", type=float, default=0.98)
+    parser.add_argument("--fp16-weights", action="store_true",
+                        help="store the graphs' weights as float16 (computed in float32; installer/shrink_onnx.py)")
     args = parser.parse_args()
 
     from medstation.config import sample_study_dir
@@ -64,6 +67,12 @@ def main() -> int:
         raise SystemExit(f"ONNX export failed: {onnx_engine.notes}")
     sha = onnx_engine.sha256
     folder = args.out / "onnx" / sha
+    if args.fp16_weights:
+        from shrink_onnx import shrink
+
+        for name in shipped.graph_names():
+            shrink(folder / name, folder / name)
+        onnx_engine = load_engine("litemedsam", models_dir=scratch / "none", cache_dir=args.out)  # the shrunk graphs
     export_s = time.perf_counter() - started
 
     volume = load_series(JobContext(), sorted(str(p) for p in sample_study_dir().iterdir()))
@@ -85,6 +94,7 @@ def main() -> int:
                  "worst": min(rows, key=lambda r: r["dice"])}
     names = shipped.graph_names()
     record = {"engine": "litemedsam", "checkpoint_sha256": sha, "input_size": onnx_engine.spec.input_size,
+              "weights_storage": "float16" if args.fp16_weights else "float32",
               "files": {n: sha256(folder / n) for n in names}, "agreement": agreement}
     for stale in folder.iterdir():  # only the current head graph and its record ship
         if stale.name not in names:

@@ -35,21 +35,31 @@ def main() -> int:
     parser.add_argument("--passages", type=Path, default=ROOT / "resources" / "starter_kb" / "medquad_starter.jsonl")
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--min-cosine", type=float, default=0.999)
+    parser.add_argument("--fp16-weights", action="store_true",
+                        help="store the weights as float16 (half the file; computed in float32): the bundle's graph")
     args = parser.parse_args()
     source = model_dir()
     sha = weights_sha256(source)
     started = time.perf_counter()
     if not embedder_onnx.verified(args.out, sha):
         embedder_onnx.export_minilm(source, args.out, sha)
+    record = json.loads(embedder_onnx.record_path(args.out).read_text())
+    if args.fp16_weights and record.get("weights_storage") != "float16":
+        sys.path.insert(0, str(ROOT / "installer"))
+        from shrink_onnx import shrink
+
+        shrink(args.out, args.out)
+        record.update(onnx_sha256=embedder_onnx.file_sha256(args.out), weights_storage="float16")
+        embedder_onnx.record_path(args.out).write_text(json.dumps(record, indent=1))
     export_s = time.perf_counter() - started
     texts = kb_chunk_texts(args.passages, args.count)
     onnx_vectors = Embedder(onnx_path=args.out).encode(texts)
     torch_vectors = TorchEmbedder().encode(texts)
     cos = cosines(onnx_vectors, torch_vectors)
-    record = json.loads(embedder_onnx.record_path(args.out).read_text())
     report = {
         "onnx": str(args.out), "onnx_sha256": record["onnx_sha256"], "weights_sha256": sha,
-        "export_s": round(export_s, 1), "passages": str(args.passages), "count": len(texts),
+        "export_s": round(export_s, 1), "weights_storage": record.get("weights_storage", "float32"),
+        "size_mb": round(args.out.stat().st_size / 1e6, 1), "passages": str(args.passages), "count": len(texts),
         "cosine_min": float(cos.min()), "cosine_mean": float(cos.mean()),
         "cosine_p01": float(np.quantile(cos, 0.01)), "passed": bool(cos.min() >= args.min_cosine),
     }
