@@ -50,30 +50,4 @@ rm -rf "$ROOT/dist/medstation"
 PYTHONPATH="$ROOT" $NICE "$PY" -m PyInstaller --noconfirm --log-level WARN \
   --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" installer/medstation.spec
 
-BUNDLE="$ROOT/dist/medstation"
-if [ "$(uname -s)" = Linux ] && command -v strip >/dev/null && command -v file >/dev/null; then
-  log "strip debug symbols (about 100 MB) from shared libraries that still carry them; the auditwheel-patched
-  *.libs folders are left alone (stripping can break patched libraries)"
-  find "$BUNDLE/_internal" -name "*.so*" -type f -not -path "*.libs/*" -print0 |
-    while IFS= read -r -d '' lib; do
-      if file -b "$lib" | grep -q "not stripped"; then strip --strip-unneeded "$lib" 2>/dev/null || true; fi
-    done
-fi
-rm -rf "$BUNDLE/_internal/PySide6/Qt/translations"  # Qt's own dialog translations; the app is in English
-cp installer/medstation.png "$BUNDLE/medstation.png"
-sed "s|@BUNDLE@|$BUNDLE|g" installer/medstation.desktop.in > "$BUNDLE/medstation.desktop"
-cp installer/medstation.desktop.in "$BUNDLE/medstation.desktop.in"
-cp installer/install-desktop-entry.sh "$BUNDLE/install-desktop-entry.sh"
-chmod +x "$BUNDLE/install-desktop-entry.sh"
-if find "$BUNDLE" -iname "libtorch*" -o -iname "torch" -type d | grep -q . && [ "$MEDSTATION_WITH_TRAINING" = 0 ]; then
-  log "torch found in the inference bundle"; exit 1
-fi
-
-log "size"
-"$PY" installer/size_report.py "$BUNDLE" > "$ROOT/dist/size_report.json" || { cat "$ROOT/dist/size_report.json"; exit 1; }
-
-VERSION="$("$PY" -c 'import medstation; print(medstation.__version__)')"
-ARCHIVE="$ROOT/dist/medstation-$VERSION-linux-$(uname -m).tar.gz"
-log "archive $ARCHIVE"
-$NICE tar -C "$ROOT/dist" -czf "$ARCHIVE" medstation
-log "done in $(( $(date +%s) - START )) s: $BUNDLE ($(du -sh "$BUNDLE" | cut -f1)), $(du -h "$ARCHIVE" | cut -f1) archive"
+bash installer/finish_bundle.sh
