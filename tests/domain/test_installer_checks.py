@@ -66,3 +66,16 @@ def test_the_embedder_identity_survives_without_the_weights_file(tmp_path):
     (tmp_path / WEIGHTS_SHA256_FILE).write_text(weights_sha256(model_dir()) + "\n")
     (tmp_path / "tokenizer.json").write_text("{}")
     assert weights_sha256(tmp_path) == weights_sha256(model_dir())
+
+
+def test_self_test_flag_prints_one_json_object_and_exits_by_its_steps(monkeypatch, capsys):
+    """``medstation --self-test`` is the ``self-test`` command; exit 0 only when every step passed."""
+    import medstation.ui.selftest as selftest
+    from medstation.cli import main
+
+    report = {"ok": False, "steps": [{"name": "window", "ok": True}, {"name": "segment", "ok": False}]}
+    monkeypatch.setattr(selftest, "run_self_test", lambda: report)
+    assert main(["--self-test"]) == 1
+    assert json.loads(capsys.readouterr().out)["steps"][1] == {"name": "segment", "ok": False}
+    report["ok"] = True
+    assert main(["self-test"]) == 0
