@@ -8,6 +8,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# The embedder's ONNX graph (exported from the weights, ~20 s) is shared by every test's fresh
+# MEDSTATION_HOME and kept between runs: named by the weights' checksum, with its own record.
+os.environ.setdefault("MEDSTATION_ONNX_CACHE", os.path.join(
+    __import__("tempfile").gettempdir(), f"medstation-test-onnx-{os.getuid()}"))
 
 import pytest  # noqa: E402
 from hypothesis import settings as _hypothesis_settings  # noqa: E402

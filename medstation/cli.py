@@ -44,6 +44,7 @@ COMMAND_MODULES = (
     "medstation.commands.support",
     "medstation.commands.pacs",
     "medstation.commands.train_agent",
+    "medstation.commands.selftest",
 )
 
 
@@ -87,6 +88,7 @@ COMMAND_ACCESS: dict[tuple[str, ...], Permission | str] = {
     ("db", "migrate"): Permission.backup_restore,  # clinic server schema, once per upgrade
     ("train-agent",): Permission.train_models,
     ("selftest-worker",): Access.WORKER,
+    ("self-test",): Access.ANY_ROLE,  # runs in its own temporary data folder, never the user's
     ("pacs", "echo"): Permission.view_imaging,
     ("pacs", "query"): Permission.view_imaging,
     ("pacs", "retrieve"): Permission.view_imaging,  # imports into the local index, as `index` does
@@ -131,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     from medstation.config import Settings
 
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--self-test"]:  # the installer's spelling of the `self-test` subcommand
+        argv = ["self-test", *argv[1:]]
     parser = build_parser()
     args = parser.parse_args(argv)
     path = command_path(parser, args)

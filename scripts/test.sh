@@ -10,3 +10,8 @@ trap 'bash scripts/pg_test_server.sh stop "$PG_DIR"' EXIT
 MEDSTATION_TEST_PG_URL=$(bash scripts/pg_test_server.sh start "$PG_DIR")
 export MEDSTATION_TEST_PG_URL MEDSTATION_TEST_PG=require
 .venv/bin/python -m pytest "$@"
+# The installer proof (build the bundle, self-test it outside the tree: about 15 min) runs only on a full
+# run when installer/ or the dependencies changed in the last landed commit (installer/changed.sh).
+if [ "$#" -eq 0 ] && bash installer/changed.sh; then
+  MEDSTATION_PYTHON="$PWD/.venv/bin/python" bash installer/prove.sh
+fi

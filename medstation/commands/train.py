@@ -50,7 +50,18 @@ def add_parser(sub) -> None:
     w.set_defaults(func=run_worker)
 
 
+def _require_training() -> None:
+    """The inference bundle has no torch: say so in one sentence instead of an import traceback."""
+    from medstation.errors import UserFacingError
+    from medstation.training.availability import training_unavailable_reason
+
+    reason = training_unavailable_reason()
+    if reason:
+        raise UserFacingError(reason)
+
+
 def _services():
+    _require_training()
     from medstation.app import build_services
 
     return build_services()

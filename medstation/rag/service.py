@@ -58,7 +58,7 @@ class KnowledgeBaseService:
             if self._embedder is None:
                 from medstation.rag.embedder import Embedder
 
-                self._embedder = Embedder()
+                self._embedder = Embedder()  # graph in the user's shared ONNX cache (docs/EMBEDDER.md)
             return self._embedder
 
     def store(self):

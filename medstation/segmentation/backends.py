@@ -110,10 +110,10 @@ class OnnxEncoder:
     name = "onnx"
 
     def __init__(self, parts: SamParts, threads: int, cache_dir: Path) -> None:
-        import torch
-
         path = onnx_dir(cache_dir, parts) / "encoder.onnx"
         if not path.is_file():
+            import torch  # only to export: a cached or shipped graph runs without it
+
             log.info("exporting %s encoder to ONNX at %s", parts.sha256[:12], path)
             dummy = torch.zeros(1, 3, parts.input_size, parts.input_size)
             _export(parts.image_encoder, (dummy,), path, ["image"], ["embedding"])
@@ -128,12 +128,12 @@ class OnnxDecoder:
     name = "onnx"
 
     def __init__(self, parts: SamParts, threads: int, cache_dir: Path) -> None:
-        import torch
-
         from medstation.segmentation.decoder_head import HEAD_GRAPH_VERSION
 
         path = onnx_dir(cache_dir, parts) / f"decoder-{HEAD_GRAPH_VERSION}.onnx"
         if not path.is_file():
+            import torch  # only to export: a cached or shipped graph runs without it
+
             for stale in path.parent.glob("decoder*.onnx"):  # exports of an older head graph
                 if ".tmp." not in stale.name:  # another process may be writing its own export
                     stale.unlink(missing_ok=True)

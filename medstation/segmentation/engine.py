@@ -143,17 +143,38 @@ def load_engine(name: str, *, models_dir: Path, cache_dir: Path | None, threads:
     published sha256; any other file (a fine-tuned version) is identified by the
     sha256 computed here, which the model registry records and compares.
     """
+    from medstation.segmentation import shipped
     from medstation.segmentation.backends import set_torch_threads
+    from medstation.segmentation.checkpoints import verify_checkpoint
+    from medstation.segmentation.networks import SamParts
 
     spec = engine_spec(name)
     found, expected_sha = locate_checkpoint(name, models_dir)
     path = Path(checkpoint) if checkpoint is not None else found
+    onnx_only = encoder_backend in ("auto", "onnx") and decoder_backend in ("auto", "onnx")
+
+    def graphs_only(sha: str, source: Path, folder: Path) -> SegmentationEngine:
+        """Exported graphs exist for these weights: ONNX Runtime alone, torch is never imported."""
+        return SegmentationEngine(spec, SamParts(None, None, spec.input_size, sha), source, threads=threads,
+                                  cache_dir=folder, encoder_backend="onnx", decoder_backend="onnx")
+
     if path is None:
+        record = shipped.shipped_engine(name) if onnx_only else None
+        if record is not None:  # a bundle: the graphs were exported at build time, the torch file stays behind
+            sha = record["checkpoint_sha256"]
+            return graphs_only(sha, shipped.record_path(sha), shipped.shipped_cache_dir())
         raise CheckpointError(
             f"{spec.display_name} checkpoint not found; put it in {models_dir} (nothing is downloaded)"
         )
     if checkpoint is not None and found is not None and Path(checkpoint).resolve() != Path(found).resolve():
         expected_sha = None
+    if onnx_only:
+        sha = verify_checkpoint(path, expected_sha)
+        record = shipped.shipped_engine(name)
+        if record is not None and record["checkpoint_sha256"] == sha:
+            return graphs_only(sha, path, shipped.shipped_cache_dir())
+        if cache_dir is not None and shipped.has_graphs(cache_dir, sha):
+            return graphs_only(sha, path, cache_dir)
     set_torch_threads(threads)
     parts = spec.builder(path, expected_sha)
     return SegmentationEngine(spec, parts, path, threads=threads, cache_dir=cache_dir,

@@ -2,8 +2,8 @@
 
 Label maps are uint8 (z, y, x) with 0 = background and 1..N = segment numbers.
 
-* NIfTI via SimpleITK: spacing, origin and direction come from the Volume (DICOM LPS);
-  SimpleITK writes the qform/sform in NIfTI's RAS convention itself.
+* NIfTI via nibabel: spacing, origin and direction come from the Volume (DICOM LPS);
+  the qform/sform are written in NIfTI's RAS convention (x and y negated), as SimpleITK reads them.
 * DICOM-SEG via highdicom, BINARY, referencing every source instance of the series
   (read with pydicom from ``Volume.source_paths``, one file per axial slice). Segments are
   coded in SNOMED CT from their names (:mod:`.seg_codes`; "Tissue" only when unknown), and
@@ -67,26 +67,35 @@ def label_map(segments: list[ExportSegment], shape: tuple[int, int, int]) -> np.
     return labels
 
 
-def _sitk_image(array_zyx: np.ndarray, volume):
-    import SimpleITK as sitk
+# NIfTI stores RAS world coordinates, the Volume (like DICOM) LPS: the first two axes change sign.
+_LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0])
 
-    image = sitk.GetImageFromArray(array_zyx)  # SimpleITK index order is (x, y, z)
+
+def _ras_affine(volume) -> np.ndarray:
+    """4×4 voxel (i=x, j=y, k=z) → RAS mm affine of ``volume`` (spacing (dz, dy, dx), LPS origin and direction)."""
     dz, dy, dx = (float(s) for s in volume.spacing)
-    image.SetSpacing((dx, dy, dz))
-    image.SetOrigin(tuple(float(v) for v in volume.origin))
-    image.SetDirection(tuple(float(v) for v in np.asarray(volume.direction, float).reshape(-1)))  # row-major
-    return image
+    direction = np.asarray(volume.direction, float).reshape(3, 3)  # columns: the x, y, z index axes in LPS
+    affine = np.eye(4)
+    affine[:3, :3] = _LPS_TO_RAS @ direction @ np.diag([dx, dy, dz])
+    affine[:3, 3] = _LPS_TO_RAS @ np.asarray(volume.origin, float)
+    return affine
 
 
 def export_nifti(segments: list[ExportSegment], volume, path: str | Path) -> Path:
-    """Write the label map as ``.nii.gz`` in the series geometry; returns the path."""
-    import SimpleITK as sitk
+    """Write the label map as ``.nii.gz`` in the series geometry (nibabel; qform and sform both scanner); returns the path."""
+    import nibabel as nib
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    image = _sitk_image(label_map(segments, volume.pixels.shape), volume)
-    image.SetMetaData("descrip", (drafts_note(segments) or "MedStation segmentation")[:79])  # NIfTI: 80 bytes
-    sitk.WriteImage(image, str(path), useCompression=True)
+    labels_zyx = label_map(segments, volume.pixels.shape)
+    affine = _ras_affine(volume)
+    image = nib.Nifti1Image(np.ascontiguousarray(labels_zyx.transpose(2, 1, 0)), affine)  # index order (x, y, z)
+    image.header.set_data_dtype(np.uint8)
+    image.header.set_qform(affine, code=1)
+    image.header.set_sform(affine, code=1)
+    image.header.set_xyzt_units("mm")
+    image.header["descrip"] = (drafts_note(segments) or "MedStation segmentation")[:79].encode()  # NIfTI: 80 bytes
+    nib.save(image, str(path))
     labels = [{"value": s.number, "name": s.name, "status": "draft" if s.draft else "accepted",
                "algorithm": s.algorithm, "algorithm_version": s.algorithm_version}
               for s in sorted(segments, key=lambda s: s.number)]
@@ -98,12 +107,14 @@ def export_nifti(segments: list[ExportSegment], volume, path: str | Path) -> Pat
 
 def read_nifti_labels(path: str | Path):
     """(uint8 (z, y, x) labels, spacing (dz, dy, dx), origin (x, y, z), direction 3×3) in LPS, as the Volume."""
-    import SimpleITK as sitk
+    import nibabel as nib
 
-    image = sitk.ReadImage(str(path))
-    dx, dy, dz = image.GetSpacing()
-    return (sitk.GetArrayFromImage(image), (dz, dy, dx), image.GetOrigin(),
-            np.asarray(image.GetDirection(), float).reshape(3, 3))
+    image = nib.load(str(path))
+    labels = np.asarray(image.dataobj).transpose(2, 1, 0)
+    lps = _LPS_TO_RAS @ image.affine[:3, :3]
+    dx, dy, dz = (float(v) for v in np.linalg.norm(lps, axis=0))
+    origin = tuple(float(v) for v in _LPS_TO_RAS @ image.affine[:3, 3])
+    return np.ascontiguousarray(labels), (dz, dy, dx), origin, lps / np.array([dx, dy, dz])
 
 
 def _coded(value: str, meaning: str):

@@ -11,7 +11,7 @@ Coordinate systems:
 * *low-res logits*: the decoder's (256, 256) output covers the whole model frame, so the
   unpadded region is its top-left ``(resized_h * 256 / input_size, ...)`` corner.
 
-All functions are pure numpy/torch and Qt-free.
+All functions are pure numpy (no torch: the bundle has none) and Qt-free.
 """
 
 from __future__ import annotations
@@ -98,9 +98,6 @@ def prepare_input(image: np.ndarray, frame: ModelFrame, antialias: bool = True) 
     On the seg2d manifest it scored Dice 0.922 / 0.640 / 0.957 (Kvasir / CT organs / chest
     X-ray) against 0.918 / 0.655 / 0.902 for plain bilinear, so it stays the default.
     """
-    import torch
-    import torch.nn.functional as F
-
     arr = np.asarray(image, dtype=np.float32)
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
@@ -111,17 +108,49 @@ def prepare_input(image: np.ndarray, frame: ModelFrame, antialias: bool = True) 
     arr = arr[..., :3]
     if arr.shape[:2] != frame.original_hw:
         raise ValueError(f"image {arr.shape[:2]} does not match frame {frame.original_hw}")
-    tensor = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None]
     rh, rw = frame.resized_hw
     if (rh, rw) != frame.original_hw:
         shrinking = rh < frame.original_hw[0] or rw < frame.original_hw[1]
-        tensor = F.interpolate(tensor, size=(rh, rw), mode="bilinear", align_corners=False,
-                               antialias=antialias and shrinking)
-    low, high = float(tensor.min()), float(tensor.max())
-    tensor = (tensor - low) / max(high - low, 1e-8)
+        arr = resize_image(arr, (rh, rw), antialias=antialias and shrinking)
+    low, high = float(arr.min()), float(arr.max())
+    arr = (arr - low) / max(high - low, 1e-8)
     out = np.zeros((1, 3, frame.input_size, frame.input_size), np.float32)
-    out[:, :, :rh, :rw] = tensor.numpy()
+    out[0, :, :rh, :rw] = arr.transpose(2, 0, 1)
     return out
+
+
+def _aa_weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) float64 weights of torch's antialiased bilinear resize along one axis.
+
+    The rule of ``torch.nn.functional.interpolate(mode="bilinear", antialias=True, align_corners=False)``
+    (and PIL's): a triangle filter widened by the scale when shrinking, each output's weights normalised.
+    """
+    scale = n_in / n_out
+    support = scale if scale >= 1.0 else 1.0
+    invscale = 1.0 / scale if scale >= 1.0 else 1.0
+    weights = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), n_in)
+        w = np.maximum(0.0, 1.0 - np.abs((np.arange(lo, hi) - center + 0.5) * invscale))
+        total = w.sum()
+        weights[i, lo:hi] = w / total if total > 0 else w
+    return weights
+
+
+def resize_image(arr: np.ndarray, out_hw: tuple[int, int], *, antialias: bool) -> np.ndarray:
+    """(H, W, C) float32 → (h, w, C) float32: torch's bilinear ``interpolate`` (half-pixel centres), in numpy.
+
+    No torch at run time (the bundle has none); ``tests/domain/test_seg_preprocess.py`` checks it
+    against torch to float32 precision.
+    """
+    h, w = int(out_hw[0]), int(out_hw[1])
+    if antialias:
+        rows = _aa_weights(arr.shape[0], h).astype(np.float32)
+        cols = _aa_weights(arr.shape[1], w).astype(np.float32)
+        return np.einsum("yh,hwc->ywc", rows, np.einsum("xw,hwc->hxc", cols, arr)).astype(np.float32)
+    return np.stack([bilinear_resize(arr[..., c], (h, w)) for c in range(arr.shape[2])], axis=2)
 
 
 def clip_box(box, original_hw: tuple[int, int]) -> tuple[float, float, float, float]:

@@ -90,6 +90,8 @@ def locate_checkpoint(name: str, models_dir: Path) -> tuple[Path | None, str | N
 
 def available_engines(models_dir: Path) -> list[str]:
     """Engines whose checkpoint file is present (not yet verified: that happens at load). Cheap: no torch."""
-    present = {"litemedsam": _bundled_litemedsam_file() is not None,
+    from medstation.segmentation.shipped import shipped_engine
+
+    present = {"litemedsam": _bundled_litemedsam_file() is not None or shipped_engine("litemedsam") is not None,
                "medsam_vit_b": _vit_b_checkpoint(models_dir)[0] is not None}
     return [name for name in ENGINES if present[name]]

@@ -150,7 +150,7 @@ def test_commands_open_to_every_role_are_the_listed_ones():
     """Commands no signed-in role is refused: they read no patient data beyond what every role may."""
     open_to_all = sorted(" ".join(p) for p, _ in SIGNED if p not in {q for q, _ in GUARDED}
                          and COMMAND_ACCESS[p] != Access.WORKER)
-    assert open_to_all == ["ask", "db status", "kb query", "kb status", "support check", "users passwd"]
+    assert open_to_all == ["ask", "db status", "kb query", "kb status", "self-test", "support check", "users passwd"]
 
 
 def test_worker_with_a_forged_ticket_is_refused_and_audited(accounts, env, capsys):

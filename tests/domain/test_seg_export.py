@@ -49,6 +49,21 @@ def test_nifti_round_trip_keeps_mask_and_geometry(oblique_series, tmp_path):
     np.testing.assert_allclose(ras[:3], corner * np.array([-1, -1, 1]), atol=1e-3)
 
 
+def test_nifti_written_without_simpleitk_reads_the_same_in_simpleitk(oblique_series, tmp_path):
+    """The bundle writes NIfTI with nibabel (SimpleITK is 264 MB); SimpleITK/ITK-SNAP must see the same geometry."""
+    sitk = pytest.importorskip("SimpleITK")
+    vol = oblique_series
+    segs = two_segments(vol.pixels.shape)
+    image = sitk.ReadImage(str(export_nifti(segs, vol, tmp_path / "labels.nii.gz")))
+    assert np.array_equal(sitk.GetArrayFromImage(image), label_map(segs, vol.pixels.shape))
+    np.testing.assert_allclose(image.GetSpacing()[::-1], vol.spacing, atol=1e-4)
+    np.testing.assert_allclose(image.GetOrigin(), vol.origin, atol=1e-3)
+    np.testing.assert_allclose(np.reshape(image.GetDirection(), (3, 3)), vol.direction, atol=1e-4)
+    from medstation.segmentation.export import drafts_note
+
+    assert image.GetMetaData("descrip") == (drafts_note(segs) or "MedStation segmentation")
+
+
 def test_dicom_seg_round_trip_per_source_instance(oblique_series, tmp_path):
     vol = oblique_series
     segs = two_segments(vol.pixels.shape)

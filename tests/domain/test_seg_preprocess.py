@@ -117,3 +117,17 @@ def test_numpy_bilinear_matches_torch(src, out):
     got = bilinear_resize(values, out)
     assert got.shape == out
     assert np.abs(got - expected[0, 0].numpy()).max() < 1e-4
+
+
+@pytest.mark.parametrize("in_hw,out_hw,antialias", [((512, 512), (256, 256), True), ((300, 500), (154, 256), True),
+                                                     ((777, 333), (256, 110), True), ((100, 80), (256, 205), False)])
+def test_numpy_resize_matches_torch_interpolate(in_hw, out_hw, antialias):
+    """The model input is resized in numpy (the bundle has no torch), exactly as torch's interpolate did."""
+    torch = pytest.importorskip("torch")
+    from medstation.segmentation.preprocess import resize_image
+
+    img = np.random.default_rng(1).random((*in_hw, 3)).astype(np.float32) * 1000
+    expected = torch.nn.functional.interpolate(torch.from_numpy(img.transpose(2, 0, 1))[None], size=out_hw,
+                                               mode="bilinear", align_corners=False, antialias=antialias)
+    np.testing.assert_allclose(resize_image(img, out_hw, antialias=antialias),
+                               expected[0].numpy().transpose(1, 2, 0), atol=1e-5 * 1000, rtol=0)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPlainTex
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from medstation.access.roles import Permission
+from medstation.training.availability import training_unavailable_reason
 from medstation.ui.access.admin_section import with_audit_section
 from medstation.ui.admin.datasets_section import DatasetsSection
 from medstation.ui.admin.plots import ABHeatmap
@@ -113,6 +114,11 @@ class AdminTab(QWidget):
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.addLayout(self.trainer.controls_row())
+        self.training_unavailable = QLabel(training_unavailable_reason())  # the inference bundle has no torch
+        self.training_unavailable.setWordWrap(True)
+        self.training_unavailable.setVisible(bool(self.training_unavailable.text()))
+        self.train_button.setEnabled(not self.training_unavailable.text())
+        rv.addWidget(self.training_unavailable)
         rv.addWidget(self.split_warning)
         rv.addWidget(self.schedule_label)
         rv.addWidget(self.curves, 3)

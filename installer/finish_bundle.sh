@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The steps after PyInstaller (called by installer/build.sh; also runs alone on a built dist/medstation):
+# the staged ONNX graphs refreshed, debug symbols stripped, Qt translations dropped, icon and desktop entry,
+# no torch in the inference bundle, the size check, and the .tar.gz archive.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PY="${MEDSTATION_PYTHON:-$ROOT/.venv/bin/python}"
+STAGING="${MEDSTATION_STAGING:-$ROOT/build/staging}"
+NICE="nice -n ${MEDSTATION_BUILD_NICE:-5}"
+log() { echo "[build $(date +%H:%M:%S)] $*" >&2; }
+START=$(date +%s)
+BUNDLE="$ROOT/dist/medstation"
+rm -rf "$BUNDLE/_internal/resources/models"  # the graphs as they are now in staging (checked by their exporters)
+cp -r "$STAGING/models" "$BUNDLE/_internal/resources/models"
+if [ "$(uname -s)" = Linux ] && command -v strip >/dev/null && command -v file >/dev/null; then
+  log "strip debug symbols (about 100 MB) from shared libraries that still carry them; the auditwheel-patched
+  *.libs folders are left alone (stripping can break patched libraries)"
+  find "$BUNDLE/_internal" -name "*.so*" -type f -not -path "*.libs/*" -print0 |
+    while IFS= read -r -d '' lib; do
+      if file -b "$lib" | grep -q "not stripped"; then strip --strip-unneeded "$lib" 2>/dev/null || true; fi
+    done
+fi
+rm -rf "$BUNDLE/_internal/PySide6/Qt/translations"  # Qt's own dialog translations; the app is in English
+# Platform plugins for kiosks and embedded boards (the PySide6 hook takes every one); a workstation uses xcb,
+# wayland or offscreen (named in the spec).
+QT="$BUNDLE/_internal/PySide6/Qt"
+rm -f "$QT"/plugins/platforms/*q{eglfs,linuxfb,minimalegl,vkkhrdisplay,vnc}.* "$QT"/lib/libQt6EglF*
+rm -rf "$QT/plugins/egldeviceintegrations"
+cp installer/medstation.png "$BUNDLE/medstation.png"
+sed "s|@BUNDLE@|$BUNDLE|g" installer/medstation.desktop.in > "$BUNDLE/medstation.desktop"
+cp installer/medstation.desktop.in "$BUNDLE/medstation.desktop.in"
+cp installer/install-desktop-entry.sh "$BUNDLE/install-desktop-entry.sh"
+chmod +x "$BUNDLE/install-desktop-entry.sh"
+if find "$BUNDLE" -iname "libtorch*" -o -iname "torch" -type d | grep -q . && [ "${MEDSTATION_WITH_TRAINING:-0}" = 0 ]; then
+  log "torch found in the inference bundle"; exit 1
+fi
+
+log "size"
+"$PY" installer/size_report.py "$BUNDLE" > "$ROOT/dist/size_report.json" || { cat "$ROOT/dist/size_report.json"; exit 1; }
+
+VERSION="$("$PY" -c 'import medstation; print(medstation.__version__)')"
+ARCHIVE="$ROOT/dist/medstation-$VERSION-linux-$(uname -m).tar.gz"
+log "archive $ARCHIVE"
+$NICE tar -C "$ROOT/dist" -czf "$ARCHIVE" medstation
+log "done in $(( $(date +%s) - START )) s: $BUNDLE ($(du -sh "$BUNDLE" | cut -f1)), $(du -h "$ARCHIVE" | cut -f1) archive"

