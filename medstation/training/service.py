@@ -393,21 +393,21 @@ class TrainingService:
             verdict = self.promotion_verdict(version_id)
             if not verdict.allowed:
                 raise UserFacingError(verdict.text() + " (An admin may force it with a reason; both are audited.)")
-        info = self.registry.promote(version_id, actor)
+        info = self.registry.promote(version_id, actor.name)
         self.db.audit("admin.promote", actor=actor.name, entity="model_version", entity_id=version_id,
                       forced=force, reason=reason)
         return info
 
     def rollback(self, kind: str, *, reason: str = ""):
         actor = self.session.require(Permission.manage_models)
-        info = self.registry.rollback(kind, actor)
+        info = self.registry.rollback(kind, actor.name)
         self.db.audit("admin.rollback", actor=actor.name, entity="model_version", entity_id=info.id, kind=kind,
                       reason=reason)
         return info
 
     def restore(self, version_id: int):
         actor = self.session.require(Permission.manage_models)
-        return self.registry.restore(version_id, actor)
+        return self.registry.restore(version_id, actor.name)
 
     def _version(self, version_id: int):
         version = self.registry.get(version_id)

@@ -298,12 +298,12 @@ def run_llm(settings, db, registry, info: runs.RunInfo, ctx: JobContext) -> dict
 
 def main(run_id: int) -> int:
     from medstation.config import Settings
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database
     from medstation.store.model_registry import ModelRegistry
 
     settings = Settings()
     settings.ensure_dirs()
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path)
     registry = ModelRegistry(db)
     info = runs.get(db, run_id)
     from medstation.access.headless import bind_worker_actor

@@ -7,6 +7,7 @@ import pytest
 from medstation.access.roles import UserSession
 from medstation.config import Settings
 from medstation.llm.openai_http import remote_server_notice
+from medstation.store.model_registry import ModelRegistry
 from medstation.llm.service import LLMService
 from medstation.store.database import Database
 from medstation.ui.chat.tab import ChatTab
@@ -26,7 +27,7 @@ def test_the_chat_tab_says_plainly_when_text_goes_to_another_machine(qtbot, meds
     db = Database(settings.db_path)
     runner = JobRunner()
     try:
-        tab = ChatTab(llm=LLMService(settings, db), kb=ListKnowledgeBase([]), db=db, settings=settings,
+        tab = ChatTab(llm=LLMService(settings, db, registry=ModelRegistry(db)), kb=ListKnowledgeBase([]), db=db, settings=settings,
                       runner=runner, session=UserSession.from_os_user())
         qtbot.addWidget(tab)
         tab.show()
