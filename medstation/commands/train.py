@@ -51,12 +51,14 @@ def add_parser(sub) -> None:
 
 
 def _services():
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.app import build_services
 
     return build_services()
 
 
 def _stderr_context():
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.jobs import print_progress_context
 
     return print_progress_context(sys.stderr)
@@ -65,6 +67,7 @@ def _stderr_context():
 def run_segmentation(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.errors import UserFacingError
 
     services = _services()
@@ -98,6 +101,7 @@ def run_segmentation(args: argparse.Namespace) -> int:
 
 
 def _search(training, ctx, dataset_version_id: int, args) -> dict:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.training.hparam_search import parse_list
 
     lrs = parse_list(args.search_lr, float) if args.search_lr else None
@@ -119,6 +123,7 @@ def _search(training, ctx, dataset_version_id: int, args) -> dict:
 def run_llm(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.errors import UserFacingError
 
     services = _services()
@@ -143,6 +148,7 @@ def run_llm(args: argparse.Namespace) -> int:
 
 
 def run_worker(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.training.worker import main
 
     return main(args.run_id)

@@ -34,8 +34,17 @@ from medstation.notes.spans import TrackedText
 from medstation.notes.template_store import TemplateStore
 from medstation.notes.transcript import Transcript, parse_transcript
 from medstation.store.database import Database
-from medstation.store.tables import (NoteAddendum, NoteAutosave, NoteRevision, NoteRiskAcknowledgement, NotesClient,
-                                     SessionNote, SessionTranscript, TherapySession)
+from medstation.store.tables import (
+    AuditEvent,
+    NoteAddendum,
+    NoteAutosave,
+    NoteRevision,
+    NoteRiskAcknowledgement,
+    NotesClient,
+    SessionNote,
+    SessionTranscript,
+    TherapySession,
+)
 
 
 def _now() -> datetime:
@@ -164,8 +173,6 @@ class NotesService:
 
     def transcript_recording(self, transcript_id: int) -> dict:
         """The recording provenance stored with transcript version ``transcript_id`` ({} if typed or imported)."""
-        from medstation.store.tables import AuditEvent
-
         self.session.require(Permission.view_notes)
         with self.db.session() as s:
             row = s.exec(select(AuditEvent).where(AuditEvent.action == "notes.transcript.save",

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from medstation.segmentation.decoder_head import HEAD_GRAPH_VERSION
 from medstation.segmentation.networks import SamParts
 
 log = logging.getLogger(__name__)
@@ -129,8 +130,6 @@ class OnnxDecoder:
 
     def __init__(self, parts: SamParts, threads: int, cache_dir: Path) -> None:
         import torch
-
-        from medstation.segmentation.decoder_head import HEAD_GRAPH_VERSION
 
         path = onnx_dir(cache_dir, parts) / f"decoder-{HEAD_GRAPH_VERSION}.onnx"
         if not path.is_file():
