@@ -20,13 +20,7 @@ from medstation.access.roles import Permission
 from medstation.imaging.catalog import series_load_inputs
 from medstation.imaging.decode import decode_frames, rescale_into
 from medstation.imaging.geometry import plan_stack
-from medstation.imaging.headers import (
-    ImagingError,
-    default_window,
-    frame_from_cache,
-    frame_headers,
-    read_dicom,
-)
+from medstation.imaging.headers import ImagingError, default_window, frame_from_cache, frame_headers, read_dicom
 from medstation.imaging.windowing import auto_window
 
 THUMB_PX = 160  # longest side of the thumbnail, screen pixels

@@ -34,17 +34,8 @@ from medstation.notes.spans import TrackedText
 from medstation.notes.template_store import TemplateStore
 from medstation.notes.transcript import Transcript, parse_transcript
 from medstation.store.database import Database
-from medstation.store.tables import (
-    AuditEvent,
-    NoteAddendum,
-    NoteAutosave,
-    NoteRevision,
-    NoteRiskAcknowledgement,
-    NotesClient,
-    SessionNote,
-    SessionTranscript,
-    TherapySession,
-)
+from medstation.store.tables import (AuditEvent, NoteAddendum, NoteAutosave, NoteRevision, NoteRiskAcknowledgement,
+                                     NotesClient, SessionNote, SessionTranscript, TherapySession)
 
 
 def _now() -> datetime:
