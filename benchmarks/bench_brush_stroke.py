@@ -36,9 +36,11 @@ def _make_panel(viewer, runner, settings, db):
     from medstation.ui.segmentation import panel as panel_mod
 
     try:
+        from medstation.access.roles import UserSession
+        from medstation.store.model_registry import ModelRegistry
         from medstation.segmentation.service import SegmentationService
 
-        service = SegmentationService(settings, db)
+        service = SegmentationService(settings, db, registry=ModelRegistry(db), session=UserSession.from_os_user())
         service.ensure_engine = None  # never load the model here
         return panel_mod.SegmentationPanel(viewer, service, runner, session=None, exports_dir=settings.exports_dir,
                                            load_engine=False)
@@ -58,7 +60,7 @@ def run_stroke(moves: int) -> dict:
 
     from medstation.config import Settings
     from medstation.imaging.volume import Volume
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database
     from medstation.ui.runner import JobRunner
     from medstation.ui.viewer.slice_view import SliceView
 
@@ -85,7 +87,7 @@ def run_stroke(moves: int) -> dict:
 
     settings = Settings()
     settings.ensure_dirs()
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path)
     runner = JobRunner()
     viewer = Viewer()
     viewer.resize(900, 900)

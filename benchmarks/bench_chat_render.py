@@ -44,9 +44,10 @@ def main(argv=None) -> int:
     from medstation.llm.answer.message_store import MessageRole
     from medstation.llm.answer.provenance import AnswerProvenance
     from medstation.llm.answer.rag_answer import StreamEvent
+    from medstation.store.model_registry import ModelRegistry
     from medstation.llm.service import LLMService
     from medstation.llm.support import SentenceSupport
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database
     from medstation.ui.chat.tab import ChatTab
     from medstation.ui.runner import JobRunner
     from tests.llm_support import ListKnowledgeBase
@@ -54,7 +55,7 @@ def main(argv=None) -> int:
     app = QApplication.instance() or QApplication([])
     settings = Settings()
     settings.ensure_dirs()
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path)
     conversation = convo.create_conversation(db, "benchmark")
     sentence = "Asthma is a chronic disease that inflames and narrows the airways of the lungs"
     passages = tuple({"n": n, "title": f"Passage {n}", "text": sentence * 3, "url": "", "doc_id": str(n)}
@@ -66,7 +67,7 @@ def main(argv=None) -> int:
                                                 for j in range(4)))
         convo.add_message(db, conversation, MessageRole.assistant, "…", provenance=prov)
     runner = JobRunner()
-    tab = ChatTab(llm=LLMService(settings, db), kb=ListKnowledgeBase([]), db=db, settings=settings, runner=runner,
+    tab = ChatTab(llm=LLMService(settings, db, registry=ModelRegistry(db)), kb=ListKnowledgeBase([]), db=db, settings=settings, runner=runner,
                   session=UserSession.from_os_user())
     tab.resize(1400, 900)
     tab.show()

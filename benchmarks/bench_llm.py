@@ -152,18 +152,19 @@ def main(argv: list[str] | None = None) -> int:
     from medstation.llm.backends.catalogue import embedded_model_path
     from medstation.llm.backends.local import LocalLlamaBackend
     from medstation.llm.answer.prompt import build_messages
+    from medstation.store.model_registry import ModelRegistry
     from medstation.llm.service import LLMService
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database
 
     rss_start = _rss_mb()
     settings = Settings(llm_threads=args.threads, llm_max_tokens=args.max_tokens)
     settings.ensure_dirs()
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path)
     loaded_at = time.perf_counter()
     backend = LocalLlamaBackend(embedded_model_path(), n_ctx=settings.llm_n_ctx, n_threads=args.threads)
     load_s = time.perf_counter() - loaded_at
     rss_loaded = _rss_mb()
-    llm = LLMService(settings, db)
+    llm = LLMService(settings, db, registry=ModelRegistry(db))
     llm.attach_backend(backend)
     llm.model_version_id()  # hash once, as the app does on first use
     passages, prompt_tokens = load_passages(Path(args.medquad), backend, args.prompt_tokens)

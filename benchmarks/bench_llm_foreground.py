@@ -146,14 +146,17 @@ def viewer_prefetch_parts():
     from medstation.config import Settings, sample_study_dir
     from medstation.imaging.loader import load_series
     from medstation.jobs import JobContext
+    from medstation.access.roles import UserSession
+    from medstation.store.model_registry import ModelRegistry
     from medstation.segmentation.service import SegmentationService
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database
 
     if not os.environ.get("MEDSTATION_HOME"):  # a throwaway data folder (the ONNX export is made there once)
         os.environ["MEDSTATION_HOME"] = tempfile.mkdtemp(prefix="medstation-bench-fg-")
     settings = Settings()
     settings.ensure_dirs()
-    service = SegmentationService(settings, Database(settings.db_path))
+    db = open_database(settings.db_path)
+    service = SegmentationService(settings, db, registry=ModelRegistry(db), session=UserSession.from_os_user())
     service.ensure_engine(JobContext())
     volume = load_series(JobContext(), sorted(str(p) for p in sample_study_dir().iterdir() if p.is_file()))
     return service, volume

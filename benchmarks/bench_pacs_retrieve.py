@@ -47,11 +47,11 @@ def ours(node, study_uid: str, method: str, home: Path):
     from medstation.config import Settings
     from medstation.imaging.pacs.service import PacsService
     from medstation.jobs import JobContext
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database
 
     settings = Settings(home=home)
     settings.ensure_dirs()
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path)
     service = PacsService(settings, db, UserSession.from_os_user())
 
     def retrieve() -> int:

@@ -105,12 +105,13 @@ def measure(kb, queries: list[str], label: str, k: int) -> list[dict]:
 
 def open_service(home: Path):
     from medstation.config import Settings
+    from medstation.access.roles import UserSession
     from medstation.rag.service import KnowledgeBaseService
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database
 
     settings = Settings(home=home)
     settings.ensure_dirs()
-    return KnowledgeBaseService(settings, Database(settings.db_path))
+    return KnowledgeBaseService(settings, open_database(settings.db_path), session=UserSession.from_os_user())
 
 
 def bench_home(home: Path, queries: list[str], k: int) -> list[dict]:

@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import signal
 import subprocess
@@ -45,49 +44,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED_SERIES = ROOT.parent / "shared" / "data" / "dicom"
 SERIES_ENV = "MEDSTATION_FUZZ_SERIES"  # --series, handed to the workers
-MEMORY_LIMIT = 2 * 1024**3
 HANG_S = 10
 PROGRESS_EVERY = 100
 TARGET = "tests.fuzz.dicom_targets:exercise"
 EXIT_RESTART = 3  # a worker asks to be replaced (after a timeout or a memory error)
 
-
-class _Hang(BaseException):
-    """The per-input alarm. Not an Exception, so code under test that catches Exception cannot swallow it."""
-
-
-def _alarm(_s, _f):
-    raise _Hang()
-
-
-def watchdog_s(hang_s: float) -> float:
-    """How long the parent lets an input run before killing the worker: the alarm had its chance by then."""
-    return hang_s + max(hang_s, 5.0)
-
-
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
-
-def _quiet() -> None:
-    import logging
-    import warnings
-
-    logging.disable(logging.CRITICAL)
-    warnings.simplefilter("ignore")  # pydicom warns on most mutants; formatting them is a real share of the time
-
-
-def _scratch_dir(prefix: str) -> Path:
-    shm = Path("/dev/shm")  # mutants are written once per input: keep them in memory where there is a tmpfs
-    return Path(tempfile.mkdtemp(prefix=prefix, dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
-
-
-def _target(spec: str):
-    """``module:function`` of the code under test (the default is the app's index + load path)."""
-    import importlib
-
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
+from tests.fuzz.limits import Hang, alarm, limit_memory, load_target, quiet, scratch_dir, watchdog_s  # noqa: E402
 
 
 def _seeds() -> list[Path]:
@@ -118,15 +80,15 @@ def _save(findings: Path, kind: str, seed: int, i: int, data: bytes, **detail) -
 def worker(seed: int, start: int, step: int, stop: int, scratch: Path, findings: Path, *, hang_s: float = HANG_S,
            target: str = TARGET) -> int:
     """Run mutants start, start+step, … < stop. JSON lines out: findings, progress every 100, end."""
-    _limit_memory()
-    _quiet()
-    exercise = _target(target)
+    limit_memory()
+    quiet()
+    exercise = load_target(target)
 
     seeds = _seeds()
     seed_bytes = [p.read_bytes() for p in seeds]
     for seed_path in seeds[:5]:  # import everything before any alarm: an alarm inside an import leaves
         exercise(seed_path)        # half-initialised modules behind
-    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGALRM, alarm)
     path, current = scratch / "mutant.dcm", scratch / "current"
     counts = {"loaded": 0, "reported": 0}
     for n, i in enumerate(range(start, stop, step), 1):
@@ -137,7 +99,7 @@ def worker(seed: int, start: int, step: int, stop: int, scratch: Path, findings:
         try:
             outcome = exercise(path)
             signal.setitimer(signal.ITIMER_REAL, 0)  # an alarm up to here makes this input a timeout, never both
-        except _Hang:
+        except Hang:
             _save(findings, "timeout", seed, i, data)
             _emit(kind="timeout", i=i, **counts)
             return EXIT_RESTART
@@ -163,16 +125,16 @@ def worker(seed: int, start: int, step: int, stop: int, scratch: Path, findings:
 
 def replay_one(path: Path, *, hang_s: float = HANG_S, target: str = TARGET) -> dict:
     """One saved input, in this (fresh) process, under the run's limits: outcome and seconds."""
-    _limit_memory()
-    _quiet()
-    exercise = _target(target)
+    limit_memory()
+    quiet()
+    exercise = load_target(target)
 
-    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGALRM, alarm)
     start = time.perf_counter()
     signal.setitimer(signal.ITIMER_REAL, hang_s)
     try:
         outcome, error = exercise(path), ""
-    except _Hang:
+    except Hang:
         outcome, error = "hang", f"over {hang_s} s"
     except MemoryError:
         outcome, error = "memory", "MemoryError past 2 GB"
@@ -202,7 +164,7 @@ class _Worker:
 
     def __init__(self, w: int, start: int, args, env: dict, findings: Path) -> None:
         self.w, self.start = w, start
-        self.scratch = _scratch_dir(f"medstation-fuzz-w{w}-")
+        self.scratch = scratch_dir(f"medstation-fuzz-w{w}-")
         cmd = [sys.executable, __file__, "--worker", str(args.seed), str(start), str(args.workers),
                str(args.inputs), "--scratch", str(self.scratch), "--findings", str(findings),
                "--hang-seconds", str(args.hang_seconds), "--target", args.target]
@@ -357,7 +319,7 @@ def replay(target: str, seed: int, *, hang_s: float = HANG_S, code: str = TARGET
     if target.isdigit():
         seeds = _seeds()
         data = mutant(seed, int(target), [p.read_bytes() for p in seeds])
-        path = _scratch_dir("medstation-fuzz-replay-") / f"mutant-{seed}-{target}.dcm"
+        path = scratch_dir("medstation-fuzz-replay-") / f"mutant-{seed}-{target}.dcm"
         path.write_bytes(data)
         paths = [path]
     else:

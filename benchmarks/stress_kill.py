@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv: list[str] | None = None) -> int:
-    from medstation.access.crash_harness import WORKLOADS, run_kills
+    from tests.stress.crash_harness import WORKLOADS, run_kills
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=1000, help="total kills, split evenly over the workloads")

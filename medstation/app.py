@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, fields
 
+from medstation.access.encryption import open_database, open_store
+from medstation.access.headless import bind_audit_actor, session_from_environment
 from medstation.access.roles import UserSession
 from medstation.config import Settings
 from medstation.imaging.service import ImagingService
@@ -70,12 +72,10 @@ def build_services(settings: Settings | None = None, *, session: UserSession | N
     single-user mode as the OS user while the data folder has no accounts, else ``MEDSTATION_USER`` +
     ``MEDSTATION_PASSWORD`` or ``MEDSTATION_TOKEN_FILE``); the window passes an empty one and signs in itself.
     """
-    from medstation.access.headless import bind_audit_actor, session_from_environment
-
     settings = settings or Settings()
     settings.ensure_dirs()
     configure_logging(settings.log_dir, settings.log_level)
-    db = Database.for_settings(settings, encrypt_new=settings.db_encryption)
+    db = open_store(settings, encrypt_new=settings.db_encryption)
     try:
         session = bind_audit_actor(db, session) if session is not None else session_from_environment(db)
     except BaseException:

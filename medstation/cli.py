@@ -21,6 +21,7 @@ import argparse
 import importlib
 import sys
 
+from medstation import __version__
 from medstation.access.roles import Access, Permission
 from medstation.errors import UserFacingError
 
@@ -116,8 +117,6 @@ def _command_modules():
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from medstation import __version__
-
     parser = argparse.ArgumentParser(prog="medstation", description="Offline clinical workstation.")
     parser.add_argument("--version", action="version", version=f"medstation {__version__}",
                         help="print the version and exit")
@@ -129,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command. Exit status: 0 success, 2 a user error (message on stderr), 1 an internal error."""
+    # lazy: --help must not load the store (SQLAlchemy: ~4 s of the import under load)
     from medstation.access.headless import command_sign_in
     from medstation.config import Settings
 

@@ -7,6 +7,10 @@ A job never touches Qt. It talks to whoever runs it through a :class:`JobContext
 * ``ctx.check()`` — raises :class:`Cancelled` once cancellation was requested.
   Call it at every slice, chunk, batch or token.
 
+A job that runs another job as one of its steps hands it ``ctx.sub(lo, hi, prefix)``
+(progress mapped into its share) or ``ctx.quiet()`` (the step's progress kept inside),
+never a hand-written look-alike of this class.
+
 The Qt runner in ``medstation.ui.runner`` turns these calls into signals; tests
 and the command line use :class:`JobContext` directly (or :func:`run_job`).
 """
@@ -33,10 +37,12 @@ class JobContext:
         self,
         on_progress: Callable[[float, str], None] | None = None,
         on_partial: Callable[[Any], None] | None = None,
+        on_check: Callable[[JobContext], None] | None = None,
     ) -> None:
         self._cancel = threading.Event()
         self._on_progress = on_progress
         self._on_partial = on_partial
+        self._on_check = on_check
         self.fraction = 0.0
         self.message = ""
 
@@ -60,6 +66,33 @@ class JobContext:
     def check(self) -> None:
         if self._cancel.is_set():
             raise Cancelled()
+        if self._on_check is not None:
+            self._on_check(self)
+
+    # --- contexts for part of a job --------------------------------------------------------------
+
+    def sub(self, lo: float = 0.0, hi: float = 1.0, prefix: str = "", *, partials: bool = True,
+            on_check: Callable[[JobContext], None] | None = None) -> JobContext:
+        """A context for one step of this job: its progress in [0, 1] lands in ``[lo, hi]`` of this one,
+        its messages start with ``prefix``; cancellation is shared (either one's ``cancel()`` stops both).
+
+        ``partials=False`` drops the step's streamed pieces; ``on_check(ctx)`` runs after every
+        ``check()`` that did not raise (a background job waits there while foreground work runs).
+        """
+        span = hi - lo
+
+        def forward(fraction: float, message: str) -> None:
+            self.report(lo + span * fraction, f"{prefix}: {message}" if prefix and message else prefix or message)
+
+        child = JobContext(on_progress=forward, on_partial=self.partial if partials else None, on_check=on_check)
+        child._cancel = self._cancel
+        return child
+
+    def quiet(self) -> JobContext:
+        """A context for a step whose own progress and partials stay inside it; cancellation is shared."""
+        child = JobContext()
+        child._cancel = self._cancel
+        return child
 
 
 def run_job(fn: Callable[..., Any], *args: Any, ctx: JobContext | None = None, **kwargs: Any) -> Any:

@@ -32,6 +32,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from medstation.access.headless import worker_ticket_env
+from medstation.config import Settings
 from medstation.errors import UserFacingError
 from medstation.foreground import FOREGROUND, MAX_WAIT_S, ForegroundGate
 from medstation.jobs import Cancelled, JobContext
@@ -69,9 +71,6 @@ def _child_env(env: Mapping[str, str] | None, argv: Sequence[str] = ()) -> dict[
     """
     merged = {**os.environ, **(env or {})}
     if argv:
-        from medstation.access.headless import worker_ticket_env
-        from medstation.config import Settings
-
         home = merged.get("MEDSTATION_HOME")
         db_path = (Settings(home=Path(home)) if home else Settings()).db_path
         merged.update(worker_ticket_env(db_path, list(argv)))

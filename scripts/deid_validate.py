@@ -22,8 +22,8 @@ def main() -> int:
 
     from pydicom.data import get_testdata_files
 
-    from medstation.imaging.deid_export import DeidRequest, export_deidentified
-    from medstation.imaging.deid_profile import DeidOption, basic_profile
+    from medstation.imaging.deid.export import DeidRequest, export_deidentified
+    from medstation.imaging.deid.profile import DeidOption, basic_profile
     from medstation.imaging.dicom_validate import baseline_errors, dciodvfy_errors, new_errors
     from medstation.imaging.indexer import collect_files
     from medstation.jobs import JobContext

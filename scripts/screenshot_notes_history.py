@@ -53,14 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     from medstation.config import Settings
     from medstation.jobs import JobContext
     from medstation.notes.service import NotesService
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database
     from medstation.ui.notes.tab import NotesTab
     from medstation.ui.runner import JobRunner
 
     app = QApplication.instance() or QApplication([])
     settings = Settings()
     settings.ensure_dirs()
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path)
     notes = NotesService(settings, db, UserSession(Actor("dr.lee", Role.therapist)))
     client = notes.create_client("C-1042")
     session = notes.create_session(client.id, "2026-11-30")

@@ -16,7 +16,7 @@ import time
 
 def main() -> int:
     from medstation.config import Settings
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_store
     from medstation.store.model_registry import ModelRegistry
     from medstation.store.tables import TrainingRunStatus
     from medstation.training import runs
@@ -26,7 +26,7 @@ def main() -> int:
     run_id = parser.parse_args().run_id
     settings = Settings()
     settings.ensure_dirs()
-    db = Database.for_settings(settings, migrate=False)
+    db = open_store(settings, migrate=False)
     info = runs.mark_running(db, run_id, os.getpid())
     steps, step_s = int(os.environ.get("FAKE_TRAIN_STEPS", "8")), float(os.environ.get("FAKE_TRAIN_STEP_S", "0.25"))
     for step in range(steps):

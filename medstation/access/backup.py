@@ -31,7 +31,6 @@ the same passphrase (or keyring entry); the key is checked before anything is to
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -39,9 +38,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from medstation.access.encryption import connect, database_key
+from medstation.access.encryption import database_key
 from medstation.errors import UserFacingError
+from medstation.fileio import atomic_write, file_sha256
 from medstation.store.audit_anchor import ANCHOR_DIR, AuditAnchor
+from medstation.store.sqlcipher import connect
 
 MANIFEST = "manifest.json"
 DB_NAME = "medstation.db"
@@ -76,14 +77,6 @@ class BackupManifest:
         data = json.loads(text)
         data["files"] = {k: (v[0], int(v[1])) for k, v in data["files"].items()}
         return cls(**data)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def table_rows(db_file: Path, key: bytes | None = None) -> dict[str, int]:
@@ -136,14 +129,14 @@ def backup_store(home: Path, dest: Path) -> BackupManifest:
         target = dest / "files" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if path == checkpoints:  # only the lines of events the snapshot holds
-            _write_durably(target, AuditAnchor(db_file).lines_up_to(snapshot_head))
+            atomic_write(target, AuditAnchor(db_file).lines_up_to(snapshot_head))
             os.chmod(target, 0o600)
         else:
             shutil.copy2(path, target)
-        files[rel] = (sha256_file(target), target.stat().st_size)
-    manifest = BackupManifest(SCHEMA_VERSION, datetime.now(timezone.utc).isoformat(), str(home), sha256_file(copy),
+        files[rel] = (file_sha256(target), target.stat().st_size)
+    manifest = BackupManifest(SCHEMA_VERSION, datetime.now(timezone.utc).isoformat(), str(home), file_sha256(copy),
                               copy.stat().st_size, table_rows(copy, key), files)
-    _write_durably(dest / MANIFEST, manifest.to_json())
+    atomic_write(dest / MANIFEST, manifest.to_json())
     return manifest
 
 
@@ -156,13 +149,13 @@ def verify_backup(src: Path) -> BackupManifest:
         raise BackupError(f"{src} has no readable {MANIFEST} ({exc}).") from None
     problems = []
     db_copy = src / DB_NAME
-    if not db_copy.is_file() or sha256_file(db_copy) != manifest.db_sha256:
+    if not db_copy.is_file() or file_sha256(db_copy) != manifest.db_sha256:
         problems.append(f"{DB_NAME}: missing or changed")
     present = {p.relative_to(src / "files").as_posix() for p in (src / "files").rglob("*") if p.is_file()}
     for rel, (digest, _size) in manifest.files.items():
         if rel not in present:
             problems.append(f"{rel}: missing")
-        elif sha256_file(src / "files" / rel) != digest:
+        elif file_sha256(src / "files" / rel) != digest:
             problems.append(f"{rel}: changed")
     problems += [f"{rel}: not in the manifest" for rel in sorted(present - set(manifest.files))]
     if problems:
@@ -192,13 +185,13 @@ def restore_store(src: Path, home: Path, *, replace: bool = False) -> BackupMani
         target = home / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src / "files" / rel, target)
-        if sha256_file(target) != digest:
+        if file_sha256(target) != digest:
             raise BackupError(f"Copying {rel} into {home} did not reproduce its hash; the disk may be failing.")
     if (home / ANCHOR_DIR).is_dir():
         os.chmod(home / ANCHOR_DIR, 0o700)  # the key stays readable by this account only
     tmp = home / (DB_NAME + ".restoring")
     shutil.copy2(src / DB_NAME, tmp)
-    if sha256_file(tmp) != manifest.db_sha256:
+    if file_sha256(tmp) != manifest.db_sha256:
         tmp.unlink()
         raise BackupError("Copying the database did not reproduce its hash; the disk may be failing.")
     for suffix in ("-wal", "-shm"):
@@ -250,12 +243,3 @@ def _audit_head(db_file: Path, key: bytes | None) -> int:
     finally:
         con.close()
     return int(row[0]) if row and row[0] else 0
-
-
-def _write_durably(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

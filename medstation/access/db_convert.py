@@ -30,6 +30,8 @@ from pathlib import Path
 
 from medstation.access import encryption
 from medstation.access.encryption import EncryptionError, KdfCost
+from medstation.store import sqlcipher
+from medstation.store.database import Database
 
 
 @dataclass(frozen=True)
@@ -56,15 +58,13 @@ def row_counts(con) -> dict[str, int]:
 def encrypt_store(db_path: Path, *, passphrase: str | None = None, use_keyring: bool = False,
                   keep_original: bool = False, cost: KdfCost = KdfCost()) -> ConversionReport:
     """Encrypt the plaintext database at ``db_path`` in place (steps in the module docstring)."""
-    from medstation.store.database import Database
-
     db_path = Path(db_path).resolve()
     if encryption.read_header(db_path) is not None:
         raise EncryptionError(f"{db_path} is already encrypted (it has the key header "
                               f"{encryption.header_path(db_path).name}).")
-    if not encryption.is_plaintext_sqlite(db_path):
+    if not sqlcipher.is_plaintext_sqlite(db_path):
         raise EncryptionError(f"{db_path} is not a plaintext SQLite database; nothing converted.")
-    dbapi = encryption.cipher_dbapi()
+    dbapi = sqlcipher.cipher_dbapi()
     work = db_path.with_name(db_path.name + ".encrypting")
     work.unlink(missing_ok=True)
 
@@ -125,9 +125,9 @@ def encrypt_store(db_path: Path, *, passphrase: str | None = None, use_keyring: 
 
 
 def _verify_copy(path: Path, key: bytes, before: dict[str, int], user_version: int) -> None:
-    if encryption.is_plaintext_sqlite(path):
+    if sqlcipher.is_plaintext_sqlite(path):
         raise EncryptionError("sqlcipher_export wrote a plaintext file; nothing converted.")
-    con = encryption.connect(path, key)
+    con = sqlcipher.connect(path, key)
     try:
         problems = []
         verdict = con.execute("PRAGMA integrity_check").fetchone()[0]

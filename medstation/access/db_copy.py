@@ -28,7 +28,8 @@ from pathlib import Path
 from sqlalchemy import Enum, String, Text, func, inspect, select, text, update
 from sqlmodel import SQLModel
 
-from medstation.access.backup import SKIPPED_TOP, sha256_file
+from medstation.access.backup import SKIPPED_TOP
+from medstation.fileio import file_sha256
 from medstation.errors import UserFacingError
 from medstation.store.audit_anchor import AuditAnchor
 from medstation.store.audit_chain import ChainReport, verify_chain
@@ -136,13 +137,13 @@ def _data_files(home: Path) -> list[Path]:
 def _copy_files(home: Path, root: Path, report: CopyReport) -> None:
     for path in _data_files(home):
         dest = root / path.relative_to(home)
-        if dest.exists() and sha256_file(dest) != sha256_file(path):
+        if dest.exists() and file_sha256(dest) != file_sha256(path):
             raise CopyRefused(f"{dest} already exists in the shared root with other contents; nothing is overwritten.")
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, dest)
         report.files += 1
         report.file_bytes += path.stat().st_size
-        report.files_verified += sha256_file(dest) == sha256_file(path)
+        report.files_verified += file_sha256(dest) == file_sha256(path)
 
 
 def _copy_anchor(source: Database, target: Database) -> None:

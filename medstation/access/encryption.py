@@ -34,27 +34,16 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from medstation.errors import UserFacingError
+from medstation.fileio import atomic_write
+from medstation.store.database import Database
+from medstation.store.sqlcipher import EncryptionError, KeyRequired, WrongKey, is_plaintext_sqlite
 
 ENV_KEY = "MEDSTATION_DB_KEY"
 ENV_PASSPHRASE = "MEDSTATION_DB_PASSPHRASE"
 KEYRING_SERVICE = "MedStation database"
 HEADER_SCHEMA_VERSION = 1
-PLAINTEXT_MAGIC = b"SQLite format 3\x00"
 MIN_PASSPHRASE = 10
 _AAD = b"medstation-db-key-v1"
-
-
-class EncryptionError(UserFacingError):
-    """An encrypted store cannot be opened or converted; the message says what to do."""
-
-
-class KeyRequired(EncryptionError):
-    """The store is encrypted (or must be created encrypted) and no key source gave a key."""
-
-
-class WrongKey(EncryptionError):
-    """The passphrase or key does not unlock this store."""
 
 
 @dataclass(frozen=True)
@@ -97,15 +86,6 @@ def header_path(db_path: Path) -> Path:
 
 def _pending_path(db_path: Path) -> Path:
     return header_path(db_path).with_name(header_path(db_path).name + ".pending")
-
-
-def is_plaintext_sqlite(db_path: Path) -> bool:
-    """True when the file starts with SQLite's own magic (an empty or missing file is not)."""
-    try:
-        with Path(db_path).open("rb") as fh:
-            return fh.read(len(PLAINTEXT_MAGIC)) == PLAINTEXT_MAGIC
-    except OSError:
-        return False
 
 
 def read_header(db_path: Path) -> KeyHeader | None:
@@ -222,7 +202,7 @@ def create_key_header(db_path: Path, *, passphrase: str | None = None, use_keyri
     header = KeyHeader(**{**asdict(header), "wrapped_key": _wrap(kek, secrets.token_bytes(32))})
     target = _pending_path(db_path) if pending else header_path(db_path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _write_durably(target, header.to_json())
+    atomic_write(target, header.to_json())
     return header, kek
 
 
@@ -282,43 +262,28 @@ def new_store_key(db_path: Path, mode: str, *, env: Mapping[str, str] | None = N
     return unwrap_db_key(header, kek)
 
 
-def connect(db_path: Path, key: bytes | None, *, check_same_thread: bool = True):
-    """A DB-API connection to ``db_path``: sqlcipher3 with the raw key, or the stdlib sqlite3 for plaintext.
 
-    The key is checked at once (a read of page 1) so a wrong one fails here, with
-    :class:`WrongKey`, and never later in the middle of a job.
+
+def open_database(db_path: Path, *, migrate: bool = True, encrypt_new: str = "off", kek: bytes | None = None,
+                  passphrase: str | None = None) -> Database:
+    """The composition root's door to the store: find ``db_path``'s key here, hand it to :class:`Database`.
+
+    An existing file gets the key its header names (None for a plaintext store); a new one
+    is created as ``encrypt_new`` says ("off", "passphrase" or "keyring").
     """
-    if key is None:
-        import sqlite3
-
-        return sqlite3.connect(str(db_path), check_same_thread=check_same_thread)
-    dbapi = cipher_dbapi()
-    con = dbapi.connect(str(db_path), check_same_thread=check_same_thread)
-    con.execute("PRAGMA cipher_log_level = NONE")
-    con.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-    try:
-        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except dbapi.DatabaseError:
-        con.close()
-        raise WrongKey(f"{db_path} does not open with this key (wrong key, or not an encrypted MedStation "
-                       "database).") from None
-    return con
+    db_path = Path(db_path)
+    if db_path.exists():
+        key = database_key(db_path, kek=kek, passphrase=passphrase)
+    else:
+        key = new_store_key(db_path, encrypt_new)
+    return Database(db_path, migrate=migrate, key=key)
 
 
-def cipher_dbapi():
-    """The sqlcipher3 DB-API module (``sqlcipher3-binary``), or a clear error when it is missing."""
-    try:
-        from sqlcipher3 import dbapi2
-    except ImportError:
-        raise EncryptionError("This data folder is encrypted, but the sqlcipher3 package is not installed "
-                              "(pip install sqlcipher3-binary).") from None
-    return dbapi2
-
-
-def _write_durably(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+def open_store(settings, *, migrate: bool = True, encrypt_new: str = "off", kek: bytes | None = None,
+               passphrase: str | None = None) -> Database:
+    """The store ``settings`` name: the clinic server (``database_url``; the audit anchor under
+    ``shared_data_root``) or the data folder's SQLite file, opened with its key (:func:`open_database`).
+    A server that cannot be reached raises; there is never a fallback to a local file."""
+    if settings.database_url:
+        return Database(settings.database_url, migrate=migrate, anchor_root=settings.shared_data_root or settings.home)
+    return open_database(settings.db_path, migrate=migrate, encrypt_new=encrypt_new, kek=kek, passphrase=passphrase)

@@ -29,7 +29,9 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TextIO
 
+from medstation.access.encryption import open_database
 from medstation.access.roles import Access, Actor, Permission, Role, UserSession
+from medstation.access.users import AccountStore
 from medstation.errors import UserFacingError
 from medstation.store.audit_anchor import AuditAnchor
 from medstation.store.database import Database
@@ -52,8 +54,6 @@ class AuthenticationRequired(UserFacingError):
 def session_from_environment(db: Database, env: Mapping[str, str] | None = None, *,
                              stderr: TextIO | None = None) -> UserSession:
     """A signed-in :class:`UserSession` for a headless command, bound to ``db``'s audit trail."""
-    from medstation.access.users import AccountStore
-
     entry = _ENTRY_ACTOR.get()
     if entry is not None:  # the command line already signed this command in
         return bind_audit_actor(db, UserSession(entry))
@@ -157,8 +157,6 @@ def _entry_actor(actor: Actor | None) -> Iterator[None]:
 
 def _authorise(command: Sequence[str], need: Permission | str, argv: Sequence[str], *, db_path: Path,
                env: Mapping[str, str], stderr: TextIO) -> Actor | None:
-    from medstation.access.users import AccountStore
-
     db = _open_store(db_path)
     try:
         if not AccountStore(db).has_accounts():
@@ -187,7 +185,7 @@ def _open_store(db_path) -> Database:
 
         settings = Settings()
         return Database(db_path, anchor_root=settings.shared_data_root or settings.home, migrate=False)
-    return Database(db_path)
+    return open_database(db_path)
 
 
 # --- child workers -----------------------------------------------------------------------------------
@@ -221,8 +219,6 @@ def _check_worker_ticket(db: Database, command: Sequence[str], argv: Sequence[st
 
 def bind_worker_actor(db: Database, requested_by: str) -> Actor | None:
     """A worker's events name the person who started its run (with their account's role, when they have one)."""
-    from medstation.access.users import AccountStore
-
     if not requested_by:
         return None
     info = AccountStore(db).get(requested_by)

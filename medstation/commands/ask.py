@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     from dataclasses import replace
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.app import build_services
     from medstation.errors import UserFacingError
     from medstation.jobs import Cancelled, JobContext, print_progress_context

@@ -27,14 +27,15 @@ def add_parser(sub) -> None:
 
 
 def _signed_in_db():
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.headless import session_from_environment
     from medstation.access.roles import Permission
     from medstation.config import Settings
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database, open_store
 
     settings = Settings()
     settings.ensure_dirs()
-    db = Database.for_settings(settings)
+    db = open_store(settings)
     try:
         actor = session_from_environment(db).require(Permission.view_audit)
     except BaseException:
@@ -54,6 +55,7 @@ def _sqlite_connection(db):
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.errors import UserFacingError
     from medstation.store.audit_chain import verify_chain
 
@@ -75,6 +77,7 @@ def run_export(args: argparse.Namespace) -> int:
     from datetime import datetime
     from pathlib import Path
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.errors import UserFacingError
     from medstation.store.audit_chain import export_events, read_events
 

@@ -24,10 +24,11 @@ def add_parser(sub) -> None:
 
 def _authorise(settings):
     """The admin actor for this data folder, or None when there is no store yet (a fresh machine)."""
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.headless import session_from_environment
     from medstation.access.roles import Permission
+    from medstation.access.encryption import open_database
     from medstation.errors import UserFacingError
-    from medstation.store.database import Database
 
     if settings.database_url:  # the clinic server is backed up on the server (docs/CLINIC.md), not from here
         raise UserFacingError("This workstation uses the clinic server (database_url): back it up there with "
@@ -35,7 +36,7 @@ def _authorise(settings):
                               "single-workstation store.")
     if not settings.db_path.exists():
         return None
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path)
     try:
         return session_from_environment(db).require(Permission.backup_restore)
     finally:
@@ -45,17 +46,18 @@ def _authorise(settings):
 def run_backup(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.backup import backup_store
     from medstation.config import Settings
     from medstation.errors import UserFacingError
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database
 
     settings = Settings()
     try:
         actor = _authorise(settings)
         if actor is None:
             raise UserFacingError(f"There is no store to back up at {settings.home}.")
-        db = Database(settings.db_path)
+        db = open_database(settings.db_path)
         try:  # logged before the copy, so the backup carries its own event
             db.audit("store.backup", actor=actor, entity="folder", entity_id=str(Path(args.path).resolve()))
         finally:
@@ -72,10 +74,11 @@ def run_backup(args: argparse.Namespace) -> int:
 def run_restore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.backup import restore_store, verify_backup
     from medstation.config import Settings
     from medstation.errors import UserFacingError
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database
 
     settings = Settings()
     try:
@@ -85,7 +88,7 @@ def run_restore(args: argparse.Namespace) -> int:
             return 0
         actor = _authorise(settings)
         manifest = restore_store(Path(args.path), settings.home, replace=args.replace)
-        db = Database(settings.db_path)  # also brings an older backup's schema to head
+        db = open_database(settings.db_path)  # also brings an older backup's schema to head
         try:
             db.audit("store.restore", actor=actor or "", entity="folder", entity_id=str(Path(args.path).resolve()),
                      backup_created_at=manifest.created_at, files=len(manifest.files))

@@ -49,6 +49,7 @@ def _new_passphrase() -> str:
     import getpass
     import os
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.encryption import ENV_PASSPHRASE
     from medstation.errors import UserFacingError
 
@@ -64,8 +65,9 @@ def _new_passphrase() -> str:
 
 
 def run_encrypt(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.db_convert import encrypt_store
-    from medstation.access.encryption import database_key, keyring_unavailable_reason
+    from medstation.access.encryption import database_key, keyring_unavailable_reason, open_database
     from medstation.access.headless import session_from_environment
     from medstation.access.roles import Permission
     from medstation.config import Settings
@@ -77,7 +79,7 @@ def run_encrypt(args: argparse.Namespace) -> int:
         if not settings.db_path.exists():
             raise UserFacingError(f"There is no database at {settings.db_path} yet; set MEDSTATION_DB_ENCRYPTION="
                                   "passphrase before the first start to create it encrypted.")
-        db = Database(settings.db_path)
+        db = open_database(settings.db_path)
         try:
             actor = session_from_environment(db).require(Permission.backup_restore)
             encrypted = db.encrypted
@@ -106,6 +108,7 @@ def run_encrypt(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.encryption import header_path, is_plaintext_sqlite, read_header
     from medstation.config import Settings
     from medstation.errors import UserFacingError
@@ -130,12 +133,12 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def _server_status(settings) -> int:
+    from medstation.access.encryption import open_store
     from medstation.errors import UserFacingError
-    from medstation.store.database import Database
     from medstation.store.engine import describe
 
     try:
-        db = Database.for_settings(settings, migrate=False)
+        db = open_store(settings, migrate=False)
     except UserFacingError as exc:
         print(f"medstation db: {exc}", file=sys.stderr)
         return exc.exit_code

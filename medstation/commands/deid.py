@@ -30,11 +30,12 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.roles import Permission
     from medstation.app import build_services
-    from medstation.imaging.deid_export import DeidRequest, export_deidentified
-    from medstation.imaging.deid_pixels import MaskRect
-    from medstation.imaging.deid_profile import DeidOption
+    from medstation.imaging.deid.export import DeidRequest, export_deidentified
+    from medstation.imaging.deid.pixels import MaskRect
+    from medstation.imaging.deid.profile import DeidOption
     from medstation.imaging.indexer import collect_files
     from medstation.imaging.service import audit_deid_export
     from medstation.jobs import JobContext

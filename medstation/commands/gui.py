@@ -16,6 +16,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.ui.launch import run_gui
 
     return run_gui(

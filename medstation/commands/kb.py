@@ -40,6 +40,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.app import build_services
     from medstation.rag.types import KnowledgeBaseError
 
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
 def _ingest(kb, args) -> int:
     from pathlib import Path
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.jobs import Cancelled, print_progress_context
 
     ctx = print_progress_context()
@@ -104,6 +106,7 @@ def _eval(kb, args) -> int:
     import json
     from pathlib import Path
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.jobs import print_progress_context
     from medstation.rag.evaluation import evaluate
     from medstation.rag.types import KnowledgeBaseEmpty

@@ -45,6 +45,7 @@ def _model_args(p) -> None:
 
 def _backend_factory(args, settings, db):
     """(factory, model_info): a lazily loaded backend for the chosen model, and its description."""
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.notes.model_choice import load_backend, resolve_version
 
     if args.model_version is not None:
@@ -57,9 +58,10 @@ def _backend_factory(args, settings, db):
             return cache["b"]
 
         return factory, choice.describe(), lambda: cache.get("b") and cache["b"].close()
+    from medstation.store.model_registry import ModelRegistry
     from medstation.llm.service import LLMService
 
-    llm = LLMService(settings, db)
+    llm = LLMService(settings, db, registry=ModelRegistry(db))
     path = llm.model_path()
     info = {"version_id": None, "name": path.stem if path else "", "file": path.name if path else None,
             "adapter": None}
@@ -77,16 +79,17 @@ def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.config import Settings
     from medstation.errors import UserFacingError
     from medstation.jobs import JobContext
     from medstation.notes.drafting import DraftOptions
     from medstation.notes.template_store import TemplateStore
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database, open_store
 
     settings = Settings()
     settings.ensure_dirs()
-    db = Database.for_settings(settings)
+    db = open_store(settings)
     close = None
     try:
         template = TemplateStore(db).get(args.template)

@@ -69,6 +69,7 @@ def add_parser(sub) -> None:
 
 
 def _node(args):
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.imaging.pacs.node import PacsNode
 
     return PacsNode.from_options(dicomweb=args.dicomweb, dimse=args.dimse, local_ae_title=args.local_ae,
@@ -77,6 +78,7 @@ def _node(args):
 
 
 def _with_service(fn):
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.app import build_services
     from medstation.imaging.pacs.service import PacsService
 
@@ -95,6 +97,7 @@ def run_echo(args) -> int:
 
 
 def run_query(args) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.imaging.pacs.node import StudyQuery
 
     node = _node(args)
@@ -112,6 +115,7 @@ def run_query(args) -> int:
 
 
 def run_retrieve(args) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.jobs import print_progress_context
 
     node = _node(args)
@@ -124,6 +128,7 @@ def run_retrieve(args) -> int:
 
 
 def run_send(args) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.jobs import JobContext
 
     node = _node(args)
@@ -133,6 +138,7 @@ def run_send(args) -> int:
 
 
 def run_listen(args) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.jobs import JobContext, print_progress_context
 
     ctx: JobContext = print_progress_context()

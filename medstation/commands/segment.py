@@ -68,16 +68,17 @@ def add_parser(sub) -> None:
 def _load(settings, engine_name: str | None, model_version_id: int | None = None):
     """The engine to run: ``model_version_id`` from the registry, else ``engine_name``, else the
     registry's active segmentation version (what the viewer runs), else the default engine."""
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.segmentation.engine import load_engine
     from medstation.segmentation.registry import ENGINES
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database, open_store
     from medstation.store.model_registry import ModelRegistry, RegistryError
     from medstation.store.tables import ModelKind
 
     name = engine_name or settings.seg_engine
     checkpoint = None
     if model_version_id is not None or engine_name is None:
-        db = Database.for_settings(settings)
+        db = open_store(settings)
         try:
             registry = ModelRegistry(db)
             if model_version_id is not None:
@@ -103,6 +104,7 @@ class SegmentInputError(UserFacingError):
 
 def run(args: argparse.Namespace) -> int:
     """Expected problems (missing checkpoint, refused box) raise UserFacingError: ``cli.main`` exits 2."""
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.config import Settings
 
     settings = Settings()
@@ -117,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _segment_image(engine, source: Path, args) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.segmentation.images import read_image, write_mask_png
     from medstation.segmentation.refine import prompt_mask
 
@@ -134,6 +137,7 @@ def _segment_image(engine, source: Path, args) -> int:
 
 
 def _segment_series(engine, folder: Path, args) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.imaging.loader import load_series
     from medstation.jobs import print_progress_context
     from medstation.segmentation.cache import EmbeddingCache
@@ -165,12 +169,13 @@ def _segment_series(engine, folder: Path, args) -> int:
 
 def _export_audited(segments, volume, out: Path) -> None:
     """The service's export path, so the command line leaves the same audit record as the viewer."""
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.headless import session_from_environment
     from medstation.config import Settings
     from medstation.segmentation.service import ExportKind, export_segments
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database
 
-    db = Database(Settings().db_path)
+    db = open_database(Settings().db_path)
     try:
         export_segments(db, ExportKind.nifti, segments, volume, out, session_from_environment(db).actor.name)
     finally:
@@ -178,6 +183,7 @@ def _export_audited(segments, volume, out: Path) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.config import Settings
     from medstation.jobs import print_progress_context
     from medstation.segmentation.evaluation import evaluate_manifest

@@ -54,6 +54,7 @@ def read_items(path: str) -> list[tuple[str, list[str]]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.llm.support import check_claim
 
     for sentence, passages in read_items(args.file):

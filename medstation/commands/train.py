@@ -62,12 +62,14 @@ def _require_training() -> None:
 
 def _services():
     _require_training()
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.app import build_services
 
     return build_services()
 
 
 def _stderr_context():
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.jobs import print_progress_context
 
     return print_progress_context(sys.stderr)
@@ -76,6 +78,7 @@ def _stderr_context():
 def run_segmentation(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.errors import UserFacingError
 
     services = _services()
@@ -109,6 +112,7 @@ def run_segmentation(args: argparse.Namespace) -> int:
 
 
 def _search(training, ctx, dataset_version_id: int, args) -> dict:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.training.litemedsam.search import parse_list
 
     lrs = parse_list(args.search_lr, float) if args.search_lr else None
@@ -130,6 +134,7 @@ def _search(training, ctx, dataset_version_id: int, args) -> dict:
 def run_llm(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.errors import UserFacingError
 
     services = _services()
@@ -154,6 +159,7 @@ def run_llm(args: argparse.Namespace) -> int:
 
 
 def run_worker(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.training.worker import main
 
     return main(args.run_id)

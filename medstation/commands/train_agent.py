@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     from medstation.config import Settings
     from medstation.errors import UserFacingError
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_store
     from medstation.store.model_registry import ModelRegistry
     from medstation.training.agent.agent import TrainingAgent
 
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             print("medstation train-agent: no database_url is set: training this workstation's own queue "
                   "(clinic mode: docs/CLINIC.md).", file=sys.stderr)
         settings.ensure_dirs()
-        db = Database.for_settings(settings)
+        db = open_store(settings)
     except UserFacingError as exc:
         print(f"medstation train-agent: {exc}", file=sys.stderr)
         return exc.exit_code

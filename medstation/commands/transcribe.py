@@ -27,22 +27,17 @@ def add_parser(sub) -> None:
 
 def write_atomically(path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file, so a failure never leaves half a transcript."""
-    import os
-    from pathlib import Path
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
+    from medstation.fileio import atomic_write
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(path, text)
 
 
 def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.config import Settings
     from medstation.errors import UserFacingError
     from medstation.jobs import JobContext

@@ -41,13 +41,14 @@ def add_parser(sub) -> None:
 
 
 def _open():
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.users import AccountStore
     from medstation.config import Settings
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database, open_store
 
     settings = Settings()
     settings.ensure_dirs()
-    db = Database.for_settings(settings, encrypt_new=settings.db_encryption)  # the first command on a new folder
+    db = open_store(settings, encrypt_new=settings.db_encryption)  # the first command on a new folder
     return db, AccountStore(db)
 
 
@@ -59,6 +60,7 @@ def _password(env_name: str, prompt: str) -> str:
     if value:
         return value
     if not sys.stdin.isatty():
+        # lazy: a command's handler loads its services only when it runs (--help stays light)
         from medstation.errors import UserFacingError
 
         raise UserFacingError(f"Set {env_name} or run in a terminal to be asked for the password.")
@@ -72,6 +74,7 @@ def _password(env_name: str, prompt: str) -> str:
 
 def _guard(fn):
     def wrapped(args: argparse.Namespace) -> int:
+        # lazy: a command's handler loads its services only when it runs (--help stays light)
         from medstation.errors import UserFacingError
 
         try:
@@ -84,6 +87,7 @@ def _guard(fn):
 
 @_guard
 def run_add(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.headless import session_from_environment
 
     db, store = _open()
@@ -107,6 +111,7 @@ def run_token(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.headless import session_from_environment
 
     db, store = _open()
@@ -127,6 +132,7 @@ def run_token(args: argparse.Namespace) -> int:
 
 @_guard
 def run_list(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.headless import session_from_environment
     from medstation.access.roles import Permission
 
@@ -145,6 +151,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 @_guard
 def run_unlock(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.headless import session_from_environment
 
     db, store = _open()
@@ -158,6 +165,7 @@ def run_unlock(args: argparse.Namespace) -> int:
 
 @_guard
 def run_passwd(args: argparse.Namespace) -> int:
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.access.headless import session_from_environment
 
     db, store = _open()

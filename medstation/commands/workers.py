@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import time
 
+    # lazy: a command's handler loads its services only when it runs (--help stays light)
     from medstation.worker_protocol import emit_partial, emit_progress, emit_result
 
     steps = max(0, args.steps)

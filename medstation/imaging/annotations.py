@@ -14,6 +14,8 @@ import enum
 import math
 from dataclasses import dataclass, replace
 
+from medstation.store.tables import ViewerAnnotation
+
 SCHEMA_VERSION = 1
 
 
@@ -60,8 +62,6 @@ def angle_degrees(a, vertex, c, spacing_rc: tuple[float, float] = (1.0, 1.0)) ->
 
 def save_annotation(db, annotation: Annotation, actor: str = "") -> Annotation:
     """Insert ``annotation``; returns it with its id. Audited as ``annotation.add``."""
-    from medstation.store.tables import ViewerAnnotation
-
     with db.session() as s:
         row = ViewerAnnotation(series_uid=annotation.series_uid, plane=annotation.plane,
                                slice_index=int(annotation.slice_index), kind=annotation.kind.value,
@@ -79,8 +79,6 @@ def load_annotations(db, series_uid: str) -> list[Annotation]:
     """Every stored annotation of ``series_uid``, oldest first."""
     from sqlmodel import select
 
-    from medstation.store.tables import ViewerAnnotation
-
     with db.session() as s:
         rows = s.exec(select(ViewerAnnotation).where(ViewerAnnotation.series_uid == series_uid)
                       .order_by(ViewerAnnotation.id)).all()
@@ -90,8 +88,6 @@ def load_annotations(db, series_uid: str) -> list[Annotation]:
 
 def delete_annotation(db, annotation_id: int, actor: str = "") -> bool:
     """Delete one annotation; False when it was already gone. Audited as ``annotation.delete``."""
-    from medstation.store.tables import ViewerAnnotation
-
     with db.session() as s:
         row = s.get(ViewerAnnotation, int(annotation_id))
         if row is None:

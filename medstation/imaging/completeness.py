@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from medstation.imaging.headers import instance_identity
+
 MAX_SIBLINGS = 5000  # a huge folder is not scanned file by file on every open
 
 
 def unopened_siblings(series_uid: str, opened_paths, *, limit: int = MAX_SIBLINGS) -> list[str]:
     """Paths in the folders of ``opened_paths`` that hold images of ``series_uid`` but were not opened."""
     import pydicom
-
-    from medstation.imaging.headers import instance_identity
 
     opened = {str(Path(p).resolve()) for p in opened_paths}
     folders = sorted({str(Path(p).resolve().parent) for p in opened_paths})

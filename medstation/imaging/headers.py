@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from medstation.errors import UserFacingError
+from medstation.fileio import file_sha256
 
 if TYPE_CHECKING:  # pydicom is imported lazily: building the service at start-up must stay cheap
     from pydicom.dataset import Dataset
@@ -229,14 +230,10 @@ def file_digest(path: str | Path) -> str:
     key = (str(p.resolve()), stat.st_size, stat.st_mtime_ns)
     digest = _DIGESTS.get(key)
     if digest is None:
-        h = hashlib.sha256()
         try:
-            with open(p, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
+            digest = file_sha256(p)
         except OSError:
             return "path:" + str(p)
-        digest = h.hexdigest()
         if len(_DIGESTS) >= _DIGEST_CACHE_MAX:
             _DIGESTS.clear()
         _DIGESTS[key] = digest

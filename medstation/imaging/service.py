@@ -11,30 +11,32 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from medstation.access.roles import Permission, UserSession
 from medstation.config import Settings, sample_study_dir
 from medstation.imaging.catalog import PatientInfo, catalog, series_load_inputs, series_paths
+from medstation.imaging.deid.export import DeidRequest, export_deidentified
+from medstation.imaging.deid.profile import DeidOption
 from medstation.imaging.headers import ImagingError
-from medstation.imaging.indexer import IndexReport
+from medstation.imaging.indexer import IndexReport, index_paths
+from medstation.imaging.loader import load_series
+from medstation.imaging.tags import list_tags
 from medstation.imaging.volume import Volume
 from medstation.jobs import JobContext
-from medstation.access.roles import Permission, UserSession
 from medstation.store.database import Database
 
 
 class ImagingService:
     """Index, browse, load and export DICOM series. Thread-safe: every call opens its own short session."""
 
-    def __init__(self, settings: Settings, db: Database, *, session: UserSession | None = None) -> None:
-        """``session``: who acts (the composition root's); alone in a test, the OS user as admin."""
+    def __init__(self, settings: Settings, db: Database, *, session: UserSession) -> None:
+        """``session``: who acts (the composition root's)."""
         self.settings = settings
         self.db = db
-        self.session = session or UserSession.from_os_user()
+        self.session = session
 
     # -- index ---------------------------------------------------------------------------------
     def index_job(self, ctx: JobContext, paths: Iterable[str | Path]) -> IndexReport:
         """Job: index files/folders (recursive, incremental by path + size + mtime)."""
-        from medstation.imaging.indexer import index_paths
-
         self.session.require(Permission.view_imaging)
         report = index_paths(ctx, self.db, paths)
         self.db.audit("imaging.index", entity="paths", detail_summary=report.summary())
@@ -75,16 +77,12 @@ class ImagingService:
 
     def tags(self, path: str | Path):
         """Tag rows of one file for the tag browser (header only; fast enough for the io lane)."""
-        from medstation.imaging.tags import list_tags
-
         self.session.require(Permission.view_imaging)
         return list_tags(path)
 
     # -- load ----------------------------------------------------------------------------------
     def load_series_job(self, ctx: JobContext, series_uid: str, *, time_point: int | None = None) -> Volume:
         """Job: load an indexed series into a :class:`Volume` (see ``medstation.imaging.loader``)."""
-        from medstation.imaging.loader import load_series
-
         actor = self.session.require(Permission.view_imaging)
         paths, cache = series_load_inputs(self.db, series_uid)
         if not paths:
@@ -98,19 +96,15 @@ class ImagingService:
                                 actor: str = "", request=None, paths: list[str] | None = None):
         """Job: write a de-identified copy of a series (or of ``paths`` of it, e.g. the files a first pass refused).
 
-        ``request`` is a :class:`~.deid_export.DeidRequest` (options, burned-in decision); None means the
+        ``request`` is a :class:`~medstation.imaging.deid.export.DeidRequest` (options, burned-in decision); None means the
         options of ``settings.deid_options`` and no burned-in decision. Returns a
-        :class:`~.deid_export.DeidReport`. Audited, burned-in decisions included."""
-        from medstation.imaging.deid_export import DeidRequest, export_deidentified
-
+        :class:`~medstation.imaging.deid.export.DeidReport`. Audited, burned-in decisions included."""
         who = self.session.require(Permission.export_imaging)  # ``actor`` (a name) is kept for old callers
         paths = list(paths) if paths else self.series_files(series_uid)
         if not paths:
             raise ImagingError("this series is not in the index; nothing to export")
         target = Path(out_dir) if out_dir else self.settings.exports_dir / f"deid_{len(list(self.settings.exports_dir.glob('deid_*'))) + 1:04d}"
         if request is None:
-            from medstation.imaging.deid_profile import DeidOption
-
             request = DeidRequest(options=frozenset(DeidOption(o) for o in self.settings.deid_options))
         report = export_deidentified(ctx, self.db, paths, target, request)
         audit_deid_export(self.db, report, actor=actor or who, entity="series", entity_id=series_uid)

@@ -40,10 +40,11 @@ log = logging.getLogger(__name__)
 class LLMService:
     """One per app. ``backend()`` and ``model_version_id()`` run in the ``llm`` lane only."""
 
-    def __init__(self, settings: Settings, db: Database, *, registry: ModelRegistry | None = None) -> None:
+    def __init__(self, settings: Settings, db: Database, *, registry: ModelRegistry) -> None:
+        """``registry``: the app's one model registry (from the composition root)."""
         self.settings = settings
         self.db = db
-        self.registry = registry or ModelRegistry(db)
+        self.registry = registry
         self._lock = threading.RLock()
         self._selected: Path | None = None
         self._backend: ChatBackend | None = None

@@ -16,7 +16,6 @@ one sentence per line.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from medstation.errors import UserFacingError
+from medstation.notes.aci_bench import read_dialogue_rows
 from medstation.notes.drafting import DraftOptions, draft_note
 from medstation.notes.templates import NoteTemplate
 from medstation.notes.transcript import SpeakerRole, Transcript, parse_transcript
@@ -45,25 +45,7 @@ class EvalRow:
 
 def load_rows(path: Path, limit: int | None = None) -> list[EvalRow]:
     """Rows of an aci-bench (``note``) or MTS-Dialog (``section_text``) CSV; raises UserFacingError otherwise."""
-    csv.field_size_limit(50_000_000)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            fields = [f.strip() for f in reader.fieldnames or []]
-            ref_col = "note" if "note" in fields else "section_text" if "section_text" in fields else None
-            if "dialogue" not in fields or ref_col is None:
-                raise UserFacingError(f"{path.name} needs a 'dialogue' column and a 'note' (aci-bench) or "
-                                      f"'section_text' (MTS-Dialog) column; it has {', '.join(fields) or 'none'}.")
-            rows = []
-            for i, rec in enumerate(reader):
-                if limit is not None and len(rows) >= limit:
-                    break
-                rid = rec.get("encounter_id") or rec.get("ID") or str(i)
-                rows.append(EvalRow(i, str(rid), rec["dialogue"] or "", rec[ref_col] or ""))
-    except OSError as exc:
-        raise UserFacingError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-    except UnicodeDecodeError as exc:
-        raise UserFacingError(f"{path.name} is not UTF-8 text.") from exc
+    rows = [EvalRow(r.index, r.encounter_id, r.dialogue, r.note) for r in read_dialogue_rows(path, limit=limit)]
     if not rows:
         raise UserFacingError(f"{path.name} has no rows to evaluate.")
     return rows

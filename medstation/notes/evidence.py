@@ -19,6 +19,7 @@ from medstation.notes.injection import is_note_instruction
 from medstation.notes.templates import NoteTemplate, SectionSpec
 from medstation.notes.topics import route, topics_of, uncovered
 from medstation.notes.transcript import SpeakerRole, Transcript, split_sentences
+from medstation.notes.voice import role_noun
 
 STOPWORDS = frozenset("""a an the and or but if so of to in on at for with from by as is are was were be been being
 it its it's this that these those i me my we our you your he him his she her they them their what which who whom
@@ -230,8 +231,6 @@ def section_score(spec: SectionSpec, unit: Unit) -> float:
 def is_therapy_session(transcript: Transcript) -> bool:
     """True when the speakers are labelled as in therapy (therapist, counsellor, client, T/C), not a medical
     visit (doctor/patient): only then does a section list the therapy topics nobody spoke about."""
-    from medstation.notes.voice import role_noun
-
     nouns = {role_noun(line.speaker, line.role) for line in transcript.lines if line.role is not SpeakerRole.other}
     return bool(nouns & {"Therapist", "Client"})
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from medstation.errors import UserFacingError
 from medstation.notes.records import NoteInfo, NoteStatus, SessionInfo
+from medstation.notes.risk_coverage import unstated_message
 
 
 def note_plain_text(note: NoteInfo, session: SessionInfo, client_code: str) -> str:
@@ -13,8 +14,6 @@ def note_plain_text(note: NoteInfo, session: SessionInfo, client_code: str) -> s
 
     Refused (UserFacingError) while the note no longer states a risk its transcript raises."""
     if note.unstated_risks:
-        from medstation.notes.risk_coverage import unstated_message
-
         raise UserFacingError(unstated_message(list(note.unstated_risks), "exporting"))
     lines = [f"Session note — client {client_code}, session {session.session_date} "
              f"({session.modality}, {session.duration_min} min, {session.clinician})",

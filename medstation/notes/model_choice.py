@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from medstation.errors import UserFacingError
+from medstation.llm.backends.catalogue import embedded_model_path
+from medstation.llm.backends.local import LocalLlamaBackend
+from medstation.store.tables import ModelVersion
 
 
 @dataclass(frozen=True)
@@ -33,18 +36,7 @@ class ModelChoice:
 
 
 def _version(db, version_id: int):
-    """(path, parent_id, name, kind) of a registry version, through ModelRegistry when it exists."""
-    try:
-        from medstation.store.model_registry import ModelRegistry
-    except ModuleNotFoundError:
-        ModelRegistry = None  # noqa: N806  (registry not merged yet: read the table directly)
-    if ModelRegistry is not None:
-        info = ModelRegistry(db).get(version_id)
-        if info is None:
-            return None
-        return str(info.path), info.parent_id, info.name, getattr(info.kind, "value", info.kind)
-    from medstation.store.tables import ModelVersion
-
+    """(path, parent_id, name, kind) of a registry version (one row read; None when there is none)."""
     with db.session() as s:
         row = s.get(ModelVersion, version_id)
         return None if row is None else (row.path, row.parent_id, row.name, getattr(row.kind, "value", row.kind))
@@ -90,7 +82,6 @@ def _parent_or_embedded(db, parent_id: int | None) -> Path:
         found = _version(db, parent_id)
         if found is not None and Path(found[0]).is_file():
             return Path(found[0])
-    from medstation.llm.backends.catalogue import embedded_model_path
 
     path = embedded_model_path()
     if path is None:
@@ -100,8 +91,6 @@ def _parent_or_embedded(db, parent_id: int | None) -> Path:
 
 def load_backend(choice: ModelChoice, settings):
     """A local backend for ``choice`` (llm lane). An adapter needs a backend that accepts ``lora_path``."""
-    from medstation.llm.backends.local import LocalLlamaBackend
-
     kwargs: dict[str, Any] = {"n_ctx": min(settings.llm_n_ctx, 2048), "n_threads": settings.llm_threads,
                               "name": choice.name}
     if choice.adapter_path is not None:

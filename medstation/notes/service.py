@@ -35,8 +35,8 @@ from medstation.notes.template_store import TemplateStore
 from medstation.notes.transcript import Transcript, parse_transcript
 from medstation.store.database import Database
 from medstation.store.engine import row_lock_key
-from medstation.store.tables import (NoteAddendum, NoteAutosave, NoteRevision, NoteRiskAcknowledgement, NotesClient,
-                                     SessionNote, SessionTranscript, TherapySession)
+from medstation.store.tables import (AuditEvent, NoteAddendum, NoteAutosave, NoteRevision, NoteRiskAcknowledgement,
+                                     NotesClient, SessionNote, SessionTranscript, TherapySession)
 
 
 def _now() -> datetime:
@@ -165,8 +165,6 @@ class NotesService:
 
     def transcript_recording(self, transcript_id: int) -> dict:
         """The recording provenance stored with transcript version ``transcript_id`` ({} if typed or imported)."""
-        from medstation.store.tables import AuditEvent
-
         self.session.require(Permission.view_notes)
         with self.db.session() as s:
             row = s.exec(select(AuditEvent).where(AuditEvent.action == "notes.transcript.save",

@@ -21,16 +21,13 @@ import hashlib
 import re
 from dataclasses import dataclass, replace
 
-from medstation.errors import UserFacingError
+from medstation.notes import transcript_formats as fmt
+from medstation.notes.transcript_formats import TranscriptError
 
 #: Largest transcript accepted, in bytes: a 3-hour session is about 200 kB of text.
 MAX_BYTES = 5_000_000
 #: Most turns accepted (a 3-hour session has a few thousand).
 MAX_LINES = 20_000
-
-
-class TranscriptError(UserFacingError):
-    """The transcript cannot be read; nothing was stored."""
 
 
 class SpeakerRole(str, enum.Enum):
@@ -139,8 +136,6 @@ def decode_bytes(data: bytes, name: str = "the file") -> str:
 
 def parse_transcript(data: bytes | str, filename: str = "") -> Transcript:
     """Parse ``data`` in the format its name or content says; raises :class:`TranscriptError`."""
-    from medstation.notes import transcript_formats as fmt
-
     name = filename or "the transcript"
     text = decode_bytes(data, name) if isinstance(data, bytes) else data
     if not text.strip():

@@ -12,9 +12,14 @@ import io
 import json
 import re
 
-from medstation.notes.transcript import TranscriptError
+from medstation.errors import UserFacingError
 
 Turn = tuple[str, str, float | None]
+
+
+class TranscriptError(UserFacingError):
+    """The transcript cannot be read; nothing was stored."""
+
 
 _BRACKET = re.compile(r"^\s*\[([^\]\n]{1,40})\]\s*(.*)$")
 # "Therapist: ...", "T: ...", "Dr. Lee: ...", "Client 2: ..." (at most four words before the colon).

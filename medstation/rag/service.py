@@ -13,9 +13,16 @@ import threading
 import time
 from pathlib import Path
 
+from medstation.access.roles import Permission, UserSession
 from medstation.config import Settings
 from medstation.jobs import JobContext
+from medstation.rag.embedder import Embedder
+from medstation.rag.ingest import ingest_path
+from medstation.rag.keyword_index import KeywordIndex
+from medstation.rag.retrieval import retrieve
 from medstation.rag.types import EMPTY_KB_MESSAGE, SEARCH_MODES, KbVersionInfo, KnowledgeBaseError, Passage
+from medstation.rag.vector_store import VectorStore
+from medstation.rag.versions import current_version
 from medstation.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -36,14 +43,12 @@ class KnowledgeBaseService:
     or ``bm25``.
     """
 
-    def __init__(self, settings: Settings, db: Database, *, embedder=None, session=None) -> None:
-        """Cheap: nothing is opened here. ``embedder`` lets tests and benchmarks share one loaded model.
-        ``session``: who acts (the composition root's); alone in a test, the OS user as admin."""
-        from medstation.access.roles import UserSession
-
+    def __init__(self, settings: Settings, db: Database, *, session: UserSession, embedder=None) -> None:
+        """Cheap: nothing is opened here. ``session``: who acts (the composition root's);
+        ``embedder`` lets tests and benchmarks share one loaded model."""
         self.settings = settings
         self.db = db
-        self.session = session or UserSession.from_os_user()
+        self.session = session
         self._lock = threading.RLock()
         self._embedder = embedder
         self._store = None
@@ -56,16 +61,12 @@ class KnowledgeBaseService:
     def embedder(self):
         with self._lock:
             if self._embedder is None:
-                from medstation.rag.embedder import Embedder
-
                 self._embedder = Embedder()  # graph in the user's shared ONNX cache (docs/EMBEDDER.md)
             return self._embedder
 
     def store(self):
         with self._lock:
             if self._store is None:
-                from medstation.rag.vector_store import VectorStore
-
                 self._store = VectorStore.open(self.settings)
             return self._store
 
@@ -79,15 +80,11 @@ class KnowledgeBaseService:
                 stale = self._keywords.size != self.store().count()
                 self._keywords_checked = now
             if stale:
-                from medstation.rag.keyword_index import KeywordIndex
-
                 self._keywords = KeywordIndex.load_or_build(self.settings.kb_dir / "bm25", self.store())
                 self._keywords_checked = now
             return self._keywords
 
     def rebuild_keyword_index(self, ctx: JobContext | None = None) -> None:
-        from medstation.rag.keyword_index import KeywordIndex
-
         index = KeywordIndex.build(self.settings.kb_dir / "bm25", self.store(), ctx=ctx)
         with self._lock:
             self._keywords = index
@@ -96,28 +93,20 @@ class KnowledgeBaseService:
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Passage]:
         """Top-``k`` passages for ``query``; ``[]`` for an empty query or an empty knowledge base."""
-        from medstation.access.roles import Permission
-
         self.session.require(Permission.use_chat)
         if mode not in SEARCH_MODES:
             raise KnowledgeBaseError(f"unknown search mode {mode!r}; use one of {', '.join(SEARCH_MODES)}")
         query = (query or "").strip()
         if not query or k <= 0 or self._looks_empty():
             return []
-        from medstation.rag.retrieval import retrieve
 
         return retrieve(self, query, k=k, mode=mode, depth=max(FUSION_DEPTH, 4 * k))
 
     def current_version(self) -> KbVersionInfo | None:
-        from medstation.rag.versions import current_version
-
         return current_version(self.db)
 
     def ingest_job(self, ctx: JobContext, path: Path) -> KbVersionInfo:
         """Job: add/update/remove documents under ``path`` (file or folder). Resumable and incremental."""
-        from medstation.access.roles import Permission
-        from medstation.rag.ingest import ingest_path
-
         self.session.require(Permission.manage_kb)
         try:
             return ingest_path(ctx, self, Path(path))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from medstation.segmentation.decoder_head import HEAD_GRAPH_VERSION
 from medstation.segmentation.networks import SamParts
 
 log = logging.getLogger(__name__)

@@ -7,22 +7,15 @@ sentence a clinician can read; no mask is ever produced from it.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from medstation.config import project_models_dir
 from medstation.errors import UserFacingError
+from medstation.fileio import file_sha256
 
 
 class CheckpointError(UserFacingError, RuntimeError):
     """The model file cannot be used (missing, corrupt, or not the expected weights)."""
-
-
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_checkpoint(path: str | Path, expected_sha256: str | None = None) -> str:
@@ -60,8 +53,6 @@ def load_state_dict(path: str | Path) -> dict:
 
 def search_dirs(models_dir: Path) -> list[Path]:
     """Where user-supplied checkpoints are looked for: settings.models_dir, then the project's models/."""
-    from medstation.config import project_models_dir
-
     return [models_dir, project_models_dir()]
 
 

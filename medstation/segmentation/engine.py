@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from medstation.segmentation import preprocess
-from medstation.segmentation.backends import make_backends
+from medstation.segmentation.backends import make_backends, set_torch_threads
 from medstation.segmentation.registry import EngineSpec, engine_spec, locate_checkpoint
 from medstation.segmentation.checkpoints import CheckpointError
 
@@ -143,6 +143,7 @@ def load_engine(name: str, *, models_dir: Path, cache_dir: Path | None, threads:
     published sha256; any other file (a fine-tuned version) is identified by the
     sha256 computed here, which the model registry records and compares.
     """
+    # lazy: shipped graphs and the checkpoint reader are needed only when a model loads
     from medstation.segmentation import shipped
     from medstation.segmentation.backends import set_torch_threads
     from medstation.segmentation.checkpoints import verify_checkpoint

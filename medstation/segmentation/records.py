@@ -19,7 +19,6 @@ never an empty mask.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -28,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from medstation.fileio import atomic_writer
 from medstation.segmentation.measure import SegmentMeasurements
+from medstation.store.tables import Measurement, ModelKind, ModelVersion, Segmentation, SegmentationStatus
 
 HUMAN_MADE = "manual"  # the engine label of a human-made mask (brush/eraser only, no model output)
 
@@ -99,8 +100,6 @@ def load_stored_segments(db, series_uid: str, statuses=("accepted",)) -> list[St
 
     from sqlmodel import select
 
-    from medstation.store.tables import Segmentation
-
     rows = []
     with db.session() as s:
         for row in s.exec(select(Segmentation).where(Segmentation.series_uid == series_uid)
@@ -132,13 +131,8 @@ def series_folder_name(series_uid: str) -> str:
 
 
 def write_npz(path: Path, mask: np.ndarray) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as handle:
+    with atomic_writer(path) as handle:
         np.savez_compressed(handle, mask=np.asarray(mask, np.uint8))
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
     return path
 
 
@@ -159,8 +153,6 @@ def _model_prompts(prompts: list[dict]) -> list[dict]:
 def _version_by_weights(db, model: str) -> int | None:
     """Registry id of the segmentation version whose sha256 starts with the ``engine:sha12`` in ``model``."""
     from sqlmodel import select
-
-    from medstation.store.tables import ModelKind, ModelVersion
 
     prefix = model.rpartition(":")[2]
     if len(prefix) < 12:
@@ -195,8 +187,6 @@ def producing_version(db, record: SegmentRecord) -> tuple[int | None, str]:
 def save_decision(db, home: Path, record: SegmentRecord, decision: str, actor: str,
                   measurements: SegmentMeasurements | None) -> int:
     """Insert or update the Segmentation row with ``decision`` (accepted | rejected | draft); returns its id."""
-    from medstation.store.tables import Measurement, Segmentation, SegmentationStatus
-
     status = SegmentationStatus(decision)
     version_id, engine = producing_version(db, record)
     folder = Path(home) / "segmentations" / series_folder_name(record.series_uid)
@@ -229,7 +219,5 @@ def save_decision(db, home: Path, record: SegmentRecord, decision: str, actor: s
 
 def _measurements_of(segmentation_id: int):
     from sqlmodel import select
-
-    from medstation.store.tables import Measurement
 
     return select(Measurement).where(Measurement.segmentation_id == segmentation_id)

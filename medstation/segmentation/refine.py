@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
+from medstation.segmentation.engine import MaskPrediction
+
 MAX_CLICK_LOSS = 0.5  # a click that would remove more than this share of the mask is refused
 MAX_CLICK_GAIN = 3.0  # a click that would add more than this many times the mask's area is refused
 REACH_FACTOR = 1.0  # a click changes pixels within this many times its depth (dev: 1.0 was safest of 1.0, 1.5, 2.0)
@@ -239,8 +241,6 @@ def prompt_mask(decode: Decode, shape: tuple[int, int], box=None, points=None, l
     refinement made it and ``notes`` what each click did); points without a box (engines that take
     them, ``points_alone``) go to the model as they are, since refinement needs a box's mask to refine.
     """
-    from medstation.segmentation.engine import MaskPrediction
-
     clicks = clicks_from(points, labels)
     if box is None or not clicks:
         return decode(box=box, points=points, labels=labels)

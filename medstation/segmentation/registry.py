@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from medstation.segmentation import networks
 from medstation.segmentation.checkpoints import find_file
+from medstation.store.model_registry import ModelRegistry, ModelVersionInfo
+from medstation.store.tables import ModelKind, ModelStatus
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,18 @@ class EngineSpec:
     # Both MedSAM variants were trained on box prompts only: from points alone they return an empty or
     # speck-sized mask (measured on the synthetic test volume), so points only refine a box.
     points_alone: bool = False
+
+    def register(self, registry: ModelRegistry, checkpoint: Path, *, sha256: str | None = None,
+                 status: ModelStatus = ModelStatus.candidate, name: str = "", source: str = "",
+                 meta: dict[str, Any] | None = None, **fields: Any) -> ModelVersionInfo:
+        """The registry version of ``checkpoint`` as a segmentation model of this engine (registered on first
+        sight). Its ``meta`` always names the engine and its input size, which is how a reader rebuilds the
+        network; ``name`` defaults to the display name, ``source`` to the engine's; ``fields`` (parent_id,
+        dataset_version, hyperparameters, metrics) pass through to :meth:`ModelRegistry.register`."""
+        return registry.register(ModelKind.segmentation, name or self.display_name, checkpoint, sha256=sha256,
+                                 status=status, source=source or self.source,
+                                 meta={"engine": self.name, "input_size": self.input_size, **(meta or {})},
+                                 **fields)
 
 
 def _bundled_litemedsam_file() -> Path | None:

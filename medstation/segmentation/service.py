@@ -16,12 +16,18 @@ import enum
 import logging
 from pathlib import Path
 
+from medstation.access.roles import Permission, UserSession
+from medstation.config import Settings
 from medstation.jobs import JobContext
-from medstation.segmentation import registry
+from medstation.segmentation import export, registry
 from medstation.segmentation.cache import EmbeddingCache
+from medstation.segmentation.engine import load_engine
+from medstation.segmentation.measure import measure, report_line
 from medstation.segmentation.records import SegmentRecord, StoredSegment, load_stored_segments, save_decision
+from medstation.segmentation.slices import VolumeSegmenter
+from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry
-from medstation.store.tables import ModelKind, ModelStatus
+from medstation.store.tables import ModelKind, ModelStatus, Segmentation
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +38,8 @@ def register_engine(registry: ModelRegistry, engine, *, default_engine: str = "l
     The default engine becomes the active segmentation model when none is active;
     others enter as candidates (promotion is the admin's decision).
     """
-    info = registry.register(
-        ModelKind.segmentation, engine.spec.display_name, engine.checkpoint, sha256=engine.sha256,
-        status=ModelStatus.active if engine.name == default_engine else ModelStatus.candidate,
-        source=engine.spec.source, meta={"engine": engine.name, "input_size": engine.spec.input_size},
-    )
-    return info.id
+    status = ModelStatus.active if engine.name == default_engine else ModelStatus.candidate
+    return engine.spec.register(registry, engine.checkpoint, sha256=engine.sha256, status=status).id
 
 
 class ExportKind(str, enum.Enum):
@@ -52,8 +54,6 @@ def export_segments(db, kind: ExportKind | str, segments, volume, path, actor: s
     audit record: action ``segmentation.export``, entity ``file`` = the written path,
     detail ``kind``, ``series_uid``, ``segments`` (names), ``algorithms`` (engine per segment).
     """
-    from medstation.segmentation import export
-
     kind = ExportKind(kind)
     writer = export.export_nifti if kind == ExportKind.nifti else export.export_dicom_seg
     written = Path(writer(list(segments), volume, path))
@@ -67,8 +67,6 @@ def rename_stored_segment(db, segmentation_id: int, name: str, actor: str) -> st
     """Give the saved segment ``segmentation_id`` a new name (any status, accepted included) and audit it.
 
     Returns the old name. A rename changes no mask or decision, so an accepted segment stays accepted."""
-    from medstation.store.tables import Segmentation
-
     name = name.strip()
     if not name:
         raise ValueError("a segment needs a name")
@@ -86,14 +84,12 @@ def rename_stored_segment(db, segmentation_id: int, name: str, actor: str) -> st
 class SegmentationService:
     """Engines, the shared embedding cache and storage of decided segments."""
 
-    def __init__(self, settings, db, *, registry: ModelRegistry | None = None, session=None) -> None:
-        """``session``: who acts (the composition root's); alone in a test, the OS user as admin."""
-        from medstation.access.roles import UserSession
-
+    def __init__(self, settings: Settings, db: Database, *, registry: ModelRegistry, session: UserSession) -> None:
+        """``registry``: the app's one model registry; ``session``: who acts (both from the composition root)."""
         self.settings = settings
         self.db = db
-        self.session = session or UserSession.from_os_user()
-        self.registry = registry or ModelRegistry(db)
+        self.session = session
+        self.registry = registry
         self.cache = EmbeddingCache(settings.seg_cache_slices)
         self._engines: dict[str, object] = {}
         self._model_version_ids: dict[str, int] = {}
@@ -120,8 +116,6 @@ class SegmentationService:
 
     def ensure_engine(self, ctx: JobContext, name: str | None = None):
         """Job: load (once) and register engine ``name`` (None: the active version); raises CheckpointError."""
-        from medstation.segmentation.engine import load_engine
-
         follow_active = name is None
         name = name or self.default_engine
         active = self.registry.active(ModelKind.segmentation) if follow_active else None
@@ -152,10 +146,6 @@ class SegmentationService:
 
     def segmenter(self, volume, window=None, name: str | None = None):
         """A :class:`~medstation.segmentation.slices.VolumeSegmenter` on the shared cache (engine must be loaded)."""
-        from medstation.segmentation.slices import VolumeSegmenter
-
-        from medstation.access.roles import Permission
-
         self.session.require(Permission.edit_imaging)
         engine = self.engine(name)
         if engine is None:
@@ -164,9 +154,6 @@ class SegmentationService:
 
     def decide(self, ctx: JobContext, record: SegmentRecord, volume, decision: str, actor: str) -> dict:
         """Job: measure and store ``record`` as accepted / rejected / draft. Returns ids and the report line."""
-        from medstation.access.roles import Permission
-        from medstation.segmentation.measure import measure, report_line
-
         signed_in = self.session.require(Permission.edit_imaging)
         actor = actor or signed_in.name
         ctx.report(0.2, "measuring")
@@ -178,8 +165,6 @@ class SegmentationService:
 
     def export(self, ctx: JobContext, kind: ExportKind | str, segments, volume, path, actor: str) -> str:
         """Job: :func:`export_segments` in a lane; returns the written path as text."""
-        from medstation.access.roles import Permission
-
         actor = actor or self.session.require(Permission.export_imaging).name
         self.session.require(Permission.export_imaging)
         ctx.report(0.1, f"writing {path}")
@@ -187,8 +172,6 @@ class SegmentationService:
 
     def rename(self, ctx: JobContext, segmentation_id: int, name: str, actor: str = "") -> str:
         """Job: store a new name for a saved segment (see :func:`rename_stored_segment`); returns the name."""
-        from medstation.access.roles import Permission
-
         signed_in = self.session.require(Permission.edit_imaging)
         ctx.check()
         rename_stored_segment(self.db, segmentation_id, name, actor or signed_in.name)

@@ -19,6 +19,7 @@ from medstation.segmentation import preprocess
 from medstation.segmentation.cache import EmbeddingCache, embedding_key
 from medstation.segmentation.engine import ImageEmbedding, MaskPrediction
 from medstation.segmentation.preprocess import PromptError
+from medstation.segmentation.refine import prompt_mask
 
 
 class VolumeSegmenter:
@@ -58,8 +59,6 @@ class VolumeSegmenter:
 
     def prompt(self, index: int, box=None, points=None, labels=None) -> MaskPrediction:
         """Box and clicks → the viewer's mask (:func:`~medstation.segmentation.refine.prompt_mask`)."""
-        from medstation.segmentation.refine import prompt_mask
-
         return prompt_mask(lambda **p: self.predict(index, **p), self.volume.pixels.shape[1:], box, points, labels)
 
     def predict_mask(self, index: int, box) -> np.ndarray:

@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from medstation.store.audit_anchor import verify_anchor
 from medstation.store.engine import AUDIT_LOCK, begin_write_dbapi, is_psycopg, sql_for
 
 GENESIS_HASH = "0" * 64
@@ -265,8 +266,6 @@ def verify_chain(dbapi_connection, anchor=None) -> ChainReport:
                            f"chain head records {head[2]} events ending at event {head[0]}, the table has {checked} "
                            f"ending at event {last_id} (events at the end were deleted or the head was edited)")
     if anchor is not None:
-        from medstation.store.audit_anchor import verify_anchor
-
         outside = verify_anchor(anchor, events)
         if not outside.intact:
             return ChainReport(False, checked, outside.bad_event_id, f"anchor check failed: {outside.reason}",

@@ -22,6 +22,8 @@ from sqlmodel import Session, create_engine
 
 from medstation.store import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from medstation.store.audit_anchor import AuditAnchor
+from medstation.store.audit_chain import append_event, append_in_transaction, read_head
+from medstation.store.sqlcipher import KeyRequired, cipher_dbapi, connect, is_plaintext_sqlite
 from medstation.store.engine import (AUDIT_LOCK, WRITE_LOCK, begin_write_dbapi, is_server_url, lock_for_write,
                                      make_server_engine)
 
@@ -48,8 +50,6 @@ def make_engine(db_path: Path, key: bytes | None = None) -> Engine:
     if key is None:
         engine = create_engine(f"sqlite:///{db_path}", connect_args={"check_same_thread": False})
     else:
-        from medstation.access.encryption import cipher_dbapi, connect
-
         engine = create_engine(f"sqlite:///{db_path}", module=cipher_dbapi(),
                                creator=lambda: connect(db_path, key, check_same_thread=False))
     event.listen(engine, "connect", _set_pragmas)
@@ -76,11 +76,11 @@ class Database:
     """The app's one database: created once in ``app.py`` and handed to services."""
 
     def __init__(self, db_path: Path | str, *, migrate: bool = True, key: bytes | None = None,
-                 encrypt_new: str = "off", anchor_root: Path | None = None) -> None:
+                 anchor_root: Path | None = None) -> None:
         """``db_path``: the SQLite file, or a ``postgresql+psycopg://`` URL (then ``anchor_root`` holds the
-        audit anchor, shared by every workstation). ``key``: the SQLCipher key; by default found from the key header beside ``db_path``
-        (:func:`medstation.access.encryption.database_key`: None for a plaintext store).
-        ``encrypt_new`` ("off", "passphrase", "keyring"): how to create the file when it does not exist yet.
+        audit anchor, shared by every workstation). ``key``: the SQLCipher key, None for a plaintext store.
+        The composition root finds it (:func:`medstation.access.encryption.open_database`); the store never
+        asks for one.
         """
         if is_server_url(db_path):  # clinic mode (medstation.store.engine): no local file, never a fallback
             self.path, self.encrypted = None, False
@@ -96,12 +96,10 @@ class Database:
             self.anchor = AuditAnchor(Path(anchor_root or ".") / f"clinic-{self.engine.url.database}")
             self._ensure_anchor()
             return
-        from medstation.access import encryption
-
         self.path = db_path = Path(db_path)
-        if key is None:
-            key = (encryption.new_store_key(db_path, encrypt_new) if not db_path.exists()
-                   else encryption.database_key(db_path))
+        if key is None and db_path.exists() and db_path.stat().st_size and not is_plaintext_sqlite(db_path):
+            raise KeyRequired(f"{db_path} is encrypted: open it with its key "
+                              "(medstation.access.encryption.open_database finds it).")
         self.encrypted = key is not None
         self.engine = make_engine(db_path, key)
         if migrate:
@@ -109,18 +107,8 @@ class Database:
         self.anchor = AuditAnchor(db_path)
         self._ensure_anchor()
 
-    @classmethod
-    def for_settings(cls, settings, **kwargs) -> "Database":
-        """The store ``settings`` name: the clinic server (``database_url``; the audit anchor in
-        ``shared_data_root``) or the data folder's SQLite file."""
-        if settings.database_url:
-            return cls(settings.database_url, anchor_root=settings.shared_data_root or settings.home, **kwargs)
-        return cls(settings.db_path, **kwargs)
-
     def _ensure_anchor(self) -> None:
         """Create the audit anchor's key on first open (adopting the head of an older trail), under the write lock."""
-        from medstation.store.audit_chain import read_head
-
         if self.anchor.key_path.exists() or self.anchor.checkpoint_path.exists():
             return
         raw = self.engine.raw_connection()
@@ -191,8 +179,6 @@ class Database:
         ``BEGIN IMMEDIATE`` transaction. Either way a signed checkpoint line goes to the anchor
         (:mod:`medstation.store.audit_anchor`); see :mod:`medstation.store.audit_chain`.
         """
-        from medstation.store.audit_chain import append_event
-
         name, role = self._actor_fields(actor, role)
         fields = dict(action=action, actor=name, role=role, entity=entity, entity_id=str(entity_id), detail=detail)
         if session is not None:
@@ -216,8 +202,6 @@ class Database:
     def _audit_in(self, session: Session, fields: dict[str, Any]) -> int:
         """Append inside ``session``'s transaction; a rollback of it voids the event's checkpoint line."""
         from sqlalchemy import event as sa_event
-
-        from medstation.store.audit_chain import append_in_transaction
 
         session.flush()  # the clinical rows first: they take the write lock the chain needs
         dbapi = session.connection().connection.driver_connection

@@ -20,7 +20,6 @@ Files referenced by any version are never deleted here.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -32,8 +31,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from medstation.access.roles import Actor, Permission
-from medstation.errors import PermissionDenied, UserFacingError
+from medstation.errors import UserFacingError
+from medstation.fileio import file_sha256
 from medstation.store.database import Database
 from medstation.store.tables import ModelKind, ModelStatus, ModelVersion, utcnow
 
@@ -88,24 +87,11 @@ class ModelVersionInfo:
         )
 
 
-def file_sha256(path: str | Path, ctx=None) -> str:
-    """Hex SHA-256 of ``path``; ``ctx.check()`` between 8 MB blocks so a job can cancel it."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as stream:
-        while block := stream.read(8 * 1024 * 1024):
-            if ctx is not None:
-                ctx.check()
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _actor_name(actor: Actor | str) -> str:
-    """The name to audit; an :class:`Actor` must hold ``manage_models``."""
-    if isinstance(actor, Actor):
-        if not actor.can(Permission.manage_models):
-            raise PermissionDenied(f"{actor.name} ({actor.role.value}) may not manage models.")
-        return actor.name
-    return str(actor)
+def _actor_name(actor: str) -> str:
+    """The name to audit. Permission to manage models is the calling service's check, made before."""
+    if not isinstance(actor, str):
+        raise TypeError(f"ModelRegistry wants an actor name (str), got {type(actor).__name__}.")
+    return actor
 
 
 class ModelRegistry:
@@ -254,17 +240,17 @@ class ModelRegistry:
 
     # --- transitions ---------------------------------------------------------------------------
 
-    def promote(self, version_id: int, actor: Actor | str, *, action: str = "model.promote",
+    def promote(self, version_id: int, actor: str, *, action: str = "model.promote",
                 **detail) -> ModelVersionInfo:
         """Make candidate ``version_id`` the active version of its kind (one transaction, audited once as
         ``action`` with ``detail``, e.g. the training service's ``admin.promote`` with ``forced`` and ``reason``)."""
         return self._activate(version_id, actor, allowed=(ModelStatus.candidate,), action=action, **detail)
 
-    def restore(self, version_id: int, actor: Actor | str) -> ModelVersionInfo:
+    def restore(self, version_id: int, actor: str) -> ModelVersionInfo:
         """Make retired ``version_id`` active again (one transaction, audited)."""
         return self._activate(version_id, actor, allowed=(ModelStatus.retired,), action="model.restore")
 
-    def rollback(self, kind: ModelKind | str, actor: Actor | str, *, action: str = "model.rollback",
+    def rollback(self, kind: ModelKind | str, actor: str, *, action: str = "model.rollback",
                  **detail) -> ModelVersionInfo:
         """Retire the active version of ``kind`` and reactivate the one it replaced; returns that one (one
         transaction, audited once as ``action`` with ``detail``)."""
@@ -291,7 +277,7 @@ class ModelRegistry:
         self._forget_active()
         return info
 
-    def _activate(self, version_id: int, actor: Actor | str, *, allowed: tuple[ModelStatus, ...],
+    def _activate(self, version_id: int, actor: str, *, allowed: tuple[ModelStatus, ...],
                   action: str, **detail) -> ModelVersionInfo:
         who = _actor_name(actor)
         with self.db.write_session() as s:

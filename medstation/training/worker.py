@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from medstation.access.encryption import open_store
 from medstation.access.headless import bind_worker_actor
 from medstation.config import Settings
 from medstation.jobs import JobContext
@@ -68,7 +69,7 @@ def run_llm(settings: Settings, db, registry: ModelRegistry, info: runs.RunInfo,
 def main(run_id: int) -> int:
     settings = Settings()
     settings.ensure_dirs()
-    db = Database.for_settings(settings)
+    db = open_store(settings)
     registry = ModelRegistry(db)
     info = runs.get(db, run_id)
     bind_worker_actor(db, info.requested_by)  # model.register and every other event name who started the run

@@ -135,7 +135,7 @@ class SelfTest:
     def kb_answer(self) -> dict:
         from medstation.config import resources_dir
         from medstation.jobs import JobContext
-        from medstation.llm.rag_answer import answer_question
+        from medstation.llm.answer.rag_answer import answer_question
 
         services = self.station.services
         corpus = resources_dir() / "selftest" / "kb_corpus.jsonl"
@@ -162,7 +162,7 @@ class SelfTest:
         from dataclasses import replace
 
         from medstation.jobs import JobContext
-        from medstation.llm.rag_answer import answer_question
+        from medstation.llm.answer.rag_answer import answer_question
 
         services = self.station.services
         generation = replace(services.llm.generation_defaults(), max_tokens=24)

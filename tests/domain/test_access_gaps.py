@@ -14,6 +14,7 @@ from medstation.access.password_policy import WeakPassword, check_password
 from medstation.access.roles import Actor, NotSignedIn, Permission, Role, UserSession
 from medstation.access.users import AccountError, AccountStore
 from medstation.errors import PermissionDenied
+from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import AuditEvent
 
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -176,6 +177,6 @@ def test_llm_service_honours_the_setting(monkeypatch, db):
     monkeypatch.setenv("MEDSTATION_LLM_BACKEND", "openai")
     monkeypatch.setenv("MEDSTATION_OPENAI_BASE_URL", "http://192.0.2.10:8000/v1")
     with pytest.raises(RemoteServerRefused, match="not on this machine"):
-        LLMService(Settings(), db).backend()
+        LLMService(Settings(), db, registry=ModelRegistry(db)).backend()
     monkeypatch.setenv("MEDSTATION_ALLOW_REMOTE_LLM", "true")
-    assert LLMService(Settings(), db).backend().base_url == "http://192.0.2.10:8000/v1"
+    assert LLMService(Settings(), db, registry=ModelRegistry(db)).backend().base_url == "http://192.0.2.10:8000/v1"

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from medstation.access.roles import Actor, NotSignedIn, Role, UserSession
 from medstation.errors import PermissionDenied
+from medstation.store.model_registry import ModelRegistry
 from medstation.imaging.service import ImagingService
 from medstation.imaging.synthetic import SeriesSpec, write_series
 from medstation.jobs import JobContext
@@ -68,7 +69,7 @@ def test_export_imaging(settings, db, series, tmp_path, role, allowed):
 @pytest.mark.parametrize("role, allowed", [(Role.radiologist, True), (Role.admin, True),
                                            (Role.read_only, False), (Role.therapist, False)])
 def test_edit_imaging_accepting_a_mask(settings, db, role, allowed):
-    segmentation = SegmentationService(settings, db, session=_as(role))
+    segmentation = SegmentationService(settings, db, session=_as(role), registry=ModelRegistry(db))
     mask = np.zeros((2, 8, 8), np.uint8)
     record = SegmentRecord("1.2.3", "liver", "#ff0000", mask, mask, "test", None)
     if not allowed:
@@ -102,7 +103,7 @@ def test_a_locked_session_refuses_everything(settings, db, series):
 
 @pytest.mark.parametrize("role", [Role.read_only, Role.therapist])
 def test_export_segments_needs_export_imaging(settings, db, tmp_path, role):
-    segmentation = SegmentationService(settings, db, session=_as(role))
+    segmentation = SegmentationService(settings, db, session=_as(role), registry=ModelRegistry(db))
     with pytest.raises(PermissionDenied, match="may not export imaging"):
         segmentation.export(JobContext(), "nifti", [], None, tmp_path / "seg.nii.gz", "")
     assert not (tmp_path / "seg.nii.gz").exists()

@@ -12,8 +12,9 @@ from sqlalchemy import text
 from medstation.access import encryption
 from medstation.access.backup import backup_store, restore_store
 from medstation.access.db_convert import encrypt_store
-from medstation.access.encryption import KdfCost, KeyRequired, WrongKey, create_key_header
+from medstation.access.encryption import KdfCost, KeyRequired, WrongKey, create_key_header, open_database
 from medstation.errors import UserFacingError
+from medstation.store import sqlcipher
 from medstation.store.audit_chain import verify_chain
 from medstation.store.database import Database, alembic_config, make_engine
 from tests.domain.test_access_backup import _file_hashes, _populate
@@ -30,7 +31,7 @@ def _no_key_in_env(monkeypatch):
 
 
 def _records(db_file: Path, key: bytes | None) -> dict[str, list[tuple]]:
-    con = encryption.connect(db_file, key)
+    con = sqlcipher.connect(db_file, key)
     try:
         names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
         return {n: con.execute(f'SELECT * FROM "{n}" ORDER BY rowid').fetchall() for n in sorted(names)}
@@ -41,7 +42,7 @@ def _records(db_file: Path, key: bytes | None) -> dict[str, list[tuple]]:
 def _new_encrypted(path: Path, monkeypatch) -> Database:
     create_key_header(path, passphrase=PASS, cost=CHEAP)  # what the window's dialog does before the first open
     monkeypatch.setenv(encryption.ENV_PASSPHRASE, PASS)
-    return Database(path, encrypt_new="passphrase")
+    return open_database(path, encrypt_new="passphrase")
 
 
 def test_round_trip_wrong_key_and_no_key(tmp_path, monkeypatch):
@@ -53,7 +54,7 @@ def test_round_trip_wrong_key_and_no_key(tmp_path, monkeypatch):
     assert path.read_bytes()[:16] != b"SQLite format 3\x00"
     assert b"t.okafor" not in path.read_bytes()
 
-    db = Database(path)  # key from MEDSTATION_DB_PASSPHRASE
+    db = open_database(path)  # key from MEDSTATION_DB_PASSPHRASE
     with db.session() as s:
         assert s.execute(text("SELECT actor FROM audit_event WHERE id = :i"), {"i": event_id}).scalar() == "t.okafor"
     with db.engine.connect() as conn:
@@ -62,13 +63,15 @@ def test_round_trip_wrong_key_and_no_key(tmp_path, monkeypatch):
 
     monkeypatch.setenv(encryption.ENV_PASSPHRASE, "not the passphrase")
     with pytest.raises(WrongKey, match="passphrase .* is wrong") as caught:
-        Database(path)
+        open_database(path)
     assert isinstance(caught.value, UserFacingError)
     monkeypatch.delenv(encryption.ENV_PASSPHRASE)
     with pytest.raises(KeyRequired, match=encryption.ENV_PASSPHRASE):
-        Database(path)
+        open_database(path)
     with pytest.raises(WrongKey):  # a raw key that is not this store's
-        encryption.connect(path, b"\x00" * 32)
+        sqlcipher.connect(path, b"\x00" * 32)
+    with pytest.raises(KeyRequired, match="encrypted"):  # the store never looks for a key itself
+        Database(path)
 
 
 def test_kek_in_env_opens_without_passphrase(tmp_path, monkeypatch):
@@ -76,13 +79,13 @@ def test_kek_in_env_opens_without_passphrase(tmp_path, monkeypatch):
     path = tmp_path / "medstation.db"
     header, kek = create_key_header(path, passphrase=PASS, cost=CHEAP)
     monkeypatch.setenv(encryption.ENV_KEY, kek.hex())
-    Database(path, encrypt_new="passphrase").close()
-    assert Database(path).encrypted
+    open_database(path, encrypt_new="passphrase").close()
+    assert open_database(path).encrypted
 
 
 def test_new_folder_needs_a_passphrase_when_encryption_is_on(tmp_path):
     with pytest.raises(KeyRequired, match="at least"):
-        Database(tmp_path / "medstation.db", encrypt_new="passphrase")
+        open_database(tmp_path / "medstation.db", encrypt_new="passphrase")
     assert not (tmp_path / "medstation.db").exists()
 
 
@@ -94,7 +97,7 @@ def test_migrations_run_on_an_encrypted_database(tmp_path, monkeypatch):
     command.upgrade(alembic_config(engine), "0003")  # an older release's schema
     engine.dispose()
     monkeypatch.setenv(encryption.ENV_PASSPHRASE, PASS)
-    db = Database(path)  # brings it to head, through the keyed engine
+    db = open_database(path)  # brings it to head, through the keyed engine
     with db.session() as s:
         assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head()
         assert s.execute(text("SELECT count(*) FROM user_account")).scalar() == 0  # 0004's table exists
@@ -119,7 +122,7 @@ def test_conversion_preserves_every_row_and_the_chain(settings, monkeypatch):
     assert not list(settings.home.glob("*.encrypting")) and not list(settings.home.glob("*.pending"))
     key = encryption.database_key(settings.db_path, passphrase=PASS)
     assert _records(settings.db_path, key) == before
-    con = encryption.connect(settings.db_path, key)
+    con = sqlcipher.connect(settings.db_path, key)
     assert verify_chain(con).intact
     con.close()
     with pytest.raises(UserFacingError, match="already encrypted"):
@@ -155,7 +158,7 @@ def test_interrupted_swap_is_finished_on_next_open(settings, monkeypatch):
     header = encryption.header_path(settings.db_path)
     header.rename(header.with_name(header.name + ".pending"))
     monkeypatch.setenv(encryption.ENV_PASSPHRASE, PASS)
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path)
     assert db.encrypted and header.exists()
     db.close()
     assert len(list(settings.home.glob("medstation.db.plaintext-*"))) == 1  # --keep-original
@@ -242,18 +245,18 @@ def test_keyring_key_opens_without_passphrase_and_headless_falls_back(tmp_path, 
     keyring.set_keyring(backend)
     try:
         path = tmp_path / "kr" / "medstation.db"
-        Database(path, encrypt_new="keyring").close()
+        open_database(path, encrypt_new="keyring").close()
         assert encryption.read_header(path).key_source == "keyring" and len(backend.store) == 1
-        assert Database(path).encrypted  # no passphrase anywhere: the key comes from the keyring
+        assert open_database(path).encrypted  # no passphrase anywhere: the key comes from the keyring
         backend.store.clear()
         with pytest.raises(KeyRequired, match="keyring has no entry"):
-            Database(path)
+            open_database(path)
 
         keyring.set_keyring(fail.Keyring())  # headless Linux: no backend
         with pytest.raises(KeyRequired, match="no OS keyring backend.*MEDSTATION_DB_PASSPHRASE"):
-            Database(tmp_path / "headless" / "medstation.db", encrypt_new="keyring")
+            open_database(tmp_path / "headless" / "medstation.db", encrypt_new="keyring")
         monkeypatch.setenv(encryption.ENV_PASSPHRASE, PASS)
-        db = Database(tmp_path / "headless" / "medstation.db", encrypt_new="keyring")  # falls back to the passphrase
+        db = open_database(tmp_path / "headless" / "medstation.db", encrypt_new="keyring")  # falls back to the passphrase
         assert db.encrypted and encryption.read_header(db.path).key_source == "passphrase"
         db.close()
     finally:

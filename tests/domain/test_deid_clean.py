@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from medstation.imaging.deid_clean import scrub, shift_date_value
-from medstation.imaging.deid_types import Requirement, requirement, resolve
+from medstation.imaging.deid.clean import scrub, shift_date_value
+from medstation.imaging.deid.attribute_types import Requirement, requirement, resolve
 
 days = st.dates(min_value=date(1900, 1, 1), max_value=date(2090, 12, 31))
 

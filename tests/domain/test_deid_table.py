@@ -16,8 +16,8 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from medstation.imaging.deid_export import DeidRequest, export_deidentified
-from medstation.imaging.deid_profile import DeidOption, basic_profile
+from medstation.imaging.deid.export import DeidRequest, export_deidentified
+from medstation.imaging.deid.profile import DeidOption, basic_profile
 from medstation.jobs import JobContext
 
 CARRIER = "AnatomicRegionSequence"  # not in Table E.1-1: kept, its items cleaned
@@ -117,7 +117,7 @@ def test_no_planted_attribute_survives_an_export(db, planted, tmp_path):
 
 
 def test_with_every_option_only_retained_attributes_survive(db, planted, tmp_path):
-    from medstation.imaging.deid_profile import option_action
+    from medstation.imaging.deid.profile import option_action
 
     tags, paths = planted
     options = frozenset(DeidOption)

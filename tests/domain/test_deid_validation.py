@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from pydicom.data import get_testdata_file
 
-from medstation.imaging.deid_export import DeidRequest, export_deidentified
-from medstation.imaging.deid_profile import DeidOption
+from medstation.imaging.deid.export import DeidRequest, export_deidentified
+from medstation.imaging.deid.profile import DeidOption
 from medstation.imaging.dicom_validate import baseline_errors, dciodvfy_available, dciodvfy_errors, new_errors
 from medstation.jobs import JobContext
 
@@ -41,7 +41,7 @@ def test_the_sample_ct_with_blank_uids_adds_no_dciodvfy_errors(db, tmp_path):
 
 
 def db_map_uid(db, uid: str) -> str:
-    from medstation.imaging.deid_pseudonyms import PseudonymMap
+    from medstation.imaging.deid.pseudonyms import PseudonymMap
 
     return PseudonymMap(db).uid(uid)
 

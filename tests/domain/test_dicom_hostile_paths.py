@@ -16,7 +16,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from medstation.imaging.deid_export import DeidRequest, export_deidentified
+from medstation.imaging.deid.export import DeidRequest, export_deidentified
 from medstation.imaging.indexer import index_paths
 from medstation.imaging.loader import load_series
 from medstation.imaging.synthetic import SeriesSpec, write_series

@@ -8,8 +8,9 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from medstation.imaging.deid_export import DeidRequest, export_deidentified
-from medstation.imaging.deid_profile import DeidOption, method_text
+from medstation.access.roles import UserSession
+from medstation.imaging.deid.export import DeidRequest, export_deidentified
+from medstation.imaging.deid.profile import DeidOption, method_text
 from medstation.imaging.loader import load_series
 from medstation.imaging.synthetic import SeriesSpec, write_series
 from medstation.jobs import JobContext
@@ -154,7 +155,7 @@ def test_flagged_ultrasound_is_refused_without_confirmation(db, tmp_path, name):
 def test_masked_rectangles_are_blanked_and_recorded(db, tmp_path):
     from pydicom.data import get_testdata_file
 
-    from medstation.imaging.deid_pixels import MaskRect
+    from medstation.imaging.deid.pixels import MaskRect
 
     source = get_testdata_file("US1_UNCR.dcm")
     original = pydicom.dcmread(source).pixel_array
@@ -184,7 +185,7 @@ def test_service_export_is_audited_with_the_burned_in_decision(settings, db, tmp
     from medstation.store.tables import AuditEvent
 
     write_series(tmp_path / "src", SeriesSpec(n_slices=2))
-    service = ImagingService(settings, db)
+    service = ImagingService(settings, db, session=UserSession.from_os_user())
     uid = service.index_job(JobContext(), [tmp_path / "src"]).series_uids[0]
     report = service.export_deidentified_job(JobContext(), uid, actor="tester", request=DeidRequest(confirm_burned_in=True))
     assert len(report.files) == 2 and report.out_dir.startswith(str(settings.exports_dir))
@@ -219,7 +220,7 @@ def test_the_window_export_uses_the_configured_options(settings, db, tmp_path):
 
     write_series(tmp_path / "src", SeriesSpec(n_slices=1))
     settings.deid_options = ["retain-dates", "retain-device-id"]
-    service = ImagingService(settings, db)
+    service = ImagingService(settings, db, session=UserSession.from_os_user())
     uid = service.index_job(JobContext(), [tmp_path / "src"]).series_uids[0]
     report = service.export_deidentified_job(JobContext(), uid)
     assert report.options == ("retain-dates", "retain-device-id")

@@ -6,6 +6,7 @@ import os
 
 from medstation.imaging.catalog import catalog, series_paths
 from medstation.imaging.indexer import index_paths
+from medstation.access.roles import UserSession
 from medstation.imaging.service import ImagingService
 from medstation.imaging.synthetic import SeriesSpec, write_series
 from medstation.imaging.tags import list_tags
@@ -43,7 +44,7 @@ def test_index_is_incremental_and_notices_changes(tmp_path, db):
 
 
 def test_service_indexes_sample_and_loads_it(settings, db):
-    service = ImagingService(settings, db)
+    service = ImagingService(settings, db, session=UserSession.from_os_user())
     report = service.index_sample_job(JobContext())
     assert report.added == 20
     series = service.patients()[0].studies[0].series[0]
@@ -82,7 +83,7 @@ def test_indexed_load_skips_parsing_and_matches_direct_load(tmp_path, settings, 
     from medstation.imaging.catalog import series_load_inputs
 
     paths = write_series(tmp_path / "s", SeriesSpec(n_slices=5))
-    service = ImagingService(settings, db)
+    service = ImagingService(settings, db, session=UserSession.from_os_user())
     uid = service.index_job(JobContext(), [tmp_path / "s"]).series_uids[0]
     files, cache = series_load_inputs(db, uid)
     assert len(cache) == 5 and all(entry["pixel"] for entry in cache.values())

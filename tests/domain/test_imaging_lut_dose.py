@@ -47,13 +47,14 @@ def test_absolute_grid_offsets_are_coordinates_along_the_normal(tmp_path):
 def test_indexed_series_keeps_the_lut_and_the_dose_grid(settings, db, tmp_path):
     import shutil
 
+    from medstation.access.roles import UserSession
     from medstation.imaging.service import ImagingService
 
     for name in ("mlut_18.dcm", "rtdose.dcm"):
         folder = tmp_path / name
         folder.mkdir()
         shutil.copy(get_testdata_file(name), folder / name)
-    service = ImagingService(settings, db)
+    service = ImagingService(settings, db, session=UserSession.from_os_user())
     uids = service.index_job(JobContext(), [tmp_path]).series_uids
     volumes = {v.pixels.shape[0]: v for v in (service.load_series_job(JobContext(), u) for u in uids)}
     ds = pydicom.dcmread(get_testdata_file("mlut_18.dcm"))

@@ -44,3 +44,30 @@ def test_report_clamps_fraction():
     assert ctx.fraction == 1.0
     ctx.report(-3, "under")
     assert ctx.fraction == 0.0
+
+
+def test_sub_maps_progress_into_its_share_and_shares_cancellation():
+    progress, partials = [], []
+    ctx = JobContext(on_progress=lambda f, m: progress.append((round(f, 3), m)), on_partial=partials.append)
+    step = ctx.sub(0.5, 0.75, "trial 2")
+    assert count_to(step, 2) == [0, 1]
+    assert progress == [(0.625, "trial 2: step 1"), (0.75, "trial 2: step 2")]
+    assert partials == [0, 1]
+    ctx.sub(0.0, 1.0, partials=False).partial("dropped")
+    assert partials == [0, 1]
+    ctx.cancel()
+    with pytest.raises(Cancelled):
+        step.check()
+
+
+def test_quiet_keeps_progress_inside_and_on_check_runs_after_each_check():
+    progress, waits = [], []
+    ctx = JobContext(on_progress=lambda f, m: progress.append(m))
+    assert count_to(ctx.quiet(), 3) == [0, 1, 2]
+    assert progress == []
+    background = ctx.sub(on_check=lambda c: waits.append(c.fraction))
+    count_to(background, 2)
+    assert len(waits) == 2 and progress == ["step 1", "step 2"]
+    background.cancel()  # cancelling the step cancels the job it belongs to
+    with pytest.raises(Cancelled):
+        ctx.check()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from medstation.access.roles import Actor, Role
 from medstation.llm.backends.catalogue import embedded_model_path
 from medstation.llm.service import LLMService
 from medstation.store.model_registry import ModelRegistry
 
-ADMIN = Actor("ann", Role.admin)
+ADMIN = "ann"  # the registry records an actor name
 
 
 def test_active_adapter_runs_on_its_base(settings, db):

@@ -16,6 +16,7 @@ from medstation.llm.answer.message_store import MessageRole, MessageStatus, Revi
 from medstation.llm.answer.provenance import AnswerMode
 from medstation.llm.answer.rag_answer import QuestionRejected, StreamEvent, answer_question
 from medstation.rag.types import EMPTY_KB_MESSAGE
+from medstation.store.model_registry import ModelRegistry
 from medstation.llm.service import LLMService
 from medstation.rag.types import Passage
 from tests.llm_support import ListKnowledgeBase
@@ -40,7 +41,7 @@ def backend():
 
 @pytest.fixture
 def llm(settings, db, backend):
-    service = LLMService(settings, db)
+    service = LLMService(settings, db, registry=ModelRegistry(db))
     service.attach_backend(backend)
     return service
 
@@ -189,7 +190,7 @@ def test_corrupt_or_missing_model_is_a_clear_error(tmp_path, settings, db):
     header_only.write_bytes(embedded_model_path().read_bytes()[:2_000_000])  # truncated download
     with pytest.raises((ModelLoadError, ModelUnavailable)):
         LocalLlamaBackend(header_only)
-    service = LLMService(settings, db)
+    service = LLMService(settings, db, registry=ModelRegistry(db))
     service.select_model(fake)
     with pytest.raises(ModelUnavailable):
         service.backend()

@@ -101,6 +101,7 @@ def test_service_answers_through_the_server_when_configured(server_url, medstati
     """settings.llm_backend == "openai": the whole answer job runs against the server; provenance says so."""
     from medstation.config import Settings
     from medstation.llm.answer.rag_answer import answer_question
+    from medstation.store.model_registry import ModelRegistry
     from medstation.llm.service import LLMService
     from medstation.rag.types import Passage
     from medstation.store.database import Database
@@ -119,7 +120,7 @@ def test_service_answers_through_the_server_when_configured(server_url, medstati
     settings = Settings(llm_backend="openai", openai_base_url=server_url, openai_model="smollm2", llm_n_ctx=2048)
     settings.ensure_dirs()
     db = Database(settings.db_path)
-    llm = LLMService(settings, db)
+    llm = LLMService(settings, db, registry=ModelRegistry(db))
     result = answer_question(JobContext(), llm, OneDocKb(), db, "What is a fever?",
                              generation=GenerationSettings(max_tokens=12))
     assert result.status.value in ("complete", "truncated") and result.text

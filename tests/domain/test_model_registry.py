@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 from sqlmodel import select
 
-from medstation.access.roles import Actor, Role
+from medstation.access.roles import Actor, Role, UserSession
 from medstation.errors import PermissionDenied
 from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry, RegistryError, file_sha256
 from medstation.store.tables import AuditEvent, ModelKind, ModelStatus
 
 pytestmark = pytest.mark.both_engines
-ADMIN = Actor("ada", Role.admin)
+ADMIN = "ada"  # the registry records an actor name; the services check the permission first
 
 
 def _file(folder, name, content: bytes):
@@ -73,11 +73,16 @@ def test_promote_rollback_restore(db, tmp_path):
                                                          "to_version": tuned.id}
 
 
-def test_promote_needs_manage_models_and_failure_changes_nothing(db, tmp_path):
+def test_promote_needs_manage_models_and_failure_changes_nothing(db, settings, tmp_path):
+    from medstation.training.service import TrainingService
+
     reg = ModelRegistry(db)
     base = reg.register(ModelKind.llm, "base", _file(tmp_path, "0", b"0"), status=ModelStatus.active)
     cand = reg.register(ModelKind.llm, "cand", _file(tmp_path, "1", b"1"))
-    with pytest.raises(PermissionDenied):
+    radiologist = TrainingService(settings, db, UserSession(Actor("rad", Role.radiologist)), reg)
+    with pytest.raises(PermissionDenied):  # the service checks manage_models before the registry is asked
+        radiologist.promote(cand.id, force=True, reason="test")
+    with pytest.raises(TypeError, match="actor name"):  # an Actor object is a wiring mistake, not a name
         reg.promote(cand.id, Actor("rad", Role.radiologist))
     with pytest.raises(RegistryError, match="no model version #999"):
         reg.promote(999, ADMIN)

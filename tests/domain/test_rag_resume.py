@@ -26,12 +26,13 @@ from pathlib import Path
 from medstation.config import Settings
 from medstation.jobs import JobContext
 from medstation.rag import ingest
+from medstation.access.roles import UserSession
 from medstation.rag.service import KnowledgeBaseService
 from medstation.store.database import Database
 
 ingest.EMBED_BATCH = 2
 settings = Settings()
-kb = KnowledgeBaseService(settings, Database(settings.db_path))
+kb = KnowledgeBaseService(settings, Database(settings.db_path), session=UserSession.from_os_user())
 store = kb.store()
 real_upsert = store.upsert
 calls = []

@@ -162,9 +162,10 @@ def shared_embedder():
 
 
 def make_service(settings, db):
+    from medstation.access.roles import UserSession
     from medstation.rag.service import KnowledgeBaseService
 
-    return KnowledgeBaseService(settings, db, embedder=shared_embedder())
+    return KnowledgeBaseService(settings, db, embedder=shared_embedder(), session=UserSession.from_os_user())
 
 
 def test_medquad_row_without_doc_id_takes_it_from_the_qid(tmp_path):

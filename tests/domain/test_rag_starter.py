@@ -8,6 +8,7 @@ import pytest
 
 from medstation.jobs import JobContext
 from medstation.rag import starter
+from medstation.access.roles import UserSession
 from medstation.rag.service import KnowledgeBaseService
 
 
@@ -26,7 +27,7 @@ def test_an_empty_knowledge_base_gets_the_starter_set(settings, db, tmp_path, mo
     small.parent.mkdir()
     small.write_text("".join(starter.starter_path().read_text().splitlines(keepends=True)[:3]))
     monkeypatch.setattr(starter, "resources_dir", lambda: tmp_path)
-    kb = KnowledgeBaseService(settings, db)
+    kb = KnowledgeBaseService(settings, db, session=UserSession.from_os_user())
     assert not starter.needs_starter(kb)  # MEDSTATION_KB_STARTER=false in the tests
     settings.kb_starter = True
     assert starter.needs_starter(kb)

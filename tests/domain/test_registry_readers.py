@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from medstation.access.roles import Actor, Role
+from medstation.access.roles import UserSession
 from medstation.jobs import JobContext
 from medstation.llm.backends.catalogue import describe_model, embedded_model_path, register_model
 from medstation.llm.service import LLMService
@@ -12,7 +12,7 @@ from medstation.store.tables import ModelKind, ModelStatus
 from tests.domain.test_llm_gguf import LLAMA_META, write_gguf
 from tests.seg_support import seed_onnx_cache
 
-ADMIN = Actor("ada", Role.admin)
+ADMIN = "ada"  # the registry records an actor name
 
 
 def test_llm_answers_with_the_newly_promoted_model(settings, db):
@@ -30,13 +30,13 @@ def test_llm_answers_with_the_newly_promoted_model(settings, db):
 
 
 def test_llm_falls_back_to_the_embedded_model_when_nothing_is_active(settings, db):
-    assert LLMService(settings, db).model_path() == embedded_model_path()
+    assert LLMService(settings, db, registry=ModelRegistry(db)).model_path() == embedded_model_path()
 
 
 def test_segmentation_engine_follows_promotion_and_rollback(settings, db):
     seed_onnx_cache(settings.cache_dir)
     registry = ModelRegistry(db)
-    service = SegmentationService(settings, db, registry=registry)
+    service = SegmentationService(settings, db, registry=registry, session=UserSession.from_os_user())
     loaded = service.ensure_engine(JobContext())
     base = registry.active(ModelKind.segmentation)
     assert base is not None and service.model_version_id() == base.id and service.engine() is loaded

@@ -86,6 +86,8 @@ def test_cli_and_gui_exports_write_the_same_audit_record(home_with_onnx, tmp_pat
     from medstation.imaging.synthetic import SeriesSpec, write_series
     from medstation.jobs import JobContext
     from medstation.segmentation.export import ExportSegment
+    from medstation.access.roles import UserSession
+    from medstation.store.model_registry import ModelRegistry
     from medstation.segmentation.service import SegmentationService
     from medstation.store.tables import AuditEvent
 
@@ -95,7 +97,7 @@ def test_cli_and_gui_exports_write_the_same_audit_record(home_with_onnx, tmp_pat
     volume = load_series(JobContext(), paths)
     mask = np.zeros(volume.pixels.shape, np.uint8)
     mask[1, 20:40, 20:40] = 1
-    gui = SegmentationService(home_with_onnx, db).export(  # what the panel's export job runs
+    gui = SegmentationService(home_with_onnx, db, registry=ModelRegistry(db), session=UserSession.from_os_user()).export(  # what the panel's export job runs
         JobContext(), "nifti", [ExportSegment(1, "segment", mask, "LiteMedSAM", "v")], volume,
         str(tmp_path / "gui.nii.gz"), "dr.who")
     with db.session() as s:

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from medstation.jobs import JobContext
 from medstation.segmentation.records import SegmentRecord, read_npz
+from medstation.access.roles import UserSession
 from medstation.segmentation.service import SegmentationService, register_engine
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import AuditEvent, Measurement, ModelStatus, ModelVersion, Segmentation
@@ -25,7 +26,7 @@ def test_engine_registered_once_as_active_model_version(settings, db):
 
 def test_service_loads_lazily_and_reports_status(settings, db):
     seed_onnx_cache(settings.cache_dir)
-    service = SegmentationService(settings, db)
+    service = SegmentationService(settings, db, registry=ModelRegistry(db), session=UserSession.from_os_user())
     assert service.engine() is None and service.available_engines() == ["litemedsam"]
     loaded = service.ensure_engine(JobContext())
     assert service.engine() is loaded and service.model_version_id() is not None
@@ -35,7 +36,7 @@ def test_service_loads_lazily_and_reports_status(settings, db):
 
 def test_failed_load_is_reported_plainly(settings, db):
     settings.seg_engine = "medsam_vit_b"  # no checkpoint in models/
-    service = SegmentationService(settings, db)
+    service = SegmentationService(settings, db, registry=ModelRegistry(db), session=UserSession.from_os_user())
     import pytest
 
     from medstation.segmentation.checkpoints import CheckpointError
@@ -54,7 +55,7 @@ def test_accept_stores_both_masks_measurements_and_audit(settings, db):
     record = SegmentRecord(series_uid=volume.series_uid, name="lesion", color="#ff4040", mask=corrected,
                            ai_mask=ai, engine="litemedsam", model_version_id=mv_id,
                            prompts=[{"slice": 2, "box": [10, 10, 30, 30], "points": []}])
-    service = SegmentationService(settings, db)
+    service = SegmentationService(settings, db, registry=ModelRegistry(db), session=UserSession.from_os_user())
     result = service.decide(JobContext(), record, volume, "accepted", "dr.who")
     assert result["report"].startswith("Segment 'lesion': volume ")
     with db.session() as s:

@@ -6,6 +6,7 @@ import socket
 
 import pytest
 
+from medstation.access.encryption import open_store
 from medstation.store.database import Database
 from medstation.store.engine import ServerUnreachable, describe, server_connect_args
 
@@ -40,7 +41,7 @@ def test_unreachable_server_says_so_and_creates_no_local_store(settings, monkeyp
     from medstation.config import Settings
 
     with pytest.raises(ServerUnreachable) as caught:
-        Database.for_settings(Settings())
+        open_store(Settings())
     message = str(caught.value)
     assert "Cannot reach the clinic database server 127.0.0.1" in message
     assert "does not fall back to a local store" in message
@@ -52,7 +53,7 @@ def test_settings_url_opens_the_server_store(settings, pg_url, monkeypatch):
     monkeypatch.setenv("MEDSTATION_DATABASE_URL", pg_url)
     from medstation.config import Settings
 
-    db = Database.for_settings(Settings())
+    db = open_store(Settings())
     try:
         assert db.path is None and db.engine.dialect.name == "postgresql"
         db.audit("clinic.opened", actor="ada")

@@ -25,13 +25,13 @@ FAKE_WORKER = (sys.executable, "-m", "tests.agent_fake_worker")
 AGENT_PROCESS = r"""
 import sys
 from pathlib import Path
+from medstation.access.encryption import open_store
 from medstation.config import Settings
-from medstation.store.database import Database
 from medstation.store.model_registry import ModelRegistry
 from medstation.training.agent.agent import TrainingAgent
 from medstation.training.agent.claims import AgentIdentity
 settings = Settings()
-db = Database.for_settings(settings, migrate=False)
+db = open_store(settings, migrate=False)
 agent = TrainingAgent(db, ModelRegistry(db), settings.shared_data_root, kinds=("segmentation",),
                       identity=AgentIdentity(name=sys.argv[1]), heartbeat_s=0.5, stale_after_s=5,
                       worker_argv=(sys.executable, "-m", "tests.agent_fake_worker"))

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from medstation.access.crash_harness import WORKLOADS, run_kills
+from tests.stress.crash_harness import WORKLOADS, run_kills
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs fork and SIGKILL")
 

@@ -56,7 +56,7 @@ def test_unlock_dialog_refuses_a_wrong_passphrase_then_unlocks(qtbot, tmp_path):
 def test_new_encrypted_folder_asks_for_a_passphrase_and_children_inherit_the_key(qtbot, settings, monkeypatch):
     import os
 
-    from medstation.store.database import Database
+    from medstation.access.encryption import open_database
     from medstation.ui.access import unlock_dialog
 
     monkeypatch.setattr(settings, "db_encryption", "passphrase")
@@ -74,7 +74,7 @@ def test_new_encrypted_folder_asks_for_a_passphrase_and_children_inherit_the_key
     monkeypatch.setattr(unlock_dialog.PassphraseDialog, "exec", choose)
     assert unlock_dialog.unlock_store(settings)
     assert os.environ[encryption.ENV_KEY]  # what a training worker started by the window inherits
-    db = Database(settings.db_path, encrypt_new=settings.db_encryption)
+    db = open_database(settings.db_path, encrypt_new=settings.db_encryption)
     assert db.encrypted
     db.close()
     assert not encryption.is_plaintext_sqlite(settings.db_path)

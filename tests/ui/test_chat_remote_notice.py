@@ -7,6 +7,7 @@ import pytest
 from medstation.access.roles import UserSession
 from medstation.config import Settings
 from medstation.llm.backends.openai_http import remote_server_notice
+from medstation.store.model_registry import ModelRegistry
 from medstation.llm.service import LLMService
 from medstation.store.database import Database
 from medstation.llm.answer.conversation import Conversation
@@ -27,7 +28,7 @@ def test_the_chat_tab_says_plainly_when_text_goes_to_another_machine(qtbot, meds
     db = Database(settings.db_path)
     runner = JobRunner()
     try:
-        llm, kb = LLMService(settings, db), ListKnowledgeBase([])
+        llm, kb = LLMService(settings, db, registry=ModelRegistry(db)), ListKnowledgeBase([])
         tab = ChatTab(llm=llm, kb=kb, conversation=Conversation(db=db, llm=llm, kb=kb), settings=settings,
                       runner=runner, session=UserSession.from_os_user())
         qtbot.addWidget(tab)

@@ -12,6 +12,7 @@ from medstation.llm.backends.catalogue import embedded_model_path
 from medstation.llm.answer.message_store import MessageRole, MessageStatus
 from medstation.llm.backends.local import LocalLlamaBackend
 from medstation.llm.answer.rag_answer import StreamEvent
+from medstation.store.model_registry import ModelRegistry
 from medstation.llm.service import LLMService
 from medstation.rag.types import Passage
 from medstation.store.database import Database
@@ -45,7 +46,7 @@ def make_tab(qtbot, backend, medstation_home):
         settings = Settings(llm_max_tokens=max_tokens)
         settings.ensure_dirs()
         db = Database(settings.db_path)
-        llm = LLMService(settings, db)
+        llm = LLMService(settings, db, registry=ModelRegistry(db))
         llm.attach_backend(backend)
         runner = JobRunner()
         kb = ListKnowledgeBase(passages)

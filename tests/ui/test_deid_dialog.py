@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from medstation.imaging.deid_export import DeidRequest
-from medstation.imaging.deid_pixels import MaskRect
+from medstation.imaging.deid.export import DeidRequest
+from medstation.imaging.deid.pixels import MaskRect
 from medstation.ui.viewer.deid_dialog import BurnedInDialog
 from tests.ui.viewer_fixtures import SPEC, loaded, viewer  # noqa: F401  (fixtures)
 
@@ -23,7 +23,7 @@ def test_dialog_needs_a_rectangle_or_a_confirmation(qtbot):
 
 
 def test_refused_files_are_exported_again_after_the_decision(loaded, qtbot, tmp_path, monkeypatch):
-    from medstation.imaging import deid_export
+    from medstation.imaging.deid import export as deid_export
     from medstation.ui.viewer import deid_dialog
 
     monkeypatch.setattr(deid_export, "burned_in_reason", lambda ds: "a screen save (test)")

@@ -107,7 +107,7 @@ def test_cursor_readout_follows_scrolling_and_says_hu_only_for_ct(loaded, qtbot)
 
 def test_incomplete_series_and_skipped_files_are_reported(viewer, qtbot, tmp_path):
     from medstation.imaging.synthetic import SeriesSpec, write_series
-    from medstation.ui.viewer.tab import problems_summary
+    from medstation.imaging.preview import problems_summary
 
     paths = write_series(tmp_path / "s", SeriesSpec(n_slices=5))
     (tmp_path / "s" / "readme.txt").write_text("not an image")

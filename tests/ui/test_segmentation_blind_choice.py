@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from medstation.access.roles import UserSession
+from medstation.store.model_registry import ModelRegistry
 from medstation.segmentation.service import SegmentationService
 from medstation.store.tables import ModelKind, PreferenceChoice, ShadowCase
 from medstation.training.canary.candidates import CandidateModels
@@ -39,7 +40,7 @@ def test_overlay_crops_around_the_box_and_marks_the_mask():
 @pytest.fixture
 def setup(qtbot, settings, db, tmp_path):
     seed_onnx_cache(settings.cache_dir)
-    service = SegmentationService(settings, db)
+    service = SegmentationService(settings, db, registry=ModelRegistry(db), session=UserSession.from_os_user())
     (tmp_path / "cand.pth").write_bytes(b"a candidate checkpoint stand-in")
     candidate = service.registry.register(ModelKind.segmentation, "candidate", tmp_path / "cand.pth")
     models = CandidateModels(settings, db, engine_loader=lambda version, s: BoxEngine(inset=3))

@@ -8,6 +8,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from medstation.access.roles import UserSession
+from medstation.store.model_registry import ModelRegistry
 from medstation.segmentation.service import SegmentationService
 from medstation.ui.runner import JobRunner
 from medstation.ui.segmentation.panel import SegmentationPanel
@@ -48,7 +49,7 @@ class ViewerStandIn(QWidget):
 @pytest.fixture
 def panel_setup(qtbot, settings, db):
     seed_onnx_cache(settings.cache_dir)
-    service = SegmentationService(settings, db)
+    service = SegmentationService(settings, db, registry=ModelRegistry(db), session=UserSession.from_os_user())
     runner = JobRunner()
     viewer = ViewerStandIn()
     qtbot.addWidget(viewer)

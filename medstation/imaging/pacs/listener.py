@@ -10,7 +10,6 @@ atomically under ``received/<study>/<series>/`` and indexes what arrived every `
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
@@ -22,6 +21,7 @@ from pydicom import dcmread
 from pynetdicom import AE, AllStoragePresentationContexts, evt
 from pynetdicom.sop_class import Verification
 
+from medstation.fileio import atomic_write
 from medstation.imaging.pacs.node import DEFAULT_LOCAL_AE, PacsError
 from medstation.imaging.pacs.staging import safe_uid
 from medstation.jobs import JobContext
@@ -101,9 +101,7 @@ class ReceiveIndexer:
         folder = self.root / safe_uid(study_uid, "Study Instance UID") / safe_uid(series_uid, "Series Instance UID")
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{safe_uid(sop_uid, 'SOP Instance UID')}.dcm"
-        tmp = target.with_suffix(".dcm.part")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        atomic_write(target, data, durable=False)
         self._queue.put(target)
 
     def _run(self) -> None:

@@ -19,6 +19,7 @@ import re
 import shutil
 from pathlib import Path
 
+from medstation.fileio import atomic_write
 from medstation.imaging.pacs.node import PacsError
 
 _UID_RE = re.compile(r"^[0-9.]{1,64}$")
@@ -56,11 +57,7 @@ class SeriesStaging:
         """Write one Part-10 file atomically; returns its staged path."""
         sop_uid = safe_uid(sop_uid, "SOP Instance UID")
         target = self.folder / f"{sop_uid}.dcm"
-        tmp = self.folder / f"{sop_uid}.dcm.part"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-        return target
+        return atomic_write(target, data, durable=False)  # the study is checked whole before it is used
 
     def discard_parts(self) -> None:
         for part in self.folder.glob("*.part"):

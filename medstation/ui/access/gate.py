@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QDialog, QPushButton
 from medstation.access.headless import bind_audit_actor
 from medstation.access.roles import Role, UserSession
 from medstation.access.users import AccountStore
+from medstation.ui.access.idle_lock import IdleLock
+from medstation.ui.access.login_dialog import FirstRunDialog, LoginDialog
 from medstation.ui.runner import JobRunner
 
 
@@ -29,8 +31,6 @@ def sign_in_at_launch(services, parent=None) -> UserSession | None:
     store = AccountStore(services.db)
     session = services_session(services)
     if store.has_accounts():
-        from medstation.ui.access.login_dialog import LoginDialog
-
         session.sign_out()
         dialog = LoginDialog(store, parent)
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.actor is None:
@@ -45,11 +45,9 @@ def install_access(window, services, session: UserSession, *, runner: JobRunner)
     """Idle lock (accounts exist) or the single-user banner with "Create admin…"; returns the IdleLock or None.
     ``runner``: the window's JobRunner (the lock's audits and password check run in its io lane)."""
     store = AccountStore(services.db)
-    minutes = float(getattr(services.settings, "idle_lock_minutes", 15))
+    minutes = float(services.settings.idle_lock_minutes)
     _show_user(window, session)
     if store.has_accounts():
-        from medstation.ui.access.idle_lock import IdleLock
-
         window.idle_lock = IdleLock(window, store, session, minutes, runner=runner)
         return window.idle_lock
     button = QPushButton("Single-user mode (no accounts) — Create admin…")
@@ -57,9 +55,6 @@ def install_access(window, services, session: UserSession, *, runner: JobRunner)
     button.setFlat(True)
 
     def create_admin() -> None:
-        from medstation.ui.access.idle_lock import IdleLock
-        from medstation.ui.access.login_dialog import FirstRunDialog
-
         dialog = FirstRunDialog(store, window)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.actor is not None:
             session.sign_in(dialog.actor)

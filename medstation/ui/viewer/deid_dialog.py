@@ -1,8 +1,8 @@
 """The burned-in text decision of a de-identified export: confirm, or list rectangles to blank.
 
 Shown after an export refused files for possible burned-in text (the domain decides which:
-:func:`medstation.imaging.deid_pixels.burned_in_reason`). The dialog only gathers the
-decision as a :class:`~medstation.imaging.deid_export.DeidRequest`; the export job applies and
+:func:`medstation.imaging.deid.pixels.burned_in_reason`). The dialog only gathers the
+decision as a :class:`~medstation.imaging.deid.export.DeidRequest`; the export job applies and
 audits it.
 """
 
@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (
     QSpinBox, QTableWidget, QVBoxLayout, QWidget,
 )
 
-from medstation.imaging.deid_export import DeidRequest
-from medstation.imaging.deid_pixels import MaskRect
+from medstation.imaging.deid.export import DeidRequest
+from medstation.imaging.deid.pixels import MaskRect
+from medstation.imaging.deid.profile import DeidOption
 
 _COLUMNS = ("X", "Y", "Width", "Height")
 
@@ -94,7 +95,6 @@ class BurnedInDialog(QDialog):
 def ask_burned_in_decision(parent: QWidget, report) -> DeidRequest | None:
     """Modal: the request for re-exporting ``report``'s burned-in refusals, or None when cancelled."""
     refused = [(p, r) for p, r in report.refused if p in set(report.refused_for_burned_in)]
-    from medstation.imaging.deid_profile import DeidOption
 
     dialog = BurnedInDialog(refused, frozenset(DeidOption(o) for o in report.options), parent)
     if dialog.exec() != QDialog.DialogCode.Accepted:

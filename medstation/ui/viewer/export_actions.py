@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from medstation.access.roles import Permission
 from medstation.ui.errors import show_error
+from medstation.ui.viewer import deid_dialog
 
 
 def save_image_job(ctx, image, path: str) -> str:
@@ -67,7 +68,6 @@ class ExportActions:
             text += f"; {len(report.skipped)} refused: {report.warnings[0]}"
         self.status.setText(text)
         if report.refused_for_burned_in:  # ask to confirm or mask, then export just those files again
-            from medstation.ui.viewer import deid_dialog
 
             request = deid_dialog.ask_burned_in_decision(self, report)
             if request is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from medstation.ui.viewer import planes
+
 
 def _date(text: str) -> str:
     return f"{text[:4]}-{text[4:6]}-{text[6:8]}" if len(text) == 8 and text.isdigit() else text
@@ -21,8 +23,6 @@ def no_orientation_letters() -> dict[str, str]:
 
 def overlay_corners(volume, plane: str, index: int, window: tuple[float, float]) -> dict[str, str]:
     """{"tl", "tr", "bl", "br"} texts for ``plane`` at slice ``index`` of ``volume``."""
-    from medstation.ui.viewer import planes
-
     meta = volume.meta
     name = meta.get("patient_name") or "(no name)"
     pid = meta.get("patient_id") or "no ID"

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from medstation.imaging.pacs.node import DEFAULT_LISTENER_PORT, DEFAULT_LOCAL_AE, PacsError, PacsNode, StudyQuery
 from medstation.imaging.pacs.service import PacsService
 from medstation.ui.errors import show_error
-from medstation.ui.viewer.browser_remote import REMOTE_HIT_ROLE
+from medstation.ui.viewer.browser_remote import REMOTE_HIT_ROLE, remote_study_items
 from medstation.ui.viewer.pacs_receive import ReceiverBox
 
 _COLUMNS = ("Where", "Patient ID", "Name", "Date", "Modalities", "Images", "Description", "Study UID")
@@ -237,8 +237,6 @@ def retrieve_from_browser(viewer, node, hit):
 
     Progress shows on the study's row and the status line; once done the study is dropped from the
     remote group, the catalog is refreshed (it is now a local study) and its first series opens."""
-    from medstation.ui.viewer.browser_remote import remote_study_items
-
     if viewer.db is None or viewer.session is None:
         show_error(viewer, "PACS", "The PACS needs the local database (this viewer was opened without one).")
         return None

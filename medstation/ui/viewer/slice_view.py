@@ -21,6 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from medstation.imaging.annotations import angle_degrees
 from medstation.imaging.measure import RoiStats, distance_mm, roi_stats
 from medstation.ui.viewer import planes
 from medstation.ui.viewer.view_box import SliceViewBox
@@ -374,8 +375,6 @@ class SliceView(QWidget):
 
     def angle_click(self, point: tuple[float, float]) -> float | None:
         """Angle tool: first arm end, vertex, second arm end. Returns the angle (degrees) on the third click."""
-        from medstation.imaging.annotations import angle_degrees
-
         points = self._angle_points + [tuple(point)]
         for item in self._drawn:
             self.view_box.removeItem(item)

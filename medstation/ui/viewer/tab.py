@@ -14,7 +14,6 @@ navigation, MPR, tools, cine, overlay), ``measurement_handling`` (measurements k
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
@@ -22,28 +21,18 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from medstation.imaging.annotations import Annotation
 from medstation.imaging.completeness import unopened_siblings
+from medstation.imaging.preview import problems_summary, series_preview_job
 from medstation.imaging.windowing import auto_window
 from medstation.ui.errors import failure_slot, show_error
+from medstation.ui.viewer.browser import SERIES_INFO_ROLE, SERIES_UID_ROLE
 from medstation.ui.viewer.export_actions import ExportActions, save_image_job
 from medstation.ui.viewer.layout import build_viewer_layout
 from medstation.ui.viewer.measurement_handling import MeasurementHandling
-from medstation.ui.viewer.series_preview import series_preview_job
 from medstation.ui.viewer.view_controls import ViewControls
 
 log = logging.getLogger(__name__)
 CINE_FPS = 15
 # save_image_job lives with the export actions; imported above so it stays importable from here.
-
-
-def problems_summary(problems, limit: int = 3) -> str:
-    """'N file(s) skipped: 3 not DICOM, 1 no pixel data' from [(path, reason), ...] ('' when none)."""
-    if not problems:
-        return ""
-    counts = Counter(str(reason).split(":")[0].strip() for _path, reason in problems)
-    parts = [f"{n} {reason}" for reason, n in counts.most_common(limit)]
-    if len(counts) > limit:
-        parts.append(f"{sum(n for _r, n in counts.most_common()[limit:])} other")
-    return f"{len(problems)} file(s) skipped: " + ", ".join(parts)
 
 
 def unopened_files_job(ctx, imaging, series_uid: str, loaded_paths) -> list[str]:
@@ -209,8 +198,6 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
         )
 
     def _on_browser_clicked(self, item, _column: int = 0) -> None:
-        from medstation.ui.viewer.browser import SERIES_INFO_ROLE, SERIES_UID_ROLE
-
         uid = item.data(0, SERIES_UID_ROLE)
         if uid and uid != self._series_uid:
             self.status.setText(f"{item.text(0)}: double-click (or press Enter) to open this series.")
@@ -312,13 +299,13 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
     # -- dialogs --------------------------------------------------------------------------------
     def _on_pacs(self) -> None:
         """Open the PACS dialog; a retrieved study appears in the browser and its largest series opens."""
-        from medstation.ui.viewer.pacs_dialog import open_pacs_dialog  # pynetdicom + requests: only when asked
+        from medstation.ui.viewer.pacs_dialog import open_pacs_dialog  # lazy: pynetdicom, dicomweb-client
 
         open_pacs_dialog(self)
 
     def _on_remote_study(self, node, hit) -> None:
         """Retrieve a remote study picked in the browser (background lane); it then shows as local and opens."""
-        from medstation.ui.viewer.pacs_dialog import retrieve_from_browser  # pynetdicom + requests: only when asked
+        from medstation.ui.viewer.pacs_dialog import retrieve_from_browser  # lazy: pynetdicom, dicomweb-client
 
         self._remote_handle = retrieve_from_browser(self, node, hit)
 

@@ -3,19 +3,19 @@
 One pass over a dataset, every sequence item included (:class:`Deidentifier`):
 
 1. private elements and the repeating groups of curves (50xx) and overlays (60xx) go whole;
-2. an option that retains the attribute gives ``K`` or ``C`` (:mod:`.deid_profile`);
+2. an option that retains the attribute gives ``K`` or ``C`` (:mod:`.profile`);
 3. otherwise Table E.1-1's action for the tag; for attributes the table does not list,
    a defence-in-depth rule: non-standard UIDs ``U``, person names and dates ``X/Z/D``;
-4. combined actions collapse by the IOD's Type for that attribute (:mod:`.deid_types`);
+4. combined actions collapse by the IOD's Type for that attribute (:mod:`.attribute_types`);
 5. with Retain Longitudinal Temporal Information, dates move by the patient's stored shift.
 
 Inside a sequence whose action is ``D`` (Content Sequence, Graphic Annotation Sequence...)
 all free text (PN, LO, SH, LT, ST, UT, UC) other than coding attributes becomes a dummy:
 a structured report keeps its tree and codes but loses its narrative.
 
-UIDs and patient identity come from the persistent :class:`~.deid_pseudonyms.PseudonymMap`,
+UIDs and patient identity come from the persistent :class:`~.pseudonyms.PseudonymMap`,
 so exports made at different times of one study stay one study. Burned-in text is
-handled in :mod:`.deid_pixels`; :mod:`.deid_export` writes files and the report.
+handled in :mod:`.pixels`; :mod:`.export` writes files and the report.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medstation.imaging.deid_clean import dummy_value, identifying_tokens, scrub, shift_date_value
-from medstation.imaging.deid_profile import (
+from medstation.imaging.deid.attribute_types import Requirement, requirement, resolve
+from medstation.imaging.deid.clean import dummy_value, identifying_tokens, scrub, shift_date_value
+from medstation.imaging.deid.profile import (
     NOT_SHIFTED, DeidOption, method_codes, method_text, option_action, table_action,
 )
-from medstation.imaging.deid_pseudonyms import PseudonymMap, patient_key
-from medstation.imaging.deid_types import Requirement, requirement, resolve
+from medstation.imaging.deid.pseudonyms import PseudonymMap, patient_key
+from medstation.imaging.headers import instance_identity
 
 _FREE_TEXT_VRS = frozenset({"PN", "LO", "SH", "LT", "ST", "UT", "UC"})
 _CODING_KEYWORDS = frozenset(
@@ -200,8 +201,6 @@ class Deidentifier:
 
 def _fill_blank_identity(ds, path: str | Path | None) -> None:
     """Anonymised sources may carry blank UIDs; give the copy real ones (derived the way the index does)."""
-    from medstation.imaging.headers import instance_identity
-
     sop, series, study = instance_identity(ds, path or "unknown")
     for keyword, value in (("SOPInstanceUID", sop), ("SeriesInstanceUID", series), ("StudyInstanceUID", study)):
         if not str(ds.get(keyword, "") or "").strip():

@@ -12,14 +12,14 @@ can be checked against the standard attribute by attribute; the 2026c encoding c
 The table's option columns are not encoded by any of these packages. The four
 options clinics ask for are encoded here, from the same edition, as keyword sets:
 an attribute an option retains gets ``K`` (keep) or ``C`` (clean: see
-:func:`medstation.imaging.deid_clean.scrub`), and the dates and times the
+:func:`medstation.imaging.deid.clean.scrub`), and the dates and times the
 Retain Longitudinal Temporal Information option modifies are shifted per patient.
 
 Actions: ``X`` remove, ``Z`` zero length, ``D`` dummy value, ``U`` replace UID
 (consistently, through the pseudonym map), ``K`` keep, ``C`` clean, and the
 combinations ``Z/D``, ``X/Z``, ``X/D``, ``X/Z/D``, ``X/Z/U*`` whose second or third
 choice applies only where the IOD requires it (Type 2 → zero length, Type 1 → dummy);
-see :mod:`medstation.imaging.deid_types`.
+see :mod:`medstation.imaging.deid.attribute_types`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Outputs are named only from pseudonymous UIDs, ``OUT/<new series UID>/<new SOP UID>.dcm``,
 never from a DICOM value of the source. A file is refused (and listed with the reason) when
 it cannot be read, when it is a DICOMDIR, or when it may carry burned-in text and the request
-neither confirms it nor masks it (:mod:`.deid_pixels`).
+neither confirms it nor masks it (:mod:`.pixels`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medstation.imaging.deid import Deidentifier
-from medstation.imaging.deid_pixels import MaskRect, burned_in_reason, mask_rectangles
-from medstation.imaging.deid_profile import DeidOption
-from medstation.imaging.deid_pseudonyms import PseudonymMap
+from medstation.imaging.deid.deidentifier import Deidentifier
+from medstation.imaging.deid.pixels import MaskRect, burned_in_reason, mask_rectangles
+from medstation.imaging.deid.profile import DeidOption
+from medstation.imaging.deid.pseudonyms import PseudonymMap
 from medstation.jobs import JobContext
 from medstation.store.database import Database
 
