@@ -29,6 +29,7 @@ from sqlalchemy import Enum, String, Text, func, inspect, select, text, update
 from sqlmodel import SQLModel
 
 from medstation.access.backup import SKIPPED_TOP
+from medstation.access.encryption import open_database
 from medstation.fileio import file_sha256
 from medstation.errors import UserFacingError
 from medstation.store.audit_anchor import AuditAnchor
@@ -169,7 +170,7 @@ def copy_store(home: Path, source_location: Path, url: str, shared_root: Path) -
     if not Path(source_location).exists():
         raise CopyRefused(f"There is no store at {source_location} to copy.")
     shared_root = Path(shared_root)
-    source = Database(source_location)
+    source = open_database(source_location)  # an SQLCipher store opens with the key its header names
     target = None
     try:
         target = Database(url, anchor_root=shared_root, migrate=False)
