@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", choices=("dev", "test", "all"), default="dev")
     p.add_argument("--json", default="", help="write per-item results here")
     p.add_argument("--baseline", default="", help="git revision to measure beside this checkout (e.g. ba9a5bd)")
-    p.add_argument("--misses", action="store_true", help="list misses and false alarms (never on a held-out set's test half)")
+    p.add_argument("--misses", action="store_true",
+                   help="list misses and false alarms (never on a held-out set's test half)")
     args = p.parse_args(argv)
     items = [json.loads(line) for line in Path(args.data).read_text(encoding="utf-8").splitlines() if line.strip()]
     splits = ("dev", "test") if args.split == "all" else (args.split,)

@@ -142,3 +142,28 @@ def test_targets_on_the_test_half_of_the_eval_set():
     # guard that level against regressions (about one item of slack each); raise them as the detector improves.
     assert totals["recall"] >= 0.93, totals
     assert totals["false_alarm_rate"] <= 0.23, totals
+
+
+def test_tokenised_transcript_text_is_embedded_as_ordinary_text():
+    from medstation.notes.risk_semantic import detokenise, word_count
+
+    assert detokenise("uh , i do n't know , i ca n't . i wan na go .") == "uh, I don't know, I can't. I wanna go."
+    assert word_count("very carefully .") == 2
+
+
+# fails on ba9a5bd: ordinary medical-visit talk (written for this test, aci-bench style: tokenised, lower-case)
+# raised risk flags — pill-taking, a fall, fragments such as "so has my son". Still a known false alarm now:
+# "okay, I'll do whatever you think I should" (read as intent, risk probability 0.40).
+VISIT = """[doctor] how are you doing with the blood pressure medicine ?
+[patient] i've been pretty good about it . i take my pills every morning with breakfast .
+[doctor] any falls since we last saw you ?
+[patient] i did fall in the garden once , but i was fine .
+[doctor] and your family , have they had the vaccine ?
+[patient] yes , i have . and so has my son .
+[doctor] okay . we'll keep the dose the same and recheck in three months .
+[patient] very carefully .
+"""
+
+
+def test_an_ordinary_visit_raises_no_flag():
+    assert _needing_ack(VISIT) == {}
