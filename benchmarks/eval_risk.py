@@ -45,7 +45,7 @@ def evaluate(items: list[dict]) -> dict:
         flags = risk_flags(detect_risks(parse_transcript(f"[client] {item['text']}", "item.txt")))
         detector_notes |= {getattr(f, "why", "") for f in flags if f.category == DETECTOR_FLAG}
         raised = [f for f in flags if f.needs_acknowledgement and f.category != DETECTOR_FLAG]
-        group = GROUP.get(item["category"], "abuse" if item["label"] == "risk" else "none")
+        group = GROUP.get(item["category"], "abuse" if item["label"] == "risk" else "none")  # label: risk or not
         rows.append({**item, "flagged": bool(raised), "right_category": any(f.category == group for f in raised),
                      "flags": [{"category": f.category, "status": f.status.value, "why": getattr(f, "why", "")}
                                for f in flags]})
@@ -57,7 +57,7 @@ def evaluate(items: list[dict]) -> dict:
         c["flagged"] += r["flagged"]
         c["right_category"] += r["right_category"]
     risk = [r for r in rows if r["label"] == "risk"]
-    none = [r for r in rows if r["label"] == "none"]
+    none = [r for r in rows if r["label"] != "risk"]  # "none", or "denial" / "benign" in the v3 set
     totals = {"risk_n": len(risk), "recall": sum(r["flagged"] for r in risk) / max(1, len(risk)),
               "category_accuracy": sum(r["right_category"] for r in risk) / max(1, len(risk)),
               "none_n": len(none), "false_alarm_rate": sum(r["flagged"] for r in none) / max(1, len(none))}
