@@ -1,10 +1,12 @@
 """Risk detection on the written evaluation set: recall per risk category, false alarms per look-alike kind.
 
-    python benchmarks/eval_risk.py [--data tests/data/risk_statements.jsonl] [--split dev|test|all] [--json OUT]
+    python benchmarks/eval_risk.py [--file tests/data/risk_statements.jsonl] [--split dev|test|all]
+                                   [--baseline REV] [--json OUT]
 
 Each statement becomes a one-line client transcript (``[client] text``) and goes through
-``risk_flags(detect_risks(...))`` — the public API, so the same script measures an older checkout:
-``cd /work/main && PYTHONPATH=. python /path/to/eval_risk.py --data /path/to/risk_statements.jsonl``.
+``risk_flags(detect_risks(...))`` — the public API, so the same script measures an older revision:
+``--baseline ba9a5bd`` exports that revision's ``medstation`` (``git archive``) and runs this script on it
+in a subprocess, in the same run, on the same statements.
 
 A risk statement counts as found when any flag needing acknowledgement is raised on it (``right
 category`` also reports whether that flag's category matches the statement's group). A denial or
@@ -27,6 +29,10 @@ GROUP = {"passive_wish": "suicidal_ideation", "active_ideation": "suicidal_ideat
          "self_harm": "self_harm", "homicidal": "homicidal_ideation", "overdose": "overdose",
          "lethal_means": "lethal_means"}
 DETECTOR_FLAG = "semantic_detector_unavailable"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import code_path  # noqa: E402
+
+sys.path.insert(0, code_path())
 
 
 def evaluate(items: list[dict]) -> dict:
@@ -39,7 +45,7 @@ def evaluate(items: list[dict]) -> dict:
         flags = risk_flags(detect_risks(parse_transcript(f"[client] {item['text']}", "item.txt")))
         detector_notes |= {getattr(f, "why", "") for f in flags if f.category == DETECTOR_FLAG}
         raised = [f for f in flags if f.needs_acknowledgement and f.category != DETECTOR_FLAG]
-        group = GROUP.get(item["category"], "abuse" if item["label"] == "risk" else "none")
+        group = GROUP.get(item["category"], "abuse" if item["label"] == "risk" else "none")  # label: risk or not
         rows.append({**item, "flagged": bool(raised), "right_category": any(f.category == group for f in raised),
                      "flags": [{"category": f.category, "status": f.status.value, "why": getattr(f, "why", "")}
                                for f in flags]})
@@ -51,7 +57,7 @@ def evaluate(items: list[dict]) -> dict:
         c["flagged"] += r["flagged"]
         c["right_category"] += r["right_category"]
     risk = [r for r in rows if r["label"] == "risk"]
-    none = [r for r in rows if r["label"] == "none"]
+    none = [r for r in rows if r["label"] != "risk"]  # "none", or "denial" / "benign" in the v3 set
     totals = {"risk_n": len(risk), "recall": sum(r["flagged"] for r in risk) / max(1, len(risk)),
               "category_accuracy": sum(r["right_category"] for r in risk) / max(1, len(risk)),
               "none_n": len(none), "false_alarm_rate": sum(r["flagged"] for r in none) / max(1, len(none))}
@@ -68,17 +74,19 @@ def table(result: dict, title: str) -> str:
     out += ["", f"Recall on risk statements: {t['recall']:.3f} (n={t['risk_n']}; right category "
             f"{t['category_accuracy']:.3f}). False-alarm rate on denials and benign lines: "
             f"{t['false_alarm_rate']:.3f} (n={t['none_n']})."]
-    if result["detector_notes"]:
+    if result.get("detector_notes"):
         out.append("DETECTOR NOTICE: " + " | ".join(result["detector_notes"]))
     return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data", default=str(ROOT / "tests" / "data" / "risk_statements.jsonl"))
+    p.add_argument("--file", "--data", dest="data", default=str(ROOT / "tests" / "data" / "risk_statements.jsonl"))
     p.add_argument("--split", choices=("dev", "test", "all"), default="dev")
     p.add_argument("--json", default="", help="write per-item results here")
-    p.add_argument("--misses", action="store_true", help="list misses and false alarms (dev only: never tune on test)")
+    p.add_argument("--baseline", default="", help="git revision to measure beside this checkout (e.g. ba9a5bd)")
+    p.add_argument("--misses", action="store_true",
+                   help="list misses and false alarms (never on a held-out set's test half)")
     args = p.parse_args(argv)
     items = [json.loads(line) for line in Path(args.data).read_text(encoding="utf-8").splitlines() if line.strip()]
     splits = ("dev", "test") if args.split == "all" else (args.split,)
@@ -88,15 +96,21 @@ def main(argv: list[str] | None = None) -> int:
         results[split] = evaluate([i for i in items if i["split"] == split])
         elapsed = time.perf_counter() - t0
         print(table(results[split], f"{split} half ({Path(args.data).name}, {elapsed:.1f} s)"), "\n")
-        if args.misses and split == "dev":
+        if args.baseline:
+            from baseline import run_at_revision
+
+            base = run_at_revision(args.baseline, Path(__file__).name,
+                                   ["--file", str(Path(args.data).resolve()), "--split", split])[split]
+            results[f"{split}@{args.baseline}"] = base
+            print(table(base, f"{split} half ({Path(args.data).name}), code at {args.baseline}"), "\n")
+        if args.misses:
             for r in results[split]["rows"]:
                 if r["flagged"] != (r["label"] == "risk"):
                     print(f"  {'MISS' if r['label'] == 'risk' else 'FALSE ALARM'} [{r['category']}] {r['text']}")
                     for f in r["flags"]:
                         print(f"      {f['category']} {f['status']}: {f['why'][:160]}")
     if args.json:
-        Path(args.json).write_text(json.dumps({k: {"totals": v["totals"], "by_category": v["by_category"],
-                                                   "rows": v["rows"]} for k, v in results.items()}, indent=1))
+        Path(args.json).write_text(json.dumps(results, indent=1))
     return 0
 
 

@@ -170,10 +170,13 @@ def _semantic_pass(transcript: Transcript, model, patterns: list[RiskFinding]) -
         kept.append(f)
     findings = []
     for (line, a, b), s in zip(units, scores):
-        near = s.similarity >= rs.NEAR_SIMILARITY  # all but says what a risk exemplar says
+        near = s.similarity >= rs.NEAR_SIMILARITY and s.p_risk >= rs.NEAR_MIN_PROBABILITY  # says what an exemplar says
+        words = rs.word_count(line.text[a:b])
         if not near and (s.p_risk < rs.RISK_THRESHOLD or s.similarity < rs.SIMILARITY_FLOOR
-                         or s.similarity - s.none_similarity < rs.KNN_MARGIN) or len(line.text[a:b].split()) < 3:
+                         or s.similarity - s.none_similarity < rs.KNN_MARGIN) or words < 3:
             continue  # far from every risk exemplar: the classifier is extrapolating, not recognising
+        if words < rs.SHORT_WORDS and not near and s.p_risk < rs.SHORT_THRESHOLD:
+            continue  # a fragment ("so has my son"): too little meaning for the classifier alone
         if line.role is SpeakerRole.clinician:
             # A clinician's question ("are you taking your medication?") states no risk, and the patterns
             # already read the answers to risk questions; a clinician's statement needs a surer reading.

@@ -18,6 +18,8 @@ PATTERNS: dict[str, list[str]] = {
         r"not exist|disappear|go to sleep and not wake up)",
         r"better off (?:dead|without me)", r"(?:don'?t|do not|no longer|not|never) (?:want|wanting) to (?:live|be alive|"
         r"be here anymore|wake up)",
+        r"(?:don'?t|do not|doesn'?t|does not|no longer) (?:really |even )?(?:care|matter) (?:if|whether) (?:i|he|she|they) "
+        r"(?:live|lives|die|dies|wake|wakes)\b",
         r"no (?:reason|point) (?:to|in) (?:live|living|going on|being alive)", r"thoughts? (?:of|about) (?:dying|death|"
         r"ending (?:it|my life)|not being here)", r"life (?:isn't|is not|wasn't) worth living", r"hang(?:ing)? myself",
         # Indirect statements of intent, plan or preparation (no suicide word at all). Patterns that
@@ -42,7 +44,14 @@ PATTERNS: dict[str, list[str]] = {
         r"self[- ]?harm\w*", r"self[- ]?injur\w*", r"(?:cut|cutting|burn|burning|hurt|hurting|harm|harming|hit|"
         r"hitting|scratch\w*|punish\w*|starv\w*)(?: on)? " + _SELF, r"cutting (?:again|my (?:arms?|legs?|wrists?))",
         r"cut (?:my|her|his) (?:arms?|legs?|wrists?)",
-        r"(?:stopped|stop|quit) eating",  # restriction with weight loss or fainting is a medical risk
+        r"(?:stopped|quit) eating",  # restriction with weight loss or fainting is a medical risk (said, not advised)
+        # An instrument or a cutting act on a body part, and fresh wounds ("took a blade to my thighs", "carving
+        # into her arms", "new cuts on my wrist"); weak: an accident ("the knife slipped onto my arm") needs the
+        # semantic detector's agreement.
+        r"(?:razor|blade|knife|scissors|compass|lighter|glass|carv\w*|slic\w*|gouge\w*)\b[^.;]{0,30}\b"
+        r"(?:my|her|his|their) (?:own )?(?:arms?|legs?|thighs?|wrists?|skin|stomach|body)\b",
+        r"(?:fresh|new) (?:cuts|burns|scars|marks) on (?:my|her|his|their) "
+        r"(?:arms?|legs?|thighs?|wrists?|skin|stomach|body)\b",
     ],
     "abuse": [
         r"abus\w*", r"(?:hits|hit|beats|beat|punch\w*|chok\w*|slap\w*|kick\w*|push\w*|shov\w*|grab\w*) me\b",
@@ -137,7 +146,7 @@ def _index(category: str, fragment: str) -> tuple[str, int]:
 #: Patterns whose words have everyday uses ("bought rope for the tent", "gun show"): a match of one counts
 #: only when the semantic detector also finds some risk in the sentence (or could not run).
 WEAK = {_index("suicidal_ideation", "(?:rope|noose)"), _index("suicidal_ideation", "giving|gave"),
-        _index("self_harm", "eating"), _index("lethal_means", "guns?")}
+        _index("self_harm", "eating"), _index("self_harm", "razor|blade"), _index("lethal_means", "guns?")}
 
 # First-person denial shapes, whatever the risk words ("I have no intention of hurting him", "he has never
 # hit me", "I didn't take too many"), and protective statements ("I want to live"): with these the

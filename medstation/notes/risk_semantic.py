@@ -4,7 +4,8 @@ The exemplars (``risk_exemplars.jsonl`` beside this module, one ``{"text", "kind
 were written apart from the evaluation set: a few hundred short statements across the C-SSRS kinds
 (passive wish, active ideation, method, intent, plan, preparatory acts), self-harm, homicidal ideation,
 abuse (child, partner, elder, sexual, coercive control, neglect), overdose and lethal means, plus
-denials and benign look-alikes ("my back is killing me"). A multinomial logistic regression
+denials and benign look-alikes ("my back is killing me"), and (session 5) ordinary medical-visit talk
+written for this ("I fell off a ladder and landed on my wrist", "I take my pills with breakfast"). A multinomial logistic regression
 (scikit-learn) over their 384-d unit vectors gives, for each sentence, the probability that it states a
 risk; the nearest exemplar (cosine similarity) names the kind and is shown as the reason.
 
@@ -28,12 +29,19 @@ NONE_KINDS = ("denial", "benign")
 #: Inverse regularisation of the logistic regression (chosen on the dev half of the eval set).
 C = 2.0
 #: A sentence whose risk probability reaches this is flagged (recall first: chosen on the dev half).
-RISK_THRESHOLD = 0.2
+RISK_THRESHOLD = 0.25
 #: ... and its nearest risk exemplar must be at least this similar (cosine): far from all of them, the
 #: classifier extrapolates (chosen on the dev half and on aci-bench train dialogues, ordinary visit talk).
 SIMILARITY_FLOOR = 0.4
 #: A sentence this similar (cosine) to a risk exemplar is read as a risk whatever the classifier says.
-NEAR_SIMILARITY = 0.7
+NEAR_SIMILARITY = 0.6
+#: ... unless the classifier all but rules it out ("I take my medicine daily" is near "I took a lot of my medication").
+NEAR_MIN_PROBABILITY = 0.1
+#: A sentence of fewer words than this ("so has my son", "very carefully") carries too little meaning for the
+#: classifier: it is read as a risk only when near a risk exemplar or at ``SHORT_THRESHOLD`` (session 5:
+#: most false alarms on ordinary visit dialogues were such fragments; chosen on the dev data).
+SHORT_WORDS = 7
+SHORT_THRESHOLD = 0.7
 #: A clinician's statement (not a question) is read as a risk only above these (the client's own words carry
 #: the risk; a clinician's lines are mostly plans, orders and medication talk).
 CLINICIAN_THRESHOLD = 0.6
@@ -47,8 +55,28 @@ DENIAL_MARGIN = 0.15
 OVERRIDE_THRESHOLD = 0.8
 #: A weak pattern ("bought rope") needs at least this risk probability in its sentence.
 WEAK_THRESHOLD = 0.2
+_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+
+
+def word_count(text: str) -> int:
+    """Words with letters (tokenised punctuation such as " ." is not a word)."""
+    return len(_WORD.findall(text))
 #: An everyday idiom ("dying to see it") is not flagged unless the risk probability reaches this.
 IDIOM_CEILING = 0.6
+
+# Speech-recognition and corpus transcripts are often tokenised ("i do n't", "well , i") and lower-case; the
+# embedder was trained on ordinary text, so spacing is restored before a sentence is embedded.
+_DETOKENISE = [(re.compile(r" (n't|'s|'m|'re|'ve|'ll|'d)\b", re.IGNORECASE), r"\1"),
+               (re.compile(r" ([,.;:!?])"), r"\1"), (re.compile(r"\bi\b"), "I"),
+               (re.compile(r"\bwan na\b"), "wanna"), (re.compile(r"\bgon na\b"), "gonna")]
+
+
+def detokenise(text: str) -> str:
+    """``text`` with tokeniser spacing undone ("i do n't know , really" -> "I don't know, really")."""
+    for pattern, repl in _DETOKENISE:
+        text = pattern.sub(repl, text)
+    return text
+
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 _MIN_WORDS = 2
@@ -140,7 +168,7 @@ class SemanticRiskModel:
             return []
         if not self.ensure_loaded():
             raise RuntimeError(f"semantic risk detector unavailable: {self.error}")
-        vectors = np.asarray(self._embedder.encode(list(texts)), dtype=np.float32)
+        vectors = np.asarray(self._embedder.encode([detokenise(t) for t in texts]), dtype=np.float32)
         probs = self._clf.predict_proba(vectors)
         sims = vectors @ self._risk_vectors.T
         none_sims = (vectors @ self._none_vectors.T).max(axis=1)

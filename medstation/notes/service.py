@@ -13,10 +13,7 @@ stale autosave (offered for recovery, never lost work).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from pathlib import Path
 
 from sqlmodel import select
 
@@ -24,23 +21,18 @@ from medstation.access.roles import Permission, UserSession
 from medstation.errors import UserFacingError
 from medstation.notes.draft import Draft
 from medstation.notes.drafting import DraftOptions, draft_note
-from medstation.notes.export import export_pdf, note_plain_text
 from medstation.notes.records import (ClientInfo, NoteConflict, NoteInfo, NoteLocked, NoteStatus, RevisionInfo,
-                                      SessionInfo, SignOffBlocked, TranscriptInfo, tracked_from_draft)
+                                      SessionInfo, TranscriptInfo, tracked_from_draft)
 from medstation.notes.regeneration import RegeneratedSection, merged_links, regenerated_section
-from medstation.notes.risk_coverage import unstated_message
 from medstation.notes.risk_flags_current import acknowledged_categories, current_flags, unstated_risks
+from medstation.notes.signoff import NoteSignOff, now as _now
 from medstation.notes.spans import TrackedText
 from medstation.notes.template_store import TemplateStore
-from medstation.notes.transcript import Transcript, parse_transcript
+from medstation.notes.transcript_versions import TranscriptVersions
 from medstation.store.database import Database
 from medstation.store.engine import row_lock_key
-from medstation.store.tables import (AuditEvent, NoteAddendum, NoteAutosave, NoteRevision, NoteRiskAcknowledgement,
+from medstation.store.tables import (NoteAddendum, NoteAutosave, NoteRevision, NoteRiskAcknowledgement,
                                      NotesClient, SessionNote, SessionTranscript, TherapySession)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -55,12 +47,10 @@ class PreparedDraft:
     model_info: dict  # who wrote it: version_id, name, file (adapter)
 
 
-def _transcript_info(row: SessionTranscript) -> TranscriptInfo:
-    return TranscriptInfo(row.id, row.session_id, row.version, row.source_format, row.source_name, row.sha256,
-                          row.roles_swapped, row.text)
+class NotesService(TranscriptVersions, NoteSignOff):
+    """The Notes domain API. Transcript versions come from :class:`TranscriptVersions`; sign-off, addenda and
+    export from :class:`NoteSignOff`."""
 
-
-class NotesService:
     def __init__(self, settings, db: Database, session: UserSession, llm=None) -> None:
         self.settings, self.db, self.session, self.llm = settings, db, session, llm
         self.templates = TemplateStore(db)
@@ -108,68 +98,6 @@ class NotesService:
                           .order_by(TherapySession.session_date, TherapySession.id))
             return [SessionInfo(r.id, r.client_id, r.session_date, r.duration_min, r.modality, r.clinician)
                     for r in rows]
-
-    # --- transcripts -----------------------------------------------------------------------------
-
-    def import_transcript(self, session_id: int, data: bytes | str, filename: str = "") -> TranscriptInfo:
-        """Parse first (raises TranscriptError, nothing stored), then store as the next version."""
-        self.session.require(Permission.edit_notes)
-        transcript = parse_transcript(data, filename)
-        return self._store_transcript(session_id, transcript, filename or "pasted")
-
-    def swap_speakers(self, session_id: int) -> TranscriptInfo:
-        self.session.require(Permission.edit_notes)
-        info, transcript = self.latest_transcript(session_id)
-        return self._store_transcript(session_id, transcript.with_roles_swapped(), info.source_name,
-                                      self.transcript_recording(info.id) or None)
-
-    def _store_transcript(self, session_id: int, transcript: Transcript, name: str,
-                          recording: dict | None = None) -> TranscriptInfo:
-        actor = self.session.require(Permission.edit_notes)
-        with self.db.session() as s:
-            if s.get(TherapySession, session_id) is None:
-                raise UserFacingError(f"Session {session_id} does not exist.")
-            last = s.exec(select(SessionTranscript).where(SessionTranscript.session_id == session_id)
-                          .order_by(SessionTranscript.version.desc())).first()
-            row = SessionTranscript(session_id=session_id, version=(last.version + 1) if last else 1,
-                                    source_format=transcript.source_format, source_name=name,
-                                    text=transcript.to_text(), sha256=transcript.sha256,
-                                    roles_swapped=transcript.roles_swapped, created_by=actor.name)
-            s.add(row)
-            s.flush()
-            info = _transcript_info(row)
-            self.db.audit("notes.transcript.save", actor=actor.name, entity="session_transcript", entity_id=info.id,
-                          version=info.version, sha256=info.sha256, **({"recording": recording} if recording else {}),
-                          session=s)
-        return info
-
-    def latest_transcript(self, session_id: int) -> tuple[TranscriptInfo, Transcript]:
-        self.session.require(Permission.view_notes)
-        with self.db.session() as s:
-            row = s.exec(select(SessionTranscript).where(SessionTranscript.session_id == session_id)
-                         .order_by(SessionTranscript.version.desc())).first()
-            if row is None:
-                raise UserFacingError("This session has no transcript yet: import or paste one first.")
-            info = _transcript_info(row)
-        transcript = parse_transcript(info.text, "stored.txt")
-        if info.roles_swapped:  # stored labels are as written; roles follow the swap flag
-            transcript = transcript.with_roles_swapped()
-        return info, transcript
-
-    def import_recording_transcript(self, session_id: int, text: str, name: str, recording: dict) -> TranscriptInfo:
-        """A speech-recognition transcript (``[speaker] text`` lines) stored as the next version, with the
-        recording's provenance (file hash, model, language, timing) in the same transaction's audit event."""
-        self.session.require(Permission.edit_notes)
-        transcript = parse_transcript(text, "recording.txt")
-        return self._store_transcript(session_id, Transcript(transcript.lines, "audio"), name, recording)
-
-    def transcript_recording(self, transcript_id: int) -> dict:
-        """The recording provenance stored with transcript version ``transcript_id`` ({} if typed or imported)."""
-        self.session.require(Permission.view_notes)
-        with self.db.session() as s:
-            row = s.exec(select(AuditEvent).where(AuditEvent.action == "notes.transcript.save",
-                                                  AuditEvent.entity_id == str(transcript_id))).first()
-            return dict(row.detail.get("recording", {})) if row is not None else {}
 
     # --- drafting (llm lane) ---------------------------------------------------------------------
 
@@ -367,68 +295,6 @@ class NotesService:
         note = self.note(note_id)
         return TrackedText.from_spans(note.text, list(note.spans))
 
-    # --- risk and sign-off -----------------------------------------------------------------------
-
-    def acknowledge_risk(self, note_id: int, category: str, comment: str = "") -> None:
-        """Acknowledge the current flag of ``category`` (the caller must name one: there is no default)."""
-        actor = self.session.require(Permission.edit_notes)
-        if not category:
-            raise UserFacingError("Choose the risk flag to acknowledge first.")
-        note = self.note(note_id)
-        flag = next((f for f in note.risk_flags if f["category"] == category), None)
-        if flag is None:
-            raise UserFacingError(f"This note has no {category} flag (the transcript may have changed).")
-        if not flag["needs_acknowledgement"]:
-            raise UserFacingError(f"The {flag['label']} flag is a documented denial; it needs no acknowledgement.")
-        with self.db.session() as s:
-            s.add(NoteRiskAcknowledgement(note_id=note_id, category=category, status=flag["status"],
-                                          lines=list(flag["lines"]), acknowledged_by=actor.name, comment=comment))
-            self.db.audit("notes.risk.acknowledge", actor=actor.name, entity="session_note", entity_id=note_id,
-                          category=category, session=s)
-
-    def sign(self, note_id: int, shown_text: str) -> float:
-        """Sign the note as shown; returns the AI share stored with it. Refused while a risk is unacknowledged
-        or when ``shown_text`` is not the last saved revision (save first)."""
-        actor = self.session.require(Permission.sign_notes)
-        note = self.note(note_id)
-        if note.status is NoteStatus.signed:
-            raise NoteLocked("This note is already signed.")
-        if note.pending_risks:
-            names = ", ".join(f["label"] for f in note.pending_risks)
-            raise SignOffBlocked(f"Acknowledge the risk flag(s) first: {names}.")
-        if note.unstated_risks:
-            raise SignOffBlocked(unstated_message(list(note.unstated_risks)))
-        if shown_text != note.text:
-            raise SignOffBlocked("The text on screen differs from the last saved revision; save it before signing.")
-        share = float(TrackedText.from_spans(note.text, list(note.spans)).ai_share())
-        with self.db.write_session(row_lock_key("session_note", note_id)) as s:
-            n = s.get(SessionNote, note_id)
-            latest = s.exec(select(NoteRevision.number).where(NoteRevision.note_id == note_id)
-                            .order_by(NoteRevision.number.desc())).first()
-            if n.status == NoteStatus.signed.value:  # signed meanwhile, on another workstation
-                raise NoteLocked(f"{n.signed_by} signed this note meanwhile; it was not signed again.")
-            if latest != note.revision:
-                raise SignOffBlocked(f"Revision {latest} of this note was saved on another workstation while you "
-                                     f"were signing revision {note.revision}; reopen it and sign what is current.")
-            n.status, n.signed_by, n.signed_at = NoteStatus.signed.value, actor.name, _now()
-            n.signed_text, n.signed_sha256 = note.text, hashlib.sha256(note.text.encode()).hexdigest()
-            n.ai_share_at_signing, n.signed_revision = share, note.revision
-            s.add(n)
-            self.db.audit("notes.sign", actor=actor.name, entity="session_note", entity_id=note_id,
-                          ai_share=share, revision=note.revision, session=s)
-        return share
-
-    def add_addendum(self, note_id: int, text: str) -> None:
-        actor = self.session.require(Permission.sign_notes)
-        if not text.strip():
-            raise UserFacingError("An addendum needs some text.")
-        if self.note(note_id).status is not NoteStatus.signed:
-            raise UserFacingError("Addenda are for signed notes; edit the draft instead.")
-        with self.db.session() as s:
-            s.add(NoteAddendum(note_id=note_id, author=actor.name, text=text.strip()))
-            self.db.audit("notes.addendum", actor=actor.name, entity="session_note", entity_id=note_id,
-                          session=s)
-
     def session_info(self, session_id: int) -> SessionInfo:
         self.session.require(Permission.view_notes)
         with self.db.session() as s:
@@ -445,25 +311,6 @@ class NotesService:
                 raise UserFacingError(f"Client {client_id} does not exist.")
             return ClientInfo(r.id, r.code, r.display_name)
 
-    def transcript_version(self, transcript_id: int) -> tuple[TranscriptInfo, Transcript]:
-        """One stored transcript version (roles as stored), e.g. the one a note was drafted from."""
-        self.session.require(Permission.view_notes)
-        with self.db.session() as s:
-            row = s.get(SessionTranscript, transcript_id)
-            if row is None:
-                raise UserFacingError(f"Transcript version {transcript_id} does not exist.")
-            info = _transcript_info(row)
-        transcript = parse_transcript(info.text, "stored.txt")
-        return info, (transcript.with_roles_swapped() if info.roles_swapped else transcript)
-
-    def note_transcript_id(self, note_id: int) -> int | None:
-        """The transcript version the note was drafted from (its first revision's)."""
-        self.session.require(Permission.view_notes)
-        with self.db.session() as s:
-            first = s.exec(select(NoteRevision).where(NoteRevision.note_id == note_id)
-                           .order_by(NoteRevision.number)).first()
-            return first.transcript_id if first is not None else None
-
     def note_links(self, note_id: int) -> tuple[dict[str, list[int]], dict[str, list[tuple[int, int]]]]:
         """Evidence lines and fact-flag ranges per chunk id, for the draft and every regenerated section."""
         note = self.note(note_id)
@@ -471,29 +318,6 @@ class NotesService:
             provenances = [dict(r.provenance or {}) for r in s.exec(
                 select(NoteRevision).where(NoteRevision.note_id == note_id).order_by(NoteRevision.number))]
         return merged_links(provenances[1:], note.draft)
-
-    def export_note(self, note_id: int, fmt: str, directory: Path) -> Path:
-        """Write the note as ``txt`` or ``pdf`` under ``directory``; permission-checked and audited.
-
-        Exporting takes a note out of the workstation, so it needs ``sign_notes`` (the clinician who may
-        sign it), not just ``view_notes``; the audit event names the file, its SHA-256 and the note status.
-        """
-        actor = self.session.require(Permission.sign_notes)
-        if fmt not in ("txt", "pdf"):
-            raise UserFacingError(f"Notes export as txt or pdf, not {fmt!r}.")
-        note = self.note(note_id)
-        session = self.session_info(note.session_id)
-        client = self.client_info(session.client_id)
-        path = Path(directory) / f"note_{note_id}.{fmt}"
-        if fmt == "txt":
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(note_plain_text(note, session, client.code), encoding="utf-8")
-        else:
-            export_pdf(note, session, client.code, path)
-        self.db.audit("notes.export", actor=actor.name, entity="session_note", entity_id=note_id, format=fmt,
-                      path=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-                      status=note.status.value, revision=note.revision)
-        return path
 
     def close(self) -> None:
         """Nothing to release: the database and the LLM belong to the composition root."""

@@ -1,7 +1,8 @@
 """Risk detection that generalises: everyday wording, negation scope, reasons, an honest unavailable detector.
 
 Tests marked "fails on 1c99c71" are the issue's examples that the pattern-only detector missed.
-The eval-set test reads the TEST half of tests/data/risk_statements.jsonl (never used for tuning).
+The eval-set test reads the TEST half of tests/data/risk_statements_v3.jsonl (written independently, never
+used for tuning).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from medstation.notes.risk import RiskStatus, detect_risks, risk_flags
 from medstation.notes.transcript import parse_transcript
 
 ROOT = Path(__file__).resolve().parents[2]
-EVAL_SET = ROOT / "tests" / "data" / "risk_statements.jsonl"
+EVAL_SET_V3 = ROOT / "tests" / "data" / "risk_statements_v3.jsonl"
 
 
 def _flags(text: str, **kw):
@@ -127,18 +128,45 @@ def test_importing_risk_does_not_load_the_model():
     assert out.stdout.strip() == "False", out.stderr
 
 
-def test_targets_on_the_test_half_of_the_eval_set():
+def test_targets_on_the_test_half_of_the_held_out_v3_set():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         from eval_risk import evaluate
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
-    items = [json.loads(line) for line in EVAL_SET.read_text().splitlines() if line.strip()]
+    items = [json.loads(line) for line in EVAL_SET_V3.read_text().splitlines() if line.strip()]
     test = [i for i in items if i["split"] == "test"]
-    assert sum(i["label"] == "risk" for i in test) >= 95 and sum(i["label"] == "none" for i in test) >= 50
+    assert sum(i["label"] == "risk" for i in test) >= 90 and sum(i["label"] != "risk" for i in test) >= 60
     totals = evaluate(test)["totals"]
-    # Issue 18's targets are recall >= 0.95 and false alarms <= 0.15. Measured on this half with the
-    # constants chosen on dev: recall 0.948 (92/97), false alarms 0.193 (11/57) — not yet met. These bounds
-    # guard that level against regressions (about one item of slack each); raise them as the detector improves.
-    assert totals["recall"] >= 0.93, totals
-    assert totals["false_alarm_rate"] <= 0.23, totals
+    # Issue 18's targets are recall >= 0.95 and false alarms <= 0.15. tests/data/risk_statements_v3.jsonl was
+    # written independently and run once, after the session-5 detector was final (2657eff): recall 0.938
+    # (90/96), false alarms 0.182 (12/66) — not met (ba9a5bd in the same run: 0.948 and 0.167). These bounds
+    # guard that level (about one item of slack each); raise them as the detector improves. The older
+    # tests/data/risk_statements.jsonl is development data now (both halves were seen).
+    assert totals["recall"] >= 0.927, totals
+    assert totals["false_alarm_rate"] <= 0.197, totals
+
+
+def test_tokenised_transcript_text_is_embedded_as_ordinary_text():
+    from medstation.notes.risk_semantic import detokenise, word_count
+
+    assert detokenise("uh , i do n't know , i ca n't . i wan na go .") == "uh, I don't know, I can't. I wanna go."
+    assert word_count("very carefully .") == 2
+
+
+# fails on ba9a5bd: ordinary medical-visit talk (written for this test, aci-bench style: tokenised, lower-case)
+# raised risk flags — pill-taking, a fall, fragments such as "so has my son". Still a known false alarm now:
+# "okay, I'll do whatever you think I should" (read as intent, risk probability 0.40).
+VISIT = """[doctor] how are you doing with the blood pressure medicine ?
+[patient] i've been pretty good about it . i take my pills every morning with breakfast .
+[doctor] any falls since we last saw you ?
+[patient] i did fall in the garden once , but i was fine .
+[doctor] and your family , have they had the vaccine ?
+[patient] yes , i have . and so has my son .
+[doctor] okay . we'll keep the dose the same and recheck in three months .
+[patient] very carefully .
+"""
+
+
+def test_an_ordinary_visit_raises_no_flag():
+    assert _needing_ack(VISIT) == {}
