@@ -14,6 +14,7 @@ from medstation.access.db_copy import CopyRefused, copy_store
 from medstation.access.roles import Actor, Role, UserSession
 from medstation.access.users import AccountStore
 from medstation.segmentation.records import SegmentRecord, save_decision
+from medstation.access.encryption import open_database
 from medstation.store.database import Database
 from medstation.store.tables import ModelKind, ModelVersion
 
@@ -65,7 +66,7 @@ def test_copy_verifies_rows_files_and_chain(settings, pg_url, tmp_path):
 
 def test_copy_of_an_encrypted_store(settings, pg_url, tmp_path, monkeypatch):
     monkeypatch.setenv("MEDSTATION_DB_PASSPHRASE", "copy me safely")
-    db = Database(settings.db_path, encrypt_new="passphrase")
+    db = open_database(settings.db_path, encrypt_new="passphrase")
     assert db.encrypted
     _populate(settings, db)
     db.close()

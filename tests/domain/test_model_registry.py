@@ -79,7 +79,8 @@ def test_promote_needs_manage_models_and_failure_changes_nothing(db, settings, t
     reg = ModelRegistry(db)
     base = reg.register(ModelKind.llm, "base", _file(tmp_path, "0", b"0"), status=ModelStatus.active)
     cand = reg.register(ModelKind.llm, "cand", _file(tmp_path, "1", b"1"))
-    radiologist = TrainingService(settings, db, UserSession(Actor("rad", Role.radiologist)), reg)
+    radiologist = TrainingService(settings=settings, db=db, session=UserSession(Actor("rad", Role.radiologist)),
+                                  registry=reg)
     with pytest.raises(PermissionDenied):  # the service checks manage_models before the registry is asked
         radiologist.promote(cand.id, force=True, reason="test")
     with pytest.raises(TypeError, match="actor name"):  # an Actor object is a wiring mistake, not a name
