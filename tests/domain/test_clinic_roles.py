@@ -41,7 +41,7 @@ def test_app_role_appends_audit_but_cannot_alter_it(settings, app_url, tmp_path)
         weights.write_bytes(b"weights")
         registry = ModelRegistry(db)  # ordinary clinical writes (and their audit events) work as the app role
         version = registry.register(ModelKind.segmentation, "w", weights, status=ModelStatus.candidate)
-        registry.promote(version.id, Actor("ada", Role.admin))
+        registry.promote(version.id, Actor("ada", Role.admin).name)
         for statement in ("UPDATE audit_event SET actor = 'mallory' WHERE id = 1",
                           "DELETE FROM audit_event WHERE id = 1",
                           "TRUNCATE audit_event"):

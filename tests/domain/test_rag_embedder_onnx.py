@@ -9,6 +9,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
+from medstation.access.roles import Actor, Role, UserSession
 from medstation.config import resources_dir
 from medstation.jobs import JobContext
 from medstation.rag import embedder_onnx
@@ -24,6 +25,8 @@ def torch_embedder():
     from medstation.rag.embedder_torch import TorchEmbedder
 
     return TorchEmbedder()
+
+ADMIN = UserSession(Actor("ada", Role.admin))  # services take who acts; the composition root passes it
 
 
 def test_mean_pool_ignores_padding_and_returns_unit_vectors():
@@ -73,7 +76,7 @@ def test_onnx_vectors_agree_with_sentence_transformers_on_starter_chunks():
 def test_onnx_is_the_default_and_its_identity_differs_from_torch(settings, db):
     from medstation.rag.service import KnowledgeBaseService
 
-    kb = KnowledgeBaseService(settings, db)
+    kb = KnowledgeBaseService(settings, db, session=ADMIN)
     default = kb.embedder()  # constructing loads nothing
     assert isinstance(default, Embedder) and "onnx" in default.name
     assert default.cache_dir is None  # the export goes to the shared cache, not under MEDSTATION_HOME
@@ -85,11 +88,11 @@ def test_a_base_ingested_with_torch_is_re_embedded_by_the_next_ingest(tmp_path, 
     from medstation.rag.service import KnowledgeBaseService
 
     corpus = write_corpus(tmp_path / "corpus")
-    old = KnowledgeBaseService(settings, db, embedder=torch_embedder())
+    old = KnowledgeBaseService(settings, db, session=ADMIN, embedder=torch_embedder())
     first = old.ingest_job(JobContext(), corpus)
     old.close()
     assert first.status == "complete" and first.added_docs == first.doc_count > 0
-    new = KnowledgeBaseService(settings, db, embedder=shared_embedder())
+    new = KnowledgeBaseService(settings, db, session=ADMIN, embedder=shared_embedder())
     try:
         second = new.ingest_job(JobContext(), corpus)
         assert second.skipped_docs == 0 and second.added_docs == first.doc_count  # nothing kept from torch
