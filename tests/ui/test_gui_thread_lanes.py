@@ -124,7 +124,8 @@ def admin(qtbot, db, settings, monkeypatch):
     (settings.home / "ft.pth").write_bytes(b"fine-tuned")
     base = registry.register("segmentation", "LiteMedSAM", settings.home / "base.pth", status="active")
     cand = registry.register("segmentation", "LiteMedSAM ft", settings.home / "ft.pth", parent_id=base.id)
-    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)), registry=registry)
+    service = TrainingService(settings=settings, db=db, session=UserSession(Actor("ann", Role.admin)),
+                              registry=registry)
     runner = JobRunner()
     widget = AdminTab(service, runner, service.session)
     qtbot.addWidget(widget)
