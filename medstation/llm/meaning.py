@@ -21,34 +21,14 @@ chat's support check refuses a dropped hedge only when the claim has none of its
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
-from medstation.llm.polarity import Analysis, Token, scope_head, stem
+from medstation.llm.meaning_roles import _client_side, _relations, _roles
+from medstation.llm.meaning_verdict import OK, Verdict, key as _key
+from medstation.llm.polarity import Analysis, Token, scope_head
 
 HEDGES = frozenset({"most", "often", "some", "few"})
 MODAL_HEDGES = frozenset({"possibility", "advice", "obligation"})
-#: Relation words whose two sides must not be swapped ("X converts into Y", "X controls Y", "more in X than Y").
-ANCHORS = frozenset({"than", "into", "from", "versus", "vs"} | {stem(w) for w in """cause convert pass transmit spread
-affect attack compare inherit control regulate treat infect damage produce carry bind inhibit activate replace
-destroy kill hit hurt blame bully push threaten protect trigger prevent""".split()})
-_BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "got"})
 MAX_WINDOW = 3
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """``ok``: the claim is stated by the evidence; else ``reason`` (one sentence) and the claim ``words`` at fault."""
-
-    ok: bool
-    reason: str = ""
-    words: tuple[str, ...] = ()
-
-
-OK = Verdict(True)
-
-
-def _key(t: Token) -> str:
-    return t.role or t.stem
 
 
 def coverage(claim: Analysis, evidence: Analysis, free: Iterable[str] = ()) -> list[str]:
@@ -88,60 +68,6 @@ def _numbers(clause: list[Token], window: list[Token]) -> Verdict:
             said = [f"{u.number:g} {u.unit}".strip() for u in window if u.number is not None]
             return Verdict(False, f"the number {t.text} {t.unit} is not the passage's"
                                   + (f" ({', '.join(said)})" if said else ""), (t.text,))
-    return OK
-
-
-def _passive_order(tokens: list[Token]) -> list[Token]:
-    """Tokens in active order: "I was pushed by my boyfriend" -> "my boyfriend | pushed | I" (agent, verb, subject)."""
-    for i, t in enumerate(tokens):
-        if t.text == "by" and 0 < i and (tokens[i - 1].text.endswith(("ed", "en")) or
-                                         (i > 1 and tokens[i - 2].text in _BE)):
-            be = max((j for j in range(i) if tokens[j].text in _BE), default=-1)
-            if be < 0:
-                return tokens[i + 1:] + tokens[:i]
-            return tokens[i + 1:] + tokens[be + 1:i] + tokens[:be]
-    return tokens
-
-
-def _client_side(clause: list[Token], window: list[Token]) -> Verdict:
-    """Who did it (strict mode, the client's own words): the client stays on the same side of the first verb-like
-    word both texts share ("my brother hit me" is never "she hit her brother")."""
-    active_c, active_w = _passive_order(clause), _passive_order(window)
-    if not any(t.role == "client" for t in active_c) or not any(t.role == "client" for t in active_w):
-        return OK
-    shared = {_key(t) for t in active_w if t.content and not t.role}
-    verb = next((t for t in active_c if t.content and not t.role and _key(t) in shared), None)
-    if verb is None:
-        return OK
-
-    def before(tokens: list[Token]) -> bool:
-        first_client = next(i for i, t in enumerate(tokens) if t.role == "client")
-        first_verb = next(i for i, t in enumerate(tokens) if _key(t) == _key(verb))
-        return first_client < first_verb
-
-    if before(active_c) != before(active_w):
-        return Verdict(False, f"roles are swapped: who did '{verb.text}' differs", (verb.text,))
-    return OK
-
-
-def _roles(clause: list[Token], window: list[Token]) -> Verdict:
-    claim_roles = [t.role for t in _passive_order(clause) if t.role]
-    window_roles = [t.role for t in _passive_order(window) if t.role]
-    missing = [r for r in claim_roles if r not in window_roles]
-    if missing:
-        return Verdict(False, f"the passage says this of other people (no {missing[0]} here)", tuple(missing))
-    order = [r for r in dict.fromkeys(window_roles) if r in claim_roles]
-    claimed = [r for r in dict.fromkeys(claim_roles) if r in order]
-    if claimed != order:
-        return Verdict(False, f"roles are swapped: the passage has {' ... '.join(order)}", tuple(claimed))
-    if len(set(claim_roles)) >= 2 and any(t.number is not None for t in clause):
-        # "children ... 60 minutes, adults ... 150 minutes": each number stays with its people
-        def sequence(tokens: list[Token]) -> list[str]:
-            return list(dict.fromkeys(t.role or f"{t.number:g}" for t in tokens if t.role or t.number is not None))
-        claimed_seq = sequence(clause)
-        said_seq = [x for x in sequence(window) if x in claimed_seq]
-        if [x for x in claimed_seq if x in said_seq] != said_seq:
-            return Verdict(False, "numbers and people are paired differently in the passage", tuple(claimed_seq))
     return OK
 
 
@@ -286,38 +212,6 @@ def _hedges(claim_clauses: list[list[Token]], windows: list[list[Token]], strict
         if dropped:
             word = next(t.text for t in near if getattr(t, attr) in dropped)
             return Verdict(False, f"{what} dropped: the passage says '{word}'", (word,))
-    return OK
-
-
-def _is_passive(tokens: list[Token], i: int) -> bool:
-    t = tokens[i]
-    return (i + 1 < len(tokens) and tokens[i + 1].text == "by") or \
-        (t.text.endswith(("ed", "en")) and i > 0 and tokens[i - 1].text in _BE)
-
-
-def _relations(clause: list[Token], window: list[Token]) -> Verdict:
-    """A relation word with the same stem on both sides must not have its two sides swapped (in every place
-    the evidence uses it: one consistent use is enough)."""
-    for i, t in enumerate(clause):
-        if t.stem not in ANCHORS:
-            continue
-        verdicts = [_relation_pair(clause, i, window, j) for j, u in enumerate(window) if u.stem == t.stem]
-        if verdicts and all(not v.ok for v in verdicts):
-            return verdicts[0]
-    return OK
-
-
-def _relation_pair(clause: list[Token], i: int, window: list[Token], j: int) -> Verdict:
-    left_c = {_key(x) for x in clause[:i] if x.content}
-    right_c = {_key(x) for x in clause[i + 1:] if x.content}
-    left_w = {_key(x) for x in window[:j] if x.content}
-    right_w = {_key(x) for x in window[j + 1:] if x.content}
-    if _is_passive(clause, i):
-        left_c, right_c = right_c, left_c
-    if _is_passive(window, j):
-        left_w, right_w = right_w, left_w
-    if (left_c & right_w) - left_w and (right_c & left_w) - right_w:
-        return Verdict(False, f"the two sides of '{clause[i].text}' are swapped", (clause[i].text,))
     return OK
 
 
