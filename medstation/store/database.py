@@ -23,6 +23,7 @@ from sqlmodel import Session, create_engine
 from medstation.store import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from medstation.store.audit_anchor import AuditAnchor
 from medstation.store.audit_chain import append_event, append_in_transaction, read_head
+from medstation.store.server_roles import require_head
 from medstation.store.sqlcipher import KeyRequired, cipher_dbapi, connect, is_plaintext_sqlite
 from medstation.store.engine import (AUDIT_LOCK, WRITE_LOCK, begin_write_dbapi, is_server_url, lock_for_write,
                                      make_server_engine)
@@ -86,8 +87,6 @@ class Database:
             self.path, self.encrypted = None, False
             self.engine = make_server_engine(db_path)
             if migrate:  # on a server: check only; the admin migrates once (medstation db migrate)
-                from medstation.store.server_roles import require_head
-
                 try:
                     require_head(self.engine)
                 except BaseException:

@@ -14,6 +14,7 @@ Two PostgreSQL roles (docs/CLINIC.md):
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -57,11 +58,9 @@ def schema_revision(engine: Engine) -> str | None:
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
+    from alembic.script import ScriptDirectory  # lazy: alembic's script loader is needed only on a server
 
-    from medstation.store.database import MIGRATIONS_DIR
-
-    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    return ScriptDirectory(str(Path(__file__).resolve().parent / "migrations")).get_current_head()
 
 
 def require_head(engine: Engine) -> None:
