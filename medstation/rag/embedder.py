@@ -11,6 +11,8 @@ is the sentence-transformers reference it is checked against (cosine >= 0.999, d
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import hashlib
 import threading
 from functools import lru_cache
@@ -52,7 +54,7 @@ def weights_sha256(directory: Path) -> str:
     return h.hexdigest()
 
 
-class BaseEmbedder:
+class BaseEmbedder(ABC):
     """What every embedder shares: identity, query priming and ``encode_query``. Subclasses give ``encode``."""
 
     dim = 384
@@ -70,8 +72,9 @@ class BaseEmbedder:
     def sha256(self) -> str:
         return weights_sha256(self.directory)
 
+    @abstractmethod
     def encode(self, texts: list[str], *, threads: int | None = None) -> np.ndarray:
-        raise NotImplementedError
+        """``(len(texts), 384)`` float32 unit vectors, one per text."""
 
     def prime(self, queries: list[str], *, batch_size: int = 256) -> None:
         """Embed many queries at once (far faster than one by one); ``encode_query`` then reuses them."""

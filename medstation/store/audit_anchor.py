@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from medstation.fileio import fsync_dir
+
 ANCHOR_DIR = "audit-anchor"
 KINDS = ("event", "void", "adopt")
 
@@ -99,7 +101,7 @@ class AuditAnchor:
             fh.write(secrets.token_hex(32) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        _fsync_dir(self.dir)
+        fsync_dir(self.dir)
         if head is not None and head[0]:
             self.record(head[0], "", head[1], kind="adopt")
 
@@ -203,15 +205,3 @@ def verify_anchor(anchor: AuditAnchor, events: list[dict[str, Any]]) -> AnchorRe
 def _mac(key: bytes, seq: int, prev: str, digest: str, kind: str) -> str:
     return hmac.new(key, f"{seq}|{prev}|{digest}|{kind}".encode("ascii"), hashlib.sha256).hexdigest()
 
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
