@@ -51,7 +51,7 @@ def server_unreachable_text(exc: object) -> str | None:
     ``ServerUnreachable`` (raised when a store is opened) carries it already. A connection that
     drops later surfaces as SQLAlchemy's ``OperationalError`` around psycopg's; its host, port and
     database come from the failed connection (never its password)."""
-    from medstation.store.engine import ServerUnreachable, unreachable_message
+    from medstation.store.engine import ServerUnreachable, unreachable_message  # lazy: SQLAlchemy comes with the store
 
     if isinstance(exc, ServerUnreachable):
         return str(exc)

@@ -80,7 +80,7 @@ def tell_cannot_start(exc: Exception) -> None:
 
     from medstation.ui.errors import server_unreachable_text, show_server_unreachable
 
-    QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or QApplication(sys.argv[:1])  # kept referenced while the dialog shows
     print(f"error: {exc}", file=sys.stderr)
     text = server_unreachable_text(exc)
     if text is not None:
@@ -89,6 +89,7 @@ def tell_cannot_start(exc: Exception) -> None:
     log.error("MedStation cannot start: %s", exc)
     box = QMessageBox(QMessageBox.Icon.Critical, "MedStation cannot start", str(exc), QMessageBox.StandardButton.Ok)
     box.exec()
+    del app
 
 
 class SignInCancelled(Exception):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from medstation.store.engine import is_postgres
 from medstation.store.tables import TrainingRunStatus, utcnow
 from medstation.training import runs
 from medstation.training.agent.claims import agent_of, heartbeat_age
@@ -62,8 +63,6 @@ def placement(info: runs.RunInfo, *, now: datetime | None = None, local: str = "
 
 def placements(db, run_infos: list[runs.RunInfo], *, now: datetime | None = None) -> dict[int, str]:
     """``run id -> placement`` for ``run_infos`` (one database's runs); call it in a worker lane, not the GUI."""
-    from medstation.store.engine import is_postgres
-
     local = "a workstation" if is_postgres(db.engine) else "this workstation"
     now = now or utcnow()
     return {info.id: placement(info, now=now, local=local) for info in run_infos}

@@ -3,8 +3,9 @@
 Sections: "Models and training" | "Users" | "Datasets" | "Audit trail" (each only for whoever holds its
 permission). Models and training: alerts (top) | registry table with compare / promote / force promote /
 roll back / ledger, and the training runs with the agent (or workstation) that runs each one (left) |
-training: dataset, mode, epochs, train, cancel, curves; A/B heatmap and verdict (right). Decisions (the promotion gate, what is audited) live in
-:class:`~medstation.training.service.TrainingService`; this widget gathers input and shows results.
+training: dataset, mode, epochs, train, cancel, curves; A/B heatmap and verdict (right). Decisions (the
+promotion gate, what is audited) live in :class:`~medstation.training.service.TrainingService`; this widget
+gathers input and shows results.
 A forced promotion and a rollback each ask for a reason (stored in the audit event), a rollback
 also for a confirmation (:mod:`~medstation.ui.admin.registry_decisions`); the training half is
 :mod:`~medstation.ui.admin.training_controls`. Every database read and write (dashboard, promote, roll
