@@ -1,6 +1,17 @@
-"""Knowledge-base versions and document rows in the app database (``kb_version``, ``kb_document``)."""
+"""Knowledge-base versions and document rows in the app database (``kb_version``, ``kb_document``).
+
+The app database may be a clinic's PostgreSQL server shared by several workstations, each able
+to ingest into the one knowledge-base server. So a version records who builds it
+(``meta["builder"] = {"host", "pid"}``), and a new run marks ``failed`` only the versions left
+``building`` by a run that is over: one of this process (a process ingests one run at a time),
+or of this host whose pid no longer runs, or a row written before builders were recorded;
+never another workstation's, nor another live process's, run in progress.
+"""
 
 from __future__ import annotations
+
+import os
+import socket
 
 from sqlmodel import func, select
 
@@ -31,10 +42,43 @@ def current_version(db: Database) -> KbVersionInfo | None:
         return to_info(row) if row is not None else None
 
 
+def this_builder() -> dict:
+    """Who builds a version: this host and process."""
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True
+
+
+def builder_gone(meta: dict, here: dict) -> bool:
+    """True when the process that was building a version has ended (see the module docstring)."""
+    builder = (meta or {}).get("builder")
+    if not isinstance(builder, dict):
+        return True  # recorded before builders were: the old single-workstation rule
+    if builder.get("host") != here["host"]:
+        return False  # another workstation's run: only that workstation can tell it died
+    pid = int(builder.get("pid") or 0)
+    # this very process: an earlier run of it that ended without finishing (one ingestion at a time per process:
+    # the window's background lane has one thread)
+    return pid == here["pid"] or not _pid_alive(pid)
+
+
 def start_version(db: Database, **fields) -> int:
-    """Record a new ``building`` version; versions left ``building`` by a crashed run become ``failed``."""
+    """Record a new ``building`` version (``meta["builder"]``: this process); versions left ``building`` by a
+    process that ended (:func:`builder_gone`) become ``failed``."""
+    here = this_builder()
+    fields["meta"] = {**(fields.get("meta") or {}), "builder": here}
     with db.session() as s:
         for stale in s.exec(select(KbVersion).where(KbVersion.status == KbVersionStatus.building.value)).all():
+            if not builder_gone(stale.meta, here):
+                continue
             stale.status = KbVersionStatus.failed.value
             stale.meta = {**(stale.meta or {}), "error": "interrupted (process ended before the run finished)"}
             s.add(stale)

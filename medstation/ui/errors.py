@@ -5,6 +5,9 @@
   the tab's status line. No dialog: the user can fix it and go on.
 * Anything else is a bug: a dialog with the sentence, the traceback under
   "details", and the log.
+* The clinic database server gone away (at start, or a job's connection dropped while
+  running) is neither: one plain dialog that names the server, says what to do and that
+  nothing falls back to a local store (:func:`server_unreachable_text`), never a traceback.
 
 Tabs connect job failures with :func:`failure_slot`::
 
@@ -38,6 +41,57 @@ def show_error(parent: QWidget | None, title: str, message: str, details: str = 
     box.open()  # non-blocking: never a nested event loop in tests or jobs' callbacks
 
 
+SERVER_UNREACHABLE_TITLE = "Clinic database server unreachable"
+_SERVER_BOX = "server_unreachable"
+
+
+def server_unreachable_text(exc: object) -> str | None:
+    """The plain sentence when ``exc`` says the clinic database server cannot be reached, else None.
+
+    ``ServerUnreachable`` (raised when a store is opened) carries it already. A connection that
+    drops later surfaces as SQLAlchemy's ``OperationalError`` around psycopg's; its host, port and
+    database come from the failed connection (never its password)."""
+    from medstation.store.engine import ServerUnreachable, unreachable_message  # lazy: SQLAlchemy comes with the store
+
+    if isinstance(exc, ServerUnreachable):
+        return str(exc)
+    orig = getattr(exc, "orig", None)
+    if orig is None or not type(orig).__module__.startswith("psycopg") or type(orig).__name__ != "OperationalError":
+        return None
+    pgconn = getattr(orig, "pgconn", None)
+    host, port, db = (getattr(pgconn, name, None) or b"" for name in ("host", "port", "db"))
+    if host:
+        where = f"postgresql+psycopg://{host.decode()}:{port.decode() or 5432}/{db.decode()}"
+        return unreachable_message(where, exc)
+    reason = str(orig).strip().splitlines()[0] if str(orig).strip() else "the connection was lost"
+    return (f"Lost the connection to the clinic database server: {reason}. MedStation does not fall back to a local "
+            "store, so that no record is split between machines; check the network and the server, or ask the "
+            "clinic admin. Unsaved work stays on screen: save again once the server is back.")
+
+
+def show_server_unreachable(parent: QWidget | None, text: str, *, modal: bool = False) -> QMessageBox | None:
+    """The one dialog for an unreachable clinic server; while one is open, another failure opens no second one.
+
+    ``modal``: wait for the person (at start, before any window exists); else non-blocking."""
+    log.error("%s: %s", SERVER_UNREACHABLE_TITLE, text)
+    top = parent.window() if parent is not None else None
+    if top is not None:
+        for box in top.findChildren(QMessageBox, _SERVER_BOX):
+            if box.isVisible():
+                return None
+    box = QMessageBox(top)
+    box.setObjectName(_SERVER_BOX)
+    box.setIcon(QMessageBox.Icon.Critical)
+    box.setWindowTitle(SERVER_UNREACHABLE_TITLE)
+    box.setText(text)
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    if modal:
+        box.exec()
+    else:
+        box.open()
+    return box
+
+
 def is_expected(exc: object) -> bool:
     """True for problems the user can fix (shown on the status line), False for bugs (a dialog)."""
     return isinstance(exc, UserFacingError)
@@ -59,6 +113,11 @@ def report_failure(parent: QWidget | None, title: str, message: str, details: st
 
     An expected failure without a status line still gets a dialog, so nothing is silent.
     """
+    unreachable = server_unreachable_text(exc)
+    if unreachable is not None:
+        _set_status(status, unreachable)
+        show_server_unreachable(parent, unreachable)
+        return
     line = f"{title}: {message}" if title else message
     if is_expected(exc):
         log.info("%s", line)

@@ -55,7 +55,9 @@ def open_workstation(services=None, *, settings: Settings | None = None, size=(1
 
     from medstation.ui.access.unlock_dialog import unlock_store
 
-    if services is None and not unlock_store(settings or Settings()):  # an encrypted store asks its passphrase
+    settings = settings or Settings()
+    # an encrypted local store asks its passphrase (a clinic workstation's store is the server: nothing to unlock)
+    if services is None and not settings.database_url and not unlock_store(settings):
         raise SignInCancelled("Database unlock cancelled.")
     # the window signs in itself (a dialog when accounts exist), so it starts with no one signed in
     services = services if services is not None else build_services(settings, session=UserSession())
@@ -69,6 +71,25 @@ def open_workstation(services=None, *, settings: Settings | None = None, size=(1
     install_access(window, services, session, runner=runner)
     window.show()
     return Workstation(app, services, runner, window)
+
+
+def tell_cannot_start(exc: Exception) -> None:
+    """Say in a dialog (and on stderr) why the window cannot open; a person who started MedStation from its
+    icon sees no terminal. An unreachable clinic server gets its own plain dialog (which server, what to do)."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from medstation.ui.errors import server_unreachable_text, show_server_unreachable
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])  # kept referenced while the dialog shows
+    print(f"error: {exc}", file=sys.stderr)
+    text = server_unreachable_text(exc)
+    if text is not None:
+        show_server_unreachable(None, text, modal=True)
+        return
+    log.error("MedStation cannot start: %s", exc)
+    box = QMessageBox(QMessageBox.Icon.Critical, "MedStation cannot start", str(exc), QMessageBox.StandardButton.Ok)
+    box.exec()
+    del app
 
 
 class SignInCancelled(Exception):
@@ -87,10 +108,15 @@ def run_gui(
     """Start the Qt application; returns the process exit code."""
     from PySide6.QtCore import QTimer
 
+    from medstation.errors import UserFacingError
+
     try:
         station = open_workstation(settings=settings)
     except SignInCancelled:
         return 0
+    except UserFacingError as exc:  # e.g. the clinic server is down: a dialog, never a traceback or a local store
+        tell_cannot_start(exc)
+        return exc.exit_code
     app, window = station.app, station.window
     window.select_tab(tab)
     window.start(open_path=Path(open_path) if open_path else None)

@@ -116,7 +116,7 @@ def _give_back(db, s, row: TrainingRun, claim: dict, reason: str, max_attempts: 
     return TrainingRunStatus(row.status).value
 
 
-def _heartbeat_age(claim: dict, now: datetime) -> float:
+def heartbeat_age(claim: dict, now: datetime) -> float:
     try:
         beat = datetime.fromisoformat(claim["heartbeat_at"])
     except (KeyError, TypeError, ValueError):
@@ -135,7 +135,7 @@ def requeue_stale(db, registry, *, stale_after_s: float, actor: str, max_attempt
                       .order_by(TrainingRun.id).with_for_update(skip_locked=True)).all()
         for row in rows:
             claim = dict((row.params or {}).get("agent") or {})
-            if not claim or _heartbeat_age(claim, now) <= stale_after_s:
+            if not claim or heartbeat_age(claim, now) <= stale_after_s:
                 continue  # a workstation's own local run, or an agent that is alive
             registered = registered_model(registry, row.id)
             if registered is not None:
@@ -146,7 +146,7 @@ def requeue_stale(db, registry, *, stale_after_s: float, actor: str, max_attempt
                          model_version_id=registered, agent=claim.get("name", ""), session=s)
             else:
                 _give_back(db, s, row, claim, f"agent {claim.get('name', '?')} stopped heartbeating "
-                           f"({_heartbeat_age(claim, now):.0f} s)", max_attempts, actor=actor)
+                           f"({heartbeat_age(claim, now):.0f} s)", max_attempts, actor=actor)
             touched.append(row.id)
     return touched
 

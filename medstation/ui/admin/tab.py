@@ -2,9 +2,10 @@
 
 Sections: "Models and training" | "Users" | "Datasets" | "Audit trail" (each only for whoever holds its
 permission). Models and training: alerts (top) | registry table with compare / promote / force promote /
-roll back / ledger (left) | training: dataset, mode, epochs, train, cancel, run list and curves; A/B
-heatmap and verdict (right). Decisions (the promotion gate, what is audited) live in
-:class:`~medstation.training.service.TrainingService`; this widget gathers input and shows results.
+roll back / ledger, and the training runs with the agent (or workstation) that runs each one (left) |
+training: dataset, mode, epochs, train, cancel, curves; A/B heatmap and verdict (right). Decisions (the
+promotion gate, what is audited) live in :class:`~medstation.training.service.TrainingService`; this widget
+gathers input and shows results.
 A forced promotion and a rollback each ask for a reason (stored in the audit event), a rollback
 also for a confirmation (:mod:`~medstation.ui.admin.registry_decisions`); the training half is
 :mod:`~medstation.ui.admin.training_controls`. Every database read and write (dashboard, promote, roll
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPlainTex
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from medstation.access.roles import Permission
+from medstation.training.agent.placement import placements as run_placements
 from medstation.training.availability import training_unavailable_reason
 from medstation.ui.access.admin_section import with_audit_section
 from medstation.ui.admin.datasets_section import DatasetsSection
@@ -36,7 +38,7 @@ from medstation.ui.viewer.status_line import StatusLine, let_labels_shrink
 log = logging.getLogger(__name__)
 
 REGISTRY_COLUMNS = ("id", "kind", "status", "name", "parent", "dataset", "val Dice", "A/B Δ")
-RUN_COLUMNS = ("run", "status", "epochs", "model", "started", "error")
+RUN_COLUMNS = ("run", "status", "epochs", "model", "started", "agent", "error")
 
 
 def load_dashboard(ctx, training) -> dict:
@@ -44,11 +46,13 @@ def load_dashboard(ctx, training) -> dict:
     ctx.report(0.1, "reading the registry")
     models = training.models()
     runs = training.runs(20)
+    placements = run_placements(training.db, runs)  # which agent (or workstation) runs what
     latest = training.latest_comparison()
     verdicts = {v.id: training.promotion_verdict(v.id) for v in models if v.status.value == "candidate"}
     return {"models": models, "runs": runs, "datasets": training.dataset_versions("segmentation"),
             "alerts": training.alerts(), "schedules": training.schedules(), "comparison": latest,
-            "metrics": training.run_metrics(runs[0].id) if runs else {}, "verdicts": verdicts}
+            "metrics": training.run_metrics(runs[0].id) if runs else {}, "verdicts": verdicts,
+            "placements": placements}
 
 
 class AdminTab(QWidget):
@@ -198,8 +202,10 @@ class AdminTab(QWidget):
     def _on_dashboard_loaded(self, data: dict) -> None:
         self._models = data["models"]
         self._fill(self.registry_table, [self._model_row(v) for v in self._models])
+        placements = data.get("placements", {})
         self._fill(self.runs_table, [(r.id, r.status.value, r.epochs_done, r.model_label,
                                       f"{r.started_at:%Y-%m-%d %H:%M}" if r.started_at else "",
+                                      placements.get(r.id, ""),
                                       r.error.splitlines()[0][:80] if r.error else "") for r in data["runs"]])
         self.alerts.setText("\n".join(f"⚠ {a['message']}" for a in data["alerts"][:4]))
         self.trainer.show_loaded(data)

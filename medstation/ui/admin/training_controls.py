@@ -15,6 +15,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
+from medstation.training.agent.claims import agent_of
+from medstation.training.agent.placement import agent_name
 from medstation.ui.admin.plots import CurvesPlot
 from medstation.ui.errors import report_failure
 from medstation.ui.runner import Lane
@@ -108,8 +110,9 @@ class TrainingControls(QObject):
         if running is None or self.train_handle is not None:
             self.outside_poll.stop()
             return
-        progress = running.progress
-        self.status.setText(f"run #{running.id} (started by {running.requested_by or 'another process'}): "
+        progress, claim = running.progress, agent_of(running)
+        where = f", on {agent_name(claim)}" if claim else ""  # a training agent's machine
+        self.status.setText(f"run #{running.id} (started by {running.requested_by or 'another process'}{where}): "
                             f"{progress.get('message', 'starting')} ({progress.get('fraction', 0.0):.0%})")
         if not self.outside_poll.isActive():
             self.outside_poll.start()
