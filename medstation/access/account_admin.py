@@ -53,8 +53,8 @@ class AccountAdmin:
                     raise AccountError("This is the last active admin; create another admin first.")
             row.role = new.value
             s.add(row)
-        self.db.audit("user.role_changed", actor=actor, entity="user_account", entity_id=name,
-                      old_role=old.value, new_role=new.value)
+            self.db.audit("user.role_changed", actor=actor, entity="user_account", entity_id=name,
+                          old_role=old.value, new_role=new.value, session=s)
         return self.store.get(name)
 
     def set_active(self, name: str, active: bool) -> AccountInfo:

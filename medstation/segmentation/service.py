@@ -76,8 +76,8 @@ def rename_stored_segment(db, segmentation_id: int, name: str, actor: str) -> st
             raise ValueError(f"no saved segment #{segmentation_id}")
         old, row.name = row.name, name
         s.add(row)
-    db.audit("segmentation.rename", actor=actor, entity="segmentation", entity_id=int(segmentation_id),
-             old_name=old, name=name)
+        db.audit("segmentation.rename", actor=actor, entity="segmentation", entity_id=int(segmentation_id),
+                 old_name=old, name=name, session=s)
     return old
 
 

@@ -251,30 +251,38 @@ class ModelRegistry:
         return self._activate(version_id, actor, allowed=(ModelStatus.retired,), action="model.restore")
 
     def rollback(self, kind: ModelKind | str, actor: str, *, action: str = "model.rollback",
-                 **detail) -> ModelVersionInfo:
+                 session: Session | None = None, **detail) -> ModelVersionInfo:
         """Retire the active version of ``kind`` and reactivate the one it replaced; returns that one (one
-        transaction, audited once as ``action`` with ``detail``)."""
-        kind = ModelKind(kind)
-        who = _actor_name(actor)
-        with self.db.write_session() as s:
-            current = self._active_row(s, kind)
-            if current is None:
-                raise RegistryError(f"No {kind.value} model is active, so there is nothing to roll back.")
-            if current.previous_active_id is None:
-                raise RegistryError(f"{current.name} (#{current.id}) replaced no earlier {kind.value} model; "
-                                    "there is nothing to roll back to.")
-            previous = self._row(s, current.previous_active_id)
-            current.status = ModelStatus.retired
-            s.add(current)
-            s.flush()  # the partial unique index allows one active row per kind at every statement
-            previous.status = ModelStatus.active
-            previous.activated_at = utcnow()
-            s.add(previous)
-            s.flush()
-            from_id, info = int(current.id), ModelVersionInfo.from_row(previous)
-            self.db.audit(action, actor=who, entity="model_version", entity_id=info.id, kind=kind.value,
-                          from_version=from_id, to_version=info.id, session=s, **detail)
+        transaction, audited once as ``action`` with ``detail``). With ``session`` (a caller's
+        :meth:`~medstation.store.database.Database.write_session`) it is part of that transaction, so the
+        caller's own rows (an alert) commit with it or not at all."""
+        if session is not None:
+            info = self._rollback_in(session, ModelKind(kind), _actor_name(actor), action, detail)
+            session.flush()
+        else:
+            with self.db.write_session() as s:
+                info = self._rollback_in(s, ModelKind(kind), _actor_name(actor), action, detail)
         self._forget_active()
+        return info
+
+    def _rollback_in(self, s: Session, kind: ModelKind, who: str, action: str, detail: dict) -> ModelVersionInfo:
+        current = self._active_row(s, kind)
+        if current is None:
+            raise RegistryError(f"No {kind.value} model is active, so there is nothing to roll back.")
+        if current.previous_active_id is None:
+            raise RegistryError(f"{current.name} (#{current.id}) replaced no earlier {kind.value} model; "
+                                "there is nothing to roll back to.")
+        previous = self._row(s, current.previous_active_id)
+        current.status = ModelStatus.retired
+        s.add(current)
+        s.flush()  # the partial unique index allows one active row per kind at every statement
+        previous.status = ModelStatus.active
+        previous.activated_at = utcnow()
+        s.add(previous)
+        s.flush()
+        from_id, info = int(current.id), ModelVersionInfo.from_row(previous)
+        self.db.audit(action, actor=who, entity="model_version", entity_id=info.id, kind=kind.value,
+                      from_version=from_id, to_version=info.id, session=s, **detail)
         return info
 
     def _activate(self, version_id: int, actor: str, *, allowed: tuple[ModelStatus, ...],

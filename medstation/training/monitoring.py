@@ -77,11 +77,11 @@ def check_auto_rollback(db, registry, kind: str = "segmentation", *, margin: flo
     reason = (f"Automatic rollback of #{active.id} {active.name}: masks accepted without edits fell to "
               f"{now.rate:.0%} over {now.decided} cases, from {before.rate:.0%} for #{active.previous_active_id} "
               f"(more than the {margin:.0%} margin).")
-    restored = registry.rollback(kind, AUTO_ROLLBACK_ACTOR)
-    with db.session() as s:
+    # One transaction: the rollback, its alert and its one audit event commit together or not at all.
+    with db.write_session() as s:
+        registry.rollback(kind, AUTO_ROLLBACK_ACTOR, action="model.auto_rollback", session=s, reason=reason,
+                          rate=now.rate, predecessor_rate=before.rate)
         s.add(ModelAlert(category="auto_rollback", message=reason, model_version_id=active.id))
-        db.audit("model.auto_rollback", actor=AUTO_ROLLBACK_ACTOR, entity="model_version", entity_id=active.id,
-                 restored=restored.id, reason=reason, rate=now.rate, predecessor_rate=before.rate, session=s)
     return reason
 
 
@@ -117,4 +117,4 @@ def acknowledge(db, alert_id: int, actor: str) -> None:
         if row is not None:
             row.acknowledged = True
             s.add(row)
-    db.audit("alert.acknowledge", actor=actor, entity="model_alert", entity_id=alert_id)
+        db.audit("alert.acknowledge", actor=actor, entity="model_alert", entity_id=alert_id, session=s)

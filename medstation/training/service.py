@@ -37,7 +37,7 @@ from medstation.training.datasets.sources import (CollectionFilter, aci_bench_cs
                                                   nifti_pairs_in, nifti_volumes, seg2d_manifest)
 from medstation.training.datasets.splits import installation_salt
 from medstation.training.litemedsam.finetune import SegTrainConfig
-from medstation.training.litemedsam.search import SearchError, SearchGrid, default_grid, run_search, update_run_params
+from medstation.training.litemedsam.search import SearchError, SearchGrid, default_grid, run_search
 from medstation.training.promotion import Promotion
 from medstation.training.runs import schedules
 from medstation.training.settings import TrainingSettings
@@ -124,17 +124,24 @@ class TrainingService:
     # --- training ------------------------------------------------------------------------------
 
     def queue_segmentation(self, dataset_version_id: int, *, epochs: int | None = None, mode: str | None = None,
-                           base_model_id: int | None = None, **extra) -> runs.RunInfo:
+                           base_model_id: int | None = None, audit: tuple[str, dict] = ("training.enqueue", {}),
+                           search: dict | None = None, session=None, **extra) -> runs.RunInfo:
+        """Queue a LiteMedSAM run; audited once as ``audit`` = (action, detail) in the run's transaction
+        (``session``: a caller's, so its own write commits with the run). ``search``: the grid of a search run."""
         actor = self.session.require(Permission.train_models)
         datasets.get_version(self.db, dataset_version_id)  # raises for an unknown version
         params = {"epochs": epochs or self.config.seg_epochs, "mode": mode or self.config.seg_mode,
                   "threads": self.settings.seg_threads, **extra}
         SegTrainConfig(**params)  # bad values fail here, not in the child
+        if search is not None:
+            params["search"] = search
         if base_model_id is None:
             active = self.registry.active(ModelKind.segmentation) or self._register_bundled_base()
             base_model_id = active.id if active is not None else None
+        action, detail = audit
         return runs.enqueue(self.db, self.settings.home, kind="segmentation", dataset_version_id=dataset_version_id,
-                            base_model_id=base_model_id, params=params, actor=actor.name)
+                            base_model_id=base_model_id, params=params, actor=actor.name, action=action,
+                            session=session, **detail)
 
     def search_segmentation(self, ctx: JobContext, dataset_version_id: int, *, epochs: int | None = None,
                             mode: str | None = None, lrs: tuple[float, ...] | None = None,
@@ -148,10 +155,10 @@ class TrainingService:
                               "(the test split is kept for the A/B comparison).")
         default = default_grid(mode, epochs or self.config.seg_epochs)
         grid = SearchGrid(tuple(lrs or default.lrs), tuple(epoch_counts or default.epochs))
-        search = self.queue_segmentation(dataset_version_id, epochs=max(grid.epochs), mode=mode, **extra)
-        update_run_params(self.db, search.id, search=grid.to_json())
-        self.db.audit("training.search", actor=self._actor_name(), entity="training_run", entity_id=search.id,
-                      grid=grid.to_json())
+        # The search run, its grid and its one audit event are one transaction.
+        search = self.queue_segmentation(dataset_version_id, epochs=max(grid.epochs), mode=mode,
+                                         search=grid.to_json(), audit=("training.search", {"grid": grid.to_json()}),
+                                         **extra)
         return run_search(ctx, self.db, runs.get(self.db, search.id), grid, run_worker=run_worker or self.run_queued)
 
     def _register_bundled_base(self):
@@ -310,10 +317,11 @@ class TrainingService:
                 log.info("schedule %s due (%s) but no dataset: %s", info.id, why, exc)
                 schedules.mark_ran(self.db, info.id)
                 continue
-            run = self.queue_segmentation(version.id)
-            self.db.audit("training.scheduled_run", actor=self._actor_name(), entity="training_run",
-                          entity_id=run.id, schedule_id=info.id, why=why)
-            schedules.mark_ran(self.db, info.id)
+            cases = schedules.validated_count(self.db)
+            with self.db.session() as s:  # the run, its audit event and the schedule's "ran" mark commit together
+                run = self.queue_segmentation(version.id, session=s,
+                                              audit=("training.scheduled_run", {"schedule_id": info.id, "why": why}))
+                schedules.mark_ran(self.db, info.id, session=s, cases=cases)
             queued.append(run)
         return queued
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from medstation.errors import UserFacingError
 from medstation.store.tables import ModelAlert, TrainingMetric, TrainingRun, TrainingRunStatus, utcnow
@@ -70,19 +70,32 @@ class RunInfo:
 
 
 def enqueue(db, home: Path, *, kind: str, dataset_version_id: int | None, base_model_id: int | None,
-            params: dict, actor: str) -> RunInfo:
-    with db.session() as s:
-        row = TrainingRun(kind=kind, dataset_version_id=dataset_version_id, base_model_id=base_model_id,
-                          params=dict(params), requested_by=actor)
-        s.add(row)
-        s.flush()
-        row.run_dir = str(Path(home) / "training_runs" / f"run-{row.id}")
-        s.add(row)
-        s.flush()
-        info = RunInfo.from_row(row)
-        db.audit("training.enqueue", actor=actor, entity="training_run", entity_id=info.id, kind=kind,
-                 dataset_version_id=dataset_version_id, params=params, session=s)
+            params: dict, actor: str, action: str = "training.enqueue", session: Session | None = None,
+            **detail) -> RunInfo:
+    """Queue a run, audited once as ``action`` (with ``detail``) in the same transaction. With ``session``
+    the row is part of the caller's transaction (a schedule marked as ran with it); its folder is made now,
+    and an empty folder left by a rolled-back caller is harmless (the next run of that id reuses it)."""
+    if session is not None:
+        info = _enqueue_in(session, db, home, kind, dataset_version_id, base_model_id, params, actor, action, detail)
+    else:
+        with db.session() as s:
+            info = _enqueue_in(s, db, home, kind, dataset_version_id, base_model_id, params, actor, action, detail)
     Path(info.run_dir).mkdir(parents=True, exist_ok=True)
+    return info
+
+
+def _enqueue_in(s: Session, db, home: Path, kind: str, dataset_version_id: int | None, base_model_id: int | None,
+                params: dict, actor: str, action: str, detail: dict) -> RunInfo:
+    row = TrainingRun(kind=kind, dataset_version_id=dataset_version_id, base_model_id=base_model_id,
+                      params=dict(params), requested_by=actor)
+    s.add(row)
+    s.flush()
+    row.run_dir = str(Path(home) / "training_runs" / f"run-{row.id}")
+    s.add(row)
+    s.flush()
+    info = RunInfo.from_row(row)
+    db.audit(action, actor=actor, entity="training_run", entity_id=info.id, kind=kind,
+             dataset_version_id=dataset_version_id, params=params, session=s, **detail)
     return info
 
 

@@ -99,14 +99,24 @@ def due(db, now: datetime | None = None) -> list[tuple[ScheduleInfo, str]]:
     return out
 
 
-def mark_ran(db, schedule_id: int, now: datetime | None = None) -> ScheduleInfo:
+def mark_ran(db, schedule_id: int, now: datetime | None = None, *, session=None,
+             cases: int | None = None) -> ScheduleInfo:
+    """Record that ``schedule_id`` fired now, at ``cases`` validated cases (counted now if None). With
+    ``session`` the mark is part of the caller's transaction (the run it queued)."""
     now = now or datetime.now(timezone.utc)
+    cases = validated_count(db) if cases is None else cases
+    if session is not None:
+        return _mark_ran_in(session, schedule_id, now, cases)
     with db.session() as s:
-        row = s.get(TrainingSchedule, schedule_id)
-        row.last_run_at = now
-        row.cases_at_last_run = validated_count(db)
-        if row.weekday is not None:
-            row.next_run_at = next_weekly(now, row.weekday, row.hour_utc)
-        s.add(row)
-        s.flush()
-        return _info(row)
+        return _mark_ran_in(s, schedule_id, now, cases)
+
+
+def _mark_ran_in(s, schedule_id: int, now: datetime, cases: int) -> ScheduleInfo:
+    row = s.get(TrainingSchedule, schedule_id)
+    row.last_run_at = now
+    row.cases_at_last_run = cases
+    if row.weekday is not None:
+        row.next_run_at = next_weekly(now, row.weekday, row.hour_utc)
+    s.add(row)
+    s.flush()
+    return _info(row)
