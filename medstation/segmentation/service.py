@@ -159,7 +159,8 @@ class SegmentationService:
         ctx.report(0.2, "measuring")
         measurements = measure(record.mask, volume) if record.mask.any() else None
         ctx.check()
-        seg_id = save_decision(self.db, self.settings.home, record, decision, actor, measurements)
+        seg_id = save_decision(self.db, self.settings.home, record, decision, actor, measurements,
+                               shared_root=self.settings.shared_data_root)
         return {"id": seg_id, "decision": decision, "report": report_line(record.name, measurements),
                 "measurements": measurements}
 
