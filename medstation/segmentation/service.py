@@ -123,9 +123,13 @@ class SegmentationService:
             return self._engines[name]
         spec = registry.engine_spec(name)
         checkpoint = None
-        if active is not None and active.meta.get("engine") in registry.ENGINES and active.file.is_file():
+        shared_root = self.settings.shared_data_root
+        if active is not None and active.meta.get("engine") in registry.ENGINES and (
+                active.file.is_file() or shared_root is not None):
             spec = registry.engine_spec(active.meta["engine"])
-            checkpoint = active.file
+            # clinic mode: a version trained elsewhere is fetched from the shared root, verified (else an error)
+            checkpoint = (active.local_file(shared_root=shared_root, cache_dir=self.settings.cache_dir)
+                          if shared_root is not None else active.file)
         ctx.report(0.1, f"loading {spec.display_name}")
         self.status[name] = f"{spec.display_name} loading…"
         try:

@@ -103,6 +103,19 @@ def publish_model(root: Path, source: Path, sha256: str) -> StoredFile:
     return StoredFile(dest, sha256, rel)
 
 
+_VERIFIED: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256 already computed here
+
+
+def _model_sha(path: Path) -> str:
+    """sha256 of a model file, remembered per (path, size, mtime) so a model resolved per answer is hashed once;
+    a file rewritten or replaced gets a new key and is hashed again."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _VERIFIED:
+        _VERIFIED[key] = file_sha256(path)
+    return _VERIFIED[key]
+
+
 def _copy_verified(source: Path, dest: Path, sha256: str, *, what: str) -> None:
     """Copy ``source`` to a ``.part`` beside ``dest``, hash the copy, and rename only when it matches."""
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -123,12 +136,12 @@ def local_model_file(path: str | Path, sha256: str, *, kind: str, shared_root: P
     """A file on this machine with the registered model's bytes, verified against ``sha256``.
 
     ``path`` (the registry's) is used when it is here and verifies; otherwise the shared root's copy is
-    fetched into ``cache_dir/models/<sha256><suffix>`` (a cached copy is re-verified on every resolve, so a
-    changed cache file is refused, not loaded). Raises :class:`FileIntegrityError` when no verified copy
+    fetched into ``cache_dir/models/<sha256><suffix>`` (every resolve re-checks the file: it is hashed again
+    whenever its size or modification time changed, so a changed cache file is refused, not loaded). Raises :class:`FileIntegrityError` when no verified copy
     can be found."""
     path = Path(path)
     if path.is_file():
-        got = file_sha256(path)
+        got = _model_sha(path)
         if got == sha256:
             return path
         if shared_root is None:
@@ -136,7 +149,7 @@ def local_model_file(path: str | Path, sha256: str, *, kind: str, shared_root: P
                                      f"registered {sha256[:12]}…): it was changed or damaged; it is not loaded.")
     cached = Path(cache_dir) / MODELS / f"{sha256}{path.suffix}"
     if cached.is_file():
-        got = file_sha256(cached)
+        got = _model_sha(cached)
         if got == sha256:
             return cached
         raise FileIntegrityError(f"The cached model file {cached} does not match the registry's sha256 "
