@@ -164,8 +164,8 @@ def _masks_by_hash(target: Database, root: Path, report: CopyReport) -> None:
                                    table.c.ai_mask_sha256)).all()
         for seg_id, *refs in rows:
             values = {}
-            for (path_col, sha_col), path, sha in zip((("mask_path", "mask_sha256"), ("ai_mask_path", "ai_mask_sha256")),
-                                                      refs[0::2], refs[1::2]):
+            columns = (("mask_path", "mask_sha256"), ("ai_mask_path", "ai_mask_sha256"))
+            for (path_col, sha_col), path, sha in zip(columns, refs[0::2], refs[1::2]):
                 if not path:  # a human-made mask has no model output file
                     continue
                 try:

@@ -137,8 +137,8 @@ def local_model_file(path: str | Path, sha256: str, *, kind: str, shared_root: P
 
     ``path`` (the registry's) is used when it is here and verifies; otherwise the shared root's copy is
     fetched into ``cache_dir/models/<sha256><suffix>`` (every resolve re-checks the file: it is hashed again
-    whenever its size or modification time changed, so a changed cache file is refused, not loaded). Raises :class:`FileIntegrityError` when no verified copy
-    can be found."""
+    whenever its size or modification time changed, so a changed cache file is refused, not loaded).
+    Raises :class:`FileIntegrityError` when no verified copy can be found."""
     path = Path(path)
     if path.is_file():
         got = _model_sha(path)
