@@ -116,6 +116,12 @@ def _model_sha(path: Path) -> str:
     return _VERIFIED[key]
 
 
+def shared_model_path(shared_root: Path | None, path: Path, sha256: str) -> Path:
+    """Where a newly trained model file is registered: clinic mode, its verified copy in the shared root
+    (content-addressed, so every workstation finds it); else ``path`` itself."""
+    return publish_model(shared_root, path, sha256).path if shared_root is not None else Path(path)
+
+
 def _copy_verified(source: Path, dest: Path, sha256: str, *, what: str) -> None:
     """Copy ``source`` to a ``.part`` beside ``dest``, hash the copy, and rename only when it matches."""
     dest.parent.mkdir(parents=True, exist_ok=True)

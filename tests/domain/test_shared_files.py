@@ -204,3 +204,25 @@ def test_the_llm_service_uses_a_fetched_active_model(db, two_workstations, tmp_p
     path = active_model_path(registry, b)
     assert path == b.cache_dir / "models" / f"{version.sha256}.gguf" and path.read_bytes()[:4] == b"GGUF"
     assert active_model_path(registry, None) is None  # one workstation alone: nothing to fetch from
+
+
+def test_a_model_trained_on_a_workstation_is_published_and_found_under_another_mount(db, two_workstations):
+    """Training in clinic mode registers the shared root's verified copy; a workstation that mounts the shared
+    root elsewhere (the registered absolute path is not there) still finds it by sha256 under objects/."""
+    from medstation.store.objects import shared_model_path
+
+    a, b = two_workstations
+    trained = a.models_dir / "finetuned" / "run7.pth"
+    trained.parent.mkdir(parents=True)
+    trained.write_bytes(b"\x07trained" * 2048)
+    sha = hashlib.sha256(trained.read_bytes()).hexdigest()
+    assert shared_model_path(None, trained, sha) == trained  # one workstation alone: left where it is
+    with pytest.raises(FileIntegrityError, match="does not match"):
+        shared_model_path(a.shared_data_root, trained, "0" * 64)
+    published = shared_model_path(a.shared_data_root, trained, sha)
+    assert published == a.shared_data_root / object_relpath(sha, ".pth") and published.read_bytes()[:8] == b"\x07trained"
+    assert shared_model_path(a.shared_data_root, trained, sha) == published  # idempotent
+    version = ModelRegistry(db).register(ModelKind.segmentation, "run 7", Path("/mnt/elsewhere") / object_relpath(
+        sha, ".pth"), sha256=sha, source="fine-tuned")
+    found = version.local_file(shared_root=b.shared_data_root, cache_dir=b.cache_dir)
+    assert found == b.cache_dir / "models" / f"{sha}.pth" and found.read_bytes() == trained.read_bytes()
