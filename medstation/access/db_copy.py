@@ -11,6 +11,9 @@ data root. Steps, each verified before the next:
    root (not in the audit trail: its events keep the paths they were written with);
 3. copy the data folder's files (not logs/, cache/, the database itself, its key header) and
    hash each copy: every sha256 must equal the original's;
+   then store every segmentation's two mask files content-addressed in the shared root
+   (``objects/ab/<sha256>.npz``), checked against the sha256 its row recorded (rows from before
+   migration 0010 get theirs now), and point the rows at them;
 4. copy the audit anchor (key and checkpoint lines) beside the shared root, then verify the
    audit chain on the target, anchor included;
 5. compare the row count of every table.
@@ -36,6 +39,8 @@ from medstation.store.audit_anchor import AuditAnchor
 from medstation.store.audit_chain import ChainReport, verify_chain
 from medstation.store.database import Database
 from medstation.store.engine import is_server_url, safe_url
+from medstation.store.objects import OBJECTS, FileIntegrityError, put_object, read_verified
+from medstation.store.tables import Segmentation
 
 _KEEP_PATHS = {"audit_event", "audit_chain_head", "alembic_version"}  # hashed history: never rewritten
 _NOT_COPIED_PREFIXES = ("medstation.db", "medstation.key", "replaced-", "audit-anchor")
@@ -58,6 +63,7 @@ class CopyReport:
     file_bytes: int = 0
     files_verified: int = 0
     paths_repointed: int = 0
+    masks_by_hash: int = 0
     chain: ChainReport | None = None
 
     @property
@@ -72,6 +78,7 @@ class CopyReport:
             lines.append(f"  {table:<32} {a:>7} -> {b:<7} {'ok' if a == b else 'MISMATCH'}")
         lines.append(f"files: {self.files_verified}/{self.files} copies match their sha256 ({self.file_bytes} bytes)")
         lines.append(f"stored paths re-pointed at the shared root: {self.paths_repointed}")
+        lines.append(f"mask files stored by sha256 under {OBJECTS}/ (each verified): {self.masks_by_hash}")
         lines.append(self.chain.summary() if self.chain else "audit chain: not checked")
         lines.append("verified: OK" if self.ok else "verified: FAILED")
         return "\n".join(lines)
@@ -147,6 +154,31 @@ def _copy_files(home: Path, root: Path, report: CopyReport) -> None:
         report.files_verified += file_sha256(dest) == file_sha256(path)
 
 
+def _masks_by_hash(target: Database, root: Path, report: CopyReport) -> None:
+    """Each segmentation's mask files go into the shared root content-addressed; the row records path and sha256.
+
+    A mask file that is missing or differs from the sha256 its row recorded refuses the copy (naming the row)."""
+    table = Segmentation.__table__
+    with target.engine.begin() as conn:
+        rows = conn.execute(select(table.c.id, table.c.mask_path, table.c.mask_sha256, table.c.ai_mask_path,
+                                   table.c.ai_mask_sha256)).all()
+        for seg_id, *refs in rows:
+            values = {}
+            columns = (("mask_path", "mask_sha256"), ("ai_mask_path", "ai_mask_sha256"))
+            for (path_col, sha_col), path, sha in zip(columns, refs[0::2], refs[1::2]):
+                if not path:  # a human-made mask has no model output file
+                    continue
+                try:
+                    data = read_verified(path, sha, what=f"mask file of segmentation #{seg_id}")
+                except FileIntegrityError as exc:
+                    raise CopyRefused(f"{exc} The copy stops here; the target is not switched to.") from None
+                stored = put_object(root, data, Path(path).suffix)
+                values.update({path_col: str(stored.path), sha_col: stored.sha256})
+                report.masks_by_hash += 1
+            if values:
+                conn.execute(update(table).where(table.c.id == seg_id).values(values))
+
+
 def _copy_anchor(source: Database, target: Database) -> None:
     """The source anchor's key and lines become the target's (their names follow the target database)."""
     dst: AuditAnchor = target.anchor
@@ -185,6 +217,7 @@ def copy_store(home: Path, source_location: Path, url: str, shared_root: Path) -
         _copy_rows(source, target, report)
         report.paths_repointed = _repoint_paths(target, home, shared_root)
         _copy_files(home, shared_root, report)
+        _masks_by_hash(target, shared_root, report)
         for path in (target.anchor.key_path, target.anchor.checkpoint_path):
             path.unlink(missing_ok=True)  # the empty anchor the target's open created; the source's replaces it
         _copy_anchor(source, target)

@@ -71,7 +71,7 @@ class LLMService:
         adapter = self._active_adapter()
         if adapter is not None:
             return adapter[1]
-        return active_model_path(self.registry) or embedded_model_path()
+        return active_model_path(self.registry, self.settings) or embedded_model_path()
 
     def _active_adapter(self) -> tuple[int, Path, Path] | None:
         """(version id, base GGUF, adapter file) when the default choice is an active LoRA adapter version."""

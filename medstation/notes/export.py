@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from medstation.errors import UserFacingError
+from medstation.fileio import atomic_write
 from medstation.notes.records import NoteInfo, NoteStatus, SessionInfo
 from medstation.notes.risk_coverage import unstated_message
 
@@ -40,7 +41,19 @@ def _latin1(text: str) -> str:
 
 
 def export_pdf(note: NoteInfo, session: SessionInfo, client_code: str, path: Path) -> Path:
-    """Write the plain-text export as a PDF page flow to ``path``."""
+    """Write the plain-text export as a PDF page flow to ``path`` (whole or not at all)."""
+    return atomic_write(path, pdf_bytes(note, session, client_code))
+
+
+def export_bytes(note: NoteInfo, session: SessionInfo, client_code: str, fmt: str) -> bytes:
+    """The export of ``note`` as ``txt`` (UTF-8) or ``pdf`` bytes: what is hashed and written."""
+    if fmt == "txt":
+        return note_plain_text(note, session, client_code).encode("utf-8")
+    return pdf_bytes(note, session, client_code)
+
+
+def pdf_bytes(note: NoteInfo, session: SessionInfo, client_code: str) -> bytes:
+    """The plain-text export as a PDF page flow (A4, Helvetica 10), as bytes."""
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")
@@ -51,6 +64,4 @@ def export_pdf(note: NoteInfo, session: SessionInfo, client_code: str, path: Pat
         bold = line.isupper() and 0 < len(line) < 60
         pdf.set_font("Helvetica", style="B" if bold else "", size=10)
         pdf.multi_cell(0, 5, _latin1(line) or " ", new_x="LMARGIN", new_y="NEXT")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pdf.output(str(path))
-    return path
+    return bytes(pdf.output())

@@ -17,12 +17,14 @@ from sqlmodel import select
 
 from medstation.access.roles import Permission
 from medstation.errors import UserFacingError
-from medstation.notes.export import export_pdf, note_plain_text
+from medstation.fileio import atomic_write
+from medstation.notes.export import export_bytes
 from medstation.notes.records import NoteLocked, NoteStatus, SignOffBlocked
 from medstation.notes.risk_coverage import unstated_message
 from medstation.notes.spans import TrackedText
 from medstation.store.engine import row_lock_key
-from medstation.store.tables import NoteAddendum, NoteRevision, NoteRiskAcknowledgement, SessionNote
+from medstation.store.objects import put_object, read_verified
+from medstation.store.tables import AuditEvent, NoteAddendum, NoteRevision, NoteRiskAcknowledgement, SessionNote
 
 
 def now() -> datetime:
@@ -97,6 +99,8 @@ class NoteSignOff:
 
         Exporting takes a note out of the workstation, so it needs ``sign_notes`` (the clinician who may
         sign it), not just ``view_notes``; the audit event names the file, its SHA-256 and the note status.
+        In clinic mode (``shared_data_root``) the export is also kept content-addressed in the shared root
+        (the event's ``object``), so any workstation can read it back verified (:meth:`read_export`).
         """
         actor = self.session.require(Permission.sign_notes)
         if fmt not in ("txt", "pdf"):
@@ -104,13 +108,34 @@ class NoteSignOff:
         note = self.note(note_id)
         session = self.session_info(note.session_id)
         client = self.client_info(session.client_id)
-        path = Path(directory) / f"note_{note_id}.{fmt}"
-        if fmt == "txt":
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(note_plain_text(note, session, client.code), encoding="utf-8")
-        else:
-            export_pdf(note, session, client.code, path)
+        data = export_bytes(note, session, client.code, fmt)
+        path = atomic_write(Path(directory) / f"note_{note_id}.{fmt}", data)
+        shared_root = getattr(self.settings, "shared_data_root", None)
+        kept = put_object(shared_root, data, f".{fmt}").relpath if shared_root is not None else ""
         self.db.audit("notes.export", actor=actor.name, entity="session_note", entity_id=note_id, format=fmt,
-                      path=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                      path=str(path), sha256=hashlib.sha256(data).hexdigest(), object=kept,
                       status=note.status.value, revision=note.revision)
         return path
+
+    def read_export(self, note_id: int) -> bytes:
+        """The bytes of the note's latest export, verified against the sha256 its audit event recorded: the
+        shared root's copy in clinic mode (any workstation), else the exported file. Raises
+        :class:`~medstation.store.objects.FileIntegrityError` when it is missing or changed."""
+        self.session.require(Permission.view_notes)
+        with self.db.session() as s:
+            event = s.exec(select(AuditEvent).where(AuditEvent.action == "notes.export",
+                                                    AuditEvent.entity == "session_note",
+                                                    AuditEvent.entity_id == str(note_id))
+                           .order_by(AuditEvent.id.desc())).first()
+            detail = dict(event.detail) if event is not None else None
+        if detail is None:
+            raise UserFacingError(f"Note {note_id} has not been exported.")
+        shared_root = getattr(self.settings, "shared_data_root", None)
+        if detail.get("object"):
+            if shared_root is None:
+                raise UserFacingError("This export is kept in the clinic's shared data root, which is not set on "
+                                      "this workstation (shared_data_root).")
+            path = Path(shared_root) / detail["object"]
+        else:
+            path = Path(detail["path"])
+        return read_verified(path, detail["sha256"], what="note export")

@@ -3,8 +3,11 @@
 Both masks are saved as compressed ``.npz`` (key ``mask``, uint8 (z, y, x) 0/1)
 under ``<home>/segmentations/series-<sha256 of the series uid>/``: the model's unedited output
 (``ai_mask_path``) and the human-corrected one (``mask_path``), so the pair can
-train a later model. Files are written and fsynced before the row is committed;
-a file referenced by a row is never deleted.
+train a later model. In clinic mode (``shared_data_root``) they go to the shared root instead,
+content-addressed (``objects/ab/<sha256>.npz``, :mod:`medstation.store.objects`), so every
+workstation reads the same file. Either way the row stores each file's sha256
+(``mask_sha256``, ``ai_mask_sha256``) and every read verifies it. Files are written and fsynced
+before the row is committed; a file referenced by a row is never deleted.
 
 Provenance: the row's ``model_version_id`` is the version that *drew* the mask,
 read from its prompt records (a blind-pick candidate's prompt names its version;
@@ -19,6 +22,7 @@ never an empty mask.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -27,15 +31,19 @@ from pathlib import Path
 
 import numpy as np
 
-from medstation.fileio import atomic_writer
 from medstation.segmentation.measure import SegmentMeasurements
+from medstation.store.objects import FileIntegrityError, StoredFile, put_file, put_object, read_verified
 from medstation.store.tables import Measurement, ModelKind, ModelVersion, Segmentation, SegmentationStatus
 
 HUMAN_MADE = "manual"  # the engine label of a human-made mask (brush/eraser only, no model output)
 
 
-class MaskFileMissing(FileNotFoundError):
+class MaskFileMissing(FileIntegrityError, FileNotFoundError):
     """A stored segmentation names a mask file that is not on disk (moved, deleted or never restored)."""
+
+
+class MaskFileChanged(FileIntegrityError, ValueError):
+    """A stored segmentation's mask file does not hash to the sha256 its row recorded."""
 
 
 @dataclass(frozen=True)
@@ -106,14 +114,15 @@ def load_stored_segments(db, series_uid: str, statuses=("accepted",)) -> list[St
                           .order_by(Segmentation.id)).all():
             if str(getattr(row.status, "value", row.status)) in statuses:
                 rows.append((int(row.id), row.name, row.color, str(getattr(row.status, "value", row.status)),
-                             row.mask_path, row.ai_mask_path, row.engine, row.model_version_id, list(row.prompts)))
+                             (row.mask_path, row.mask_sha256), (row.ai_mask_path, row.ai_mask_sha256), row.engine,
+                             row.model_version_id, list(row.prompts)))
     out = []
-    for seg_id, name, color, status, mask_path, ai_path, engine, mv_id, prompts in rows:
+    for seg_id, name, color, status, (mask_path, mask_sha), (ai_path, ai_sha), engine, mv_id, prompts in rows:
         try:
-            mask = read_npz(mask_path)
+            mask = read_npz(mask_path, mask_sha)
             # An empty path: a human-made mask stored without model output; a path that is missing: an error.
-            ai_mask = read_npz(ai_path) if ai_path else np.zeros_like(mask)
-        except (OSError, KeyError, ValueError) as exc:
+            ai_mask = read_npz(ai_path, ai_sha) if ai_path else np.zeros_like(mask)
+        except (OSError, KeyError, ValueError) as exc:  # MaskFileMissing / MaskFileChanged included
             logging.getLogger(__name__).warning("segmentation #%s: cannot read %s: %s", seg_id, mask_path, exc)
             continue
         out.append(StoredSegment(seg_id, series_uid, name, color, status, mask, ai_mask, engine, mv_id, prompts))
@@ -130,18 +139,31 @@ def series_folder_name(series_uid: str) -> str:
     return "series-" + hashlib.sha256(series_uid.encode("utf-8", "replace")).hexdigest()[:24]
 
 
-def write_npz(path: Path, mask: np.ndarray) -> Path:
-    with atomic_writer(path) as handle:
-        np.savez_compressed(handle, mask=np.asarray(mask, np.uint8))
-    return path
+def npz_bytes(mask: np.ndarray) -> bytes:
+    """The compressed ``.npz`` (key ``mask``, uint8) of ``mask``, as bytes (hashed before it is written)."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, mask=np.asarray(mask, np.uint8))
+    return buffer.getvalue()
 
 
-def read_npz(path: str | Path) -> np.ndarray:
-    """The uint8 mask stored at ``path``; :class:`MaskFileMissing` when the file is not there."""
+def write_mask(mask: np.ndarray, *, folder: Path, name: str, shared_root: Path | None) -> StoredFile:
+    """Store one mask: content-addressed under ``shared_root`` (clinic mode), else ``folder/name``."""
+    data = npz_bytes(mask)
+    return put_object(shared_root, data, ".npz") if shared_root is not None else put_file(folder, name, data)
+
+
+def read_npz(path: str | Path, sha256: str = "") -> np.ndarray:
+    """The uint8 mask stored at ``path``, verified against ``sha256`` when the row recorded one.
+
+    :class:`MaskFileMissing` when the file is not there, :class:`MaskFileChanged` when its bytes differ."""
     if not path or not Path(path).is_file():
         raise MaskFileMissing(f"mask file missing: {path or '(no path)'}")
-    with np.load(path, allow_pickle=False) as data:
-        return data["mask"]
+    try:
+        data = read_verified(path, sha256, what="mask file")
+    except FileIntegrityError as exc:
+        raise MaskFileChanged(str(exc)) from None
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        return arrays["mask"]
 
 
 def _model_prompts(prompts: list[dict]) -> list[dict]:
@@ -185,14 +207,16 @@ def producing_version(db, record: SegmentRecord) -> tuple[int | None, str]:
 
 
 def save_decision(db, home: Path, record: SegmentRecord, decision: str, actor: str,
-                  measurements: SegmentMeasurements | None) -> int:
-    """Insert or update the Segmentation row with ``decision`` (accepted | rejected | draft); returns its id."""
+                  measurements: SegmentMeasurements | None, *, shared_root: Path | None = None) -> int:
+    """Insert or update the Segmentation row with ``decision`` (accepted | rejected | draft); returns its id.
+
+    ``shared_root``: clinic mode, the masks go to the shared data root (content-addressed), not ``home``."""
     status = SegmentationStatus(decision)
     version_id, engine = producing_version(db, record)
     folder = Path(home) / "segmentations" / series_folder_name(record.series_uid)
     stem = uuid.uuid4().hex[:12]
-    mask_path = write_npz(folder / f"{stem}_mask.npz", record.mask)
-    ai_path = write_npz(folder / f"{stem}_ai.npz", record.ai_mask)
+    mask_file = write_mask(record.mask, folder=folder, name=f"{stem}_mask.npz", shared_root=shared_root)
+    ai_file = write_mask(record.ai_mask, folder=folder, name=f"{stem}_ai.npz", shared_root=shared_root)
     decided_at = datetime.now(timezone.utc) if status != SegmentationStatus.draft else None
     with db.session() as s:
         row = s.get(Segmentation, record.stored_id) if record.stored_id else None
@@ -200,7 +224,8 @@ def save_decision(db, home: Path, record: SegmentRecord, decision: str, actor: s
             row = Segmentation(series_uid=record.series_uid, name=record.name)
         row.name, row.color, row.status = record.name, record.color, status
         row.engine, row.model_version_id, row.prompts = engine, version_id, list(record.prompts)
-        row.mask_path, row.ai_mask_path = str(mask_path), str(ai_path)
+        row.mask_path, row.ai_mask_path = str(mask_file.path), str(ai_file.path)
+        row.mask_sha256, row.ai_mask_sha256 = mask_file.sha256, ai_file.sha256
         row.decided_by, row.decided_at = (actor, decided_at) if decided_at else ("", None)
         s.add(row)
         s.flush()

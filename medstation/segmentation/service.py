@@ -123,9 +123,13 @@ class SegmentationService:
             return self._engines[name]
         spec = registry.engine_spec(name)
         checkpoint = None
-        if active is not None and active.meta.get("engine") in registry.ENGINES and active.file.is_file():
+        # clinic mode: a version trained elsewhere is fetched from the shared root, verified (else an error);
+        # the embedded checkpoint ships with every install and is found locally as before
+        fetch = self.settings.shared_data_root is not None and active is not None and active.source != "embedded"
+        if active is not None and active.meta.get("engine") in registry.ENGINES and (active.file.is_file() or fetch):
             spec = registry.engine_spec(active.meta["engine"])
-            checkpoint = active.file
+            checkpoint = (active.local_file(shared_root=self.settings.shared_data_root,
+                                            cache_dir=self.settings.cache_dir) if fetch else active.file)
         ctx.report(0.1, f"loading {spec.display_name}")
         self.status[name] = f"{spec.display_name} loading…"
         try:
@@ -159,7 +163,8 @@ class SegmentationService:
         ctx.report(0.2, "measuring")
         measurements = measure(record.mask, volume) if record.mask.any() else None
         ctx.check()
-        seg_id = save_decision(self.db, self.settings.home, record, decision, actor, measurements)
+        seg_id = save_decision(self.db, self.settings.home, record, decision, actor, measurements,
+                               shared_root=self.settings.shared_data_root)
         return {"id": seg_id, "decision": decision, "report": report_line(record.name, measurements),
                 "measurements": measurements}
 

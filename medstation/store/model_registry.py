@@ -34,6 +34,7 @@ from sqlmodel import Session, select
 from medstation.errors import UserFacingError
 from medstation.fileio import file_sha256
 from medstation.store.database import Database
+from medstation.store.objects import local_model_file
 from medstation.store.tables import ModelKind, ModelStatus, ModelVersion, utcnow
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,12 @@ class ModelVersionInfo:
     @property
     def file(self) -> Path:
         return Path(self.path)
+
+    def local_file(self, *, shared_root: Path | None, cache_dir: Path) -> Path:
+        """This version's file on this machine, verified against :attr:`sha256`: the registered path, or the
+        shared root's copy fetched into ``cache_dir`` (:func:`medstation.store.objects.local_model_file`)."""
+        return local_model_file(self.path, self.sha256, kind=self.kind.value, shared_root=shared_root,
+                                cache_dir=cache_dir)
 
     def label(self) -> str:
         """One line for lists: ``#3 LiteMedSAM (segmentation, active)``."""

@@ -44,19 +44,20 @@ class AcceptanceRate:
 def acceptance_rate(db, version_id: int) -> AcceptanceRate:
     unedited = edited = rejected = unreadable = 0
     with db.session() as s:
-        rows = [(r.status, r.mask_path, r.ai_mask_path) for r in s.exec(select(Segmentation).where(
+        found = s.exec(select(Segmentation).where(
             Segmentation.model_version_id == version_id, Segmentation.engine != HUMAN_MADE,
-            Segmentation.status.in_([SegmentationStatus.accepted, SegmentationStatus.rejected])))]
-    for status, mask_path, ai_path in rows:
+            Segmentation.status.in_([SegmentationStatus.accepted, SegmentationStatus.rejected])))
+        rows = [(r.status, (r.mask_path, r.mask_sha256), (r.ai_mask_path, r.ai_mask_sha256)) for r in found]
+    for status, mask_ref, ai_ref in rows:  # refs: (path, sha256)
         if status == SegmentationStatus.rejected:
             rejected += 1
             continue
         try:
-            ai = read_npz(ai_path)
+            ai = read_npz(*ai_ref)
             if not ai.any():  # no model output in it (stored before masks were labelled human-made)
                 continue
-            same = metrics.dice(read_npz(mask_path), ai) >= UNEDITED_DICE
-        except (OSError, ValueError, KeyError):
+            same = metrics.dice(read_npz(*mask_ref), ai) >= UNEDITED_DICE
+        except (OSError, ValueError, KeyError):  # missing, or not the recorded bytes (MaskFileChanged)
             unreadable += 1
             continue
         unedited += same

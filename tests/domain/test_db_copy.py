@@ -87,3 +87,48 @@ def test_refuses_a_target_with_foreign_tables(settings, pg_url, tmp_path):
     engine.dispose()
     with pytest.raises(CopyRefused, match="not MedStation's"):
         copy_store(settings.home, settings.db_path, pg_url, tmp_path / "shared")
+
+
+def test_copy_stores_masks_by_hash_and_refuses_a_changed_one(settings, pg_url, tmp_path):
+    """Each mask file goes into the shared root content-addressed, checked against its row's sha256; the
+    clinic's rows point at those objects, and a reading workstation verifies them."""
+    from medstation.segmentation.records import load_stored_segments
+    from medstation.store.objects import object_relpath
+    from medstation.store.tables import Segmentation
+
+    db = Database(settings.db_path)
+    _populate(settings, db)
+    with db.session() as s:  # a row from before migration 0010 records no hash: the copy computes it
+        row = s.exec(select(Segmentation)).one()
+        row.ai_mask_sha256 = ""
+        s.add(row)
+    db.close()
+    shared = tmp_path / "shared"
+    report = copy_store(settings.home, settings.db_path, pg_url, shared)
+    assert report.ok and report.masks_by_hash == 2, report.summary()
+    assert "mask files stored by sha256" in report.summary()
+    clinic = Database(pg_url, anchor_root=shared)
+    try:
+        with clinic.session() as s:
+            row = s.exec(select(Segmentation)).one()
+        for path, sha in ((row.mask_path, row.mask_sha256), (row.ai_mask_path, row.ai_mask_sha256)):
+            assert path == str(shared / object_relpath(sha, ".npz"))
+            assert hashlib.sha256(open(path, "rb").read()).hexdigest() == sha
+        assert load_stored_segments(clinic, "1.2.3")[0].mask.sum() == 12
+    finally:
+        clinic.close()
+
+
+def test_copy_refuses_a_mask_that_differs_from_its_row(settings, pg_url, tmp_path):
+    from pathlib import Path
+
+    from medstation.store.tables import Segmentation
+
+    db = Database(settings.db_path)
+    _populate(settings, db)
+    with db.session() as s:
+        path = Path(s.exec(select(Segmentation)).one().mask_path)
+    db.close()
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(CopyRefused, match="does not match the sha256"):
+        copy_store(settings.home, settings.db_path, pg_url, tmp_path / "shared")

@@ -169,7 +169,18 @@ def register_model(registry: ModelRegistry, info: ModelInfo, sha256: str) -> int
     return version.id
 
 
-def active_model_path(registry: ModelRegistry) -> Path | None:
-    """File of the active LLM version, if one is registered and still on disk (read now: promotions apply at once)."""
+def active_model_path(registry: ModelRegistry, settings=None) -> Path | None:
+    """File of the active LLM version, if one is registered and still on disk (read now: promotions apply at once).
+
+    Clinic mode (``settings.shared_data_root``): a version whose file is not here is fetched from the shared
+    root into the cache and verified against the registry's sha256 (a mismatch is an error, never loaded).
+    The embedded model ships with every install, so it is never fetched."""
     active = registry.active(ModelKind.llm)
-    return active.file if active is not None and active.file.is_file() else None
+    if active is None:
+        return None
+    if active.file.is_file():
+        return active.file
+    shared_root = getattr(settings, "shared_data_root", None)
+    if shared_root is not None and active.source != "embedded" and not (active.meta or {}).get("adapter"):
+        return active.local_file(shared_root=shared_root, cache_dir=settings.cache_dir)
+    return None

@@ -35,6 +35,8 @@ class Segmentation(SQLModel, table=True):
     prompts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     mask_path: str = Field("", description=".npz with the final (corrected) uint8 mask, shape (z, y, x)")
     ai_mask_path: str = Field("", description=".npz with the unedited model output, same shape")
+    mask_sha256: str = Field("", description="sha256 of the mask_path file, verified on every read ('' before 0010)")
+    ai_mask_sha256: str = Field("", description="sha256 of the ai_mask_path file ('' before 0010)")
     created_at: datetime = Field(default_factory=utcnow)
     decided_by: str = ""
     decided_at: Optional[datetime] = None

@@ -20,7 +20,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from medstation.config import Settings
@@ -42,7 +41,9 @@ def newest_candidate(registry: ModelRegistry, kind: ModelKind | str) -> ModelVer
 def load_candidate_engine(version: ModelVersionInfo, settings):
     """A SegmentationEngine for a registry version (same ONNX Runtime path as the viewer)."""
     return load_engine(version.meta.get("engine", "litemedsam"), models_dir=settings.models_dir,
-                       cache_dir=settings.cache_dir, threads=settings.seg_threads, checkpoint=Path(version.path))
+                       cache_dir=settings.cache_dir, threads=settings.seg_threads,
+                       checkpoint=version.local_file(shared_root=settings.shared_data_root,
+                                                     cache_dir=settings.cache_dir))
 
 
 def load_candidate_backend(version: ModelVersionInfo, db, settings):

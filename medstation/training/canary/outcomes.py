@@ -57,7 +57,7 @@ def _mask_outcome(s, case: ShadowCase) -> dict | None:
         if not any(_same_prompt(p, k, box) for p in row.prompts):
             continue
         try:
-            accepted = read_npz(row.mask_path)[k].astype(bool)
+            accepted = read_npz(row.mask_path, row.mask_sha256)[k].astype(bool)
             with np.load(case.mask_path, allow_pickle=False) as masks:
                 active, candidate = masks["active"].astype(bool), masks["candidate"].astype(bool)
         except (OSError, KeyError, ValueError, IndexError):

@@ -90,7 +90,8 @@ class ComparisonService:
     def _engine_for(self, version: ModelVersionInfo):
         return load_engine(version.meta.get("engine", "litemedsam"), models_dir=self.settings.models_dir,
                            cache_dir=self.settings.cache_dir, threads=self.settings.seg_threads,
-                           checkpoint=Path(version.path))
+                           checkpoint=version.local_file(shared_root=self.settings.shared_data_root,
+                                                         cache_dir=self.settings.cache_dir))
 
     # --- the two kinds -------------------------------------------------------------------------
 

@@ -81,6 +81,7 @@ def accepted_segmentations(db, flt: CollectionFilter) -> list[dict]:
                 continue
             out.append({"id": int(seg.id), "series_uid": seg.series_uid, "name": seg.name, "modality": modality or "",
                         "mask_path": seg.mask_path, "ai_mask_path": seg.ai_mask_path,
+                        "mask_sha256": seg.mask_sha256, "ai_mask_sha256": seg.ai_mask_sha256,
                         "decided_by": seg.decided_by, "decided_at": decided.isoformat() if decided else "",
                         "model_version_id": seg.model_version_id})
     return out
@@ -100,8 +101,8 @@ def clinic_segmentations(ctx: JobContext, db, salt: bytes, flt: CollectionFilter
                 continue
             volumes[row["series_uid"]] = load_series(JobContext(), paths, series_uid=row["series_uid"], cache=cache)
         volume = volumes[row["series_uid"]]
-        mask = read_npz(row["mask_path"]).astype(bool)
-        ai = read_npz(row["ai_mask_path"]).astype(bool) if row["ai_mask_path"] else None
+        mask = read_npz(row["mask_path"], row["mask_sha256"]).astype(bool)
+        ai = read_npz(row["ai_mask_path"], row["ai_mask_sha256"]).astype(bool) if row["ai_mask_path"] else None
         key = case_key(salt, f"segmentation:{row['series_uid']}:{row['id']}")
         pixel_mm = float(volume.spacing[1]) if volume.spacing else None
         for z in np.nonzero(mask.reshape(mask.shape[0], -1).any(axis=1))[0]:

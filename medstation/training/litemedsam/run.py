@@ -22,6 +22,7 @@ from medstation.segmentation import backends, images, metrics, networks, preproc
 from medstation.segmentation.checkpoints import load_state_dict
 from medstation.segmentation.registry import engine_spec
 from medstation.store.model_registry import ModelRegistry, ModelVersionInfo, file_sha256
+from medstation.store.objects import shared_model_path
 from medstation.store.tables import ModelKind
 from medstation.training import runs
 from medstation.training.litemedsam import finetune
@@ -148,6 +149,7 @@ def train(ctx: JobContext, settings: Settings, db, registry: ModelRegistry, plan
     if same is not None:  # the same weights as a version we have (a rerun of a deterministic run): not new
         return no_change_outcome(metrics_, result.history, same)
     metrics_["onnx"] = check_onnx(settings, path, val_rows)
+    path = shared_model_path(settings.shared_data_root, path, sha)  # clinic mode: every workstation fetches it
     model = _register(registry, plan, path, sha, f"LiteMedSAM fine-tuned (run {plan.run_id}, {cfg.mode})",
                       {**cfg.to_json(), "run_id": plan.run_id}, metrics_)
     return {"model_version_id": model.id, "metrics": metrics_, "note": "", "history": result.history}
@@ -183,6 +185,7 @@ def register_best_trial(settings: Settings, db, registry: ModelRegistry, plan: R
     if same is not None:
         return no_change_outcome(judged, [], same)
     onnx = check_onnx(settings, path, list(plan.val_rows))
+    path = shared_model_path(settings.shared_data_root, path, sha)  # clinic mode: every workstation fetches it
     metrics_ = {**judged, "search_trials": len(trials), "search_best_run": trial.id, "n_train": len(plan.train_rows),
                 "n_val": len(plan.val_rows), "onnx": onnx}
     model = _register(registry, plan, path, sha,

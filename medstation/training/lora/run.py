@@ -9,6 +9,7 @@ from pathlib import Path
 from medstation.config import Settings
 from medstation.jobs import JobContext
 from medstation.store.model_registry import ModelRegistry, file_sha256
+from medstation.store.objects import shared_model_path
 from medstation.store.tables import ModelKind
 from medstation.training import runs
 from medstation.training.lora.train import train_lora
@@ -51,6 +52,7 @@ def train(settings: Settings, db, registry: ModelRegistry, plan: RunPlan) -> dic
     result = train_lora(lora_ctx, pairs, plan.run_dir / "adapter", **plan.hyperparameters)
     runs.record_epoch(db, plan.run_id, {"epoch": result.epochs, "train_loss": sum(losses) / max(1, len(losses))})
     path, sha = fsync_copy(Path(result.adapter_path), Path(settings.models_dir) / "finetuned", f"lora-run{plan.run_id}")
+    path = shared_model_path(settings.shared_data_root, path, sha)  # clinic mode: every workstation fetches it
     model = registry.register(
         ModelKind.llm, f"LoRA drafting adapter (run {plan.run_id})", path, sha256=sha, parent_id=plan.base_model_id,
         dataset_version=plan.dataset.label, hyperparameters={**result.hyperparameters(), "run_id": plan.run_id},
