@@ -102,6 +102,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=None, help="ONNX cache folder (default MEDSTATION_HOME/cache)")
     parser.add_argument("--retrieval", type=Path, default=None, help="MedQuAD jsonl: compare dense hit@5 instead")
     parser.add_argument("--every", type=int, default=25, help="with --retrieval: keep 1 document in EVERY (by hash)")
+    parser.add_argument("--onnx", type=Path, action="append", default=[],
+                        help="also time this graph (e.g. the bundle's fused, float16-stored model.onnx); repeatable")
     args = parser.parse_args()
     import torch
 
@@ -114,6 +116,13 @@ def main() -> None:
     onnx_rate, onnx_vec, onnx_s = timed(Embedder(cache_dir=args.cache, threads=args.threads), texts, args.batch)
     torch_rate, torch_vec, torch_s = timed(TorchEmbedder(), texts, args.batch)
     cos = cosines(onnx_vec, torch_vec)
+    graphs = {}
+    for graph in args.onnx:  # after torch, so each graph is compared with the same torch vectors
+        rate, vectors, seconds = timed(Embedder(onnx_path=graph, threads=args.threads), texts, args.batch)
+        graph_cos = cosines(vectors, torch_vec)
+        graphs[str(graph)] = {"chunks_per_s": round(rate, 1), "seconds": round(seconds, 2),
+                              "speedup_vs_torch": round(rate / torch_rate, 2),
+                              "cosine_min": round(float(graph_cos.min()), 6)}
     print(json.dumps({
         "chunks": len(texts), "threads": args.threads, "cpu_count": os.cpu_count(), "cpu_flags": cpu_flags(),
         "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in os.getloadavg()],
@@ -121,6 +130,7 @@ def main() -> None:
         "torch_chunks_per_s": round(torch_rate, 1), "torch_seconds": round(torch_s, 2),
         "speedup": round(onnx_rate / torch_rate, 2),
         "cosine_min": round(float(cos.min()), 6), "cosine_mean": round(float(cos.mean()), 6),
+        "graphs": graphs,
     }, indent=1))
 
 

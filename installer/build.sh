@@ -34,7 +34,7 @@ fi
 mkdir -p "$STAGING/models/minilm" "$STAGING/minilm_weights"
 
 log "MiniLM -> ONNX (and agreement with sentence-transformers on 1,000 starter passages)"
-$NICE "$PY" scripts/export_minilm_onnx.py --out "$STAGING/models/minilm/model.onnx" --count 1000 --fp16-weights \
+$NICE "$PY" scripts/export_minilm_onnx.py --out "$STAGING/models/minilm/model.onnx" --count 1000 --fp16-weights --fuse \
   > "$STAGING/minilm_export.json"
 "$PY" -c "from medstation.rag.embedder import model_dir, weights_sha256; print(weights_sha256(model_dir()))" \
   > "$STAGING/minilm_weights/weights.sha256"

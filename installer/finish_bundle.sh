@@ -27,6 +27,26 @@ rm -rf "$BUNDLE/_internal/PySide6/Qt/translations"  # Qt's own dialog translatio
 QT="$BUNDLE/_internal/PySide6/Qt"
 rm -f "$QT"/plugins/platforms/*q{eglfs,linuxfb,minimalegl,vkkhrdisplay,vnc}.* "$QT"/lib/libQt6EglF*
 rm -rf "$QT/plugins/egldeviceintegrations"
+# The TUIO touch plugin (touch events over the network) is the only thing that loads QtNetwork; without it
+# libQt6Network goes too, unless something else in the bundle names it.
+rm -rf "$QT/plugins/generic"
+NETWORK_USERS="$(grep -rlsF --include="*.so*" libQt6Network.so "$BUNDLE/_internal" | grep -v "/libQt6Network.so" || true)"
+if [ -z "$NETWORK_USERS" ]; then rm -f "$QT"/lib/libQt6Network.so*; else log "libQt6Network kept for: $NETWORK_USERS"; fi
+# Wheels' vendored libraries that PyInstaller copied twice (numpy.libs' libgfortran and libquadmath also land
+# in scipy.libs): the second copy becomes a link to the first (same bytes, same name; the tar keeps links).
+# Stripping these patched libraries is not safe (checked: a stripped OpenBLAS fails to load, "ELF load command
+# address/offset not page-aligned"), so they stay as they are.
+for dup in "$BUNDLE"/_internal/*.libs/*; do
+  for first in "$BUNDLE"/_internal/*.libs/"$(basename "$dup")"; do
+    if [ "$first" != "$dup" ] && [ -f "$first" ] && [ ! -L "$first" ] && [ ! -L "$dup" ] && cmp -s "$first" "$dup"; then
+      ln -sf "../$(basename "$(dirname "$first")")/$(basename "$first")" "$dup"; fi
+    break
+  done
+done
+# highdicom's standard tables (22 MB of indented JSON) read with json.loads: the same data without the indent.
+for table in "$BUNDLE"/_internal/highdicom/_standard/*.json; do
+  [ -f "$table" ] && "$PY" -c 'import json, sys; p = sys.argv[1]; d = json.load(open(p)); json.dump(d, open(p, "w"), separators=(",", ":"))' "$table"
+done
 cp installer/medstation.png "$BUNDLE/medstation.png"
 sed "s|@BUNDLE@|$BUNDLE|g" installer/medstation.desktop.in > "$BUNDLE/medstation.desktop"
 cp installer/medstation.desktop.in "$BUNDLE/medstation.desktop.in"

@@ -9,7 +9,6 @@ neighbour; distances are Euclidean, from ``scipy.ndimage.distance_transform_edt`
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 
 def dice(pred: np.ndarray, truth: np.ndarray) -> float:
@@ -28,6 +27,8 @@ def iou(pred: np.ndarray, truth: np.ndarray) -> float:
 
 def boundary(mask: np.ndarray) -> np.ndarray:
     """Bool (H, W): mask pixels that touch background (4-connectivity, image edge counts as background)."""
+    from scipy import ndimage  # lazy: importing SciPy (about 1 s) stays off the window's start-up path
+
     m = np.asarray(mask, bool)
     eroded = ndimage.binary_erosion(m, structure=ndimage.generate_binary_structure(2, 1), border_value=0)
     return m & ~eroded
@@ -35,6 +36,8 @@ def boundary(mask: np.ndarray) -> np.ndarray:
 
 def normalized_surface_dice(pred: np.ndarray, truth: np.ndarray, tolerance: float = 2.0) -> float:
     """NSD in [0, 1] at ``tolerance`` pixels; 1.0 when both are empty, 0.0 when exactly one is."""
+    from scipy import ndimage  # lazy: importing SciPy (about 1 s) stays off the window's start-up path
+
     bp, bt = boundary(pred), boundary(truth)
     n_p, n_t = int(bp.sum()), int(bt.sum())
     if n_p == 0 and n_t == 0:

@@ -38,7 +38,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
 from medstation.segmentation.engine import MaskPrediction
 
@@ -95,6 +94,7 @@ def _pixel(click: Click, shape) -> tuple[int, int] | None:
 
 def _component_at(region: np.ndarray, rc: tuple[int, int]) -> np.ndarray | None:
     """The 8-connected component of bool ``region`` holding pixel ``rc`` (row, col), or None."""
+    from scipy import ndimage  # lazy: importing SciPy (about 1 s) stays off the window's start-up path
     if not region[rc]:
         return None
     labels, _ = ndimage.label(region, structure=_EIGHT)
@@ -107,6 +107,7 @@ def reach_px(mask: np.ndarray, rc: tuple[int, int]) -> float:
     The depth is the click's distance to the mask's edge (to the nearest outside pixel for a click in
     the mask, to the nearest mask pixel for one outside it): a user clicks in the middle of what is
     wrong, so a click 5 px from the edge is about a region some 10 px across, not the organ behind it."""
+    from scipy import ndimage  # lazy: importing SciPy (about 1 s) stays off the window's start-up path
     if not mask.any() or mask.all():
         return float("inf")
     inside = bool(mask[rc])
@@ -126,6 +127,7 @@ def _change_at(change: np.ndarray, rc: tuple[int, int], reach: float = float("in
     Only pixels within ``reach`` of the click count. Thin lines of change (a pixel wide: the rows
     of holes an exclude point can carve across a mask) would connect the click to far-away pixels;
     an opening cuts them first, unless the click itself sits on such a line."""
+    from scipy import ndimage  # lazy: importing SciPy (about 1 s) stays off the window's start-up path
     if np.isfinite(reach):
         rows, cols = np.ogrid[:change.shape[0], :change.shape[1]]
         change = change & ((rows - rc[0]) ** 2 + (cols - rc[1]) ** 2 <= reach * reach)
@@ -192,6 +194,7 @@ class _Refiner:
         return mask, "include: the model found nothing at the click; mask unchanged"
 
     def exclude(self, mask: np.ndarray, click: Click, rc) -> tuple[np.ndarray, str]:
+        from scipy import ndimage  # lazy: importing SciPy (about 1 s) stays off the window's start-up path
         if not mask[rc]:
             return mask, "exclude: already outside the mask"
         piece = _component_at(mask, rc)

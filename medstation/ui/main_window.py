@@ -35,6 +35,7 @@ TAB_NAMES = TAB_ORDER
 TAB_TITLES = {"viewer": "Viewer", "chat": "Chat", "notes": "Notes", "admin": "Admin"}
 MEASURING_TOOLS = ("ruler", "roi", "angle")
 MIN_WINDOW = (960, 600)  # px; below this the Viewer's panels no longer fit side by side
+KB_START_DELAY_MS = 8_000  # the knowledge base's first check waits at most this long for the first study
 CLOSE_WAIT_MS = 10_000  # closing waits this long for the saves in the io lane (the database's busy_timeout)
 
 
@@ -73,7 +74,7 @@ class MainWindow(QMainWindow):
         self.viewer_tab.add_side_panel(self.segmentation_panel, "Segmentation")
         let_labels_shrink(self.viewer_tab.side_tabs)  # a long panel message wraps instead of widening the window
         self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, conversation=Conversation(db=s.db, llm=s.llm, kb=s.kb),
-                                settings=s.settings, runner=runner, session=s.session)
+                                settings=s.settings, runner=runner, session=s.session, defer_starter=True)
         self.notes_tab = NotesTab(s.notes, runner, shadow=s.shadow)
         self.admin_tab = None  # built for the first signed-in person who may see it
         self.tabs.addTab(self.viewer_tab, "Viewer")
@@ -81,6 +82,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.notes_tab, "Notes")
         self._viewer_started = False
         self._open_path: Path | None = None
+        self._kb_started = False
+        self.viewer_tab.sig_volume_loaded.connect(lambda _volume: self._start_kb())
 
         self._activity = StatusLine(max_lines=1)
         self._activity.setFixedWidth(360)
@@ -183,7 +186,18 @@ class MainWindow(QMainWindow):
         self._start_requested, self._open_path = True, open_path
         if role_view(self.services.session.actor).shows("viewer"):
             self._start_viewer()
+            # The knowledge base's first check waits for the first study (it would queue ahead of the study's
+            # reads in the io lane), or at most KB_START_DELAY_MS when no study loads.
+            QTimer.singleShot(KB_START_DELAY_MS, self, self._start_kb)
+        else:
+            self._start_kb()
         self.refresh_model_version()
+
+    def _start_kb(self) -> None:
+        """Once: check the knowledge base and ingest the starter set when it is empty (Chat tab)."""
+        if not self._kb_started:
+            self._kb_started = True
+            self.chat_tab.load_starter_if_empty()
 
     def _start_viewer(self) -> None:
         if not self._viewer_started:

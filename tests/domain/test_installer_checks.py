@@ -79,3 +79,53 @@ def test_self_test_flag_prints_one_json_object_and_exits_by_its_steps(monkeypatc
     assert json.loads(capsys.readouterr().out)["steps"][1] == {"name": "segment", "ok": False}
     report["ok"] = True
     assert main(["self-test"]) == 0
+
+
+_GRPC_BLOCKED = """
+import importlib.util, runpy, sys, tempfile
+class Block:  # the bundle leaves these out (installer/medstation.spec)
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "grpc" or name.startswith(("opentelemetry.exporter", "google.protobuf")):
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, Block())
+real = importlib.util.find_spec
+importlib.util.find_spec = lambda name, package=None: None if name == "grpc" else real(name, package)
+runpy.run_path(sys.argv[1])
+importlib.util.find_spec = real
+import chromadb
+from chromadb.config import Settings
+from medstation.rag.vector_store import _chroma_settings
+client = chromadb.PersistentClient(path=tempfile.mkdtemp(), settings=_chroma_settings())
+col = client.get_or_create_collection("kb-check")
+col.add(ids=["a", "b"], documents=["asthma", "fracture"], embeddings=[[1.0, 0.0], [0.0, 1.0]])
+print(col.query(query_embeddings=[[0.9, 0.1]], n_results=1)["ids"][0][0], "grpc" in sys.modules)
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+try:
+    OTLPSpanExporter(endpoint="localhost:4317")
+except RuntimeError as exc:
+    print("refused:", exc)
+"""
+
+
+def test_chromadb_works_without_grpc_through_the_bundles_stand_in():
+    """The spec leaves gRPC and the OTLP exporter out; the runtime hook keeps chromadb importable (telemetry off),
+    and turning span export on says plainly that it is not in the bundle."""
+    import subprocess
+
+    hook = ROOT / "installer" / "rth_no_otlp_grpc.py"
+    done = subprocess.run([sys.executable, "-c", _GRPC_BLOCKED, str(hook)], capture_output=True, text=True,
+                          timeout=180, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == "a False"  # the nearest vector, and gRPC never imported
+    assert lines[1].startswith("refused:") and "not in the MedStation bundle" in lines[1]
+
+
+def test_the_grpc_stand_in_does_nothing_where_grpc_is_installed(monkeypatch):
+    import runpy
+
+    name = "opentelemetry.exporter.otlp.proto.grpc.trace_exporter"
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, package=None: object())  # gRPC "installed"
+    runpy.run_path(str(ROOT / "installer" / "rth_no_otlp_grpc.py"))
+    assert name not in sys.modules

@@ -44,10 +44,13 @@ def _kb_status(ctx, kb) -> str:
 class ChatTab(QWidget):
     """Question box, streamed cited answers, sources, history, reasoning mode and model choice."""
 
-    def __init__(self, *, llm, kb, conversation: Conversation, settings, runner, session) -> None:
+    def __init__(self, *, llm, kb, conversation: Conversation, settings, runner, session,
+                 defer_starter: bool = False) -> None:
         """``llm``: LLMService (the model choice); ``kb``: KnowledgeBaseService (status, ingestion);
         ``conversation``: the Qt-free conversation logic (it holds the conversations' database);
-        ``settings``: Settings; ``runner``: JobRunner; ``session``: UserSession (the acting user)."""
+        ``settings``: Settings; ``runner``: JobRunner; ``session``: UserSession (the acting user).
+        ``defer_starter``: the owner calls :meth:`load_starter_if_empty` later (the main window does, once
+        the first study is shown: opening the vector store imports chromadb, seconds in the io lane)."""
         super().__init__()
         self.settings = settings
         self.runner = runner
@@ -65,7 +68,8 @@ class ChatTab(QWidget):
             self.source_panel.attribution.setText(ATTRIBUTION)
         self.refresh_models()
         self.refresh_history()
-        self.load_starter_if_empty()
+        if not defer_starter:
+            self.load_starter_if_empty()
 
     @property
     def messages(self) -> list[MessageRecord]:
