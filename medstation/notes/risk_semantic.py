@@ -5,12 +5,16 @@ were written apart from the evaluation set: a few hundred short statements acros
 (passive wish, active ideation, method, intent, plan, preparatory acts), self-harm, homicidal ideation,
 abuse (child, partner, elder, sexual, coercive control, neglect), overdose and lethal means, plus
 denials and benign look-alikes ("my back is killing me"), and (session 5) ordinary medical-visit talk
-written for this ("I fell off a ladder and landed on my wrist", "I take my pills with breakfast"). A multinomial logistic regression
-(scikit-learn) over their 384-d unit vectors gives, for each sentence, the probability that it states a
-risk; the nearest exemplar (cosine similarity) names the kind and is shown as the reason.
+written for this ("I fell off a ladder and landed on my wrist", "I take my pills with breakfast"). Since
+session 6 it also trains on every row of the two written statement sets (``risk_exemplars_statements.jsonl``)
+and on hard negatives mined from the dev half of aci-bench visits (``risk_exemplars_visits.jsonl``). A
+multinomial logistic regression (scikit-learn) over their 384-d unit vectors plus weighted word 1-2-gram
+tf-idf gives, for each sentence, the probability that it states a risk; the nearest exemplar (cosine
+similarity) names the kind and is shown as the reason. Thresholds and weights are chosen by
+cross-validation (benchmarks/cv_risk.py: train without one statement set, measure on it).
 
 Nothing loads at import: the embedder and the classifier are built on the first :meth:`score` call (a
-few seconds: the model, then the exemplars' embeddings). If that fails, :attr:`SemanticRiskModel.error`
+few seconds: the model, then the exemplars' embeddings, cached on disk after the first time). If that fails, :attr:`SemanticRiskModel.error`
 says why, and the caller must report that the semantic detector was unavailable.
 """
 
@@ -31,7 +35,7 @@ STATEMENT_EXEMPLARS = Path(__file__).with_name("risk_exemplars_statements.jsonl"
 #: Hard negatives: dev-half aci-bench visit sentences the detector read as risky (benchmarks/mine_visit_negatives.py).
 VISIT_EXEMPLARS = Path(__file__).with_name("risk_exemplars_visits.jsonl")
 NONE_KINDS = ("denial", "benign")
-#: Inverse regularisation of the logistic regression (chosen on the dev half of the eval set).
+#: Inverse regularisation of the logistic regression (chosen by cross-validation, benchmarks/cv_risk.py).
 C = 2.0
 #: Weight of the word 1-2-gram tf-idf features beside the embedding (0: embedding only).
 WORD_WEIGHT = 3.0
@@ -146,6 +150,36 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in spans if text[a:b].strip()]
 
 
+def _training_vectors(embedder, texts: list[str]) -> np.ndarray:
+    """``(n, d)`` unit vectors of the training rows. With the bundled embedder (it has an ``identity``) they
+    are cached on disk, keyed by the model's identity and the texts: embedding ~2000 rows takes seconds to
+    tens of seconds on a 2-core machine, the cached file a few milliseconds."""
+    identity = getattr(embedder, "identity", None)
+    if not isinstance(identity, str):
+        return np.asarray(embedder.encode(texts), dtype=np.float32)
+    import hashlib
+
+    from medstation.rag.embedder_onnx import shared_cache_dir
+
+    key = hashlib.sha256("\n".join([identity, *texts]).encode("utf-8")).hexdigest()[:24]
+    path = Path(shared_cache_dir()) / f"risk-exemplars-{key}.npy"
+    try:
+        cached = np.load(path, allow_pickle=False)
+        if cached.shape[0] == len(texts):
+            return cached.astype(np.float32)
+    except (OSError, ValueError):
+        pass  # not cached yet, or unreadable: embed again
+    vectors = np.asarray(embedder.encode(texts), dtype=np.float32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only cache folder only costs the next start the same seconds
+    return vectors
+
+
 class SemanticRiskModel:
     """Lazily built embedder + classifier; thread-safe. ``embedder``: anything with ``encode(list[str])``
     returning unit vectors ``(n, d)`` (default: :class:`medstation.rag.embedder.Embedder`)."""
@@ -167,7 +201,7 @@ class SemanticRiskModel:
 
             self._embedder = Embedder()
         rows = self._rows if self._rows is not None else [r for p in self._exemplar_path for r in load_exemplars(p)]
-        vectors = np.asarray(self._embedder.encode([r["text"] for r in rows]), dtype=np.float32)
+        vectors = _training_vectors(self._embedder, [r["text"] for r in rows])
         # Three classes (risk / denial / benign): the sixteen risk kinds pooled, so the risk probability
         # is not inflated by summing many small classes; the kind comes from the nearest exemplar.
         labels = np.array([r["kind"] if r["kind"] in NONE_KINDS else "risk" for r in rows])

@@ -210,3 +210,32 @@ VISIT = """[doctor] how are you doing with the blood pressure medicine ?
 
 def test_an_ordinary_visit_raises_no_flag():
     assert _needing_ack(VISIT) == {}
+
+
+def test_training_vectors_are_cached_per_embedder_identity(tmp_path, monkeypatch):
+    from medstation.notes.risk_semantic import SemanticRiskModel
+    from medstation.rag.embedder_onnx import CACHE_ENV
+
+    class Identified:
+        identity = "fake-embedder-v1"
+
+        def __init__(self):
+            self.calls = []
+
+        def encode(self, texts):
+            self.calls.append(len(texts))
+            v = np.stack([np.random.default_rng(abs(hash(t)) % 2**32).normal(size=16) for t in texts])
+            return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    rows = [{"text": f"row {i}", "kind": k, "category": c} for i, (k, c) in
+            enumerate([("passive_wish", "suicidal_ideation"), ("denial", "none"), ("benign", "none")] * 4)]
+    first, second = Identified(), Identified()
+    a = SemanticRiskModel(embedder=first, rows=rows).score(["a sentence"])[0]
+    b = SemanticRiskModel(embedder=second, rows=rows).score(["a sentence"])[0]
+    assert first.calls == [12, 1] and second.calls == [1]  # the second build read the 12 training vectors from disk
+    assert len(list(tmp_path.glob("risk-exemplars-*.npy"))) == 1 and a.p_risk == pytest.approx(b.p_risk)
+    Identified.identity = "fake-embedder-v2"  # another model: its vectors are not reused
+    third = Identified()
+    SemanticRiskModel(embedder=third, rows=rows).score(["a sentence"])
+    assert third.calls == [12, 1]
