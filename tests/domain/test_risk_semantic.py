@@ -171,7 +171,7 @@ def test_targets_when_one_statement_set_is_held_out(train_name, test_name):
     "Client: The thoughts of ending it went away completely after the med change.",
     "Client: The physical therapist pushed me hard today and I'm wiped out.",
     "Client: My sister is going to kill me when she sees I borrowed her dress.",
-    "Client: I'm going to shoot my cousin a text about the party.",
+    "Client: okay, I'll do whatever you think I should",  # the known false alarm of session 5 (read as intent)
 ])
 def test_denials_and_idioms_outside_the_old_scope(text):
     assert _needing_ack(text) == {}, {c: f.why for c, f in _needing_ack(text).items()}
@@ -195,8 +195,8 @@ def test_tokenised_transcript_text_is_embedded_as_ordinary_text():
 
 
 # fails on ba9a5bd: ordinary medical-visit talk (written for this test, aci-bench style: tokenised, lower-case)
-# raised risk flags — pill-taking, a fall, fragments such as "so has my son". Still a known false alarm now:
-# "okay, I'll do whatever you think I should" (read as intent, risk probability 0.40).
+# raised risk flags — pill-taking, a fall, fragments such as "so has my son". (The session-5 false alarm
+# "okay, I'll do whatever you think I should" is gone since session 6: test_denials_and_idioms_outside_the_old_scope.)
 VISIT = """[doctor] how are you doing with the blood pressure medicine ?
 [patient] i've been pretty good about it . i take my pills every morning with breakfast .
 [doctor] any falls since we last saw you ?
@@ -239,3 +239,8 @@ def test_training_vectors_are_cached_per_embedder_identity(tmp_path, monkeypatch
     third = Identified()
     SemanticRiskModel(embedder=third, rows=rows).score(["a sentence"])
     assert third.calls == [12, 1]
+
+
+def test_texting_idiom_is_not_a_threat_but_shooting_a_person_is():
+    assert _needing_ack("Client: I'm going to shoot my cousin a text about the party.") == {}
+    assert "homicidal_ideation" in _needing_ack("Client: I'm going to shoot my cousin when he gets home.")
