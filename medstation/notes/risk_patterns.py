@@ -20,7 +20,11 @@ PATTERNS: dict[str, list[str]] = {
         r"be here anymore|wake up)",
         r"(?:don'?t|do not|doesn'?t|does not|no longer) (?:really |even )?(?:care|matter) (?:if|whether) (?:i|he|she|they) "
         r"(?:live|lives|die|dies|wake|wakes)\b",
-        r"no (?:reason|point) (?:to|in) (?:live|living|going on|being alive)", r"thoughts? (?:of|about) (?:dying|death|"
+        r"no (?:reason|point) (?:for me )?(?:to|in) (?:live|living|going on|being alive|stick(?:ing)? around|be here|"
+        r"keep going|carry(?:ing)? on)", r"check(?:ing)? out (?:permanently|for good|early)",
+        r"(?:relieved|glad|happy|fine|okay|ok|wish|hope|hoping|want|wanted)(?: if I| to)? (?:never|not) (?:to )?wake up",
+        r"(?:ran|run|running|sat|sit|sitting) (?:the|my) car in the (?:closed )?garage", r"ty(?:ing|ed?) (?:a|the) knot",
+        r"(?:got|have|had) it (?:all )?(?:planned|worked|figured) out", r"thoughts? (?:of|about) (?:dying|death|"
         r"ending (?:it|my life)|not being here)", r"life (?:isn't|is not|wasn't) worth living", r"hang(?:ing)? myself",
         # Indirect statements of intent, plan or preparation (no suicide word at all). Patterns that
         # contain their own negation start with it, so the negation look-back cannot read them as a denial.
@@ -43,7 +47,7 @@ PATTERNS: dict[str, list[str]] = {
     "self_harm": [
         r"self[- ]?harm\w*", r"self[- ]?injur\w*", r"(?:cut|cutting|burn|burning|hurt|hurting|harm|harming|hit|"
         r"hitting|scratch\w*|punish\w*|starv\w*)(?: on)? " + _SELF, r"cutting (?:again|my (?:arms?|legs?|wrists?))",
-        r"cut (?:my|her|his) (?:arms?|legs?|wrists?)",
+        r"cut (?:my|her|his) (?:arms?|legs?|wrists?)", r"picking at (?:the|my|her|his) (?:scars|scabs|wounds|cuts)",
         r"(?:stopped|quit) eating",  # restriction with weight loss or fainting is a medical risk (said, not advised)
         # An instrument or a cutting act on a body part, and fresh wounds ("took a blade to my thighs", "carving
         # into her arms", "new cuts on my wrist"); weak: an accident ("the knife slipped onto my arm") needs the
@@ -54,7 +58,8 @@ PATTERNS: dict[str, list[str]] = {
         r"(?:arms?|legs?|thighs?|wrists?|skin|stomach|body)\b",
     ],
     "abuse": [
-        r"abus\w*", r"(?:hits|hit|beats|beat|punch\w*|chok\w*|slap\w*|kick\w*|push\w*|shov\w*|grab\w*) me\b",
+        r"abus\w*", r"(?:hits|hit|beats|beat|punch\w*|chok\w*|slap\w*|kick\w*|push\w*|shov\w*|grab\w*) me\b"
+        r"(?! (?:hard (?:today|in|at|during)|to (?:do|try|be|go|keep|finish|work)))",
         r"domestic violence", r"sexual(?:ly)? (?:assault\w*|abus\w*|touch\w*)", r"rap(?:e|ed|ing)\b", r"molest\w*",
         r"touch(?:ed|es|ing)? me (?:inappropriately|without|down there)", r"(?:afraid|scared) to go home",
         r"neglect\w*", r"threaten(?:s|ed|ing)? (?:to (?:hurt|kill) )?me",
@@ -65,20 +70,24 @@ PATTERNS: dict[str, list[str]] = {
         r"overdos\w*", r"\bod(?:'d|ed)\b", r"took (?:a (?:bunch|lot|handful) of|too many|all (?:of )?(?:my|the)) "
         r"(?:pills|tablets|meds|medications?)", r"(?:whole|entire) bottle of",
     ],
-    "lethal_means": [r"\b(?:guns?|firearms?|rifles?|pistols?|handguns?|shotguns?)\b", r"stockpil\w+ (?:pills|meds)"],
+    "lethal_means": [r"\b(?:guns?|firearms?|rifles?|pistols?|handguns?|shotguns?)\b", r"stockpil\w+ (?:pills|meds)",
+                     r"(?:pills|meds|tablets|medications?)\b[^.]{0,25}\b(?:piled|saved|stashed|hoarded|stockpiled) up"],
 }
 COMPILED = {cat: [re.compile(rf"\b{p}", re.IGNORECASE) for p in pats] for cat, pats in PATTERNS.items()}
 
-_NEGATION = re.compile(r"\b(?:no|not|never|den(?:y|ies|ied|ying)|without|none|nor|negative for|free of|absence of|"
+_NEGATION = re.compile(r"\b(?:no|not|never|nobody|no one|nothing|zero|sold|got rid of|den(?:y|ies|ied|ying)|without|none|nor|negative for|free of|absence of|"
                        r"ruled? out|hasn't|haven't|hadn't|don't|doesn't|didn't|isn't|wasn't|won't|wouldn't|aren't|"
                        r"can't|cannot|n't|dont|doesnt|didnt|havent|hasnt|wont|wouldnt|isnt|wasnt|cant)\b", re.IGNORECASE)
-_PSEUDO = re.compile(r"\b(?:can't|cannot|couldn't|can not|won't|not able to|unable to) stop\b|\bno longer\b|"
+_PSEUDO = re.compile(r"\b(?:can't|cannot|couldn't|can not|won't|not able to|unable to) stop\b|\bno longer\b(?! (?:think|thinks|thought|have|has|feel|feels|get|gets|consider|struggle|cut|hurt|harm)\b)|"
                      r"\bnot (?:sure|only|just)\b|\bnever (?:felt|been) (?:so|this)\b|\bdon't know\b", re.IGNORECASE)
 _UNCERTAIN = re.compile(r"\b(?:not sure|unsure|don't know|do not know|maybe|might|i guess|can't say)\b", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[,;:.!?]|\b(?:but|though|although|however|except|yet)\b", re.IGNORECASE)
 _AFTER_DENIAL = re.compile(r"^\W*(?:(?:ideation|thoughts?|ideas?|intent|plans?|behaviou?rs?)\W*)*(?:(?:is|are|was|were)\s+)?(?:denied|none|negative|absent|no\b(?!\s+(?:question|doubt|joke|lie|kidding|matter|one|way))|"
                            r"(?:doesn't|does not|don't|do not|never|won't) (?:cross(?:es)?|enter(?:s)?|come(?:s)? into) "
-                           r"(?:my|his|her|their) mind)", re.IGNORECASE)
+                           r"(?:my|his|her|their) mind|"
+                           r"(?:isn't|is not|wasn't|was not|'s not) (?:something|anything) (?:I|he|she|they)(?:'d| would)? "
+                           r"(?:ever )?(?:consider|do|think about|want)|"
+                           r"(?:\w+ )?(?:went|go|goes|have gone|has gone|are gone|is gone|faded|passed|stopped)\b)", re.IGNORECASE)
 ANSWER_NO = re.compile(r"^\W*(?:no|nope|nah|never|not (?:really|at all|anymore)|absolutely not|of course not|"
                         r"i (?:do not|don't|haven't|have not|wouldn't|would never|never))\b", re.IGNORECASE)
 ANSWER_YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|sometimes|a (?:little|bit)|i have|i do|maybe|kind of|sort of|"
@@ -97,7 +106,7 @@ def negated(text: str, start: int, end: int) -> bool:
     window = _PSEUDO.sub(" ", window)
     if _NEGATION.search(window):
         return True
-    return bool(_AFTER_DENIAL.match(text[end:end + 30]))
+    return bool(_AFTER_DENIAL.match(text[end:end + 50]))
 
 
 def pattern_spans(text: str) -> list[tuple[str, int, int, int]]:
@@ -115,7 +124,7 @@ def pattern_spans(text: str) -> list[tuple[str, int, int, int]]:
     return out
 
 
-_ANY_NEGATION = re.compile(r"\b(?:no|not|never|nobody|nothing|none|den(?:y|ies|ied|ying)|without|n't|"
+_ANY_NEGATION = re.compile(r"\b(?:no|not|never|nobody|no one|nothing|zero|sold|got rid of|nobody|nothing|none|den(?:y|ies|ied|ying)|without|n't|"
                            r"hasn't|haven't|hadn't|don't|doesn't|didn't|isn't|wasn't|won't|wouldn't|aren't|"
                            r"can't|cannot|dont|doesnt|didnt|havent|hasnt|wont|wouldnt|isnt|wasnt|cant)\b|n't\b",
                            re.IGNORECASE)
@@ -152,13 +161,13 @@ WEAK = {_index("suicidal_ideation", "(?:rope|noose)"), _index("suicidal_ideation
 # hit me", "I didn't take too many"), and protective statements ("I want to live"): with these the
 # semantic detector's reading of risk words is a documented denial, not a risk.
 DENIAL_SHAPE = re.compile(
-    r"\b(?:no|not any|never (?:had|have) any|don't have any|do not have any|without)\s+(?:\w+\s+)?(?:intention|intent|"
+    r"\b(?:no|zero|not any|never (?:had|have) any|don't have any|do not have any|without)\s+(?:\w+\s+)?(?:intention|intent|"
     r"plans?|thoughts?|urges?|desire|wish|history)\b|"
     r"\bden(?:y|ies|ied|ying)\b|"
-    r"\b(?:never|not|didn'?t|did not|haven'?t|have not|hasn'?t|has not|wouldn'?t|would not|won'?t|will not|"
+    r"\b(?:never|not|nobody|no one|didn'?t|did not|haven'?t|have not|hasn'?t|has not|wouldn'?t|would not|won'?t|will not|"
     r"doesn'?t|does not|don'?t|do not)\s+"
     r"(?:\w+\s+){0,2}(?:hurt|harm|hit|kill|touch|control|abuse|threaten|attempt|tr(?:y|ied)|t[oa]ke?n?|took|"
-    r"cut|overdos|do anything)\w*\b|"
+    r"cut|overdos|do anything|violent|rough|abusive|laid|lay|check)\w*\b|"
     r"\bnot (?:going|gonna) to (?:hurt|harm|kill|do anything)\b", re.IGNORECASE)
 PROTECTIVE = re.compile(r"\b(?:want|going|choose|decided) to (?:live|keep living|stay alive|get better)\b|"
                         r"\b(?:reasons?|something|a lot|so much) to live for\b", re.IGNORECASE)
@@ -177,7 +186,10 @@ def reads_as_denial(sentence: str) -> bool:
 IDIOM = re.compile(
     r"\b(?:would|'d|could|i) (?:kill|die|murder) (?:for|to (?:have|get|be|see))\b|\bto die for\b|"
     r"\bdying (?:to|for|of (?:laughter|boredom|embarrassment|curiosity|hunger|thirst|heat|cold))\b|"
-    r"\bdeath of (?:me|us)\b|\b(?:is|are|was|were|'s|'re) killing (?:me|us|my \w+)\b|"
+    r"\bdeath of (?:me|us)\b|\bgoing to kill me (?:when|if)\b|\bshoot (?:\w+ ){0,2}(?:a )?(?:text|message|email|line)\b|"
+    r"\bshot down\b|\bchoked on (?:my|a|the|his|her) (?:drink|food|water|coffee|tea)\b|"
+    r"\battacks? (?:his|her|my|their) (?:dinner|food|plate|lunch|breakfast)\b|\bswallow me (?:up|whole)\b|"
+    r"\b(?:is|are|was|were|'s|'re) killing (?:me|us|my \w+)\b|"
     r"\bkill(?:ed|ing|s)? (?:it|th(?:is|at) (?:exam|test|cold|cough|headache|interview|presentation|workout|game|"
     r"song|set|class|shift|project))\b|\bslay(?:ed|ing|s)?\b|"
     r"\bdead (?:tired|beat|set|serious|on (?:my|his|her) feet|wrong|last)\b|\blike the dead\b|\bto death of\b|"

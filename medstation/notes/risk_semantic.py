@@ -5,12 +5,16 @@ were written apart from the evaluation set: a few hundred short statements acros
 (passive wish, active ideation, method, intent, plan, preparatory acts), self-harm, homicidal ideation,
 abuse (child, partner, elder, sexual, coercive control, neglect), overdose and lethal means, plus
 denials and benign look-alikes ("my back is killing me"), and (session 5) ordinary medical-visit talk
-written for this ("I fell off a ladder and landed on my wrist", "I take my pills with breakfast"). A multinomial logistic regression
-(scikit-learn) over their 384-d unit vectors gives, for each sentence, the probability that it states a
-risk; the nearest exemplar (cosine similarity) names the kind and is shown as the reason.
+written for this ("I fell off a ladder and landed on my wrist", "I take my pills with breakfast"). Since
+session 6 it also trains on every row of the two written statement sets (``risk_exemplars_statements.jsonl``)
+and on hard negatives mined from the dev half of aci-bench visits (``risk_exemplars_visits.jsonl``). A
+multinomial logistic regression (scikit-learn) over their 384-d unit vectors plus weighted word 1-2-gram
+tf-idf gives, for each sentence, the probability that it states a risk; the nearest exemplar (cosine
+similarity) names the kind and is shown as the reason. Thresholds and weights are chosen by
+cross-validation (benchmarks/cv_risk.py: train without one statement set, measure on it).
 
 Nothing loads at import: the embedder and the classifier are built on the first :meth:`score` call (a
-few seconds: the model, then the exemplars' embeddings). If that fails, :attr:`SemanticRiskModel.error`
+few seconds: the model, then the exemplars' embeddings, cached on disk after the first time). If that fails, :attr:`SemanticRiskModel.error`
 says why, and the caller must report that the semantic detector was unavailable.
 """
 
@@ -25,16 +29,23 @@ from pathlib import Path
 import numpy as np
 
 EXEMPLARS = Path(__file__).with_name("risk_exemplars.jsonl")
+#: The written evaluation statements (tests/data/risk_statements*.jsonl, all rows) as training rows: development
+#: data since session 6; generalisation is measured by cross-validation (benchmarks/cv_risk.py).
+STATEMENT_EXEMPLARS = Path(__file__).with_name("risk_exemplars_statements.jsonl")
+#: Hard negatives: dev-half aci-bench visit sentences the detector read as risky (benchmarks/mine_visit_negatives.py).
+VISIT_EXEMPLARS = Path(__file__).with_name("risk_exemplars_visits.jsonl")
 NONE_KINDS = ("denial", "benign")
-#: Inverse regularisation of the logistic regression (chosen on the dev half of the eval set).
+#: Inverse regularisation of the logistic regression (chosen by cross-validation, benchmarks/cv_risk.py).
 C = 2.0
+#: Weight of the word 1-2-gram tf-idf features beside the embedding (0: embedding only).
+WORD_WEIGHT = 3.0
 #: A sentence whose risk probability reaches this is flagged (recall first: chosen on the dev half).
 RISK_THRESHOLD = 0.25
 #: ... and its nearest risk exemplar must be at least this similar (cosine): far from all of them, the
 #: classifier extrapolates (chosen on the dev half and on aci-bench train dialogues, ordinary visit talk).
 SIMILARITY_FLOOR = 0.4
 #: A sentence this similar (cosine) to a risk exemplar is read as a risk whatever the classifier says.
-NEAR_SIMILARITY = 0.6
+NEAR_SIMILARITY = 0.65
 #: ... unless the classifier all but rules it out ("I take my medicine daily" is near "I took a lot of my medication").
 NEAR_MIN_PROBABILITY = 0.1
 #: A sentence of fewer words than this ("so has my son", "very carefully") carries too little meaning for the
@@ -104,6 +115,28 @@ def load_exemplars(path: Path = EXEMPLARS) -> list[dict]:
     return rows
 
 
+#: The category (flag) of each risk kind of the exemplars and statement sets.
+KIND_CATEGORY = {**{k: "suicidal_ideation" for k in ("passive_wish", "active_ideation", "method", "intent", "plan",
+                                                      "preparatory")},
+                 **{k: "abuse" for k in ("abuse_child", "abuse_partner", "abuse_elder", "abuse_sexual",
+                                         "coercive_control", "neglect")},
+                 "self_harm": "self_harm", "homicidal": "homicidal_ideation", "overdose": "overdose",
+                 "lethal_means": "lethal_means"}
+
+
+def statement_rows(items: list[dict]) -> list[dict]:
+    """Evaluation-set statements (``{"text", "label", "category"}``) as training rows (``{"text", "kind",
+    "category"}``): a risk statement's category is its kind; a denial or benign line keeps its kind."""
+    rows = []
+    for item in items:
+        if item["label"] == "risk":
+            rows.append({"text": item["text"], "kind": item["category"], "category": KIND_CATEGORY[item["category"]]})
+        else:
+            kind = item["category"] if item["category"] in NONE_KINDS else "benign"
+            rows.append({"text": item["text"], "kind": kind, "category": "none"})
+    return rows
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` character spans of the sentences of one transcript line (fragments under two words
     are joined to the next sentence)."""
@@ -117,13 +150,45 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in spans if text[a:b].strip()]
 
 
+def _training_vectors(embedder, texts: list[str]) -> np.ndarray:
+    """``(n, d)`` unit vectors of the training rows. With the bundled embedder (it has an ``identity``) they
+    are cached on disk, keyed by the model's identity and the texts: embedding ~2000 rows takes seconds to
+    tens of seconds on a 2-core machine, the cached file a few milliseconds."""
+    identity = getattr(embedder, "identity", None)
+    if not isinstance(identity, str):
+        return np.asarray(embedder.encode(texts), dtype=np.float32)
+    import hashlib
+
+    from medstation.rag.embedder_onnx import shared_cache_dir
+
+    key = hashlib.sha256("\n".join([identity, *texts]).encode("utf-8")).hexdigest()[:24]
+    path = Path(shared_cache_dir()) / f"risk-exemplars-{key}.npy"
+    try:
+        cached = np.load(path, allow_pickle=False)
+        if cached.shape[0] == len(texts):
+            return cached.astype(np.float32)
+    except (OSError, ValueError):
+        pass  # not cached yet, or unreadable: embed again
+    vectors = np.asarray(embedder.encode(texts), dtype=np.float32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only cache folder only costs the next start the same seconds
+    return vectors
+
+
 class SemanticRiskModel:
     """Lazily built embedder + classifier; thread-safe. ``embedder``: anything with ``encode(list[str])``
     returning unit vectors ``(n, d)`` (default: :class:`medstation.rag.embedder.Embedder`)."""
 
-    def __init__(self, embedder=None, exemplars: Path = EXEMPLARS) -> None:
+    def __init__(self, embedder=None, exemplars: tuple[Path, ...] = (EXEMPLARS, STATEMENT_EXEMPLARS, VISIT_EXEMPLARS),
+                 rows: list[dict] | None = None) -> None:
         self._embedder = embedder
         self._exemplar_path = exemplars
+        self._rows = rows  # training rows given directly (cross-validation), instead of the shipped files
         self._lock = threading.Lock()
         self._ready = False
         self.error = ""  # why the detector is unavailable ("" while it works or has not been tried)
@@ -135,17 +200,32 @@ class SemanticRiskModel:
             from medstation.rag.embedder import Embedder
 
             self._embedder = Embedder()
-        rows = load_exemplars(self._exemplar_path)
-        vectors = np.asarray(self._embedder.encode([r["text"] for r in rows]), dtype=np.float32)
+        rows = self._rows if self._rows is not None else [r for p in self._exemplar_path for r in load_exemplars(p)]
+        vectors = _training_vectors(self._embedder, [r["text"] for r in rows])
         # Three classes (risk / denial / benign): the sixteen risk kinds pooled, so the risk probability
         # is not inflated by summing many small classes; the kind comes from the nearest exemplar.
         labels = np.array([r["kind"] if r["kind"] in NONE_KINDS else "risk" for r in rows])
-        self._clf = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(vectors, labels)
+        self._words = None
+        if WORD_WEIGHT > 0:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            self._words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, lowercase=True,
+                                          token_pattern=r"[a-z][a-z']*").fit([r["text"] for r in rows])
+        self._clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced").fit(
+            self._features(vectors, [r["text"] for r in rows]), labels)
         risky = labels == "risk"
         self._risk_vectors, self._risk_rows = vectors[risky], [r for r, keep in zip(rows, risky) if keep]
         self._none_vectors = vectors[~risky]
         self._risk_class = np.array([c == "risk" for c in self._clf.classes_])
         self._denial_class = np.array([c == "denial" for c in self._clf.classes_])
+
+    def _features(self, vectors: np.ndarray, texts: list[str]):
+        """The classifier's input: the unit embedding, plus weighted word 1-2-gram tf-idf when enabled."""
+        if self._words is None:
+            return vectors
+        from scipy.sparse import csr_matrix, hstack
+
+        return hstack([csr_matrix(vectors), WORD_WEIGHT * self._words.transform(texts)]).tocsr()
 
     def ensure_loaded(self) -> bool:
         """Build on first use; False (with :attr:`error` set) when the model or exemplars cannot load."""
@@ -169,7 +249,7 @@ class SemanticRiskModel:
         if not self.ensure_loaded():
             raise RuntimeError(f"semantic risk detector unavailable: {self.error}")
         vectors = np.asarray(self._embedder.encode([detokenise(t) for t in texts]), dtype=np.float32)
-        probs = self._clf.predict_proba(vectors)
+        probs = self._clf.predict_proba(self._features(vectors, [detokenise(t) for t in texts]))
         sims = vectors @ self._risk_vectors.T
         none_sims = (vectors @ self._none_vectors.T).max(axis=1)
         out = []
