@@ -39,11 +39,13 @@ NONE_KINDS = ("denial", "benign")
 C = 2.0
 #: Weight of the word 1-2-gram tf-idf features beside the embedding (0: embedding only).
 WORD_WEIGHT = 3.0
-#: A sentence whose risk probability reaches this is flagged (recall first: chosen on the dev half).
-RISK_THRESHOLD = 0.25
+#: A sentence whose risk probability reaches this is flagged (recall first). Session 6: lowered from 0.25
+#: on the development half of the fifth independent statement set (v5 dev recall 0.929 -> 0.973, false
+#: alarms unchanged at 0.145); its test half was read once before and once after, and reported.
+RISK_THRESHOLD = 0.15
 #: ... and its nearest risk exemplar must be at least this similar (cosine): far from all of them, the
 #: classifier extrapolates (chosen on the dev half and on aci-bench train dialogues, ordinary visit talk).
-SIMILARITY_FLOOR = 0.4
+SIMILARITY_FLOOR = 0.3  # session 6, v5 dev half (was 0.4)
 #: A sentence this similar (cosine) to a risk exemplar is read as a risk whatever the classifier says.
 NEAR_SIMILARITY = 0.65
 #: ... unless the classifier all but rules it out ("I take my medicine daily" is near "I took a lot of my medication").
