@@ -61,6 +61,13 @@ class TrainingService:
 
     # --- datasets ------------------------------------------------------------------------------
 
+    @property
+    def work_root(self) -> Path:
+        """Where dataset snapshots and run folders go: the clinic's shared data root when one is set (so a
+        training agent on another machine, with the shared root mounted at the same path, reads the snapshot
+        and writes the run's log and checkpoints where every workstation sees them), else this home."""
+        return Path(self.settings.shared_data_root or self.settings.home)
+
     def _salt(self) -> bytes:
         return installation_salt(self.settings.home)
 
@@ -114,8 +121,8 @@ class TrainingService:
                                    + "; names the app was not told about cannot be found by rule")
 
     def _snapshot(self, ctx: JobContext, **kwargs) -> datasets.DatasetVersionInfo:
-        """:func:`datasets.build_snapshot` under this installation's home and split setting."""
-        return datasets.build_snapshot(ctx, self.db, self.settings.home,
+        """:func:`datasets.build_snapshot` under :attr:`work_root` with this installation's split setting."""
+        return datasets.build_snapshot(ctx, self.db, self.work_root,
                                        min_heldout=self.settings.split_min_heldout_cases, **kwargs)
 
     def dataset_versions(self, kind: str | None = None):
@@ -139,7 +146,7 @@ class TrainingService:
             active = self.registry.active(ModelKind.segmentation) or self._register_bundled_base()
             base_model_id = active.id if active is not None else None
         action, detail = audit
-        return runs.enqueue(self.db, self.settings.home, kind="segmentation", dataset_version_id=dataset_version_id,
+        return runs.enqueue(self.db, self.work_root, kind="segmentation", dataset_version_id=dataset_version_id,
                             base_model_id=base_model_id, params=params, actor=actor.name, action=action,
                             session=session, **detail)
 
@@ -179,7 +186,7 @@ class TrainingService:
             raise datasets.DatasetError(f"{version.label} holds {version.kind} cases, not notes")
         active = self.registry.active(ModelKind.llm)
         params = {"epochs": int(epochs), "threads": self.settings.llm_threads, **extra}
-        return runs.enqueue(self.db, self.settings.home, kind="llm", dataset_version_id=dataset_version_id,
+        return runs.enqueue(self.db, self.work_root, kind="llm", dataset_version_id=dataset_version_id,
                             base_model_id=active.id if active else None, params=params, actor=actor.name)
 
     def run_queued(self, ctx: JobContext, run_id: int | None = None) -> dict:

@@ -21,8 +21,8 @@ from medstation.training import datasets, runs
 MARKED = "mask_decoder.iou_prediction_head.layers.0.bias"
 
 
-def _snapshot(db, settings):
-    from medstation.training.datasets import build_snapshot
+def _items_for_snapshot():
+    """Ten or more synthetic square cases covering the train, validation and test splits."""
     from medstation.training.datasets.items import SegItem
     from medstation.training.datasets.splits import split_of
 
@@ -35,8 +35,14 @@ def _snapshot(db, settings):
         image[mask] += 0.6
         items.append(SegItem(f"{k:016x}", "synthetic", "CT", "square", image, mask))
         k += 1
+    return items
+
+
+def _snapshot(db, settings):
+    from medstation.training.datasets import build_snapshot
+
     return build_snapshot(JobContext(), db, settings.home, name="squares", kind="segmentation", origin="test",
-                          items=items)
+                          items=_items_for_snapshot())
 
 
 @pytest.fixture
