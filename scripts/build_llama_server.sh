@@ -5,7 +5,7 @@
 #   bash scripts/build_llama_server.sh [PREFIX]      # installs PREFIX/bin/llama-server (default: .venv)
 #
 # Same instruction sets as the workstation's llama-cpp-python (scripts/llama_cmake_args.sh: what this
-# CPU lists, AMX left out, ggml's own thread pool). Only the server target is compiled (about 10 min on
+# CPU lists, AMX left out, ggml's own thread pool). Only the server target is compiled (about 20 min on
 # 2 cores). Then, on the server:  llama-server -m MODEL.gguf -np 4 -c 8192 --host 0.0.0.0 --port 8080
 # and on each workstation:        MEDSTATION_LLM_BACKEND=openai MEDSTATION_OPENAI_BASE_URL=http://HOST:8080/v1
 # (docs/CLINIC.md §4; benchmarks/clinic_llm_ttft.py uses llama-server when it is on PATH).
