@@ -17,10 +17,8 @@ TINY_RUN = {"epochs": 1, "mode": "decoder", "max_steps": 2, "batch_size": 2, "lr
             "flip": False}
 
 
-def squares_snapshot(db, home, n: int = 4):
-    """A segmentation dataset snapshot of at least ``n`` synthetic cases covering train, val and test."""
-    from medstation.jobs import JobContext
-    from medstation.training.datasets import build_snapshot
+def square_items(n: int = 4) -> list:
+    """At least ``n`` synthetic 32x32 square cases (``SegItem``) covering the train, val and test splits."""
     from medstation.training.datasets.items import SegItem
     from medstation.training.datasets.splits import split_of
 
@@ -33,7 +31,16 @@ def squares_snapshot(db, home, n: int = 4):
         image[mask] += 0.6
         items.append(SegItem(f"{k:016x}", "synthetic", "CT", "square", image, mask))
         k += 1
-    return build_snapshot(JobContext(), db, home, name="squares", kind="segmentation", origin="test", items=items)
+    return items
+
+
+def squares_snapshot(db, home, n: int = 4):
+    """A segmentation dataset snapshot of at least ``n`` synthetic cases covering train, val and test."""
+    from medstation.jobs import JobContext
+    from medstation.training.datasets import build_snapshot
+
+    return build_snapshot(JobContext(), db, home, name="squares", kind="segmentation", origin="test",
+                          items=square_items(n))
 
 
 def register_bundled_base(registry):

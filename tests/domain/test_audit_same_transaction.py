@@ -73,16 +73,9 @@ def test_an_auto_rollback_whose_audit_fails_keeps_the_version_active(db, setting
     from medstation.segmentation.records import SegmentRecord, save_decision
     from medstation.training.monitoring import check_auto_rollback
 
-    registry = ModelRegistry(db)
-    (settings.home / "a.pth").write_bytes(b"a")
-    (settings.home / "b.pth").write_bytes(b"b")
-    old = registry.register("segmentation", "old", settings.home / "a.pth", status="active")
-    new = registry.register("segmentation", "new", settings.home / "b.pth")
-    registry.promote(new.id, "admin")
-    mask = np.zeros((1, 8, 8), np.uint8)
-    mask[0, 2:6, 2:6] = 1
-    edited = mask.copy()
-    edited[0, 2:6, 6:8] = 1
+    from tests.domain.training.test_training_decisions import promoted_pair_with_masks
+
+    registry, old, new, mask, edited = promoted_pair_with_masks(db, settings)
     for version, ai in ((old.id, mask),) * 5 + ((new.id, edited),) * 5:
         save_decision(db, settings.home, SegmentRecord("1.2", "x", "#fff", mask, ai, "e", version), "accepted",
                       "dr", None)

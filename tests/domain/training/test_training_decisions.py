@@ -105,10 +105,9 @@ def test_a_run_whose_worker_died_becomes_failed_with_its_log(db, settings):
     assert failed.status == TrainingRunStatus.failed and failed.error.endswith("epoch 1 started\n")
 
 
-def test_auto_rollback_when_unedited_acceptance_falls(db, settings):
-    from medstation.segmentation.records import SegmentRecord, save_decision
+def promoted_pair_with_masks(db, settings):
+    """(registry, old, new, mask, edited): ``new`` promoted over ``old``; an AI mask and a user-edited one."""
     from medstation.store.model_registry import ModelRegistry
-    from medstation.training.monitoring import acceptance_rate, check_auto_rollback
 
     registry = ModelRegistry(db)
     (settings.home / "a.pth").write_bytes(b"a")
@@ -120,6 +119,14 @@ def test_auto_rollback_when_unedited_acceptance_falls(db, settings):
     mask[0, 2:6, 2:6] = 1
     edited = mask.copy()
     edited[0, 2:6, 6:8] = 1
+    return registry, old, new, mask, edited
+
+
+def test_auto_rollback_when_unedited_acceptance_falls(db, settings):
+    from medstation.segmentation.records import SegmentRecord, save_decision
+    from medstation.training.monitoring import acceptance_rate, check_auto_rollback
+
+    registry, old, new, mask, edited = promoted_pair_with_masks(db, settings)
     for version, ai, n in ((old.id, mask, 5), (new.id, edited, 4)):
         for _ in range(n):
             save_decision(db, settings.home, SegmentRecord("1.2", "x", "#fff", mask, ai, "e", version), "accepted",

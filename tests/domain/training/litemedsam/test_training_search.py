@@ -23,19 +23,9 @@ MARKED = "mask_decoder.iou_prediction_head.layers.0.bias"
 
 def _items_for_snapshot():
     """Ten or more synthetic square cases covering the train, validation and test splits."""
-    from medstation.training.datasets.items import SegItem
-    from medstation.training.datasets.splits import split_of
+    from tests.agent_real_run import square_items
 
-    rng = np.random.default_rng(0)
-    items, k = [], 0
-    while len(items) < 10 or not {"train", "val", "test"} <= {split_of(i.case_key) for i in items}:
-        image = rng.random((32, 32)).astype(np.float32) * 0.3
-        mask = np.zeros((32, 32), bool)
-        mask[4 + k % 9:20 + k % 9, 6:24] = True
-        image[mask] += 0.6
-        items.append(SegItem(f"{k:016x}", "synthetic", "CT", "square", image, mask))
-        k += 1
-    return items
+    return square_items(10)
 
 
 def _snapshot(db, settings):
