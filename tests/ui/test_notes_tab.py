@@ -79,3 +79,18 @@ def test_draft_edit_acknowledge_and_sign(qtbot, tab, monkeypatch):
     assert tab.note.status is NoteStatus.signed
     assert tab.note.ai_share_at_signing == pytest.approx(float(tab.editor.doc.ai_share()))
     assert tab.editor.isReadOnly()
+
+
+def test_each_flag_shows_its_line_and_why(qtbot, tab):
+    """Issue 18: a flag names the line it came from and why it was raised, not only its category
+    (fails on ad2cb94, where the list showed "suicidal ideation — present (lines [3])" alone)."""
+    tab.draft()
+    with qtbot.waitSignal(tab.draft_handle.sig_finished, timeout=60_000):
+        pass
+    wait_idle(qtbot, tab.runner)
+    qtbot.waitUntil(lambda: tab.note is not None)
+    item = tab.risks.item(0)
+    flag = tab.note.risk_flags[0]
+    assert "Sometimes I want to die" in item.text()  # the line itself, quoted
+    assert flag["details"][0]["why"] in item.toolTip()  # the full reason for every mention
+    assert ("pattern" in item.text()) or ("nearest exemplar" in item.text())  # why, in short

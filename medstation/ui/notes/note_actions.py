@@ -197,10 +197,25 @@ class NoteActions(QObject):
             else:
                 text, colour = f"⚠ {flag['label']} — {flag['status']} (lines {flag['lines']}): awaiting acknowledgement", \
                     "#fecaca"
-            item = QListWidgetItem(text)
+            item = QListWidgetItem(text + self._mentions(flag))
+            item.setToolTip("\n".join(f"line {d['line']}: {d['why']}" for d in flag.get("details", ())))
             item.setData(Qt.ItemDataRole.UserRole, flag["category"])
             item.setBackground(QColor(colour))
             tab.risks.addItem(item)
+
+    def _mentions(self, flag: dict, shown: int = 2) -> str:
+        """The lines behind a flag, quoted from the latest transcript, each with why it was raised in short
+        (the pattern, or the nearest exemplar and its similarity); the tooltip carries the full reasons."""
+        view = getattr(self.tab, "view", None)
+        texts = {line.number: line.text for line in (view.lines if view is not None else ())}
+        out = []
+        for detail in list(flag.get("details", ()))[:shown]:
+            quote = texts.get(detail["line"], "")
+            cut = "…" if len(quote) > 90 else ""
+            quote = f' "{quote[:90]}{cut}"' if quote else ""
+            out.append(f"\n    line {detail['line']}{quote}\n    why: {detail['why'].split('; risk probability')[0]}")
+        more = len(flag.get("details", ())) - shown
+        return "".join(out) + (f"\n    … and {more} more (hover for all)" if more > 0 else "")
 
     def acknowledge(self) -> None:
         """Acknowledge the flag the user chose in the list; no choice, no acknowledgement."""

@@ -101,7 +101,9 @@ class NotesTab(QWidget):
         self.editor.sig_sentence_selected.connect(self._on_sentence_selected)
         self.editor.sig_edited.connect(self.actions.on_edited)
         self.risks = QListWidget()
-        self.risks.setMaximumHeight(90)
+        self.risks.setMaximumHeight(130)
+        self.risks.setWordWrap(True)  # a flag quotes its line and says why: long text wraps, never scrolls sideways
+        self.risks.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.share = QLabel("")
