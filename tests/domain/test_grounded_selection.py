@@ -167,3 +167,14 @@ def test_every_quoted_piece_is_the_passages_own_words():
             pieces = quote.text.rstrip(".").split(": ", 1)
             pieces = [pieces[0], *pieces[1].split("; ")] if quote.is_list else [quote.text]
             assert all(piece in source for piece in pieces), quote
+
+
+def test_a_medquad_label_is_not_quoted_as_part_of_the_sentence():
+    """MedQuAD's passages open with a label and a spaced colon ("Summary : Not all medicines ..."); the
+    grounded answer quoted it ("Summary : Not all medicines are safe ... [2]"). Fails on ad2cb94."""
+    units = passage_units("Summary : Not all medicines are safe to take when you are pregnant. "
+                          "Some medicines can harm your baby.")
+    assert units[0].text == "Not all medicines are safe to take when you are pregnant."
+    assert units[0].section == "Summary"
+    # an ordinary colon inside a sentence is the passage's own wording and stays
+    assert passage_units("Note: take it with food.")[0].text == "Note: take it with food."

@@ -110,3 +110,25 @@ def test_an_answer_that_hits_the_token_limit_is_labelled_truncated(db):
     result = answer_question(JobContext(), Limited(ScriptedBackend(["Gout ", "is ", "caused"])), OneDocKb(), db,
                              "What causes gout?")
     assert result.status is MessageStatus.truncated and result.notice == TRUNCATED_NOTICE
+
+
+class PregnancyKb(OneDocKb):
+    passages = [Passage("c1", "d1", "Pregnancy and Medicines", "https://x/preg", "test",
+                        "Not all medicines are safe to take when you are pregnant. Some medicines can harm your baby. "
+                        "Always talk to your doctor before taking any medicine during pregnancy.", 1.0, 1)]
+
+
+def test_a_grounded_answer_says_which_asked_words_no_passage_mentions(db):
+    """Asked about ibuprofen in pregnancy, the answer quoted general advice on medicines in pregnancy with no
+    word that it never mentions ibuprofen (ad2cb94: no notice). Now it says so; a covered question has no notice."""
+    llm = ScriptedLLM(ScriptedBackend([]))
+    llm.default_answer_mode = lambda: "grounded"
+    result = answer_question(JobContext(), llm, PregnancyKb(), db, "Is it safe to take ibuprofen during pregnancy?")
+    assert result.status is MessageStatus.complete and "[1]" in result.text
+    assert "ibuprofen" in result.notice and "pregnancy" not in result.notice.split(":")[0]
+    assert convo.get_message(db, result.message_id).provenance.notice == result.notice
+    covered = answer_question(JobContext(), llm, PregnancyKb(), db, "Is it safe to take medicines during pregnancy?")
+    assert covered.status is MessageStatus.complete and covered.notice == ""
+    # how the question is phrased ("bad") is not what it is about: no notice for it
+    phrased = answer_question(JobContext(), llm, PregnancyKb(), db, "Can bad medicines harm your baby during pregnancy?")
+    assert phrased.status is MessageStatus.complete and phrased.notice == ""

@@ -37,6 +37,9 @@ _END_PUNCT = ".!?"
 ANAPHORIC_LEAD = re.compile(r"^(these|they|this|those|such|some of these|the following|examples)\b", re.IGNORECASE)
 HEAD_MAX_WORDS = 6  # "Chest tightness. This may feel …": a head of a few words, then its explanation
 MIN_LIST_ITEMS = 2
+# MedQuAD opens passages with a label and a spaced colon ("Summary : Not all medicines …"): a heading, not the
+# sentence's words. A colon without the space before it ("Note: take it with food") is the passage's own wording.
+_SPACED_LABEL = re.compile(r"^([A-Z][A-Za-z]*(?: [A-Za-z]+){0,3}) : (?=[\"'(]?[A-Z0-9])")
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,10 @@ def passage_units(text: str) -> list[Unit]:
         units.append(Unit(len(units), body, lead, tuple(i.strip().rstrip(" .;,") for i in items), section, context))
 
     def add_sentence(sentence: str) -> None:
+        nonlocal section
+        label = _SPACED_LABEL.match(sentence)
+        if label:
+            section, sentence = label.group(1), sentence[label.end():]
         inline = _split_inline_list(sentence)
         if inline is None:
             add(sentence)

@@ -50,7 +50,7 @@ from medstation.llm.answer.reasoning import (
     grounded_differential,
     parse_differential,
 )
-from medstation.llm.answer.relevance import NOT_IN_KB_MESSAGE, judge_relevance
+from medstation.llm.answer.relevance import NOT_IN_KB_MESSAGE, judge_relevance, unmentioned_notice
 from medstation.llm.safety import search_passages
 from medstation.llm.support import check_answer
 from medstation.rag.types import EMPTY_KB_MESSAGE, question_problem
@@ -278,6 +278,13 @@ def _hit_limit(backend, pieces: int, generation: GenerationSettings) -> bool:
 
 def _store(ctx, db, conversation_id, mode, status, text, passages, provenance, model_version_id,
            prompt_sha) -> AnswerResult:
+    if status is MessageStatus.complete and mode == "chat" and not provenance.notice:
+        # a case lists many findings no passage names; a chat question's missing words are worth saying
+        cited = {c for s in provenance.sentences for c in s.citations}
+        scope = unmentioned_notice(provenance.retrieval.get("query", ""), text,
+                                   [p.title for i, p in enumerate(passages, start=1) if i in cited])
+        if scope:
+            provenance = provenance.with_updates(notice=scope)
     message_id = convo.add_message(
         db, conversation_id, MessageRole.assistant, text, status=status, mode=mode,
         model_version_id=model_version_id, kb_version_id=provenance.kb_version_id, prompt_sha256=prompt_sha,

@@ -42,6 +42,13 @@ QUESTION_WORDS = frozenset(
     "medication therapy long term available option way get tell explain describe mean work happen someone "
     "list name give show summarise summarize overview are is do".split()
 )
+# Everyday qualifiers a question may use that no passage needs to repeat: the notice below names only
+# what the question is about (a drug, a condition, a population), not how it was phrased.
+GENERIC_WORDS = frozenset(
+    "good better best worse worst really very much many often usually normal okay fine safe safely help helps "
+    "helpful work works working stop start make makes feel feeling take taking taken thing things better "
+    "right wrong possible likely best way ways time times still also ever never should could would".split()
+)
 NOT_IN_KB_MESSAGE = (
     "Not in the knowledge base. No stored passage covers this question, so it is not answered. "
     "Rephrase it, or ingest documents that cover it (Ingest folder… or `medstation kb ingest PATH`)."
@@ -69,6 +76,21 @@ class RelevanceVerdict:
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "topic_terms": list(self.topic_terms), "missing_terms": list(self.missing_terms),
                 "topic_coverage": round(self.topic_coverage, 3)}
+
+
+def unmentioned_notice(question: str, answer: str, titles: Sequence[str] = ()) -> str:
+    """What the question asked about that the answer never mentions ("" when nothing), e.g. a drug.
+
+    A passage can be close enough to answer ("medicines in pregnancy") while the quotes never name the drug
+    asked about ("ibuprofen"): they are then general advice, and the reader must be told so. ``titles``:
+    the cited passages' titles (a quote from "Pregnancy and Medicines" is about pregnancy)."""
+    said = terms(" ".join([answer, *titles]))
+    missing = sorted(w for w in topic_terms(question) - said if len(w) >= 4 and w not in GENERIC_WORDS)
+    if not missing:
+        return ""
+    words = ", ".join(f'"{w}"' for w in missing)
+    return (f"The answer does not mention {words}: its sources answer the rest of the question and may not "
+            f"apply to {'it' if len(missing) == 1 else 'them'}.")
 
 
 def topic_terms(question: str) -> set[str]:
