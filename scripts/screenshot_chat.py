@@ -83,8 +83,12 @@ def shoot_question(args, home: Path | None, services=None) -> int:
     tab.question_edit.setPlainText(args.question)
     state = {"sent": False, "waited": 0.0}
 
+    def last_answer():
+        answers = [m for m in tab.messages if m.role.value == "assistant"]
+        return answers[-1] if answers else None
+
     def finish() -> None:
-        last = tab._last_answer()
+        last = last_answer()
         if last is not None:
             if last.provenance is not None and last.provenance.cited:
                 tab._on_view_anchor(QUrl(f"cite:{last.id}:{last.provenance.cited[0]}"))
@@ -101,7 +105,7 @@ def shoot_question(args, home: Path | None, services=None) -> int:
         if not state["sent"]:
             state["sent"] = True
             tab.send()
-        elif tab.answer_job is None and tab._last_answer() is not None:
+        elif tab.answer_job is None and last_answer() is not None:
             QTimer.singleShot(1500, finish)  # let the reload of the stored answer render
             return
         state["waited"] += 0.5

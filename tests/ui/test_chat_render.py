@@ -58,3 +58,12 @@ def test_live_header_and_passage_views():
     assert '<a href="https://x/a">' in html and "a<br>b" in html and "says a sentence of the answer" in html
     unsafe = render_passage({"url": "javascript:alert(1)"}, 1, "uncited")
     assert 'href="javascript' not in unsafe and "javascript:alert(1)" in unsafe  # shown, never a link
+
+
+def test_a_complete_answers_caveat_is_shown_with_the_answer():
+    """The notice that an answer never mentions the asked-about drug stays under that answer in the
+    conversation, not only in the status line (which the next action overwrites)."""
+    notice = 'The answer does not mention "ibuprofen": its sources answer the rest of the question.'
+    html = render_answer(answer("Some medicines can harm your baby [1].", notice=notice))
+    assert "does not mention &quot;ibuprofen&quot;" in html
+    assert "does not mention" not in render_answer(answer("Some medicines can harm your baby [1]."))

@@ -110,6 +110,8 @@ def render_answer(message: MessageRecord) -> str:
     if message.status in STATUS_WORDS:
         parts.append(f'<br><span class="notice">Answer {STATUS_WORDS[message.status]}. '
                      f"{html.escape(prov.notice)}</span>")
+    elif prov.notice:  # a complete answer's caveat (what it does not mention) stays with the answer
+        parts.append(f'<br><span class="notice">{html.escape(prov.notice)}</span>')
     if prov.unsupported_count:
         parts.append(f'<br><span class="notice">{prov.unsupported_count} of {len(prov.sentences)} sentences are '
                      "not supported by any retrieved passage: do not rely on them.</span>")
