@@ -34,6 +34,7 @@ from typing import Any
 from medstation.llm.answer.citations import MARKER, marker_numbers
 from medstation.llm.meaning import Verdict, compare
 from medstation.llm.polarity import Analysis, analyse, join, title_stems
+from medstation.llm.substitution import substitution
 from medstation.llm.word_alignment import align
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+(?:'[a-z]+)?")
@@ -130,7 +131,8 @@ _WORDS = re.compile(r"[a-z0-9]+")
 
 @dataclass(frozen=True)
 class PreparedPassage:
-    """A passage cut into checkable units: each sentence and each pair of adjacent sentences, analysed once.
+    """A passage cut into checkable units: each sentence and each pair of adjacent sentences, analysed once
+    (the first ``n_sentences`` units are the single sentences).
 
     ``words``: the passage's lower-case words and ``boundaries`` the word indices where a line or sentence
     starts or ends (for the verbatim-quote shortcut).
@@ -139,6 +141,7 @@ class PreparedPassage:
     units: tuple[Analysis, ...]
     words: tuple[str, ...]
     boundaries: frozenset[int]
+    n_sentences: int = 0
 
 
 def passage_sentences(text: str) -> tuple[str | None, list[str]]:
@@ -172,7 +175,7 @@ def prepare_passage(text: str) -> PreparedPassage:
         for piece in re.split(r"(?<=[.!?:])\s+", line):
             words += _WORDS.findall(piece.lower())
             boundaries.add(len(words))
-    return PreparedPassage(tuple(singles + pairs), tuple(words), frozenset(boundaries))
+    return PreparedPassage(tuple(singles + pairs), tuple(words), frozenset(boundaries), len(singles))
 
 
 def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | None = None) -> Verdict:
@@ -186,6 +189,10 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
     for unit in passage.units:
         verdict = compare(claim, unit, reword=align)
         if verdict.ok:
+            swapped = substitution(claim, passage.units, passage.n_sentences)
+            if swapped is not None:  # every word is somewhere, but the sentence it copies says another thing
+                return Verdict(False, f"the passage says '{swapped[1]}' where the sentence says '{swapped[0]}'",
+                               (swapped[0],))
             return verdict
         if best is None or _closeness(verdict) < _closeness(best):
             best = verdict

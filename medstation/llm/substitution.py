@@ -1,0 +1,153 @@
+"""Has a claim that copies a passage sentence swapped one of its words for another? A veto for the support check.
+
+The rules of :mod:`medstation.llm.meaning` ask whether every word of a claim is somewhere in the evidence unit
+(a sentence or two adjacent ones) with the same polarity. A claim that copies one sentence but puts another
+word in one slot -- "Colchicine lowers uric acid" where the passage says "Allopurinol lowers uric acid" and
+names colchicine in the sentence before, "a day" turned into "a week", "babies" into "teenagers", "once"
+into "every year" -- keeps every word "somewhere" and slips through. Those are the commonest ways a sentence
+is misquoted, so they are checked by alignment, not word lists:
+
+1. the claim and each passage sentence (and each pair of adjacent sentences) are aligned word by word
+   (:class:`difflib.SequenceMatcher` on stems); the unit that matches most of the claim's meaningful words
+   is the one the claim copies, when it matches at least :data:`MIN_MATCHED` of them (a loose paraphrase is
+   left to the rules);
+2. every stretch the alignment *replaces* is compared: the claim's meaningful words there that the unit
+   does not contain against the unit's words there that the claim does not contain. Both sides non-empty
+   and not the same thing said in other words (same word family, or single-word/phrase embedding neighbours
+   at >= :data:`medstation.llm.word_alignment.SIMILAR`, never an opposite) is a substitution: the claim is
+   not supported by that passage.
+
+"Meaningful": content words, and words that carry polarity by their class -- numbers (by value), people (by
+role), direction, quantifier and modal words (by class), negation cues. Two words of different numbers,
+people or classes are never the same thing said otherwise; pronouns and function words are never meaningful,
+so "They can make your stools dark" does not stop "Iron tablets can make your stools dark".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+
+from medstation.llm.polarity import Analysis, Token
+from medstation.llm.word_alignment import _SHARED, SIMILAR, WordVectors, opposite, same_family
+
+#: Share of the claim's meaningful words that one passage unit must match in order (and at least
+#: :data:`MIN_WORDS`) for the claim to count as a copy of it.
+MIN_MATCHED = 0.5
+MIN_WORDS = 3
+#: A substitution is a slot: at most this many words on either side (a longer stretch is rewording).
+MAX_SPAN = 4
+PRONOUNS = frozenset("it its they them their this these those he she his her".split())
+#: Nouns a passage uses to refer back ("the condition", "this medicine"): they name what the passage named.
+ANAPHORS = frozenset("""condition disease illness disorder syndrome infection problem medicine medication drug
+treatment vaccine virus procedure operation tablet tablets""".split())
+
+
+def signature(t: Token) -> str:
+    """What a token says, for comparing: a number by value, polarity words by class, other words by stem."""
+    if t.number is not None:
+        return f"#{t.number:g}"
+    if t.role:
+        return t.stem
+    if t.cue:
+        return "neg"
+    if t.direction:
+        return f"dir:{t.direction[0]}:{t.direction[1]}"
+    if t.quantifier:
+        return f"q:{t.quantifier}"
+    if t.modal and not t.content:
+        return f"m:{t.modal}"
+    return t.stem if t.content else ""
+
+
+def _closed(sig: str) -> bool:
+    """Numbers and polarity classes: two different ones never mean the same."""
+    return sig[:1] == "#" or sig.startswith(("neg", "dir:", "q:", "m:"))
+
+
+def _alignment(claim: list[str], unit: list[str]) -> tuple[int, list[tuple[str, int, int, int, int]]]:
+    """(meaningful claim words in equal blocks, opcodes) of the word alignment of two key sequences."""
+    ops = SequenceMatcher(None, claim, unit, autojunk=False).get_opcodes()
+    matched = sum(1 for tag, i1, i2, _, _ in ops if tag == "equal" for k in claim[i1:i2] if not k.startswith("_"))
+    return matched, ops
+
+
+def _keys(tokens: Sequence[Token]) -> list[str]:
+    return [signature(t) or "_" + t.stem for t in tokens]
+
+
+def _same_thing(said: list[Token], instead: list[Token], vectors: WordVectors | None) -> bool:
+    """Whether the claim's words ``said`` state what the unit's ``instead`` states (see the module docstring)."""
+    if any(_closed(signature(t)) for t in said + instead):
+        return False
+    if {t.role for t in said} != {u.role for u in instead}:
+        return False  # people of another group ("teenagers" / "babies" may share a role, not the reverse)
+    pool = [u.text for u in instead]
+    if all(any(same_family(t.stem, u.stem) and not opposite(t.text, u.text) for u in instead) for t in said):
+        return True
+    if vectors is None:
+        return False
+    phrases = [" ".join(t.text for t in said), " ".join(pool)]
+    table = vectors.vectors([t.text for t in said] + pool + phrases)
+    if table is None:
+        return False
+    if any(opposite(t.text, u) for t in said for u in pool):
+        return False
+    if float(table[phrases[0]] @ table[phrases[1]]) >= SIMILAR:
+        return True
+    return all(max(float(table[t.text] @ table[u]) for u in pool) >= SIMILAR for t in said)
+
+
+def _swap(claim: Analysis, unit: Analysis, ops: list, vectors: WordVectors | None,
+          elsewhere: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+    """The first replaced stretch of the alignment that says another thing (see the module docstring).
+
+    A claim word in the stretch counts only when the unit has no copy of it outside the matched blocks (else
+    the claim moved it: "should not be stopped suddenly" / "do not stop taking it suddenly"), and the same for
+    the unit's words; so a word the claim says twice where the unit says it once is not "moved". Where the
+    unit's stretch has a pronoun, claim words the passage names ``elsewhere`` are what it refers to."""
+    free_unit = {signature(u) for tag, _, _, j1, j2 in ops if tag != "equal" for u in unit.tokens[j1:j2]}
+    free_claim = {signature(t) for tag, i1, i2, _, _ in ops if tag != "equal" for t in claim.tokens[i1:i2]}
+    free_unit |= set(unit.title_stems)
+    for tag, i1, i2, j1, j2 in ops:
+        if tag != "replace" or max(i2 - i1, j2 - j1) > MAX_SPAN:
+            continue
+        said = [t for t in claim.tokens[i1:i2] if signature(t) and signature(t) not in free_unit]
+        instead = [u for u in unit.tokens[j1:j2] if signature(u) and signature(u) not in free_claim]
+        if any(u.text in PRONOUNS for u in unit.tokens[j1:j2]):
+            said = [t for t in said if signature(t) not in elsewhere]  # "Patients taking them": the drug named before
+        if len(instead) == 1 and instead[0].text in ANAPHORS and instead[0].position > 0 and \
+                unit.tokens[instead[0].position - 1].text in ("the", "this", "that", "these", "those"):
+            continue  # "people with the condition": the passage refers back to what the claim names
+        if said and instead and not _same_thing(said, instead, vectors):
+            return " ".join(t.text for t in said), " ".join(u.text for u in instead)
+    return None
+
+
+def substitution(claim: Analysis, units: Sequence[Analysis], n_sentences: int | None = None,
+                 vectors: WordVectors | None = _SHARED) -> tuple[str, str] | None:
+    """(claim words, the unit's words) of a substitution in a unit the claim copies; None when there is none.
+
+    ``units``: a passage's sentences, then its adjacent pairs (the first ``n_sentences`` are single sentences,
+    :class:`medstation.llm.support.PreparedPassage`). Both the best-matching unit and the best-matching single
+    sentence are checked: a pair can match more words only because it lends the swapped-in word from the
+    other sentence ("Colchicine lowers uric acid" against "... colchicine or steroids. Allopurinol lowers uric
+    acid ...")."""
+    claim_keys = _keys(claim.tokens)
+    n_meaningful = len({k for k in claim_keys if not k.startswith("_")})
+    if n_meaningful < MIN_WORDS:
+        return None
+    n_sentences = len(units) if n_sentences is None else n_sentences
+    scored = [(_alignment(claim_keys, _keys(unit.tokens)), i, unit) for i, unit in enumerate(units)]
+    enough = max(MIN_WORDS, MIN_MATCHED * n_meaningful)
+    picks = [max(scored, key=lambda s: (s[0][0], -s[1]))]
+    singles = scored[:n_sentences]
+    if singles:
+        picks.append(max(singles, key=lambda s: (s[0][0], -s[1])))
+    elsewhere = frozenset(signature(t) for unit in units[:n_sentences] for t in unit.tokens)
+    for (matched, ops), _, unit in picks:
+        if matched >= enough:
+            swapped = _swap(claim, unit, ops, vectors, elsewhere)
+            if swapped is not None:
+                return swapped
+    return None
