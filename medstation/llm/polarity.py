@@ -45,6 +45,7 @@ from medstation.llm.polarity_words import (
     STOP,
     TIME_WORDS,
     UNITS,
+    VERB_CUES,
     stem,
 )
 
@@ -290,10 +291,29 @@ def _negation_scopes(tokens: list[Token]) -> None:
         if not t.cue or (t.text == "without" and i >= 2 and tokens[i - 1].text == "or" and
                          tokens[i - 2].text == "with"):
             continue  # "with or without food" says nothing negative
+        if _passive_cue(tokens, i):  # "Soap should be avoided": the subject before the verb is what is avoided
+            for u in _subject_of(tokens, i):
+                u.negated = not u.negated
+            continue
         for u in tokens[i + 1:]:
-            if u.clause != t.clause or (t.cue == "np" and u.text in NP_SCOPE_END):
+            if u.clause != t.clause or ((t.cue == "np" or t.text in VERB_CUES) and u.text in NP_SCOPE_END):
                 break
             u.negated = not u.negated
+
+
+_BE = frozenset("be been being is are was were".split())
+
+
+def _passive_cue(tokens: list[Token], i: int) -> bool:
+    """A verb cue in the passive ("should be avoided", "was stopped")."""
+    return tokens[i].text in VERB_CUES and i > 0 and tokens[i - 1].text in _BE
+
+
+def _subject_of(tokens: list[Token], i: int) -> list[Token]:
+    """The words of cue ``i``'s clause before its auxiliary chain (the passive subject)."""
+    clause = [u for u in tokens[:i] if u.clause == tokens[i].clause]
+    end = next((k for k, u in enumerate(clause) if u.text in NP_SCOPE_END), len(clause))
+    return clause[:end]
 
 
 _HEAD_SKIP = frozenset("""a an the be been being am is are was were have has had having do does did to really just very
@@ -305,6 +325,8 @@ def scope_head(analysis: Analysis, cue: Token) -> Token | None:
     """The word a negation cue is about: the first meaningful word after it in its clause (content, direction,
     modal, role or number), else the first word that is not a function word."""
     scope = [u for u in analysis.tokens[cue.position + 1:] if u.clause == cue.clause]
+    if _passive_cue(analysis.tokens, cue.position):
+        scope = _subject_of(analysis.tokens, cue.position)
     candidates = [u for u in scope if u.text not in _HEAD_SKIP and not u.cue and not u.quantifier]
     meaningful = [u for u in candidates if u.content or u.direction or u.modal or u.role or u.number is not None]
     # the first meaningful word, unless a light verb comes first and is all there is ("can't go on")

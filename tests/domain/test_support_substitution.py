@@ -57,3 +57,17 @@ def test_swap_names_both_words() -> None:
     claim, passage = SWAPS[0]
     prepared = prepare_passage(passage)
     assert substitution(analyse(claim), prepared.units, prepared.n_sentences) == ("clopidogrel", "warfarin")
+
+
+def test_verb_cue_negates_only_its_object() -> None:
+    """'Quitting alcohol helps the liver heal' says nothing negative about healing: 'does not help' is a
+    contradiction (fails on ad2cb94: the cue's scope ran to the clause end, so the two negations cancelled)."""
+    passage = "Liver damage from drinking can improve. Quitting alcohol is the best way to help the liver heal."
+    assert check_claim("Quitting alcohol does not help the liver heal.", [passage])[0] is None
+
+
+def test_passive_verb_cue_negates_its_subject() -> None:
+    """'Grapefruit juice should be avoided' supports 'Avoid grapefruit juice' (fails on ad2cb94)."""
+    passage = "Avoid grapefruit juice, as it can raise the level of the statin in your blood."
+    claim = "Grapefruit juice should be avoided, as it can raise the level of the statin in your blood."
+    assert check_claim(claim, [passage])[0] == 0
