@@ -81,12 +81,15 @@ class Token:
 
 @dataclass
 class Analysis:
-    """``tokens`` of a text (punctuation removed) and ``n_clauses``; ``title_stems``: a passage title's words."""
+    """``tokens`` of a text (punctuation removed) and ``n_clauses``; ``title_stems``: a passage title's words;
+    ``antecedent``: for a passage sentence opening with "It"/"They", the stems of what that pronoun names
+    (the previous sentence's subject). Both count as words of the text for coverage."""
 
     text: str
     tokens: list[Token]
     n_clauses: int
     title_stems: frozenset[str] = field(default_factory=frozenset)
+    antecedent: frozenset[str] = field(default_factory=frozenset)
     _vocabulary: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     def clause(self, index: int) -> list[Token]:
@@ -99,7 +102,7 @@ class Analysis:
         """Every stem and role of the text plus the title's stems (computed once: passages are checked often)."""
         if self._vocabulary is None:
             self._vocabulary = frozenset({t.role or t.stem for t in self.tokens} | {t.stem for t in self.tokens}
-                                         | self.title_stems)
+                                         | self.title_stems | self.antecedent)
         return self._vocabulary
 
 
@@ -122,6 +125,34 @@ def _raw_tokens(text: str) -> list[tuple[str, bool]]:
                 break
         else:
             out.append((low, cap))
+    return _one_wording(out)
+
+
+#: Wordings of one meaning, read as one: "no less than 30 minutes" is "at least 30 minutes", "once daily" is
+#: "once a day" (both sides of a comparison are rewritten alike, so nothing else can change).
+_BOUND_WORDING = {("no", "less", "than"): ["at", "least"], ("not", "less", "than"): ["at", "least"],
+                  ("no", "fewer", "than"): ["at", "least"], ("not", "fewer", "than"): ["at", "least"],
+                  ("no", "more", "than"): ["at", "most"], ("not", "more", "than"): ["at", "most"]}
+_PERIOD_ADVERBS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "hourly": "hour"}
+
+
+def _one_wording(tokens: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    i = 0
+    while i < len(tokens):
+        three = tuple(w for w, _ in tokens[i:i + 3])
+        if three in _BOUND_WORDING:
+            out += [(w, tokens[i][1] and k == 0) for k, w in enumerate(_BOUND_WORDING[three])]
+            i += 3
+            continue
+        word, cap = tokens[i]
+        if word in _PERIOD_ADVERBS and out and (out[-1][0] in ("once", "twice", "times") or
+                                                 _number(out[-1][0]) is not None):
+            out += [("a", False), (_PERIOD_ADVERBS[word], False)]  # "twice daily" -> "twice a day"
+            i += 1
+            continue
+        out.append((word, cap))
+        i += 1
     return out
 
 
@@ -143,7 +174,8 @@ def join(first: Analysis, second: Analysis) -> Analysis:
     """Two adjacent sentences as one analysis (clauses never span a sentence end, so nothing is re-read)."""
     shift, clauses = len(first.tokens), first.n_clauses
     tokens = first.tokens + [replace(t, position=t.position + shift, clause=t.clause + clauses) for t in second.tokens]
-    return Analysis(f"{first.text} {second.text}", tokens, clauses + second.n_clauses, first.title_stems)
+    return Analysis(f"{first.text} {second.text}", tokens, clauses + second.n_clauses, first.title_stems,
+                    first.antecedent)
 
 
 def analyse(text: str, *, first_person: bool = False, title: str = "",
@@ -156,7 +188,7 @@ def analyse(text: str, *, first_person: bool = False, title: str = "",
         nxt = raw[i + 1][0] if i + 1 < len(raw) else ""
         # a clause ends at . ; : ! ? ( ) and a line end, and at a comma or clause word only once it has said
         # something: "Usually, a tick ..." and a list comma ("children, adolescents and adults") do not split
-        said = any(t.clause == clause and (t.content or t.number is not None) for t in tokens[-12:])
+        said = any(t.clause == clause and (t.content or t.number is not None or t.direction) for t in tokens[-12:])
         if word in "()" or (word == "," and nxt not in COMMA_OPENS and nxt not in CLAUSE_WORDS):
             continue  # a parenthesis stays inside its clause
         if word in ".;:!?\n" or word == ",":

@@ -114,7 +114,13 @@ def _swap(claim: Analysis, unit: Analysis, ops: list, vectors: WordVectors | Non
             continue
         said = [t for t in claim.tokens[i1:i2] if signature(t) and signature(t) not in free_unit]
         instead = [u for u in unit.tokens[j1:j2] if signature(u) and signature(u) not in free_claim]
-        if any(u.text in PRONOUNS for u in unit.tokens[j1:j2]):
+        pronoun = next((u.text for u in unit.tokens[j1:j2] if u.text in PRONOUNS), "")
+        if pronoun and j1 == 0 and unit.antecedent:
+            # "They can make your stools dark" after "Iron tablets are ...": the claim must name what "they" is
+            said = [t for t in said if signature(t) not in unit.antecedent]
+            if said and not instead:
+                return " ".join(t.text for t in said), pronoun
+        elif pronoun:
             said = [t for t in said if signature(t) not in elsewhere]  # "Patients taking them": the drug named before
         if len(instead) == 1 and instead[0].text in ANAPHORS and instead[0].position > 0 and \
                 unit.tokens[instead[0].position - 1].text in ("the", "this", "that", "these", "those"):

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from medstation.llm.answer.citations import MARKER, marker_numbers
@@ -167,7 +167,12 @@ def passage_sentences(text: str) -> tuple[str | None, list[str]]:
 def prepare_passage(text: str) -> PreparedPassage:
     title, sentences = passage_sentences(text)
     titles = title_stems(title or "")
-    singles = [analyse(s, titles=titles) for s in sentences]
+    singles: list[Analysis] = []
+    for sentence in sentences:
+        analysis = analyse(sentence, titles=titles)
+        if singles and _opens_with_pronoun(analysis):
+            analysis = replace(analysis, antecedent=_subject(singles[-1]))
+        singles.append(analysis)
     pairs = [join(a, b) for a, b in zip(singles, singles[1:])]
     words: list[str] = []
     boundaries = {0}
@@ -176,6 +181,28 @@ def prepare_passage(text: str) -> PreparedPassage:
             words += _WORDS.findall(piece.lower())
             boundaries.add(len(words))
     return PreparedPassage(tuple(singles + pairs), tuple(words), frozenset(boundaries), len(singles))
+
+
+_SUBJECT_END = frozenset("""is are was were can could may might must should will would has have had does do
+""".split())
+
+
+def _opens_with_pronoun(analysis: Analysis) -> bool:
+    """"It causes a rash", "They can make ...", "This is ...": the sentence's subject is the previous one's."""
+    words = [t.text for t in analysis.tokens[:2]]
+    return bool(words) and (words[0] in ("it", "they") or
+                            (words[0] in ("this", "these") and words[1:2] and words[1] in _SUBJECT_END))
+
+
+def _subject(previous: Analysis) -> frozenset[str]:
+    """Stems of the previous sentence's subject: its words before the first auxiliary, when that comes within
+    six words ("Iron tablets are usually taken ..." -> iron, tablet); a pronoun subject passes its own on."""
+    if previous.antecedent and _opens_with_pronoun(previous):
+        return previous.antecedent
+    for i, t in enumerate(previous.tokens[:7]):
+        if t.text in _SUBJECT_END:
+            return frozenset(u.stem for u in previous.tokens[:i] if u.content)
+    return frozenset()
 
 
 def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | None = None) -> Verdict:

@@ -1,0 +1,35 @@
+"""Wordings of one meaning read alike, a pronoun names the previous sentence's subject, and a clause that
+says only "which is harmless" is still a clause. Sentences written for these tests; each fails on ad2cb94."""
+
+from __future__ import annotations
+
+from medstation.llm.support import check_claim
+
+LEAFLET = ("Omeprazole reduces the amount of acid your stomach makes. Take it once a day, at least an hour "
+           "before a meal. Do not take more than 40 mg in a day.")
+
+
+def test_no_less_than_is_at_least_and_once_daily_is_once_a_day() -> None:
+    assert check_claim("Take omeprazole once daily, no less than an hour before a meal.", [LEAFLET])[0] == 0
+
+
+def test_no_more_than_is_a_bound_not_a_negation() -> None:
+    passage = "Omeprazole reduces stomach acid. Adults should take no more than 40 mg in a day."
+    assert check_claim("Adults should take at most 40 mg of omeprazole in a day.", [passage])[0] == 0
+    assert check_claim("Adults should take no more than 20 mg of omeprazole in a day.", [passage])[0] is None
+    assert check_claim("Adults should take at least 40 mg of omeprazole in a day.", [passage])[0] is None
+
+
+PASSAGE = ("Antihistamine tablets are often used for hay fever. They can make you drowsy, which is dangerous "
+           "when driving. Taking them at night can help with sleep, but alcohol makes the drowsiness worse.")
+
+
+def test_pronoun_subject_and_two_statements_joined() -> None:
+    claim = ("Antihistamine tablets can make you drowsy, which is dangerous when driving, and taking them at "
+             "night can help with sleep.")
+    assert check_claim(claim, [PASSAGE])[0] == 0
+
+
+def test_pronoun_subject_is_not_another_noun_of_the_passage() -> None:
+    """'They' are the tablets; alcohol (named in the next sentence) does not take their place."""
+    assert check_claim("Alcohol can make you drowsy, which is dangerous when driving.", [PASSAGE])[0] is None
