@@ -125,7 +125,10 @@ for _role, _words in {
 }.items():
     ROLES.update({w: _role for w in _words.split()})
 FIRST_PERSON = frozenset("i me myself".split())
-IRREGULAR = {"children": "child", "men": "man", "women": "woman", "took": "take", "taken": "take", "went": "go",
+IRREGULAR = {**{w: w for w in """apply supply reply comply rely imply multiply fly family early holy ally belly
+                              jelly""".split()},
+             "daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "nightly": "night",
+             "children": "child", "men": "man", "women": "woman", "took": "take", "taken": "take", "went": "go",
               "was": "be", "were": "be", "is": "be", "are": "be", "been": "be", "had": "have", "has": "have",
               "did": "do", "does": "do", "felt": "feel", "slept": "sleep", "told": "tell", "said": "say",
               "made": "make", "began": "begin", "begun": "begin", "brought": "bring", "kept": "keep", "woke": "wake",

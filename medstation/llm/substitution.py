@@ -130,6 +130,22 @@ def _swap(claim: Analysis, unit: Analysis, ops: list, vectors: WordVectors | Non
     return None
 
 
+def added_words(claim: Analysis, unit: Analysis) -> set[str]:
+    """Claim words (surface forms) that a copy of ``unit`` adds: the alignment deletes them from the claim, or
+    they are in a replaced stretch whose unit side has no meaningful word ("works best [when it is given] within
+    4.5 hours" / "works best within ..."). Empty when the claim is no copy of the unit (under MIN_MATCHED)."""
+    claim_keys = _keys(claim.tokens)
+    n_meaningful = len({k for k in claim_keys if not k.startswith("_")})
+    matched, ops = _alignment(claim_keys, _keys(unit.tokens))
+    if matched < max(MIN_WORDS, MIN_MATCHED * n_meaningful):
+        return set()
+    added = set()
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "delete" or (tag == "replace" and not any(signature(u) for u in unit.tokens[j1:j2])):
+            added |= {t.text for t in claim.tokens[i1:i2]}
+    return added
+
+
 def substitution(claim: Analysis, units: Sequence[Analysis], n_sentences: int | None = None,
                  vectors: WordVectors | None = _SHARED) -> tuple[str, str] | None:
     """(claim words, the unit's words) of a substitution in a unit the claim copies; None when there is none.

@@ -33,8 +33,8 @@ from typing import Any
 
 from medstation.llm.answer.citations import MARKER, marker_numbers
 from medstation.llm.meaning import Verdict, compare
-from medstation.llm.polarity import Analysis, analyse, join, title_stems
-from medstation.llm.substitution import substitution
+from medstation.llm.polarity import Analysis, analyse, join, stem, title_stems
+from medstation.llm.substitution import added_words, substitution
 from medstation.llm.word_alignment import align
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+(?:'[a-z]+)?")
@@ -183,6 +183,14 @@ def prepare_passage(text: str) -> PreparedPassage:
     return PreparedPassage(tuple(singles + pairs), tuple(words), frozenset(boundaries), len(singles))
 
 
+#: Words a rewording adds without saying anything new: particles of phrasal verbs ("cut down", "go back"),
+#: light verbs ("helps reduce", "is given within 4.5 hours", "is considered a fever") and emphasis ("far more
+#: often", "both boys and girls"). They never carry polarity (negation, direction, numbers, people, hedges stay
+#: checked). One missing from the passage is forgiven only where the claim copies a passage sentence and the
+#: word is *added* to it (:func:`medstation.llm.substitution.added_words`): "The vaccine can give you flu" is not
+#: said by "The flu vaccine is offered every year", where "give" stands for the passage's verb. Stems.
+LIGHT_WORDS = frozenset(stem(w) for w in """down up out off back away help helps give given take taken make makes
+put get gets considered far both together""".split())
 _SUBJECT_END = frozenset("""is are was were can could may might must should will would has have had does do
 """.split())
 
@@ -215,6 +223,9 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
     best: Verdict | None = None
     for unit in passage.units:
         verdict = compare(claim, unit, reword=align)
+        if not verdict.ok and verdict.reason.startswith("not in the passage") and \
+                all(stem(w) in LIGHT_WORDS for w in verdict.words) and added_words(claim, unit) >= set(verdict.words):
+            verdict = compare(claim, unit, reword=align, free={stem(w) for w in verdict.words})
         if verdict.ok:
             swapped = substitution(claim, passage.units, passage.n_sentences)
             if swapped is not None:  # every word is somewhere, but the sentence it copies says another thing

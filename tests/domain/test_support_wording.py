@@ -33,3 +33,19 @@ def test_pronoun_subject_and_two_statements_joined() -> None:
 def test_pronoun_subject_is_not_another_noun_of_the_passage() -> None:
     """'They' are the tablets; alcohol (named in the next sentence) does not take their place."""
     assert check_claim("Alcohol can make you drowsy, which is dangerous when driving.", [PASSAGE])[0] is None
+
+
+STROKE = ("A stroke happens when the blood supply to part of the brain is cut off. Clot-busting medicine works "
+          "best within 3 hours of the first symptoms. The flu vaccine cannot give you a stroke.")
+
+
+def test_an_added_light_word_is_forgiven_where_the_claim_copies_a_sentence() -> None:
+    """'when it is given' adds no statement (fails on ad2cb94: 'given' was a word the passage lacks)."""
+    claim = "Clot-busting medicine works best when it is given within 3 hours of the first symptoms."
+    assert check_claim(claim, [STROKE.rsplit(". ", 1)[0] + "."])[0] == 0
+
+
+def test_a_light_word_standing_for_the_passage_verb_is_not_forgiven() -> None:
+    """'can give you a stroke' is not 'happens when the blood supply is cut off', nor the negated sentence."""
+    assert check_claim("The flu vaccine can give you a stroke.", [STROKE])[0] is None
+    assert check_claim("A stroke can give you a cut to the brain.", [STROKE])[0] is None
