@@ -83,13 +83,17 @@ class Token:
 class Analysis:
     """``tokens`` of a text (punctuation removed) and ``n_clauses``; ``title_stems``: a passage title's words;
     ``antecedent``: for a passage sentence opening with "It"/"They", the stems of what that pronoun names
-    (the previous sentence's subject). Both count as words of the text for coverage."""
+    (the previous sentence's subject); ``topic``: what the passage is about (its first sentence's subject, said
+    of every later sentence: "Allopurinol prevents future attacks" in a passage on gout). All three count as words
+    of the text for coverage. ``subjects``: the stems of a passage unit's sentence subjects."""
 
     text: str
     tokens: list[Token]
     n_clauses: int
     title_stems: frozenset[str] = field(default_factory=frozenset)
     antecedent: frozenset[str] = field(default_factory=frozenset)
+    topic: frozenset[str] = field(default_factory=frozenset)
+    subjects: frozenset[str] = field(default_factory=frozenset)
     _vocabulary: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     def clause(self, index: int) -> list[Token]:
@@ -102,7 +106,7 @@ class Analysis:
         """Every stem and role of the text plus the title's stems (computed once: passages are checked often)."""
         if self._vocabulary is None:
             self._vocabulary = frozenset({t.role or t.stem for t in self.tokens} | {t.stem for t in self.tokens}
-                                         | self.title_stems | self.antecedent)
+                                         | self.title_stems | self.antecedent | self.topic)
         return self._vocabulary
 
 
@@ -175,7 +179,7 @@ def join(first: Analysis, second: Analysis) -> Analysis:
     shift, clauses = len(first.tokens), first.n_clauses
     tokens = first.tokens + [replace(t, position=t.position + shift, clause=t.clause + clauses) for t in second.tokens]
     return Analysis(f"{first.text} {second.text}", tokens, clauses + second.n_clauses, first.title_stems,
-                    first.antecedent)
+                    first.antecedent, first.topic | second.topic, first.subjects | second.subjects)
 
 
 def analyse(text: str, *, first_person: bool = False, title: str = "",

@@ -34,6 +34,13 @@ from typing import Any
 from medstation.llm.answer.citations import MARKER, marker_numbers
 from medstation.llm.meaning import Verdict, compare
 from medstation.llm.polarity import Analysis, analyse, join, stem, title_stems
+from medstation.llm.passage_context import (
+    opens_with_pronoun,
+    sentence_subject,
+    subject,
+    topic,
+    topic_in_subject_slot,
+)
 from medstation.llm.substitution import added_words, substitution
 from medstation.llm.word_alignment import align
 
@@ -170,9 +177,12 @@ def prepare_passage(text: str) -> PreparedPassage:
     singles: list[Analysis] = []
     for sentence in sentences:
         analysis = analyse(sentence, titles=titles)
-        if singles and _opens_with_pronoun(analysis):
-            analysis = replace(analysis, antecedent=_subject(singles[-1]))
+        if singles and opens_with_pronoun(analysis):
+            analysis = replace(analysis, antecedent=subject(singles[-1]))
         singles.append(analysis)
+    about = topic(singles[0]) if singles else frozenset()
+    singles = [replace(a, topic=about if i else frozenset(), subjects=sentence_subject(a))
+               for i, a in enumerate(singles)]
     pairs = [join(a, b) for a, b in zip(singles, singles[1:])]
     words: list[str] = []
     boundaries = {0}
@@ -191,28 +201,6 @@ def prepare_passage(text: str) -> PreparedPassage:
 #: said by "The flu vaccine is offered every year", where "give" stands for the passage's verb. Stems.
 LIGHT_WORDS = frozenset(stem(w) for w in """down up out off back away help helps give given take taken make makes
 put get gets considered far both together""".split())
-_SUBJECT_END = frozenset("""is are was were can could may might must should will would has have had does do
-""".split())
-
-
-def _opens_with_pronoun(analysis: Analysis) -> bool:
-    """"It causes a rash", "They can make ...", "This is ...": the sentence's subject is the previous one's."""
-    words = [t.text for t in analysis.tokens[:2]]
-    return bool(words) and (words[0] in ("it", "they") or
-                            (words[0] in ("this", "these") and words[1:2] and words[1] in _SUBJECT_END))
-
-
-def _subject(previous: Analysis) -> frozenset[str]:
-    """Stems of the previous sentence's subject: its words before the first auxiliary, when that comes within
-    six words ("Iron tablets are usually taken ..." -> iron, tablet); a pronoun subject passes its own on."""
-    if previous.antecedent and _opens_with_pronoun(previous):
-        return previous.antecedent
-    for i, t in enumerate(previous.tokens[:7]):
-        if t.text in _SUBJECT_END:
-            return frozenset(u.stem for u in previous.tokens[:i] if u.content)
-    return frozenset()
-
-
 def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | None = None) -> Verdict:
     """Whether ``passage`` states ``sentence``; a failing verdict is the closest unit's (fewest words at fault)."""
     words = tuple(_WORDS.findall(sentence.lower()))
@@ -226,6 +214,8 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
         if not verdict.ok and verdict.reason.startswith("not in the passage") and \
                 all(stem(w) in LIGHT_WORDS for w in verdict.words) and added_words(claim, unit) >= set(verdict.words):
             verdict = compare(claim, unit, reword=align, free={stem(w) for w in verdict.words})
+        if verdict.ok and topic_in_subject_slot(claim, unit):
+            verdict = Verdict(False, "the passage says this of something else, not of its topic")
         if verdict.ok:
             swapped = substitution(claim, passage.units, passage.n_sentences)
             if swapped is not None:  # every word is somewhere, but the sentence it copies says another thing

@@ -49,3 +49,24 @@ def test_a_light_word_standing_for_the_passage_verb_is_not_forgiven() -> None:
     """'can give you a stroke' is not 'happens when the blood supply is cut off', nor the negated sentence."""
     assert check_claim("The flu vaccine can give you a stroke.", [STROKE])[0] is None
     assert check_claim("A stroke can give you a cut to the brain.", [STROKE])[0] is None
+
+
+ECZEMA = ("Eczema makes the skin dry, itchy and cracked. Emollients should be used every day, even when the skin "
+          "looks clear. Steroid creams should be applied thinly, no more than twice a day.")
+
+
+def test_the_passage_topic_is_said_of_every_sentence() -> None:
+    """A passage about eczema: 'steroid creams for eczema' adds nothing (fails on ad2cb94)."""
+    claim = "Steroid creams for eczema should be applied thinly, no more than twice a day."
+    assert check_claim(claim, [ECZEMA])[0] == 0
+
+
+def test_the_topic_does_not_take_another_word_s_place() -> None:
+    """'Eczema should be used every day' swaps the topic into the emollients' slot."""
+    assert check_claim("Eczema should be used every day, even when the skin looks clear.", [ECZEMA])[0] is None
+
+
+def test_the_topic_is_not_made_the_subject_of_another_subject_s_statement() -> None:
+    passage = ("Warfarin thins the blood to prevent clots. Take it at the same time each day. Cranberry juice "
+               "can increase how much effect it has, so avoid it.")
+    assert check_claim("Warfarin can increase how much effect cranberry juice has.", [passage])[0] is None
