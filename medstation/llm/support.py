@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from medstation.llm.answer.citations import MARKER, marker_numbers
+from medstation.llm.claim_parts import claim_parts
 from medstation.llm.meaning import Verdict, compare
 from medstation.llm.polarity import Analysis, analyse, join, stem, title_stems
 from medstation.llm.passage_context import (
@@ -201,8 +202,12 @@ def prepare_passage(text: str) -> PreparedPassage:
 #: said by "The flu vaccine is offered every year", where "give" stands for the passage's verb. Stems.
 LIGHT_WORDS = frozenset(stem(w) for w in """down up out off back away help helps give given take taken make makes
 put get gets considered far both together""".split())
-def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | None = None) -> Verdict:
-    """Whether ``passage`` states ``sentence``; a failing verdict is the closest unit's (fewest words at fault)."""
+def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | None = None,
+                    parts: bool = True) -> Verdict:
+    """Whether ``passage`` states ``sentence``; a failing verdict is the closest unit's (fewest words at fault).
+
+    A sentence no unit states may join statements (:func:`medstation.llm.claim_parts.claim_parts`): it is
+    supported when the passage states each of them."""
     words = tuple(_WORDS.findall(sentence.lower()))
     if words and any(start + len(words) in passage.boundaries and passage.words[start:start + len(words)] == words
                      for start in passage.boundaries):
@@ -224,6 +229,9 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
             return verdict
         if best is None or _closeness(verdict) < _closeness(best):
             best = verdict
+    pieces = claim_parts(sentence) if parts else [sentence]
+    if len(pieces) > 1 and all(support_verdict(p, passage, parts=False).ok for p in pieces):
+        return Verdict(True, "each joined statement is stated")
     return best or Verdict(False, "the passage has no sentence")
 
 
