@@ -30,7 +30,7 @@ def opens_with_pronoun(analysis: Analysis) -> bool:
 def _before_auxiliary(tokens: Sequence[Token]) -> frozenset[str]:
     for i, t in enumerate(tokens[:7]):
         if t.text in _SUBJECT_END:
-            return frozenset(u.stem for u in tokens[:i] if u.content)
+            return frozenset(u.stem for u in tokens[:i] if u.content or u.number is not None)  # "type 1"
     return frozenset()
 
 

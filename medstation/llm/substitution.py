@@ -29,11 +29,12 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 from medstation.llm.polarity import Analysis, Token
+from medstation.llm.polarity_words import TIME_WORDS, UNITS
 from medstation.llm.word_alignment import _SHARED, SIMILAR, WordVectors, opposite, same_family
 
 #: Share of the claim's meaningful words that one passage unit must match in order (and at least
 #: :data:`MIN_WORDS`) for the claim to count as a copy of it.
-MIN_MATCHED = 0.5
+MIN_MATCHED = 0.6
 MIN_WORDS = 3
 #: A substitution is a slot: at most this many words on either side (a longer stretch is rewording).
 MAX_SPAN = 4
@@ -117,7 +118,7 @@ def _swap(claim: Analysis, unit: Analysis, ops: list, vectors: WordVectors | Non
         pronoun = next((u.text for u in unit.tokens[j1:j2] if u.text in PRONOUNS), "")
         if pronoun and j1 == 0 and unit.antecedent:
             # "They can make your stools dark" after "Iron tablets are ...": the claim must name what "they" is
-            said = [t for t in said if signature(t) not in unit.antecedent]
+            said = [t for t in said if signature(t) not in unit.antecedent and t.stem not in unit.antecedent]
             if said and not instead:
                 return " ".join(t.text for t in said), pronoun
         elif pronoun:
@@ -127,6 +128,28 @@ def _swap(claim: Analysis, unit: Analysis, ops: list, vectors: WordVectors | Non
             continue  # "people with the condition": the passage refers back to what the claim names
         if said and instead and not _same_thing(said, instead, vectors):
             return " ".join(t.text for t in said), " ".join(u.text for u in instead)
+    return None
+
+
+_OPENERS = frozenset("""and or but so which who that because if when while although though unless until since
+whereas as""".split())
+
+
+def _borrowed(claim: Analysis, unit: Analysis, ops: list, elsewhere: frozenset[str]) -> str | None:
+    """A short qualifier of time, amount or number that the claim adds to the single sentence it copies, made
+    of words another sentence of the passage says ("Most people recover without treatment [within an hour]"
+    where the sentence before speaks of "within 8 hours"): taken from another statement, which this one does
+    not make. A stretch that
+    opens a clause of its own ("..., and taking them with juice helps") is a joined statement, not a qualifier."""
+    own = {signature(u) for u in unit.tokens} | set(unit.title_stems) | set(unit.topic) | set(unit.antecedent)
+    for tag, i1, i2, _, _ in ops:
+        stretch = claim.tokens[i1:i2]
+        if tag != "delete" or len(stretch) > MAX_SPAN or any(t.text in _OPENERS for t in stretch):
+            continue
+        added = [t for t in stretch if signature(t) and signature(t) not in own and t.stem not in own]
+        timed = any(t.number is not None or t.text in UNITS or t.text in TIME_WORDS or t.stem in UNITS for t in added)
+        if added and timed and all(signature(t) in elsewhere for t in added):
+            return " ".join(t.text for t in added)
     return None
 
 
@@ -149,6 +172,7 @@ def added_words(claim: Analysis, unit: Analysis) -> set[str]:
 def substitution(claim: Analysis, units: Sequence[Analysis], n_sentences: int | None = None,
                  vectors: WordVectors | None = _SHARED) -> tuple[str, str] | None:
     """(claim words, the unit's words) of a substitution in a unit the claim copies; None when there is none.
+    The unit's words are "" when the claim adds a qualifier that another sentence says (:func:`_borrowed`).
 
     ``units``: a passage's sentences, then its adjacent pairs (the first ``n_sentences`` are single sentences,
     :class:`medstation.llm.support.PreparedPassage`). Both the best-matching unit and the best-matching single
@@ -167,9 +191,12 @@ def substitution(claim: Analysis, units: Sequence[Analysis], n_sentences: int | 
     if singles:
         picks.append(max(singles, key=lambda s: (s[0][0], -s[1])))
     elsewhere = frozenset(signature(t) for unit in units[:n_sentences] for t in unit.tokens)
-    for (matched, ops), _, unit in picks:
+    for k, ((matched, ops), _, unit) in enumerate(picks):
         if matched >= enough:
             swapped = _swap(claim, unit, ops, vectors, elsewhere)
             if swapped is not None:
                 return swapped
+            borrowed = _borrowed(claim, unit, ops, elsewhere) if k == len(picks) - 1 and singles else None
+            if borrowed is not None:
+                return borrowed, ""
     return None

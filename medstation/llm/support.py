@@ -224,7 +224,8 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
         if verdict.ok:
             swapped = substitution(claim, passage.units, passage.n_sentences)
             if swapped is not None:  # every word is somewhere, but the sentence it copies says another thing
-                return Verdict(False, f"the passage says '{swapped[1]}' where the sentence says '{swapped[0]}'",
+                return Verdict(False, f"the passage says '{swapped[1]}' where the sentence says '{swapped[0]}'"
+                               if swapped[1] else f"'{swapped[0]}' is said of another statement in the passage",
                                (swapped[0],))
             return verdict
         if best is None or _closeness(verdict) < _closeness(best):

@@ -71,3 +71,18 @@ def test_passive_verb_cue_negates_its_subject() -> None:
     passage = "Avoid grapefruit juice, as it can raise the level of the statin in your blood."
     claim = "Grapefruit juice should be avoided, as it can raise the level of the statin in your blood."
     assert check_claim(claim, [passage])[0] == 0
+
+
+def test_a_time_qualifier_from_another_sentence_is_not_stated() -> None:
+    """'within a day' is said of the scan, not of recovery (the pair of sentences held every word)."""
+    passage = ("A chest X-ray is usually done within a day. Most people with mild pneumonia recover at home "
+               "with antibiotics.")
+    claim = "Most people with mild pneumonia recover at home with antibiotics within a day."
+    assert check_claim(claim, [passage])[0] is None
+    assert check_claim("Most people with mild pneumonia recover at home with antibiotics.", [passage])[0] == 0
+
+
+def test_a_number_in_the_subject_a_pronoun_names_is_not_a_swap() -> None:
+    passage = "Type 2 diabetes is linked to excess weight. It usually starts in adulthood."
+    assert check_claim("Type 2 diabetes usually begins in adulthood.", [passage])[0] == 0
+    assert check_claim("Type 1 diabetes usually begins in adulthood.", [passage])[0] is None
