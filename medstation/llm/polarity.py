@@ -331,6 +331,9 @@ def _negation_scopes(tokens: list[Token]) -> None:
             for u in _subject_of(tokens, i):
                 u.negated = not u.negated
             continue
+        if t.cue == "clause" and _passive_cue_after(tokens, i):
+            for u in _subject_of(tokens, i):  # "X should not be stopped": "not" bears on X too, as in
+                u.negated = not u.negated  # "do not stop X"
         for u in tokens[i + 1:]:
             if u.clause != t.clause or ((t.cue == "np" or t.text in VERB_CUES) and u.text in NP_SCOPE_END):
                 break
@@ -343,6 +346,14 @@ _BE = frozenset("be been being is are was were".split())
 def _passive_cue(tokens: list[Token], i: int) -> bool:
     """A verb cue in the passive ("should be avoided", "was stopped")."""
     return tokens[i].text in VERB_CUES and i > 0 and tokens[i - 1].text in _BE
+
+
+def _passive_cue_after(tokens: list[Token], i: int) -> bool:
+    """A negation directly before a passive verb cue ("should not be stopped", "must not be avoided")."""
+    j = i + 1
+    while j < len(tokens) and tokens[j].text in _BE:
+        j += 1
+    return j < len(tokens) and j > i + 1 and _passive_cue(tokens, j)
 
 
 def _subject_of(tokens: list[Token], i: int) -> list[Token]:
@@ -363,6 +374,9 @@ def scope_head(analysis: Analysis, cue: Token) -> Token | None:
     scope = [u for u in analysis.tokens[cue.position + 1:] if u.clause == cue.clause]
     if _passive_cue(analysis.tokens, cue.position):
         scope = _subject_of(analysis.tokens, cue.position)
+    first = next((u for u in scope if u.text not in _HEAD_SKIP), None)
+    if cue.cue == "clause" and first is not None and first.text in VERB_CUES:
+        return first  # "do not stop", "should not be stopped": the negation is about stopping
     candidates = [u for u in scope if u.text not in _HEAD_SKIP and not u.cue and not u.quantifier]
     meaningful = [u for u in candidates if u.content or u.direction or u.modal or u.role or u.number is not None]
     # the first meaningful word, unless a light verb comes first and is all there is ("can't go on")

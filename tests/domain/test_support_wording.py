@@ -70,3 +70,11 @@ def test_the_topic_is_not_made_the_subject_of_another_subject_s_statement() -> N
     passage = ("Warfarin thins the blood to prevent clots. Take it at the same time each day. Cranberry juice "
                "can increase how much effect it has, so avoid it.")
     assert check_claim("Warfarin can increase how much effect cranberry juice has.", [passage])[0] is None
+
+
+def test_should_not_be_stopped_is_do_not_stop() -> None:
+    """Fails on ad2cb94: the passive's negation read as 'not suddenly'."""
+    passage = "Do not stop taking prednisolone suddenly; your doctor will lower the dose slowly."
+    assert check_claim("Prednisolone should not be stopped suddenly.", [passage])[0] == 0
+    assert check_claim("Prednisolone should be stopped suddenly.", [passage])[0] is None
+    assert check_claim("Stop taking prednisolone suddenly.", [passage])[0] is None
