@@ -35,7 +35,7 @@ from medstation.llm.word_alignment import _SHARED, SIMILAR, WordVectors, opposit
 #: Share of the claim's meaningful words that one passage unit must match in order (and at least
 #: :data:`MIN_WORDS`) for the claim to count as a copy of it.
 MIN_MATCHED = 0.6
-MIN_WORDS = 3
+MIN_WORDS = 2
 #: A substitution is a slot: at most this many words on either side (a longer stretch is rewording).
 MAX_SPAN = 4
 PRONOUNS = frozenset("it its they them their this these those he she his her".split())
@@ -100,13 +100,14 @@ def _same_thing(said: list[Token], instead: list[Token], vectors: WordVectors | 
 
 
 def _swap(claim: Analysis, unit: Analysis, ops: list, vectors: WordVectors | None,
-          elsewhere: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+          before: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """The first replaced stretch of the alignment that says another thing (see the module docstring).
 
     A claim word in the stretch counts only when the unit has no copy of it outside the matched blocks (else
     the claim moved it: "should not be stopped suddenly" / "do not stop taking it suddenly"), and the same for
     the unit's words; so a word the claim says twice where the unit says it once is not "moved". Where the
-    unit's stretch has a pronoun, claim words the passage names ``elsewhere`` are what it refers to."""
+    unit's stretch has a pronoun, claim words the passage names ``before`` the unit (or its topic) are what it
+    refers to."""
     free_unit = {signature(u) for tag, _, _, j1, j2 in ops if tag != "equal" for u in unit.tokens[j1:j2]}
     free_claim = {signature(t) for tag, i1, i2, _, _ in ops if tag != "equal" for t in claim.tokens[i1:i2]}
     free_unit |= set(unit.title_stems)
@@ -122,7 +123,9 @@ def _swap(claim: Analysis, unit: Analysis, ops: list, vectors: WordVectors | Non
             if said and not instead:
                 return " ".join(t.text for t in said), pronoun
         elif pronoun:
-            said = [t for t in said if signature(t) not in elsewhere]  # "Patients taking them": the drug named before
+            said = [t for t in said if signature(t) not in before]  # "Patients taking them": the drug named before
+            if said and not instead:
+                return " ".join(t.text for t in said), pronoun  # "make [it] worse" is about what came before
         if len(instead) == 1 and instead[0].text in ANAPHORS and instead[0].position > 0 and \
                 unit.tokens[instead[0].position - 1].text in ("the", "this", "that", "these", "those"):
             continue  # "people with the condition": the passage refers back to what the claim names
@@ -138,17 +141,21 @@ whereas as""".split())
 def _borrowed(claim: Analysis, unit: Analysis, ops: list, elsewhere: frozenset[str]) -> str | None:
     """A short qualifier of time, amount or number that the claim adds to the single sentence it copies, made
     of words another sentence of the passage says ("Most people recover without treatment [within an hour]"
-    where the sentence before speaks of "within 8 hours"): taken from another statement, which this one does
-    not make. A stretch that
+    where the sentence before speaks of "within 8 hours"), or one more item for its list ("with breakfast [and
+    dinner]" where dinner belongs to another sentence): taken from another statement, which this one does not
+    make. A stretch that
     opens a clause of its own ("..., and taking them with juice helps") is a joined statement, not a qualifier."""
     own = {signature(u) for u in unit.tokens} | set(unit.title_stems) | set(unit.topic) | set(unit.antecedent)
     for tag, i1, i2, _, _ in ops:
         stretch = claim.tokens[i1:i2]
-        if tag != "delete" or len(stretch) > MAX_SPAN or any(t.text in _OPENERS for t in stretch):
+        if tag != "delete" or len(stretch) > MAX_SPAN:
+            continue
+        listed = stretch[0].text in ("and", "or") and not any(t.text in _OPENERS for t in stretch[1:])
+        if not listed and any(t.text in _OPENERS for t in stretch):
             continue
         added = [t for t in stretch if signature(t) and signature(t) not in own and t.stem not in own]
         timed = any(t.number is not None or t.text in UNITS or t.text in TIME_WORDS or t.stem in UNITS for t in added)
-        if added and timed and all(signature(t) in elsewhere for t in added):
+        if added and (timed or listed) and all(signature(t) in elsewhere for t in added):
             return " ".join(t.text for t in added)
     return None
 
@@ -184,19 +191,33 @@ def substitution(claim: Analysis, units: Sequence[Analysis], n_sentences: int | 
     if n_meaningful < MIN_WORDS:
         return None
     n_sentences = len(units) if n_sentences is None else n_sentences
-    scored = [(_alignment(claim_keys, _keys(unit.tokens)), i, unit) for i, unit in enumerate(units)]
-    enough = max(MIN_WORDS, MIN_MATCHED * n_meaningful)
-    picks = [max(scored, key=lambda s: (s[0][0], -s[1]))]
-    singles = scored[:n_sentences]
-    if singles:
-        picks.append(max(singles, key=lambda s: (s[0][0], -s[1])))
     elsewhere = frozenset(signature(t) for unit in units[:n_sentences] for t in unit.tokens)
-    for k, ((matched, ops), _, unit) in enumerate(picks):
+    prefixes = [frozenset(signature(t) for u in units[:k] for t in u.tokens) for k in range(n_sentences + 1)]
+    scored = []
+    for i, unit in enumerate(units):
+        first = i if i < n_sentences else i - n_sentences  # a pair starts at its first sentence
+        before = prefixes[min(first, n_sentences)] | unit.topic | unit.antecedent
+        matched, ops = _alignment(claim_keys, _keys(unit.tokens))
+        scored.append((matched + _named(claim, unit, ops, before), i, unit, ops, before))
+    enough = max(MIN_WORDS, MIN_MATCHED * n_meaningful)
+    picks = [max(scored, key=lambda s: (s[0], -s[1]))]
+    if n_sentences:
+        picks.append(max(scored[:n_sentences], key=lambda s: (s[0], -s[1])))
+    for k, (matched, _, unit, ops, before) in enumerate(picks):
         if matched >= enough:
-            swapped = _swap(claim, unit, ops, vectors, elsewhere)
+            swapped = _swap(claim, unit, ops, vectors, before)
             if swapped is not None:
                 return swapped
-            borrowed = _borrowed(claim, unit, ops, elsewhere) if k == len(picks) - 1 and singles else None
+            borrowed = _borrowed(claim, unit, ops, elsewhere) if k == len(picks) - 1 and n_sentences else None
             if borrowed is not None:
                 return borrowed, ""
     return None
+
+
+def _named(claim: Analysis, unit: Analysis, ops: list, before: frozenset[str]) -> int:
+    """Claim words that name what a pronoun of the unit refers to ("gliclazide" for "Take it with breakfast"
+    after sentences on gliclazide): they count as matched."""
+    return sum(1 for tag, i1, i2, j1, j2 in ops if tag == "replace" and i2 - i1 <= MAX_SPAN
+               and any(u.text in PRONOUNS for u in unit.tokens[j1:j2])
+               and not any(signature(u) for u in unit.tokens[j1:j2])  # the pronoun and function words only
+               for t in claim.tokens[i1:i2] if signature(t) and (signature(t) in before or t.stem in before))
