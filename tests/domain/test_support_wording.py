@@ -78,3 +78,14 @@ def test_should_not_be_stopped_is_do_not_stop() -> None:
     assert check_claim("Prednisolone should not be stopped suddenly.", [passage])[0] == 0
     assert check_claim("Prednisolone should be stopped suddenly.", [passage])[0] is None
     assert check_claim("Stop taking prednisolone suddenly.", [passage])[0] is None
+
+
+def test_people_qualifiers_count_on_the_sides_of_than() -> None:
+    """'Younger people ... than people over 65' reverses the passage; the sides differ only by 'younger' and
+    'over 65', which are not content words."""
+    passage = ("Atrial fibrillation is an irregular heartbeat. People over 65 are more likely to have it than "
+               "younger people.")
+    claim = "Younger people are more likely to have atrial fibrillation than people over 65."
+    assert check_claim(claim, [passage])[0] is None
+    assert check_claim("People over 65 are more likely to have atrial fibrillation than younger people.",
+                       [passage])[0] == 0
