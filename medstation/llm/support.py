@@ -13,6 +13,12 @@ states it with the same polarity (:func:`medstation.llm.meaning.compare`, rules 
   modality (must/should/may) agree; people are not swapped (men/women, children/adults; type 1/type 2
   by its number), nor the two sides of "than", "into", "causes".
 
+Beyond the rules of one unit: a claim that copies a sentence but swaps one slot for a word said elsewhere in
+the passage is refused (:mod:`medstation.llm.substitution`); a sentence opening with It/They names the previous
+subject, and the passage topic is said of every sentence (:mod:`medstation.llm.passage_context`); a sentence
+joining statements is supported when each is (:mod:`medstation.llm.claim_parts`); a light word ("is given",
+"cut down") added to a copied sentence is forgiven.
+
 Word overlap alone (the old ``[≈n]`` match at 60 %, then a bag of required words) let invented or reversed
 sentences look cited. No entailment (NLI) or cross-encoder model is installed or downloadable offline, so
 the check is rule-based: it can call a true paraphrase unsupported, and is tuned so that it rarely calls a

@@ -29,7 +29,8 @@ def test_a_part_without_subject_takes_the_first_part_s() -> None:
 
 
 def test_lists_and_relative_clauses_are_not_cut() -> None:
-    assert claim_parts("Symptoms include fever, cough and tiredness.") == ["Symptoms include fever, cough and tiredness."]
+    listed = "Symptoms include fever, cough and tiredness."
+    assert claim_parts(listed) == [listed]
     text = "Iron can turn stools black, which is harmless."
     assert claim_parts(text) == [text]
 
