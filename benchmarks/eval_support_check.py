@@ -1,7 +1,7 @@
 """Meaning checks on their hand-written evaluation sets: counts per kind, development and test halves.
 
     python benchmarks/eval_support_check.py [--split dev|test|test2|all] [--show-failures dev]
-                                            [--support FILE.jsonl ...] [--no-rewrites]
+                                            [--support FILE.jsonl ...] [--no-rewrites] [--half even|odd]
 
 * support set (tests/data/support_contradictions.jsonl): a contradiction counts as a failure when it is
   marked supported; a faithful item (subset, paraphrase) when it is not supported by its passage.
@@ -90,8 +90,12 @@ def main() -> int:
     parser.add_argument("--support", type=Path, nargs="+", default=[SUPPORT_SET],
                         help="support sets to evaluate (same schema; default: %(default)s)")
     parser.add_argument("--no-rewrites", action="store_true", help="skip the note-rewrite set")
+    parser.add_argument("--half", choices=("even", "odd"), default=None,
+                        help="only the items at even (1st, 3rd, ...) or odd (2nd, 4th, ...) positions of each file: "
+                             "a development set split up front into a tuning and a held-aside part")
     args = parser.parse_args()
-    rows = [row for path in args.support for row in load(path)]
+    rows = [row for path in args.support for k, row in enumerate(load(path))
+            if args.half is None or k % 2 == (args.half == "odd")]
     present = [s for s in ("dev", "test", "test2") if any(r["split"] == s for r in rows)]
     splits = present if args.split == "all" else [args.split]
     support = support_results(rows)

@@ -249,7 +249,7 @@ def _negation(claim: Analysis, evidence: Analysis, windows: list[list[Token]]) -
                 negated = _negated_somewhere(head, _window(side.clause(cue.clause), other))
             if negated is None:
                 negated = _negated_somewhere(head, other.tokens)
-            if negated is False:
+            if negated is False and head.negated:  # a doubly negated head ("not be stopped") is not negated
                 if added:
                     return Verdict(False, f"negation added: the passage does not say '{cue.text} {head.text}'",
                                    (cue.text if cue.text != "not" else "not",))

@@ -88,11 +88,16 @@ def _relations(clause: list[Token], window: list[Token]) -> Verdict:
     return OK
 
 
+def _side(tokens: list[Token]) -> set[str]:
+    """What one side of a relation names: content words, and the people qualifiers that are not content
+    ("younger people ... than people over 65": young; over, 65)."""
+    return {_key(x) if x.content else f"#{x.number:g}" if x.number is not None else f"{x.direction[0]}:{x.direction[1]}"
+            for x in tokens if x.content or x.number is not None or x.direction}
+
+
 def _relation_pair(clause: list[Token], i: int, window: list[Token], j: int) -> Verdict:
-    left_c = {_key(x) for x in clause[:i] if x.content}
-    right_c = {_key(x) for x in clause[i + 1:] if x.content}
-    left_w = {_key(x) for x in window[:j] if x.content}
-    right_w = {_key(x) for x in window[j + 1:] if x.content}
+    left_c, right_c = _side(clause[:i]), _side(clause[i + 1:])
+    left_w, right_w = _side(window[:j]), _side(window[j + 1:])
     if _is_passive(clause, i):
         left_c, right_c = right_c, left_c
     if _is_passive(window, j):

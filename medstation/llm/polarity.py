@@ -45,6 +45,7 @@ from medstation.llm.polarity_words import (
     STOP,
     TIME_WORDS,
     UNITS,
+    VERB_CUES,
     stem,
 )
 
@@ -80,12 +81,19 @@ class Token:
 
 @dataclass
 class Analysis:
-    """``tokens`` of a text (punctuation removed) and ``n_clauses``; ``title_stems``: a passage title's words."""
+    """``tokens`` of a text (punctuation removed) and ``n_clauses``; ``title_stems``: a passage title's words;
+    ``antecedent``: for a passage sentence opening with "It"/"They", the stems of what that pronoun names
+    (the previous sentence's subject); ``topic``: what the passage is about (its first sentence's subject, said
+    of every later sentence: "Allopurinol prevents future attacks" in a passage on gout). All three count as words
+    of the text for coverage. ``subjects``: the stems of a passage unit's sentence subjects."""
 
     text: str
     tokens: list[Token]
     n_clauses: int
     title_stems: frozenset[str] = field(default_factory=frozenset)
+    antecedent: frozenset[str] = field(default_factory=frozenset)
+    topic: frozenset[str] = field(default_factory=frozenset)
+    subjects: frozenset[str] = field(default_factory=frozenset)
     _vocabulary: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     def clause(self, index: int) -> list[Token]:
@@ -98,7 +106,7 @@ class Analysis:
         """Every stem and role of the text plus the title's stems (computed once: passages are checked often)."""
         if self._vocabulary is None:
             self._vocabulary = frozenset({t.role or t.stem for t in self.tokens} | {t.stem for t in self.tokens}
-                                         | self.title_stems)
+                                         | self.title_stems | self.antecedent | self.topic)
         return self._vocabulary
 
 
@@ -121,6 +129,34 @@ def _raw_tokens(text: str) -> list[tuple[str, bool]]:
                 break
         else:
             out.append((low, cap))
+    return _one_wording(out)
+
+
+#: Wordings of one meaning, read as one: "no less than 30 minutes" is "at least 30 minutes", "once daily" is
+#: "once a day" (both sides of a comparison are rewritten alike, so nothing else can change).
+_BOUND_WORDING = {("no", "less", "than"): ["at", "least"], ("not", "less", "than"): ["at", "least"],
+                  ("no", "fewer", "than"): ["at", "least"], ("not", "fewer", "than"): ["at", "least"],
+                  ("no", "more", "than"): ["at", "most"], ("not", "more", "than"): ["at", "most"]}
+_PERIOD_ADVERBS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "hourly": "hour"}
+
+
+def _one_wording(tokens: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    i = 0
+    while i < len(tokens):
+        three = tuple(w for w, _ in tokens[i:i + 3])
+        if three in _BOUND_WORDING:
+            out += [(w, tokens[i][1] and k == 0) for k, w in enumerate(_BOUND_WORDING[three])]
+            i += 3
+            continue
+        word, cap = tokens[i]
+        if word in _PERIOD_ADVERBS and out and (out[-1][0] in ("once", "twice", "times") or
+                                                 _number(out[-1][0]) is not None):
+            out += [("a", False), (_PERIOD_ADVERBS[word], False)]  # "twice daily" -> "twice a day"
+            i += 1
+            continue
+        out.append((word, cap))
+        i += 1
     return out
 
 
@@ -142,7 +178,8 @@ def join(first: Analysis, second: Analysis) -> Analysis:
     """Two adjacent sentences as one analysis (clauses never span a sentence end, so nothing is re-read)."""
     shift, clauses = len(first.tokens), first.n_clauses
     tokens = first.tokens + [replace(t, position=t.position + shift, clause=t.clause + clauses) for t in second.tokens]
-    return Analysis(f"{first.text} {second.text}", tokens, clauses + second.n_clauses, first.title_stems)
+    return Analysis(f"{first.text} {second.text}", tokens, clauses + second.n_clauses, first.title_stems,
+                    first.antecedent, first.topic | second.topic, first.subjects | second.subjects)
 
 
 def analyse(text: str, *, first_person: bool = False, title: str = "",
@@ -155,7 +192,7 @@ def analyse(text: str, *, first_person: bool = False, title: str = "",
         nxt = raw[i + 1][0] if i + 1 < len(raw) else ""
         # a clause ends at . ; : ! ? ( ) and a line end, and at a comma or clause word only once it has said
         # something: "Usually, a tick ..." and a list comma ("children, adolescents and adults") do not split
-        said = any(t.clause == clause and (t.content or t.number is not None) for t in tokens[-12:])
+        said = any(t.clause == clause and (t.content or t.number is not None or t.direction) for t in tokens[-12:])
         if word in "()" or (word == "," and nxt not in COMMA_OPENS and nxt not in CLAUSE_WORDS):
             continue  # a parenthesis stays inside its clause
         if word in ".;:!?\n" or word == ",":
@@ -290,10 +327,40 @@ def _negation_scopes(tokens: list[Token]) -> None:
         if not t.cue or (t.text == "without" and i >= 2 and tokens[i - 1].text == "or" and
                          tokens[i - 2].text == "with"):
             continue  # "with or without food" says nothing negative
+        if _passive_cue(tokens, i):  # "Soap should be avoided": the subject before the verb is what is avoided
+            for u in _subject_of(tokens, i):
+                u.negated = not u.negated
+            continue
+        if t.cue == "clause" and _passive_cue_after(tokens, i):
+            for u in _subject_of(tokens, i):  # "X should not be stopped": "not" bears on X too, as in
+                u.negated = not u.negated  # "do not stop X"
         for u in tokens[i + 1:]:
-            if u.clause != t.clause or (t.cue == "np" and u.text in NP_SCOPE_END):
+            if u.clause != t.clause or ((t.cue == "np" or t.text in VERB_CUES) and u.text in NP_SCOPE_END):
                 break
             u.negated = not u.negated
+
+
+_BE = frozenset("be been being is are was were".split())
+
+
+def _passive_cue(tokens: list[Token], i: int) -> bool:
+    """A verb cue in the passive ("should be avoided", "was stopped")."""
+    return tokens[i].text in VERB_CUES and i > 0 and tokens[i - 1].text in _BE
+
+
+def _passive_cue_after(tokens: list[Token], i: int) -> bool:
+    """A negation directly before a passive verb cue ("should not be stopped", "must not be avoided")."""
+    j = i + 1
+    while j < len(tokens) and tokens[j].text in _BE:
+        j += 1
+    return j < len(tokens) and j > i + 1 and _passive_cue(tokens, j)
+
+
+def _subject_of(tokens: list[Token], i: int) -> list[Token]:
+    """The words of cue ``i``'s clause before its auxiliary chain (the passive subject)."""
+    clause = [u for u in tokens[:i] if u.clause == tokens[i].clause]
+    end = next((k for k, u in enumerate(clause) if u.text in NP_SCOPE_END), len(clause))
+    return clause[:end]
 
 
 _HEAD_SKIP = frozenset("""a an the be been being am is are was were have has had having do does did to really just very
@@ -305,6 +372,11 @@ def scope_head(analysis: Analysis, cue: Token) -> Token | None:
     """The word a negation cue is about: the first meaningful word after it in its clause (content, direction,
     modal, role or number), else the first word that is not a function word."""
     scope = [u for u in analysis.tokens[cue.position + 1:] if u.clause == cue.clause]
+    if _passive_cue(analysis.tokens, cue.position):
+        scope = _subject_of(analysis.tokens, cue.position)
+    first = next((u for u in scope if u.text not in _HEAD_SKIP), None)
+    if cue.cue == "clause" and first is not None and first.text in VERB_CUES:
+        return first  # "do not stop", "should not be stopped": the negation is about stopping
     candidates = [u for u in scope if u.text not in _HEAD_SKIP and not u.cue and not u.quantifier]
     meaningful = [u for u in candidates if u.content or u.direction or u.modal or u.role or u.number is not None]
     # the first meaningful word, unless a light verb comes first and is all there is ("can't go on")

@@ -35,6 +35,10 @@ stopping unlikely quit quits quitting discontinue discontinued discontinues ceas
 avoiding unable fail fails failed
 refuse refuses refused nobody nothing nowhere""".split()},
                  **{w: "np" for w in "no none without lack lacks lacking absent absence free".split()}}
+#: Verb cues negate their object, not the rest of the clause: "Stopping smoking is the best way to slow it" says
+#: nothing negative about slowing (their scope ends where an "np" cue's does).
+VERB_CUES = frozenset("""stop stops stopped stopping quit quits quitting discontinue discontinued discontinues ceased
+cease avoid avoids avoided avoiding""".split())
 NP_SCOPE_END = frozenset("""is are was were be been being am can could may might must should will would shall do does
 did has have had""".split())
 #: Direction and comparison: word -> (group, value). Only differing values of one group contradict each other.
@@ -121,7 +125,10 @@ for _role, _words in {
 }.items():
     ROLES.update({w: _role for w in _words.split()})
 FIRST_PERSON = frozenset("i me myself".split())
-IRREGULAR = {"children": "child", "men": "man", "women": "woman", "took": "take", "taken": "take", "went": "go",
+IRREGULAR = {**{w: w for w in """apply supply reply comply rely imply multiply fly family early holy ally belly
+                              jelly""".split()},
+             "daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "nightly": "night",
+             "children": "child", "men": "man", "women": "woman", "took": "take", "taken": "take", "went": "go",
               "was": "be", "were": "be", "is": "be", "are": "be", "been": "be", "had": "have", "has": "have",
               "did": "do", "does": "do", "felt": "feel", "slept": "sleep", "told": "tell", "said": "say",
               "made": "make", "began": "begin", "begun": "begin", "brought": "bring", "kept": "keep", "woke": "wake",

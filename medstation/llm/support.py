@@ -13,6 +13,12 @@ states it with the same polarity (:func:`medstation.llm.meaning.compare`, rules 
   modality (must/should/may) agree; people are not swapped (men/women, children/adults; type 1/type 2
   by its number), nor the two sides of "than", "into", "causes".
 
+Beyond the rules of one unit: a claim that copies a sentence but swaps one slot for a word said elsewhere in
+the passage is refused (:mod:`medstation.llm.substitution`); a sentence opening with It/They names the previous
+subject, and the passage topic is said of every sentence (:mod:`medstation.llm.passage_context`); a sentence
+joining statements is supported when each is (:mod:`medstation.llm.claim_parts`); a light word ("is given",
+"cut down") added to a copied sentence is forgiven.
+
 Word overlap alone (the old ``[≈n]`` match at 60 %, then a bag of required words) let invented or reversed
 sentences look cited. No entailment (NLI) or cross-encoder model is installed or downloadable offline, so
 the check is rule-based: it can call a true paraphrase unsupported, and is tuned so that it rarely calls a
@@ -28,12 +34,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from medstation.llm.answer.citations import MARKER, marker_numbers
+from medstation.llm.claim_parts import claim_parts
 from medstation.llm.meaning import Verdict, compare
-from medstation.llm.polarity import Analysis, analyse, join, title_stems
+from medstation.llm.polarity import Analysis, analyse, join, stem, title_stems
+from medstation.llm.passage_context import (
+    opens_with_pronoun,
+    sentence_subject,
+    subject,
+    topic,
+    topic_in_subject_slot,
+)
+from medstation.llm.substitution import added_words, substitution
 from medstation.llm.word_alignment import align
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+(?:'[a-z]+)?")
@@ -130,7 +145,8 @@ _WORDS = re.compile(r"[a-z0-9]+")
 
 @dataclass(frozen=True)
 class PreparedPassage:
-    """A passage cut into checkable units: each sentence and each pair of adjacent sentences, analysed once.
+    """A passage cut into checkable units: each sentence and each pair of adjacent sentences, analysed once
+    (the first ``n_sentences`` units are the single sentences).
 
     ``words``: the passage's lower-case words and ``boundaries`` the word indices where a line or sentence
     starts or ends (for the verbatim-quote shortcut).
@@ -139,6 +155,7 @@ class PreparedPassage:
     units: tuple[Analysis, ...]
     words: tuple[str, ...]
     boundaries: frozenset[int]
+    n_sentences: int = 0
 
 
 def passage_sentences(text: str) -> tuple[str | None, list[str]]:
@@ -164,7 +181,15 @@ def passage_sentences(text: str) -> tuple[str | None, list[str]]:
 def prepare_passage(text: str) -> PreparedPassage:
     title, sentences = passage_sentences(text)
     titles = title_stems(title or "")
-    singles = [analyse(s, titles=titles) for s in sentences]
+    singles: list[Analysis] = []
+    for sentence in sentences:
+        analysis = analyse(sentence, titles=titles)
+        if singles and opens_with_pronoun(analysis):
+            analysis = replace(analysis, antecedent=subject(singles[-1]))
+        singles.append(analysis)
+    about = topic(singles[0]) if singles else frozenset()
+    singles = [replace(a, topic=about if i else frozenset(), subjects=sentence_subject(a))
+               for i, a in enumerate(singles)]
     pairs = [join(a, b) for a, b in zip(singles, singles[1:])]
     words: list[str] = []
     boundaries = {0}
@@ -172,11 +197,23 @@ def prepare_passage(text: str) -> PreparedPassage:
         for piece in re.split(r"(?<=[.!?:])\s+", line):
             words += _WORDS.findall(piece.lower())
             boundaries.add(len(words))
-    return PreparedPassage(tuple(singles + pairs), tuple(words), frozenset(boundaries))
+    return PreparedPassage(tuple(singles + pairs), tuple(words), frozenset(boundaries), len(singles))
 
 
-def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | None = None) -> Verdict:
-    """Whether ``passage`` states ``sentence``; a failing verdict is the closest unit's (fewest words at fault)."""
+#: Words a rewording adds without saying anything new: particles of phrasal verbs ("cut down", "go back"),
+#: light verbs ("helps reduce", "is given within 4.5 hours", "is considered a fever") and emphasis ("far more
+#: often", "both boys and girls"). They never carry polarity (negation, direction, numbers, people, hedges stay
+#: checked). One missing from the passage is forgiven only where the claim copies a passage sentence and the
+#: word is *added* to it (:func:`medstation.llm.substitution.added_words`): "The vaccine can give you flu" is not
+#: said by "The flu vaccine is offered every year", where "give" stands for the passage's verb. Stems.
+LIGHT_WORDS = frozenset(stem(w) for w in """down up out off back away help helps give given take taken make makes
+put get gets considered far both together""".split())
+def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | None = None,
+                    parts: bool = True) -> Verdict:
+    """Whether ``passage`` states ``sentence``; a failing verdict is the closest unit's (fewest words at fault).
+
+    A sentence no unit states may join statements (:func:`medstation.llm.claim_parts.claim_parts`): it is
+    supported when the passage states each of them."""
     words = tuple(_WORDS.findall(sentence.lower()))
     if words and any(start + len(words) in passage.boundaries and passage.words[start:start + len(words)] == words
                      for start in passage.boundaries):
@@ -185,10 +222,23 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
     best: Verdict | None = None
     for unit in passage.units:
         verdict = compare(claim, unit, reword=align)
+        if not verdict.ok and verdict.reason.startswith("not in the passage") and \
+                all(stem(w) in LIGHT_WORDS for w in verdict.words) and added_words(claim, unit) >= set(verdict.words):
+            verdict = compare(claim, unit, reword=align, free={stem(w) for w in verdict.words})
+        if verdict.ok and topic_in_subject_slot(claim, unit):
+            verdict = Verdict(False, "the passage says this of something else, not of its topic")
         if verdict.ok:
+            swapped = substitution(claim, passage.units, passage.n_sentences)
+            if swapped is not None:  # every word is somewhere, but the sentence it copies says another thing
+                return Verdict(False, f"the passage says '{swapped[1]}' where the sentence says '{swapped[0]}'"
+                               if swapped[1] else f"'{swapped[0]}' is said of another statement in the passage",
+                               (swapped[0],))
             return verdict
         if best is None or _closeness(verdict) < _closeness(best):
             best = verdict
+    pieces = claim_parts(sentence) if parts else [sentence]
+    if len(pieces) > 1 and all(support_verdict(p, passage, parts=False).ok for p in pieces):
+        return Verdict(True, "each joined statement is stated")
     return best or Verdict(False, "the passage has no sentence")
 
 
