@@ -191,13 +191,18 @@ def prepare_passage(text: str) -> PreparedPassage:
     singles = [replace(a, topic=about if i else frozenset(), subjects=sentence_subject(a))
                for i, a in enumerate(singles)]
     pairs = [join(a, b) for a, b in zip(singles, singles[1:])]
+    # A list with its lead-in, as the grounded answer quotes it ("… include: Coughing; Wheezing; …"): a line
+    # list whose items carry explanations ("Coughing. Coughing from asthma …") is not one sentence here.
+    from medstation.llm.answer.passage_units import passage_units  # it splits sentences with this module
+
+    lists = [analyse(u.text, titles=titles) for u in passage_units(text) if u.is_list]
     words: list[str] = []
     boundaries = {0}
     for line in text.splitlines():
         for piece in re.split(r"(?<=[.!?:])\s+", line):
             words += _WORDS.findall(piece.lower())
             boundaries.add(len(words))
-    return PreparedPassage(tuple(singles + pairs), tuple(words), frozenset(boundaries), len(singles))
+    return PreparedPassage(tuple(singles + pairs + lists), tuple(words), frozenset(boundaries), len(singles))
 
 
 #: Words a rewording adds without saying anything new: particles of phrasal verbs ("cut down", "go back"),

@@ -178,3 +178,15 @@ def test_a_medquad_label_is_not_quoted_as_part_of_the_sentence():
     assert units[0].section == "Summary"
     # an ordinary colon inside a sentence is the passage's own wording and stays
     assert passage_units("Note: take it with food.")[0].text == "Note: take it with food."
+
+
+def test_a_quoted_line_list_is_supported_by_its_own_passage():
+    """NHLBI lists one item a line ("Coughing. Coughing from asthma often is worse …"); the grounded answer
+    quotes the list with its lead-in, and the support check marked that exact quote UNSUPPORTED (ad2cb94:
+    "not in the passage: signs, symptoms, coughing"), so a verbatim answer was shown as unsupported."""
+    text = answer("What are the symptoms of asthma?", starter(ASTHMA_SYMPTOMS))  # asserts every quote supported
+    assert text.startswith("Common signs and symptoms of asthma include: Coughing; Wheezing; Chest tightness;")
+    # a list item the passage does not have is still refused
+    passage = starter(ASTHMA_SYMPTOMS)[0]
+    forged = "Common signs and symptoms of asthma include: Coughing; Fever; Chest tightness; Shortness of breath."
+    assert not check_answer(forged, [f"{passage.title}\n{passage.text}"])[0].supported
