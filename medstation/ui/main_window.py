@@ -84,7 +84,8 @@ class MainWindow(QMainWindow):
         self._viewer_started = False
         self._open_path: Path | None = None
         self._kb_started = False
-        self.viewer_tab.sig_volume_loaded.connect(lambda _volume: QTimer.singleShot(KB_AFTER_STUDY_MS, self, self._start_kb))
+        self.viewer_tab.sig_volume_loaded.connect(
+            lambda _volume: QTimer.singleShot(KB_AFTER_STUDY_MS, self, self._start_kb))
 
         self._activity = StatusLine(max_lines=1)
         self._activity.setFixedWidth(360)
