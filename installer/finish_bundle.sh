@@ -32,6 +32,20 @@ rm -rf "$QT/plugins/egldeviceintegrations"
 rm -rf "$QT/plugins/generic"
 NETWORK_USERS="$(grep -rlsF --include="*.so*" libQt6Network.so "$BUNDLE/_internal" | grep -v "/libQt6Network.so" || true)"
 if [ -z "$NETWORK_USERS" ]; then rm -f "$QT"/lib/libQt6Network.so*; else log "libQt6Network kept for: $NETWORK_USERS"; fi
+# Image formats: the app reads PNG (built into QtGui), JPEG, ICO and SVG; the hook takes every plugin (1.7 MB).
+rm -f "$QT"/plugins/imageformats/*q{gif,icns,tga,tiff,wbmp,webp}.so
+# The GTK 3 theme plugin links the desktop's GTK 3, which the bundle does not carry (so it never loads here, and
+# on a GTK desktop it would mix the system's GTK with the build machine's cairo and pango); Qt uses its own style
+# and the XDG portal theme without it. Its cairo, pango, harfbuzz, GIO... go below with the other leftovers.
+rm -f "$QT"/plugins/platformthemes/*qgtk3*
+# What no code path reads: pydicom's test images (3.0 MB), scikit-learn's and chromadb's tests, type stubs and
+# C/Cython sources.
+rm -rf "$BUNDLE/_internal/pydicom/data/test_files" "$BUNDLE/_internal/sklearn/datasets/tests" \
+  "$BUNDLE/_internal/chromadb/test"
+find "$BUNDLE/_internal" -type f \( -name "*.pyi" -o -name "*.pyx" -o -name "*.pxd" -o -name "*.h" -o -name "*.hpp" \) \
+  -delete
+# Then the system libraries nothing left in the bundle links to (QtNetwork's Kerberos, the GTK theme's cairo...).
+[ "$(uname -s)" = Linux ] && command -v readelf >/dev/null && "$PY" installer/prune_libs.py "$BUNDLE" >&2
 # Wheels' vendored libraries that PyInstaller copied twice (numpy.libs' libgfortran and libquadmath also land
 # in scipy.libs): the second copy becomes a link to the first (same bytes, same name; the tar keeps links).
 # Stripping these patched libraries is not safe (checked: a stripped OpenBLAS fails to load, "ELF load command

@@ -11,6 +11,7 @@ do the work, leave. Pass ids or plain values between threads, never ORM rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,7 +68,31 @@ def alembic_config(engine: Engine):
     return cfg
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*['\"]?([\w-]+|None)['\"]?\s*$", re.M)
+
+
+def head_from_files() -> str | None:
+    """The head revision read from the migration files' ``revision`` / ``down_revision`` lines (no Alembic
+    import: a second of a cold start); None when they are not one plain chain (then Alembic decides)."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            return None
+        revisions.add(found["revision"])
+        parents.add(found.get("down_revision", "None"))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
 def upgrade_to_head(engine: Engine) -> None:
+    """Bring the schema to Alembic's head. A store already there (every start but the first after an
+    install or upgrade) is checked with one query, without loading Alembic."""
+    from medstation.store.server_roles import schema_revision
+
+    head = head_from_files()
+    if head is not None and schema_revision(engine) == head:
+        return
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")

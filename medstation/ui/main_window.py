@@ -9,6 +9,11 @@ Session menu: Switch user / Sign out (:mod:`medstation.ui.access.switch_user`: o
 under a cover, as the idle lock keeps it) and Quit (Ctrl+Q, ``QKeySequence.Quit``), which closes the
 window the normal way, so unsaved drafts are asked about first.
 
+Cold start (issue 22): only the Viewer is built with the window. The Chat, Notes and Admin tabs are
+empty pages until they are first shown (or asked for: ``window.chat_tab``), so their imports (the answer
+pipeline, the note drafter, the training service) and their first reads do not delay the first study.
+The knowledge base's first check builds the Chat tab once the first study is shown.
+
 Layout: the window never grows past the screen it is on (its maximum size is the screen's
 available area; its minimum is fixed, so no label's text can raise it); the Viewer's status lines
 wrap and elide and its image column cannot be collapsed (see ``ui/viewer/layout.py``).
@@ -20,7 +25,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from medstation.access.account_admin import AccountAdmin
 from medstation.access.roles import Actor
@@ -36,6 +41,7 @@ TAB_TITLES = {"viewer": "Viewer", "chat": "Chat", "notes": "Notes", "admin": "Ad
 MEASURING_TOOLS = ("ruler", "roi", "angle")
 MIN_WINDOW = (960, 600)  # px; below this the Viewer's panels no longer fit side by side
 KB_START_DELAY_MS = 8_000  # the knowledge base's first check waits at most this long for the first study
+KB_AFTER_STUDY_MS = 500  # ...and starts this long after the study is shown (it builds the Chat tab: painted first)
 CLOSE_WAIT_MS = 10_000  # closing waits this long for the saves in the io lane (the database's busy_timeout)
 
 
@@ -60,9 +66,6 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
 
-        from medstation.llm.answer.conversation import Conversation
-        from medstation.ui.chat.tab import ChatTab
-        from medstation.ui.notes.tab import NotesTab
         from medstation.ui.segmentation.panel import SegmentationPanel
         from medstation.ui.viewer.tab import ViewerTab
 
@@ -73,17 +76,16 @@ class MainWindow(QMainWindow):
                                                     exports_dir=s.settings.exports_dir, shadow=s.shadow)
         self.viewer_tab.add_side_panel(self.segmentation_panel, "Segmentation")
         let_labels_shrink(self.viewer_tab.side_tabs)  # a long panel message wraps instead of widening the window
-        self.chat_tab = ChatTab(llm=s.llm, kb=s.kb, conversation=Conversation(db=s.db, llm=s.llm, kb=s.kb),
-                                settings=s.settings, runner=runner, session=s.session, defer_starter=True)
-        self.notes_tab = NotesTab(s.notes, runner, shadow=s.shadow)
-        self.admin_tab = None  # built for the first signed-in person who may see it
+        self._built: dict[str, QWidget] = {"viewer": self.viewer_tab}  # tabs built so far
+        self._pages: dict[str, QWidget] = {"viewer": self.viewer_tab}  # what each tab's page is now
         self.tabs.addTab(self.viewer_tab, "Viewer")
-        self.tabs.addTab(self.chat_tab, "Chat")
-        self.tabs.addTab(self.notes_tab, "Notes")
+        for name in ("chat", "notes"):  # the admin page is added for the first person who may see it
+            self._add_page(name)
         self._viewer_started = False
         self._open_path: Path | None = None
         self._kb_started = False
-        self.viewer_tab.sig_volume_loaded.connect(lambda _volume: self._start_kb())
+        self.viewer_tab.sig_volume_loaded.connect(
+            lambda _volume: QTimer.singleShot(KB_AFTER_STUDY_MS, self, self._start_kb))
 
         self._activity = StatusLine(max_lines=1)
         self._activity.setFixedWidth(360)
@@ -138,10 +140,10 @@ class MainWindow(QMainWindow):
     def apply_actor(self, actor: Actor | None) -> None:
         """Show the tabs and Viewer controls ``actor``'s role may use (the services still check)."""
         view = role_view(actor)
-        if view.shows("admin") and self.admin_tab is None:
-            self._build_admin_tab()
+        if view.shows("admin") and "admin" not in self._pages:
+            self._add_page("admin")
         for name in TAB_NAMES:
-            widget = getattr(self, f"{name}_tab")
+            widget = self._pages.get(name)
             if widget is not None:
                 self.tabs.setTabVisible(self.tabs.indexOf(widget), view.shows(name))
         self.viewer_tab.side_tabs.setVisible(view.edit_imaging)
@@ -150,7 +152,7 @@ class MainWindow(QMainWindow):
             self.viewer_tab.toolbar.tool_actions[name].setVisible(view.edit_imaging)
         if not view.edit_imaging:
             self.viewer_tab.set_tool("navigate")
-        current = next((n for n in TAB_NAMES if getattr(self, f"{n}_tab") is self.tabs.currentWidget()), None)
+        current = next((n for n in TAB_NAMES if self._pages.get(n) is self.tabs.currentWidget()), None)
         if view.tabs and current not in view.tabs:
             self.select_tab(view.tabs[0])
         base = self.windowTitle().split(" · ")[0]
@@ -159,25 +161,84 @@ class MainWindow(QMainWindow):
         if self._start_requested and view.shows("viewer"):
             self._start_viewer()
 
-    def _build_admin_tab(self) -> None:
+    # -- tabs built on first use ---------------------------------------------------------------
+    @property
+    def chat_tab(self):
+        return self._tab("chat")
+
+    @property
+    def notes_tab(self):
+        return self._tab("notes")
+
+    @property
+    def admin_tab(self):
+        """The Admin tab, or None while nobody who may see it has signed in."""
+        return self._tab("admin")
+
+    def is_built(self, name: str) -> bool:
+        """Whether tab ``name`` has been built (an unbuilt tab is an empty page until first shown)."""
+        return name in self._built
+
+    def _add_page(self, name: str) -> None:
+        page = QWidget()
+        page.setObjectName(f"{name}_page")
+        self._pages[name] = page
+        self.tabs.addTab(page, TAB_TITLES[name])
+
+    def _tab(self, name: str):
+        """Tab ``name``, built now if its page is still empty; None when it has no page (admin, not allowed)."""
+        if name in self._built:
+            return self._built[name]
+        page = self._pages.get(name)
+        if page is None:
+            return None
+        widget = getattr(self, f"_build_{name}_tab")()
+        self._built[name] = self._pages[name] = widget
+        index = self.tabs.indexOf(page)
+        visible, current = self.tabs.isTabVisible(index), self.tabs.currentIndex() == index
+        self.tabs.blockSignals(True)  # the same tab stays current: no tab change to report
+        try:
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, widget, TAB_TITLES[name])
+            self.tabs.setTabVisible(index, visible)
+            if current:
+                self.tabs.setCurrentIndex(index)
+        finally:
+            self.tabs.blockSignals(False)
+        page.deleteLater()
+        return widget
+
+    def _build_chat_tab(self):
+        from medstation.llm.answer.conversation import Conversation
+        from medstation.ui.chat.tab import ChatTab
+
+        s = self.services
+        return ChatTab(llm=s.llm, kb=s.kb, conversation=Conversation(db=s.db, llm=s.llm, kb=s.kb),
+                       settings=s.settings, runner=self.runner, session=s.session, defer_starter=True)
+
+    def _build_notes_tab(self):
+        from medstation.ui.notes.tab import NotesTab
+
+        return NotesTab(self.services.notes, self.runner, shadow=self.services.shadow)
+
+    def _build_admin_tab(self):
         from medstation.ui.admin.tab import AdminTab
 
         s = self.services
-        self.admin_tab = AdminTab(training=s.training, runner=self.runner, session=s.session,
-                                  accounts=AccountAdmin(AccountStore(s.db), s.session))
-        self.admin_tab.sig_models_changed.connect(self.refresh_model_version)
-        self.tabs.addTab(self.admin_tab, "Admin")
+        admin = AdminTab(training=s.training, runner=self.runner, session=s.session,
+                         accounts=AccountAdmin(AccountStore(s.db), s.session))
+        admin.sig_models_changed.connect(self.refresh_model_version)
+        return admin
 
     def visible_tab_names(self) -> list[str]:
-        return [n for n in TAB_NAMES if getattr(self, f"{n}_tab") is not None
-                and self.tabs.isTabVisible(self.tabs.indexOf(getattr(self, f"{n}_tab")))]
+        return [n for n in TAB_NAMES if n in self._pages and self.tabs.isTabVisible(self.tabs.indexOf(self._pages[n]))]
 
     # -- tabs -----------------------------------------------------------------------------------
     def select_tab(self, name: str) -> None:
         name = (name or "viewer").lower()
-        widget = getattr(self, f"{name}_tab", None) if name in TAB_NAMES else None
-        if widget is not None and self.tabs.isTabVisible(self.tabs.indexOf(widget)):
-            self.tabs.setCurrentWidget(widget)
+        page = self._pages.get(name) if name in TAB_NAMES else None
+        if page is not None and self.tabs.isTabVisible(self.tabs.indexOf(page)):
+            self.tabs.setCurrentWidget(self._tab(name))
 
     _start_requested = False
 
@@ -210,7 +271,10 @@ class MainWindow(QMainWindow):
         handle.sig_done.connect(self.viewer_tab.toolbar.show_model)
         return handle
 
-    def _on_tab_changed(self, _index: int) -> None:
+    def _on_tab_changed(self, index: int) -> None:
+        name = next((n for n, page in self._pages.items() if page is self.tabs.widget(index)), None)
+        if name is not None and name not in self._built:
+            self._tab(name)  # first shown: build it in place of its empty page
         if self.tabs.currentWidget() is self.viewer_tab:
             self.refresh_model_version()
 
@@ -248,7 +312,8 @@ class MainWindow(QMainWindow):
 
     def _save_pending(self, why: str) -> bool:
         """Flush the Notes buffer and wait (bounded, said on the status bar) for the io lane's writes."""
-        self.notes_tab.flush()
+        if self.is_built("notes"):
+            self.notes_tab.flush()
         pending = len(self.runner.active(Lane.IO))
         if pending:
             self._say_saving(pending, why)
@@ -258,7 +323,8 @@ class MainWindow(QMainWindow):
         if not self.viewer_tab.confirm_close():  # drafts or a running propagation: asked first
             event.ignore()
             return
-        self.notes_tab.flush()  # unsaved keystrokes join the io lane, which closing never cancels
+        if self.is_built("notes"):
+            self.notes_tab.flush()  # unsaved keystrokes join the io lane, which closing never cancels
         if not self.runner.close_down(CLOSE_WAIT_MS, waiting=lambda n: self._say_saving(n, "before closing")):
             event.ignore()  # the database stayed busy: keep the window, try again
             self.statusBar().showMessage("Still saving (the database is busy); the window closes when it is done.")

@@ -34,7 +34,6 @@ from sqlmodel import select
 
 from medstation.access.roles import Permission
 from medstation.jobs import Cancelled
-from medstation.notes.drafting import DraftOptions
 from medstation.segmentation.slices import segment_slice
 from medstation.store.tables import ModelKind, PreferenceChoice
 from medstation.training.canary.candidates import describe_llm_candidate
@@ -194,6 +193,8 @@ def draft_blind_pair(ctx, notes, shadow, blind: BlindSession, session_id: int, t
     Nothing is stored here; the tab stores the kept draft (``notes.store_draft``) after the pick.
     A candidate that cannot draft gives ``BlindResult(None, message, active_output=<PreparedDraft>)``.
     """
+    from medstation.notes.drafting import DraftOptions  # here: the drafter is not needed to open the window
+
     options = options or DraftOptions()
     active = notes.prepare_draft(ctx, session_id, template_name, options)
     version = shadow.candidate(ModelKind.llm)

@@ -38,8 +38,6 @@ from medstation.access.roles import UserSession
 from medstation.config import Settings
 from medstation.foreground import FOREGROUND
 from medstation.jobs import Cancelled
-from medstation.notes.drafting import draft_note
-from medstation.notes.records import tracked_from_draft
 from medstation.segmentation import metrics
 from medstation.segmentation.records import series_folder_name
 from medstation.store.database import Database
@@ -47,7 +45,6 @@ from medstation.store.model_registry import ModelRegistry
 from medstation.store.tables import ModelKind, ShadowCase
 from medstation.training.canary.candidates import CandidateModels, describe_llm_candidate, newest_candidate
 from medstation.training.canary.fingerprint import inputs_sha256
-from medstation.training.canary.note_inputs import note_inputs
 from medstation.training.canary.preference import BlindPair, PreferenceInfo, record_choice
 from medstation.training.comparison.stats import edit_similarity, rouge_l
 
@@ -219,6 +216,11 @@ class ShadowService:
 
     def run_notes(self, ctx, plan: ShadowPlan, note_id: int) -> ShadowCaseInfo | None:
         """Job (shadow lane): the candidate drafts the same transcript and template as note ``note_id``'s AI draft."""
+        # imported here: the note drafter's modules (hundreds of patterns) are not needed to open the window
+        from medstation.notes.drafting import draft_note
+        from medstation.notes.records import tracked_from_draft
+        from medstation.training.canary.note_inputs import note_inputs
+
         lower_thread_priority()
         bg = BackgroundContext(ctx)
         row = ShadowCase(kind=plan.kind, active_version_id=plan.active_version_id,
