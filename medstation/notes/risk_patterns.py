@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 
 _SELF = r"(?:my ?self|yourself|themselves|himself|herself)"
+# "cut myself shaving", "burned myself on the oven": an accident, not self-harm ("on purpose" still matches).
+_ACCIDENT = (r"(?! (?:shaving|cooking|chopping|by accident|accidentally|on (?:a|an|the|some|broken) (?!purpose)|"
+             r"(?:while|when) (?:shaving|cooking|chopping|opening|cutting|fixing|working)))")
 PATTERNS: dict[str, list[str]] = {
     "suicidal_ideation": [
         r"suicid\w*", r"kill(?:ing|ed)? (?:my ?self|yourself)", r"end(?:ing)? (?:my|your|his|her) (?:own )?life",
@@ -30,7 +33,7 @@ PATTERNS: dict[str, list[str]] = {
         # contain their own negation start with it, so the negation look-back cannot read them as a denial.
         r"(?:don't|do not|can't|cannot|no longer) see (?:the |any )?point (?:of|in) (?:living|life|going on|being alive)",
         r"jump(?:ing)? (?:off|from) (?:a|the|that) (?:bridge|roof|building|cliff|balcony|overpass)",
-        r"(?:bought|got|buy|get|have|found) (?:a |some )?(?:rope|noose)", r"noose",
+        r"(?:bought|got|buy|get|have|found) (?:a |some )?(?:rope|noose)(?! (?:ladder|swing|light|toy|bridge|course))", r"noose",
         r"(?:tested|test|checked|tie|tied) (?:the|a) (?:beam|noose|rope)", r"(?:wrote|written|writing) (?:a )?suicide note",
         r"(?:giving|gave) away (?:my|all my) (?:things|stuff|belongings)",
     ],
@@ -46,7 +49,7 @@ PATTERNS: dict[str, list[str]] = {
     ],
     "self_harm": [
         r"self[- ]?harm\w*", r"self[- ]?injur\w*", r"(?:cut|cutting|burn|burning|hurt|hurting|harm|harming|hit|"
-        r"hitting|scratch\w*|punish\w*|starv\w*)(?: on)? " + _SELF, r"cutting (?:again|my (?:arms?|legs?|wrists?))",
+        r"hitting|scratch\w*|punish\w*|starv\w*)(?: on)? " + _SELF + _ACCIDENT, r"cutting (?:again|my (?:arms?|legs?|wrists?))",
         r"cut (?:my|her|his) (?:arms?|legs?|wrists?)", r"picking at (?:the|my|her|his) (?:scars|scabs|wounds|cuts)",
         r"(?:stopped|quit) eating",  # restriction with weight loss or fainting is a medical risk (said, not advised)
         # An instrument or a cutting act on a body part, and fresh wounds ("took a blade to my thighs", "carving
@@ -75,7 +78,7 @@ PATTERNS: dict[str, list[str]] = {
 }
 COMPILED = {cat: [re.compile(rf"\b{p}", re.IGNORECASE) for p in pats] for cat, pats in PATTERNS.items()}
 
-_NEGATION = re.compile(r"\b(?:no|not|never|nobody|no one|nothing|zero|sold|got rid of|den(?:y|ies|ied|ying)|without|none|nor|negative for|free of|absence of|"
+_NEGATION = re.compile(r"\b(?:no|not|never|nobody|no one|nothing|zero|sold|got rid of|locked (?:up|away)|removed|den(?:y|ies|ied|ying)|without|none|nor|negative for|free of|absence of|"
                        r"ruled? out|hasn't|haven't|hadn't|don't|doesn't|didn't|isn't|wasn't|won't|wouldn't|aren't|"
                        r"can't|cannot|n't|dont|doesnt|didnt|havent|hasnt|wont|wouldnt|isnt|wasnt|cant)\b", re.IGNORECASE)
 _PSEUDO = re.compile(r"\b(?:can't|cannot|couldn't|can not|won't|not able to|unable to) stop\b|\bno longer\b(?! (?:think|thinks|thought|have|has|feel|feels|get|gets|consider|struggle|cut|hurt|harm)\b)|"
@@ -106,7 +109,21 @@ def negated(text: str, start: int, end: int) -> bool:
     window = _PSEUDO.sub(" ", window)
     if _NEGATION.search(window):
         return True
-    return bool(_AFTER_DENIAL.match(text[end:end + 50]))
+    return bool(_AFTER_DENIAL.match(text[end:end + 50]) or _RESOLVED_AFTER.match(text[end:end + 90]))
+
+
+# A risk said to be over, later in the same sentence ("I had thoughts of suicide in college, but not since I
+# started treatment", "the urges to cut went away"): a documented history, not a current risk.
+_RESOLVED_AFTER = re.compile(
+    r"^[^.!?]{0,50}?\b(?:but|and) (?:not|never) (?:since|anymore|any more|again|for (?:years|months|a long time|"
+    r"over a year)|in (?:years|months|a long time|over a year))\b|"
+    r"^[^.!?]{0,50}?\b(?:went|go|goes|gone|faded|passed) away\b|"
+    r"^[^.!?]{0,50}?\bbut (?:that|those|it|they) (?:stopped|ended|went away|passed|faded)\b", re.IGNORECASE)
+
+
+def resolved_in_past(sentence: str) -> bool:
+    """The sentence says its risk is over ("I used to think about dying but that stopped years ago")."""
+    return bool(_RESOLVED_AFTER.match(sentence))
 
 
 def pattern_spans(text: str) -> list[tuple[str, int, int, int]]:
@@ -124,7 +141,7 @@ def pattern_spans(text: str) -> list[tuple[str, int, int, int]]:
     return out
 
 
-_ANY_NEGATION = re.compile(r"\b(?:no|not|never|nobody|no one|nothing|zero|sold|got rid of|nobody|nothing|none|den(?:y|ies|ied|ying)|without|n't|"
+_ANY_NEGATION = re.compile(r"\b(?:no|not|never|nobody|no one|nothing|zero|sold|got rid of|locked (?:up|away)|removed|nobody|nothing|none|den(?:y|ies|ied|ying)|without|n't|"
                            r"hasn't|haven't|hadn't|don't|doesn't|didn't|isn't|wasn't|won't|wouldn't|aren't|"
                            r"can't|cannot|dont|doesnt|didnt|havent|hasnt|wont|wouldnt|isnt|wasnt|cant)\b|n't\b",
                            re.IGNORECASE)
@@ -170,7 +187,7 @@ DENIAL_SHAPE = re.compile(
     r"cut|overdos|do anything|violent|rough|abusive|laid|lay|check)\w*\b|"
     r"\bnot (?:going|gonna) to (?:hurt|harm|kill|do anything)\b", re.IGNORECASE)
 PROTECTIVE = re.compile(r"\b(?:want|going|choose|decided) to (?:live|keep living|stay alive|get better)\b|"
-                        r"\b(?:reasons?|something|a lot|so much) to live for\b", re.IGNORECASE)
+                        r"\b(?:reasons?|something|a lot|so much|too much|plenty|lots|everything) to live for\b", re.IGNORECASE)
 
 
 def reads_as_denial(sentence: str) -> bool:
