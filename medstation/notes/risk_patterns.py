@@ -62,7 +62,9 @@ PATTERNS: dict[str, list[str]] = {
     ],
     "abuse": [
         r"abus\w*", r"(?:hits|hit|beats|beat|punch\w*|chok\w*|slap\w*|kick\w*|push\w*|shov\w*|grab\w*) me\b"
-        r"(?! (?:hard (?:today|in|at|during)|to (?:do|try|be|go|keep|finish|work)))",
+        r"(?! (?:hard (?:today|in|at|during)|to (?:do|try|be|go|keep|finish|work))|"
+        # "hit me up", "pushed me to see a doctor" (but "pushed me to the ground" stays)
+        r" (?:up\b|to (?!the |my |her |his |its )\w+))",
         r"domestic violence", r"sexual(?:ly)? (?:assault\w*|abus\w*|touch\w*)", r"rap(?:e|ed|ing)\b", r"molest\w*",
         r"touch(?:ed|es|ing)? me (?:inappropriately|without|down there)", r"(?:afraid|scared) to go home",
         r"neglect\w*", r"threaten(?:s|ed|ing)? (?:to (?:hurt|kill) )?me",
@@ -70,7 +72,7 @@ PATTERNS: dict[str, list[str]] = {
         r"(?:drunk|drinking|intoxicated|high on \w+)\b[^.]{0,60}\bdriv\w* (?:my |the |our )?(?:kids|children|son|daughter|baby)",
     ],
     "overdose": [
-        r"overdos\w*", r"\bod(?:'d|ed)\b", r"took (?:a (?:bunch|lot|handful) of|too many|all (?:of )?(?:my|the)) "
+        r"overdos\w*\b(?! on (?:coffee|caffeine|sugar|chocolate|candy|junk|tv|netflix|work|news|social media|carbs|sun))", r"\bod(?:'d|ed)\b", r"took (?:a (?:bunch|lot|handful) of|too many|all (?:of )?(?:my|the)) "
         r"(?:pills|tablets|meds|medications?)", r"(?:whole|entire) bottle of",
     ],
     "lethal_means": [r"\b(?:guns?|firearms?|rifles?|pistols?|handguns?|shotguns?)\b", r"stockpil\w+ (?:pills|meds)",
@@ -216,5 +218,9 @@ IDIOM = re.compile(
     r"vegetables|costs|prices)\b|"
     r"\bend (?:the|this|my|our) (?:week|day|month|shift|lease|year|session|call)\b|"
     r"\b(?:phone|battery|laptop|car|plants?|computer|fish) (?:died|is dead|was dead|(?:are|keep) dying)\b|"
-    r"\b(?:pick(?:ed|ing)? up|refill\w*|fill\w*) (?:my |a |the )?(?:prescription|refill|meds|medication)\b",
+    r"\b(?:pick(?:ed|ing)? up|refill\w*|fill\w*) (?:my |a |the )?(?:prescription|refill|meds|medication)\b|"
+    # an accident ("I cut myself on a broken glass while washing up", "burned my hand cooking")
+    r"\b(?:cut|cutting|burn(?:ed|t|ing)?|scratch(?:ed|ing)?|nick(?:ed)?) (?:myself|my (?:finger|hand|thumb|arm|leg|foot|"
+    r"knee|lip|chin))(?= (?:shaving|cooking|chopping|by accident|accidentally|on (?:a|an|the|some|broken) (?!purpose)|"
+    r"(?:while|when) \w+ing))",
     re.IGNORECASE)
