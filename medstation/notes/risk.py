@@ -201,7 +201,7 @@ def _semantic_pass(transcript: Transcript, model, patterns: list[RiskFinding]) -
         # Neglect is told by what nobody does ("nobody feeds them"): a negated verb there is the risk, not a denial.
         # The classifier's denial class rests on negation words, so for neglect only a protective reading
         # ("they have everything they need") or a denial far surer than the risk makes it a denial.
-        omission = s.kind == "neglect"
+        omission = s.kind == "neglect" and not clause  # a lone clause ("I never drive with the kids") needs more
         if (rp.reads_as_denial(sentence) and not omission) or rp.resolved_in_past(sentence) \
                 or s.p_denial - s.p_risk >= (rs.NEGLECT_DENIAL_MARGIN if omission else rs.DENIAL_MARGIN):
             status, note = RiskStatus.denied, f"; read as a denial (denial probability {s.p_denial:.2f})"

@@ -36,6 +36,10 @@ PATTERNS: dict[str, list[str]] = {
         r"(?:bought|got|buy|get|have|found) (?:a |some )?(?:rope|noose)(?! (?:ladder|swing|light|toy|bridge|course))", r"noose",
         r"(?:tested|test|checked|tie|tied) (?:the|a) (?:beam|noose|rope)", r"(?:wrote|written|writing) (?:a )?suicide note",
         r"(?:giving|gave) away (?:my|all my) (?:things|stuff|belongings)",
+        # Ambivalence about living is a risk ("I'm not sure I want to keep living like this"); the pattern starts
+        # with its own negation so the look-back cannot read it as a denial.
+        r"(?:not sure|don't know if|do not know if|don't know whether|unsure (?:if|whether)) (?:I|he|she) "
+        r"(?:really )?(?:want|wants|wanna|can|could) (?:to )?(?:keep (?:on )?(?:living|going)|live|go on|be (?:here|alive))",
     ],
     "homicidal_ideation": [
         r"homicid\w*", r"(?:kill|murder|shoot|stab|strangle)(?:ing)? (?:him|her|them|someone|somebody|people|"
@@ -74,6 +78,9 @@ PATTERNS: dict[str, list[str]] = {
     "overdose": [
         r"overdos\w*\b(?! on (?:coffee|caffeine|sugar|chocolate|candy|junk|tv|netflix|work|news|social media|carbs|sun))", r"\bod(?:'d|ed)\b", r"took (?:a (?:bunch|lot|handful) of|too many|all (?:of )?(?:my|the)) "
         r"(?:pills|tablets|meds|medications?)", r"(?:whole|entire) bottle of",
+        # "only about half the bottle" (weak: "half a bottle of wine" is not one)
+        r"(?:half|most|the rest) (?:of )?(?:the|a|my|her|his) (?:bottle|pack|packet|box|strip|blister pack)\b"
+        r"(?! of (?:wine|vodka|whisk(?:e)?y|rum|gin|beer|water|juice|soda|milk|shampoo|lotion|cereal))",
     ],
     "lethal_means": [r"\b(?:guns?|firearms?|rifles?|pistols?|handguns?|shotguns?)\b", r"stockpil\w+ (?:pills|meds)",
                      r"(?:pills|meds|tablets|medications?)\b[^.]{0,25}\b(?:piled|saved|stashed|hoarded|stockpiled) up"],
@@ -120,7 +127,9 @@ _RESOLVED_AFTER = re.compile(
     r"^[^.!?]{0,50}?\b(?:but|and) (?:not|never) (?:since|anymore|any more|again|for (?:years|months|a long time|"
     r"over a year)|in (?:years|months|a long time|over a year))\b|"
     r"^[^.!?]{0,50}?\b(?:went|go|goes|gone|faded|passed) away\b|"
-    r"^[^.!?]{0,50}?\bbut (?:that|those|it|they) (?:stopped|ended|went away|passed|faded)\b", re.IGNORECASE)
+    r"^[^.!?]{0,50}?\bbut (?:that|those|it|they) (?:stopped|ended|went away|passed|faded)\b|"
+    r"^[^.!?]{0,50}?\bbut (?:I|he|she|they) (?:haven't|have not|hasn't|has not|haven't had|hasn't had)\b[^.!?]{0,30}"
+    r"\b(?:in|for|since) (?:years|months|a long time|over a year|(?:\w+|\d+) (?:years|months))\b", re.IGNORECASE)
 
 
 def resolved_in_past(sentence: str) -> bool:
@@ -173,7 +182,7 @@ def _index(category: str, fragment: str) -> tuple[str, int]:
 
 #: Patterns whose words have everyday uses ("bought rope for the tent", "gun show"): a match of one counts
 #: only when the semantic detector also finds some risk in the sentence (or could not run).
-WEAK = {_index("suicidal_ideation", "(?:rope|noose)"), _index("suicidal_ideation", "giving|gave"),
+WEAK = {_index("suicidal_ideation", "(?:rope|noose)"), _index("overdose", "(?:half|most|the rest)"), _index("suicidal_ideation", "giving|gave"),
         _index("self_harm", "eating"), _index("self_harm", "razor|blade"), _index("lethal_means", "guns?")}
 
 # First-person denial shapes, whatever the risk words ("I have no intention of hurting him", "he has never
@@ -186,7 +195,7 @@ DENIAL_SHAPE = re.compile(
     r"\b(?:never|not|nobody|no one|didn'?t|did not|haven'?t|have not|hasn'?t|has not|wouldn'?t|would not|won'?t|will not|"
     r"doesn'?t|does not|don'?t|do not)\s+"
     r"(?:\w+\s+){0,2}(?:hurt|harm|hit|kill|touch|control|abuse|threaten|attempt|tr(?:y|ied)|t[oa]ke?n?|took|"
-    r"cut|overdos|do anything|violent|rough|abusive|laid|lay|check)\w*\b|"
+    r"cut|overdos|do anything|violent|rough|abusive|laid|lay|check|stop|force|isolat|track|monitor|follow)\w*\b|"
     r"\bnot (?:going|gonna) to (?:hurt|harm|kill|do anything)\b", re.IGNORECASE)
 PROTECTIVE = re.compile(r"\b(?:want|going|choose|decided) to (?:live|keep living|stay alive|get better)\b|"
                         r"\b(?:reasons?|something|a lot|so much|too much|plenty|lots|everything) to live for\b", re.IGNORECASE)
