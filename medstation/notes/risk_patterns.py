@@ -15,7 +15,8 @@ _ACCIDENT = (r"(?! (?:shaving|cooking|chopping|by accident|accidentally|on (?:a|
              r"(?:while|when) (?:shaving|cooking|chopping|opening|cutting|fixing|working)))")
 PATTERNS: dict[str, list[str]] = {
     "suicidal_ideation": [
-        r"suicid\w*", r"kill(?:ing|ed)? (?:my ?self|yourself)", r"end(?:ing)? (?:my|your|his|her) (?:own )?life",
+        # ... not a bereavement ("my cousin died by suicide", "we lost my uncle to suicide"): someone else's death
+        r"(?<!died by )(?<!death by )(?<!lost to )suicid\w*\b(?! prevention| awareness)", r"kill(?:ing|ed)? (?:my ?self|yourself)", r"end(?:ing)? (?:my|your|his|her) (?:own )?life",
         r"end(?:ing)? it all", r"take (?:my|your|his|her) (?:own )?life",
         r"(?:want|wanted|wanting|wish|wished|wishing)(?: that)? (?:to|i was|i were|i could) (?:die|be dead|not be here|"
         r"not exist|disappear|go to sleep and not wake up)",
@@ -65,7 +66,7 @@ PATTERNS: dict[str, list[str]] = {
         r"(?:arms?|legs?|thighs?|wrists?|skin|stomach|body)\b",
     ],
     "abuse": [
-        r"abus\w*", r"(?:hits|hit|beats|beat|punch\w*|chok\w*|slap\w*|kick\w*|push\w*|shov\w*|grab\w*) me\b"
+        r"abus\w*", r"(?<!\bit )(?<!\bthat )(?<!\bthis )(?:hits|hit|beats|beat|punch\w*|chok\w*|slap\w*|kick\w*|push\w*|shov\w*|grab\w*) me\b"
         r"(?! (?:hard (?:today|in|at|during)|to (?:do|try|be|go|keep|finish|work))|"
         # "hit me up", "pushed me to see a doctor" (but "pushed me to the ground" stays)
         r" (?:up\b|to (?!the |my |her |his |its )\w+))",

@@ -75,7 +75,7 @@ CLAUSE_SIMILARITY = 0.5
 #: Below this risk probability the reading is unsure: the nearest risk exemplar must then be at least about as
 #: similar as the nearest denial or everyday one (within ``UNSURE_KNN_MARGIN``), even for a sentence near a risk
 #: exemplar (session 7: chosen on the tune part of the v5 dev half and written probes).
-UNSURE_BELOW = 0.65
+UNSURE_BELOW = 0.5
 UNSURE_KNN_MARGIN = -0.05
 #: A sentence is a denial when its denial probability exceeds its risk probability by this much.
 DENIAL_MARGIN = 0.15
