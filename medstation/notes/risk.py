@@ -128,6 +128,8 @@ def _pattern_findings(transcript: Transcript) -> list[RiskFinding]:
     findings = []
     for line in transcript.lines:
         for category, index, start, end in rp.pattern_spans(line.text):
+            if rp.hyperbole_in(line.text, start, end):
+                continue  # "I'll kill my brother if he borrows my car again": hyperbole, not a threat
             answer = None
             if _asked(line, end):
                 status, answer = _answer_status(transcript, line.number)
@@ -195,6 +197,8 @@ def _semantic_pass(transcript: Transcript, model, patterns: list[RiskFinding]) -
         sentence = line.text[a:b]
         if s.p_risk < rs.IDIOM_CEILING and rp.IDIOM.search(sentence) and not same:
             return None  # "I'd kill for a coffee": an everyday idiom, read as a risk only weakly
+        if rp.hyperbole_in(line.text, a, b):
+            return None  # "I could have strangled him when he forgot our anniversary"
         if same and not (s.p_risk >= rs.OVERRIDE_THRESHOLD and s.p_denial < 1 - rs.OVERRIDE_THRESHOLD):
             return None  # the pattern read it as a denial, and the classifier is not sure otherwise
         note = ""

@@ -234,3 +234,24 @@ IDIOM = re.compile(
     r"knee|lip|chin))(?= (?:shaving|cooking|chopping|by accident|accidentally|on (?:a|an|the|some|broken) (?!purpose)|"
     r"(?:while|when) \w+ing))",
     re.IGNORECASE)
+
+
+# Hyperbole that is never a risk whatever the classifier says ("I could have strangled him when he forgot our
+# anniversary", "if I eat one more salad I'll shoot myself", "I jumped out of my skin"): a sentence holding one
+# is not flagged by the patterns nor by the semantic detector. Kept narrow: "if I have to live one more day
+# like this I'll kill myself" is not one (a day, a week, a night of this life is excluded).
+HYPERBOLE = re.compile(
+    r"\bcould (?:have|'ve) (?:killed|strangled|murdered|throttled|wrung (?:his|her|their) necks?)\b[^.!?]{0,60}"
+    r"\b(?:when|for|because|after)\b|"
+    r"\bif (?:I|he|she|they) (?:have to |has to )?(?:eat|eats|hear|hears|see|sees|sit through|watch|read|answer|"
+    r"listen to|borrow|borrows|sing|sings|play|plays)\b[^.!?]{0,40}"
+    r"\b(?:one more|another|again)\b(?! (?:day|night|week|month|year|minute|second|hour)s?\b)(?![^.!?]{0,20}"
+    r"\b(?:like this|of this)\b)|"
+    r"\bjump(?:ed|ing|s)? out of (?:my|his|her|their) skin\b|\bcould eat a horse\b", re.IGNORECASE)
+
+
+def hyperbole_in(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` lies in a sentence of ``text`` that holds a :data:`HYPERBOLE`."""
+    a = max((m.end() for m in re.finditer(r"[.!?](?:\s|$)", text[:start])), default=0)
+    b = next((m.start() + 1 for m in re.finditer(r"[.!?](?:\s|$)", text) if m.start() >= end - 1), len(text))
+    return bool(HYPERBOLE.search(text[a:b]))

@@ -96,3 +96,32 @@ def test_split_clauses():
                                                      "sometimes I think about taking all my pills at once."]
     assert split_clauses("Well, I slept badly.") == []  # a two-word fragment is no clause of its own
     assert split_clauses("Apples, pears and plums.") == []
+
+
+# fails on ad2cb94: a pattern or the classifier read each hyperbole as a threat or a wish to die
+@pytest.mark.parametrize("text", [
+    "Client: I'll kill my brother if he borrows my car without asking again, he's so annoying.",
+    "Client: I could have strangled my husband when he forgot our anniversary.",
+    "Client: If I eat one more salad I'm going to shoot myself, haha.",
+    "Client: I nearly jumped out of my skin when the alarm went off.",
+])
+def test_hyperbole_is_not_a_risk(text):
+    assert _needing_ack(text) == {}
+
+
+@pytest.mark.parametrize("category, text", [
+    ("suicidal_ideation", "Client: If I have to live one more day like this I'll kill myself."),
+    ("homicidal_ideation", "Client: If he hits me one more time I'll kill him."),
+    ("homicidal_ideation", "Client: If he touches my daughter again I will kill him."),
+])
+def test_a_conditional_threat_about_a_real_harm_stays_a_risk(category, text):
+    assert category in _needing_ack(text)
+
+
+# fails on ad2cb94: ambivalence about living, and a partial overdose told with a negation, raised no flag
+@pytest.mark.parametrize("category, text", [
+    ("suicidal_ideation", "Client: I'm not sure I want to keep living like this."),
+    ("overdose", "Client: I didn't take them all, only about half the bottle."),
+])
+def test_ambivalence_and_partial_overdose_are_risks(category, text):
+    assert category in _needing_ack(text)
