@@ -157,8 +157,10 @@ def _semantic_pass(transcript: Transcript, model, patterns: list[RiskFinding]) -
     from medstation.notes import risk_semantic as rs
 
     units = [(line, a, b) for line in transcript.lines for a, b in rs.split_sentences(line.text)]
-    # Each sentence of several clauses is also read clause by clause (one batch for all).
-    clauses = [[(a + ca, a + cb) for ca, cb in rs.split_clauses(line.text[a:b])] for line, a, b in units]
+    # A sentence with a negation and several clauses is also read clause by clause (one batch for all); only
+    # those can hide a risk behind a denial, and embedding every clause of a long transcript costs time.
+    clauses = [[(a + ca, a + cb) for ca, cb in rs.split_clauses(line.text[a:b])]
+               if rp.has_negation(line.text[a:b]) else [] for line, a, b in units]
     flat = [(line, ca, cb) for (line, _, _), parts in zip(units, clauses) for ca, cb in parts]
     all_scores = model.score([line.text[a:b] for line, a, b in units] + [line.text[a:b] for line, a, b in flat])
     scores, rest = all_scores[:len(units)], iter(all_scores[len(units):])
