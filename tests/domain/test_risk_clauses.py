@@ -125,3 +125,13 @@ def test_a_conditional_threat_about_a_real_harm_stays_a_risk(category, text):
 ])
 def test_ambivalence_and_partial_overdose_are_risks(category, text):
     assert category in _needing_ack(text)
+
+
+# fails on ad2cb94: the installer self-test's sample session raised a suicidal-ideation flag on a homework reply
+# ("Writing them down sounds easier than fighting them at night.")
+def test_the_self_test_session_raises_only_its_documented_denial():
+    from medstation.config import resources_dir
+
+    path = resources_dir() / "selftest" / "sample_transcript.txt"
+    flags = risk_flags(detect_risks(parse_transcript(path.read_bytes(), path.name)))
+    assert [(f.category, f.status) for f in flags] == [("self_harm", RiskStatus.denied)]
