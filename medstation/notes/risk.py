@@ -13,7 +13,11 @@ Two detectors run on every line: the wording patterns of :mod:`medstation.notes.
 embedding classifier of :mod:`medstation.notes.risk_semantic` (everyday wording the patterns miss: "everyone
 would be better off if I wasn't around"). Recall comes first: a sentence either detector reads as a risk
 is flagged unless it reads as a denial. Each finding says why it was raised (the pattern, or the nearest
-exemplar's kind and similarity). When the semantic detector cannot load, :func:`risk_flags` adds a flag
+exemplar's kind and similarity). A sentence that holds a negation is also read clause by clause, so a
+denial does not hide a risk beside it ("I would never hurt myself, but I have the pills ready": the flag
+names the clause); a risk the sentence says is over ("..., but not since I started treatment") is a
+denial, and a narrow list of hyperbole ("I could have strangled him when he forgot") is never a risk.
+When the semantic detector cannot load, :func:`risk_flags` adds a flag
 that says so, so a pattern-only check is never mistaken for the full one.
 """
 

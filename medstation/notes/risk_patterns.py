@@ -62,6 +62,7 @@ PATTERNS: dict[str, list[str]] = {
         # semantic detector's agreement.
         r"(?:razor|blade|knife|scissors|compass|lighter|glass|carv\w*|slic\w*|gouge\w*)\b[^.;]{0,30}\b"
         r"(?:my|her|his|their) (?:own )?(?:arms?|legs?|thighs?|wrists?|skin|stomach|body)\b",
+        r"(?:using|used|use) (?:a |the |my )?(?:razor|blade)s?(?: blades?)? (?:again|on (?:my|her|his) ?self)",
         r"(?:fresh|new) (?:cuts|burns|scars|marks) on (?:my|her|his|their) "
         r"(?:arms?|legs?|thighs?|wrists?|skin|stomach|body)\b",
     ],
@@ -70,6 +71,7 @@ PATTERNS: dict[str, list[str]] = {
         r"(?! (?:hard (?:today|in|at|during)|to (?:do|try|be|go|keep|finish|work))|"
         # "hit me up", "pushed me to see a doctor" (but "pushed me to the ground" stays)
         r" (?:up\b|to (?!the |my |her |his |its )\w+))",
+        r"(?:throws|threw|throwing|hurls|hurled) (?:things|stuff|objects|plates|dishes|(?:a|his|her|the) \w+) at me\b",
         r"domestic violence", r"sexual(?:ly)? (?:assault\w*|abus\w*|touch\w*)", r"rap(?:e|ed|ing)\b", r"molest\w*",
         r"touch(?:ed|es|ing)? me (?:inappropriately|without|down there)", r"(?:afraid|scared) to go home",
         r"neglect\w*", r"threaten(?:s|ed|ing)? (?:to (?:hurt|kill) )?me",
@@ -197,9 +199,14 @@ DENIAL_SHAPE = re.compile(
     r"doesn'?t|does not|don'?t|do not)\s+"
     r"(?:\w+\s+){0,2}(?:hurt|harm|hit|kill|touch|control|abuse|threaten|attempt|tr(?:y|ied)|t[oa]ke?n?|took|"
     r"cut|overdos|do anything|violent|rough|abusive|laid|lay|check|stop|force|isolat|track|monitor|follow)\w*\b|"
-    r"\bnot (?:going|gonna) to (?:hurt|harm|kill|do anything)\b", re.IGNORECASE)
+    r"\bnot (?:going|gonna) to (?:hurt|harm|kill|do anything)\b|"
+    r"\b(?:doesn'?t|does not|don'?t|do not|never) (?:cross(?:es)?|enters?|comes? into) (?:my|his|her|their) mind\b|"
+    r"\b(?:don'?t|do not|never) wish (?:I was|I were|to be|I'd be) dead\b|"
+    r"\bthere(?:'s| is| are) no\b|\bno (?:rope|pills|guns?|weapons?|firearms?|knives|stockpile)\b", re.IGNORECASE)
 PROTECTIVE = re.compile(r"\b(?:want|going|choose|decided) to (?:live|keep living|stay alive|get better)\b|"
-                        r"\b(?:reasons?|something|a lot|so much|too much|plenty|lots|everything) to live for\b", re.IGNORECASE)
+                        r"\b(?:reasons?|something|a lot|so much|too much|plenty|lots|everything) to live for\b|"
+                        r"\bas prescribed\b|\b(?:only )?(?:took|take|taking) what (?:the|my) (?:doctor|prescription|label)\b|"
+                        r"\bexactly what'?s? (?:prescribed|on the label)\b", re.IGNORECASE)
 
 
 def reads_as_denial(sentence: str) -> bool:
@@ -244,10 +251,9 @@ IDIOM = re.compile(
 HYPERBOLE = re.compile(
     r"\bcould (?:have|'ve) (?:killed|strangled|murdered|throttled|wrung (?:his|her|their) necks?)\b[^.!?]{0,60}"
     r"\b(?:when|for|because|after)\b|"
-    r"\bif (?:I|he|she|they) (?:have to |has to )?(?:eat|eats|hear|hears|see|sees|sit through|watch|read|answer|"
-    r"listen to|borrow|borrows|sing|sings|play|plays)\b[^.!?]{0,40}"
-    r"\b(?:one more|another|again)\b(?! (?:day|night|week|month|year|minute|second|hour)s?\b)(?![^.!?]{0,20}"
-    r"\b(?:like this|of this)\b)|"
+    r"\bif I (?:have to )?(?:eat|hear|see|sit through|watch|read|answer|listen to|sing|play)\b[^.!?]{0,40}"
+    r"\b(?:one more|another)\b(?! (?:day|night|week|month|year|minute|second|hour)s?\b)(?![^.!?]{0,20}"
+    r"\b(?:like this|of this)\b)[^.!?]{0,40}\b(?:myself|scream|lose it|die)\b|"
     r"\bjump(?:ed|ing|s)? out of (?:my|his|her|their) skin\b|\bcould eat a horse\b", re.IGNORECASE)
 
 

@@ -7,7 +7,10 @@ abuse (child, partner, elder, sexual, coercive control, neglect), overdose and l
 denials and benign look-alikes ("my back is killing me"), and (session 5) ordinary medical-visit talk
 written for this ("I fell off a ladder and landed on my wrist", "I take my pills with breakfast"). Since
 session 6 it also trains on every row of the two written statement sets (``risk_exemplars_statements.jsonl``)
-and on hard negatives mined from the dev half of aci-bench visits (``risk_exemplars_visits.jsonl``). A
+and on hard negatives mined from the dev half of aci-bench visits (``risk_exemplars_visits.jsonl``); since
+session 7 also on ``risk_exemplars_varied.jsonl`` (about 440 rows written for it, none from an evaluation set:
+plans with times and places, preparatory acts, lethal-means access, neglect told by negation; and therapy
+talk that is heavy but states no risk: family conflict, grief, exhausted parents, anger, accidents). A
 multinomial logistic regression (scikit-learn) over their 384-d unit vectors plus weighted word 1-2-gram
 tf-idf gives, for each sentence, the probability that it states a risk; the nearest exemplar (cosine
 similarity) names the kind and is shown as the reason. Thresholds and weights are chosen by
