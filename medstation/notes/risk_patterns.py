@@ -37,6 +37,9 @@ PATTERNS: dict[str, list[str]] = {
         r"(?:bought|got|buy|get|have|found) (?:a |some )?(?:rope|noose)(?! (?:ladder|swing|light|toy|bridge|course))", r"noose",
         r"(?:tested|test|checked|tie|tied) (?:the|a) (?:beam|noose|rope)", r"(?:wrote|written|writing) (?:a )?suicide note",
         r"(?:giving|gave) away (?:my|all my) (?:things|stuff|belongings)",
+        r"wish(?:ed)? (?:that )?(?:I'd|I had|I was|I were|I) never (?:been born|existed|woken up)",
+        # "I'm going to follow through soon", "I'll go through with it" (weak: "go through with it" has other uses)
+        r"(?:going to|gonna|will|I'll|I'm going to|ready to) (?:follow through|go through with it)\b(?! (?:on|with) )",
         # Ambivalence about living is a risk ("I'm not sure I want to keep living like this"); the pattern starts
         # with its own negation so the look-back cannot read it as a denial.
         r"(?:not sure|don't know if|do not know if|don't know whether|unsure (?:if|whether)) (?:I|he|she) "
@@ -185,7 +188,7 @@ def _index(category: str, fragment: str) -> tuple[str, int]:
 
 #: Patterns whose words have everyday uses ("bought rope for the tent", "gun show"): a match of one counts
 #: only when the semantic detector also finds some risk in the sentence (or could not run).
-WEAK = {_index("suicidal_ideation", "(?:rope|noose)"), _index("overdose", "(?:half|most|the rest)"), _index("suicidal_ideation", "giving|gave"),
+WEAK = {_index("suicidal_ideation", "(?:rope|noose)"), _index("suicidal_ideation", "follow through"), _index("overdose", "(?:half|most|the rest)"), _index("suicidal_ideation", "giving|gave"),
         _index("self_harm", "eating"), _index("self_harm", "razor|blade"), _index("lethal_means", "guns?")}
 
 # First-person denial shapes, whatever the risk words ("I have no intention of hurting him", "he has never
