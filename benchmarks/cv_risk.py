@@ -144,7 +144,8 @@ def main(argv=None) -> int:
     for assignment in args.set:
         name, value = assignment.split("=", 1)
         setattr(rs, name, type(getattr(rs, name))(value) if not isinstance(getattr(rs, name), bool) else value == "1")
-    base_rows = rs.load_exemplars() + ([] if args.exemplars_only else rs.load_exemplars(rs.VISIT_EXEMPLARS))
+    base_rows = rs.load_exemplars() + ([] if args.exemplars_only else
+                                       rs.load_exemplars(rs.VISIT_EXEMPLARS) + rs.load_exemplars(rs.VARIED_EXEMPLARS))
     embedder, rows, report = MemoEmbedder(args.cache), load_sets(), {}
     for scheme in (("files", "groups") if args.scheme == "both" else (args.scheme,)):
         results = []

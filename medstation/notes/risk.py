@@ -13,7 +13,11 @@ Two detectors run on every line: the wording patterns of :mod:`medstation.notes.
 embedding classifier of :mod:`medstation.notes.risk_semantic` (everyday wording the patterns miss: "everyone
 would be better off if I wasn't around"). Recall comes first: a sentence either detector reads as a risk
 is flagged unless it reads as a denial. Each finding says why it was raised (the pattern, or the nearest
-exemplar's kind and similarity). When the semantic detector cannot load, :func:`risk_flags` adds a flag
+exemplar's kind and similarity). A sentence that holds a negation is also read clause by clause, so a
+denial does not hide a risk beside it ("I would never hurt myself, but I have the pills ready": the flag
+names the clause); a risk the sentence says is over ("..., but not since I started treatment") is a
+denial, and a narrow list of hyperbole ("I could have strangled him when he forgot") is never a risk.
+When the semantic detector cannot load, :func:`risk_flags` adds a flag
 that says so, so a pattern-only check is never mistaken for the full one.
 """
 
@@ -128,6 +132,8 @@ def _pattern_findings(transcript: Transcript) -> list[RiskFinding]:
     findings = []
     for line in transcript.lines:
         for category, index, start, end in rp.pattern_spans(line.text):
+            if rp.hyperbole_in(line.text, start, end):
+                continue  # "I'll kill my brother if he borrows my car again": hyperbole, not a threat
             answer = None
             if _asked(line, end):
                 status, answer = _answer_status(transcript, line.number)
@@ -155,7 +161,14 @@ def _semantic_pass(transcript: Transcript, model, patterns: list[RiskFinding]) -
     from medstation.notes import risk_semantic as rs
 
     units = [(line, a, b) for line in transcript.lines for a, b in rs.split_sentences(line.text)]
-    scores = model.score([line.text[a:b] for line, a, b in units])
+    # A sentence with a negation and several clauses is also read clause by clause (one batch for all); only
+    # those can hide a risk behind a denial, and embedding every clause of a long transcript costs time.
+    clauses = [[(a + ca, a + cb) for ca, cb in rs.split_clauses(line.text[a:b])]
+               if rp.has_negation(line.text[a:b]) else [] for line, a, b in units]
+    flat = [(line, ca, cb) for (line, _, _), parts in zip(units, clauses) for ca, cb in parts]
+    all_scores = model.score([line.text[a:b] for line, a, b in units] + [line.text[a:b] for line, a, b in flat])
+    scores, rest = all_scores[:len(units)], iter(all_scores[len(units):])
+    clause_scores = [[(span, next(rest)) for span in parts] for parts in clauses]
 
     def score_at(f: RiskFinding):
         return next((s for (line, a, b), s in zip(units, scores) if line.number == f.line and a <= f.start < b), None)
@@ -168,39 +181,67 @@ def _semantic_pass(transcript: Transcript, model, patterns: list[RiskFinding]) -
                 and s.similarity < rs.NEAR_SIMILARITY:
             continue
         kept.append(f)
-    findings = []
-    for (line, a, b), s in zip(units, scores):
+    def read(line, a: int, b: int, s, clause: bool) -> RiskFinding | None:
+        """The semantic reading of ``line.text[a:b]`` (a sentence, or one clause of it), or None."""
         near = s.similarity >= rs.NEAR_SIMILARITY and s.p_risk >= rs.NEAR_MIN_PROBABILITY  # says what an exemplar says
         words = rs.word_count(line.text[a:b])
         if not near and (s.p_risk < rs.RISK_THRESHOLD or s.similarity < rs.SIMILARITY_FLOOR
                          or s.similarity - s.none_similarity < rs.KNN_MARGIN) or words < 3:
-            continue  # far from every risk exemplar: the classifier is extrapolating, not recognising
+            return None  # far from every risk exemplar: the classifier is extrapolating, not recognising
         if words < rs.SHORT_WORDS and not near and s.p_risk < rs.SHORT_THRESHOLD:
-            continue  # a fragment ("so has my son"): too little meaning for the classifier alone
+            return None  # a fragment ("so has my son"): too little meaning for the classifier alone
+        if s.p_risk < rs.UNSURE_BELOW and s.similarity - s.none_similarity < rs.UNSURE_KNN_MARGIN:
+            return None  # an unsure reading, and an everyday or denial exemplar says it better ("my kids are at their dad's")
         if line.role is SpeakerRole.clinician:
             # A clinician's question ("are you taking your medication?") states no risk, and the patterns
             # already read the answers to risk questions; a clinician's statement needs a surer reading.
             if _asked(line, a) or s.p_risk < rs.CLINICIAN_THRESHOLD or s.similarity < rs.CLINICIAN_SIMILARITY:
-                continue
+                return None
         same = [f for f in kept if f.line == line.number and f.start < b and f.end > a and f.category == s.category]
         if any(f.status is not RiskStatus.denied for f in same):
-            continue  # a pattern already flags this sentence
+            return None  # a pattern already flags this sentence
         sentence = line.text[a:b]
         if s.p_risk < rs.IDIOM_CEILING and rp.IDIOM.search(sentence) and not same:
-            continue  # "I'd kill for a coffee": an everyday idiom, read as a risk only weakly
+            return None  # "I'd kill for a coffee": an everyday idiom, read as a risk only weakly
+        if rp.hyperbole_in(line.text, a, b):
+            return None  # "I could have strangled him when he forgot our anniversary"
         if same and not (s.p_risk >= rs.OVERRIDE_THRESHOLD and s.p_denial < 1 - rs.OVERRIDE_THRESHOLD):
-            continue  # the pattern read it as a denial, and the classifier is not sure otherwise
+            return None  # the pattern read it as a denial, and the classifier is not sure otherwise
         note = ""
-        if rp.reads_as_denial(sentence) or s.p_denial - s.p_risk >= rs.DENIAL_MARGIN:
+        # Neglect is told by what nobody does ("nobody feeds them"): a negated verb there is the risk, not a denial.
+        # The classifier's denial class rests on negation words, so for neglect only a protective reading
+        # ("they have everything they need") or a denial far surer than the risk makes it a denial.
+        omission = s.kind == "neglect" and not clause  # a lone clause ("I never drive with the kids") needs more
+        if (rp.reads_as_denial(sentence) and not omission) or rp.resolved_in_past(sentence) \
+                or s.p_denial - s.p_risk >= (rs.NEGLECT_DENIAL_MARGIN if omission else rs.DENIAL_MARGIN):
             status, note = RiskStatus.denied, f"; read as a denial (denial probability {s.p_denial:.2f})"
         else:
             status = RiskStatus.present
         if status is RiskStatus.denied and any(f.line == line.number and f.start < b and f.end > a for f in kept):
-            continue  # a pattern already documents what this sentence denies, in its own category
-        why = (f"semantic: nearest exemplar \"{s.exemplar}\" ({s.kind.replace('_', ' ')}, similarity "
+            return None  # a pattern already documents what this sentence denies, in its own category
+        part = f"clause \"{sentence}\" of its sentence; " if clause else ""
+        why = (f"semantic: {part}nearest exemplar \"{s.exemplar}\" ({s.kind.replace('_', ' ')}, similarity "
                f"{s.similarity:.2f}); risk probability {s.p_risk:.2f}{note}")
-        findings.append(RiskFinding(s.category, status, line.number, sentence, a, b, None, "semantic", why,
-                                    s.p_risk, s.kind))
+        return RiskFinding(s.category, status, line.number, sentence, a, b, None, "semantic", why, s.p_risk, s.kind)
+
+    findings = []
+    for (line, a, b), s, parts in zip(units, scores, clause_scores):
+        found = read(line, a, b, s, clause=False)
+        sentence = line.text[a:b]
+        if (found is None or found.status is RiskStatus.denied) and rp.has_negation(sentence) \
+                and not rp.resolved_in_past(sentence):
+            # Denial and risk in one sentence ("I would never hurt myself, but I've looked up how many pills
+            # it would take"): the sentence as a whole reads as a denial, or the denial dilutes its risk; a
+            # clause that on its own reads as a risk, and not as a denial, makes the sentence a risk. Only in
+            # sentences with a negation (that is the case), and with a surer reading than a whole sentence:
+            # a clause of ordinary talk ("when I went home") is short and easily near some exemplar.
+            risky = [r for r in (read(line, ca, cb, cs, clause=True) for (ca, cb), cs in parts
+                                 if cs.p_risk >= rs.CLAUSE_THRESHOLD and cs.similarity >= rs.CLAUSE_SIMILARITY)
+                     if r is not None and r.status is RiskStatus.present]
+            if risky:
+                found = max(risky, key=lambda r: r.score)
+        if found is not None:
+            findings.append(found)
     return kept + findings
 
 

@@ -7,7 +7,10 @@ abuse (child, partner, elder, sexual, coercive control, neglect), overdose and l
 denials and benign look-alikes ("my back is killing me"), and (session 5) ordinary medical-visit talk
 written for this ("I fell off a ladder and landed on my wrist", "I take my pills with breakfast"). Since
 session 6 it also trains on every row of the two written statement sets (``risk_exemplars_statements.jsonl``)
-and on hard negatives mined from the dev half of aci-bench visits (``risk_exemplars_visits.jsonl``). A
+and on hard negatives mined from the dev half of aci-bench visits (``risk_exemplars_visits.jsonl``); since
+session 7 also on ``risk_exemplars_varied.jsonl`` (about 440 rows written for it, none from an evaluation set:
+plans with times and places, preparatory acts, lethal-means access, neglect told by negation; and therapy
+talk that is heavy but states no risk: family conflict, grief, exhausted parents, anger, accidents). A
 multinomial logistic regression (scikit-learn) over their 384-d unit vectors plus weighted word 1-2-gram
 tf-idf gives, for each sentence, the probability that it states a risk; the nearest exemplar (cosine
 similarity) names the kind and is shown as the reason. Thresholds and weights are chosen by
@@ -34,6 +37,11 @@ EXEMPLARS = Path(__file__).with_name("risk_exemplars.jsonl")
 STATEMENT_EXEMPLARS = Path(__file__).with_name("risk_exemplars_statements.jsonl")
 #: Hard negatives: dev-half aci-bench visit sentences the detector read as risky (benchmarks/mine_visit_negatives.py).
 VISIT_EXEMPLARS = Path(__file__).with_name("risk_exemplars_visits.jsonl")
+#: Session 7: varied everyday wording written for this, none taken from an evaluation set: plans with times,
+#: places and notes, preparatory acts, lethal-means access, neglect, passive wishes; and their look-alikes
+#: (pills taken as prescribed, things given to charity, bridges, rope, a spouse who helps with the bills,
+#: accidents) and denials (means removed, ideation in the past).
+VARIED_EXEMPLARS = Path(__file__).with_name("risk_exemplars_varied.jsonl")
 NONE_KINDS = ("denial", "benign")
 #: Inverse regularisation of the logistic regression (chosen by cross-validation, benchmarks/cv_risk.py).
 C = 2.0
@@ -62,8 +70,20 @@ CLINICIAN_SIMILARITY = 0.55
 #: Unless near a risk exemplar, a sentence must be at least this much closer to a risk exemplar than to
 #: every denial and benign one (nearest neighbours agree with the classifier).
 KNN_MARGIN = -0.1
+#: A clause of a sentence with a negation ("I'd never hurt myself, but I have the pills ready") makes the sentence
+#: a risk only at this risk probability and nearest-risk-exemplar similarity (session 7: chosen on the tune
+#: part of the v5 dev half, written probes of denial-and-risk sentences and the dev half of aci-bench visits).
+CLAUSE_THRESHOLD = 0.25
+CLAUSE_SIMILARITY = 0.5
+#: Below this risk probability the reading is unsure: the nearest risk exemplar must then be at least about as
+#: similar as the nearest denial or everyday one (within ``UNSURE_KNN_MARGIN``), even for a sentence near a risk
+#: exemplar (session 7: chosen on the tune part of the v5 dev half and written probes).
+UNSURE_BELOW = 0.5
+UNSURE_KNN_MARGIN = -0.05
 #: A sentence is a denial when its denial probability exceeds its risk probability by this much.
 DENIAL_MARGIN = 0.15
+#: ... and when the nearest risk exemplar is neglect (told by negation: "nobody feeds them"), by this much.
+NEGLECT_DENIAL_MARGIN = 0.5
 #: A pattern's denial is overridden when the risk probability reaches this (and denial is below 1 - it).
 OVERRIDE_THRESHOLD = 0.8
 #: A weak pattern ("bought rope") needs at least this risk probability in its sentence.
@@ -152,6 +172,28 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in spans if text[a:b].strip()]
 
 
+# Where one sentence holds two statements ("I would never hurt myself, but I have the pills ready"): commas,
+# semicolons, dashes and contrastive conjunctions. Fragments of fewer than ``_MIN_CLAUSE_WORDS`` words are joined
+# to the next clause (a list, "well, ...").
+_CLAUSE_BREAK = re.compile(r"\s*[,;:]\s*(?:(?:but|though|although|however|yet|except|and)\s+)?|\s+-+\s+|"
+                           r"\s+(?:but|though|although|however|except that|yet)\s+", re.IGNORECASE)
+_MIN_CLAUSE_WORDS = 3
+
+
+def split_clauses(sentence: str) -> list[tuple[int, int]]:
+    """``(start, end)`` spans of the clauses of one sentence, or ``[]`` when it has only one."""
+    spans, start = [], 0
+    for m in _CLAUSE_BREAK.finditer(sentence):
+        if word_count(sentence[start:m.start()]) >= _MIN_CLAUSE_WORDS:
+            spans.append((start, m.start()))
+            start = m.end()
+    if word_count(sentence[start:]) >= _MIN_CLAUSE_WORDS or not spans:
+        spans.append((start, len(sentence)))
+    else:
+        spans[-1] = (spans[-1][0], len(sentence))  # a short tail ("..., really") stays with its clause
+    return spans if len(spans) > 1 else []
+
+
 def _training_vectors(embedder, texts: list[str]) -> np.ndarray:
     """``(n, d)`` unit vectors of the training rows. With the bundled embedder (it has an ``identity``) they
     are cached on disk, keyed by the model's identity and the texts: embedding ~2000 rows takes seconds to
@@ -186,7 +228,8 @@ class SemanticRiskModel:
     """Lazily built embedder + classifier; thread-safe. ``embedder``: anything with ``encode(list[str])``
     returning unit vectors ``(n, d)`` (default: :class:`medstation.rag.embedder.Embedder`)."""
 
-    def __init__(self, embedder=None, exemplars: tuple[Path, ...] = (EXEMPLARS, STATEMENT_EXEMPLARS, VISIT_EXEMPLARS),
+    def __init__(self, embedder=None, exemplars: tuple[Path, ...] = (EXEMPLARS, STATEMENT_EXEMPLARS, VISIT_EXEMPLARS,
+                                                           VARIED_EXEMPLARS),
                  rows: list[dict] | None = None) -> None:
         self._embedder = embedder
         self._exemplar_path = exemplars

@@ -96,8 +96,8 @@ def test_a_working_semantic_detector_adds_no_notice():
 
 
 def test_semantic_detector_uses_the_given_embedder_and_shipped_exemplars():
-    from medstation.notes.risk_semantic import (EXEMPLARS, STATEMENT_EXEMPLARS, VISIT_EXEMPLARS, SemanticRiskModel,
-                                                load_exemplars)
+    from medstation.notes.risk_semantic import (EXEMPLARS, STATEMENT_EXEMPLARS, VISIT_EXEMPLARS, VARIED_EXEMPLARS,
+                                                SemanticRiskModel, load_exemplars)
 
     class Recording:
         """A stand-in embedder: a fixed pseudo-random unit vector per text; records what it embedded."""
@@ -113,8 +113,9 @@ def test_semantic_detector_uses_the_given_embedder_and_shipped_exemplars():
     embedder = Recording()
     model = SemanticRiskModel(embedder=embedder)
     [score] = model.score(["a sentence"])
-    exemplars = [r for path in (EXEMPLARS, STATEMENT_EXEMPLARS, VISIT_EXEMPLARS) for r in load_exemplars(path)]
-    assert len(exemplars) > 1500
+    exemplars = [r for path in (EXEMPLARS, STATEMENT_EXEMPLARS, VISIT_EXEMPLARS, VARIED_EXEMPLARS)
+                 for r in load_exemplars(path)]
+    assert len(exemplars) > 2000
     assert embedder.calls == [[r["text"] for r in exemplars], ["a sentence"]] and model.error == ""
     assert 0.0 <= score.p_risk <= 1.0 and score.exemplar in {r["text"] for r in exemplars}
     kinds = {r["kind"] for r in exemplars}
