@@ -128,11 +128,30 @@ def _asked(line, end: int) -> bool:
     return line.role is SpeakerRole.clinician and line.text[sentence_end:sentence_end + 1] == "?"
 
 
+def _hyperbole_clause(text: str, start: int, end: int) -> bool:
+    """A :data:`~medstation.notes.risk_patterns.HYPERBOLE` in the clause(s) of ``text`` around ``start:end``.
+
+    Scoped to clauses, not sentences: "I could have strangled him when he said that, I've been looking up how
+    many of my pills it would take" is hyperbole in its first clause and a risk in its second. A span over a
+    whole sentence counts when any of its clauses holds one (that sentence is then read clause by clause)."""
+    from medstation.notes import risk_semantic as rs
+
+    sa = max((m.end() for m in re.finditer(r"[.!?](?:\s|$)", text[:start])), default=0)
+    sb = next((m.start() + 1 for m in re.finditer(r"[.!?](?:\s|$)", text) if m.start() >= end - 1), len(text))
+    sentence = text[sa:sb]
+    matches = [(sa + m.start(), sa + m.end()) for m in rp.HYPERBOLE.finditer(sentence)]
+    if not matches:
+        return False
+    clauses = [(sa + a, sa + b) for a, b in rs.split_clauses(sentence)] or [(sa, sb)]
+    around = [(a, b) for a, b in clauses if a < max(end, start + 1) and b > start] or clauses
+    return any(m0 < b and m1 > a for a, b in around for m0, m1 in matches)
+
+
 def _pattern_findings(transcript: Transcript) -> list[RiskFinding]:
     findings = []
     for line in transcript.lines:
         for category, index, start, end in rp.pattern_spans(line.text):
-            if rp.hyperbole_in(line.text, start, end):
+            if _hyperbole_clause(line.text, start, end):
                 continue  # "I'll kill my brother if he borrows my car again": hyperbole, not a threat
             answer = None
             if _asked(line, end):
@@ -164,7 +183,8 @@ def _semantic_pass(transcript: Transcript, model, patterns: list[RiskFinding]) -
     # A sentence with a negation and several clauses is also read clause by clause (one batch for all); only
     # those can hide a risk behind a denial, and embedding every clause of a long transcript costs time.
     clauses = [[(a + ca, a + cb) for ca, cb in rs.split_clauses(line.text[a:b])]
-               if rp.has_negation(line.text[a:b]) else [] for line, a, b in units]
+               if rp.has_negation(line.text[a:b]) or rp.HYPERBOLE.search(line.text[a:b]) else []
+               for line, a, b in units]
     flat = [(line, ca, cb) for (line, _, _), parts in zip(units, clauses) for ca, cb in parts]
     all_scores = model.score([line.text[a:b] for line, a, b in units] + [line.text[a:b] for line, a, b in flat])
     scores, rest = all_scores[:len(units)], iter(all_scores[len(units):])
@@ -203,7 +223,7 @@ def _semantic_pass(transcript: Transcript, model, patterns: list[RiskFinding]) -
         sentence = line.text[a:b]
         if s.p_risk < rs.IDIOM_CEILING and rp.IDIOM.search(sentence) and not same:
             return None  # "I'd kill for a coffee": an everyday idiom, read as a risk only weakly
-        if rp.hyperbole_in(line.text, a, b):
+        if _hyperbole_clause(line.text, a, b):
             return None  # "I could have strangled him when he forgot our anniversary"
         if same and not (s.p_risk >= rs.OVERRIDE_THRESHOLD and s.p_denial < 1 - rs.OVERRIDE_THRESHOLD):
             return None  # the pattern read it as a denial, and the classifier is not sure otherwise
@@ -228,8 +248,7 @@ def _semantic_pass(transcript: Transcript, model, patterns: list[RiskFinding]) -
     for (line, a, b), s, parts in zip(units, scores, clause_scores):
         found = read(line, a, b, s, clause=False)
         sentence = line.text[a:b]
-        if (found is None or found.status is RiskStatus.denied) and rp.has_negation(sentence) \
-                and not rp.resolved_in_past(sentence):
+        if (found is None or found.status is RiskStatus.denied) and parts and not rp.resolved_in_past(sentence):
             # Denial and risk in one sentence ("I would never hurt myself, but I've looked up how many pills
             # it would take"): the sentence as a whole reads as a denial, or the denial dilutes its risk; a
             # clause that on its own reads as a risk, and not as a denial, makes the sentence a risk. Only in

@@ -109,6 +109,20 @@ def test_hyperbole_is_not_a_risk(text):
     assert _needing_ack(text) == {}
 
 
+# A hyperbole silences only its own clause: found in review of risk6 (its sentence-wide override hid each
+# of these; they pass on ad2cb94, which had no override).
+@pytest.mark.parametrize("category, text", [
+    ("suicidal_ideation", "Client: I could have strangled him when he said that, I've been looking up how many "
+                          "of my pills it would take."),
+    ("suicidal_ideation", "Client: If I have to sit through another meeting like that I'll shoot myself, honestly "
+                          "some days I wish I was dead."),
+    ("lethal_means", "Client: I could have killed him when he hit my daughter, and I still think about "
+                           "getting my gun out and finishing it."),
+])
+def test_a_hyperbole_does_not_hide_a_risk_in_another_clause(category, text):
+    assert category in _needing_ack(text)
+
+
 @pytest.mark.parametrize("category, text", [
     ("suicidal_ideation", "Client: If I have to live one more day like this I'll kill myself."),
     ("homicidal_ideation", "Client: If he hits me one more time I'll kill him."),
