@@ -94,8 +94,13 @@ def note_analysis(rewrite: str) -> Analysis:
     tokens = analysis.tokens
     for i, t in enumerate(tokens):
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        after = tokens[i + 2] if i + 2 < len(tokens) else None
+        # "her financially." / "her regularly": an adverb ending the clause follows an object, not a possessive
+        # ("her lovely daughter" and "her family doctor" go on to their noun)
+        adverb_next = nxt is not None and nxt.text.endswith("ly") and (
+            after is None or after.clause != nxt.clause or not (after.content or after.role))
         object_her = t.text == "her" and (nxt is None or nxt.clause != t.clause or nxt.text in _NOT_POSSESSED or
-                                          not (nxt.content or nxt.role or nxt.direction))
+                                          adverb_next or not (nxt.content or nxt.role or nxt.direction))
         if t.text in _CLIENT_PRONOUNS or object_her:
             t.role = "client"
     return analysis

@@ -58,9 +58,10 @@ def test_rewrite_check_refuses_every_flipping_rewrite_of_the_test_half_and_keeps
     assert len(flipped) >= 30 and len(faithful) >= 30
     assert [f"{r['source']} -> {r['rewrite']}" for r in flipped if accepted(r)] == []
     assert sum(accepted(r) for r in faithful) / len(faithful) >= 0.8
-    # the second held-out half (written later): measured 1 of 25 flips accepted, 25 of 27 faithful accepted
+    # the second held-out half (written later): measured 1 of 25 flips accepted, 25 of 27 faithful accepted;
+    # that one flip ("her parents support her financially") was then read and its cause fixed
     second = rows("rewrite_pairs.jsonl", "test2")
-    assert sum(accepted(r) for r in second if r["label"] == "flipped") <= 1
+    assert sum(accepted(r) for r in second if r["label"] == "flipped") == 0
     kept = [accepted(r) for r in second if r["label"] == "faithful"]
     assert sum(kept) / len(kept) >= 0.8
 
@@ -73,6 +74,10 @@ def test_rewrite_check_refuses_every_flipping_rewrite_of_the_test_half_and_keeps
     ("I take 50 mg every night.", "Client reports taking 25 mg every night.", "50"),
     ("My brother hit me.", "The client hit her brother.", "swapped"),
     ("I hit my brother.", "The client's brother hit her.", "swapped"),
+    # "her" before an adverb is the client, not a possessive (fails on ad2cb94: the roles swap went unseen;
+    # found as test2's one accepted flip, so test2 is no longer untouched for rewrites)
+    ("I support my parents financially.", "Client reports her parents support her financially.", "swapped"),
+    ("I help my sister regularly.", "Client reports her sister helps her regularly.", "swapped"),
 ])
 def test_rewrite_that_flips_meaning_is_refused_with_the_reason(source, rewrite, why):
     # fails on 1c99c71: "not" was a stop word, before/after and numbers in words were not compared
@@ -87,6 +92,7 @@ def test_rewrite_that_flips_meaning_is_refused_with_the_reason(source, rewrite, 
     ("I was pushed by my boyfriend.", "The client reports being pushed by her boyfriend."),
     ("I have not been sleeping well.", "The client has not been sleeping well."),
     ("My mom takes care of my kids.", "The client's mother takes care of her kids."),
+    ("My parents support me financially.", "Client reports her parents support her financially."),
 ])
 def test_person_change_and_reported_speech_are_faithful(source, rewrite):
     check = check_rewrite(source, rewrite, TranscriptFacts(source))
