@@ -73,6 +73,9 @@ _FRAME = re.compile(r"^(?:the\s+)?(?:client|patient)(?P<possessive>'s)?\s+(?P<ve
 #: Words after "her" that show it is an object ("hit her last week"), not a possessive ("her sister").
 _NOT_POSSESSED = frozenset("""last this next every each yesterday today tonight again now then often always anymore
 too up down out back off away home enough""".split())
+# Words that set one statement against another or limit it: not content words, so the word checks above do
+# not see them, yet "running helps" and "running, but also helps" or "drinks only on weekends" differ.
+_CONTRAST_AND_FOCUS = frozenset("but however although though yet also only even except merely solely".split())
 _CLIENT_PRONOUNS = frozenset("she he they him them herself himself themselves".split())
 _NOTE_STEMS = frozenset(stem(w) for w in NOTE_STYLE_WORDS)
 
@@ -133,6 +136,10 @@ def meaning_verdict(source: str, rewrite: str) -> Verdict:
     added = sorted(n for n in _names(out) if n not in src_keys)
     if added:
         return Verdict(False, "invented: " + ", ".join(added), tuple(added))
+    said = set(re.findall(r"[a-z']+", source.lower()))
+    framed = [w for w in re.findall(r"[a-z']+", rewrite.lower()) if w in _CONTRAST_AND_FOCUS and w not in said]
+    if framed:  # "..., but also helps": a contrast or a limit ("only") the client did not state
+        return Verdict(False, f"added '{framed[0]}'", (framed[0],))
     src_content = {t.role or t.stem for t in src.tokens if t.content}
     if src_content and len(src_content & out_keys) / len(src_content) < MIN_RECALL:
         return Verdict(False, "dropped facts: " + ", ".join(sorted(src_content - out_keys)[:4]))

@@ -78,6 +78,11 @@ def test_rewrite_check_refuses_every_flipping_rewrite_of_the_test_half_and_keeps
     # found as test2's one accepted flip, so test2 is no longer untouched for rewrites)
     ("I support my parents financially.", "Client reports her parents support her financially.", "swapped"),
     ("I help my sister regularly.", "Client reports her sister helps her regularly.", "swapped"),
+    # an added contrast or focus word changes what is said (fails on ad2cb94: the embedded model wrote this one
+    # for the installer's sample session and it was accepted)
+    ("I still go running on Saturdays, and that helps for a few hours.",
+     "The patient reports running on Saturdays, but also helps for a few hours.", "added 'but'"),
+    ("I drink on weekends.", "Client reports drinking only on weekends.", "added 'only'"),
 ])
 def test_rewrite_that_flips_meaning_is_refused_with_the_reason(source, rewrite, why):
     # fails on 1c99c71: "not" was a stop word, before/after and numbers in words were not compared
