@@ -28,6 +28,7 @@ from medstation.ui.notes.editor import KIND_COLOURS, KIND_LABELS, NoteEditor
 from medstation.ui.notes.draft_flow import DraftFlow
 from medstation.ui.notes.note_actions import NoteActions
 from medstation.ui.notes.session_actions import SessionActions
+from medstation.ui.notes import transcript_panel
 
 
 def _button(text: str, slot) -> QPushButton:
@@ -358,21 +359,7 @@ class NotesTab(QWidget):
         self.status.setText(message or recovered or signed or n.draft.get("label", ""))
 
     def _show_transcript(self, lines, nv: NoteView | None, view: SessionView) -> None:
-        self.transcript.clear()
-        for line in lines:
-            item = QListWidgetItem(f"{line.number:>3}  [{line.speaker} · {line.role.value}]  {line.text}")
-            item.setData(Qt.ItemDataRole.UserRole, line.number)
-            self.transcript.addItem(item)
-        info = nv.transcript if nv is not None and nv.transcript is not None else view.transcript
-        if info is None:
-            self.transcript_label.setText("Transcript: none yet")
-            return
-        text = (f"Transcript version {info.version} ({info.source_format}, {len(lines)} lines"
-                f"{', speakers swapped' if info.roles_swapped else ''})")
-        if nv is not None and nv.transcript_changed:
-            text += (f" — the version this note was drafted from; its evidence links point here. The transcript "
-                     f"has changed since (now version {nv.latest_version}).")
-        self.transcript_label.setText(text)
+        transcript_panel.show_transcript(self, lines, nv, view)
 
     # --- drafting (DraftFlow does the work) --------------------------------------------------------
 
@@ -388,14 +375,7 @@ class NotesTab(QWidget):
     # --- evidence both ways ---------------------------------------------------------------------
 
     def _on_sentence_selected(self, chunk: str, lines: list) -> None:
-        for i in range(self.transcript.count()):
-            item = self.transcript.item(i)
-            item.setBackground(QColor("#fde047") if item.data(Qt.ItemDataRole.UserRole) in lines else QColor("white"))
-        if lines and 0 < lines[0] <= self.transcript.count():
-            self.transcript.scrollToItem(self.transcript.item(lines[0] - 1))
+        transcript_panel.highlight_lines(self, lines)
 
     def _on_transcript_clicked(self, item) -> None:
-        line = item.data(Qt.ItemDataRole.UserRole)
-        chunks = {c for c, lines in self.editor.evidence.items() if line in lines}
-        self.editor.highlight_chunks(chunks)
-        self.status.setText(f"Line {line} is used by {len(chunks)} sentence(s) of the note.")
+        transcript_panel.highlight_sentences(self, item)
