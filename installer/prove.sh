@@ -17,7 +17,22 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   echo "$(( $(date +%s) - BUILD_START ))" > "$ROOT/dist/build_seconds.txt"
 fi
 ARCHIVE="$(ls -t "$ROOT"/dist/medstation-*.tar.gz | head -1)"
-WORK="$(mktemp -d /tmp/medstation-proof-XXXXXX)"
+# Disk: the unpacked copy needs the archive's uncompressed size (about 0.6 GB) on the temporary disk. CI machines
+# can be short of space (a CI run once stopped here with "No space left on device"), so PyInstaller's work folder
+# (a cache for rebuilds, about 1 GB) and then the unpacked dist/medstation (the archive holds the same files) make
+# room first. Without enough room even then, the proof says so and fails: nothing is skipped quietly.
+TMP_ROOT="${TMPDIR:-/tmp}"
+free_mb() { df -Pm "$TMP_ROOT" | awk 'NR==2 {print $4}'; }
+NEED_MB=$(( $(gzip -l "$ARCHIVE" | awk 'NR==2 {print $2}') / 1048576 + 300 ))
+for extra in "$ROOT/build/pyinstaller" "$ROOT/dist/medstation"; do
+  [ "$(free_mb)" -ge "$NEED_MB" ] && break
+  [ -e "$extra" ] && { log "only $(free_mb) MB free in $TMP_ROOT, $NEED_MB MB needed: removing $extra"; rm -rf "$extra"; }
+done
+if [ "$(free_mb)" -lt "$NEED_MB" ]; then
+  log "installer proof cannot run: $(free_mb) MB free in $TMP_ROOT, the unpacked bundle needs $NEED_MB MB"
+  exit 3
+fi
+WORK="$(mktemp -d "$TMP_ROOT/medstation-proof-XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$PROOF" "$WORK/home" "$WORK/data"
 log "unpacking $ARCHIVE into $WORK"
