@@ -17,6 +17,7 @@ WORK="$(mktemp -d /tmp/medstation-coldstart-XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 run() {  # run BUNDLE ROUND LAUNCH ARGS...
   local bundle="$1" round="$2" launch="$3"; shift 3
+  sync  # the previous launch's writes (a whole self-test writes a knowledge base) are flushed, not left to this one
   local load; load="$(cut -d' ' -f1 /proc/loadavg)"
   rm -f "$WORK/out.json"
   (cd "$WORK" && env -i PATH=/usr/bin:/bin HOME="$WORK/home" MEDSTATION_HOME="$WORK/data" LANG=C.UTF-8 \

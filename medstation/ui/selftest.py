@@ -4,7 +4,8 @@ Steps (each with ``ok``, ``seconds`` and what it produced; a step is ``ok`` only
 real output, checked here, never assumed):
 
 1. ``window``: the main window opens (offscreen) with its four tabs;
-2. ``sample_study``: the bundled sample CT is indexed and shown in the viewer (also timed from launch);
+2. ``sample_study``: the bundled sample CT is indexed and shown in the viewer (timed from launch: its first
+   slice on screen, ``first_image_since_launch_s``, and the whole volume loaded, ``since_launch_s``);
 3. ``segment``: a box prompt on the spleen gives a LiteMedSAM mask inside the box (ONNX Runtime);
 4. ``kb_answer``: a small bundled MedQuAD corpus is ingested (ONNX embedder) and a question is
    answered with citations (grounded: supported sentences citing retrieved passages);
@@ -16,6 +17,8 @@ real output, checked here, never assumed):
    passphrase (and refused with a wrong one).
 
 Nothing touches the user's data: ``MEDSTATION_HOME`` points at a temporary folder, removed afterwards.
+``--cold-start`` runs steps 1 and 2 only; with ``--data-folder`` the folder is kept, so a second launch on it
+times an ordinary start (``installer/cold_start.sh``).
 Runs the same from a source checkout and from the frozen bundle (resources come from
 :func:`medstation.config.resources_dir`).
 """
