@@ -73,7 +73,7 @@ def start_from_template(db_path: Path, template: Path, head: str | None) -> bool
     shutil.copyfile(template, partial)
     try:
         os.link(partial, db_path)  # unlike a rename, never replaces a store another process just created
-    except FileExistsError:
+    except OSError:  # the store appeared meanwhile, or a file system without hard links: the migrations make it
         return False
     finally:
         partial.unlink(missing_ok=True)

@@ -80,3 +80,14 @@ def test_open_database_starts_a_new_plaintext_store_from_the_shipped_template(te
     with closing(sqlite3.connect(tmp_path / "home2" / "medstation.db")) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
     assert _schema(tmp_path / "home2" / "medstation.db") == _schema(tmp_path / "home" / "medstation.db")
+
+
+def test_a_file_system_without_hard_links_falls_back_to_the_migrations(template, tmp_path, monkeypatch):
+    def no_links(_src, _dst):
+        raise OSError("hard links not supported")
+
+    monkeypatch.setattr("medstation.store.head_template.os.link", no_links)
+    assert not start_from_template(tmp_path / "new.db", template, head_from_files())
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no half-copied file left behind
+    Database(tmp_path / "new.db").close()  # the migrations create it as before
+    assert _schema(tmp_path / "new.db")[1] == [(head_from_files(),)]
