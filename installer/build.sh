@@ -45,6 +45,10 @@ if ! grep -qs float16 "$STAGING"/models/segmentation/onnx/*/engine.json; then
     > "$STAGING/segmentation_export.json"
 fi
 
+log "the store's migrated empty schema (a new store starts from it: no Alembic on the first launch)"
+"$PY" -c "import sys; from medstation.store.head_template import write_template; print(write_template(sys.argv[1]))" \
+  "$STAGING/store/head.sqlite" > /dev/null
+
 log "PyInstaller"
 rm -rf "$ROOT/dist/medstation"
 PYTHONPATH="$ROOT" $NICE "$PY" -m PyInstaller --noconfirm --log-level WARN \

@@ -9,6 +9,6 @@ cd "$(dirname "$0")/.."
 git rev-parse --verify -q HEAD^ >/dev/null 2>&1 || exit 1
 CHANGED="$(git diff --name-only HEAD^ HEAD -- installer pyproject.toml scripts/setup.sh \
   medstation/rag/embedder.py medstation/rag/embedder_onnx.py medstation/segmentation/shipped.py \
-  medstation/ui/selftest.py 2>/dev/null)"
+  medstation/ui/selftest.py medstation/store/head_template.py 2>/dev/null)"
 [ -n "$CHANGED" ] && { echo "installer proof: changed since HEAD^: $(echo $CHANGED)" >&2; exit 0; }
 exit 1

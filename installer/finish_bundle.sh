@@ -57,6 +57,12 @@ for dup in "$BUNDLE"/_internal/*.libs/*; do
     break
   done
 done
+# llama.cpp's libraries arrive twice, libX.so and libX.so.0 with the same bytes (the wheel's links, copied as
+# files): the name llama_cpp opens (libX.so) becomes a link to the file the others name in DT_NEEDED (6.3 MB).
+for lib in "$BUNDLE"/_internal/llama_cpp/lib/lib*.so; do
+  if [ -f "$lib.0" ] && [ ! -L "$lib" ] && [ ! -L "$lib.0" ] && cmp -s "$lib" "$lib.0"; then
+    ln -sf "$(basename "$lib").0" "$lib"; fi
+done
 # highdicom's standard tables (22 MB of indented JSON) read with json.loads: the same data without the indent.
 for table in "$BUNDLE"/_internal/highdicom/_standard/*.json; do
   [ -f "$table" ] && "$PY" -c 'import json, sys; p = sys.argv[1]; d = json.load(open(p)); json.dump(d, open(p, "w"), separators=(",", ":"))' "$table"

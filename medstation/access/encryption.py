@@ -276,7 +276,19 @@ def open_database(db_path: Path, *, migrate: bool = True, encrypt_new: str = "of
         key = database_key(db_path, kek=kek, passphrase=passphrase)
     else:
         key = new_store_key(db_path, encrypt_new)
+        if key is None and migrate:
+            _start_plaintext_store(db_path)
     return Database(db_path, migrate=migrate, key=key)
+
+
+def _start_plaintext_store(db_path: Path) -> None:
+    """A new plaintext store starts from the bundle's migrated empty schema when it ships one at the head
+    (:mod:`medstation.store.head_template`: no Alembic on a first launch); otherwise the migrations create it."""
+    from medstation.config import resources_dir
+    from medstation.store.database import head_from_files
+    from medstation.store.head_template import TEMPLATE_NAME, start_from_template
+
+    start_from_template(db_path, resources_dir() / "store" / TEMPLATE_NAME, head_from_files())
 
 
 def open_store(settings, *, migrate: bool = True, encrypt_new: str = "off", kek: bytes | None = None,

@@ -15,6 +15,11 @@ import argparse
 def add_parser(sub) -> None:
     p = sub.add_parser("self-test", help="check every part once in a temporary data folder; prints one JSON object")
     p.add_argument("--out", default="", help="also write the JSON here")
+    p.add_argument("--cold-start", action="store_true",
+                   help="only open the window and show the sample study (the cold-start steps, timed from launch)")
+    p.add_argument("--data-folder", default="",
+                   help="use and keep this data folder instead of a temporary one (a second launch on it times a "
+                        "start with the store already made)")
     p.set_defaults(func=run)
 
 
@@ -24,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     from medstation.ui.selftest import run_self_test
 
-    report = run_self_test()
+    report = run_self_test(cold_start_only=args.cold_start, data_folder=Path(args.data_folder) if args.data_folder else None)
     text = json.dumps(report, indent=1)
     if args.out:
         Path(args.out).write_text(text + "\n")

@@ -14,8 +14,6 @@ from pathlib import Path
 from medstation.access.roles import Permission, UserSession
 from medstation.config import Settings, sample_study_dir
 from medstation.imaging.catalog import PatientInfo, catalog, series_load_inputs, series_paths
-from medstation.imaging.deid.export import DeidRequest, export_deidentified
-from medstation.imaging.deid.profile import DeidOption
 from medstation.imaging.headers import ImagingError
 from medstation.imaging.indexer import IndexReport, index_paths
 from medstation.imaging.loader import load_series
@@ -99,6 +97,10 @@ class ImagingService:
         ``request`` is a :class:`~medstation.imaging.deid.export.DeidRequest` (options, burned-in decision); None means the
         options of ``settings.deid_options`` and no burned-in decision. Returns a
         :class:`~medstation.imaging.deid.export.DeidReport`. Audited, burned-in decisions included."""
+        # lazy: the de-identification modules are not needed to open the window (issue 22's cold start)
+        from medstation.imaging.deid.export import DeidRequest, export_deidentified
+        from medstation.imaging.deid.profile import DeidOption
+
         who = self.session.require(Permission.export_imaging)  # ``actor`` (a name) is kept for old callers
         paths = list(paths) if paths else self.series_files(series_uid)
         if not paths:

@@ -74,11 +74,15 @@ def test_self_test_flag_prints_one_json_object_and_exits_by_its_steps(monkeypatc
     from medstation.cli import main
 
     report = {"ok": False, "steps": [{"name": "window", "ok": True}, {"name": "segment", "ok": False}]}
-    monkeypatch.setattr(selftest, "run_self_test", lambda: report)
+    calls = []
+    monkeypatch.setattr(selftest, "run_self_test", lambda **kwargs: calls.append(kwargs) or report)
     assert main(["--self-test"]) == 1
     assert json.loads(capsys.readouterr().out)["steps"][1] == {"name": "segment", "ok": False}
     report["ok"] = True
     assert main(["self-test"]) == 0
+    assert calls[-1] == {"cold_start_only": False, "data_folder": None}
+    assert main(["--self-test", "--cold-start", "--data-folder", "kept"]) == 0  # what installer/cold_start.sh runs
+    assert calls[-1] == {"cold_start_only": True, "data_folder": Path("kept")}
 
 
 _GRPC_BLOCKED = """

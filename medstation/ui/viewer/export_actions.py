@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QFileDialog
 
 from medstation.access.roles import Permission
 from medstation.ui.errors import show_error
-from medstation.ui.viewer import deid_dialog
 
 
 def save_image_job(ctx, image, path: str) -> str:
@@ -68,6 +67,7 @@ class ExportActions:
             text += f"; {len(report.skipped)} refused: {report.warnings[0]}"
         self.status.setText(text)
         if report.refused_for_burned_in:  # ask to confirm or mask, then export just those files again
+            from medstation.ui.viewer import deid_dialog  # lazy: the de-identification modules, off the cold start
 
             request = deid_dialog.ask_burned_in_decision(self, report)
             if request is not None:

@@ -132,6 +132,12 @@ class SliceView(SliceMeasurements, QWidget):
         self._show(image)
         self.view_box.autoRange(padding=0.02)
 
+    def clear_preview(self) -> None:
+        """Take a preview slice off the screen (another series is opening before this one finished loading)."""
+        if self.volume is None:
+            self._image = None
+            self.image_item.clear()
+
     def n_slices(self) -> int:
         return planes.n_slices(self.plane, self.volume.shape) if self.volume is not None else 0
 

@@ -55,6 +55,7 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
     """
 
     sig_volume_loaded = Signal(object)  # Volume
+    sig_preview_shown = Signal(str)  # series UID: one of its slices is on screen while the rest still loads
     sig_slice_changed = Signal(int)  # axial slice index
     sig_catalog_changed = Signal()
 
@@ -192,9 +193,13 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
         self._series_uid = series_uid
         self.browser.select_series(series_uid)
         self.status.setText("Loading series…")
+        if self._volume is None:  # an earlier series' preview slice must not stand in for this one
+            self.axial_view.clear_preview()
+            self.slice_label.setText("Loading…")
         self._load_handle = self._submit(
             self.imaging.load_series_job, series_uid, time_point=time_point, name="load series",
-            on_done=self._on_volume_loaded, on_partial=self._on_load_partial, error_title="Load series",
+            on_done=self._on_volume_loaded, on_partial=lambda obj, uid=series_uid: self._on_load_partial(obj, uid),
+            error_title="Load series",
         )
 
     def _on_browser_clicked(self, item, _column: int = 0) -> None:
@@ -216,13 +221,16 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
                                   self.series_preview.show_failure(uid, message))
         self._preview_handle = handle
 
-    def _on_load_partial(self, obj) -> None:
+    def _on_load_partial(self, obj, series_uid: str = "") -> None:
+        """A preview slice streamed by the load job of ``series_uid`` (a cancelled job's partials never arrive:
+        the runner disconnects them), shown while no volume is on screen yet."""
         if isinstance(obj, dict) and obj.get("kind") == "preview" and self._volume is None:
             self.axial_view.show_preview(obj["image"], obj.get("spacing_rc", (1.0, 1.0)))
             if obj["index"] is None:
                 self.slice_label.setText("Loading… (first image read)")
             else:
                 self.slice_label.setText(f"Loading… (slice {obj['index'] + 1}/{obj['n_slices']})")
+            self.sig_preview_shown.emit(series_uid)
 
     # -- volume ---------------------------------------------------------------------------------
     def _on_volume_loaded(self, volume) -> None:
