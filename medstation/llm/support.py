@@ -48,6 +48,7 @@ from medstation.llm.passage_context import (
     topic,
     topic_in_subject_slot,
 )
+from medstation.llm.restriction import Limit, dropped_limit
 from medstation.llm.substitution import added_words, substitution
 from medstation.llm.word_alignment import align
 
@@ -225,13 +226,17 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
         return Verdict(True, "quoted verbatim")  # whole sentences, lines or a list with its lead-in
     claim = claim or analyse(sentence)
     best: Verdict | None = None
-    for unit in passage.units:
+    for index, unit in enumerate(passage.units):
         verdict = compare(claim, unit, reword=align)
         if not verdict.ok and verdict.reason.startswith("not in the passage") and \
                 all(stem(w) in LIGHT_WORDS for w in verdict.words) and added_words(claim, unit) >= set(verdict.words):
             verdict = compare(claim, unit, reword=align, free={stem(w) for w in verdict.words})
         if verdict.ok and topic_in_subject_slot(claim, unit):
             verdict = Verdict(False, "the passage says this of something else, not of its topic")
+        if verdict.ok:
+            limit = _dropped_limit(claim, passage, index)
+            if limit is not None:
+                verdict = Verdict(False, f"the passage limits this to '{limit.phrase}'", (limit.phrase,))
         if verdict.ok:
             swapped = substitution(claim, passage.units, passage.n_sentences)
             if swapped is not None:  # every word is somewhere, but the sentence it copies says another thing
@@ -245,6 +250,25 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
     if len(pieces) > 1 and all(support_verdict(p, passage, parts=False).ok for p in pieces):
         return Verdict(True, "each joined statement is stated")
     return best or Verdict(False, "the passage has no sentence")
+
+
+def _dropped_limit(claim: Analysis, passage: PreparedPassage, index: int) -> Limit | None:
+    """A limit (:mod:`medstation.llm.restriction`) that a passage sentence of unit ``index`` puts on what the claim
+    takes from it, and the claim drops. Of a pair, a sentence counts when it shares two of the claim's content words,
+    or the most."""
+    n = passage.n_sentences
+    if index >= n + max(0, n - 1):
+        return None  # a list with its lead-in
+    sentences = [passage.units[index]] if index < n else [passage.units[index - n], passage.units[index - n + 1]]
+    claimed = {t.stem for t in claim.tokens if t.content}
+    shared = [len(claimed & {t.stem for t in s.tokens if t.content}) for s in sentences]
+    for sentence, n_shared in zip(sentences, shared):
+        if n_shared < 2 and n_shared < max(shared):
+            continue
+        limit = dropped_limit(claim, sentence.text)
+        if limit is not None:
+            return limit
+    return None
 
 
 def _closeness(verdict: Verdict) -> tuple[int, int]:

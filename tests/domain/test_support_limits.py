@@ -1,0 +1,55 @@
+"""A passage sentence that limits what it states to a group, condition or age never supports the statement
+without that limit; a claim keeping the limit, or taking another part of the sentence, is still supported.
+Examples written for these tests (not from any evaluation set)."""
+
+from __future__ import annotations
+
+import pytest
+
+from medstation.llm.restriction import limits
+from medstation.llm.support import check_claim
+
+STATINS = ("Statins lower cholesterol and reduce the risk of heart attacks. "
+           "People who drink a lot of grapefruit juice should ask a pharmacist before starting simvastatin. "
+           "In people over 75, statins may cause more muscle aches, so the dose is often kept low. "
+           "Muscle pain that appears after a dose increase should be reported. "
+           "Patients with liver disease should not take statins.")
+EARACHE = ("Most ear infections clear up within three days without treatment. "
+           "If a child has a high fever or discharge from the ear, antibiotics may be needed. "
+           "Paracetamol eases ear pain and is given every 4 to 6 hours when the pain is bad.")
+
+
+@pytest.mark.parametrize("claim", [
+    # fail on 4f20e5c (a relative clause, a leading "In <group>,", "with <condition>" and an "if" frame dropped)
+    "People should ask a pharmacist before starting simvastatin.",
+    "Statins may cause more muscle aches, so the dose is often kept low.",
+    "Patients should not take statins.",
+    "Antibiotics may be needed.",
+])
+def test_a_claim_dropping_the_passage_s_limit_is_unsupported(claim: str) -> None:
+    supported, reason = check_claim(claim, [STATINS, EARACHE])
+    assert supported is None
+    assert reason.startswith("the passage limits this to")
+
+
+@pytest.mark.parametrize("claim", [
+    "People who drink a lot of grapefruit juice should ask a pharmacist before starting simvastatin.",
+    "In people over 75, statins may cause more muscle aches.",
+    "Patients with liver disease should not take statins.",
+    "Statins reduce the risk of heart attacks.",
+    "If a child has discharge from the ear, antibiotics may be needed.",  # one of two conditions kept
+    "Paracetamol eases ear pain.",  # another part of the sentence than the one the "when" limits
+    "Most ear infections clear up within three days without treatment.",
+])
+def test_a_claim_keeping_the_limit_or_another_part_is_supported(claim: str) -> None:
+    supported, reason = check_claim(claim, [STATINS, EARACHE])
+    assert supported is not None, reason
+
+
+def test_limits_are_read_from_frames_subjects_conditions_and_ages() -> None:
+    phrases = [limit.phrase for limit in limits("In pregnant women, iron tablets are advised if the blood count is low.")]
+    assert phrases == ["In pregnant women", "if the blood count is low"]
+    assert [limit.phrase for limit in limits("Children under 12 should not take this syrup.")] == ["under 12"]
+    # a non-restrictive clause after a comma, and a topic frame, are not limits
+    assert limits("Hot flushes are common in the years around menopause, when oestrogen falls.") == ()
+    assert limits("After a knee replacement, most people walk with a frame for a week.") == ()
