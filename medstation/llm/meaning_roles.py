@@ -9,8 +9,10 @@ from __future__ import annotations
 from medstation.llm.meaning_verdict import OK, Verdict, key as _key
 from medstation.llm.polarity import Token, stem
 
-#: Relation words whose two sides must not be swapped ("X converts into Y", "X controls Y", "more in X than Y").
-ANCHORS = frozenset({"than", "into", "from", "versus", "vs"} | {stem(w) for w in """cause convert pass transmit spread
+#: Relation words whose two sides must not be swapped ("X converts into Y", "X controls Y", "more in X than Y",
+#: "X instead of Y").
+ANCHORS = frozenset({"than", "into", "from", "versus", "vs", "instead"} | {stem(w) for w in """cause convert pass
+transmit spread
 affect attack compare inherit control regulate treat infect damage produce carry bind inhibit activate replace
 destroy kill hit hurt blame bully push threaten protect trigger prevent""".split()})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "got"})

@@ -137,6 +137,10 @@ def _raw_tokens(text: str) -> list[tuple[str, bool]]:
 _BOUND_WORDING = {("no", "less", "than"): ["at", "least"], ("not", "less", "than"): ["at", "least"],
                   ("no", "fewer", "than"): ["at", "least"], ("not", "fewer", "than"): ["at", "least"],
                   ("no", "more", "than"): ["at", "most"], ("not", "more", "than"): ["at", "most"]}
+#: Joining wordings: "X, together with Y," and "as well as" join like "and"; "rather than" and "instead of" both say
+#: one thing is used in place of another (read as "instead", so "than" stays a comparison word elsewhere).
+_JOINING_WORDING = {("together", "with"): ["and"], ("along", "with"): ["and"], ("as", "well"): ["and"],
+                    ("rather", "than"): ["instead"], ("instead", "of"): ["instead"]}
 _PERIOD_ADVERBS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "hourly": "hour"}
 
 
@@ -148,6 +152,11 @@ def _one_wording(tokens: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
         if three in _BOUND_WORDING:
             out += [(w, tokens[i][1] and k == 0) for k, w in enumerate(_BOUND_WORDING[three])]
             i += 3
+            continue
+        two = three[:2]
+        if two in _JOINING_WORDING and not (two == ("as", "well") and three[2:] != ("as",)):
+            out += [(w, tokens[i][1] and k == 0) for k, w in enumerate(_JOINING_WORDING[two])]
+            i += 3 if two == ("as", "well") else 2
             continue
         word, cap = tokens[i]
         if word in _PERIOD_ADVERBS and out and (out[-1][0] in ("once", "twice", "times") or

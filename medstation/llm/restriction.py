@@ -135,7 +135,8 @@ def limits(sentence: str) -> tuple[Limit, ...]:
         bound = lower[i] in ("under", "over", "aged") or (lower[i] in ("younger", "older") and lower[i + 1] == "than")
         number = i + 1 + (lower[i] in ("younger", "older"))
         if bound and number < len(lower) and lower[number][:1].isdigit() and _keys(words[i - 3:i]) & _PEOPLE:
-            add(words[i:number + 1], i, frozenset({f"{float(lower[number].replace(',', '')):g}"}))
+            value = float(lower[number].replace(",", ""))
+            add(words[i:number + 1], i, frozenset({f"{value:g}"}))
     return tuple(dict.fromkeys(found))
 
 

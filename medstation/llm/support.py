@@ -214,6 +214,32 @@ def prepare_passage(text: str) -> PreparedPassage:
 #: said by "The flu vaccine is offered every year", where "give" stands for the passage's verb. Stems.
 LIGHT_WORDS = frozenset(stem(w) for w in """down up out off back away help helps give given take taken make makes
 put get gets considered far both together""".split())
+#: Verbs that say little beyond their object ("take insulin", "leave 4 hours", "cereals contain folic acid" where
+#: the passage says "need insulin", "4 hours apart", "folic acid is found in cereals"). Forgiven only when the
+#: passage states the object (:func:`_light_verbs_with_objects`); negation, direction and modality stay checked.
+#: Causatives ("make/keep/get X worse") are not light: they say what happens to their object.
+LIGHT_VERBS = frozenset(stem(w) for w in "take taking leave have contain give put use find".split())
+
+
+def _light_verbs_with_objects(claim: Analysis, unit: Analysis, missing: Sequence[str]) -> bool:
+    """Every missing word is a light verb whose object (the next content words or number of its clause, up to
+    two) the passage unit states."""
+    vocab = unit.vocabulary()
+    for word in missing:
+        if stem(word) not in LIGHT_VERBS:
+            return False
+        at = next((t for t in claim.tokens if t.text == word), None)
+        if at is None:
+            return False
+        after = [t for t in claim.tokens[at.position + 1:at.position + 5] if t.clause == at.clause]
+        objects = [t for t in after if (t.content or t.number is not None) and stem(t.text) not in LIGHT_VERBS][:2]
+        if any(t.direction and t.direction[0] != "bound" for t in after):
+            return False  # "leave people more likely to ...": the verb says what happens, not a light one
+        if not objects or any((t.role or t.stem) not in vocab for t in objects):
+            return False
+    return True
+
+
 def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | None = None,
                     parts: bool = True) -> Verdict:
     """Whether ``passage`` states ``sentence``; a failing verdict is the closest unit's (fewest words at fault).
@@ -229,7 +255,8 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
     for index, unit in enumerate(passage.units):
         verdict = compare(claim, unit, reword=align)
         if not verdict.ok and verdict.reason.startswith("not in the passage") and \
-                all(stem(w) in LIGHT_WORDS for w in verdict.words) and added_words(claim, unit) >= set(verdict.words):
+                ((all(stem(w) in LIGHT_WORDS for w in verdict.words) and added_words(claim, unit) >= set(verdict.words))
+                 or _light_verbs_with_objects(claim, unit, verdict.words)):
             verdict = compare(claim, unit, reword=align, free={stem(w) for w in verdict.words})
         if verdict.ok and topic_in_subject_slot(claim, unit):
             verdict = Verdict(False, "the passage says this of something else, not of its topic")
