@@ -299,7 +299,10 @@ def _dropped_limit(claim: Analysis, passage: PreparedPassage, index: int) -> Lim
 
 
 def _closeness(verdict: Verdict) -> tuple[int, int]:
-    """Sort key: a polarity failure (all words present) is closer than missing words; fewer words closer."""
+    """Sort key: a dropped limit (everything else holds) is closest, then a polarity failure (all words present),
+    then missing words; fewer words closer."""
+    if verdict.reason.startswith("the passage limits"):
+        return (-1, 0)
     return (1 if verdict.reason.startswith("not in the passage") else 0, len(verdict.words))
 
 
