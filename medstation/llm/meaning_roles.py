@@ -14,7 +14,8 @@ from medstation.llm.polarity import Token, stem
 ANCHORS = frozenset({"than", "into", "from", "versus", "vs", "instead"} | {stem(w) for w in """cause convert pass
 transmit spread
 affect attack compare inherit control regulate treat infect damage produce carry bind inhibit activate replace
-destroy kill hit hurt blame bully push threaten protect trigger prevent""".split()})
+destroy kill hit hurt blame bully push threaten protect trigger prevent increase raise boost reduce lower decrease
+make""".split()})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "got"})
 
 
