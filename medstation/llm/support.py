@@ -43,6 +43,7 @@ from medstation.llm.meaning import Verdict, compare
 from medstation.llm.polarity import Analysis, analyse, join, stem, title_stems
 from medstation.llm.passage_context import (
     opens_with_pronoun,
+    topic_frame,
     sentence_subject,
     subject,
     topic,
@@ -251,8 +252,13 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
                      for start in passage.boundaries):
         return Verdict(True, "quoted verbatim")  # whole sentences, lines or a list with its lead-in
     claim = claim or analyse(sentence)
+    framed = topic_frame(sentence)
     best: Verdict | None = None
+    full_claim = claim
     for index, unit in enumerate(passage.units):
+        claim = full_claim
+        if framed is not None and framed[0] and framed[0] <= unit.topic - {t.stem for t in unit.tokens}:
+            claim = framed[1]  # "After a hip replacement, ...": the passage's topic, said of its later sentences
         verdict = compare(claim, unit, reword=align)
         if not verdict.ok and verdict.reason.startswith("not in the passage") and \
                 ((all(stem(w) in LIGHT_WORDS for w in verdict.words) and added_words(claim, unit) >= set(verdict.words))
