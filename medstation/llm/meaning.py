@@ -29,6 +29,7 @@ from medstation.llm.polarity import Analysis, Token, scope_head
 HEDGES = frozenset({"most", "often", "some", "few"})
 MODAL_HEDGES = frozenset({"possibility", "advice", "obligation"})
 MAX_WINDOW = 3
+_RELATIVE = frozenset({"who", "that", "which", "whose"})
 
 
 def coverage(claim: Analysis, evidence: Analysis, free: Iterable[str] = ()) -> list[str]:
@@ -53,6 +54,8 @@ def _window(clause: list[Token], evidence: Analysis) -> list[Token]:
             score = len(wanted & keys) + 0.2 * len(function & keys) - 1.5 * (size - 1)
             if score > best_score:
                 best, best_score = tokens, score
+    if best and best[0].text in _RELATIVE and best[0].clause > 0 and len(by_clause[best[0].clause - 1]) <= 3:
+        best = by_clause[best[0].clause - 1] + best  # "Infants | who are infected ...": the head noun is its subject
     return best
 
 
@@ -274,6 +277,8 @@ def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: 
     clauses, windows = [], []
     for c in range(claim.n_clauses):
         clause = claim.clause(c)
+        if clause and clause[0].text in _RELATIVE and c > 0 and len(claim.clause(c - 1)) <= 3:
+            clause = claim.clause(c - 1) + clause  # "Adults | who are infected ...": the head noun is its subject
         if not any(t.content or t.number is not None or t.direction or t.quantifier or t.modal for t in clause):
             continue
         window = _window(clause, evidence)

@@ -16,6 +16,7 @@ transmit spread
 affect attack compare inherit control regulate treat infect damage produce carry bind inhibit activate replace
 destroy kill hit hurt blame bully push threaten protect trigger prevent increase raise boost reduce lower decrease
 make""".split()})
+_REDUCED_PASSIVE_NEXT = frozenset({"with", "at", "in", "by", "from", "during", "after", "before"})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "got"})
 
 
@@ -75,8 +76,11 @@ def _roles(clause: list[Token], window: list[Token]) -> Verdict:
 
 def _is_passive(tokens: list[Token], i: int) -> bool:
     t = tokens[i]
-    return (i + 1 < len(tokens) and tokens[i + 1].text == "by") or \
-        (t.text.endswith(("ed", "en")) and i > 0 and tokens[i - 1].text in _BE)
+    nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
+    participle = t.text.endswith(("ed", "en")) and i > 0
+    # "infants infected at birth": a participle after its noun, before a preposition, is a reduced passive
+    return nxt == "by" or (participle and tokens[i - 1].text in _BE) or \
+        (participle and (tokens[i - 1].content or tokens[i - 1].role) and nxt in _REDUCED_PASSIVE_NEXT)
 
 
 def _relations(clause: list[Token], window: list[Token]) -> Verdict:
