@@ -40,6 +40,8 @@ _MODALS = frozenset("can could may might must should will would shall".split())
 #: Who an age bound limits: people roles and person words ("children under 16", "people over 65").
 _PEOPLE = frozenset(ROLES.values()) | frozenset({"person", "those"})
 _MAX_SUBJECT = 12
+_GENERIC_PEOPLE = frozenset("people person patients patient those anyone others individuals".split())
+_DEFINITE = frozenset("the this that these those your their its".split())
 #: Verbs that say little on their own ("who take blood thinners": the limit is the blood thinners).
 _LIGHT_VERBS = frozenset(stem(w) for w in "take have get use make do give".split())
 _MAX_CONDITION = 8
@@ -91,6 +93,21 @@ def _segments(lower: list[str]) -> list[int]:
     return out
 
 
+def _other_conjuncts(words: list[str], lower: list[str], i: int, start: int) -> frozenset[str]:
+    """Words of the nouns coordinated before a generic one that a limit follows: in "Older adults and people with lung
+    disease" the limit is on "people" only, so a claim naming an earlier noun ("older adults") keeps to what the
+    passage says of it. After a noun of its own ("men and women with ...") a limit is on every noun."""
+    if lower[i - 1] not in _GENERIC_PEOPLE:
+        return frozenset()  # "Men and women with kidney disease": the limit is on both
+    span: list[int] = []
+    for j in range(i - 1, max(start, i - 7) - 1, -1):
+        if words[j] in ",;:.!?()" or lower[j] in _AUXILIARIES:
+            break
+        span.insert(0, j)
+    joins = [j for j in span if lower[j] in ("and", "or")]
+    return _keys([words[j] for j in span if j < joins[-1]]) if joins else frozenset()
+
+
 @lru_cache(maxsize=4096)
 def limits(sentence: str) -> tuple[Limit, ...]:
     """The limits ``sentence`` puts on what it states (see the module docstring); empty when it puts none."""
@@ -121,10 +138,9 @@ def limits(sentence: str) -> tuple[Limit, ...]:
     if aux is not None:
         for i in range(start + 1, aux):
             if lower[i] in _SUBJECT_MODIFIERS and not (lower[i] in ("younger", "older") and lower[i + 1:i + 2] != ["than"]):
-                if lower[i] in ("who", "that"):
-                    add(_until_stop(words, i, _MAX_CONDITION + 1, True), start)
-                else:
-                    add(_until_stop(words, i, aux - i, False), start)
+                phrase = _until_stop(words, i, _MAX_CONDITION + 1, True) if lower[i] in ("who", "that") else \
+                    _until_stop(words, i, aux - i, False)
+                add(phrase, start, _keys(phrase[1:]) | _other_conjuncts(words, lower, i, start))
                 break
     for i in range(start, len(lower)):
         if lower[i] in _CONDITIONS and (lower[i] in _ALWAYS_LIMITS or i == 0 or lower[i - 1] != ","):
@@ -136,17 +152,25 @@ def limits(sentence: str) -> tuple[Limit, ...]:
         number = i + 1 + (lower[i] in ("younger", "older"))
         if bound and number < len(lower) and lower[number][:1].isdigit() and _keys(words[i - 3:i]) & _PEOPLE:
             value = float(lower[number].replace(",", ""))
-            add(words[i:number + 1], i, frozenset({f"{value:g}"}))
+            add(words[i:number + 1], i, frozenset({f"{value:g}"}))  # "children or teenagers under 16": both
     return tuple(dict.fromkeys(found))
 
 
-def dropped_limit(claim: Analysis, sentence: str) -> Limit | None:
+def _anaphoric(limit: Limit) -> bool:
+    """"with the condition", "who have this infection": the limit names what the passage is about, in other words."""
+    words = limit.phrase.lower().split()
+    return len(words) <= 4 and len(limit.keys) == 1 and any(w in _DEFINITE for w in words[1:3])
+
+
+def dropped_limit(claim: Analysis, sentence: str, topic: frozenset[str] = frozenset()) -> Limit | None:
     """The first limit of passage ``sentence`` on the part the claim takes most words from (its segment shares at
-    least as many of the claim's words as any other) that the claim keeps none of the words of, else None."""
+    least as many of the claim's words as any other) that the claim keeps none of the words of, else None. A limit
+    that names the passage's ``topic`` in other words ("people with the condition") is kept by a topic word."""
     said = {t.role or t.stem for t in claim.tokens if t.content} | {t.stem for t in claim.tokens}
     said |= {f"{t.number:g}" for t in claim.tokens if t.number is not None}
     for limit in limits(sentence):
         shared = [len(said & seg) for seg in limit.segments]
-        if not limit.keys & said and shared[limit.segment] and shared[limit.segment] == max(shared):
+        kept = limit.keys & said or (_anaphoric(limit) and topic & said)
+        if not kept and shared[limit.segment] and shared[limit.segment] == max(shared):
             return limit
     return None

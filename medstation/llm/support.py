@@ -298,7 +298,7 @@ def _dropped_limit(claim: Analysis, passage: PreparedPassage, index: int) -> Lim
     for sentence, n_shared in zip(sentences, shared):
         if n_shared < 2 and n_shared < max(shared):
             continue
-        limit = dropped_limit(claim, sentence.text)
+        limit = dropped_limit(claim, sentence.text, sentence.topic | sentence.title_stems | sentence.antecedent)
         if limit is not None:
             return limit
     return None

@@ -53,3 +53,31 @@ def test_limits_are_read_from_frames_subjects_conditions_and_ages() -> None:
     # a non-restrictive clause after a comma, and a topic frame, are not limits
     assert limits("Hot flushes are common in the years around menopause, when oestrogen falls.") == ()
     assert limits("After a knee replacement, most people walk with a frame for a week.") == ()
+
+
+GOUT = ("Gout causes sudden pain and swelling in a joint. "
+        "Men and women with kidney disease are more likely to get gout. "
+        "Older adults and people with diabetes are slow to heal after an attack. "
+        "People with the condition should drink plenty of water. "
+        "Toddlers or children under 12 should not be given colchicine.")
+
+
+@pytest.mark.parametrize("claim", [
+    "People with gout should drink plenty of water.",  # "the condition" names the passage's topic
+    "Older adults are slow to heal after an attack.",  # the limit is on "people", the last of the joined nouns
+])
+def test_a_limit_on_the_topic_or_on_another_joined_noun_is_kept(claim: str) -> None:
+    supported, reason = check_claim(claim, [GOUT])
+    assert supported == 0, reason
+
+
+@pytest.mark.parametrize("claim", [
+    "People should drink plenty of water.",
+    "Men are more likely to get gout.",
+    "Children should not be given colchicine.",
+    "Toddlers should not be given colchicine.",  # an age bound is on every joined noun
+    "People are slow to heal after an attack.",
+])
+def test_dropping_those_limits_is_still_unsupported(claim: str) -> None:
+    """Each fails on 4f20e5c (the limit was not read)."""
+    assert check_claim(claim, [GOUT])[0] is None
