@@ -138,6 +138,8 @@ def _directions(clause: list[Token], window: list[Token], evidence: Analysis) ->
         other = [j for j, u in enumerate(window) if u.direction and u.direction[0] == group and u.direction[1] != value]
         if not same and not other and _said_elsewhere(clause, i, "direction", evidence):
             continue  # the window lacks it, but the passage qualifies the same words so elsewhere
+        if not same and not other and _names_topic(clause, i, evidence):
+            continue  # "low blood sugar" where the passage is about low blood sugar
         if not same:
             said = sorted({window[j].text for j in other})
             return Verdict(False, f"the passage does not say '{t.text}'" + (f" (it says '{said[0]}')" if said else ""),
@@ -150,6 +152,12 @@ def _directions(clause: list[Token], window: list[Token], evidence: Analysis) ->
                 return Verdict(False, f"direction differs: the passage says '{window[other[0]].text}' here",
                                (t.text,))
     return OK
+
+
+def _names_topic(clause: list[Token], index: int, evidence: Analysis) -> bool:
+    """The direction word is part of the passage topic's name with the noun after it ("low | blood sugar")."""
+    noun = next((u for u in clause[index + 1:] if u.content), None)
+    return clause[index].stem in evidence.topic and noun is not None and noun.stem in evidence.topic
 
 
 def _classes(tokens: Iterable[Token], attr: str) -> set[str]:

@@ -34,10 +34,17 @@ def _before_auxiliary(tokens: Sequence[Token]) -> frozenset[str]:
     return frozenset()
 
 
+#: Direction groups whose word may open a name ("low blood sugar", "high blood pressure", "acute kidney injury").
+_NOUN_QUALITIES = frozenset({"amount", "course", "severity", "temperature", "malignancy"})
+
+
 def _opening_nouns(tokens: Sequence[Token]) -> frozenset[str]:
     words: list[str] = []
     for t in tokens[:4]:
         if not t.content:
+            if not words and t.direction and t.direction[0] in _NOUN_QUALITIES:
+                words.append(t.stem)  # "Low blood sugar ...", "High blood pressure ...": part of the name
+                continue
             if words or t.direction or t.cue or t.modal or t.quantifier or t.number is not None:
                 break
             continue  # "The", "A": before the noun

@@ -41,3 +41,30 @@ def test_faithful_merges_are_supported(claim: str) -> None:
 ])
 def test_merges_that_change_the_meaning_are_unsupported(claim: str) -> None:
     assert check_claim(claim, [CATARACT, FLUIDS, HANDS])[0] is None
+
+
+HIGH_POTASSIUM = ("High potassium, a level above 6 mmol/L, can cause an irregular heartbeat. "
+                  "Treat it with insulin and glucose given into a vein. "
+                  "Check the level again after 2 hours. "
+                  "Use a low-potassium diet. A dietitian can help plan meals. "
+                  "Limit bananas, potatoes and orange juice.")
+
+
+@pytest.mark.parametrize("claim", [
+    # fail on 4f20e5c: the topic "high potassium" opens with a direction word; ", then" and an instruction's
+    # "and" did not cut the claim into its statements
+    "Treat high potassium with insulin and glucose given into a vein, then check the level again after 2 hours.",
+    "Use a low-potassium diet and limit bananas, potatoes and orange juice.",
+])
+def test_instructions_joined_by_then_or_and_are_each_checked(claim: str) -> None:
+    supported, reason = check_claim(claim, [HIGH_POTASSIUM])
+    assert supported == 0, reason
+
+
+@pytest.mark.parametrize("claim", [
+    "Treat low potassium with insulin and glucose given into a vein, then check the level again after 2 hours.",
+    "Treat high potassium with insulin and glucose given into a vein, then check the level again after 6 hours.",
+    "Use a low-potassium diet and eat more bananas, potatoes and orange juice.",
+])
+def test_a_changed_instruction_in_a_merge_is_unsupported(claim: str) -> None:
+    assert check_claim(claim, [HIGH_POTASSIUM])[0] is None
