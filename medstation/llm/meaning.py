@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from medstation.llm.meaning_roles import _client_side, _relations, _roles
+from medstation.llm.meaning_roles import _causal, _client_side, _relations, _roles
 from medstation.llm.meaning_verdict import OK, Verdict, key as _key
 from medstation.llm.polarity import Analysis, Token, scope_head
 
@@ -303,6 +303,9 @@ def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: 
             if not verdict.ok:
                 return verdict
     verdict = _hedges(clauses, windows, strict, evidence)
+    if not verdict.ok:
+        return verdict
+    verdict = _causal(claim.tokens, evidence.tokens)
     if not verdict.ok:
         return verdict
     for clause, window in zip(clauses, windows):

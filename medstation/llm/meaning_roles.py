@@ -112,3 +112,19 @@ def _relation_pair(clause: list[Token], i: int, window: list[Token], j: int) -> 
     if (left_c & right_w) - left_w and (right_c & left_w) - right_w:
         return Verdict(False, f"the two sides of '{clause[i].text}' are swapped", (clause[i].text,))
     return OK
+
+
+def _causal(claim: list[Token], evidence: list[Token]) -> Verdict:
+    """"A because B" is never supported by "B because A": where both texts say "because", what the claim gives as
+    the cause is not what the evidence gives as the effect, and the other way round."""
+    def sides(tokens: list[Token]) -> tuple[set[str], set[str]] | None:
+        at = next((i for i, t in enumerate(tokens) if t.text == "because"), None)
+        return None if at is None else (_side(tokens[:at]), _side(tokens[at + 1:]))
+
+    said, stated = sides(claim), sides(evidence)
+    if said is None or stated is None:
+        return OK
+    (effect_c, cause_c), (effect_w, cause_w) = said, stated
+    if (effect_c & cause_w) - effect_w and (cause_c & effect_w) - cause_w:
+        return Verdict(False, "cause and effect are swapped: the passage says it the other way round", ("because",))
+    return OK

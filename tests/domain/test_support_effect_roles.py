@@ -30,3 +30,19 @@ def test_swapped_sides_of_an_amount_verb_are_unsupported(claim: str) -> None:
 def test_the_same_sides_are_supported(claim: str) -> None:
     supported, reason = check_claim(claim, [PASSAGE])
     assert supported == 0, reason
+
+
+CAUSES = ("Heartburn is more common in pregnancy because the growing baby presses on the stomach. "
+          "Antacids ease the burning quickly.")
+
+
+def test_cause_and_effect_swapped_around_because_is_unsupported() -> None:
+    """Fails on 4f20e5c: the two sides of "because" were not compared."""
+    claim = "The growing baby presses on the stomach because heartburn is more common in pregnancy."
+    assert check_claim(claim, [CAUSES])[0] is None
+
+
+def test_the_same_cause_and_effect_are_supported() -> None:
+    claim = "Heartburn is more common in pregnancy because the baby presses on the stomach."
+    supported, reason = check_claim(claim, [CAUSES])
+    assert supported == 0, reason
