@@ -63,7 +63,9 @@ def _keys(words: list[str]) -> frozenset[str]:
     tokens = analyse(" ".join(words)).tokens
     keys = {t.role or t.stem for t in tokens if t.content} | {f"{t.number:g}" for t in tokens if t.number is not None}
     keys |= {t.stem for t in tokens if t.direction and t.direction[0] == "age"}  # "young people"
-    return frozenset(keys - _LIGHT_VERBS) if keys - _LIGHT_VERBS else frozenset(keys)
+    for vague in (_LIGHT_VERBS, {"person"}):  # "In people with kidney disease,": the disease is the limit
+        keys = keys - vague if keys - vague else keys
+    return frozenset(keys)
 
 
 def _until_stop(words: list[str], start: int, limit: int, stop_at_aux: bool,

@@ -46,6 +46,15 @@ def test_a_claim_keeping_the_limit_or_another_part_is_supported(claim: str) -> N
     assert supported is not None, reason
 
 
+def test_a_generic_people_word_does_not_keep_a_limit() -> None:
+    """Fails on 4f20e5c (no limit was read); "people" alone does not keep "people with severe kidney disease"."""
+    passage = ("Metformin is the first medicine for type 2 diabetes. In people with severe kidney disease, metformin "
+               "can build up and cause lactic acidosis.")
+    assert check_claim("In people, metformin can build up and cause lactic acidosis.", [passage])[0] is None
+    assert check_claim("Metformin can build up and cause lactic acidosis in people with severe kidney disease.",
+                       [passage])[0] == 0
+
+
 def test_limits_are_read_from_frames_subjects_conditions_and_ages() -> None:
     phrases = [limit.phrase for limit in limits("In pregnant women, iron tablets are advised if the blood count is low.")]
     assert phrases == ["In pregnant women", "if the blood count is low"]
