@@ -141,6 +141,8 @@ _BOUND_WORDING = {("no", "less", "than"): ["at", "least"], ("not", "less", "than
 #: one thing is used in place of another (read as "instead", so "than" stays a comparison word elsewhere).
 _JOINING_WORDING = {("together", "with"): ["and"], ("along", "with"): ["and"], ("as", "well"): ["and"],
                     ("rather", "than"): ["instead"], ("instead", "of"): ["instead"]}
+_THAN_BOUND = {**dict.fromkeys("smaller less fewer lower shorter younger".split(), "under"),
+               **dict.fromkeys("larger bigger more greater higher longer older".split(), "over")}
 _PERIOD_ADVERBS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "hourly": "hour"}
 
 
@@ -154,6 +156,10 @@ def _one_wording(tokens: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
             i += 3
             continue
         two = three[:2]
+        if two[1:] == ("than",) and len(three) == 3 and two[0] in _THAN_BOUND and _number(three[2]) is not None:
+            out.append((_THAN_BOUND[two[0]], tokens[i][1]))  # "smaller than 5 mm" says what "under 5 mm" says
+            i += 2
+            continue
         if two in _JOINING_WORDING and not (two == ("as", "well") and three[2:] != ("as",)):
             out += [(w, tokens[i][1] and k == 0) for k, w in enumerate(_JOINING_WORDING[two])]
             i += 3 if two == ("as", "well") else 2

@@ -85,7 +85,7 @@ for _group, _values in {
         DIRECTION.update({w: (_group, _value) for w in _words.split()})
 #: Quantifiers and frequency adverbs -> class. ``most`` before an adjective is a superlative (direction).
 QUANTIFIERS = {**{w: "all" for w in "all every always each invariably entire entirely only whole universally".split()},
-               **{w: "most" for w in """most usually mostly majority generally typically mainly largely
+               **{w: "most" for w in """most usually normally mostly majority generally typically mainly largely
                predominantly""".split()},
                **{w: "often" for w in "often many regularly frequently commonly".split()},
                **{w: "some" for w in "some sometimes occasionally several".split()},

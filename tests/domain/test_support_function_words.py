@@ -36,3 +36,26 @@ def test_joining_and_light_words_do_not_need_the_passage_s_wording(claim: str) -
 ])
 def test_the_meaning_around_them_stays_checked(claim: str) -> None:
     assert check_claim(claim, [PASSAGE])[0] is None
+
+
+BOUNDS = ("Cysts under 2 cm usually need no treatment. Adults over 40 should have their eye pressure checked "
+          "every two years.")
+
+
+@pytest.mark.parametrize("claim", [
+    # fail on 4f20e5c ("not in the passage: than"; "normally" was no hedge, so "usually" counted as dropped)
+    "Cysts smaller than 2 cm normally need no treatment.",
+    "Adults older than 40 should have their eye pressure checked every two years.",
+])
+def test_a_comparison_with_a_number_reads_as_its_bound(claim: str) -> None:
+    supported, reason = check_claim(claim, [BOUNDS])
+    assert supported == 0, reason
+
+
+@pytest.mark.parametrize("claim", [
+    "Cysts larger than 2 cm usually need no treatment.",
+    "Adults younger than 40 should have their eye pressure checked every two years.",
+    "Cysts smaller than 3 cm usually need no treatment.",
+])
+def test_the_other_bound_is_unsupported(claim: str) -> None:
+    assert check_claim(claim, [BOUNDS])[0] is None
