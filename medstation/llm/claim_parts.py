@@ -7,9 +7,9 @@ supported only when every part is. A part that has no subject of its own ("... a
 takes the first part's subject, and so does a part whose subject is "it"/"they" ("Ibuprofen eases pain, and
 it should not be taken in pregnancy" is checked as "Ibuprofen should not be taken in pregnancy").
 
-Cut points: ";", ", and", ", but", ", so", ", while", ", whereas", ", then" and "and"/"but" before a word that opens a clause (a pronoun, an
-auxiliary), and in an instruction "and" before another instruction ("Use emollients daily and avoid soap"). A
-relative clause (", which ...") and a list ("fever, cough and tiredness") are not cut.
+Cut points: ";", ", and", ", but", ", so", ", while", ", whereas", ", then" and "and"/"but" before a word that
+opens a clause (a pronoun, an auxiliary), and in an instruction "and" before another instruction ("Use emollients
+daily and avoid soap"). A relative clause (", which ...") and a list ("fever, cough and tiredness") are not cut.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import re
 from medstation.llm.polarity import analyse
 from medstation.llm.polarity_words import AND_OPENS_CLAUSE, IMPERATIVES
 
-_CUT = re.compile(r"\s*;\s*|,\s+(?:and|but|so|while|whereas|then)\s+|\s+(?:and|but)\s+(?=(?:" + "|".join(sorted(AND_OPENS_CLAUSE)) +
-                  r")\b)", re.IGNORECASE)
+_CUT = re.compile(r"\s*;\s*|,\s+(?:and|but|so|while|whereas|then)\s+|\s+(?:and|but)\s+(?=(?:"
+                  + "|".join(sorted(AND_OPENS_CLAUSE)) + r")\b)", re.IGNORECASE)
 _INSTRUCTION_CUT = re.compile(r"\s+and\s+(?=(?:" + "|".join(sorted(IMPERATIVES)) + r"|do not|don't)\b)", re.IGNORECASE)
 _AUXILIARIES = frozenset("""is are was were can could may might must should will would has have had does do
 need needs""".split())

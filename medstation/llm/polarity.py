@@ -30,19 +30,23 @@ from dataclasses import dataclass, field, replace
 
 from medstation.llm.polarity_words import (
     AND_OPENS_CLAUSE,
+    BOUND_WORDING,
     CLAUSE_WORDS,
     COMMA_OPENS,
     DIRECTION,
     FIRST_PERSON,
     IMPERATIVES,
+    JOINING_WORDING,
     MODALS,
     NEGATION_CUES,
     NP_SCOPE_END,
     NUMBER_WORDS,
     ORDINALS,
+    PERIOD_ADVERBS,
     QUANTIFIERS,
     ROLES,
     STOP,
+    THAN_BOUND,
     TIME_WORDS,
     UNITS,
     VERB_CUES,
@@ -132,42 +136,28 @@ def _raw_tokens(text: str) -> list[tuple[str, bool]]:
     return _one_wording(out)
 
 
-#: Wordings of one meaning, read as one: "no less than 30 minutes" is "at least 30 minutes", "once daily" is
-#: "once a day" (both sides of a comparison are rewritten alike, so nothing else can change).
-_BOUND_WORDING = {("no", "less", "than"): ["at", "least"], ("not", "less", "than"): ["at", "least"],
-                  ("no", "fewer", "than"): ["at", "least"], ("not", "fewer", "than"): ["at", "least"],
-                  ("no", "more", "than"): ["at", "most"], ("not", "more", "than"): ["at", "most"]}
-#: Joining wordings: "X, together with Y," and "as well as" join like "and"; "rather than" and "instead of" both say
-#: one thing is used in place of another (read as "instead", so "than" stays a comparison word elsewhere).
-_JOINING_WORDING = {("together", "with"): ["and"], ("along", "with"): ["and"], ("as", "well"): ["and"],
-                    ("rather", "than"): ["instead"], ("instead", "of"): ["instead"]}
-_THAN_BOUND = {**dict.fromkeys("smaller less fewer lower shorter younger".split(), "under"),
-               **dict.fromkeys("larger bigger more greater higher longer older".split(), "over")}
-_PERIOD_ADVERBS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "hourly": "hour"}
-
-
 def _one_wording(tokens: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     out: list[tuple[str, bool]] = []
     i = 0
     while i < len(tokens):
         three = tuple(w for w, _ in tokens[i:i + 3])
-        if three in _BOUND_WORDING:
-            out += [(w, tokens[i][1] and k == 0) for k, w in enumerate(_BOUND_WORDING[three])]
+        if three in BOUND_WORDING:
+            out += [(w, tokens[i][1] and k == 0) for k, w in enumerate(BOUND_WORDING[three])]
             i += 3
             continue
         two = three[:2]
-        if two[1:] == ("than",) and len(three) == 3 and two[0] in _THAN_BOUND and _number(three[2]) is not None:
-            out.append((_THAN_BOUND[two[0]], tokens[i][1]))  # "smaller than 5 mm" says what "under 5 mm" says
+        if two[1:] == ("than",) and len(three) == 3 and two[0] in THAN_BOUND and _number(three[2]) is not None:
+            out.append((THAN_BOUND[two[0]], tokens[i][1]))  # "smaller than 5 mm" says what "under 5 mm" says
             i += 2
             continue
-        if two in _JOINING_WORDING and not (two == ("as", "well") and three[2:] != ("as",)):
-            out += [(w, tokens[i][1] and k == 0) for k, w in enumerate(_JOINING_WORDING[two])]
+        if two in JOINING_WORDING and not (two == ("as", "well") and three[2:] != ("as",)):
+            out += [(w, tokens[i][1] and k == 0) for k, w in enumerate(JOINING_WORDING[two])]
             i += 3 if two == ("as", "well") else 2
             continue
         word, cap = tokens[i]
-        if word in _PERIOD_ADVERBS and out and (out[-1][0] in ("once", "twice", "times") or
+        if word in PERIOD_ADVERBS and out and (out[-1][0] in ("once", "twice", "times") or
                                                  _number(out[-1][0]) is not None):
-            out += [("a", False), (_PERIOD_ADVERBS[word], False)]  # "twice daily" -> "twice a day"
+            out += [("a", False), (PERIOD_ADVERBS[word], False)]  # "twice daily" -> "twice a day"
             i += 1
             continue
         out.append((word, cap))

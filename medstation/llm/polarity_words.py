@@ -95,6 +95,19 @@ MODALS = {**{w: "obligation" for w in
           **{w: "advice" for w in "should ought recommended recommend recommends advised advise advisable".split()},
           **{w: "possibility" for w in "may might can could possible possibly potential potentially able".split()},
           **{w: "certainty" for w in "will definitely certainly certain inevitably surely".split()}}
+#: Wordings of one meaning, read as one: "no less than 30 minutes" is "at least 30 minutes", "once daily" is
+#: "once a day" (both sides of a comparison are rewritten alike, so nothing else can change).
+BOUND_WORDING = {("no", "less", "than"): ["at", "least"], ("not", "less", "than"): ["at", "least"],
+                  ("no", "fewer", "than"): ["at", "least"], ("not", "fewer", "than"): ["at", "least"],
+                  ("no", "more", "than"): ["at", "most"], ("not", "more", "than"): ["at", "most"]}
+#: Joining wordings: "X, together with Y," and "as well as" join like "and"; "rather than" and "instead of" both say
+#: one thing is used in place of another (read as "instead", so "than" stays a comparison word elsewhere).
+JOINING_WORDING = {("together", "with"): ["and"], ("along", "with"): ["and"], ("as", "well"): ["and"],
+                    ("rather", "than"): ["instead"], ("instead", "of"): ["instead"]}
+#: "smaller than 5 mm" says what "under 5 mm" says (before a number only).
+THAN_BOUND = {**dict.fromkeys("smaller less fewer lower shorter younger".split(), "under"),
+               **dict.fromkeys("larger bigger more greater higher longer older".split(), "over")}
+PERIOD_ADVERBS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "hourly": "hour"}
 ORDINALS = frozenset({"first", "second", "third", "last"})
 #: Time words: "last week" is a date, not "the last" of a series.
 TIME_WORDS = frozenset("""week weeks month months year years day days night nights time times weekend visit session

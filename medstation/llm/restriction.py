@@ -139,7 +139,8 @@ def limits(sentence: str) -> tuple[Limit, ...]:
                 and i > start), None)
     if aux is not None:
         for i in range(start + 1, aux):
-            if lower[i] in _SUBJECT_MODIFIERS and not (lower[i] in ("younger", "older") and lower[i + 1:i + 2] != ["than"]):
+            comparative = lower[i] in ("younger", "older")
+            if lower[i] in _SUBJECT_MODIFIERS and not (comparative and lower[i + 1:i + 2] != ["than"]):
                 phrase = _until_stop(words, i, _MAX_CONDITION + 1, True) if lower[i] in ("who", "that") else \
                     _until_stop(words, i, aux - i, False)
                 add(phrase, start, _keys(phrase[1:]) | _other_conjuncts(words, lower, i, start))

@@ -56,7 +56,8 @@ def test_a_generic_people_word_does_not_keep_a_limit() -> None:
 
 
 def test_limits_are_read_from_frames_subjects_conditions_and_ages() -> None:
-    phrases = [limit.phrase for limit in limits("In pregnant women, iron tablets are advised if the blood count is low.")]
+    sentence = "In pregnant women, iron tablets are advised if the blood count is low."
+    phrases = [limit.phrase for limit in limits(sentence)]
     assert phrases == ["In pregnant women", "if the blood count is low"]
     assert [limit.phrase for limit in limits("Children under 12 should not take this syrup.")] == ["under 12"]
     # a non-restrictive clause after a comma, and a topic frame, are not limits
