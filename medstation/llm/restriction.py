@@ -11,7 +11,7 @@ A limit is read from the words of one sentence, without a parser:
 * a **leading frame** closed by a comma: "In/For/Among/During <group>, ...", "If/When/Unless/Until/Before/Once
   <condition>, ..." (not "After a hip replacement, ...", which names the passage's topic);
 * a **modifier of the subject** (the words before the sentence's first auxiliary): "<people> who/that <verb ...>",
-  "<people> with/without <condition>", "<children> under/over/aged <age>", "<people> younger/older than <age>";
+  "<people> with/without/on <condition>", "<people> taking <medicine>", "<children> under/over/aged <age>", "<people> younger/older than <age>";
 * a **condition** inside the sentence: "if/unless <...>", and "when/until/before/once <...>" not after a comma
   (", when estrogen levels drop" explains, it does not limit).
 
@@ -35,7 +35,8 @@ need needs shall""".split())
 _FRAME_OPENERS = frozenset("in for among during if when whenever unless until before once".split())
 _CONDITIONS = frozenset("if unless when whenever until before once".split())
 _ALWAYS_LIMITS = frozenset({"if", "unless"})  # also after a comma: "Do not drive, unless ..."
-_SUBJECT_MODIFIERS = frozenset("who that with without under over aged younger older".split())
+_SUBJECT_MODIFIERS = frozenset("who that with without under over aged younger older on".split())
+_ADVERBS = frozenset("not never also already ever often usually recently just still".split())
 _MODALS = frozenset("can could may might must should will would shall".split())
 #: Who an age bound limits: people roles and person words ("children under 16", "people over 65").
 _PEOPLE = frozenset(ROLES.values()) | frozenset({"person", "those"})
@@ -77,7 +78,8 @@ def _until_stop(words: list[str], start: int, limit: int, stop_at_aux: bool,
         low = word.lower()
         if word in ",;:.!?()":
             break
-        if stop_at_aux and low in stops and any(w.lower() not in _AUXILIARIES for w in out[1:]):
+        if stop_at_aux and low in stops and any(w.lower() not in _AUXILIARIES for w in out[1:]) and \
+                out[-1].lower() not in _ADVERBS:  # "who have never | had measles | can ..."
             break
         out.append(word)
     return out
@@ -139,8 +141,11 @@ def limits(sentence: str) -> tuple[Limit, ...]:
                 and i > start), None)
     if aux is not None:
         for i in range(start + 1, aux):
+            if words[i] in ",;:(":
+                break  # "Pulmonary rehabilitation, which combines ...": an aside, not a limit
             comparative = lower[i] in ("younger", "older")
-            if lower[i] in _SUBJECT_MODIFIERS and not (comparative and lower[i + 1:i + 2] != ["than"]):
+            participle = lower[i].endswith("ing") and len(lower[i]) > 4  # "People taking warfarin should ..."
+            if (lower[i] in _SUBJECT_MODIFIERS or participle) and not (comparative and lower[i + 1:i + 2] != ["than"]):
                 phrase = _until_stop(words, i, _MAX_CONDITION + 1, True) if lower[i] in ("who", "that") else \
                     _until_stop(words, i, aux - i, False)
                 add(phrase, start, _keys(phrase[1:]) | _other_conjuncts(words, lower, i, start))

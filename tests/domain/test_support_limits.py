@@ -91,3 +91,32 @@ def test_a_limit_on_the_topic_or_on_another_joined_noun_is_kept(claim: str) -> N
 def test_dropping_those_limits_is_still_unsupported(claim: str) -> None:
     """Each fails on 4f20e5c (the limit was not read)."""
     assert check_claim(claim, [GOUT])[0] is None
+
+
+DIALYSIS = ("Kidney failure can be treated with dialysis. "
+            "Patients on dialysis need a low-potassium diet. "
+            "People taking lithium should have their kidney function checked every 6 months. "
+            "Adults who have never had hepatitis B can be vaccinated before dialysis starts. "
+            "Haemodialysis, which uses a machine and a filter, is usually done three times a week.")
+
+
+@pytest.mark.parametrize("claim", [
+    # each fails on 4f20e5c: "on <treatment>", "taking <medicine>" and "who have never had X" were not read
+    "Patients need a low-potassium diet.",
+    "People should have their kidney function checked every 6 months.",
+    "Adults can be vaccinated before dialysis starts.",
+])
+def test_subject_limits_with_on_taking_and_never_are_read(claim: str) -> None:
+    supported, reason = check_claim(claim, [DIALYSIS])
+    assert supported is None
+    assert reason.startswith("the passage limits this to"), reason
+
+
+@pytest.mark.parametrize("claim", [
+    "Patients on dialysis need a low-potassium diet.",
+    "People on lithium should have their kidney function checked every 6 months.",
+    "Haemodialysis is usually done three times a week.",  # ", which uses a machine ...": an aside, not a limit
+])
+def test_keeping_them_or_dropping_an_aside_is_supported(claim: str) -> None:
+    supported, reason = check_claim(claim, [DIALYSIS])
+    assert supported == 0, reason
