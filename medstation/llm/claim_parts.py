@@ -7,8 +7,9 @@ supported only when every part is. A part that has no subject of its own ("... a
 takes the first part's subject, and so does a part whose subject is "it"/"they" ("Ibuprofen eases pain, and
 it should not be taken in pregnancy" is checked as "Ibuprofen should not be taken in pregnancy").
 
-Cut points: ";", ", and", ", but", ", so" and "and"/"but" before a word that opens a clause (a pronoun, an
-auxiliary). A relative clause (", which ...") and a list ("fever, cough and tiredness") are not cut.
+Cut points: ";", ", and", ", but", ", so", ", while", ", whereas", ", then" and "and"/"but" before a word that
+opens a clause (a pronoun, an auxiliary), and in an instruction "and" before another instruction ("Use emollients
+daily and avoid soap"). A relative clause (", which ...") and a list ("fever, cough and tiredness") are not cut.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from __future__ import annotations
 import re
 
 from medstation.llm.polarity import analyse
-from medstation.llm.polarity_words import AND_OPENS_CLAUSE
+from medstation.llm.polarity_words import AND_OPENS_CLAUSE, IMPERATIVES
 
-_CUT = re.compile(r"\s*;\s*|,\s+(?:and|but|so)\s+|\s+(?:and|but)\s+(?=(?:" + "|".join(sorted(AND_OPENS_CLAUSE)) +
-                  r")\b)", re.IGNORECASE)
+_CUT = re.compile(r"\s*;\s*|,\s+(?:and|but|so|while|whereas|then)\s+|\s+(?:and|but)\s+(?=(?:"
+                  + "|".join(sorted(AND_OPENS_CLAUSE)) + r")\b)", re.IGNORECASE)
+_INSTRUCTION_CUT = re.compile(r"\s+and\s+(?=(?:" + "|".join(sorted(IMPERATIVES)) + r"|do not|don't)\b)", re.IGNORECASE)
 _AUXILIARIES = frozenset("""is are was were can could may might must should will would has have had does do
 need needs""".split())
 _PRONOUNS = frozenset("it they this these".split())
@@ -43,6 +45,9 @@ def claim_parts(sentence: str) -> list[str]:
     """The statements ``sentence`` joins (one item when it joins none). Parts of under MIN_WORDS words are not
     cut off (", and so on")."""
     pieces = [p.strip(" ,.") for p in _CUT.split(sentence.strip().rstrip("."))]
+    if sentence.split()[:1] and sentence.split()[0].lower() in IMPERATIVES:
+        # "Use emollients every day and avoid soap": two instructions
+        pieces = [q.strip(" ,.") for p in pieces for q in _INSTRUCTION_CUT.split(p)]
     if len(pieces) < 2 or any(len(p.split()) < MIN_WORDS for p in pieces):
         return [sentence]
     subject = _subject_words(pieces[0])

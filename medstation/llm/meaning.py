@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from medstation.llm.meaning_roles import _client_side, _relations, _roles
+from medstation.llm.meaning_roles import _causal, _client_side, _relations, _roles
 from medstation.llm.meaning_verdict import OK, Verdict, key as _key
 from medstation.llm.polarity import Analysis, Token, scope_head
 
 HEDGES = frozenset({"most", "often", "some", "few"})
 MODAL_HEDGES = frozenset({"possibility", "advice", "obligation"})
 MAX_WINDOW = 3
+_RELATIVE = frozenset({"who", "that", "which", "whose"})
 
 
 def coverage(claim: Analysis, evidence: Analysis, free: Iterable[str] = ()) -> list[str]:
@@ -53,6 +54,8 @@ def _window(clause: list[Token], evidence: Analysis) -> list[Token]:
             score = len(wanted & keys) + 0.2 * len(function & keys) - 1.5 * (size - 1)
             if score > best_score:
                 best, best_score = tokens, score
+    if best and best[0].text in _RELATIVE and best[0].clause > 0 and len(by_clause[best[0].clause - 1]) <= 3:
+        best = by_clause[best[0].clause - 1] + best  # "Infants | who are infected ...": the head noun is its subject
     return best
 
 
@@ -135,6 +138,8 @@ def _directions(clause: list[Token], window: list[Token], evidence: Analysis) ->
         other = [j for j, u in enumerate(window) if u.direction and u.direction[0] == group and u.direction[1] != value]
         if not same and not other and _said_elsewhere(clause, i, "direction", evidence):
             continue  # the window lacks it, but the passage qualifies the same words so elsewhere
+        if not same and not other and _names_topic(clause, i, evidence):
+            continue  # "low blood sugar" where the passage is about low blood sugar
         if not same:
             said = sorted({window[j].text for j in other})
             return Verdict(False, f"the passage does not say '{t.text}'" + (f" (it says '{said[0]}')" if said else ""),
@@ -147,6 +152,12 @@ def _directions(clause: list[Token], window: list[Token], evidence: Analysis) ->
                 return Verdict(False, f"direction differs: the passage says '{window[other[0]].text}' here",
                                (t.text,))
     return OK
+
+
+def _names_topic(clause: list[Token], index: int, evidence: Analysis) -> bool:
+    """The direction word is part of the passage topic's name with the noun after it ("low | blood sugar")."""
+    noun = next((u for u in clause[index + 1:] if u.content), None)
+    return clause[index].stem in evidence.topic and noun is not None and noun.stem in evidence.topic
 
 
 def _classes(tokens: Iterable[Token], attr: str) -> set[str]:
@@ -274,6 +285,8 @@ def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: 
     clauses, windows = [], []
     for c in range(claim.n_clauses):
         clause = claim.clause(c)
+        if clause and clause[0].text in _RELATIVE and c > 0 and len(claim.clause(c - 1)) <= 3:
+            clause = claim.clause(c - 1) + clause  # "Adults | who are infected ...": the head noun is its subject
         if not any(t.content or t.number is not None or t.direction or t.quantifier or t.modal for t in clause):
             continue
         window = _window(clause, evidence)
@@ -290,6 +303,9 @@ def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: 
             if not verdict.ok:
                 return verdict
     verdict = _hedges(clauses, windows, strict, evidence)
+    if not verdict.ok:
+        return verdict
+    verdict = _causal(claim.tokens, evidence.tokens)
     if not verdict.ok:
         return verdict
     for clause, window in zip(clauses, windows):

@@ -9,10 +9,14 @@ from __future__ import annotations
 from medstation.llm.meaning_verdict import OK, Verdict, key as _key
 from medstation.llm.polarity import Token, stem
 
-#: Relation words whose two sides must not be swapped ("X converts into Y", "X controls Y", "more in X than Y").
-ANCHORS = frozenset({"than", "into", "from", "versus", "vs"} | {stem(w) for w in """cause convert pass transmit spread
+#: Relation words whose two sides must not be swapped ("X converts into Y", "X controls Y", "more in X than Y",
+#: "X instead of Y").
+ANCHORS = frozenset({"than", "into", "from", "versus", "vs", "instead"} | {stem(w) for w in """cause convert pass
+transmit spread
 affect attack compare inherit control regulate treat infect damage produce carry bind inhibit activate replace
-destroy kill hit hurt blame bully push threaten protect trigger prevent""".split()})
+destroy kill hit hurt blame bully push threaten protect trigger prevent increase raise boost reduce lower decrease
+make""".split()})
+_REDUCED_PASSIVE_NEXT = frozenset({"with", "at", "in", "by", "from", "during", "after", "before"})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "got"})
 
 
@@ -72,8 +76,11 @@ def _roles(clause: list[Token], window: list[Token]) -> Verdict:
 
 def _is_passive(tokens: list[Token], i: int) -> bool:
     t = tokens[i]
-    return (i + 1 < len(tokens) and tokens[i + 1].text == "by") or \
-        (t.text.endswith(("ed", "en")) and i > 0 and tokens[i - 1].text in _BE)
+    nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
+    participle = t.text.endswith(("ed", "en")) and i > 0
+    # "infants infected at birth": a participle after its noun, before a preposition, is a reduced passive
+    return nxt == "by" or (participle and tokens[i - 1].text in _BE) or \
+        (participle and (tokens[i - 1].content or tokens[i - 1].role) and nxt in _REDUCED_PASSIVE_NEXT)
 
 
 def _relations(clause: list[Token], window: list[Token]) -> Verdict:
@@ -104,4 +111,20 @@ def _relation_pair(clause: list[Token], i: int, window: list[Token], j: int) -> 
         left_w, right_w = right_w, left_w
     if (left_c & right_w) - left_w and (right_c & left_w) - right_w:
         return Verdict(False, f"the two sides of '{clause[i].text}' are swapped", (clause[i].text,))
+    return OK
+
+
+def _causal(claim: list[Token], evidence: list[Token]) -> Verdict:
+    """"A because B" is never supported by "B because A": where both texts say "because", what the claim gives as
+    the cause is not what the evidence gives as the effect, and the other way round."""
+    def sides(tokens: list[Token]) -> tuple[set[str], set[str]] | None:
+        at = next((i for i, t in enumerate(tokens) if t.text == "because"), None)
+        return None if at is None else (_side(tokens[:at]), _side(tokens[at + 1:]))
+
+    said, stated = sides(claim), sides(evidence)
+    if said is None or stated is None:
+        return OK
+    (effect_c, cause_c), (effect_w, cause_w) = said, stated
+    if (effect_c & cause_w) - effect_w and (cause_c & effect_w) - cause_w:
+        return Verdict(False, "cause and effect are swapped: the passage says it the other way round", ("because",))
     return OK

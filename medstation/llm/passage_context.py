@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from medstation.llm.polarity import Analysis, Token
+from medstation.llm.polarity import Analysis, Token, analyse
 
 _SUBJECT_END = frozenset("""is are was were can could may might must should will would has have had does do
 """.split())
@@ -34,10 +34,17 @@ def _before_auxiliary(tokens: Sequence[Token]) -> frozenset[str]:
     return frozenset()
 
 
+#: Direction groups whose word may open a name ("low blood sugar", "high blood pressure", "acute kidney injury").
+_NOUN_QUALITIES = frozenset({"amount", "course", "severity", "temperature", "malignancy"})
+
+
 def _opening_nouns(tokens: Sequence[Token]) -> frozenset[str]:
     words: list[str] = []
     for t in tokens[:4]:
         if not t.content:
+            if not words and t.direction and t.direction[0] in _NOUN_QUALITIES:
+                words.append(t.stem)  # "Low blood sugar ...", "High blood pressure ...": part of the name
+                continue
             if words or t.direction or t.cue or t.modal or t.quantifier or t.number is not None:
                 break
             continue  # "The", "A": before the noun
@@ -60,10 +67,36 @@ def sentence_subject(sentence: Analysis) -> frozenset[str]:
     return _before_auxiliary(sentence.tokens) or _opening_nouns(sentence.tokens)
 
 
+#: Words that open a frame naming a procedure or event the passage is about ("After a hip replacement, ...").
+_TOPIC_FRAMES = frozenset("after before during following".split())
+
+
+def _frame(first: Analysis) -> frozenset[str]:
+    """Content stems of a leading time frame closed by a comma ("After anterior cruciate ligament (ACL)
+    reconstruction, most people ..." -> anterior, cruciate, ligament, acl, reconstruction); empty without one."""
+    words = first.text.split(",", 1)
+    if len(words) < 2 or not first.tokens or first.tokens[0].text not in _TOPIC_FRAMES or len(words[0].split()) > 8:
+        return frozenset()
+    n = len(words[0].replace("(", " ").replace(")", " ").split())
+    return frozenset(t.stem for t in first.tokens[1:n] if t.content)
+
+
+def topic_frame(sentence: str) -> tuple[frozenset[str], Analysis] | None:
+    """A claim opening with a time frame ("After a hip replacement, a therapist will ..."): (the frame's content
+    stems, the analysis of the claim without it), else None. Against a passage whose topic is that frame, the rest
+    is what the claim states of the later sentence."""
+    head, _, rest = sentence.partition(",")
+    first = analyse(head) if rest.strip() else None
+    if first is None or not first.tokens or first.tokens[0].text not in _TOPIC_FRAMES or len(head.split()) > 8:
+        return None
+    return frozenset(t.stem for t in first.tokens[1:] if t.content), analyse(rest.strip())
+
+
 def topic(first: Analysis) -> frozenset[str]:
     """What a passage is about: its first sentence's subject ("Gout is caused by ..." -> gout; "Eczema makes the
-    skin dry" -> eczema)."""
-    return subject(first) or _opening_nouns(first.tokens)
+    skin dry" -> eczema), and the procedure a leading time frame names ("After a hip replacement, most people ...":
+    hip, replacement)."""
+    return (subject(first) or _opening_nouns(first.tokens)) | _frame(first)
 
 
 def topic_in_subject_slot(claim: Analysis, unit: Analysis) -> bool:

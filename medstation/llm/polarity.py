@@ -30,19 +30,23 @@ from dataclasses import dataclass, field, replace
 
 from medstation.llm.polarity_words import (
     AND_OPENS_CLAUSE,
+    BOUND_WORDING,
     CLAUSE_WORDS,
     COMMA_OPENS,
     DIRECTION,
     FIRST_PERSON,
     IMPERATIVES,
+    JOINING_WORDING,
     MODALS,
     NEGATION_CUES,
     NP_SCOPE_END,
     NUMBER_WORDS,
     ORDINALS,
+    PERIOD_ADVERBS,
     QUANTIFIERS,
     ROLES,
     STOP,
+    THAN_BOUND,
     TIME_WORDS,
     UNITS,
     VERB_CUES,
@@ -132,27 +136,28 @@ def _raw_tokens(text: str) -> list[tuple[str, bool]]:
     return _one_wording(out)
 
 
-#: Wordings of one meaning, read as one: "no less than 30 minutes" is "at least 30 minutes", "once daily" is
-#: "once a day" (both sides of a comparison are rewritten alike, so nothing else can change).
-_BOUND_WORDING = {("no", "less", "than"): ["at", "least"], ("not", "less", "than"): ["at", "least"],
-                  ("no", "fewer", "than"): ["at", "least"], ("not", "fewer", "than"): ["at", "least"],
-                  ("no", "more", "than"): ["at", "most"], ("not", "more", "than"): ["at", "most"]}
-_PERIOD_ADVERBS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "hourly": "hour"}
-
-
 def _one_wording(tokens: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     out: list[tuple[str, bool]] = []
     i = 0
     while i < len(tokens):
         three = tuple(w for w, _ in tokens[i:i + 3])
-        if three in _BOUND_WORDING:
-            out += [(w, tokens[i][1] and k == 0) for k, w in enumerate(_BOUND_WORDING[three])]
+        if three in BOUND_WORDING:
+            out += [(w, tokens[i][1] and k == 0) for k, w in enumerate(BOUND_WORDING[three])]
             i += 3
             continue
+        two = three[:2]
+        if two[1:] == ("than",) and len(three) == 3 and two[0] in THAN_BOUND and _number(three[2]) is not None:
+            out.append((THAN_BOUND[two[0]], tokens[i][1]))  # "smaller than 5 mm" says what "under 5 mm" says
+            i += 2
+            continue
+        if two in JOINING_WORDING and not (two == ("as", "well") and three[2:] != ("as",)):
+            out += [(w, tokens[i][1] and k == 0) for k, w in enumerate(JOINING_WORDING[two])]
+            i += 3 if two == ("as", "well") else 2
+            continue
         word, cap = tokens[i]
-        if word in _PERIOD_ADVERBS and out and (out[-1][0] in ("once", "twice", "times") or
+        if word in PERIOD_ADVERBS and out and (out[-1][0] in ("once", "twice", "times") or
                                                  _number(out[-1][0]) is not None):
-            out += [("a", False), (_PERIOD_ADVERBS[word], False)]  # "twice daily" -> "twice a day"
+            out += [("a", False), (PERIOD_ADVERBS[word], False)]  # "twice daily" -> "twice a day"
             i += 1
             continue
         out.append((word, cap))
@@ -186,13 +191,18 @@ def analyse(text: str, *, first_person: bool = False, title: str = "",
             titles: frozenset[str] | None = None) -> Analysis:
     """Tokens of ``text`` with their polarity features (see the module docstring)."""
     tokens: list[Token] = []
-    clause, previous, sentence_start = 0, "", True
+    clause, previous, sentence_start, framed = 0, "", True, False
     raw = _raw_tokens(text)
     for i, (word, cap) in enumerate(raw):
         nxt = raw[i + 1][0] if i + 1 < len(raw) else ""
         # a clause ends at . ; : ! ? ( ) and a line end, and at a comma or clause word only once it has said
         # something: "Usually, a tick ..." and a list comma ("children, adolescents and adults") do not split
         said = any(t.clause == clause and (t.content or t.number is not None or t.direction) for t in tokens[-12:])
+        if word == "," and framed:
+            # "For children, the dose is ...", "For children under 3, use only a smear": a leading frame stays in the
+            # clause it opens (its people are that clause's), and an instruction may follow it
+            sentence_start, framed, previous = True, False, word
+            continue
         if word in "()" or (word == "," and nxt not in COMMA_OPENS and nxt not in CLAUSE_WORDS):
             continue  # a parenthesis stays inside its clause
         if word in ".;:!?\n" or word == ",":
@@ -208,6 +218,7 @@ def analyse(text: str, *, first_person: bool = False, title: str = "",
         _classify(token, previous, nxt, tuple(t.text for t in tokens[-2:]))
         if sentence_start and (word in IMPERATIVES or (word == "do" and nxt == "not")):
             token.modal = "advice"  # "Do not give ...", "Take the tablet ...": an instruction, like "should"
+        framed = (word in _FRAME_OPENERS) if previous in ("", ".", ";", ":", "!", "?", "\n") else framed
         sentence_start = False
         tokens.append(token)
         previous = word
@@ -223,6 +234,8 @@ def analyse(text: str, *, first_person: bool = False, title: str = "",
 
 
 _POSSIBLE = frozenset({"may", "might", "can", "could"})
+#: Words that open a frame before a sentence's main clause ("For children under 3, ...", "After surgery, ...").
+_FRAME_OPENERS = frozenset("for in from after before during if when once until while".split())
 _OR_BOUND = {**dict.fromkeys("more greater higher longer older above over".split(), "lower"),
              **dict.fromkeys("less fewer lower shorter younger below under".split(), "upper")}
 DIRECTION_STEMS = {}

@@ -24,7 +24,7 @@ its this that these those we our you your he him his she her they them their wha
 done have has had having yes yeah okay ok just really very um uh er hmm mm like know mean well there here then
 too also about around approximately nearly almost roughly up out again any each either other another such own
 same how why whether get got gets getting go goes going gone went lot lots thing things kind sort way much one
-ones someone something anything everything per via within into onto upon whose whom include includes including
+ones someone something anything everything per via within into onto upon between whose whom include includes including
 called known develop develops developed developing experience experiences experienced occur occurs occurred
 occurring happen happens happened likely tend tends use uses used using located situated i me my mine myself
 us herself himself themselves itself yourself mostly even actually basically literally pretty quite rather
@@ -85,7 +85,7 @@ for _group, _values in {
         DIRECTION.update({w: (_group, _value) for w in _words.split()})
 #: Quantifiers and frequency adverbs -> class. ``most`` before an adjective is a superlative (direction).
 QUANTIFIERS = {**{w: "all" for w in "all every always each invariably entire entirely only whole universally".split()},
-               **{w: "most" for w in """most usually mostly majority generally typically mainly largely
+               **{w: "most" for w in """most usually normally mostly majority generally typically mainly largely
                predominantly""".split()},
                **{w: "often" for w in "often many regularly frequently commonly".split()},
                **{w: "some" for w in "some sometimes occasionally several".split()},
@@ -95,6 +95,19 @@ MODALS = {**{w: "obligation" for w in
           **{w: "advice" for w in "should ought recommended recommend recommends advised advise advisable".split()},
           **{w: "possibility" for w in "may might can could possible possibly potential potentially able".split()},
           **{w: "certainty" for w in "will definitely certainly certain inevitably surely".split()}}
+#: Wordings of one meaning, read as one: "no less than 30 minutes" is "at least 30 minutes", "once daily" is
+#: "once a day" (both sides of a comparison are rewritten alike, so nothing else can change).
+BOUND_WORDING = {("no", "less", "than"): ["at", "least"], ("not", "less", "than"): ["at", "least"],
+                  ("no", "fewer", "than"): ["at", "least"], ("not", "fewer", "than"): ["at", "least"],
+                  ("no", "more", "than"): ["at", "most"], ("not", "more", "than"): ["at", "most"]}
+#: Joining wordings: "X, together with Y," and "as well as" join like "and"; "rather than" and "instead of" both say
+#: one thing is used in place of another (read as "instead", so "than" stays a comparison word elsewhere).
+JOINING_WORDING = {("together", "with"): ["and"], ("along", "with"): ["and"], ("as", "well"): ["and"],
+                    ("rather", "than"): ["instead"], ("instead", "of"): ["instead"]}
+#: "smaller than 5 mm" says what "under 5 mm" says (before a number only).
+THAN_BOUND = {**dict.fromkeys("smaller less fewer lower shorter younger".split(), "under"),
+               **dict.fromkeys("larger bigger more greater higher longer older".split(), "over")}
+PERIOD_ADVERBS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "hourly": "hour"}
 ORDINALS = frozenset({"first", "second", "third", "last"})
 #: Time words: "last week" is a date, not "the last" of a series.
 TIME_WORDS = frozenset("""week weeks month months year years day days night nights time times weekend visit session

@@ -43,11 +43,13 @@ from medstation.llm.meaning import Verdict, compare
 from medstation.llm.polarity import Analysis, analyse, join, stem, title_stems
 from medstation.llm.passage_context import (
     opens_with_pronoun,
+    topic_frame,
     sentence_subject,
     subject,
     topic,
     topic_in_subject_slot,
 )
+from medstation.llm.restriction import Limit, dropped_limit
 from medstation.llm.substitution import added_words, substitution
 from medstation.llm.word_alignment import align
 
@@ -213,6 +215,32 @@ def prepare_passage(text: str) -> PreparedPassage:
 #: said by "The flu vaccine is offered every year", where "give" stands for the passage's verb. Stems.
 LIGHT_WORDS = frozenset(stem(w) for w in """down up out off back away help helps give given take taken make makes
 put get gets considered far both together""".split())
+#: Verbs that say little beyond their object ("take insulin", "leave 4 hours", "cereals contain folic acid" where
+#: the passage says "need insulin", "4 hours apart", "folic acid is found in cereals"). Forgiven only when the
+#: passage states the object (:func:`_light_verbs_with_objects`); negation, direction and modality stay checked.
+#: Causatives ("make/keep/get X worse") are not light: they say what happens to their object.
+LIGHT_VERBS = frozenset(stem(w) for w in "take taking leave have contain give put use find".split())
+
+
+def _light_verbs_with_objects(claim: Analysis, unit: Analysis, missing: Sequence[str]) -> bool:
+    """Every missing word is a light verb whose object (the next content words or number of its clause, up to
+    two) the passage unit states."""
+    vocab = unit.vocabulary()
+    for word in missing:
+        if stem(word) not in LIGHT_VERBS:
+            return False
+        at = next((t for t in claim.tokens if t.text == word), None)
+        if at is None:
+            return False
+        after = [t for t in claim.tokens[at.position + 1:at.position + 5] if t.clause == at.clause]
+        objects = [t for t in after if (t.content or t.number is not None) and stem(t.text) not in LIGHT_VERBS][:2]
+        if any(t.direction and t.direction[0] != "bound" for t in after):
+            return False  # "leave people more likely to ...": the verb says what happens, not a light one
+        if not objects or any((t.role or t.stem) not in vocab for t in objects):
+            return False
+    return True
+
+
 def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | None = None,
                     parts: bool = True) -> Verdict:
     """Whether ``passage`` states ``sentence``; a failing verdict is the closest unit's (fewest words at fault).
@@ -224,14 +252,24 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
                      for start in passage.boundaries):
         return Verdict(True, "quoted verbatim")  # whole sentences, lines or a list with its lead-in
     claim = claim or analyse(sentence)
+    framed = topic_frame(sentence)
     best: Verdict | None = None
-    for unit in passage.units:
+    full_claim = claim
+    for index, unit in enumerate(passage.units):
+        claim = full_claim
+        if framed is not None and framed[0] and framed[0] <= unit.topic - {t.stem for t in unit.tokens}:
+            claim = framed[1]  # "After a hip replacement, ...": the passage's topic, said of its later sentences
         verdict = compare(claim, unit, reword=align)
         if not verdict.ok and verdict.reason.startswith("not in the passage") and \
-                all(stem(w) in LIGHT_WORDS for w in verdict.words) and added_words(claim, unit) >= set(verdict.words):
+                ((all(stem(w) in LIGHT_WORDS for w in verdict.words) and added_words(claim, unit) >= set(verdict.words))
+                 or _light_verbs_with_objects(claim, unit, verdict.words)):
             verdict = compare(claim, unit, reword=align, free={stem(w) for w in verdict.words})
         if verdict.ok and topic_in_subject_slot(claim, unit):
             verdict = Verdict(False, "the passage says this of something else, not of its topic")
+        if verdict.ok:
+            limit = _dropped_limit(claim, passage, index)
+            if limit is not None:
+                verdict = Verdict(False, f"the passage limits this to '{limit.phrase}'", (limit.phrase,))
         if verdict.ok:
             swapped = substitution(claim, passage.units, passage.n_sentences)
             if swapped is not None:  # every word is somewhere, but the sentence it copies says another thing
@@ -247,8 +285,30 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
     return best or Verdict(False, "the passage has no sentence")
 
 
+def _dropped_limit(claim: Analysis, passage: PreparedPassage, index: int) -> Limit | None:
+    """A limit (:mod:`medstation.llm.restriction`) that a passage sentence of unit ``index`` puts on what the claim
+    takes from it, and the claim drops. Of a pair, a sentence counts when it shares two of the claim's content words,
+    or the most."""
+    n = passage.n_sentences
+    if index >= n + max(0, n - 1):
+        return None  # a list with its lead-in
+    sentences = [passage.units[index]] if index < n else [passage.units[index - n], passage.units[index - n + 1]]
+    claimed = {t.stem for t in claim.tokens if t.content}
+    shared = [len(claimed & {t.stem for t in s.tokens if t.content}) for s in sentences]
+    for sentence, n_shared in zip(sentences, shared):
+        if n_shared < 2 and n_shared < max(shared):
+            continue
+        limit = dropped_limit(claim, sentence.text, sentence.topic | sentence.title_stems | sentence.antecedent)
+        if limit is not None:
+            return limit
+    return None
+
+
 def _closeness(verdict: Verdict) -> tuple[int, int]:
-    """Sort key: a polarity failure (all words present) is closer than missing words; fewer words closer."""
+    """Sort key: a dropped limit (everything else holds) is closest, then a polarity failure (all words present),
+    then missing words; fewer words closer."""
+    if verdict.reason.startswith("the passage limits"):
+        return (-1, 0)
     return (1 if verdict.reason.startswith("not in the passage") else 0, len(verdict.words))
 
 
