@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from medstation.llm.meaning_roles import _causal, _client_side, _relations, _roles
+from medstation.llm.meaning_roles import _causal, _client_side, _population_dropped, _relations, _roles
 from medstation.llm.meaning_verdict import OK, Verdict, key as _key
 from medstation.llm.polarity import Analysis, Token, scope_head
 
@@ -298,7 +298,8 @@ def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: 
                                tuple(outside))
         clauses.append(clause)
         windows.append(window)
-        for verdict in (_numbers(clause, window), _roles(clause, window), _directions(clause, window, evidence),
+        for verdict in (_numbers(clause, window), _roles(clause, window),
+                        _population_dropped(clause, window, evidence.tokens), _directions(clause, window, evidence),
                         _relations(clause, window), _client_side(clause, window) if strict else OK):
             if not verdict.ok:
                 return verdict

@@ -74,6 +74,27 @@ def _roles(clause: list[Token], window: list[Token]) -> Verdict:
     return OK
 
 
+#: Groups a passage may contrast ("adults may ..., but children should not"): the roles that scope a statement.
+POPULATIONS = frozenset({"child", "adult", "male", "female"})
+
+
+def _population_dropped(clause: list[Token], window: list[Token], evidence: list[Token]) -> Verdict:
+    """A statement the passage makes of one group while it says something else of another ("Adults with a fever
+    may take aspirin, but children should not") is not said of everyone: a claim clause that names no group at
+    all is unsupported. A passage naming one group only (in passing, "before you feed the baby") is not a
+    contrast, and a clause that keeps its group is checked by :func:`_roles`."""
+    if any(t.role for t in clause):
+        return OK
+    said = [t for t in window if t.role in POPULATIONS]
+    if not said:
+        return OK
+    others = [t for t in evidence if t.role in POPULATIONS and t.role not in {u.role for u in said}]
+    if not others:
+        return OK
+    return Verdict(False, f"the passage says this of '{said[0].text}' only (and something else of "
+                          f"'{others[0].text}')", (said[0].text,))
+
+
 def _is_passive(tokens: list[Token], i: int) -> bool:
     t = tokens[i]
     nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
