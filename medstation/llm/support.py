@@ -159,6 +159,15 @@ class PreparedPassage:
     boundaries: frozenset[int]
     n_sentences: int = 0
 
+    def sentences_of(self, index: int) -> list[Analysis]:
+        """The single sentences unit ``index`` is made of: itself, the two of a pair, none for a list unit."""
+        n = self.n_sentences
+        if index < n:
+            return [self.units[index]]
+        if index < n + max(0, n - 1):
+            return [self.units[index - n], self.units[index - n + 1]]
+        return []
+
 
 def passage_sentences(text: str) -> tuple[str | None, list[str]]:
     """(title or None, sentences) of a passage given as ``"Title\\ntext"`` or plain text.
@@ -289,10 +298,7 @@ def _dropped_limit(claim: Analysis, passage: PreparedPassage, index: int) -> Lim
     """A limit (:mod:`medstation.llm.restriction`) that a passage sentence of unit ``index`` puts on what the claim
     takes from it, and the claim drops. Of a pair, a sentence counts when it shares two of the claim's content words,
     or the most."""
-    n = passage.n_sentences
-    if index >= n + max(0, n - 1):
-        return None  # a list with its lead-in
-    sentences = [passage.units[index]] if index < n else [passage.units[index - n], passage.units[index - n + 1]]
+    sentences = passage.sentences_of(index)  # none for a list with its lead-in
     claimed = {t.stem for t in claim.tokens if t.content}
     shared = [len(claimed & {t.stem for t in s.tokens if t.content}) for s in sentences]
     for sentence, n_shared in zip(sentences, shared):
