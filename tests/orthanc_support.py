@@ -31,6 +31,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_ports(n: int) -> list[int]:
+    """``n`` loopback ports free now and distinct from each other (each is held while the next is chosen:
+    two calls of :func:`free_port` in a row may return the same port, since the first was released)."""
+    held = [socket.socket() for _ in range(n)]
+    try:
+        for s in held:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in held]
+    finally:
+        for s in held:
+            s.close()
+
+
+class HeldPort:
+    """A loopback port bound but never listening: connections to it are refused, and no other socket (an
+    Orthanc, our listener) can be given it while it is held. ``close()`` releases it."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+
+    def close(self) -> None:
+        self._socket.close()
+
+
 def dicomweb_plugin() -> str | None:
     return next((p for p in DICOMWEB_PLUGIN_CANDIDATES if Path(p).exists()), None)
 
@@ -43,8 +69,7 @@ class OrthancServer:
             raise RuntimeError(SKIP_REASON)
         self.folder = Path(folder)
         self.aet = aet
-        self.dicom_port = free_port()
-        self.http_port = free_port()
+        self.dicom_port, self.http_port = free_ports(2)
         self.modalities = modalities or {}
         self.process: subprocess.Popen | None = None
 

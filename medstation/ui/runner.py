@@ -96,7 +96,6 @@ class JobHandle(QObject):
     _raw_done = Signal(object)
     _raw_failed = Signal(str, str, object)
     _raw_cancelled = Signal()
-    _raw_finished = Signal()
 
     def __init__(self, name: str, lane: Lane | str, requester: Hashable | None = None,
                  unhandled: Callable[[JobHandle, str, str, object], None] | None = None) -> None:
@@ -116,7 +115,6 @@ class JobHandle(QObject):
         self._raw_done.connect(self._relay_done)
         self._raw_failed.connect(self._relay_failed)
         self._raw_cancelled.connect(self._relay_cancelled)
-        self._raw_finished.connect(self._relay_finished)
 
     def cancel(self) -> None:
         """Ask the job to stop (at its next ``ctx.check()``) and drop whatever it still sends."""
@@ -142,21 +140,30 @@ class JobHandle(QObject):
         if not self._disconnected:
             self.sig_partial.emit(obj)
 
+    # Each outcome relay ends with sig_finished in the same GUI event: a widget that re-enables its
+    # buttons on "finished" is then never seen showing a result with its buttons still disabled (the
+    # job thread used to send "finished" separately, and a loaded machine could paint in between).
     @Slot(object)
     def _relay_done(self, result: Any) -> None:
         self.result = result
-        if not self._disconnected:
-            self.sig_done.emit(result)
+        try:
+            if not self._disconnected:
+                self.sig_done.emit(result)
+        finally:
+            self.sig_finished.emit()
 
     @Slot(str, str, object)
     def _relay_failed(self, message: str, details: str, exc: object) -> None:
         self.error, self.exception = message, exc
-        if self._disconnected:
-            return
-        if self._unhandled is not None and not self.isSignalConnected(self._failed_method()):
-            self._unhandled(self, message, details, exc)
-            return
-        self.sig_failed.emit(message, details, exc)
+        try:
+            if self._disconnected:
+                return
+            if self._unhandled is not None and not self.isSignalConnected(self._failed_method()):
+                self._unhandled(self, message, details, exc)
+                return
+            self.sig_failed.emit(message, details, exc)
+        finally:
+            self.sig_finished.emit()
 
     def _failed_method(self):
         meta = self.metaObject()
@@ -164,11 +171,10 @@ class JobHandle(QObject):
 
     @Slot()
     def _relay_cancelled(self) -> None:
-        self.sig_cancelled.emit()
-
-    @Slot()
-    def _relay_finished(self) -> None:
-        self.sig_finished.emit()
+        try:
+            self.sig_cancelled.emit()
+        finally:
+            self.sig_finished.emit()
 
 
 class _Task(QRunnable):
@@ -182,20 +188,21 @@ class _Task(QRunnable):
 
     def run(self) -> None:  # runs in the lane's thread
         h = self._handle
+        outcome: tuple = ("_raw_failed", "the job stopped without a result", "", None)
         try:
             h.ctx.check()  # cancelled while still waiting in the queue
             result = self._fn(h.ctx, *self._args, **self._kwargs)
             h.ctx.check()
         except Cancelled:
-            self._emit("_raw_cancelled")
+            outcome = ("_raw_cancelled",)
         except Exception as exc:  # a failed job must never take the app down
             log.exception("job %s failed", h.name)
-            self._emit("_raw_failed", f"{exc}" or exc.__class__.__name__, traceback.format_exc(), exc)
+            outcome = ("_raw_failed", f"{exc}" or exc.__class__.__name__, traceback.format_exc(), exc)
         else:
-            self._emit("_raw_done", result)
+            outcome = ("_raw_done", result)
         finally:
             h.finished = True
-            self._emit("_raw_finished")
+            self._emit(*outcome)  # its relay also emits sig_finished, in the same GUI event
 
     def _emit(self, name: str, *args) -> None:
         """Emit one of the handle's signals; when the window closed meanwhile its handle is gone, and so is

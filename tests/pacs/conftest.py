@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.domain.conftest import _no_qt_in_domain  # noqa: F401 (autouse: no Qt in PACS tests either)
-from tests.orthanc_support import ORTHANC_BINARY, SKIP_REASON, OrthancServer, free_port
+from tests.orthanc_support import ORTHANC_BINARY, SKIP_REASON, HeldPort, OrthancServer
 
 LOCAL_AE = "MEDSTATION"
 NOGET_AE = "NOGETTER"  # known to Orthanc, but may not C-GET: the auto method must fall back to C-MOVE
@@ -42,8 +42,9 @@ def write_study(folder: Path, *, patient_id: str, modality: str = "CT", series: 
 class Pacs:
     """The running Orthanc plus what was loaded into it and the ports our side uses."""
 
-    def __init__(self, server: OrthancServer, listener_port: int, studies: dict) -> None:
+    def __init__(self, server: OrthancServer, listener_port: int, studies: dict, deaf_port: int = 0) -> None:
         self.server, self.listener_port, self.studies = server, listener_port, studies
+        self.deaf_port = deaf_port  # where Orthanc's DEAF_AE entry points: bound by the fixture, never listening
 
     def dicomweb_node(self, **kw):
         from medstation.imaging.pacs.node import PacsNode
@@ -64,19 +65,27 @@ def pacs(tmp_path_factory):
     if ORTHANC_BINARY is None:
         pytest.skip(SKIP_REASON)
     folder = tmp_path_factory.mktemp("orthanc")
-    listener_port = free_port()
+    # Our listener's port is held until Orthanc has chosen its own two, so they cannot coincide; the deaf
+    # destination's port stays held (bound, never listening) for the whole module, so a move there is
+    # always refused. Released ports could be handed out again: in CI on 2026-12-07 the move to the deaf
+    # destination succeeded, which can only happen when something, most likely our listener, answered there.
+    listener, deaf = HeldPort(), HeldPort()
+    listener_port = listener.port
     server = OrthancServer(folder / "server", modalities={
         "medstation": (LOCAL_AE, "127.0.0.1", listener_port),
         "noget": (NOGET_AE, "127.0.0.1", listener_port, {"AllowGet": False}),
-        "deaf": (DEAF_AE, "127.0.0.1", free_port()),
+        "deaf": (DEAF_AE, "127.0.0.1", deaf.port),
     })
-    server.start()
+    listener.close()
+    assert len({listener_port, deaf.port, server.dicom_port, server.http_port}) == 4
     try:
+        server.start()
         studies = {}
         for name, pid, modality, n_series in (("ct", "PACS-CT-1", "CT", 2), ("mr", "PACS-MR-2", "MR", 1)):
             uid, paths = write_study(folder / name, patient_id=pid, modality=modality, series=n_series)
             server.upload(paths)
             studies[name] = (uid, len(paths))
-        yield Pacs(server, listener_port, studies)
+        yield Pacs(server, listener_port, studies, deaf_port=deaf.port)
     finally:
         server.stop()
+        deaf.close()

@@ -81,6 +81,10 @@ def test_unknown_move_destination_says_add_us_to_the_pacs(pacs, service, db):
 
 
 def test_listener_the_pacs_cannot_reach(pacs, service, db):
+    import socket
+
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", pacs.deaf_port), timeout=5):
+        pass  # the premise: nothing answers at the deaf destination's port
     node = pacs.dimse_node(local_ae_title=DEAF_AE)
     with pytest.raises(PacsError, match="cannot reach our listener on 127.0.0.1:") as err:
         service.retrieve_job(JobContext(), node, pacs.studies["mr"][0], method="move")
