@@ -51,6 +51,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from medstation.jobs import Cancelled, JobContext
+from medstation.ui import gui_thread_gc
 from medstation.ui.errors import report_failure
 
 log = logging.getLogger(__name__)
@@ -230,6 +231,8 @@ class JobRunner(QObject):
             pool.setMaxThreadCount(1)
             self._pools[lane] = pool
             self._current[lane] = []
+        gui_thread_gc.acquire()  # no garbage collection in the lanes' threads (see gui_thread_gc)
+        self._gc_released = False
 
     def submit(
         self,
@@ -338,3 +341,6 @@ class JobRunner(QObject):
         self.cancel_all()
         for pool in self._pools.values():
             pool.waitForDone(timeout_ms)
+        if not self._gc_released:
+            self._gc_released = True
+            gui_thread_gc.release()

@@ -98,10 +98,41 @@ def wav_missing_bytes(path: Path) -> int:
     return 0
 
 
+def decode_mono(path: Path) -> np.ndarray:
+    """Every decodable sample of ``path``'s first audio stream: float32 mono at :data:`SAMPLE_RATE`, shape
+    ``(n,)``, in [-1, 1]. A packet FFmpeg cannot decode is skipped; the rest is kept.
+
+    Our own loop over PyAV rather than ``faster_whisper.audio.decode_audio``: that one ends with a full
+    ``gc.collect()``, which runs in the transcription job's thread and can finalise the GUI thread's Qt
+    objects caught in reference cycles there; the window then deadlocked (seen in a test run on
+    2026-12-07: the GUI thread waiting for the interpreter lock, the job thread inside that collection).
+    """
+    import av
+
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    pieces: list[np.ndarray] = []
+
+    def keep(frames) -> None:
+        pieces.extend(frame.to_ndarray().reshape(-1) for frame in frames)
+
+    with av.open(str(path), metadata_errors="ignore") as container:
+        stream = container.streams.audio[0]
+        for packet in container.demux(stream):
+            try:
+                decoded = packet.decode()
+            except av.error.InvalidDataError:
+                continue  # one damaged packet; a cut file is caught below by its length
+            for frame in decoded:
+                keep(resampler.resample(frame))
+        keep(resampler.resample(None))  # what the resampler still holds
+    if not pieces:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(pieces).astype(np.float32) / 32768.0
+
+
 def load_audio(path: Path, *, max_seconds: float = MAX_SECONDS) -> tuple[np.ndarray, AudioInfo]:
     """``(samples, info)``: float32 mono at :data:`SAMPLE_RATE`, shape ``(n,)``, in [-1, 1]."""
     import av
-    from faster_whisper.audio import decode_audio
 
     path = Path(path)
     info = probe(path, max_seconds=max_seconds)
@@ -110,7 +141,7 @@ def load_audio(path: Path, *, max_seconds: float = MAX_SECONDS) -> tuple[np.ndar
         raise AudioError(f"{path.name} is truncated: {missing:,} bytes of audio its header promises are missing. "
                          "Copy the recording again from the recorder.")
     try:
-        samples = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+        samples = decode_mono(path)
     except (av.error.FFmpegError, ValueError) as exc:
         raise AudioError(f"{path.name} could not be decoded ({exc}); the file may be damaged.") from exc
     samples = np.asarray(samples, dtype=np.float32)
