@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -22,6 +23,23 @@ from tests.pg_support import pg_admin_url, pg_url, pytest_generate_tests  # noqa
 # machine is (one failed under load 13 with 2 cores), so it is off for every property test.
 _hypothesis_settings.register_profile("medstation", deadline=None)
 _hypothesis_settings.load_profile("medstation")
+
+
+@pytest.fixture(autouse=True)
+def _collect_what_is_due_between_tests():
+    """A JobRunner switches automatic garbage collection off while it exists and collects from a GUI-thread
+    timer instead (medstation/ui/gui_thread_gc.py). A test that never shuts its runner down leaves it off for
+    the tests after it, where no Qt event loop may run: collect what is due here, in the main thread."""
+    yield
+    if not gc.isenabled():
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        due = None
+        for generation in range(3):
+            if counts[generation] <= thresholds[generation]:
+                break
+            due = generation
+        if due is not None:
+            gc.collect(due)
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,16 @@ from __future__ import annotations
 import gc
 import threading
 
+from PySide6.QtCore import QCoreApplication
+
+from medstation.ui.gui_thread_gc import GuiThreadCollector
 from medstation.ui.runner import JobRunner
+
+
+def _users() -> int:
+    """How many runners hold the collector now (earlier tests' windows may still hold it)."""
+    found = QCoreApplication.instance().findChild(GuiThreadCollector, "gui_thread_gc")
+    return 0 if found is None else found.users
 
 
 class _Cycle:
@@ -34,6 +43,7 @@ def _make_garbage_then_allocate(ctx) -> tuple[str, list]:
 def test_garbage_made_in_a_job_is_collected_in_the_gui_thread(qtbot):
     gc.collect()
     _Cycle.finalised_in.clear()
+    before = _users()
     runner = JobRunner()
     try:
         assert not gc.isenabled()
@@ -45,14 +55,16 @@ def test_garbage_made_in_a_job_is_collected_in_the_gui_thread(qtbot):
         assert _Cycle.finalised_in == [threading.main_thread().name] != [job_thread]
     finally:
         runner.shutdown()
-    assert gc.isenabled()  # the last runner gone: automatic collection is back
+    assert _users() == before
+    assert gc.isenabled() == (before == 0)  # the last runner gone: automatic collection is back
 
 
 def test_two_runners_share_the_collector_until_both_are_shut_down(qtbot):
+    before = _users()
     first, second = JobRunner(), JobRunner()
+    assert _users() == before + 2 and not gc.isenabled()
     first.shutdown()
-    assert not gc.isenabled()
     first.shutdown()  # a second shutdown of the same runner does not release twice
-    assert not gc.isenabled()
+    assert _users() == before + 1 and not gc.isenabled()
     second.shutdown()
-    assert gc.isenabled()
+    assert _users() == before and gc.isenabled() == (before == 0)
