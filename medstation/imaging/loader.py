@@ -103,7 +103,10 @@ def _read_all(ctx: JobContext, paths: Sequence[str], workers: int, cache: dict[s
                     skipped.append((path, reason))
                 else:
                     datasets[path], headers_by_path[path] = ds, headers
-                    if len(datasets) == 1 and len(paths) > 1:
+                    # A file known to the index (a NativePixels locator) costs nothing to "read": the stack's
+                    # order is known at once and its middle slice is streamed next. Only a parsed file, with
+                    # the other headers still being read, earns an early look (at whichever slice it is).
+                    if len(datasets) == 1 and len(paths) > 1 and not isinstance(ds, NativePixels):
                         _stream_early_preview(ctx, ds, path, headers[0])
                 if done_count % 16 == 0 or done_count == len(paths):
                     ctx.report(0.4 * done_count / max(1, len(paths)), f"reading {done_count}/{len(paths)} files")
@@ -198,8 +201,9 @@ def load_series(
     (default 0; ``meta["n_time_points"]`` tells how many there are).
     ``cache`` maps a path to its still-valid ``Instance.header_cache`` (from the index; the caller
     checked size and mtime): such files are decoded from the stored pixel offset without parsing.
-    Streams ``{"kind": "preview", "index", "n_slices", "image", "spacing_rc"}`` via ``ctx.partial``: first the first
-    file read (``index`` None: position not known yet), then the middle slice of the ordered stack.
+    Streams ``{"kind": "preview", "index", "n_slices", "image", "spacing_rc"}`` via ``ctx.partial``: the middle
+    slice of the ordered stack; before it, when files must be parsed, the first file read (``index`` None:
+    position not known yet). Files the index knows stream the middle slice only.
     """
     workers = workers or default_workers()
     path_list = [str(p) for p in paths]

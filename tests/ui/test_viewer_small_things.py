@@ -89,3 +89,17 @@ def test_the_screenshot_leaves_an_audit_event(qtbot, loaded, tmp_path):
         events = s.exec(select(AuditEvent).where(AuditEvent.action == "viewer.screenshot")).all()
     assert len(events) == 1
     assert events[0].entity_id == loaded._series_uid and events[0].detail["path"] == str(out) and events[0].actor
+
+
+def test_a_preset_picked_while_the_next_series_loads_is_kept(loaded, qtbot):  # noqa: F811
+    """The radiologist picks "Lung" while the next series is still loading: the new series must arrive in
+    that window, not in its header's default (the choice used to be undone when the volume came)."""
+    uid = loaded.current_volume().series_uid
+    with qtbot.waitSignal(loaded.sig_volume_loaded, timeout=10000):
+        loaded.open_series(uid)
+        loaded.apply_preset("ct_lung")  # the load job is still running: the old volume is on screen
+    assert loaded.toolbar.preset_key() == "ct_lung"
+    assert loaded.axial_view.window == (-600.0, 1500.0)
+    with qtbot.waitSignal(loaded.sig_volume_loaded, timeout=10000):
+        loaded.open_series(uid)  # a load with no choice made during it opens in the header's window
+    assert loaded.axial_view.window == (40.0, 400.0)

@@ -190,6 +190,7 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
             return
         if self._load_handle is not None and not self._load_handle.finished:
             self._load_handle.cancel()
+        self._preset_for_next_volume = None  # a choice made during an earlier load was for that series
         self._series_uid = series_uid
         self.browser.select_series(series_uid)
         self.status.setText("Loading series…")
@@ -251,6 +252,7 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
             self.set_crosshair(self._crosshair)
         finally:
             self._loading_volume = False
+        self._apply_preset_picked_during_load()
         self.readout.setText("")
         self.measure_label.setText("")
         self.toolbar.show_time_points(int(volume.meta.get("n_time_points", 1)))

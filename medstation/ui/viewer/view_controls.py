@@ -19,6 +19,7 @@ class ViewControls:
     """What the toolbar, slider and mouse do to the views of the open volume."""
 
     _applying_preset = False  # True while apply_preset sets the window (any other change is manual)
+    _preset_for_next_volume: str | None = None  # a preset picked while a series loads: the new volume opens in it
 
     # -- windowing ------------------------------------------------------------------------------
     def fit_views(self) -> None:
@@ -36,7 +37,11 @@ class ViewControls:
     def apply_preset(self, key: str) -> None:
         """Apply window preset ``key`` (see :func:`medstation.imaging.windowing.presets_for`)."""
         vol = self._volume
-        if vol is None or not key or key == CUSTOM_WINDOW:  # "Custom" keeps the window as it is
+        if not key or key == CUSTOM_WINDOW:  # "Custom" keeps the window as it is
+            return
+        if self._loading_series():
+            self._preset_for_next_volume = key  # the choice is for what is about to be on screen
+        if vol is None:
             return
         window = resolve_window(key, vol.pixels, vol.modality, vol.window)
         combo = self.toolbar.presets
@@ -48,6 +53,16 @@ class ViewControls:
             self.axial_view.set_window(*window)
         finally:
             self._applying_preset = False
+
+    def _loading_series(self) -> bool:
+        handle = getattr(self, "_load_handle", None)
+        return handle is not None and not handle.finished
+
+    def _apply_preset_picked_during_load(self) -> None:
+        """Called once the new volume is on screen in its default window."""
+        key, self._preset_for_next_volume = self._preset_for_next_volume, None
+        if key and self.toolbar.presets.findData(key) >= 0:  # the new modality offers that preset
+            self.apply_preset(key)
 
     def _on_view_window_changed(self, center: float, width: float) -> None:
         if not self._applying_preset:
