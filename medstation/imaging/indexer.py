@@ -225,10 +225,27 @@ def _carry_work_to_new_identity(session, renamed: dict[str, str]) -> None:
                 session.add(row)
 
 
+#: Files that travel beside DICOM images: a CD's or download's README, licence and provenance notes,
+#: viewer help. They are read like any file (a DICOM file may have any name), but one found in a folder
+#: that is not DICOM is not reported as skipped: a radiologist cannot act on "README.TXT is not a DICOM
+#: file". A file picked by name is always reported.
+COMPANION_SUFFIXES = frozenset({".txt", ".md", ".pdf", ".htm", ".html", ".xml", ".json", ".csv", ".inf", ".ini",
+                                ".rtf", ".css", ".js", ".exe", ".dll"})
+COMPANION_STEMS = frozenset({"readme", "license", "licence", "copying", "provenance", "autorun", "thumbs",
+                             ".ds_store", "notice"})
+NOT_DICOM = "not a DICOM file"  # the reason read_dicom gives
+
+
+def is_companion_document(path: Path) -> bool:
+    return path.suffix.lower() in COMPANION_SUFFIXES or path.stem.lower() in COMPANION_STEMS
+
+
 def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> IndexReport:
     """Index DICOM files and folders (recursive) into ``db``; returns an :class:`IndexReport`."""
     ctx.report(0.0, "listing files")
+    paths = list(paths)
     files, folders = collect_files(paths)
+    named = {Path(p).resolve() for p in paths if Path(p).is_file()}  # files the user picked: always reported
     report = IndexReport(scanned=len(files))
     touched_series: set[int] = set()
     unchanged_series: set[int] = set()  # series of files already indexed: still "found here"
@@ -261,7 +278,8 @@ def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> I
                     continue
                 ds, reason = read_header(path)
                 if ds is None:
-                    report.problems.append((str(path), reason))
+                    if not (reason == NOT_DICOM and path not in named and is_companion_document(path)):
+                        report.problems.append((str(path), reason))
                     continue
                 fresh.append((path, stat, ds, instance_identity(ds, path)))
                 done = start + offset + 1

@@ -17,7 +17,7 @@ def test_index_builds_patient_study_series_tree(tmp_path, db):
     tmp_path = tmp_path / "data"  # tmp_path/home holds the database
     write_series(tmp_path / "ct", SeriesSpec(n_slices=5))
     write_series(tmp_path / "nested" / "mr", SeriesSpec(n_slices=3, modality="MR", patient_name="Roe^Rick", patient_id="P2", series_description="T1"))
-    (tmp_path / "readme.txt").write_text("hello")
+    (tmp_path / "junk.bin").write_bytes(b"hello")  # not DICOM and no document name: reported
     report = index_paths(JobContext(), db, [tmp_path])
     assert (report.scanned, report.added, len(report.problems)) == (9, 8, 1)
     assert report.problems[0][1] == "not a DICOM file"
