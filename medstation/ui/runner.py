@@ -24,6 +24,10 @@ Lane rules (docs/ARCHITECTURE.md, "Jobs and lanes"):
   ``sig_failed`` (and no ``on_failed`` was passed), the runner reports it through
   :func:`medstation.ui.errors.report_failure` (a dialog for a bug, as napari's
   workers raise an unhandled error), besides the log.
+* A job's outcome (``sig_done``, ``sig_failed`` or ``sig_cancelled``) and ``sig_finished`` reach the GUI
+  in one event, so a widget never shows a result with the buttons it re-enables on "finished" still off.
+* While a runner exists, Python's cyclic garbage collection runs only in the GUI thread
+  (:mod:`medstation.ui.gui_thread_gc`): a collection in a lane's thread could finalise Qt objects there.
 * Closing the window (:meth:`JobRunner.close_down`) cancels every lane except ``io``
   and waits, bounded, for the ``io`` jobs: they are the saves the user was promised
   (an autosave queued by the close itself included).
