@@ -13,8 +13,9 @@ is misquoted, so they are checked by alignment, not word lists:
    left to the rules);
 2. every stretch the alignment *replaces* is compared: the claim's meaningful words there that the unit
    does not contain against the unit's words there that the claim does not contain. Both sides non-empty
-   and not the same thing said in other words (same word family, or single-word/phrase embedding neighbours
-   at >= :data:`medstation.llm.word_alignment.SIMILAR`, never an opposite) is a substitution: the claim is
+   and not the same thing said in other words (same word family, WordNet synonyms, or single-word/phrase
+   embedding neighbours at >= :data:`medstation.llm.word_alignment.SIMILAR`, never an opposite) is a
+   substitution: the claim is
    not supported by that passage.
 
 "Meaningful": content words, and words that carry polarity by their class -- numbers (by value), people (by
@@ -30,7 +31,7 @@ from difflib import SequenceMatcher
 
 from medstation.llm.polarity import Analysis, Token
 from medstation.llm.polarity_words import TIME_WORDS, UNITS
-from medstation.llm.word_alignment import _SHARED, SIMILAR, WordVectors, opposite, same_family
+from medstation.llm.word_alignment import _SHARED, SIMILAR, WordVectors, opposite, same_family, synonyms_of
 
 #: Share of the claim's meaningful words that one passage unit must match in order (and at least
 #: :data:`MIN_WORDS`) for the claim to count as a copy of it.
@@ -85,6 +86,8 @@ def _same_thing(said: list[Token], instead: list[Token], vectors: WordVectors | 
         return False  # people of another group ("teenagers" / "babies" may share a role, not the reverse)
     pool = [u.text for u in instead]
     if all(any(same_family(t.stem, u.stem) and not opposite(t.text, u.text) for u in instead) for t in said):
+        return True
+    if synonyms_of(said, instead):
         return True
     if vectors is None:
         return False

@@ -29,6 +29,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from medstation.llm.lexicon import Lexicon, shared_lexicon
 from medstation.llm.polarity import Analysis, Token, stem
 
 log = logging.getLogger(__name__)
@@ -124,11 +125,13 @@ def _candidate(t: Token) -> bool:
 
 
 def align(claim: Analysis, evidence: Analysis, vectors: WordVectors | None = _SHARED,
-          limit: int = MAX_REWORDED) -> Analysis:
+          limit: int = MAX_REWORDED, lexicon: Lexicon | None | bool = True) -> Analysis:
     """``claim`` with up to ``limit`` uncovered content words replaced by the evidence words that state them
     (same family first, then the nearest embedding neighbour at >= :data:`SIMILAR`, never an opposite).
 
     Unchanged when more than ``limit`` words are uncovered or none can be matched."""
+    if lexicon is True:
+        lexicon = shared_lexicon()
     vocab = evidence.vocabulary()
     missing = [i for i, t in enumerate(claim.tokens) if t.content and (t.role or t.stem) not in vocab]
     if not missing or len(missing) > limit or any(not _candidate(claim.tokens[i]) for i in missing):
@@ -142,6 +145,9 @@ def align(claim: Analysis, evidence: Analysis, vectors: WordVectors | None = _SH
         if family:
             replaced[i] = family[0]
     left = [i for i in missing if i not in replaced]
+    if left and lexicon is not None:
+        replaced.update(synonym_matches(claim, evidence, left, pool, lexicon))
+        left = [i for i in missing if i not in replaced]
     if left and vectors is not None and pool:
         texts = list(dict.fromkeys(pool.values()))
         table = vectors.vectors([claim.tokens[i].text for i in left] + texts)
@@ -160,3 +166,56 @@ def align(claim: Analysis, evidence: Analysis, vectors: WordVectors | None = _SH
         return claim
     tokens = [replace(t, stem=replaced[i]) if i in replaced else t for i, t in enumerate(claim.tokens)]
     return Analysis(claim.text, tokens, claim.n_clauses, claim.title_stems)
+
+
+def synonym_matches(claim: Analysis, evidence: Analysis, indices: list[int], pool: dict[str, str],
+                    lexicon: Lexicon) -> dict[int, str]:
+    """``claim token index -> evidence stem`` for the claim words at ``indices`` that share a WordNet synset with
+    an evidence word (:mod:`medstation.llm.lexicon`), never an opposite. A phrasal verb on either side counts as one
+    word: the claim's "set off" matches the passage's "triggers" (both claim words take its stem), the claim's
+    "learn" matches the passage's "find out"."""
+    tokens = evidence.tokens
+    words = [(lexicon.senses(text), s, text) for s, text in pool.items()]
+    words += [(lexicon.phrase_senses(t.text, u.text), t.stem, t.text) for t, u in zip(tokens, tokens[1:])
+              if _candidate(t) and u.clause == t.clause and t.stem in pool]
+    out: dict[int, str] = {}
+    for i in indices:
+        word = claim.tokens[i].text
+        nxt = claim.tokens[i + 1] if i + 1 < len(claim.tokens) else None
+        phrase = lexicon.phrase_senses(word, nxt.text) if nxt is not None and nxt.clause == claim.tokens[i].clause \
+            else frozenset()
+        for senses, target, text in words:
+            if not senses or opposite(word, text) or lexicon.antonyms(word, text):
+                continue
+            if senses & lexicon.senses(word):
+                out[i] = target
+                break
+            if phrase and senses & phrase:  # "set off" -> "trigger": the particle is part of the word
+                out[i] = target
+                if i + 1 in indices:
+                    out[i + 1] = target
+                break
+    return out
+
+
+def synonyms_of(said: list[Token], instead: list[Token], lexicon: Lexicon | None | bool = True) -> bool:
+    """Whether every word of ``said`` (or ``said`` as one phrasal verb) shares a WordNet synset with a word of
+    ``instead`` (or with ``instead`` as one phrasal verb), and none is an opposite of them: "completely" for
+    "altogether", "set off" for "triggers", "see" for "seen"."""
+    if lexicon is True:
+        lexicon = shared_lexicon()
+    if lexicon is None or not said or not instead:
+        return False
+    if any(opposite(t.text, u.text) or lexicon.antonyms(t.text, u.text) for t in said for u in instead):
+        return False
+
+    def senses(tokens: list[Token]) -> list[frozenset[int]]:
+        out = [lexicon.senses(t.text) for t in tokens]
+        if len(tokens) == 2:
+            out.append(lexicon.phrase_senses(tokens[0].text, tokens[1].text))
+        return out
+
+    theirs = senses(instead)
+    if len(said) == 2 and any(lexicon.phrase_senses(said[0].text, said[1].text) & s for s in theirs):
+        return True
+    return all(any(lexicon.senses(t.text) & s for s in theirs) for t in said)

@@ -1,0 +1,99 @@
+"""Synonyms from WordNet 3.0: do two words (or a phrasal verb and a word) name the same sense?
+
+The table is ``resources/lexicon/wordnet_synonyms.json.gz``, built once by ``scripts/build_lexicon.py`` from the
+WordNet database (licence: ``resources/lexicon/WORDNET_LICENSE``); nothing of WordNet is needed at run time. It maps
+a lemma to the synsets it is a member of, keeping only a lemma's frequent senses, so two words match only when
+one of their common senses is the same concept ("skip"/"pass over", "seldom"/"rarely", "lower"/"reduce",
+"trigger"/"set off"). Hypernyms and co-hyponyms are not synonyms in WordNet and are not in the table: two drugs of
+one class, "increase"/"decrease", "children"/"adults" never share a synset; pairs WordNet calls antonyms never
+match even where another sense of theirs does.
+
+Inflected forms reach their lemma as WordNet's own ``morphy`` does: the irregular forms of the ``*.exc`` lists
+("given" -> "give", "children" -> "child") and its suffix rules ("reduces" -> "reduce", "lowered" -> "lower").
+
+Loaded lazily, once per process (:func:`shared_lexicon`); a missing or unreadable file gives ``None`` and the
+callers match as they did without it.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RESOURCE = Path("lexicon") / "wordnet_synonyms.json.gz"
+#: WordNet's morphy detachment rules (suffix, replacement), nouns, verbs and adjectives together.
+_DETACH = (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"), ("men", "man"),
+           ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""),
+           ("er", ""), ("est", ""), ("er", "e"), ("est", "e"))
+
+
+class Lexicon:
+    """``synsets``: lemma -> synset numbers; ``exceptions``: irregular form -> lemma; ``antonyms``: lemma pairs."""
+
+    def __init__(self, synsets: dict[str, list[int]], exceptions: dict[str, str],
+                 antonyms: list[list[str]] | tuple = ()) -> None:
+        self._synsets = synsets
+        self._exceptions = exceptions
+        self._antonyms = frozenset(frozenset(pair) for pair in antonyms)
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            data = json.load(handle)
+        return cls(data["synsets"], data["exceptions"], data.get("antonyms", ()))
+
+    def __len__(self) -> int:
+        return len(self._synsets)
+
+    def lemmas(self, word: str) -> tuple[str, ...]:
+        """The table's lemmas that ``word`` (any inflection, lower case) may be a form of; empty when none."""
+        word = word.lower()
+        found = [word] if word in self._synsets else []
+        base = self._exceptions.get(word)
+        if base is not None:
+            found.append(base)
+        for suffix, repl in _DETACH:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+                candidate = word[: len(word) - len(suffix)] + repl
+                if candidate in self._synsets:
+                    found.append(candidate)
+        for suffix in ("ing", "ed"):  # a doubled consonant: "stopped"/"stopping" -> "stop"
+            cut = word[: -len(suffix)]
+            if word.endswith(suffix) and len(cut) > 3 and cut[-1] == cut[-2] and cut[:-1] in self._synsets:
+                found.append(cut[:-1])
+        return tuple(dict.fromkeys(found))
+
+    def senses(self, word: str) -> frozenset[int]:
+        """Synset numbers of every lemma ``word`` may be a form of (``"set_off"`` for a two-word phrase)."""
+        return frozenset(s for lemma in self.lemmas(word) for s in self._synsets.get(lemma, ()))
+
+    def phrase_senses(self, first: str, second: str) -> frozenset[int]:
+        """Synsets of the phrase ``first second`` with the first word inflected ("finds out" -> ``find_out``)."""
+        return frozenset(s for lemma in self.lemmas(first) or (first.lower(),)
+                         for s in self._synsets.get(f"{lemma}_{second.lower()}", ()))
+
+    def antonyms(self, a: str, b: str) -> bool:
+        """Whether WordNet links some lemma of ``a`` to some lemma of ``b`` as antonyms."""
+        return any(frozenset((x, y)) in self._antonyms for x in self.lemmas(a) or (a,) for y in self.lemmas(b) or (b,))
+
+    def synonyms(self, a: str, b: str) -> bool:
+        """Whether ``a`` and ``b`` share a synset and are not antonyms."""
+        return bool(self.senses(a) & self.senses(b)) and not self.antonyms(a, b)
+
+
+@functools.lru_cache(maxsize=1)
+def shared_lexicon() -> Lexicon | None:
+    """The shipped table, loaded on first use; None (said once in the log) when it cannot be read."""
+    from medstation.config import resources_dir
+
+    path = resources_dir() / RESOURCE
+    try:
+        return Lexicon.load(path)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("synonym lexicon unavailable (%s), support check matches without it: %s", path, exc)
+        return None
