@@ -33,38 +33,42 @@ _DETACH = (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), 
 
 
 class Lexicon:
-    """``synsets``: lemma -> synset numbers; ``exceptions``: irregular form -> lemma; ``antonyms``: lemma pairs."""
+    """``synsets``: lemma -> synset numbers; ``exceptions``: irregular form -> lemma; ``antonyms`` and ``derived``
+    (one word family: "dependent"/"dependence"): lemma pairs."""
 
     def __init__(self, synsets: dict[str, list[int]], exceptions: dict[str, str],
-                 antonyms: list[list[str]] | tuple = ()) -> None:
+                 antonyms: list[list[str]] | tuple = (), derived: list[list[str]] | tuple = ()) -> None:
         self._synsets = synsets
         self._exceptions = exceptions
         self._antonyms = frozenset(frozenset(pair) for pair in antonyms)
+        self._derived = frozenset(frozenset(pair) for pair in derived)
+        self._known = frozenset(synsets) | {w for pair in derived for w in pair}
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             data = json.load(handle)
-        return cls(data["synsets"], data["exceptions"], data.get("antonyms", ()))
+        return cls(data["synsets"], data["exceptions"], data.get("antonyms", ()), data.get("derived", ()))
 
     def __len__(self) -> int:
         return len(self._synsets)
 
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 -- one shared table per process; words repeat across checks
     def lemmas(self, word: str) -> tuple[str, ...]:
         """The table's lemmas that ``word`` (any inflection, lower case) may be a form of; empty when none."""
         word = word.lower()
-        found = [word] if word in self._synsets else []
+        found = [word] if word in self._known else []
         base = self._exceptions.get(word)
         if base is not None:
             found.append(base)
         for suffix, repl in _DETACH:
             if word.endswith(suffix) and len(word) - len(suffix) >= 2:
                 candidate = word[: len(word) - len(suffix)] + repl
-                if candidate in self._synsets:
+                if candidate in self._known:
                     found.append(candidate)
         for suffix in ("ing", "ed"):  # a doubled consonant: "stopped"/"stopping" -> "stop"
             cut = word[: -len(suffix)]
-            if word.endswith(suffix) and len(cut) > 3 and cut[-1] == cut[-2] and cut[:-1] in self._synsets:
+            if word.endswith(suffix) and len(cut) > 3 and cut[-1] == cut[-2] and cut[:-1] in self._known:
                 found.append(cut[:-1])
         return tuple(dict.fromkeys(found))
 
@@ -84,6 +88,14 @@ class Lexicon:
     def synonyms(self, a: str, b: str) -> bool:
         """Whether ``a`` and ``b`` share a synset and are not antonyms."""
         return bool(self.senses(a) & self.senses(b)) and not self.antonyms(a, b)
+
+    def derived(self, a: str, b: str) -> bool:
+        """Whether WordNet links a lemma of ``a`` and one of ``b`` as one word family ("pregnant"/"pregnancy")."""
+        return any(frozenset((x, y)) in self._derived for x in self.lemmas(a) for y in self.lemmas(b))
+
+    def related(self, a: str, b: str) -> bool:
+        """Synonyms, or one word family, and not antonyms."""
+        return (bool(self.senses(a) & self.senses(b)) or self.derived(a, b)) and not self.antonyms(a, b)
 
 
 @functools.lru_cache(maxsize=1)

@@ -162,7 +162,7 @@ def align(claim: Analysis, evidence: Analysis, vectors: WordVectors | None = _SH
                     if not opposite(word, texts[j]):
                         replaced[i] = stem(texts[j])
                         break
-    if len(replaced) < len(missing):
+    if not replaced:
         return claim
     tokens = [replace(t, stem=replaced[i]) if i in replaced else t for i, t in enumerate(claim.tokens)]
     return Analysis(claim.text, tokens, claim.n_clauses, claim.title_stems)
@@ -175,26 +175,27 @@ def synonym_matches(claim: Analysis, evidence: Analysis, indices: list[int], poo
     word: the claim's "set off" matches the passage's "triggers" (both claim words take its stem), the claim's
     "learn" matches the passage's "find out"."""
     tokens = evidence.tokens
-    words = [(lexicon.senses(text), s, text) for s, text in pool.items()]
-    words += [(lexicon.phrase_senses(t.text, u.text), t.stem, t.text) for t, u in zip(tokens, tokens[1:])
-              if _candidate(t) and u.clause == t.clause and t.stem in pool]
+    phrases = [(lexicon.phrase_senses(t.text, u.text), t.stem, t.text) for t, u in zip(tokens, tokens[1:])
+               if _candidate(t) and u.clause == t.clause and t.stem in pool]
     out: dict[int, str] = {}
     for i in indices:
         word = claim.tokens[i].text
         nxt = claim.tokens[i + 1] if i + 1 < len(claim.tokens) else None
         phrase = lexicon.phrase_senses(word, nxt.text) if nxt is not None and nxt.clause == claim.tokens[i].clause \
             else frozenset()
-        for senses, target, text in words:
-            if not senses or opposite(word, text) or lexicon.antonyms(word, text):
+        for target, text in pool.items():
+            if opposite(word, text) or lexicon.antonyms(word, text):
                 continue
-            if senses & lexicon.senses(word):
-                out[i] = target
-                break
-            if phrase and senses & phrase:  # "set off" -> "trigger": the particle is part of the word
-                out[i] = target
-                if i + 1 in indices:
+            if lexicon.related(word, text) or (phrase and phrase & lexicon.senses(text)):
+                out[i] = target  # "set off" -> "trigger": the particle is part of the word
+                if not lexicon.related(word, text) and i + 1 in indices:
                     out[i + 1] = target
                 break
+        else:
+            for senses, target, text in phrases:  # "learn" -> the passage's "find out"
+                if senses & (lexicon.senses(word) | phrase) and not opposite(word, text):
+                    out[i] = target
+                    break
     return out
 
 
@@ -218,4 +219,5 @@ def synonyms_of(said: list[Token], instead: list[Token], lexicon: Lexicon | None
     theirs = senses(instead)
     if len(said) == 2 and any(lexicon.phrase_senses(said[0].text, said[1].text) & s for s in theirs):
         return True
-    return all(any(lexicon.senses(t.text) & s for s in theirs) for t in said)
+    return all(any(lexicon.senses(t.text) & s for s in theirs) or any(lexicon.derived(t.text, u.text) for u in instead)
+               for t in said)
