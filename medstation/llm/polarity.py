@@ -216,6 +216,8 @@ def analyse(text: str, *, first_person: bool = False, title: str = "",
             clause += 1
         token = Token(word, stem(word), len(tokens), clause, capitalised=cap and previous not in ("", ".", "\n"))
         _classify(token, previous, nxt, tuple(t.text for t in tokens[-2:]))
+        if word == "both" and "and" in [w for w, _ in raw[i + 2:i + 6]]:
+            token.content = False  # "both boys and girls" says what "boys and girls" says
         if sentence_start and (word in IMPERATIVES or (word == "do" and nxt == "not")):
             token.modal = "advice"  # "Do not give ...", "Take the tablet ...": an instruction, like "should"
         framed = (word in _FRAME_OPENERS) if previous in ("", ".", ";", ":", "!", "?", "\n") else framed

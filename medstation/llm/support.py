@@ -224,11 +224,12 @@ def prepare_passage(text: str) -> PreparedPassage:
 #: said by "The flu vaccine is offered every year", where "give" stands for the passage's verb. Stems.
 LIGHT_WORDS = frozenset(stem(w) for w in """down up out off back away help helps give given take taken make makes
 put get gets considered far both together""".split())
-#: Verbs that say little beyond their object ("take insulin", "leave 4 hours", "cereals contain folic acid" where
-#: the passage says "need insulin", "4 hours apart", "folic acid is found in cereals"). Forgiven only when the
+#: Verbs that say little beyond their object ("take insulin", "leave 4 hours", "cereals contain folic acid",
+#: "drinking grapefruit juice can raise ..." where the passage says "need insulin", "4 hours apart", "folic acid is
+#: found in cereals", "grapefruit juice can raise ..."). Forgiven only when the
 #: passage states the object (:func:`_light_verbs_with_objects`); negation, direction and modality stay checked.
 #: Causatives ("make/keep/get X worse") are not light: they say what happens to their object.
-LIGHT_VERBS = frozenset(stem(w) for w in "take taking leave have contain give put use find".split())
+LIGHT_VERBS = frozenset(stem(w) for w in "take taking leave have contain give put use find drink eat".split())
 
 
 def _light_verbs_with_objects(claim: Analysis, unit: Analysis, missing: Sequence[str]) -> bool:
@@ -242,6 +243,8 @@ def _light_verbs_with_objects(claim: Analysis, unit: Analysis, missing: Sequence
         if at is None:
             return False
         after = [t for t in claim.tokens[at.position + 1:at.position + 5] if t.clause == at.clause]
+        modal = next((k for k, t in enumerate(after) if t.modal), None)
+        after = after[:modal]  # "Drinking grapefruit juice | can raise ...": the gerund's object ends at the verb
         objects = [t for t in after if (t.content or t.number is not None) and stem(t.text) not in LIGHT_VERBS][:2]
         if any(t.direction and t.direction[0] != "bound" for t in after):
             return False  # "leave people more likely to ...": the verb says what happens, not a light one

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 SIMILAR = 0.80
 #: At most this many claim words may be reworded against one evidence unit (more is another statement).
 MAX_REWORDED = 2
+#: More claim words (beyond :data:`MAX_REWORDED`) that may be reworded when a word family or WordNet synset, not
+#: an embedding neighbour, states them.
+MORE_BY_LEXICON = 2
 FAMILY_EXTRA = 3
 _TURNING_SUFFIXES = ("less", "ful", "free")
 _NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "non", "dis", "ab", "anti", "mis", "de", "a")
@@ -134,7 +137,7 @@ def align(claim: Analysis, evidence: Analysis, vectors: WordVectors | None = _SH
         lexicon = shared_lexicon()
     vocab = evidence.vocabulary()
     missing = [i for i, t in enumerate(claim.tokens) if t.content and (t.role or t.stem) not in vocab]
-    if not missing or len(missing) > limit or any(not _candidate(claim.tokens[i]) for i in missing):
+    if not missing or len(missing) > limit + MORE_BY_LEXICON or any(not _candidate(claim.tokens[i]) for i in missing):
         return claim
     claim_stems = {t.stem for t in claim.tokens}
     pool = {t.stem: t.text for t in evidence.tokens if _candidate(t) and t.stem not in claim_stems}
@@ -148,7 +151,7 @@ def align(claim: Analysis, evidence: Analysis, vectors: WordVectors | None = _SH
     if left and lexicon is not None:
         replaced.update(synonym_matches(claim, evidence, left, pool, lexicon))
         left = [i for i in missing if i not in replaced]
-    if left and vectors is not None and pool:
+    if left and vectors is not None and pool and len(left) <= limit:
         texts = list(dict.fromkeys(pool.values()))
         table = vectors.vectors([claim.tokens[i].text for i in left] + texts)
         if table is not None:
@@ -183,6 +186,9 @@ def synonym_matches(claim: Analysis, evidence: Analysis, indices: list[int], poo
         nxt = claim.tokens[i + 1] if i + 1 < len(claim.tokens) else None
         phrase = lexicon.phrase_senses(word, nxt.text) if nxt is not None and nxt.clause == claim.tokens[i].clause \
             else frozenset()
+        before = claim.tokens[i - 1] if i > 0 else None
+        if before is not None and before.clause == claim.tokens[i].clause and not before.content:
+            phrase |= lexicon.phrase_senses(before.text, word)  # "go back" -> "return": the verb is a light word
         for target, text in pool.items():
             if opposite(word, text) or lexicon.antonyms(word, text):
                 continue
