@@ -77,9 +77,13 @@ class Lexicon:
         return frozenset(s for lemma in self.lemmas(word) for s in self._synsets.get(lemma, ()))
 
     def phrase_senses(self, first: str, second: str) -> frozenset[int]:
-        """Synsets of the phrase ``first second`` with the first word inflected ("finds out" -> ``find_out``)."""
-        return frozenset(s for lemma in self.lemmas(first) or (first.lower(),)
-                         for s in self._synsets.get(f"{lemma}_{second.lower()}", ()))
+        """Synsets of the phrase ``first second`` with the first word inflected ("finds out" -> ``find_out``,
+        "goes away" -> ``go_away``: the head need not be a lemma of its own)."""
+        first = first.lower()
+        heads = {first, self._exceptions.get(first, first)}
+        heads |= {first[: len(first) - len(suffix)] + repl for suffix, repl in _DETACH
+                  if first.endswith(suffix) and len(first) - len(suffix) >= 2}
+        return frozenset(s for head in heads for s in self._synsets.get(f"{head}_{second.lower()}", ()))
 
     def antonyms(self, a: str, b: str) -> bool:
         """Whether WordNet links some lemma of ``a`` to some lemma of ``b`` as antonyms."""

@@ -80,6 +80,9 @@ def _keys(tokens: Sequence[Token]) -> list[str]:
 
 def _same_thing(said: list[Token], instead: list[Token], vectors: WordVectors | None) -> bool:
     """Whether the claim's words ``said`` state what the unit's ``instead`` states (see the module docstring)."""
+    if instead and all(u.direction and u.direction[0] != "bound" for u in instead) and \
+            not any(_closed(signature(t)) for t in said) and synonyms_of(said, instead):
+        return True  # "set off" for "triggers": a WordNet synonym of a direction word (the rules compare its value)
     if any(_closed(signature(t)) for t in said + instead):
         return False
     if {t.role for t in said} != {u.role for u in instead}:

@@ -165,10 +165,39 @@ def align(claim: Analysis, evidence: Analysis, vectors: WordVectors | None = _SH
                     if not opposite(word, texts[j]):
                         replaced[i] = stem(texts[j])
                         break
-    if not replaced:
+    left = [i for i in missing if i not in replaced]
+    directed = direction_matches(claim, evidence, left, lexicon) if left and lexicon is not None else {}
+    if not replaced and not directed:
         return claim
-    tokens = [replace(t, stem=replaced[i]) if i in replaced else t for i, t in enumerate(claim.tokens)]
+    tokens = [replace(t, stem=replaced[i]) if i in replaced else
+              replace(t, stem=directed[i].stem, direction=directed[i].direction, content=False) if i in directed else t
+              for i, t in enumerate(claim.tokens)]
     return Analysis(claim.text, tokens, claim.n_clauses, claim.title_stems)
+
+
+def direction_matches(claim: Analysis, evidence: Analysis, indices: list[int], lexicon: Lexicon) -> dict[int, Token]:
+    """``claim token index -> evidence direction word`` for claim content words that are WordNet synonyms of a
+    direction word of the evidence ("set off" / "triggers", "cut" / "reduces"). The claim word takes that word's
+    direction, so the direction rules compare it as if the claim had said the evidence word: a synonym of
+    "triggers" never supports "prevents" (another value of the same group) where the passage says that."""
+    out: dict[int, Token] = {}
+    targets = [u for u in evidence.tokens if u.direction and u.direction[0] != "bound"]
+    for i in indices:
+        t = claim.tokens[i]
+        nxt = claim.tokens[i + 1] if i + 1 < len(claim.tokens) else None
+        phrase = lexicon.phrase_senses(t.text, nxt.text) if nxt is not None and nxt.clause == t.clause else frozenset()
+        for u in targets:
+            if opposite(t.text, u.text) or lexicon.antonyms(t.text, u.text):
+                continue
+            if lexicon.synonyms(t.text, u.text):
+                out[i] = u
+                break
+            if phrase and phrase & lexicon.senses(u.text):
+                out[i] = u
+                if i + 1 in indices:
+                    out[i + 1] = u
+                break
+    return out
 
 
 def synonym_matches(claim: Analysis, evidence: Analysis, indices: list[int], pool: dict[str, str],
