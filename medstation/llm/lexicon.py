@@ -72,10 +72,12 @@ class Lexicon:
                 found.append(cut[:-1])
         return tuple(dict.fromkeys(found))
 
+    @functools.lru_cache(maxsize=65536)  # noqa: B019
     def senses(self, word: str) -> frozenset[int]:
         """Synset numbers of every lemma ``word`` may be a form of (``"set_off"`` for a two-word phrase)."""
         return frozenset(s for lemma in self.lemmas(word) for s in self._synsets.get(lemma, ()))
 
+    @functools.lru_cache(maxsize=65536)  # noqa: B019
     def phrase_senses(self, first: str, second: str) -> frozenset[int]:
         """Synsets of the phrase ``first second`` with the first word inflected ("finds out" -> ``find_out``,
         "goes away" -> ``go_away``: the head need not be a lemma of its own)."""

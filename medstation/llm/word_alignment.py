@@ -187,16 +187,14 @@ def direction_matches(claim: Analysis, evidence: Analysis, indices: list[int], l
         nxt = claim.tokens[i + 1] if i + 1 < len(claim.tokens) else None
         phrase = lexicon.phrase_senses(t.text, nxt.text) if nxt is not None and nxt.clause == t.clause else frozenset()
         for u in targets:
-            if opposite(t.text, u.text) or lexicon.antonyms(t.text, u.text):
+            single = lexicon.synonyms(t.text, u.text)
+            if not (single or (phrase and phrase & lexicon.senses(u.text))) or opposite(t.text, u.text) or \
+                    lexicon.antonyms(t.text, u.text):
                 continue
-            if lexicon.synonyms(t.text, u.text):
-                out[i] = u
-                break
-            if phrase and phrase & lexicon.senses(u.text):
-                out[i] = u
-                if i + 1 in indices:
-                    out[i + 1] = u
-                break
+            out[i] = u
+            if not single and i + 1 in indices:
+                out[i + 1] = u
+            break
     return out
 
 
@@ -219,13 +217,14 @@ def synonym_matches(claim: Analysis, evidence: Analysis, indices: list[int], poo
         if before is not None and before.clause == claim.tokens[i].clause and not before.content:
             phrase |= lexicon.phrase_senses(before.text, word)  # "go back" -> "return": the verb is a light word
         for target, text in pool.items():
-            if opposite(word, text) or lexicon.antonyms(word, text):
+            single = lexicon.related(word, text)
+            if not (single or (phrase and phrase & lexicon.senses(text))) or opposite(word, text) or \
+                    lexicon.antonyms(word, text):
                 continue
-            if lexicon.related(word, text) or (phrase and phrase & lexicon.senses(text)):
-                out[i] = target  # "set off" -> "trigger": the particle is part of the word
-                if not lexicon.related(word, text) and i + 1 in indices:
-                    out[i + 1] = target
-                break
+            out[i] = target  # "set off" -> "trigger": the particle is part of the word
+            if not single and i + 1 in indices:
+                out[i + 1] = target
+            break
         else:
             for senses, target, text in phrases:  # "learn" -> the passage's "find out"
                 if senses & (lexicon.senses(word) | phrase) and not opposite(word, text):
