@@ -160,6 +160,10 @@ def _one_wording(tokens: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
             out += [("a", False), (PERIOD_ADVERBS[word], False)]  # "twice daily" -> "twice a day"
             i += 1
             continue
+        if word in PERIOD_ADVERBS and not (out and out[-1][0] in ("every", "each", "a", "per")):
+            out += [("every", cap), (PERIOD_ADVERBS[word], False)]  # "taken daily" says "taken every day"
+            i += 1
+            continue
         out.append((word, cap))
         i += 1
     return out

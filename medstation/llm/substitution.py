@@ -31,7 +31,7 @@ from difflib import SequenceMatcher
 
 from medstation.llm.polarity import Analysis, Token
 from medstation.llm.polarity_words import TIME_WORDS, UNITS
-from medstation.llm.word_alignment import _SHARED, SIMILAR, WordVectors, opposite, same_family, synonyms_of
+from medstation.llm.word_alignment import _SHARED, SIMILAR, WordVectors, opposite, same_direction, same_family, synonyms_of
 
 #: Share of the claim's meaningful words that one passage unit must match in order (and at least
 #: :data:`MIN_WORDS`) for the claim to count as a copy of it.
@@ -81,8 +81,9 @@ def _keys(tokens: Sequence[Token]) -> list[str]:
 def _same_thing(said: list[Token], instead: list[Token], vectors: WordVectors | None) -> bool:
     """Whether the claim's words ``said`` state what the unit's ``instead`` states (see the module docstring)."""
     if instead and all(u.direction and u.direction[0] != "bound" for u in instead) and \
-            not any(_closed(signature(t)) for t in said) and synonyms_of(said, instead):
-        return True  # "set off" for "triggers": a WordNet synonym of a direction word (the rules compare its value)
+            not any(_closed(signature(t)) for t in said) and \
+            (synonyms_of(said, instead) or same_direction(said, instead)):
+        return True  # "set off" for "triggers", "lessen" for "reduce": a synonym of a direction word, its value
     if any(_closed(signature(t)) for t in said + instead):
         return False
     if {t.role for t in said} != {u.role for u in instead}:

@@ -31,6 +31,7 @@ import numpy as np
 
 from medstation.llm.lexicon import Lexicon, shared_lexicon
 from medstation.llm.polarity import Analysis, Token, stem
+from medstation.llm.polarity_words import DIRECTION
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,30 @@ def direction_matches(claim: Analysis, evidence: Analysis, indices: list[int], l
             if not single and i + 1 in indices:
                 out[i + 1] = u
             break
+        else:
+            value = direction_of(t.text, lexicon)  # "lessen" is a synonym of the listed "decrease": amount/down
+            said = next((u for u in targets if u.direction == value and not lexicon.antonyms(t.text, u.text)), None)
+            if said is not None and not opposite(t.text, said.text):
+                out[i] = said
     return out
+
+
+_DIRECTION_SENSES: dict[int, dict[tuple[str, str], frozenset[int]]] = {}
+
+
+def direction_of(word: str, lexicon: Lexicon) -> tuple[str, str] | None:
+    """The one direction value (group, value) whose listed words (:data:`medstation.llm.polarity_words.DIRECTION`)
+    ``word`` is a WordNet synonym of; None when none, or more than one (an ambiguous word carries no direction)."""
+    table = _DIRECTION_SENSES.get(id(lexicon))
+    if table is None:
+        table = {}
+        for listed, value in DIRECTION.items():
+            table[value] = table.get(value, frozenset()) | lexicon.senses(listed)
+        _DIRECTION_SENSES.clear()
+        _DIRECTION_SENSES[id(lexicon)] = table
+    senses = lexicon.senses(word)
+    values = [value for value, listed in table.items() if senses & listed] if senses else []
+    return values[0] if len(values) == 1 else None
 
 
 def synonym_matches(claim: Analysis, evidence: Analysis, indices: list[int], pool: dict[str, str],
@@ -255,3 +279,14 @@ def synonyms_of(said: list[Token], instead: list[Token], lexicon: Lexicon | None
         return True
     return all(any(lexicon.senses(t.text) & s for s in theirs) or any(lexicon.derived(t.text, u.text) for u in instead)
                for t in said)
+
+
+def same_direction(said: list[Token], instead: list[Token], lexicon: Lexicon | None | bool = True) -> bool:
+    """Whether the claim's one word ``said`` is a WordNet synonym of a listed direction word with the value of the
+    evidence's one direction word ``instead`` ("lessen" / "reduces"), and no opposite of it."""
+    if lexicon is True:
+        lexicon = shared_lexicon()
+    if lexicon is None or len(said) != 1 or len(instead) != 1 or opposite(said[0].text, instead[0].text):
+        return False
+    return direction_of(said[0].text, lexicon) == instead[0].direction and \
+        not lexicon.antonyms(said[0].text, instead[0].text)
