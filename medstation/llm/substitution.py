@@ -31,7 +31,16 @@ from difflib import SequenceMatcher
 
 from medstation.llm.polarity import Analysis, Token
 from medstation.llm.polarity_words import TIME_WORDS, UNITS
-from medstation.llm.word_alignment import _SHARED, SIMILAR, WordVectors, opposite, same_direction, same_family, synonyms_of
+from medstation.llm.word_alignment import (
+    _SHARED,
+    SIMILAR,
+    WordVectors,
+    abbreviates,
+    opposite,
+    same_direction,
+    same_family,
+    synonyms_of,
+)
 
 #: Share of the claim's meaningful words that one passage unit must match in order (and at least
 #: :data:`MIN_WORDS`) for the claim to count as a copy of it.
@@ -84,6 +93,9 @@ def _same_thing(said: list[Token], instead: list[Token], vectors: WordVectors | 
             not any(_closed(signature(t)) for t in said) and \
             (synonyms_of(said, instead) or same_direction(said, instead)):
         return True  # "set off" for "triggers", "lessen" for "reduce": a synonym of a direction word, its value
+    if abbreviates(said, instead) and not any(signature(t)[:1] == "#" or t.cue or t.quantifier or t.modal
+                                              for t in said + instead):
+        return True  # "DVT" for "deep vein thrombosis", "COPD" for "chronic obstructive ..." (a direction word)
     if any(_closed(signature(t)) for t in said + instead):
         return False
     if {t.role for t in said} != {u.role for u in instead}:
