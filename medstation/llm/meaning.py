@@ -56,6 +56,10 @@ def _window(clause: list[Token], evidence: Analysis) -> list[Token]:
                 best, best_score = tokens, score
     if best and best[0].text in _RELATIVE and best[0].clause > 0 and len(by_clause[best[0].clause - 1]) <= 3:
         best = by_clause[best[0].clause - 1] + best  # "Infants | who are infected ...": the head noun is its subject
+    after = best[-1].clause + 1 if best else len(by_clause)
+    if after < len(by_clause) and by_clause[after] and by_clause[after][0].text == "which" and \
+            len(by_clause[after]) <= 4:
+        best = best + by_clause[after]  # "... dark or black, | which is harmless": said of the clause before
     return best
 
 
