@@ -267,15 +267,24 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
     framed = topic_frame(sentence)
     best: Verdict | None = None
     full_claim = claim
-    for index, unit in enumerate(passage.units):
-        claim = full_claim
+
+    def claim_for(unit: Analysis) -> Analysis:
         if framed is not None and framed[0] and framed[0] <= unit.topic - {t.stem for t in unit.tokens}:
-            claim = framed[1]  # "After a hip replacement, ...": the passage's topic, said of its later sentences
+            return framed[1]  # "After a hip replacement, ...": the passage's topic, said of its later sentences
+        return full_claim
+
+    contradicted: list[bool] = []  # computed once, when a light word would be forgiven
+    for index, unit in enumerate(passage.units):
+        claim = claim_for(unit)
         verdict = compare(claim, unit, reword=align)
         if not verdict.ok and verdict.reason.startswith("not in the passage") and \
                 ((all(stem(w) in LIGHT_WORDS for w in verdict.words) and added_words(claim, unit) >= set(verdict.words))
                  or _light_verbs_with_objects(claim, unit, verdict.words)):
-            verdict = compare(claim, unit, reword=align, free={stem(w) for w in verdict.words})
+            if not contradicted:
+                contradicted.append(any(_polarity_failure(compare(claim_for(u), u, reword=align))
+                                        for u in passage.units))
+            if not contradicted[0]:  # "The vaccine cannot give you flu" elsewhere: "give" is not a light word here
+                verdict = compare(claim, unit, reword=align, free={stem(w) for w in verdict.words})
         if verdict.ok and topic_in_subject_slot(claim, unit):
             verdict = Verdict(False, "the passage says this of something else, not of its topic")
         if verdict.ok:
@@ -295,6 +304,11 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
     if len(pieces) > 1 and all(support_verdict(p, passage, parts=False).ok for p in pieces):
         return Verdict(True, "each joined statement is stated")
     return best or Verdict(False, "the passage has no sentence")
+
+
+def _polarity_failure(verdict: Verdict) -> bool:
+    """A unit that has every word of the claim but says it otherwise (negation, direction, number, hedge, roles)."""
+    return not verdict.ok and not verdict.reason.startswith(("not in the passage", "the passage's word for"))
 
 
 def _dropped_limit(claim: Analysis, passage: PreparedPassage, index: int) -> Limit | None:
