@@ -12,7 +12,8 @@ lemmas says no synonym and is dropped; so are synsets of numbers ("one"/"ace"/"s
 Output (gzip'd JSON, keys sorted, deterministic):
 
 * ``synsets``: lemma (lower case, multiword lemmas joined by ``_``) -> list of synset numbers (0-based, renumbered);
-* ``exceptions``: WordNet's irregular forms (``*.exc``) -> base lemmas (``given`` -> ``give``, ``children`` -> ``child``),
+* ``exceptions``: WordNet's irregular forms (``*.exc``) -> base lemmas (``given`` -> ``give``,
+  ``children`` -> ``child``),
   restricted to forms whose base is in ``synsets``;
 * ``antonyms``: lemma pairs WordNet links as antonyms (any sense): never matched, even where another sense of
   the two words shares a synset;

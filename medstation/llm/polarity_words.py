@@ -24,7 +24,8 @@ its this that these those we our you your he him his she her they them their wha
 done have has had having yes yeah okay ok just really very um uh er hmm mm like know mean well there here then
 too also about around approximately nearly almost roughly up out again any each either other another such own
 same how why whether get got gets getting go goes going gone went lot lots thing things kind sort way much one
-ones someone something anything everything per via through within into onto upon between whose whom include includes including
+ones someone something anything everything per via through within into onto upon between whose whom include
+includes including
 called known develop develops developed developing experience experiences experienced occur occurs occurred
 occurring happen happens happened likely tend tends use uses used using located situated i me my mine myself
 us herself himself themselves itself yourself mostly even actually basically literally pretty quite rather

@@ -29,13 +29,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
+from medstation.llm.abbreviations import abbreviates
 from medstation.llm.polarity import Analysis, Token
 from medstation.llm.polarity_words import TIME_WORDS, UNITS
 from medstation.llm.word_alignment import (
     _SHARED,
     SIMILAR,
     WordVectors,
-    abbreviates,
     opposite,
     same_direction,
     same_family,

@@ -17,7 +17,10 @@ Beyond the rules of one unit: a claim that copies a sentence but swaps one slot 
 the passage is refused (:mod:`medstation.llm.substitution`); a sentence opening with It/They names the previous
 subject, and the passage topic is said of every sentence (:mod:`medstation.llm.passage_context`); a sentence
 joining statements is supported when each is (:mod:`medstation.llm.claim_parts`); a light word ("is given",
-"cut down") added to a copied sentence is forgiven.
+"cut down") added to a copied sentence is forgiven, unless another unit of the passage states the claim with
+another polarity. Words said otherwise are matched by :func:`medstation.llm.word_alignment.align` (word families,
+WordNet synonyms from ``resources/lexicon``, abbreviations, embedding neighbours), and every rule then reads the
+passage's word.
 
 Word overlap alone (the old ``[≈n]`` match at 60 %, then a bag of required words) let invented or reversed
 sentences look cited. No entailment (NLI) or cross-encoder model is installed or downloadable offline, so

@@ -1,4 +1,5 @@
-"""Claim words that the evidence states in other words: the same word family, or a near neighbour in the
+"""Claim words that the evidence states in other words: the same word family, a WordNet synonym or derivation
+(:mod:`medstation.llm.lexicon`), an abbreviation (:mod:`medstation.llm.abbreviations`), or a near neighbour in the
 bundled sentence embedder's space (all-MiniLM-L6-v2), never an opposite.
 
 :func:`align` returns a copy of the claim in which such a word takes the evidence word's stem, so every later
@@ -12,13 +13,19 @@ What may be matched, and why so little:
   polarity that the rules compare, and stay exact);
 * a word family: one stem is the other plus at most three letters ("weak"/"weaken", "remov"/"removal"),
   unless the longer one ends in a suffix that turns the meaning ("harm"/"harmless");
+* a WordNet synonym (a shared synset among the words' frequent senses: "seldom"/"rarely", a phrasal verb
+  "set off"/"trigger") or derivation ("dependent"/"dependence"), never a pair WordNet calls antonyms; a synonym of
+  a passage *direction* word ("set off" for "triggers"), or of exactly one listed direction value ("lessen": amount
+  down), takes that direction, so the direction rules compare it. Up to :data:`MORE_BY_LEXICON` more words than
+  the embedding limit may be matched this way;
 * an embedding neighbour at cosine >= :data:`SIMILAR` (0.80). Single-word MiniLM vectors put many opposites
   close together ("safe"/"unsafe" 0.81, "effective"/"ineffective" 0.77, "strong"/"weak" 0.78), so a pair
   that differs by a negating prefix, or that :data:`OPPOSITES` lists, is never matched; the threshold was
   set from generic word pairs before any evaluation item ("begins"/"starts" 0.85, "shortly"/"soon" 0.81,
   "medication"/"drug" 0.84 in; "tired"/"exhausted" 0.77 and all the opposites above out).
 
-Without the embedder (package missing, weights unreadable) only word families are matched.
+Without the embedder (package missing, weights unreadable) only word families and the lexicon are matched; without
+the lexicon file, families and embeddings.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from medstation.llm.abbreviations import acronym_matches
 from medstation.llm.lexicon import Lexicon, shared_lexicon
 from medstation.llm.polarity import Analysis, Token, stem
 from medstation.llm.polarity_words import DIRECTION
@@ -294,62 +302,3 @@ def same_direction(said: list[Token], instead: list[Token], lexicon: Lexicon | N
     return direction_of(said[0].text, lexicon) == instead[0].direction and \
         not lexicon.antonyms(said[0].text, instead[0].text)
 
-
-def _letters(word: str) -> str:
-    """An abbreviation's letters, without a plural ending ("utis" -> "uti")."""
-    return word[:-1] if len(word) > 3 and word.endswith("s") else word
-
-
-def _spelled(tokens: list[Token], start: int, letters: str) -> int:
-    """How many tokens from ``start`` (content words, one clause; "of"/"and" skipped) spell ``letters`` by their
-    initials; 0 when they do not."""
-    k, used = start, 0
-    while used < len(letters) and k < len(tokens) and tokens[k].clause == tokens[start].clause:
-        t = tokens[k]
-        if t.text in ("of", "and", "the") and used:
-            k += 1
-            continue
-        if t.number is not None or t.role or t.cue or not (t.content or t.direction) or t.text[0] != letters[used]:
-            return 0  # "chronic obstructive pulmonary disease": a direction word may be part of the name
-        used, k = used + 1, k + 1
-    return k - start if used == len(letters) else 0
-
-
-def acronym_matches(claim: Analysis, evidence: Analysis, indices: list[int]) -> dict[int, str]:
-    """``claim token index -> evidence stem`` where one side abbreviates the other: the claim's "DVT" for the
-    evidence's "deep vein thrombosis" (the claim word takes the stem of the phrase's last word), or the claim's
-    "urinary tract infection" for the evidence's "UTI" (each claim word takes it). Two to six letters, the
-    spelled-out words content words of one clause."""
-    out: dict[int, str] = {}
-    tokens = evidence.tokens
-    for i in indices:
-        letters = _letters(claim.tokens[i].text)
-        if not 2 <= len(letters) <= 6 or not letters.isalpha():
-            continue
-        for start in range(len(tokens)):
-            n = _spelled(tokens, start, letters)
-            if n:
-                out[i] = tokens[start + n - 1].stem
-                break
-    wanted = set(indices) - set(out)
-    for u in tokens:
-        letters = _letters(u.text)
-        if not _candidate(u) or not 2 <= len(letters) <= 6:
-            continue
-        for start in sorted(wanted):
-            n = _spelled(claim.tokens, start, letters)
-            spelled = [j for j in range(start, start + n) if claim.tokens[j].content]
-            if n and set(spelled) <= wanted:
-                out.update({j: u.stem for j in spelled})
-                wanted -= set(spelled)
-                break
-    return out
-
-
-def abbreviates(said: list[Token], instead: list[Token]) -> bool:
-    """Whether one side is the other's abbreviation ("DVT" / "deep vein thrombosis"), either way round."""
-    for short, long_ in ((said, instead), (instead, said)):
-        words = [t for t in long_ if t.text not in ("of", "and", "the")]
-        if len(short) == 1 and len(words) >= 2 and _letters(short[0].text) == "".join(t.text[0] for t in words):
-            return True
-    return False

@@ -34,7 +34,8 @@ def test_contradictions_refused(sentence, passage):
 
 
 @pytest.mark.parametrize("sentence, passage", [
-    ("Diuretics can raise the digoxin level.", "Vomiting can make the digoxin level rise. Diuretics can also raise it."),
+    ("Diuretics can raise the digoxin level.",
+     "Vomiting can make the digoxin level rise. Diuretics can also raise it."),
     ("The vaccine cannot give you flu.", "The flu vaccine is offered every autumn. The vaccine cannot give you flu."),
     # the light word is still forgiven where nothing in the passage says otherwise
     ("Metformin should be taken with meals to help reduce stomach upset.",
