@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 from medstation.llm.abbreviations import abbreviates
+from medstation.llm.durations import same_duration
 from medstation.llm.polarity import Analysis, Token
 from medstation.llm.polarity_words import TIME_WORDS, UNITS
 from medstation.llm.word_alignment import (
@@ -93,6 +94,8 @@ def _same_thing(said: list[Token], instead: list[Token], vectors: WordVectors | 
             not any(_closed(signature(t)) for t in said) and \
             (synonyms_of(said, instead) or same_direction(said, instead)):
         return True  # "set off" for "triggers", "lessen" for "reduce": a synonym of a direction word, its value
+    if same_duration(said, instead):
+        return True  # "a year" for "12 months"
     if abbreviates(said, instead) and not any(signature(t)[:1] == "#" or t.cue or t.quantifier or t.modal
                                               for t in said + instead):
         return True  # "DVT" for "deep vein thrombosis", "COPD" for "chronic obstructive ..." (a direction word)

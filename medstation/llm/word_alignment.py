@@ -37,6 +37,7 @@ from dataclasses import replace
 import numpy as np
 
 from medstation.llm.abbreviations import acronym_matches
+from medstation.llm.durations import duration_matches
 from medstation.llm.lexicon import Lexicon, shared_lexicon
 from medstation.llm.polarity import Analysis, Token, stem
 from medstation.llm.polarity_words import DIRECTION
@@ -160,6 +161,11 @@ def align(claim: Analysis, evidence: Analysis, vectors: WordVectors | None = _SH
     if left and lexicon is not None:
         replaced.update(synonym_matches(claim, evidence, left, pool, lexicon))
         left = [i for i in missing if i not in replaced]
+    if left:
+        replaced.update(acronym_matches(claim, evidence, left))
+        left = [i for i in missing if i not in replaced]
+    retimed = duration_matches(claim, evidence, left) if left else {}  # before embeddings: "hours" ~ "minutes"
+    left = [i for i in left if i not in retimed]
     if left and vectors is not None and pool and len(left) <= limit:
         texts = list(dict.fromkeys(pool.values()))
         table = vectors.vectors([claim.tokens[i].text for i in left] + texts)
@@ -175,15 +181,12 @@ def align(claim: Analysis, evidence: Analysis, vectors: WordVectors | None = _SH
                         replaced[i] = stem(texts[j])
                         break
     left = [i for i in missing if i not in replaced]
-    if left:
-        replaced.update(acronym_matches(claim, evidence, left))
-        left = [i for i in missing if i not in replaced]
     directed = direction_matches(claim, evidence, left, lexicon) if left and lexicon is not None else {}
-    if not replaced and not directed:
+    if not replaced and not directed and not retimed:
         return claim
     tokens = [replace(t, stem=replaced[i]) if i in replaced else
-              replace(t, stem=directed[i].stem, direction=directed[i].direction, content=False) if i in directed else t
-              for i, t in enumerate(claim.tokens)]
+              replace(t, stem=directed[i].stem, direction=directed[i].direction, content=False) if i in directed else
+              retimed.get(i, t) for i, t in enumerate(claim.tokens)]
     return Analysis(claim.text, tokens, claim.n_clauses, claim.title_stems)
 
 
