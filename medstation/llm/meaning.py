@@ -295,7 +295,7 @@ def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: 
             continue
         window = _window(clause, evidence)
         if reworded:  # a word said in other words must be said in the statement the clause aligns with
-            vocab = {_key(u) for u in window}
+            vocab = {_key(u) for u in window} | evidence.topic | evidence.antecedent  # said of every sentence
             outside = [t.text for t in clause if t.position in reworded and _key(t) not in vocab]
             if outside:
                 return Verdict(False, f"the passage's word for '{outside[0]}' is in another statement",

@@ -38,6 +38,7 @@ from medstation.llm.word_alignment import (
     SIMILAR,
     WordVectors,
     opposite,
+    _refers_back,
     same_direction,
     same_family,
     synonyms_of,
@@ -146,6 +147,7 @@ def _swap(claim: Analysis, unit: Analysis, ops: list, vectors: WordVectors | Non
                 return " ".join(t.text for t in said), pronoun
         elif pronoun:
             said = [t for t in said if signature(t) not in before]  # "Patients taking them": the drug named before
+            said = [t for t in said if not _refers_back(claim.tokens, t.position)]  # "the disease" for "its"
             if said and not instead:
                 return " ".join(t.text for t in said), pronoun  # "make [it] worse" is about what came before
         if len(instead) == 1 and instead[0].text in ANAPHORS and instead[0].position > 0 and \

@@ -166,6 +166,10 @@ def align(claim: Analysis, evidence: Analysis, vectors: WordVectors | None = _SH
         left = [i for i in missing if i not in replaced]
     retimed = duration_matches(claim, evidence, left) if left else {}  # before embeddings: "hours" ~ "minutes"
     left = [i for i in left if i not in retimed]
+    named = sorted(evidence.topic | evidence.antecedent)
+    for i in [i for i in left if named and _refers_back(claim.tokens, i)]:
+        replaced[i] = named[0]  # "slow the disease" in a passage about COPD: "the disease" is its topic
+        left.remove(i)
     if left and vectors is not None and pool and len(left) <= limit:
         texts = list(dict.fromkeys(pool.values()))
         table = vectors.vectors([claim.tokens[i].text for i in left] + texts)
@@ -305,3 +309,12 @@ def same_direction(said: list[Token], instead: list[Token], lexicon: Lexicon | N
     return direction_of(said[0].text, lexicon) == instead[0].direction and \
         not lexicon.antonyms(said[0].text, instead[0].text)
 
+
+
+#: Nouns a claim uses to refer back to what the passage is about ("the condition", "this illness").
+ANAPHORIC_NOUNS = frozenset("condition disease illness disorder".split())
+
+
+def _refers_back(tokens: list[Token], i: int) -> bool:
+    """``tokens[i]`` is a referring noun right after a definite determiner ("the disease", "this condition")."""
+    return tokens[i].text in ANAPHORIC_NOUNS and i > 0 and tokens[i - 1].text in ("the", "this", "that", "its")

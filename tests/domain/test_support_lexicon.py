@@ -136,6 +136,12 @@ CASES = [
     ("Chronic obstructive pulmonary disease makes breathing out hard.",
      "COPD makes breathing out hard.",
      ["COPD makes breathing out easy.", "CF makes breathing out hard."]),
+    # not the lexicon: "the disease" refers back to what the passage is about
+    ("COPD is a long-term lung condition that makes it harder to breathe out. Stopping smoking is the most "
+     "effective way to slow its progression.",
+     "Stopping smoking is the most effective way to slow the disease.",
+     ["Stopping smoking is the least effective way to slow the disease.",
+      "Stopping smoking does not slow the disease.", "Stopping smoking is the most effective way to cure the disease."]),
     ("Long-term use can cause people to become dependent.",
      "Long-term use can cause dependence.",
      ["Long-term use cannot cause dependence.", "Short-term use can cause dependence."]),
