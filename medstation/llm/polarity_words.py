@@ -154,7 +154,8 @@ IRREGULAR = {**{w: w for w in """apply supply reply comply rely imply multiply f
               "paid": "pay", "met": "meet", "sent": "send", "left": "left", "hit": "hit", "cut": "cut", "quit": "quit",
               "lost": "lose", "daily": "day", "nightly": "night", "weekly": "week", "monthly": "month",
               "people": "person", "patient": "person", "patients": "person", "individual": "person",
-              "individuals": "person", "persons": "person"}
+              "individuals": "person", "persons": "person", "anyone": "person", "anybody": "person",
+              "someone": "person", "somebody": "person"}
 SUFFIXES = (("ations", ""), ("ation", ""), ("ments", ""), ("ment", ""), ("ness", ""), ("ings", ""), ("ing", ""),
              ("ied", "y"), ("ies", "y"), ("edly", ""), ("ed", ""), ("ly", ""), ("sses", "ss"), ("xes", "x"),
              ("ches", "ch"), ("shes", "sh"), ("s", ""))

@@ -166,6 +166,10 @@ def align(claim: Analysis, evidence: Analysis, vectors: WordVectors | None = _SH
         left = [i for i in missing if i not in replaced]
     retimed = duration_matches(claim, evidence, left) if left else {}  # before embeddings: "hours" ~ "minutes"
     left = [i for i in left if i not in retimed]
+    addressed = next((u.stem for u in evidence.tokens if u.text in ("you", "your")), None)
+    for i in [i for i in left if addressed and claim.tokens[i].stem == stem("person")]:
+        replaced[i] = addressed  # "people with X should ..." / "if you have X, ...": advice to whoever reads it
+        left.remove(i)
     named = sorted(evidence.topic | evidence.antecedent)
     for i in [i for i in left if named and _refers_back(claim.tokens, i)]:
         replaced[i] = named[0]  # "slow the disease" in a passage about COPD: "the disease" is its topic
