@@ -274,7 +274,7 @@ def _classify(token: Token, previous: str, nxt: str, before: tuple[str, ...] = (
     if len(word) == 1 and token.capitalised and word != "i":
         token.content = True  # "hepatitis B", "vitamin D", "type A": a letter that names something
         return
-    if word in NEGATION_CUES and not (word == "free" and nxt != "of"):
+    if word in NEGATION_CUES and not (word in ("free", "discontinuation", "cessation") and nxt != "of"):
         token.cue = NEGATION_CUES[word]
         return
     if word == "most" and (previous == "the" or nxt in DIRECTION or nxt.endswith(("ive", "ous", "ful", "able",

@@ -32,14 +32,14 @@ us herself himself themselves itself yourself mostly even actually basically lit
 somewhat maybe perhaps probably just now still anymore""".split())
 #: Words that name what a clause does not say, with how far their scope runs ("np": to the next auxiliary).
 NEGATION_CUES = {**{w: "clause" for w in """not never nor neither deny denies denied denying stop stops stopped
-stopping unlikely quit quits quitting discontinue discontinued discontinues ceased cease avoid avoids avoided
-avoiding unable fail fails failed
+stopping unlikely quit quits quitting discontinue discontinued discontinues discontinuing discontinuation ceased
+cease cessation avoid avoids avoided avoiding unable fail fails failed
 refuse refuses refused nobody nothing nowhere""".split()},
                  **{w: "np" for w in "no none without lack lacks lacking absent absence free".split()}}
 #: Verb cues negate their object, not the rest of the clause: "Stopping smoking is the best way to slow it" says
 #: nothing negative about slowing (their scope ends where an "np" cue's does).
 VERB_CUES = frozenset("""stop stops stopped stopping quit quits quitting discontinue discontinued discontinues ceased
-cease avoid avoids avoided avoiding""".split())
+cease avoid avoids avoided avoiding discontinuing discontinuation cessation""".split())
 NP_SCOPE_END = frozenset("""is are was were be been being am can could may might must should will would shall do does
 did has have had""".split())
 #: Direction and comparison: word -> (group, value). Only differing values of one group contradict each other.

@@ -136,20 +136,6 @@ CASES = [
     ("Chronic obstructive pulmonary disease makes breathing out hard.",
      "COPD makes breathing out hard.",
      ["COPD makes breathing out easy.", "CF makes breathing out hard."]),
-    # not the lexicon: "the disease" refers back to what the passage is about
-    ("COPD is a long-term lung condition that makes it harder to breathe out. Stopping smoking is the most "
-     "effective way to slow its progression.",
-     "Stopping smoking is the most effective way to slow the disease.",
-     ["Stopping smoking is the least effective way to slow the disease.",
-      "Stopping smoking does not slow the disease.", "Stopping smoking is the most effective way to cure the disease."]),
-    # not the lexicon: "people"/"anyone"/"someone" are one generic person, and advice to "you" is advice to them
-    ("If you have kidney disease, avoid ibuprofen.",
-     "People with kidney disease should avoid ibuprofen.",
-     ["People with kidney disease should take ibuprofen.", "Children with kidney disease should avoid ibuprofen.",
-      "People with liver disease should avoid ibuprofen."]),
-    ("You will be sedated, so someone must drive you home.",
-     "Another person must drive you home because you will be sedated.",
-     ["Another person must not drive you home because you will be sedated."]),
     ("Long-term use can cause people to become dependent.",
      "Long-term use can cause dependence.",
      ["Long-term use cannot cause dependence.", "Short-term use can cause dependence."]),
