@@ -12,6 +12,9 @@ lemmas says no synonym and is dropped; so are synsets of numbers ("one"/"ace"/"s
 Output (gzip'd JSON, keys sorted, deterministic):
 
 * ``synsets``: lemma (lower case, multiword lemmas joined by ``_``) -> list of synset numbers (0-based, renumbered);
+* ``main``: lemma -> the synsets of its main sense (the first of each part of speech), for lemmas with other
+  senses too (absent: all its senses are main; empty: its main sense has no synonym here): a word
+  that names a direction only in a minor sense ("keep" as "prevent") is not given that direction;
 * ``exceptions``: WordNet's irregular forms (``*.exc``) -> base lemmas (``given`` -> ``give``,
   ``children`` -> ``child``),
   restricted to forms whose base is in ``synsets``;
@@ -88,7 +91,8 @@ def read_data(folder: Path) -> tuple[dict[tuple[str, int], list[str]], set[tuple
 
 
 def read_senses(folder: Path, max_senses: int = MAX_SENSES) -> dict[str, list[tuple[str, int]]]:
-    """``lemma -> [(pos, offset)]`` of the senses kept (see the module docstring), most frequent first."""
+    """``lemma -> [(pos, offset)]`` of the senses kept (see the module docstring), most frequent first per part of
+    speech (so the first of each part of speech is the lemma's main sense)."""
     kept: dict[str, list[tuple[str, int]]] = {}
     for pos, name in POS_FILES.items():
         for line in _lines(folder / f"index.{name}"):
@@ -99,6 +103,16 @@ def read_senses(folder: Path, max_senses: int = MAX_SENSES) -> dict[str, list[tu
             senses = [(pos, o) for rank, o in enumerate(offsets) if rank < max_senses and (rank == 0 or rank < tagged)]
             kept.setdefault(lemma.lower(), []).extend(senses)
     return kept
+
+
+def main_senses(folder: Path) -> dict[str, list[tuple[str, int]]]:
+    """``lemma -> [(pos, offset)]``: each part of speech's first (most frequent) sense of the lemma."""
+    first: dict[str, list[tuple[str, int]]] = {}
+    for pos, name in POS_FILES.items():
+        for line in _lines(folder / f"index.{name}"):
+            fields = line.split()
+            first.setdefault(fields[0].lower(), []).append((pos, int(fields[6 + int(fields[3])])))
+    return first
 
 
 def read_exceptions(folder: Path) -> dict[str, str]:
@@ -141,6 +155,8 @@ def build(folder: Path, max_senses: int = MAX_SENSES) -> dict:
     for sense in useful:
         for lemma in members[sense]:
             table.setdefault(lemma, []).append(number[sense])
+    main = {lemma: sorted(number[s] for s in senses if s in number)
+            for lemma, senses in main_senses(folder).items() if lemma in table}
     pairs = sorted([a, b] for a, b in antonyms if a in table and b in table)
     families = sorted([a, b] for a, b in derived if a != b and _same_stem(a, b))
     known = set(table) | {w for pair in families for w in pair}
@@ -150,6 +166,7 @@ def build(folder: Path, max_senses: int = MAX_SENSES) -> dict:
                        "See WORDNET_LICENSE beside this file.",
             "max_senses": max_senses,
             "synsets": {k: sorted(v) for k, v in sorted(table.items())},
+            "main": {k: v for k, v in sorted(main.items()) if v != sorted(table[k])},  # absent: every sense
             "exceptions": dict(sorted(exceptions.items())), "antonyms": pairs, "derived": families}
 
 

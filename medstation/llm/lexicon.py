@@ -34,11 +34,13 @@ _DETACH = (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), 
 
 class Lexicon:
     """``synsets``: lemma -> synset numbers; ``exceptions``: irregular form -> lemma; ``antonyms`` and ``derived``
-    (one word family: "dependent"/"dependence"): lemma pairs."""
+    (one word family: "dependent"/"dependence"): lemma pairs; ``main``: lemma -> the synsets of its main sense."""
 
     def __init__(self, synsets: dict[str, list[int]], exceptions: dict[str, str],
-                 antonyms: list[list[str]] | tuple = (), derived: list[list[str]] | tuple = ()) -> None:
+                 antonyms: list[list[str]] | tuple = (), derived: list[list[str]] | tuple = (),
+                 main: dict[str, list[int]] | None = None) -> None:
         self._synsets = synsets
+        self._main = main or {}  # lemmas whose main sense is not all their senses
         self._exceptions = exceptions
         self._antonyms = frozenset(frozenset(pair) for pair in antonyms)
         self._derived = frozenset(frozenset(pair) for pair in derived)
@@ -48,7 +50,8 @@ class Lexicon:
     def load(cls, path: Path) -> Lexicon:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             data = json.load(handle)
-        return cls(data["synsets"], data["exceptions"], data.get("antonyms", ()), data.get("derived", ()))
+        return cls(data["synsets"], data["exceptions"], data.get("antonyms", ()), data.get("derived", ()),
+                   data.get("main"))
 
     def __len__(self) -> int:
         return len(self._synsets)
@@ -78,22 +81,34 @@ class Lexicon:
         return frozenset(s for lemma in self.lemmas(word) for s in self._synsets.get(lemma, ()))
 
     @functools.lru_cache(maxsize=65536)  # noqa: B019
-    def phrase_senses(self, first: str, second: str) -> frozenset[int]:
+    def main_senses(self, word: str) -> frozenset[int]:
+        """Synset numbers of the main sense (first of each part of speech) of every lemma ``word`` may be."""
+        return frozenset(s for lemma in self.lemmas(word) for s in self._main.get(lemma, self._synsets.get(lemma, ())))
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019
+    def phrase_senses(self, first: str, second: str, main: bool = False) -> frozenset[int]:
         """Synsets of the phrase ``first second`` with the first word inflected ("finds out" -> ``find_out``,
-        "goes away" -> ``go_away``: the head need not be a lemma of its own)."""
+        "goes away" -> ``go_away``: the head need not be a lemma of its own); ``main``: its main sense only."""
         first = first.lower()
         heads = {first, self._exceptions.get(first, first)}
         heads |= {first[: len(first) - len(suffix)] + repl for suffix, repl in _DETACH
                   if first.endswith(suffix) and len(first) - len(suffix) >= 2}
-        return frozenset(s for head in heads for s in self._synsets.get(f"{head}_{second.lower()}", ()))
+        phrases = [f"{head}_{second.lower()}" for head in heads]
+        table = [self._main.get(p, self._synsets.get(p, ())) if main else self._synsets.get(p, ()) for p in phrases]
+        return frozenset(s for senses in table for s in senses)
 
     def antonyms(self, a: str, b: str) -> bool:
         """Whether WordNet links some lemma of ``a`` to some lemma of ``b`` as antonyms."""
         return any(frozenset((x, y)) in self._antonyms for x in self.lemmas(a) or (a,) for y in self.lemmas(b) or (b,))
 
-    def synonyms(self, a: str, b: str) -> bool:
-        """Whether ``a`` and ``b`` share a synset and are not antonyms."""
-        return bool(self.senses(a) & self.senses(b)) and not self.antonyms(a, b)
+    def synonyms(self, a: str, b: str, main: bool = False) -> bool:
+        """Whether ``a`` and ``b`` share a synset (``main``: the main sense of one of them, so "cut" is "reduce" but
+        "keep" is not "prevent") and are not antonyms."""
+        if main:
+            shared = self.main_senses(a) & self.senses(b) or self.senses(a) & self.main_senses(b)
+        else:
+            shared = self.senses(a) & self.senses(b)
+        return bool(shared) and not self.antonyms(a, b)
 
     def derived(self, a: str, b: str) -> bool:
         """Whether WordNet links a lemma of ``a`` and one of ``b`` as one word family ("pregnant"/"pregnancy")."""

@@ -93,7 +93,7 @@ def _same_thing(said: list[Token], instead: list[Token], vectors: WordVectors | 
     """Whether the claim's words ``said`` state what the unit's ``instead`` states (see the module docstring)."""
     if instead and all(u.direction and u.direction[0] != "bound" for u in instead) and \
             not any(_closed(signature(t)) for t in said) and \
-            (synonyms_of(said, instead) or same_direction(said, instead)):
+            (synonyms_of(said, instead, main=True) or same_direction(said, instead)):
         return True  # "set off" for "triggers", "lessen" for "reduce": a synonym of a direction word, its value
     if same_duration(said, instead):
         return True  # "a year" for "12 months"

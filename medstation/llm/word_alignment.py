@@ -208,9 +208,10 @@ def direction_matches(claim: Analysis, evidence: Analysis, indices: list[int], l
     for i in indices:
         t = claim.tokens[i]
         nxt = claim.tokens[i + 1] if i + 1 < len(claim.tokens) else None
-        phrase = lexicon.phrase_senses(t.text, nxt.text) if nxt is not None and nxt.clause == t.clause else frozenset()
+        phrase = lexicon.phrase_senses(t.text, nxt.text, main=True) if nxt is not None and nxt.clause == t.clause \
+            else frozenset()
         for u in targets:
-            single = lexicon.synonyms(t.text, u.text)
+            single = lexicon.synonyms(t.text, u.text, main=True)  # "keep" prevents only in a minor sense
             if not (single or (phrase and phrase & lexicon.senses(u.text))) or opposite(t.text, u.text) or \
                     lexicon.antonyms(t.text, u.text):
                 continue
@@ -239,7 +240,7 @@ def direction_of(word: str, lexicon: Lexicon) -> tuple[str, str] | None:
             table[value] = table.get(value, frozenset()) | lexicon.senses(listed)
         _DIRECTION_SENSES.clear()
         _DIRECTION_SENSES[id(lexicon)] = table
-    senses = lexicon.senses(word)
+    senses = lexicon.main_senses(word)
     values = [value for value, listed in table.items() if senses & listed] if senses else []
     return values[0] if len(values) == 1 else None
 
@@ -279,10 +280,11 @@ def synonym_matches(claim: Analysis, evidence: Analysis, indices: list[int], poo
     return out
 
 
-def synonyms_of(said: list[Token], instead: list[Token], lexicon: Lexicon | None | bool = True) -> bool:
-    """Whether every word of ``said`` (or ``said`` as one phrasal verb) shares a WordNet synset with a word of
-    ``instead`` (or with ``instead`` as one phrasal verb), and none is an opposite of them: "completely" for
-    "altogether", "set off" for "triggers", "see" for "seen"."""
+def synonyms_of(said: list[Token], instead: list[Token], lexicon: Lexicon | None | bool = True,
+                main: bool = False) -> bool:
+    """Whether every word of ``said`` (or ``said`` as one phrasal verb) shares a WordNet synset (``main``: of its main
+    sense) with a word of ``instead`` (or with ``instead`` as one phrasal verb), and none is an opposite of them:
+    "completely" for "altogether", "set off" for "triggers", "see" for "seen"."""
     if lexicon is True:
         lexicon = shared_lexicon()
     if lexicon is None or not said or not instead:
@@ -290,17 +292,13 @@ def synonyms_of(said: list[Token], instead: list[Token], lexicon: Lexicon | None
     if any(opposite(t.text, u.text) or lexicon.antonyms(t.text, u.text) for t in said for u in instead):
         return False
 
-    def senses(tokens: list[Token]) -> list[frozenset[int]]:
-        out = [lexicon.senses(t.text) for t in tokens]
-        if len(tokens) == 2:
-            out.append(lexicon.phrase_senses(tokens[0].text, tokens[1].text))
-        return out
-
-    theirs = senses(instead)
-    if len(said) == 2 and any(lexicon.phrase_senses(said[0].text, said[1].text) & s for s in theirs):
+    theirs = [lexicon.senses(u.text) for u in instead]
+    phrase = lexicon.phrase_senses(instead[0].text, instead[1].text) if len(instead) == 2 else frozenset()
+    if len(said) == 2 and any(lexicon.phrase_senses(said[0].text, said[1].text, main) & s for s in theirs + [phrase]):
         return True
-    return all(any(lexicon.senses(t.text) & s for s in theirs) or any(lexicon.derived(t.text, u.text) for u in instead)
-               for t in said)
+    mine = lexicon.main_senses if main else lexicon.senses
+    return all(any(lexicon.synonyms(t.text, u.text, main) or lexicon.derived(t.text, u.text) for u in instead)
+               or mine(t.text) & phrase for t in said)  # "learn" for "find out"
 
 
 def same_direction(said: list[Token], instead: list[Token], lexicon: Lexicon | None | bool = True) -> bool:

@@ -163,3 +163,20 @@ def test_a_contradiction_in_the_same_wording_is_refused(passage, contradiction):
 ])
 def test_the_existing_guards_still_refuse(sentence, passage):
     assert not supported(sentence, passage), check_claim(sentence, [passage])
+
+
+@pytest.mark.parametrize("sentence, passage", [
+    # "keep" is "prevent" only in a minor sense: it never takes the direction of "prevents"
+    ("Exercise keeps blood pressure high.", "Exercise prevents high blood pressure."),
+    ("The cream keeps the skin dry.", "The cream prevents dry skin."),
+    ("Vitamin D keeps bones weak.", "Vitamin D prevents weak bones."),
+    ("Cold weather can set off asthma attacks.", "Cold weather can prevent asthma attacks."),
+])
+def test_a_minor_sense_gives_no_direction(sentence, passage):
+    assert not supported(sentence, passage), check_claim(sentence, [passage])
+
+
+def test_main_senses():
+    lexicon = shared_lexicon()
+    assert lexicon.synonyms("keeps", "prevents") and not lexicon.synonyms("keeps", "prevents", main=True)
+    assert lexicon.synonyms("cuts", "reduces", main=True)  # the main sense of "reduce" has "cut"
