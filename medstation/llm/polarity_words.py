@@ -100,7 +100,11 @@ MODALS = {**{w: "obligation" for w in
 #: "once a day" (both sides of a comparison are rewritten alike, so nothing else can change).
 BOUND_WORDING = {("no", "less", "than"): ["at", "least"], ("not", "less", "than"): ["at", "least"],
                   ("no", "fewer", "than"): ["at", "least"], ("not", "fewer", "than"): ["at", "least"],
-                  ("no", "more", "than"): ["at", "most"], ("not", "more", "than"): ["at", "most"]}
+                  ("no", "more", "than"): ["at", "most"], ("not", "more", "than"): ["at", "most"],
+                  # "stay away from alcohol" says "avoid alcohol" (a negation cue)
+                  **{(verb, where, "from"): ["avoid"] for verb in "stay stays staying keep keeps keeping".split()
+                     for where in ("away", "home")},
+                  **{(verb, "clear", "of"): ["avoid"] for verb in "steer steers steering".split()}}
 #: Joining wordings: "X, together with Y," and "as well as" join like "and"; "rather than" and "instead of" both say
 #: one thing is used in place of another (read as "instead", so "than" stays a comparison word elsewhere).
 JOINING_WORDING = {("together", "with"): ["and"], ("along", "with"): ["and"], ("as", "well"): ["and"],

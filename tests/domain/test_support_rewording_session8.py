@@ -4,7 +4,8 @@ these tests.
 
 * "the disease" / "the condition" in a claim refers back to what the passage is about;
 * a generic person ("people", "patients", "anyone", "someone") is the "you" a passage advises;
-* "discontinuation of X" / "cessation of X" is "stopping X" (a negation cue, like "stop").
+* "discontinuation of X" / "cessation of X" is "stopping X" (a negation cue, like "stop");
+* "stay away from X" / "stay home from X" / "steer clear of X" is "avoid X" (a negation cue).
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ CASES = [
      "Stopping the medicine suddenly can cause withdrawal symptoms.",
      ["Starting the medicine suddenly can cause withdrawal symptoms.",
       "Stopping the medicine slowly can cause withdrawal symptoms."]),
+    ("Avoid alcohol while taking metronidazole.",
+     "Stay away from alcohol while taking metronidazole.",
+     ["Do not stay away from alcohol while taking metronidazole.",
+      "Stay away from dairy while taking metronidazole."]),
+    ("Children with chickenpox should stay away from nursery until the spots have crusted over.",
+     "A child with chickenpox should stay home from nursery until the spots have crusted over.",
+     ["A child with chickenpox should go to nursery until the spots have crusted over.",
+      "A child with measles should stay home from nursery until the spots have crusted over."]),
     ("Stopping smoking halves the risk within a year.",
      "Cessation of smoking halves the risk within a year.",
      ["Cessation of smoking doubles the risk within a year.", "Cessation of drinking halves the risk within a year."]),
