@@ -32,6 +32,16 @@ _DETACH = (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), 
            ("er", ""), ("est", ""), ("er", "e"), ("est", "e"))
 
 
+#: One medicine or condition under its British (INN) and American (USAN) names, which WordNet does not link.
+NAME_PAIRS = (("paracetamol", "acetaminophen"), ("salbutamol", "albuterol"), ("adrenaline", "epinephrine"),
+              ("noradrenaline", "norepinephrine"), ("frusemide", "furosemide"), ("lignocaine", "lidocaine"),
+              ("pethidine", "meperidine"), ("ciclosporin", "cyclosporine"), ("glibenclamide", "glyburide"),
+              ("colestyramine", "cholestyramine"), ("sulphasalazine", "sulfasalazine"), ("amoxycillin", "amoxicillin"),
+              ("coeliac", "celiac"), ("anaemia", "anemia"), ("anaemic", "anemic"), ("ageing", "aging"))
+#: British -ise/-isation spellings read as -ize/-ization (WordNet lists many, not all).
+_ISE = (("isation", "ization"), ("ise", "ize"), ("ised", "ized"), ("ises", "izes"), ("ising", "izing"))
+
+
 class Lexicon:
     """``synsets``: lemma -> synset numbers; ``exceptions``: irregular form -> lemma; ``antonyms`` and ``derived``
     (one word family: "dependent"/"dependence"): lemma pairs; ``main``: lemma -> the synsets of its main sense."""
@@ -39,6 +49,11 @@ class Lexicon:
     def __init__(self, synsets: dict[str, list[int]], exceptions: dict[str, str],
                  antonyms: list[list[str]] | tuple = (), derived: list[list[str]] | tuple = (),
                  main: dict[str, list[int]] | None = None) -> None:
+        synsets = dict(synsets)
+        first = 1 + max((n for ids in synsets.values() for n in ids), default=0)
+        for k, pair in enumerate(NAME_PAIRS):
+            for name in pair:
+                synsets[name] = list(synsets.get(name, ())) + [first + k]
         self._synsets = synsets
         self._main = main or {}  # lemmas whose main sense is not all their senses
         self._exceptions = exceptions
@@ -60,6 +75,10 @@ class Lexicon:
     def lemmas(self, word: str) -> tuple[str, ...]:
         """The table's lemmas that ``word`` (any inflection, lower case) may be a form of; empty when none."""
         word = word.lower()
+        for british, american in _ISE:
+            if word.endswith(british) and len(word) > len(british) + 3 and word not in self._known:
+                word = word[: -len(british)] + american  # "recognise" -> "recognize"
+                break
         found = [word] if word in self._known else []
         base = self._exceptions.get(word)
         if base is not None:

@@ -136,6 +136,13 @@ CASES = [
     ("Chronic obstructive pulmonary disease makes breathing out hard.",
      "COPD makes breathing out hard.",
      ["COPD makes breathing out easy.", "CF makes breathing out hard."]),
+    ("Acetaminophen is the first choice for fever in children.",
+     "Paracetamol is the first choice for fever in children.",  # one medicine, British and American names
+     ["Ibuprofen is the first choice for fever in children.", "Paracetamol is the last choice for fever in children.",
+      "Paracetamol is the first choice for fever in adults."]),
+    ("The condition is usually recognized early.",
+     "The condition is usually recognised early.",
+     ["The condition is rarely recognised early.", "The condition is usually recognised late."]),
     ("Long-term use can cause people to become dependent.",
      "Long-term use can cause dependence.",
      ["Long-term use cannot cause dependence.", "Short-term use can cause dependence."]),
