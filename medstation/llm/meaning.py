@@ -56,6 +56,10 @@ def _window(clause: list[Token], evidence: Analysis) -> list[Token]:
                 best, best_score = tokens, score
     if best and best[0].text in _RELATIVE and best[0].clause > 0 and len(by_clause[best[0].clause - 1]) <= 3:
         best = by_clause[best[0].clause - 1] + best  # "Infants | who are infected ...": the head noun is its subject
+    after = best[-1].clause + 1 if best else len(by_clause)
+    if after < len(by_clause) and by_clause[after] and by_clause[after][0].text == "which" and \
+            len(by_clause[after]) <= 4:
+        best = best + by_clause[after]  # "... dark or black, | which is harmless": said of the clause before
     return best
 
 
@@ -291,7 +295,7 @@ def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: 
             continue
         window = _window(clause, evidence)
         if reworded:  # a word said in other words must be said in the statement the clause aligns with
-            vocab = {_key(u) for u in window}
+            vocab = {_key(u) for u in window} | evidence.topic | evidence.antecedent  # said of every sentence
             outside = [t.text for t in clause if t.position in reworded and _key(t) not in vocab]
             if outside:
                 return Verdict(False, f"the passage's word for '{outside[0]}' is in another statement",

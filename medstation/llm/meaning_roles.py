@@ -132,7 +132,22 @@ def _relation_pair(clause: list[Token], i: int, window: list[Token], j: int) -> 
         left_w, right_w = right_w, left_w
     if (left_c & right_w) - left_w and (right_c & left_w) - right_w:
         return Verdict(False, f"the two sides of '{clause[i].text}' are swapped", (clause[i].text,))
+    subject_w = _side([u for u in window[:j] if u.clause == window[j].clause])  # its own clause only
+    if not _is_passive(window, j) and _pronoun_object(window, j) and (right_c & subject_w) and left_c and \
+            not left_c & subject_w:
+        # "Ibuprofen can also raise it" never supports "Lithium can raise ibuprofen": the claim puts the
+        # evidence's subject on the other side, and its own subject is not the evidence's
+        return Verdict(False, f"the two sides of '{clause[i].text}' are swapped", (clause[i].text,))
     return OK
+
+
+_OBJECT_PRONOUNS = frozenset({"it", "them", "this", "these", "those"})
+
+
+def _pronoun_object(window: list[Token], j: int) -> bool:
+    """The relation's object in the evidence is a pronoun only: no content word after it in its clause."""
+    after = [u for u in window[j + 1:] if u.clause == window[j].clause]
+    return bool(after) and after[0].text in _OBJECT_PRONOUNS and not any(u.content for u in after)
 
 
 def _causal(claim: list[Token], evidence: list[Token]) -> Verdict:

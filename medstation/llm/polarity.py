@@ -160,6 +160,10 @@ def _one_wording(tokens: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
             out += [("a", False), (PERIOD_ADVERBS[word], False)]  # "twice daily" -> "twice a day"
             i += 1
             continue
+        if word in PERIOD_ADVERBS and not (out and out[-1][0] in ("every", "each", "a", "per")):
+            out += [("every", cap), (PERIOD_ADVERBS[word], False)]  # "taken daily" says "taken every day"
+            i += 1
+            continue
         out.append((word, cap))
         i += 1
     return out
@@ -216,6 +220,8 @@ def analyse(text: str, *, first_person: bool = False, title: str = "",
             clause += 1
         token = Token(word, stem(word), len(tokens), clause, capitalised=cap and previous not in ("", ".", "\n"))
         _classify(token, previous, nxt, tuple(t.text for t in tokens[-2:]))
+        if word == "both" and "and" in [w for w, _ in raw[i + 2:i + 6]]:
+            token.content = False  # "both boys and girls" says what "boys and girls" says
         if sentence_start and (word in IMPERATIVES or (word == "do" and nxt == "not")):
             token.modal = "advice"  # "Do not give ...", "Take the tablet ...": an instruction, like "should"
         framed = (word in _FRAME_OPENERS) if previous in ("", ".", ";", ":", "!", "?", "\n") else framed
@@ -268,7 +274,7 @@ def _classify(token: Token, previous: str, nxt: str, before: tuple[str, ...] = (
     if len(word) == 1 and token.capitalised and word != "i":
         token.content = True  # "hepatitis B", "vitamin D", "type A": a letter that names something
         return
-    if word in NEGATION_CUES and not (word == "free" and nxt != "of"):
+    if word in NEGATION_CUES and not (word in ("free", "discontinuation", "cessation") and nxt != "of"):
         token.cue = NEGATION_CUES[word]
         return
     if word == "most" and (previous == "the" or nxt in DIRECTION or nxt.endswith(("ive", "ous", "ful", "able",

@@ -24,21 +24,22 @@ its this that these those we our you your he him his she her they them their wha
 done have has had having yes yeah okay ok just really very um uh er hmm mm like know mean well there here then
 too also about around approximately nearly almost roughly up out again any each either other another such own
 same how why whether get got gets getting go goes going gone went lot lots thing things kind sort way much one
-ones someone something anything everything per via within into onto upon between whose whom include includes including
+ones someone something anything everything per via through within into onto upon between whose whom include
+includes including
 called known develop develops developed developing experience experiences experienced occur occurs occurred
 occurring happen happens happened likely tend tends use uses used using located situated i me my mine myself
 us herself himself themselves itself yourself mostly even actually basically literally pretty quite rather
 somewhat maybe perhaps probably just now still anymore""".split())
 #: Words that name what a clause does not say, with how far their scope runs ("np": to the next auxiliary).
 NEGATION_CUES = {**{w: "clause" for w in """not never nor neither deny denies denied denying stop stops stopped
-stopping unlikely quit quits quitting discontinue discontinued discontinues ceased cease avoid avoids avoided
-avoiding unable fail fails failed
+stopping unlikely quit quits quitting discontinue discontinued discontinues discontinuing discontinuation ceased
+cease cessation avoid avoids avoided avoiding unable fail fails failed
 refuse refuses refused nobody nothing nowhere""".split()},
                  **{w: "np" for w in "no none without lack lacks lacking absent absence free".split()}}
 #: Verb cues negate their object, not the rest of the clause: "Stopping smoking is the best way to slow it" says
 #: nothing negative about slowing (their scope ends where an "np" cue's does).
 VERB_CUES = frozenset("""stop stops stopped stopping quit quits quitting discontinue discontinued discontinues ceased
-cease avoid avoids avoided avoiding""".split())
+cease avoid avoids avoided avoiding discontinuing discontinuation cessation""".split())
 NP_SCOPE_END = frozenset("""is are was were be been being am can could may might must should will would shall do does
 did has have had""".split())
 #: Direction and comparison: word -> (group, value). Only differing values of one group contradict each other.
@@ -99,7 +100,11 @@ MODALS = {**{w: "obligation" for w in
 #: "once a day" (both sides of a comparison are rewritten alike, so nothing else can change).
 BOUND_WORDING = {("no", "less", "than"): ["at", "least"], ("not", "less", "than"): ["at", "least"],
                   ("no", "fewer", "than"): ["at", "least"], ("not", "fewer", "than"): ["at", "least"],
-                  ("no", "more", "than"): ["at", "most"], ("not", "more", "than"): ["at", "most"]}
+                  ("no", "more", "than"): ["at", "most"], ("not", "more", "than"): ["at", "most"],
+                  # "stay away from alcohol" says "avoid alcohol" (a negation cue)
+                  **{(verb, where, "from"): ["avoid"] for verb in "stay stays staying keep keeps keeping".split()
+                     for where in ("away", "home")},
+                  **{(verb, "clear", "of"): ["avoid"] for verb in "steer steers steering".split()}}
 #: Joining wordings: "X, together with Y," and "as well as" join like "and"; "rather than" and "instead of" both say
 #: one thing is used in place of another (read as "instead", so "than" stays a comparison word elsewhere).
 JOINING_WORDING = {("together", "with"): ["and"], ("along", "with"): ["and"], ("as", "well"): ["and"],
@@ -153,7 +158,8 @@ IRREGULAR = {**{w: w for w in """apply supply reply comply rely imply multiply f
               "paid": "pay", "met": "meet", "sent": "send", "left": "left", "hit": "hit", "cut": "cut", "quit": "quit",
               "lost": "lose", "daily": "day", "nightly": "night", "weekly": "week", "monthly": "month",
               "people": "person", "patient": "person", "patients": "person", "individual": "person",
-              "individuals": "person", "persons": "person"}
+              "individuals": "person", "persons": "person", "anyone": "person", "anybody": "person",
+              "someone": "person", "somebody": "person"}
 SUFFIXES = (("ations", ""), ("ation", ""), ("ments", ""), ("ment", ""), ("ness", ""), ("ings", ""), ("ing", ""),
              ("ied", "y"), ("ies", "y"), ("edly", ""), ("ed", ""), ("ly", ""), ("sses", "ss"), ("xes", "x"),
              ("ches", "ch"), ("shes", "sh"), ("s", ""))

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from medstation.llm.durations import equivalents
 from medstation.llm.polarity import Analysis, analyse, stem
 from medstation.llm.polarity_words import AND_OPENS_CLAUSE, ROLES
 
@@ -176,6 +177,7 @@ def dropped_limit(claim: Analysis, sentence: str, topic: frozenset[str] = frozen
     that names the passage's ``topic`` in other words ("people with the condition") is kept by a topic word."""
     said = {t.role or t.stem for t in claim.tokens if t.content} | {t.stem for t in claim.tokens}
     said |= {f"{t.number:g}" for t in claim.tokens if t.number is not None}
+    said |= {n for t in claim.tokens if t.number is not None for n in equivalents(t.number, t.unit)}  # 1 year: 12
     for limit in limits(sentence):
         shared = [len(said & seg) for seg in limit.segments]
         kept = limit.keys & said or (_anaphoric(limit) and topic & said)

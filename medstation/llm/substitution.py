@@ -13,8 +13,9 @@ is misquoted, so they are checked by alignment, not word lists:
    left to the rules);
 2. every stretch the alignment *replaces* is compared: the claim's meaningful words there that the unit
    does not contain against the unit's words there that the claim does not contain. Both sides non-empty
-   and not the same thing said in other words (same word family, or single-word/phrase embedding neighbours
-   at >= :data:`medstation.llm.word_alignment.SIMILAR`, never an opposite) is a substitution: the claim is
+   and not the same thing said in other words (same word family, WordNet synonyms, or single-word/phrase
+   embedding neighbours at >= :data:`medstation.llm.word_alignment.SIMILAR`, never an opposite) is a
+   substitution: the claim is
    not supported by that passage.
 
 "Meaningful": content words, and words that carry polarity by their class -- numbers (by value), people (by
@@ -28,9 +29,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
+from medstation.llm.abbreviations import abbreviates
+from medstation.llm.durations import same_duration
 from medstation.llm.polarity import Analysis, Token
 from medstation.llm.polarity_words import TIME_WORDS, UNITS
-from medstation.llm.word_alignment import _SHARED, SIMILAR, WordVectors, opposite, same_family
+from medstation.llm.word_alignment import (
+    _SHARED,
+    SIMILAR,
+    WordVectors,
+    opposite,
+    _refers_back,
+    same_direction,
+    same_family,
+    synonyms_of,
+)
 
 #: Share of the claim's meaningful words that one passage unit must match in order (and at least
 #: :data:`MIN_WORDS`) for the claim to count as a copy of it.
@@ -79,12 +91,23 @@ def _keys(tokens: Sequence[Token]) -> list[str]:
 
 def _same_thing(said: list[Token], instead: list[Token], vectors: WordVectors | None) -> bool:
     """Whether the claim's words ``said`` state what the unit's ``instead`` states (see the module docstring)."""
+    if instead and all(u.direction and u.direction[0] != "bound" for u in instead) and \
+            not any(_closed(signature(t)) for t in said) and \
+            (synonyms_of(said, instead, main=True) or same_direction(said, instead)):
+        return True  # "set off" for "triggers", "lessen" for "reduce": a synonym of a direction word, its value
+    if same_duration(said, instead):
+        return True  # "a year" for "12 months"
+    if abbreviates(said, instead) and not any(signature(t)[:1] == "#" or t.cue or t.quantifier or t.modal
+                                              for t in said + instead):
+        return True  # "DVT" for "deep vein thrombosis", "COPD" for "chronic obstructive ..." (a direction word)
     if any(_closed(signature(t)) for t in said + instead):
         return False
     if {t.role for t in said} != {u.role for u in instead}:
         return False  # people of another group ("teenagers" / "babies" may share a role, not the reverse)
     pool = [u.text for u in instead]
     if all(any(same_family(t.stem, u.stem) and not opposite(t.text, u.text) for u in instead) for t in said):
+        return True
+    if synonyms_of(said, instead):
         return True
     if vectors is None:
         return False
@@ -124,6 +147,7 @@ def _swap(claim: Analysis, unit: Analysis, ops: list, vectors: WordVectors | Non
                 return " ".join(t.text for t in said), pronoun
         elif pronoun:
             said = [t for t in said if signature(t) not in before]  # "Patients taking them": the drug named before
+            said = [t for t in said if not _refers_back(claim.tokens, t.position)]  # "the disease" for "its"
             if said and not instead:
                 return " ".join(t.text for t in said), pronoun  # "make [it] worse" is about what came before
         if len(instead) == 1 and instead[0].text in ANAPHORS and instead[0].position > 0 and \

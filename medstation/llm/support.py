@@ -17,7 +17,10 @@ Beyond the rules of one unit: a claim that copies a sentence but swaps one slot 
 the passage is refused (:mod:`medstation.llm.substitution`); a sentence opening with It/They names the previous
 subject, and the passage topic is said of every sentence (:mod:`medstation.llm.passage_context`); a sentence
 joining statements is supported when each is (:mod:`medstation.llm.claim_parts`); a light word ("is given",
-"cut down") added to a copied sentence is forgiven.
+"cut down") added to a copied sentence is forgiven, unless another unit of the passage states the claim with
+another polarity. Words said otherwise are matched by :func:`medstation.llm.word_alignment.align` (word families,
+WordNet synonyms from ``resources/lexicon``, abbreviations, embedding neighbours), and every rule then reads the
+passage's word.
 
 Word overlap alone (the old ``[≈n]`` match at 60 %, then a bag of required words) let invented or reversed
 sentences look cited. No entailment (NLI) or cross-encoder model is installed or downloadable offline, so
@@ -224,11 +227,12 @@ def prepare_passage(text: str) -> PreparedPassage:
 #: said by "The flu vaccine is offered every year", where "give" stands for the passage's verb. Stems.
 LIGHT_WORDS = frozenset(stem(w) for w in """down up out off back away help helps give given take taken make makes
 put get gets considered far both together""".split())
-#: Verbs that say little beyond their object ("take insulin", "leave 4 hours", "cereals contain folic acid" where
-#: the passage says "need insulin", "4 hours apart", "folic acid is found in cereals"). Forgiven only when the
+#: Verbs that say little beyond their object ("take insulin", "leave 4 hours", "cereals contain folic acid",
+#: "drinking grapefruit juice can raise ..." where the passage says "need insulin", "4 hours apart", "folic acid is
+#: found in cereals", "grapefruit juice can raise ..."). Forgiven only when the
 #: passage states the object (:func:`_light_verbs_with_objects`); negation, direction and modality stay checked.
 #: Causatives ("make/keep/get X worse") are not light: they say what happens to their object.
-LIGHT_VERBS = frozenset(stem(w) for w in "take taking leave have contain give put use find".split())
+LIGHT_VERBS = frozenset(stem(w) for w in "take taking leave have contain give put use find drink eat".split())
 
 
 def _light_verbs_with_objects(claim: Analysis, unit: Analysis, missing: Sequence[str]) -> bool:
@@ -242,6 +246,8 @@ def _light_verbs_with_objects(claim: Analysis, unit: Analysis, missing: Sequence
         if at is None:
             return False
         after = [t for t in claim.tokens[at.position + 1:at.position + 5] if t.clause == at.clause]
+        modal = next((k for k, t in enumerate(after) if t.modal), None)
+        after = after[:modal]  # "Drinking grapefruit juice | can raise ...": the gerund's object ends at the verb
         objects = [t for t in after if (t.content or t.number is not None) and stem(t.text) not in LIGHT_VERBS][:2]
         if any(t.direction and t.direction[0] != "bound" for t in after):
             return False  # "leave people more likely to ...": the verb says what happens, not a light one
@@ -264,15 +270,24 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
     framed = topic_frame(sentence)
     best: Verdict | None = None
     full_claim = claim
-    for index, unit in enumerate(passage.units):
-        claim = full_claim
+
+    def claim_for(unit: Analysis) -> Analysis:
         if framed is not None and framed[0] and framed[0] <= unit.topic - {t.stem for t in unit.tokens}:
-            claim = framed[1]  # "After a hip replacement, ...": the passage's topic, said of its later sentences
+            return framed[1]  # "After a hip replacement, ...": the passage's topic, said of its later sentences
+        return full_claim
+
+    contradicted: list[bool] = []  # computed once, when a light word would be forgiven
+    for index, unit in enumerate(passage.units):
+        claim = claim_for(unit)
         verdict = compare(claim, unit, reword=align)
         if not verdict.ok and verdict.reason.startswith("not in the passage") and \
                 ((all(stem(w) in LIGHT_WORDS for w in verdict.words) and added_words(claim, unit) >= set(verdict.words))
                  or _light_verbs_with_objects(claim, unit, verdict.words)):
-            verdict = compare(claim, unit, reword=align, free={stem(w) for w in verdict.words})
+            if not contradicted:
+                contradicted.append(any(_polarity_failure(compare(claim_for(u), u, reword=align))
+                                        for u in passage.units))
+            if not contradicted[0]:  # "The vaccine cannot give you flu" elsewhere: "give" is not a light word here
+                verdict = compare(claim, unit, reword=align, free={stem(w) for w in verdict.words})
         if verdict.ok and topic_in_subject_slot(claim, unit):
             verdict = Verdict(False, "the passage says this of something else, not of its topic")
         if verdict.ok:
@@ -292,6 +307,11 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
     if len(pieces) > 1 and all(support_verdict(p, passage, parts=False).ok for p in pieces):
         return Verdict(True, "each joined statement is stated")
     return best or Verdict(False, "the passage has no sentence")
+
+
+def _polarity_failure(verdict: Verdict) -> bool:
+    """A unit that has every word of the claim but says it otherwise (negation, direction, number, hedge, roles)."""
+    return not verdict.ok and not verdict.reason.startswith(("not in the passage", "the passage's word for"))
 
 
 def _dropped_limit(claim: Analysis, passage: PreparedPassage, index: int) -> Limit | None:
