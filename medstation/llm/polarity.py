@@ -33,6 +33,7 @@ from medstation.llm.polarity_words import (
     BOUND_WORDING,
     CLAUSE_WORDS,
     COMMA_OPENS,
+    comparative_base,
     DIRECTION,
     FIRST_PERSON,
     IMPERATIVES,
@@ -81,6 +82,7 @@ class Token:
     number: float | None = None
     unit: str = ""
     counted: tuple[str, ...] = ()      # a number's next content words ("two group sessions": group, session)
+    frame: bool = False                # in a leading frame closed by a comma ("If you do not ..., ...")
 
 
 @dataclass
@@ -225,6 +227,7 @@ def analyse(text: str, *, first_person: bool = False, title: str = "",
         if sentence_start and (word in IMPERATIVES or (word == "do" and nxt == "not")):
             token.modal = "advice"  # "Do not give ...", "Take the tablet ...": an instruction, like "should"
         framed = (word in _FRAME_OPENERS) if previous in ("", ".", ";", ":", "!", "?", "\n") else framed
+        token.frame = framed
         sentence_start = False
         tokens.append(token)
         previous = word
@@ -298,8 +301,8 @@ def _classify(token: Token, previous: str, nxt: str, before: tuple[str, ...] = (
         return
     if word == "over" and (nxt in TIME_WORDS or nxt in ("several", "time", "many", "few")):
         return  # "over several weeks": a span of time, not "more than"
-    if word in DIRECTION:
-        token.direction = DIRECTION[word]
+    if word in DIRECTION or comparative_base(word):
+        token.direction = DIRECTION.get(word) or DIRECTION[comparative_base(word)]
         return
     if word.endswith(("ed", "ing", "s")) and len(token.stem) >= 5 and DIRECTION_STEMS.get(token.stem):
         token.direction = DIRECTION_STEMS[token.stem]  # "triggered", "lowering": inflections of listed words
@@ -353,8 +356,12 @@ def _negation_scopes(tokens: list[Token]) -> None:
         if t.cue == "clause" and _passive_cue_after(tokens, i):
             for u in _subject_of(tokens, i):  # "X should not be stopped": "not" bears on X too, as in
                 u.negated = not u.negated  # "do not stop X"
+        # "No further tests are needed": a clause's subject "no" denies its verb too, like "tests are not needed"
+        subject_no = t.text == "no" and all(u.frame for u in tokens[:i] if u.clause == t.clause)
         for u in tokens[i + 1:]:
-            if u.clause != t.clause or ((t.cue == "np" or t.text in VERB_CUES) and u.text in NP_SCOPE_END):
+            if u.clause != t.clause or ((t.cue == "np" or t.text in VERB_CUES) and u.text in NP_SCOPE_END
+                                        and not subject_no) or \
+                    (t.frame and not u.frame):  # "If you do not improve in 6 months, it is likely to work"
                 break
             u.negated = not u.negated
 

@@ -195,3 +195,24 @@ def stem(word: str) -> str:
     if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":
         word = word[:-1]
     return word
+
+
+#: Scales whose adjectives compare ("colder", "milder"); not verbs ("blocker", "leader" say no direction).
+_GRADED = frozenset("""temperature richness speed length age frequency severity moisture strength safety firmness
+thickness fullness""".split())
+
+
+def comparative_base(word: str) -> str | None:
+    """The listed direction word a comparative or superlative is made from (``colder`` -> ``cold``, ``hotter`` ->
+    ``hot``, ``rarest`` -> ``rare``, ``earliest`` -> ``early``), or None: a passage's "warmer seasons" and a
+    claim's "colder seasons" are one temperature scale whichever forms the list names."""
+    for suffix in ("est", "er"):
+        if len(word) <= len(suffix) + 2 or not word.endswith(suffix):
+            continue
+        base = word[:-len(suffix)]
+        candidates = [base, base + "e", base[:-1] + "y" if base.endswith("i") else "",
+                      base[:-1] if len(base) > 2 and base[-1] == base[-2] else ""]
+        for candidate in candidates:
+            if DIRECTION.get(candidate, ("",))[0] in _GRADED and candidate != word:
+                return candidate
+    return None

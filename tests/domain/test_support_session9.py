@@ -1,0 +1,69 @@
+"""Support check, session 9: causes found on MedQuAD-style text (sentences written for these tests, new wording).
+
+* A negation inside a leading frame ("If the rash does not fade within a week, ...") ends at the frame's comma: it
+  does not deny the main clause, so "..., the cream is likely to help" is not "..., the cream is unlikely to help".
+* A comparative or superlative of a listed scale word is on that scale ("colder", "milder", "rarest"), so "colder
+  months" never supports "warmer months"; a noun ending in -er ("blocker", "water") gets no direction.
+* A clause's subject "no" denies its verb: "No further scans are required" says "you do not require further scans".
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from medstation.llm.polarity import analyse
+from medstation.llm.support import check_claim
+
+
+def supported(sentence: str, passage: str) -> bool:
+    return check_claim(sentence, [passage])[0] == 0
+
+
+FRAME = ("Steroid cream is often tried first for eczema. If the itching does not settle within two weeks, "
+         "the cream is not likely to help and your doctor may suggest another treatment.")
+SEASON = ("Hay fever is caused by pollen. Symptoms are worse in the spring than in winter because grass pollen "
+          "counts are higher in warmer months.")
+MILD = "Chickenpox is usually milder in young children. Adults tend to have a more severe illness."
+NO_SCANS = ("A bone density scan measures how strong your bones are. If the result is normal, you do not "
+            "require further scans for five years.")
+
+
+@pytest.mark.parametrize("sentence, passage", [
+    # contradictions that were supported on 5036d72
+    ("If the itching does not settle within two weeks, the cream is still likely to help.", FRAME),
+    ("When the cough does not clear in three weeks, antibiotics are likely to work.",
+     "When the cough does not clear in three weeks, antibiotics are not likely to work. Rest and fluids help."),
+    ("Symptoms are worse in the spring because grass pollen counts are higher in colder months.", SEASON),
+    ("Frostbite is more common in hotter weather.",
+     "Frostbite is more common in colder weather. Keep hands and feet covered."),
+])
+def test_contradictions_refused(sentence: str, passage: str) -> None:
+    assert not supported(sentence, passage)
+
+
+@pytest.mark.parametrize("sentence, passage", [
+    ("If the itching does not settle within two weeks, the cream is not likely to help.", FRAME),
+    ("Grass pollen counts are higher in warmer months.", SEASON),
+    ("Chickenpox is usually milder in young children.", MILD),
+    ("If the result is normal, no further scans are required for five years.", NO_SCANS),
+])
+def test_faithful_supported(sentence: str, passage: str) -> None:
+    assert supported(sentence, passage)
+
+
+def test_frame_negation_stops_at_its_comma() -> None:
+    tokens = {t.text: t for t in analyse("If you do not improve in a month, the drug is likely to work.").tokens}
+    assert tokens["improve"].negated and not tokens["work"].negated
+
+
+@pytest.mark.parametrize("word, value", [("colder", "cold"), ("warmer", "hot"), ("milder", "mild"),
+                                         ("rarest", "rare"), ("thinner", "thin")])
+def test_comparatives_are_on_their_scale(word: str, value: str) -> None:
+    token = next(t for t in analyse(f"It is {word} here.").tokens if t.text == word)
+    assert token.direction is not None and token.direction[1] == value
+
+
+@pytest.mark.parametrize("word", ["blocker", "leader", "water", "number", "fever"])
+def test_nouns_ending_in_er_have_no_direction(word: str) -> None:
+    token = next(t for t in analyse(f"The {word} is here.").tokens if t.text == word)
+    assert token.direction is None
