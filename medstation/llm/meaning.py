@@ -75,7 +75,23 @@ def _numbers(clause: list[Token], window: list[Token]) -> Verdict:
             said = [f"{u.number:g} {u.unit}".strip() for u in window if u.number is not None]
             return Verdict(False, f"the number {t.text} {t.unit} is not the passage's"
                                   + (f" ({', '.join(said)})" if said else ""), (t.text,))
+        swapped = _number_swapped(t, window)
+        if swapped is not None:
+            return Verdict(False, f"the passage gives {swapped.text} {swapped.unit}, not {t.text}, for "
+                                  f"'{' '.join(t.counted)}'", (t.text,))
     return OK
+
+
+def _number_swapped(t: Token, window: list[Token]) -> Token | None:
+    """The window's other number for what claim number ``t`` counts, where the window never counts it with ``t``:
+    "15% are foodborne, 65% are infant botulism" never supports "65% are foodborne"."""
+    counted = set(t.counted)
+    if not counted:
+        return None
+    if any(u.number == t.number and counted & set(u.counted) for u in window):
+        return None
+    return next((u for u in window if u.number is not None and u.number != t.number and u.unit == t.unit
+                 and counted & set(u.counted)), None)
 
 
 def _context(tokens: list[Token], index: int) -> set[str]:
@@ -272,6 +288,20 @@ def _negation(claim: Analysis, evidence: Analysis, windows: list[list[Token]]) -
     return OK
 
 
+def _with_relative(claim: Analysis, c: int, clause: list[Token], window: list[Token],
+                   evidence: Analysis) -> tuple[list[Token], list[Token]]:
+    """The clause with the relative clause that follows it, and its window: "15 times higher in people | who have
+    B" compares with B, which the relative clause says."""
+    after = claim.clause(c + 1) if c + 1 < claim.n_clauses else []
+    if not after or after[0].text not in _RELATIVE:
+        return clause, window
+    window = _window(clause + after, evidence)
+    follows = evidence.clause(window[-1].clause + 1) if window else []
+    if follows and follows[0].text in _RELATIVE:
+        window = window + follows  # the evidence's own relative clause says its side of the comparison too
+    return clause + after, window
+
+
 def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: Iterable[str] = (),
             reword: Callable[[Analysis, Analysis], Analysis] | None = None) -> Verdict:
     """Whether ``evidence`` states ``claim`` with the same polarity (see the module docstring).
@@ -304,7 +334,8 @@ def compare(claim: Analysis, evidence: Analysis, *, strict: bool = False, free: 
         windows.append(window)
         for verdict in (_numbers(clause, window), _roles(clause, window),
                         _population_dropped(clause, window, evidence.tokens), _directions(clause, window, evidence),
-                        _relations(clause, window), _client_side(clause, window) if strict else OK):
+                        _relations(*_with_relative(claim, c, clause, window, evidence)),
+                        _client_side(clause, window) if strict else OK):
             if not verdict.ok:
                 return verdict
     verdict = _hedges(clauses, windows, strict, evidence)

@@ -15,7 +15,7 @@ ANCHORS = frozenset({"than", "into", "from", "versus", "vs", "instead"} | {stem(
 transmit spread
 affect attack compare inherit control regulate treat infect damage produce carry bind inhibit activate replace
 destroy kill hit hurt blame bully push threaten protect trigger prevent increase raise boost reduce lower decrease
-make""".split()})
+make change alter""".split()})
 _REDUCED_PASSIVE_NEXT = frozenset({"with", "at", "in", "by", "from", "during", "after", "before"})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "got"})
 
@@ -108,7 +108,8 @@ def _relations(clause: list[Token], window: list[Token]) -> Verdict:
     """A relation word with the same stem on both sides must not have its two sides swapped (in every place
     the evidence uses it: one consistent use is enough)."""
     for i, t in enumerate(clause):
-        if t.stem not in ANCHORS:
+        # "The risk of A is 15 times higher in people with B": a ratio compares two sides, like "than"
+        if t.stem not in ANCHORS and not (t.text == "times" and i and clause[i - 1].number is not None):
             continue
         verdicts = [_relation_pair(clause, i, window, j) for j, u in enumerate(window) if u.stem == t.stem]
         if verdicts and all(not v.ok for v in verdicts):

@@ -5,6 +5,9 @@
 * A comparative or superlative of a listed scale word is on that scale ("colder", "milder", "rarest"), so "colder
   months" never supports "warmer months"; a noun ending in -er ("blocker", "water") gets no direction.
 * A clause's subject "no" denies its verb: "No further scans are required" says "you do not require further scans".
+* A number says something of the words after it: "60% are viral, 30% are bacterial" never supports "30% are viral".
+* "A can change how B works" and "the risk of A is 3 times higher in people who have B" have two sides that a claim
+  must not swap (the relative clause after each side counts as part of it).
 """
 
 from __future__ import annotations
@@ -67,3 +70,30 @@ def test_comparatives_are_on_their_scale(word: str, value: str) -> None:
 def test_nouns_ending_in_er_have_no_direction(word: str) -> None:
     token = next(t for t in analyse(f"The {word} is here.").tokens if t.text == word)
     assert token.direction is None
+
+
+SHARES = ("Each year about 200 cases of meningitis are reported. Of these, about 60% are viral, 30% are bacterial "
+          "and 10% are fungal.")
+INTERACT = ("Lithium needs regular blood tests. Several medicines, including some water tablets and pain relievers "
+            "such as naproxen, can change how lithium works and raise its level.")
+RATIO = ("Smoking raises the risk of several cancers. The risk of bladder cancer is about 3 times higher in people "
+         "who smoke compared with people who have never smoked.")
+
+
+@pytest.mark.parametrize("sentence, passage", [
+    # contradictions that were supported on 5036d72
+    ("Of the meningitis cases reported each year, about 30% are viral and 60% are bacterial.", SHARES),
+    ("Lithium can change how some water tablets and pain relievers such as naproxen work.", INTERACT),
+    ("The risk of smoking is about 3 times higher in people who have bladder cancer.", RATIO),
+])
+def test_swapped_numbers_and_sides_refused(sentence: str, passage: str) -> None:
+    assert not supported(sentence, passage)
+
+
+@pytest.mark.parametrize("sentence, passage", [
+    ("Of the meningitis cases reported each year, about 60% are viral and 30% are bacterial.", SHARES),
+    ("Some pain relievers such as naproxen can change how lithium works.", INTERACT),
+    ("The risk of bladder cancer is about 3 times higher in people who smoke.", RATIO),
+])
+def test_same_numbers_and_sides_supported(sentence: str, passage: str) -> None:
+    assert supported(sentence, passage)
