@@ -74,3 +74,10 @@ def abbreviates(said: list[Token], instead: list[Token]) -> bool:
             return True
     return False
 
+
+
+def spelled_in(tokens: list[Token], word: str) -> bool:
+    """Whether ``tokens`` spell out the abbreviation ``word`` somewhere ("CLM": "cutaneous larva migrans")."""
+    letters = _letters(word.lower())
+    return 2 <= len(letters) <= 6 and letters.isalpha() and any(_spelled(tokens, s, letters)
+                                                                 for s in range(len(tokens)))

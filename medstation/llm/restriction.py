@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from medstation.llm.abbreviations import spelled_in
 from medstation.llm.durations import equivalents
 from medstation.llm.polarity import Analysis, analyse, stem
 from medstation.llm.polarity_words import AND_OPENS_CLAUSE, ROLES
@@ -35,6 +36,9 @@ _AUXILIARIES = frozenset("""is are was were can could may might must should will
 need needs shall""".split())
 _FRAME_OPENERS = frozenset("in for among during if when whenever unless until before once".split())
 _CONDITIONS = frozenset("if unless when whenever until before once".split())
+#: Frames that join a sentence to the one before and limit nothing: "For example, X may ..." states X.
+_CONNECTIVES = frozenset(tuple(c.split()) for c in """for example|for instance|in addition|in fact|in particular|in
+contrast|in summary|in short|in turn|in other words|for this reason""".replace("\n", " ").split("|"))
 _ALWAYS_LIMITS = frozenset({"if", "unless"})  # also after a comma: "Do not drive, unless ..."
 _SUBJECT_MODIFIERS = frozenset("who that with without under over aged younger older on".split())
 _ADVERBS = frozenset("not never also already ever often usually recently just still".split())
@@ -129,7 +133,9 @@ def limits(sentence: str) -> tuple[Limit, ...]:
             found.append(Limit(" ".join(phrase_words), keys, tuple(k - keys for k in stems), segment_of[at]))
 
     start = 0
-    if lower and lower[0] in _FRAME_OPENERS and "," in lower[1:16]:
+    if lower and lower[0] in _FRAME_OPENERS and "," in lower[1:16] and tuple(lower[:lower.index(",")]) in _CONNECTIVES:
+        start = lower.index(",") + 1  # "For example, ...": what follows is stated, not limited
+    elif lower and lower[0] in _FRAME_OPENERS and "," in lower[1:16]:
         comma = lower.index(",")
         if lower[0] not in _CONDITIONS:  # "In children, teenagers and young adults under 25, ...": the last comma
             first_aux = next((i for i, w in enumerate(lower) if w in _AUXILIARIES), len(lower))
@@ -180,7 +186,8 @@ def dropped_limit(claim: Analysis, sentence: str, topic: frozenset[str] = frozen
     said |= {n for t in claim.tokens if t.number is not None for n in equivalents(t.number, t.unit)}  # 1 year: 12
     for limit in limits(sentence):
         shared = [len(said & seg) for seg in limit.segments]
-        kept = limit.keys & said or (_anaphoric(limit) and topic & said)
+        kept = limit.keys & said or (_anaphoric(limit) and topic & said) or \
+            any(spelled_in(claim.tokens, k) for k in limit.keys)  # "with CLM": "with cutaneous larva migrans"
         if not kept and shared[limit.segment] and shared[limit.segment] == max(shared):
             return limit
     return None

@@ -97,3 +97,27 @@ def test_swapped_numbers_and_sides_refused(sentence: str, passage: str) -> None:
 ])
 def test_same_numbers_and_sides_supported(sentence: str, passage: str) -> None:
     assert supported(sentence, passage)
+
+
+EXAMPLE = ("Diet may affect the risk of gout. For example, people who eat a lot of red meat may have a higher risk "
+           "of gout, while low-fat dairy foods may lower it.")
+DEFINED = ("The mites that cause sarcoptic mange (SM) rarely survive long on people. In most patients with SM, "
+           "the itch settles within a month of treatment.")
+
+
+@pytest.mark.parametrize("sentence, passage", [
+    # refused on 5036d72 ("the passage limits this to 'For example'", "... to 'In most patients with SM'")
+    ("People who eat a lot of red meat may have a higher risk of gout.", EXAMPLE),
+    ("In most patients with sarcoptic mange, the itch settles within a month of treatment.", DEFINED),
+])
+def test_connective_and_defined_abbreviation_are_no_limit(sentence: str, passage: str) -> None:
+    assert supported(sentence, passage)
+
+
+@pytest.mark.parametrize("sentence, passage", [
+    ("People who eat a lot of red meat may have a lower risk of gout.", EXAMPLE),
+    ("In most patients, the itch settles within a month of treatment.", DEFINED),
+    ("In most patients with sarcoptic mange, the itch settles within a week of treatment.", DEFINED),
+])
+def test_same_style_contradictions_still_refused(sentence: str, passage: str) -> None:
+    assert not supported(sentence, passage)
