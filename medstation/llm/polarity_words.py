@@ -26,7 +26,7 @@ too also about around approximately nearly almost roughly up out again any each 
 same how why whether get got gets getting go goes going gone went lot lots thing things kind sort way much one
 ones someone something anything everything per via through within into onto upon between whose whom include
 includes including
-called known develop develops developed developing experience experiences experienced occur occurs occurred
+called known among amongst appear appears appeared appearing develop develops developed developing experience experiences experienced occur occurs occurred
 occurring happen happens happened likely tend tends use uses used using located situated i me my mine myself
 us herself himself themselves itself yourself mostly even actually basically literally pretty quite rather
 somewhat maybe perhaps probably just now still anymore""".split())

@@ -121,3 +121,24 @@ def test_connective_and_defined_abbreviation_are_no_limit(sentence: str, passage
 ])
 def test_same_style_contradictions_still_refused(sentence: str, passage: str) -> None:
     assert not supported(sentence, passage)
+
+
+MEASLES = ("Measles spreads easily in schools. A rash usually occurs 3 to 5 days after the first signs of illness. "
+           "The most common complications are ear infections, diarrhea and pneumonia.")
+
+
+@pytest.mark.parametrize("sentence, passage", [
+    # refused on 5036d72 ("not in the passage: appear")
+    ("A rash usually appears 3 to 5 days after the first signs of illness.", MEASLES),
+])
+def test_appear_is_a_verb_of_occurrence(sentence: str, passage: str) -> None:
+    assert supported(sentence, passage)
+
+
+@pytest.mark.parametrize("sentence, passage", [
+    ("A rash usually appears 7 to 10 days after the first signs of illness.", MEASLES),
+    ("A rash rarely appears after the first signs of illness.", MEASLES),
+    ("Ear infections are among the rarest complications of measles.", MEASLES),
+])
+def test_appear_and_among_keep_their_checks(sentence: str, passage: str) -> None:
+    assert not supported(sentence, passage)
