@@ -133,6 +133,8 @@ def _relation_pair(clause: list[Token], i: int, window: list[Token], j: int) -> 
         left_w, right_w = right_w, left_w
     if (left_c & right_w) - left_w and (right_c & left_w) - right_w:
         return Verdict(False, f"the two sides of '{clause[i].text}' are swapped", (clause[i].text,))
+    if _heads_crossed(clause, i, window, j):
+        return Verdict(False, f"the two sides of '{clause[i].text}' are swapped", (clause[i].text,))
     subject_w = _side([u for u in window[:j] if u.clause == window[j].clause])  # its own clause only
     if not _is_passive(window, j) and _pronoun_object(window, j) and (right_c & subject_w) and left_c and \
             not left_c & subject_w:
@@ -140,6 +142,24 @@ def _relation_pair(clause: list[Token], i: int, window: list[Token], j: int) -> 
         # evidence's subject on the other side, and its own subject is not the evidence's
         return Verdict(False, f"the two sides of '{clause[i].text}' are swapped", (clause[i].text,))
     return OK
+
+
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def _heads_crossed(clause: list[Token], i: int, window: list[Token], j: int) -> bool:
+    """The first word of each side (any word: "Using X ... than combining ...") is said only on the other side of
+    the evidence's relation: a swap that light verbs, which are no content words, would hide."""
+    def head(tokens: list[Token]) -> str:
+        return next((u.stem for u in tokens if u.text not in _ARTICLES), "")
+
+    if _is_passive(clause, i) or _is_passive(window, j):
+        return False
+    own = [u for u in clause[:i] if u.clause == clause[i].clause]
+    left_h, right_h = head(own), head(clause[i + 1:])
+    left_w, right_w = {u.stem for u in window[:j]}, {u.stem for u in window[j + 1:]}
+    return bool(left_h and right_h) and left_h != right_h and left_h in right_w - left_w and \
+        right_h in left_w - right_w
 
 
 _OBJECT_PRONOUNS = frozenset({"it", "them", "this", "these", "those"})

@@ -142,3 +142,18 @@ def test_appear_is_a_verb_of_occurrence(sentence: str, passage: str) -> None:
 ])
 def test_appear_and_among_keep_their_checks(sentence: str, passage: str) -> None:
     assert not supported(sentence, passage)
+
+
+EXERCISE = ("Walking for 30 minutes a day with a friend works better than walking alone. Start slowly and build up "
+            "over a few weeks.")
+
+
+def test_swapped_comparison_of_actions_refused() -> None:
+    # supported on 5036d72: "using" (a function word here) heads one side, "pairing" the other
+    assert not supported("Using a diet plan on its own works better than pairing it with regular exercise.",
+                         "Pairing a diet plan with regular exercise such as walking works better than using one "
+                         "method alone. Aim for small changes.")
+
+
+def test_comparison_of_actions_in_its_order_supported() -> None:
+    assert supported("Walking for 30 minutes a day with a friend works better than walking alone.", EXERCISE)
