@@ -197,13 +197,16 @@ def analyse(text: str, *, first_person: bool = False, title: str = "",
             titles: frozenset[str] | None = None) -> Analysis:
     """Tokens of ``text`` with their polarity features (see the module docstring)."""
     tokens: list[Token] = []
-    clause, previous, sentence_start, framed = 0, "", True, False
+    clause, previous, sentence_start, framed, concessive = 0, "", True, False, False
     raw = _raw_tokens(text)
     for i, (word, cap) in enumerate(raw):
         nxt = raw[i + 1][0] if i + 1 < len(raw) else ""
         # a clause ends at . ; : ! ? ( ) and a line end, and at a comma or clause word only once it has said
         # something: "Usually, a tick ..." and a list comma ("children, adolescents and adults") do not split
         said = any(t.clause == clause and (t.content or t.number is not None or t.direction) for t in tokens[-12:])
+        if word == "," and concessive and said:
+            clause, concessive, framed, sentence_start, previous = clause + 1, False, False, True, word
+            continue  # "Although most have a rash, | some never do": two statements, as after "but"
         if word == "," and framed:
             # "For children, the dose is ...", "For children under 3, use only a smear": a leading frame stays in the
             # clause it opens (its people are that clause's), and an instruction may follow it
@@ -227,6 +230,7 @@ def analyse(text: str, *, first_person: bool = False, title: str = "",
         if sentence_start and (word in IMPERATIVES or (word == "do" and nxt == "not")):
             token.modal = "advice"  # "Do not give ...", "Take the tablet ...": an instruction, like "should"
         framed = (word in _FRAME_OPENERS) if previous in ("", ".", ";", ":", "!", "?", "\n") else framed
+        concessive = (word in _CONCESSIVE) if previous in ("", ".", ";", ":", "!", "?", "\n") else concessive
         token.frame = framed
         sentence_start = False
         tokens.append(token)
@@ -245,6 +249,7 @@ def analyse(text: str, *, first_person: bool = False, title: str = "",
 _POSSIBLE = frozenset({"may", "might", "can", "could"})
 #: Words that open a frame before a sentence's main clause ("For children under 3, ...", "After surgery, ...").
 _FRAME_OPENERS = frozenset("for in from after before during if when once until while".split())
+_CONCESSIVE = frozenset("although though whereas while".split())
 _OR_BOUND = {**dict.fromkeys("more greater higher longer older above over".split(), "lower"),
              **dict.fromkeys("less fewer lower shorter younger below under".split(), "upper")}
 DIRECTION_STEMS = {}

@@ -157,3 +157,19 @@ def test_swapped_comparison_of_actions_refused() -> None:
 
 def test_comparison_of_actions_in_its_order_supported() -> None:
     assert supported("Walking for 30 minutes a day with a friend works better than walking alone.", EXERCISE)
+
+
+SHINGLES = ("Shingles usually causes a painful rash. While most people with shingles have blisters on one side of the "
+            "body, some people do not get blisters at all. Antiviral medicine works best if started within 3 days.")
+
+
+def test_concessive_frame_is_its_own_statement() -> None:
+    # both wrong on 5036d72: the main clause's "do not" was read as part of the "While ..." frame
+    assert supported("Most people with shingles have blisters on one side of the body.", SHINGLES)
+    assert not supported("Most people with shingles do not get blisters.", SHINGLES)
+
+
+def test_concessive_frame_splits_the_clause() -> None:
+    analysis = analyse("Although most adults recover, some need a transplant.")
+    clauses = {t.text: t.clause for t in analysis.tokens}
+    assert clauses["recover"] != clauses["transplant"]
