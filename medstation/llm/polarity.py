@@ -58,6 +58,14 @@ _ABBREVIATIONS = re.compile(r"\b(a\.m\.|p\.m\.|dr\.|mr\.|mrs\.|ms\.|e\.g\.|i\.e\
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[A-Za-z]+(?:'[A-Za-z]+)*|%|[.;:,!?()]|\n")
 _CONTRACTIONS = {"can't": ["can", "not"], "cannot": ["can", "not"], "won't": ["will", "not"],
                  "shan't": ["shall", "not"], "ain't": ["is", "not"]}
+#: Contractions written without their apostrophe, as in MedQuAD ("dont", "cant", "youre"): "cant" is "can not",
+#: never a word of its own here. Ambiguous ones ("were", "well", "its", "lets", "hes") are left alone.
+_CONTRACTIONS.update({w: [w[:-2], "not"] for w in """dont doesnt didnt isnt arent wasnt werent havent hasnt hadnt
+shouldnt couldnt wouldnt mustnt neednt""".split()})
+_CONTRACTIONS.update({"cant": ["can", "not"], "wont": ["will", "not"], "youre": ["you", "are"],
+                      "youll": ["you", "will"], "youve": ["you", "have"], "youd": ["you", "would"],
+                      "theyre": ["they", "are"], "theyll": ["they", "will"], "theyve": ["they", "have"],
+                      "thats": ["that", "is"], "theres": ["there", "is"], "whats": ["what", "is"], "ive": ["i", "have"]})
 _SUFFIX_SPLIT = {"n't": ["not"], "'m": ["am"], "'re": ["are"], "'ve": ["have"], "'ll": ["will"], "'d": ["would"],
                  "'s": []}
 

@@ -173,3 +173,28 @@ def test_concessive_frame_splits_the_clause() -> None:
     analysis = analyse("Although most adults recover, some need a transplant.")
     clauses = {t.text: t.clause for t in analysis.tokens}
     assert clauses["recover"] != clauses["transplant"]
+
+
+# MedQuAD text often drops apostrophes ("dont", "cant", "youre", "youll").
+LYME = ("Lyme disease cant be passed from person to person. If youre bitten by a tick, you dont need antibiotics "
+        "unless a rash appears. Youll need to watch the bite for 30 days.")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Lyme disease can be passed from person to person.",
+    "If you are bitten by a tick, you need antibiotics.",
+    "You will need to watch the bite for 10 days.",
+])
+def test_negation_without_apostrophe_refuses_contradictions(sentence: str) -> None:
+    # the second was supported on 5036d72 ("dont" was read as a word, not as a negation)
+    assert not supported(sentence, LYME)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Lyme disease can't be passed from person to person.",
+    "If you're bitten by a tick, you don't need antibiotics unless a rash appears.",
+    "You'll need to watch the bite for 30 days.",
+    "You will need to watch the bite for 30 days.",
+])
+def test_contractions_without_apostrophe_support_faithful_sentences(sentence: str) -> None:
+    assert supported(sentence, LYME)
