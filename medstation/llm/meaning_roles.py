@@ -109,12 +109,27 @@ def _relations(clause: list[Token], window: list[Token]) -> Verdict:
     the evidence uses it: one consistent use is enough)."""
     for i, t in enumerate(clause):
         # "The risk of A is 15 times higher in people with B": a ratio compares two sides, like "than"
-        if t.stem not in ANCHORS and not (t.text == "times" and i and clause[i - 1].number is not None):
+        if t.stem not in ANCHORS and not (t.text == "times" and i and clause[i - 1].number is not None) or \
+                _attributive(clause, i):
             continue
-        verdicts = [_relation_pair(clause, i, window, j) for j, u in enumerate(window) if u.stem == t.stem]
+        verdicts = [_relation_pair(clause, i, window, j) for j, u in enumerate(window)
+                    if u.stem == t.stem and not _attributive(window, j)]
         if verdicts and all(not v.ok for v in verdicts):
             return verdicts[0]
     return OK
+
+
+_DETERMINERS = frozenset("a an the of in from with by among for to".split())
+
+
+def _attributive(tokens: list[Token], i: int) -> bool:
+    """A participle used as an adjective before its noun ("1 in 5 infected people", "the affected joints"): it names
+    the people, it does not relate two sides ("Mosquitoes infected people" does)."""
+    t = tokens[i]
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    before = tokens[i - 1] if i > 0 else None
+    return t.text.endswith("ed") and nxt is not None and (nxt.content or bool(nxt.role)) and \
+        (before is None or before.clause != t.clause or before.number is not None or before.text in _DETERMINERS)
 
 
 def _side(tokens: list[Token]) -> set[str]:

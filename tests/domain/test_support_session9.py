@@ -198,3 +198,21 @@ def test_negation_without_apostrophe_refuses_contradictions(sentence: str) -> No
 ])
 def test_contractions_without_apostrophe_support_faithful_sentences(sentence: str) -> None:
     assert supported(sentence, LYME)
+
+
+HEPATITIS_E = ("About 1 in 10 adults who are infected with hepatitis E develop jaundice. Pigs infect people through "
+               "undercooked pork.")
+
+
+def test_attributive_participle_is_no_relation() -> None:
+    # refused on 5036d72 ("the two sides of 'infected' are swapped")
+    assert supported("About 1 in 10 infected adults develop jaundice.", HEPATITIS_E)
+
+
+@pytest.mark.parametrize("sentence", [
+    "About 1 in 10 infected adults develop liver failure.",
+    "About 1 in 3 infected adults develop jaundice.",
+    "People infect pigs through undercooked pork.",
+])
+def test_attributive_participle_keeps_other_checks(sentence: str) -> None:
+    assert not supported(sentence, HEPATITIS_E)
