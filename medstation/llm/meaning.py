@@ -45,13 +45,16 @@ def _window(clause: list[Token], evidence: Analysis) -> list[Token]:
     clause, so a window grows only when that brings at least two more of the claim's words."""
     wanted = {_key(t) for t in clause if t.content or t.number is not None or t.direction}
     function = {t.stem for t in clause} - wanted
+    bigrams = {(a.stem, b.stem) for a, b in zip(clause, clause[1:])}
     by_clause = [evidence.clause(i) for i in range(evidence.n_clauses)]
     best, best_score = [], float("-inf")
     for size in range(1, MAX_WINDOW + 1):
         for start in range(0, max(1, len(by_clause) - size + 1)):
             tokens = [t for c in by_clause[start:start + size] for t in c]
             keys = {_key(t) for t in tokens} | {t.stem for t in tokens}
-            score = len(wanted & keys) + 0.2 * len(function & keys) - 1.5 * (size - 1)
+            # ties go to the window that keeps more of the clause's word pairs ("who inherit one copy")
+            pairs = len(bigrams & {(a.stem, b.stem) for a, b in zip(tokens, tokens[1:])})
+            score = len(wanted & keys) + 0.2 * len(function & keys) - 1.5 * (size - 1) + 0.01 * pairs
             if score > best_score:
                 best, best_score = tokens, score
     if best and best[0].text in _RELATIVE and best[0].clause > 0 and len(by_clause[best[0].clause - 1]) <= 3:

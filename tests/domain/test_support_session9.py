@@ -216,3 +216,22 @@ def test_attributive_participle_is_no_relation() -> None:
 ])
 def test_attributive_participle_keeps_other_checks(sentence: str) -> None:
     assert not supported(sentence, HEPATITIS_E)
+
+
+COPIES = ("Sickle cell trait is common. People who carry two copies of the gene, one from each parent, have a higher "
+          "risk of anemia than people who carry one copy of the gene.")
+
+
+def test_tied_windows_prefer_the_tighter_clause() -> None:
+    # refused on 5036d72 ("the number one copy is not the passage's"): the claim's "who carry one copy" was
+    # aligned with the passage's first relative clause, which ties with the second on shared words
+    assert supported("People who carry two copies of the gene have a higher risk of anemia than people who carry "
+                     "one copy.", COPIES)
+
+
+@pytest.mark.parametrize("sentence", [
+    "People who carry one copy of the gene have a higher risk of anemia than people who carry two copies.",
+    "People who carry two copies of the gene have a higher risk of anemia than people who carry three copies.",
+])
+def test_tied_windows_keep_numbers_and_sides_checked(sentence: str) -> None:
+    assert not supported(sentence, COPIES)
