@@ -32,14 +32,9 @@ def _collect_what_is_due_between_tests():
     the tests after it, where no Qt event loop may run: collect what is due here, in the main thread."""
     yield
     if not gc.isenabled():
-        counts, thresholds = gc.get_count(), gc.get_threshold()
-        due = None
-        for generation in range(3):
-            if counts[generation] <= thresholds[generation]:
-                break
-            due = generation
-        if due is not None:
-            gc.collect(due)
+        from medstation.garbage import collect_due
+
+        collect_due()
 
 
 @pytest.fixture(autouse=True)

@@ -46,9 +46,10 @@ def speak(text: str, voice: str, *, speed: int = 160) -> np.ndarray:
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int = RATE) -> Path:
+    """16-bit PCM WAV of ``samples`` in [-1, 1]: shape ``(n,)`` mono or ``(n, channels)``."""
     pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
     with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
+        w.setnchannels(1 if pcm.ndim == 1 else pcm.shape[1])
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(pcm.tobytes())

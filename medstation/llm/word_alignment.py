@@ -30,6 +30,7 @@ the lexicon file, families and embeddings.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import replace
@@ -227,19 +228,19 @@ def direction_matches(claim: Analysis, evidence: Analysis, indices: list[int], l
     return out
 
 
-_DIRECTION_SENSES: dict[int, dict[tuple[str, str], frozenset[int]]] = {}
+@functools.lru_cache(maxsize=4)  # keyed by the lexicon itself (kept alive here), never by a reusable id()
+def _direction_senses(lexicon: Lexicon) -> dict[tuple[str, str], frozenset[int]]:
+    """Direction value -> the synsets of the words listed for it."""
+    table: dict[tuple[str, str], frozenset[int]] = {}
+    for listed, value in DIRECTION.items():
+        table[value] = table.get(value, frozenset()) | lexicon.senses(listed)
+    return table
 
 
 def direction_of(word: str, lexicon: Lexicon) -> tuple[str, str] | None:
     """The one direction value (group, value) whose listed words (:data:`medstation.llm.polarity_words.DIRECTION`)
     ``word`` is a WordNet synonym of; None when none, or more than one (an ambiguous word carries no direction)."""
-    table = _DIRECTION_SENSES.get(id(lexicon))
-    if table is None:
-        table = {}
-        for listed, value in DIRECTION.items():
-            table[value] = table.get(value, frozenset()) | lexicon.senses(listed)
-        _DIRECTION_SENSES.clear()
-        _DIRECTION_SENSES[id(lexicon)] = table
+    table = _direction_senses(lexicon)
     senses = lexicon.main_senses(word)
     values = [value for value, listed in table.items() if senses & listed] if senses else []
     return values[0] if len(values) == 1 else None

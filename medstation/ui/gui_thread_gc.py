@@ -19,6 +19,8 @@ import gc
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
+from medstation.garbage import collect_due
+
 #: How often the GUI thread checks the allocation counts (ms). A gen-0 collection costs well under 1 ms.
 INTERVAL_MS = 500
 
@@ -53,25 +55,16 @@ class GuiThreadCollector(QObject):
                 gc.enable()
 
     def collect_due(self) -> int | None:
-        """Collect the oldest generation whose count passed its threshold, as automatic collection would;
-        returns that generation, or None when nothing was due."""
-        counts, thresholds = gc.get_count(), gc.get_threshold()
-        due = None
-        for generation in range(3):
-            if counts[generation] <= thresholds[generation]:
-                break
-            due = generation
-        if due is not None:
-            gc.collect(due)
-        return due
+        """What automatic collection would collect now (:func:`medstation.garbage.collect_due`)."""
+        return collect_due()
 
 
-def _collector() -> GuiThreadCollector | None:
+def _collector(create: bool = True) -> GuiThreadCollector | None:
     app = QCoreApplication.instance()
     if app is None:
         return None
     found = app.findChild(GuiThreadCollector, "gui_thread_gc")
-    return found if found is not None else GuiThreadCollector(app)
+    return found if found is not None or not create else GuiThreadCollector(app)
 
 
 def acquire() -> None:
@@ -82,6 +75,6 @@ def acquire() -> None:
 
 
 def release() -> None:
-    collector = _collector()
+    collector = _collector(create=False)
     if collector is not None:
         collector.release()

@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import gc
 import threading
-import wave
 
 import numpy as np
 
 from medstation.notes.audio.decode import SAMPLE_RATE, load_audio
+from tests.audio_support import write_wav
 
 
 def _stereo_wav(path, seconds=4.2, rate=44_100):
     t = np.arange(int(rate * seconds)) / rate
     tone = 0.3 * np.sin(2 * np.pi * 440 * t) * (1 + 0.5 * np.sin(2 * np.pi * 0.7 * t))
-    frames = (np.stack([tone, 0.5 * tone], axis=1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(frames.tobytes())
-    return path
+    return write_wav(path, np.stack([tone, 0.5 * tone], axis=1), rate=rate)
 
 
 def test_load_audio_collects_no_garbage_in_its_thread(tmp_path, monkeypatch):
