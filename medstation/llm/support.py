@@ -269,6 +269,7 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
     claim = claim or analyse(sentence)
     framed = topic_frame(sentence)
     best: Verdict | None = None
+    best_key: tuple[int, int, int] = (2, 0, 0)
     full_claim = claim
 
     def claim_for(unit: Analysis) -> Analysis:
@@ -301,8 +302,9 @@ def support_verdict(sentence: str, passage: PreparedPassage, claim: Analysis | N
                                if swapped[1] else f"'{swapped[0]}' is said of another statement in the passage",
                                (swapped[0],))
             return verdict
-        if best is None or _closeness(verdict) < _closeness(best):
-            best = verdict
+        key = _closeness(verdict, claim, unit)
+        if best is None or key < best_key:
+            best, best_key = verdict, key
     pieces = claim_parts(sentence) if parts else [sentence]
     if len(pieces) > 1 and all(support_verdict(p, passage, parts=False).ok for p in pieces):
         return Verdict(True, "each joined statement is stated")
@@ -330,12 +332,22 @@ def _dropped_limit(claim: Analysis, passage: PreparedPassage, index: int) -> Lim
     return None
 
 
-def _closeness(verdict: Verdict) -> tuple[int, int]:
+def _closeness(verdict: Verdict, claim: Analysis | None = None, unit: Analysis | None = None) -> tuple[int, int, int]:
     """Sort key: a dropped limit (everything else holds) is closest, then a polarity failure (all words present),
-    then missing words; fewer words closer."""
+    then missing words; then, given the ``claim`` and the ``unit`` the verdict was reached on, the unit that shares
+    more of the claim's words that carry meaning (content, direction, quantity, modality, numbers); fewer words at fault closer.
+
+    So "If you have a cold, you need antibiotics" against "Antibiotics do not help a viral infection. If you have a
+    cold, you dont need antibiotics" reports the second sentence's dropped negation, not the first sentence's silence
+    about colds. Only which reason is shown depends on this, never whether a sentence is supported."""
     if verdict.reason.startswith("the passage limits"):
-        return (-1, 0)
-    return (1 if verdict.reason.startswith("not in the passage") else 0, len(verdict.words))
+        return (-1, 0, 0)
+    shared = 0
+    if claim is not None and unit is not None:
+        meaningful = {t.stem for t in claim.tokens
+                      if t.content or t.direction or t.quantifier or t.modal or t.number is not None}
+        shared = len(meaningful & unit.vocabulary())
+    return (1 if verdict.reason.startswith("not in the passage") else 0, -shared, len(verdict.words))
 
 
 def check_sentence(sentence: str, passages: Sequence[PreparedPassage]) -> SentenceSupport:
