@@ -18,8 +18,10 @@ Prints the number of keys and autosaves, p50/p95/p99/max latency in ms and the l
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -55,7 +57,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="characters per second")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(args.code.resolve()))
-    os.environ["MEDSTATION_HOME"] = tempfile.mkdtemp(prefix="bench_notes_typing_")
+    home = tempfile.mkdtemp(prefix="bench_notes_typing_")
+    atexit.register(shutil.rmtree, home, True)  # a throw-away data folder per run: do not leave one behind each time
+    os.environ["MEDSTATION_HOME"] = home
     os.environ["MEDSTATION_KB_STARTER"] = "false"
 
     from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, QTimer

@@ -12,8 +12,10 @@ object; exits 1 when the lowest Dice is below ``--min-dice`` (torch is needed he
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -58,6 +60,7 @@ def main() -> int:
 
     started = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="medstation-seg-export-"))
+    atexit.register(shutil.rmtree, scratch, True)  # only ever an empty stand-in models folder: never leave it behind
     torch_engine = load_engine("litemedsam", models_dir=scratch / "none", cache_dir=None,
                                encoder_backend="torch", decoder_backend="torch")
     # Exporting through the ONNX back-ends writes the same files a source install caches.
