@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
+                               QScrollArea, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from medstation.access.roles import Permission
 from medstation.training.agent.placement import placements as run_placements
@@ -36,6 +37,13 @@ from medstation.ui.runner import Lane
 from medstation.ui.viewer.status_line import StatusLine, let_labels_shrink
 
 log = logging.getLogger(__name__)
+
+
+def keep_rows_visible(table: QTableWidget, rows: int) -> None:
+    """Never shrink ``table`` below its header, ``rows`` rows and a horizontal scroll bar."""
+    header = table.horizontalHeader().sizeHint().height()
+    scroll = table.horizontalScrollBar().sizeHint().height()
+    table.setMinimumHeight(header + rows * table.verticalHeader().defaultSectionSize() + scroll + 2 * table.frameWidth())
 
 REGISTRY_COLUMNS = ("id", "kind", "status", "name", "parent", "dataset", "val Dice", "A/B Δ")
 RUN_COLUMNS = ("run", "status", "epochs", "model", "started", "agent", "error")
@@ -129,8 +137,18 @@ class AdminTab(QWidget):
         rv.addWidget(self.heatmap, 3)
         rv.addWidget(self.verdict)
 
+        for table in left.findChildren(QTableWidget):
+            keep_rows_visible(table, 3)
+        # On a laptop screen the five sections do not fit: the column scrolls rather than squeezing its tables
+        # to their headers; in a tall window it fills the height as before.
+        column = QScrollArea()
+        column.setWidgetResizable(True)
+        column.setFrameShape(QFrame.Shape.NoFrame)
+        column.setWidget(left)
+        # as wide as the column's buttons need (a scroll area alone would let the splitter squeeze them)
+        column.setMinimumWidth(left.minimumSizeHint().width() + column.verticalScrollBar().sizeHint().width())
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(column)
         splitter.addWidget(right)
         splitter.setSizes([720, 860])
         layout = QVBoxLayout(self)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from medstation.training.agent.claims import agent_of
 from medstation.training.agent.placement import agent_name
@@ -71,14 +71,21 @@ class TrainingControls(QObject):
         self.cancel_button.clicked.connect(self.cancel)
         self.dataset_combo.currentIndexChanged.connect(self.show_split_warnings)
 
-    def controls_row(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def controls_row(self) -> QVBoxLayout:
+        """What to train on (dataset, mode, epochs) above how to run it (search, train, cancel): two rows, so
+        every label stays whole in half of a 1280 px window."""
+        what, how = QHBoxLayout(), QHBoxLayout()
         for label, widget in (("Dataset", self.dataset_combo), ("Mode", self.mode_combo), ("Epochs", self.epochs_spin)):
-            row.addWidget(QLabel(label))
-            row.addWidget(widget)
-        for widget in (self.search_box, self.train_button, self.cancel_button):
-            row.addWidget(widget)
-        return row
+            what.addWidget(QLabel(label))
+            what.addWidget(widget, 1 if widget is self.dataset_combo else 0)
+        how.addWidget(self.search_box)
+        how.addStretch(1)
+        for widget in (self.train_button, self.cancel_button):
+            how.addWidget(widget)
+        rows = QVBoxLayout()
+        rows.addLayout(what)
+        rows.addLayout(how)
+        return rows
 
     # --- what the dashboard read --------------------------------------------------------------------
 

@@ -1,0 +1,74 @@
+"""The Admin tab on a laptop screen: 1280x720 (a 1366x768 display less its panel) keeps every table readable.
+
+Before, the left column stacked the registry, the training runs, the shadow runs and the blind-preference table into
+whatever height was left, so at 720 px the last two shrank to their header and no row could be read. Now the
+column scrolls and every table keeps room for at least three rows.
+``test_every_admin_table_keeps_three_rows_at_1280x720`` fails on 7d7286b.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QRect
+
+from medstation.app import build_services
+from medstation.config import Settings
+from medstation.ui.admin.shadow_section import ShadowSection
+from medstation.ui.main_window import MainWindow
+from medstation.ui.runner import JobRunner
+
+ROWS = 3
+
+
+@pytest.fixture
+def window(qtbot, medstation_home, monkeypatch):
+    monkeypatch.setattr(MainWindow, "_available_area", lambda self: QRect(0, 0, 1366, 740), raising=False)
+    services = build_services(Settings(sample_study=False))
+    runner = JobRunner()
+    win = MainWindow(services, runner)
+    qtbot.addWidget(win)
+    yield win
+    runner.shutdown()
+    services.close()
+
+
+def _tables(tab):
+    section = tab.findChild(ShadowSection)
+    return {"registry": tab.registry_table, "runs": tab.runs_table, "shadow": section.shadow_table,
+            "preference": section.preference_table}
+
+
+def test_every_admin_table_keeps_three_rows_at_1280x720(qtbot, window):
+    window.resize(1280, 720)
+    window.show()
+    window.select_tab("admin")
+    qtbot.waitExposed(window)
+    qtbot.wait(300)  # let the layouts settle
+    assert window.height() <= 720
+    for name, table in _tables(window.admin_tab).items():
+        rows_room = table.viewport().height() / table.verticalHeader().defaultSectionSize()
+        assert rows_room >= ROWS, f"{name} table shows {rows_room:.1f} rows at 1280x720"
+
+
+def test_the_column_still_fills_a_tall_window(qtbot, window):
+    window.resize(1280, 1000)
+    window.show()
+    window.select_tab("admin")
+    qtbot.waitExposed(window)
+    qtbot.wait(300)
+    tab = window.admin_tab
+    bottom = tab.findChild(ShadowSection).preference_table
+    # no empty band under the last table: the column grows with the window instead of scrolling
+    assert bottom.mapTo(tab, bottom.rect().bottomLeft()).y() > tab.height() * 0.6
+
+
+def test_training_controls_show_their_whole_labels_at_1280x720(qtbot, window):
+    """"Search lr × epochs" and "Cancel training" were cut to "Search lr ›" and "ancel trainin" at 1280 px."""
+    window.resize(1280, 720)
+    window.show()
+    window.select_tab("admin")
+    qtbot.waitExposed(window)
+    qtbot.wait(300)
+    tab = window.admin_tab
+    for button in (tab.search_box, tab.train_button, tab.cancel_button):
+        assert button.width() >= button.sizeHint().width(), f"{button.text()!r} is cut: {button.width()} px"
