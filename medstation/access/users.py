@@ -151,7 +151,7 @@ class AccountStore:
         else:
             if role is not Role.admin:
                 raise AccountError("This data folder has no accounts yet: the first account must be an admin "
-                                   "(`medstation users add NAME --role admin`).")
+                                   "(role 'admin'); add the other accounts after it.")
             creator, created_by = None, "first-run"
         self._check_name(name)
         self._check_password(password, name)

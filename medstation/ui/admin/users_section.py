@@ -52,6 +52,7 @@ class UsersSection(QWidget):
         self.admin = admin
         self.runner = runner
         self.accounts: list = []
+        self._first_hint_shown = False  # the "first account is an admin" hint is given once, not on every refresh
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("users_table")
@@ -138,6 +139,12 @@ class UsersSection(QWidget):
                       f"{info.last_login_at:%Y-%m-%d %H:%M}" if info.last_login_at else "never", info.created_by)
             for j, value in enumerate(values):
                 self.table.setItem(i, j, QTableWidgetItem(value))
+        if not self.accounts and not self._first_hint_shown:
+            # single-user mode: the only account that can be added now is the admin that ends it
+            self._first_hint_shown = True
+            self.add_role.setCurrentIndex(self.add_role.findData(Role.admin.value))
+            self.status.setText("No accounts yet: the first account must be an admin. Once it exists, everyone "
+                                "signs in, and the admin adds the other accounts here.")
         names = [a.name for a in self.accounts]
         if keep in names:
             self.table.selectRow(names.index(keep))
