@@ -154,6 +154,16 @@ def test_clinic_build_with_no_accepted_masks_says_so(qtbot, tab):
     assert "no usable cases" in section.status.text() and section.build_button.isEnabled()
 
 
+def test_a_failed_build_says_where_cases_come_from_and_clears_its_progress(qtbot, tab):
+    """Fails on 7d7286b: the bar stayed at 5 % after the refusal, and the reason was 'no cases matched the filters'."""
+    widget, _base, _cand = tab
+    section = widget.datasets_section
+    section.set_source("clinic")
+    _finish_bg(qtbot, section.build())
+    assert "accepted masks" in section.status.text() and "Viewer" in section.status.text()
+    assert section.progress.value() == 0
+
+
 def _finish_bg(qtbot, handle):
     if not handle.finished:
         with qtbot.waitSignal(handle.sig_finished, timeout=20000):

@@ -169,6 +169,18 @@ def _write_items(ctx: JobContext, folder: Path, kind: str, items: Iterable, rule
     return cases, rows, excluded, hashes
 
 
+def _nothing_offered(origin: str, kind: str, filters: dict | None) -> str:
+    """Why a build got no case at all: for this workstation's own work, what it needs and where it is made."""
+    if origin != "clinic":
+        return "no cases matched the filters"
+    what, where = (("accepted masks", "the Viewer") if kind == DatasetKind.segmentation.value
+                   else ("signed notes", "the Notes tab"))
+    # a modality, dates or an agreement floor narrow the choice; the validated-only switch is always on by default
+    chosen = [v for v in (filters or {}).values() if not isinstance(v, bool) and v not in (None, "", [], 0)]
+    narrowed = " that pass the chosen filters" if chosen else ""
+    return f"this workstation has no {what}{narrowed} yet ({what} are made in {where})"
+
+
 def build_snapshot(ctx: JobContext, db, home: Path, *, name: str, kind: str, origin: str, items: Iterable,
                    rules: QualityRules | None = None, filters: dict | None = None, actor: str = "",
                    golden: bool = False, deid_note: str = "", min_heldout: int = 5) -> DatasetVersionInfo:
@@ -198,7 +210,7 @@ def build_snapshot(ctx: JobContext, db, home: Path, *, name: str, kind: str, ori
     if not rows:
         shutil.rmtree(partial, ignore_errors=True)
         reasons = Counter(e.reason.split(" of ")[0] for e in excluded).most_common(3)
-        why = "; ".join(f"{r} ({n})" for r, n in reasons) or "no cases matched the filters"
+        why = "; ".join(f"{r} ({n})" for r, n in reasons) or _nothing_offered(origin, kind, filters)
         raise DatasetError(f"no usable cases for dataset {name!r}: {why}")
     warnings: list[str] = []
     if not golden:

@@ -162,7 +162,9 @@ class DatasetsSection(QWidget):
         handle.sig_progress.connect(self._on_progress)
         handle.sig_done.connect(self._on_built)
         handle.sig_failed.connect(lambda m, d, e=None: report_failure(self, "", m, d, e, self.status))
+        handle.sig_failed.connect(lambda *_: self.progress.setValue(0))  # nothing was built: no stale 5 %
         handle.sig_cancelled.connect(lambda: self.status.setText("Build cancelled; nothing stored."))
+        handle.sig_cancelled.connect(lambda: self.progress.setValue(0))
         handle.sig_finished.connect(self._on_finished)
         return handle
 
