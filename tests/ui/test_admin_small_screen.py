@@ -72,3 +72,14 @@ def test_training_controls_show_their_whole_labels_at_1280x720(qtbot, window):
     tab = window.admin_tab
     for button in (tab.search_box, tab.train_button, tab.cancel_button):
         assert button.width() >= button.sizeHint().width(), f"{button.text()!r} is cut: {button.width()} px"
+
+
+def test_an_empty_registry_says_when_the_shipped_models_appear(qtbot, window):
+    """A fresh install's registry is empty until a model is first used; the tab says so instead of asking the
+    admin to select a candidate that does not exist. Fails on 7d7286b."""
+    window.resize(1280, 720)
+    window.show()
+    window.select_tab("admin")
+    tab = window.admin_tab
+    qtbot.waitUntil(lambda: "No model versions" in tab.gate_label.toPlainText(), timeout=15000)
+    assert "first time" in tab.gate_label.toPlainText()

@@ -45,6 +45,9 @@ def keep_rows_visible(table: QTableWidget, rows: int) -> None:
     scroll = table.horizontalScrollBar().sizeHint().height()
     table.setMinimumHeight(header + rows * table.verticalHeader().defaultSectionSize() + scroll + 2 * table.frameWidth())
 
+EMPTY_REGISTRY = ("No model versions registered yet. The shipped models register themselves the first time they "
+                  "are used (the segmentation model when the Viewer first segments, the language model with the "
+                  "first answer or note draft); trained versions then appear here as candidates.")
 REGISTRY_COLUMNS = ("id", "kind", "status", "name", "parent", "dataset", "val Dice", "A/B Δ")
 RUN_COLUMNS = ("run", "status", "epochs", "model", "started", "agent", "error")
 
@@ -268,6 +271,10 @@ class AdminTab(QWidget):
         """Why the selected candidate may or may not be promoted (``TrainingService.promotion_verdict``)."""
         version = self._selected_model()
         verdict = self._verdicts.get(version.id) if version is not None else None
+        if not self._models:
+            self.gate_label.setPlainText(EMPTY_REGISTRY)
+            self.gate_label.setStyleSheet("")
+            return
         if verdict is None:
             self.gate_label.setPlainText("Select a candidate to see whether it may be promoted."
                                          if version is None or version.status.value == "candidate"
