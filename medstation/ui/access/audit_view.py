@@ -1,7 +1,8 @@
 """The audit trail, filtered: a standalone widget the Admin tab mounts (``AuditTrailView(db, session)``).
 
-Searches are one indexed SQL query (LIMIT 500, newest first) and run in place;
-the chain check reads every event, so with a runner it runs in the ``io`` lane.
+Searches are one indexed SQL query (LIMIT 500, newest first) plus the distinct values the filter boxes offer;
+with a runner they, and the chain check that reads every event, run in the ``io`` lane, never on the GUI thread
+(a long trail, or a clinic's database server answering slowly, would otherwise freeze the window).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from medstation.errors import UserFacingError
 from medstation.store.database import Database
 
 COLUMNS = ("When (UTC)", "Who", "Role", "Action", "Record", "Detail")
+PICKED = ("actor", "role", "action", "entity")  # the filter boxes that offer the trail's own values
 
 
 class AuditTrailView(QWidget):
@@ -27,6 +29,7 @@ class AuditTrailView(QWidget):
         self.trail = AuditTrail(db, session)
         self.runner = runner
         self.rows: list[AuditRow] = []
+        self._searches = 0  # searches started; a result is shown only if no newer one was started after it
 
         self.actor = self._combo("actor")
         self.role = self._combo("role")
@@ -86,14 +89,41 @@ class AuditTrailView(QWidget):
                            action=self.action.currentText(), entity=self.entity.currentText(),
                            text=self.text.text(), since=since, until=until)
 
-    def refresh(self) -> None:
+    def refresh(self):
+        """Search with the current filter: in the ``io`` lane when there is a runner (returns its handle), else
+        in place (a test or a caller without lanes). Only the newest search's result is shown."""
         try:
             flt = self.current_filter()
-            self.rows = self.trail.search(flt)
-            self._fill_pickers()
         except UserFacingError as exc:
             self.status.setText(str(exc))
+            return None
+        self._searches += 1
+        if self.runner is None:
+            self._show_found(self._searches, self._search_job(None, flt))
+            return None
+        number = self._searches
+        self.status.setText("Searching…")
+        handle = self.runner.submit("io", self._search_job, flt, name="audit search", queue=True)
+        handle.sig_done.connect(lambda found: self._show_found(number, found))
+        handle.sig_failed.connect(lambda message, *_: self.status.setText(message))
+        return handle
+
+    def _search_job(self, _ctx, flt: AuditFilter):
+        """The events and each picker's values (every distinct actor, role, action, record type), or the refusal."""
+        try:
+            rows = self.trail.search(flt)
+            return rows, {column: self.trail.distinct(column) for column in PICKED}
+        except UserFacingError as exc:
+            return exc
+
+    def _show_found(self, number: int, found) -> None:
+        if number != self._searches:
+            return  # a newer search was started since: its result is the one to show
+        if isinstance(found, Exception):
+            self.status.setText(str(found))
             return
+        self.rows, values = found
+        self._fill_pickers(values)
         self.table.setRowCount(len(self.rows))
         for i, row in enumerate(self.rows):
             record = f"{row.entity} {row.entity_id}".strip()
@@ -106,11 +136,10 @@ class AuditTrailView(QWidget):
         shown = f"{len(self.rows)} events" + (" (newest 500; narrow the filter for more)" if len(self.rows) >= 500 else "")
         self.status.setText(shown)
 
-    def _fill_pickers(self) -> None:
-        for column, combo in (("actor", self.actor), ("role", self.role), ("action", self.action),
-                              ("entity", self.entity)):
+    def _fill_pickers(self, found: dict[str, list[str]]) -> None:
+        for column, combo in zip(PICKED, (self.actor, self.role, self.action, self.entity)):
             current = combo.currentText()
-            values = [""] + self.trail.distinct(column)
+            values = [""] + found[column]
             if [combo.itemText(i) for i in range(combo.count())] != values:
                 combo.blockSignals(True)
                 combo.clear()
