@@ -67,7 +67,7 @@ class SegmentationSession:
         try:
             self.segments, made = self.workspace.get_or_create(series_uid, shape)
         except ValueError as exc:  # same series, other files: keep the old drafts, draw on a fresh set
-            self.segments, made = SegmentSet(series_uid, shape), True
+            self.segments, made = self.workspace.keep_aside(series_uid, shape), True
             note = f"Earlier segments kept aside: {exc}."
         if made:
             self.current_key = self.segments.add().key

@@ -106,14 +106,16 @@ class SegmentationPanel(QWidget):
     # -- actions (buttons, shortcuts, tests) -----------------------------------------------------
     def undo(self) -> None:
         if self.model.segments is not None:
-            self._after_history(*self.model.undo())
+            stopped = self.edits.stop_before_history(self.model.segments)
+            self._after_history(*self.model.undo(), stopped=stopped)
 
     def redo(self) -> None:
         if self.model.segments is not None:
-            self._after_history(*self.model.redo())
+            stopped = self.edits.stop_before_history(self.model.segments)
+            self._after_history(*self.model.redo(), stopped=stopped)
 
-    def _after_history(self, note: str, changed: bool) -> None:
-        self.status_label.setText(note)
+    def _after_history(self, note: str, changed: bool, stopped: bool = False) -> None:
+        self.status_label.setText(("Propagation stopped. " if stopped else "") + note)
         if changed:
             self._after_structure_change()
 
