@@ -255,7 +255,7 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
         self._apply_preset_picked_during_load()
         self.readout.setText("")
         self.measure_label.setText("")
-        self.toolbar.show_time_points(int(volume.meta.get("n_time_points", 1)))
+        self.toolbar.show_time_points(int(volume.meta.get("n_time_points", 1)), int(volume.meta.get("time_point") or 0))
         skipped = volume.meta.get("skipped", [])
         notes = list(volume.meta.get("notes", []))
         if self._index_note:

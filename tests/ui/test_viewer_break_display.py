@@ -1,0 +1,28 @@
+"""Session 10's break-the-viewer findings in what the viewer shows (each failed on 7d7286b)."""
+
+from __future__ import annotations
+
+from medstation.imaging.synthetic import SeriesSpec, write_series
+from tests.ui.test_data_loss_both_versions import _uid
+from tests.ui.viewer_fixtures import viewer  # noqa: F401
+
+
+def test_the_time_point_box_follows_the_series_on_screen(viewer, qtbot, tmp_path):
+    """Time point 3 of one 4D series, then another 4D series: it opens at time point 1, and the box must say
+    so. 7d7286b kept showing 3, and choosing 3 for the new series then did nothing (the value did not change)."""
+    write_series(tmp_path / "d" / "a", SeriesSpec(n_slices=3, time_points=3, modality="MR"))
+    write_series(tmp_path / "d" / "b", SeriesSpec(n_slices=3, time_points=3, patient_name="Roe^Rick", patient_id="P2"))
+    with qtbot.waitSignal(viewer.sig_volume_loaded, timeout=20000):
+        viewer.open_paths([tmp_path / "d"])
+    box = viewer.toolbar.time_point
+    with qtbot.waitSignal(viewer.sig_volume_loaded, timeout=20000):
+        box.setValue(3)
+    assert viewer.current_volume().meta["time_point"] == 2
+    other = _uid(viewer, "MR" if viewer.current_volume().modality == "CT" else "CT")
+    with qtbot.waitSignal(viewer.sig_volume_loaded, timeout=20000):
+        viewer.open_series(other)
+    assert viewer.current_volume().meta["time_point"] == 0
+    assert box.value() == 1  # 7d7286b: 3
+    with qtbot.waitSignal(viewer.sig_volume_loaded, timeout=20000):
+        box.setValue(3)  # and choosing time point 3 of this series loads it
+    assert viewer.current_volume().series_uid == other and viewer.current_volume().meta["time_point"] == 2
