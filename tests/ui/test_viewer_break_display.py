@@ -26,3 +26,39 @@ def test_the_time_point_box_follows_the_series_on_screen(viewer, qtbot, tmp_path
     with qtbot.waitSignal(viewer.sig_volume_loaded, timeout=20000):
         box.setValue(3)  # and choosing time point 3 of this series loads it
     assert viewer.current_volume().series_uid == other and viewer.current_volume().meta["time_point"] == 2
+
+
+def _hold_loads(viewer, monkeypatch):
+    """Series loads wait until the returned event is set (a big series still reading)."""
+    import threading
+
+    release = threading.Event()
+    real = viewer.imaging.load_series_job
+
+    def held(ctx, series_uid, **kwargs):
+        while not release.wait(0.02):
+            ctx.check()
+        return real(ctx, series_uid, **kwargs)
+
+    monkeypatch.setattr(viewer.imaging, "load_series_job", held)
+    return release
+
+
+def test_export_deidentified_while_another_series_loads_exports_the_series_on_screen(loaded, qtbot, tmp_path,
+                                                                                     monkeypatch):
+    """7d7286b exported the series being loaded (named by the last double-click), not the one on screen."""
+    import pydicom
+
+    shown = loaded.current_volume()
+    other = _uid(loaded, "MR" if shown.modality == "CT" else "CT")
+    release = _hold_loads(loaded, monkeypatch)
+    loaded.open_series(other)  # still loading: the first series stays on screen
+    handle = loaded.export_deidentified(str(tmp_path / "out"))  # clicked with the first series on screen
+    with qtbot.waitSignals([handle.sig_done, loaded.sig_volume_loaded], timeout=20000):
+        release.set()  # (the io lane runs the export after the load)
+    written = sorted((tmp_path / "out").rglob("*.dcm"))
+    assert len(written) == shown.shape[0]
+    assert {pydicom.dcmread(p, stop_before_pixels=True).Modality for p in written} == {shown.modality}
+
+
+from tests.ui.viewer_fixtures import loaded  # noqa: E402,F401
