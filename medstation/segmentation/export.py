@@ -190,6 +190,10 @@ def export_dicom_seg(segments: list[ExportSegment], volume, path: str | Path, *,
         device_serial_number="0",
         series_description=f"MedStation segmentation ({note})"[:64] if note else "MedStation segmentation",
     )
+    if not all("ImageOrientationPatient" in ds for ds in sources):
+        # No patient plane (a radiograph, a secondary capture): the SEG has no plane orientation either, so its
+        # General Image module needs PatientOrientation (type 2C, may be empty); highdicom does not write it.
+        seg_ds.PatientOrientation = sources[0].get("PatientOrientation", "") or ""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     seg_ds.save_as(str(path))

@@ -68,3 +68,40 @@ def test_dicom_seg_adds_no_dciodvfy_errors(series, tmp_path):
     paths, vol = series
     path = export_dicom_seg([ExportSegment(1, "liver", _mask(vol.pixels.shape))], vol, tmp_path / "seg.dcm")
     assert new_errors(dciodvfy_errors(paths[0]), dciodvfy_errors(path)) == []
+
+
+def _write_radiograph(path):
+    """One DX image as a radiograph is stored: no ImageOrientationPatient or position, a PatientOrientation."""
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"  # Digital X-Ray Image Storage - For Presentation
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.Modality, ds.PatientName, ds.PatientID = "DX", "Doe^Jane", "PID-7"
+    ds.PatientOrientation = ["A", "F"]
+    ds.Rows, ds.Columns = 40, 32
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.ImagerPixelSpacing = ["0.15", "0.15"]
+    ds.PixelData = (np.arange(40 * 32) % 4096).astype(np.uint16).tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_a_dicom_seg_of_a_radiograph_says_its_patient_orientation(tmp_path):
+    """A SEG of an image without a patient plane has no plane orientation, so its General Image module needs
+    PatientOrientation (type 2C); 7d7286b left it out (dciodvfy: 'Missing attribute Type 2C ... PatientOrientation')."""
+    source = _write_radiograph(tmp_path / "dx.dcm")
+    vol = load_series(JobContext(), [source])
+    mask = np.zeros(vol.pixels.shape, np.uint8)
+    mask[0, 5:20, 4:12] = 1
+    path = export_dicom_seg([ExportSegment(1, "lung", mask)], vol, tmp_path / "seg.dcm")
+    ds = pydicom.dcmread(path)
+    assert list(ds.PatientOrientation) == ["A", "F"]
+    if dciodvfy_available():
+        assert new_errors(dciodvfy_errors(source), dciodvfy_errors(path)) == []
