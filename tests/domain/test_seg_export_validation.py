@@ -105,3 +105,29 @@ def test_a_dicom_seg_of_a_radiograph_says_its_patient_orientation(tmp_path):
     assert list(ds.PatientOrientation) == ["A", "F"]
     if dciodvfy_available():
         assert new_errors(dciodvfy_errors(source), dciodvfy_errors(path)) == []
+
+
+def test_segment_names_outside_ascii_survive_a_dicom_seg(series, tmp_path):
+    """'Läsion' was written as Latin-1 bytes with no SpecificCharacterSet (dciodvfy: 'Character invalid for
+    character repertoire') and '肝臓' became '??' on 7d7286b; a tab in a name is not allowed in an LO value."""
+    paths, vol = series
+    names = ["Läsion", "肝臓", "left\tlobe"]
+    segs = [ExportSegment(i + 1, n, _mask(vol.pixels.shape), draft=True) for i, n in enumerate(names)]
+    path = export_dicom_seg(segs, vol, tmp_path / "seg.dcm")
+    ds = pydicom.dcmread(path)
+    assert ds.SpecificCharacterSet == "ISO_IR 192"
+    assert [s.SegmentLabel for s in ds.SegmentSequence] == ["Läsion", "肝臓", "left lobe"]
+    if dciodvfy_available():
+        assert new_errors(dciodvfy_errors(paths[0]), dciodvfy_errors(path)) == []
+
+
+@pytest.mark.skipif(not dciodvfy_available(), reason="dciodvfy missing: run scripts/setup.sh (dicom3tools)")
+def test_dciodvfy_errors_reads_a_report_that_quotes_latin1_bytes(series, tmp_path):
+    """dciodvfy quotes a bad value in the file's own bytes; 7d7286b's reader raised UnicodeDecodeError on them."""
+    paths, _vol = series
+    ds = pydicom.dcmread(paths[0])
+    ds.PatientName = "Müller^Jürgen"  # no SpecificCharacterSet: pydicom writes Latin-1 bytes
+    ds.save_as(tmp_path / "bad.dcm")
+    assert b"M\xfcller" in (tmp_path / "bad.dcm").read_bytes()
+    errors = dciodvfy_errors(tmp_path / "bad.dcm")
+    assert any("character" in e.lower() for e in errors)
