@@ -210,6 +210,10 @@ class SegmentSet:
                 items = list(self.segments.items())
                 items.insert(min(entry.position, len(items)), (entry.segment, entry.segment_obj))
                 self.segments = dict(items)
+                # Back as a draft: removing an accepted segment marked its record rejected, so only a person's
+                # new Accept keeps it; a segment saved as rejected before it was removed stays rejected.
+                if entry.status_before != SegmentStatus.rejected:
+                    entry.segment_obj.status = SegmentStatus.draft
             else:
                 self.segments.pop(entry.segment, None)
             return HistoryStep("removal", entry.segment, (), entry.label)

@@ -266,7 +266,6 @@ class SegmentationSession:
         if step.kind == "removal":
             if seg is not None:
                 self.current_key = seg.key
-                seg.status = SegmentStatus.draft if seg.stored_id is None else seg.status
             elif self.current_key not in self.segments.segments:
                 self.current_key = next(iter(self.segments.segments), None)
             text = f"{verb} removing {'segment' if seg is None else repr(seg.name)}."

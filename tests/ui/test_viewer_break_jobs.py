@@ -5,6 +5,8 @@
 * Drawing a box (or dragging one) while a propagation ran stopped the propagation without being asked.
 * Drafts drawn on a series whose file count changed (a missing slice arrived) were on a set nobody kept:
   closing did not ask about them, and switching series and back lost them.
+* Undo of removing an accepted segment brought it back 'rejected' (not the promised draft): closing did not ask
+  and it never reloaded.
 """
 
 from __future__ import annotations
@@ -110,3 +112,35 @@ def test_drafts_on_a_series_that_gained_a_slice_are_kept_and_asked_about(window,
     _switch(qtbot, tab, ct)
     kept = [s.mask for s in panel.segments.segments.values() if s.mask.any()]
     assert any(np.array_equal(k, drawn) for k in kept)  # 7d7286b: a fresh empty set again
+
+
+def test_undoing_the_removal_of_an_accepted_segment_brings_it_back_as_a_draft(window, qtbot):
+    """Removing a saved segment marks its record rejected and says 'Undo brings it back here as a draft'.
+    7d7286b brought it back still 'rejected': closing did not ask, and it never reloaded again (lost)."""
+    from medstation.segmentation.segments import SegmentStatus
+
+    _win, tab, panel, runner = window
+    _paint(tab, panel)
+    with qtbot.waitSignal(panel.decide("accepted").sig_done, timeout=20000):
+        pass
+    seg = panel.segments.segments[panel.current_key]
+    panel.remove_segment()  # asked (answered Yes by the test fixture); the record is marked rejected
+    qtbot.waitUntil(lambda: not runner.active("io"), timeout=20000)
+    panel.undo()
+    assert seg.key in panel.segments.segments and seg.status == SegmentStatus.draft
+    assert any("Segment 1" in item for item in panel.unsaved_work())
+
+
+def test_undoing_a_removal_before_its_rejection_is_saved_still_gives_a_draft(window, qtbot):
+    from medstation.segmentation.segments import SegmentStatus
+
+    _win, tab, panel, runner = window
+    _paint(tab, panel)
+    with qtbot.waitSignal(panel.decide("accepted").sig_done, timeout=20000):
+        pass
+    seg = panel.segments.segments[panel.current_key]
+    panel.remove_segment()
+    panel.undo()  # before the io lane stored the rejection
+    qtbot.waitUntil(lambda: not runner.active("io"), timeout=20000)
+    qtbot.wait(50)
+    assert seg.status == SegmentStatus.draft and any("Segment 1" in item for item in panel.unsaved_work())

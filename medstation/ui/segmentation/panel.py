@@ -280,7 +280,7 @@ class SegmentationPanel(QWidget):
                 "so it does not reload; Undo brings it back here as a draft."):
             return
         if seg.stored_id is not None and seg.status == SegmentStatus.accepted:
-            self.decide("rejected")
+            self.decisions.decide("rejected", removal=True)
         self.view.set_mask_overlay(f"seg{seg.key}", None)
         self.status_label.setText(self.model.remove_current())
         self._after_structure_change()
