@@ -145,3 +145,24 @@ def test_a_broken_copy_of_an_indexed_image_does_not_replace_it(tmp_path, db):
     assert sorted(series_paths(db, uid)) == sorted(str(p.resolve()) for p in paths)
     assert load_series(JobContext(), series_paths(db, uid), series_uid=uid).shape[0] == 4
     assert "already indexed" in report.summary()
+
+
+def test_a_series_whose_files_are_gone_says_so(tmp_path, settings, db):
+    """7d7286b said 'unreadable DICOM (FileNotFoundError: [Errno 2] ...)' for every file, as if they were
+    corrupt; the files were moved or deleted after indexing, and the message must say that and where."""
+    import shutil
+
+    import pytest
+
+    from medstation.imaging.headers import ImagingError
+
+    paths = write_series(tmp_path / "usb" / "ct", SeriesSpec(n_slices=3))
+    service = ImagingService(settings, db, session=UserSession.from_os_user())
+    uid = service.index_job(JobContext(), [tmp_path / "usb"]).series_uids[0]
+    paths[0].unlink()
+    one_gone = service.load_series_job(JobContext(), uid)
+    assert one_gone.shape[0] == 2 and "not found" in one_gone.meta["skipped"][0][1]
+    shutil.rmtree(tmp_path / "usb")
+    with pytest.raises(ImagingError, match=r"moved or deleted") as refused:
+        service.load_series_job(JobContext(), uid)
+    assert "ct" in str(refused.value) and "FileNotFoundError" not in str(refused.value)
