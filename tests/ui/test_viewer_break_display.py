@@ -62,3 +62,16 @@ def test_export_deidentified_while_another_series_loads_exports_the_series_on_sc
 
 
 from tests.ui.viewer_fixtures import loaded  # noqa: E402,F401
+
+
+def test_an_angle_with_an_arm_of_no_length_says_why_nothing_was_measured(loaded):
+    """Three clicks where two coincide (a double-click on the vertex): 7d7286b wiped the drawing and said nothing."""
+    from PySide6.QtCore import Qt
+
+    view = loaded.axial_view
+    loaded.set_tool("angle")
+    for point in ((10.0, 20.0), (20.0, 20.0), (20.0, 20.0)):
+        view.tool_click(point, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    assert loaded.annotations == []
+    said = [item.toPlainText() for item in view._drawn if hasattr(item, "toPlainText")]
+    assert any("no length" in text for text in said)
