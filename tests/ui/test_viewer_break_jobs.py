@@ -144,3 +144,18 @@ def test_undoing_a_removal_before_its_rejection_is_saved_still_gives_a_draft(win
     qtbot.waitUntil(lambda: not runner.active("io"), timeout=20000)
     qtbot.wait(50)
     assert seg.status == SegmentStatus.draft and any("Segment 1" in item for item in panel.unsaved_work())
+
+
+def test_the_status_line_follows_the_series_on_screen_while_a_propagation_runs_elsewhere(window, qtbot, monkeypatch):
+    """7d7286b kept the last series' sentence ('Mask on slice 11: 4751 px') under another series, and a propagation
+    finishing there announced 'Propagated over 6 slices; review each slice' on the series that had none."""
+    _win, tab, panel, _runner = window
+    seg, handle, ended = _start_propagation(tab, panel, monkeypatch, qtbot, _PromptingSegmenter())
+    panel.status_label.setText("Mask on slice 3: 320 px in 10 ms (DRAFT)")  # what a box on this series said
+    _switch(qtbot, tab, _uid(tab, "MR"))
+    assert "Mask on slice 3" not in panel.status_label.text()
+    assert "previous series" in panel.status_label.text()
+    qtbot.waitUntil(lambda: bool(ended), timeout=20000)
+    text = panel.status_label.text()
+    assert "previous series" in text and not text.startswith("Propagated over")
+    assert seg.slices_with_mask() == list(range(BIG.n_slices))  # the slices landed on their own series

@@ -69,9 +69,7 @@ class EditTool(QObject):
         self.propagating = segs
         handle.sig_partial.connect(lambda item, s=segs, k=key, i=index, g=group: self._on_propagated_slice(s, k, i, g, item))
         handle.sig_progress.connect(lambda f, m: (panel.progress.setValue(int(f * 100)), panel.progress.setFormat(m)))
-        handle.sig_done.connect(lambda masks: panel.status_label.setText(
-            f"Propagated over {len(masks)} slices ({min(masks) + 1}–{max(masks) + 1}); review each slice (DRAFT). "
-            "One Undo takes it all back."))
+        handle.sig_done.connect(lambda masks, s=segs: self._on_propagated(s, masks))
         handle.sig_cancelled.connect(lambda h=handle: self._on_propagation_cancelled(h))
         handle.sig_failed.connect(failure_slot(panel, "Propagation", panel.status_label))
         handle.sig_finished.connect(self._on_propagation_finished)
@@ -87,6 +85,15 @@ class EditTool(QObject):
         if (self.model.apply_propagated(segs, key, start, group, index, mask) and segs is self.model.segments
                 and index == self.panel.viewer.current_slice()):
             self.panel._refresh_overlays()
+
+    def _on_propagated(self, segs, masks) -> None:
+        span = f"{len(masks)} slices ({min(masks) + 1}–{max(masks) + 1})"
+        if segs is self.model.segments:
+            self.panel.status_label.setText(f"Propagated over {span}; review each slice (DRAFT). "
+                                            "One Undo takes it all back.")
+        else:  # the user moved on to another series meanwhile: say where the slices went
+            self.panel.status_label.setText(f"The propagation on the previous series finished over {span}; "
+                                            "review them there (DRAFT).")
 
     def _on_propagation_cancelled(self, handle) -> None:
         if handle is not self._undone:  # stopped by an Undo: the status line already says what was taken back

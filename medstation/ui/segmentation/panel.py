@@ -146,8 +146,12 @@ class SegmentationPanel(QWidget):
         self.segmenter = None
         self.decisions.cancel_measure()
         opened = self.model.open_series(volume.series_uid, volume.pixels.shape)
-        if opened.note is not None:
-            self.status_label.setText(opened.note)
+        elsewhere = self.propagation_running() and self.edits.propagating is not opened.segments
+        # The line speaks about the series on screen: the last series' sentence ("Mask on slice 11") must go.
+        self.status_label.setText(" ".join(filter(None, [
+            opened.note,
+            "A propagation is still running on the previous series; its slices land there (Stop ends it)."
+            if elsewhere else None])))
         if opened.made:
             self._load_saved(opened.segments)
         self._after_structure_change()
