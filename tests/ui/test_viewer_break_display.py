@@ -75,3 +75,26 @@ def test_an_angle_with_an_arm_of_no_length_says_why_nothing_was_measured(loaded)
     assert loaded.annotations == []
     said = [item.toPlainText() for item in view._drawn if hasattr(item, "toPlainText")]
     assert any("no length" in text for text in said)
+
+
+def test_the_time_point_box_while_another_series_loads_steps_the_series_on_screen(viewer, qtbot, tmp_path,
+                                                                                   monkeypatch, non_blocking_message_boxes):
+    """The box belongs to the 4D series on screen; 7d7286b sent the time point to the series still loading (a 3D
+    one), which failed with 'time point 1 requested but the series has 1'."""
+    write_series(tmp_path / "d" / "a", SeriesSpec(n_slices=3, time_points=3, modality="MR"))
+    write_series(tmp_path / "d" / "b", SeriesSpec(n_slices=4, patient_name="Roe^Rick", patient_id="P2"))
+    with qtbot.waitSignal(viewer.sig_volume_loaded, timeout=20000):
+        viewer.open_paths([tmp_path / "d"])
+    four_d = _uid(viewer, "MR")
+    if viewer.current_volume().series_uid != four_d:
+        with qtbot.waitSignal(viewer.sig_volume_loaded, timeout=20000):
+            viewer.open_series(four_d)
+    release = _hold_loads(viewer, monkeypatch)
+    viewer.open_series(_uid(viewer, "CT"))  # still loading: the 4D series and its box stay on screen
+    viewer.toolbar.time_point.setValue(2)
+    with qtbot.waitSignal(viewer.sig_volume_loaded, timeout=20000):
+        release.set()
+    qtbot.waitUntil(lambda: not viewer.runner.active("io"), timeout=20000)
+    volume = viewer.current_volume()
+    assert (volume.series_uid, volume.meta["time_point"]) == (four_d, 1)
+    assert not [text for kind, text in non_blocking_message_boxes if kind == "critical"]
