@@ -310,7 +310,10 @@ class SegmentationSession:
         seg = self.current
         if seg is None:
             return ""
-        state = seg.status.value.upper() + (" — FLAGGED" if seg.flags and seg.mask.any() else "")
+        drawn = bool(seg.mask.any())
+        state = seg.status.value.upper() + (" — FLAGGED" if seg.flags and drawn else "")
+        if measurements is None and drawn:  # measured once editing pauses: until then it is not "empty"
+            return f"[{state}] Segment '{seg.name}': measuring…"
         return f"[{state}] {report_line(seg.name, measurements)}"
 
     def export_items(self) -> list[ExportSegment]:
