@@ -26,7 +26,8 @@ def dciodvfy_errors(path: str | Path, *, timeout_s: float = 60.0) -> list[str]:
     exe = shutil.which("dciodvfy")
     if exe is None:
         raise FileNotFoundError("dciodvfy is not installed (Debian package dicom3tools)")
-    done = subprocess.run([exe, str(path)], capture_output=True, text=True, timeout=timeout_s)
+    # errors="replace": dciodvfy echoes values in the file's own bytes (a Latin-1 "Müller"), not UTF-8
+    done = subprocess.run([exe, str(path)], capture_output=True, text=True, errors="replace", timeout=timeout_s)
     lines = (done.stdout + "\n" + done.stderr).splitlines()
     return [line.strip() for line in lines if line.strip().startswith("Error")]
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
 import numpy as np
 
 from medstation.imaging.headers import FrameHeader, ImagingError
@@ -81,6 +83,20 @@ def _plan_without_geometry(frames: list[FrameHeader], skipped, notes) -> StackPl
     return StackPlan(frames, (float(dz), float(dy), float(dx)), (0.0, 0.0, 0.0), np.eye(3), skipped=skipped, notes=notes)
 
 
+def _drop_repeats(groups: list[list[FrameHeader]], skipped, notes) -> list[list[FrameHeader]]:
+    """Most positions hold one image: the few that hold more are copies (a slice re-sent with a new UID), not
+    time points. Keep one per position (lowest InstanceNumber, then path); list the others as skipped."""
+    kept = []
+    for group in groups:
+        ordered = sorted(group, key=lambda f: (f.instance_number if f.instance_number is not None else 0, f.path, f.frame))
+        kept.append(ordered[:1])
+        for extra in ordered[1:]:
+            skipped.append((extra.path, f"same slice position as {Path(ordered[0].path).name} (sent twice?): skipped"))
+    n = sum(len(g) - 1 for g in groups)
+    notes.append(f"{n} image(s) at an already-filled slice position skipped (duplicates?)")
+    return kept
+
+
 def _group_positions(frames: list[FrameHeader], normal: np.ndarray) -> list[list[FrameHeader]]:
     """Frames grouped by slice position along ``normal``, groups in increasing position."""
     ordered = sorted(frames, key=lambda f: float(np.dot(f.position, normal)))  # type: ignore[arg-type]
@@ -118,6 +134,9 @@ def plan_stack(frames: list[FrameHeader], time_point: int | None = None) -> Stac
 
     groups = _group_positions(frames, normal)
     counts = Counter(len(g) for g in groups)
+    if len(counts) > 1 and counts.get(1, 0) * 2 > len(groups):
+        groups = _drop_repeats(groups, skipped, notes)
+        counts = Counter(len(g) for g in groups)
     n_time = len(groups[0])
     if len(counts) > 1:
         raise ImagingError(

@@ -50,6 +50,10 @@ def read_dicom(path: str | Path, *, stop_before_pixels: bool = False, defer_size
             return ds, None
     except MemoryError:
         return None, "file claims an impossible element length (corrupt)"
+    except FileNotFoundError:  # not a damaged file: it is not there (moved or deleted since it was indexed)
+        return None, "file not found (moved or deleted?)"
+    except PermissionError:
+        return None, "no permission to read this file"
     except Exception as exc:
         return None, f"unreadable DICOM ({exc.__class__.__name__}: {str(exc)[:160]})"
 

@@ -44,6 +44,7 @@ class IndexReport:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    elsewhere: int = 0  # images already indexed from another file that still exists (that file is kept)
     problems: list[tuple[str, str]] = field(default_factory=list)
     series_uids: list[str] = field(default_factory=list)  # every series with a file among the paths
 
@@ -51,6 +52,7 @@ class IndexReport:
         return (
             f"{self.scanned} files: {self.added} new, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.removed} removed, {len(self.problems)} skipped"
+            + (f", {self.elsewhere} already indexed from another folder (those files are used)" if self.elsewhere else "")
         )
 
 
@@ -298,6 +300,17 @@ def index_paths(ctx: JobContext, db: Database, paths: Iterable[str | Path]) -> I
                     first = seen_sop.setdefault(sop_uid, str(path))
                     if first != str(path):
                         report.problems.append((str(path), f"same SOP Instance UID as {first} (a copy?): skipped"))
+                        continue
+                    kept = by_sop.get(sop_uid)
+                    if kept is not None and kept.path != str(path) and Path(kept.path).is_file():
+                        # The image is indexed from a file that is still there: this one is a copy, maybe a
+                        # broken one (a half-copied stick). Re-pointing would let it replace the good file;
+                        # only a file that moved (its old path is gone) takes the instance over.
+                        seen_sop[sop_uid] = kept.path
+                        report.elsewhere += 1
+                        kept_series = s.get(Series, kept.series_id)
+                        if kept_series is not None:
+                            series_uids.add(kept_series.series_uid)
                         continue
                     old = by_path.get(str(path))
                     if old is not None and old.sop_uid != sop_uid:  # the file now holds another image

@@ -85,6 +85,11 @@ class ImagingService:
         paths, cache = series_load_inputs(self.db, series_uid)
         if not paths:
             raise ImagingError("this series is not in the index any more; re-open its folder")
+        if not any(Path(p).is_file() for p in paths):
+            folders = sorted({str(Path(p).parent) for p in paths})
+            raise ImagingError(f"the {len(paths)} file(s) of this series are no longer in {folders[0]}"
+                               + (f" (and {len(folders) - 1} other folder(s))" if len(folders) > 1 else "")
+                               + ": moved or deleted? Open the folder where they are now.")
         volume = load_series(ctx, paths, series_uid=series_uid, time_point=time_point, cache=cache)
         self.db.audit("imaging.view", actor=actor, entity="series", entity_id=series_uid, time_point=time_point)
         return volume

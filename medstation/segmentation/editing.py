@@ -75,6 +75,7 @@ class SegmentRemoval:
     segment_obj: Any
     position: int
     label: str = "remove segment"
+    status_before: Any = None  # the segment's status when it was removed (an accepted one is then rejected)
 
     @property
     def segment(self) -> int:
@@ -139,7 +140,7 @@ class EditHistory:
         self._push(EditGroup(group, edit.label, [edit]))
 
     def record_removal(self, segment_obj, position: int) -> None:
-        self._push(SegmentRemoval(segment_obj, position))
+        self._push(SegmentRemoval(segment_obj, position, status_before=getattr(segment_obj, "status", None)))
         self._redo.clear()
 
     def _push(self, entry: Entry) -> None:

@@ -94,7 +94,9 @@ def export_nifti(segments: list[ExportSegment], volume, path: str | Path) -> Pat
     image.header.set_qform(affine, code=1)
     image.header.set_sform(affine, code=1)
     image.header.set_xyzt_units("mm")
-    image.header["descrip"] = (drafts_note(segments) or "MedStation segmentation")[:79].encode()  # NIfTI: 80 bytes
+    # NIfTI: 80 bytes; cut on a character boundary (an accented name is two bytes a letter)
+    descrip = (drafts_note(segments) or "MedStation segmentation").encode()[:79].decode("utf-8", "ignore")
+    image.header["descrip"] = descrip.encode()
     nib.save(image, str(path))
     labels = [{"value": s.number, "name": s.name, "status": "draft" if s.draft else "accepted",
                "algorithm": s.algorithm, "algorithm_version": s.algorithm_version}
@@ -161,7 +163,7 @@ def export_dicom_seg(segments: list[ExportSegment], volume, path: str | Path, *,
     descriptions = [
         hd.seg.SegmentDescription(
             segment_number=i + 1,
-            segment_label=seg.name[:64],
+            segment_label=_lo_text(seg.name),
             segmented_property_category=_coded(*coded[i].category),
             segmented_property_type=_coded(*coded[i].type),
             algorithm_type=hd.seg.SegmentAlgorithmTypeValues.SEMIAUTOMATIC,
@@ -188,12 +190,24 @@ def export_dicom_seg(segments: list[ExportSegment], volume, path: str | Path, *,
         manufacturer_model_name="MedStation segmentation",
         software_versions=software_version,
         device_serial_number="0",
-        series_description=f"MedStation segmentation ({note})"[:64] if note else "MedStation segmentation",
+        series_description=_lo_text(f"MedStation segmentation ({note})") if note else "MedStation segmentation",
     )
+    # Names are the user's words ("Läsion", "肝臓"): written as UTF-8, and said so (without this pydicom wrote
+    # Latin-1 bytes into a file that declares the default repertoire, or "??" for what Latin-1 lacks).
+    seg_ds.SpecificCharacterSet = "ISO_IR 192"
+    if not all("ImageOrientationPatient" in ds for ds in sources):
+        # No patient plane (a radiograph, a secondary capture): the SEG has no plane orientation either, so its
+        # General Image module needs PatientOrientation (type 2C, may be empty); highdicom does not write it.
+        seg_ds.PatientOrientation = sources[0].get("PatientOrientation", "") or ""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     seg_ds.save_as(str(path))
     return path
+
+
+def _lo_text(text: str) -> str:
+    """``text`` as a DICOM LO value: control characters (a tab, a newline) become spaces, at most 64 characters."""
+    return "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text).strip()[:64]
 
 
 def _with_identity(ds, volume, index: int):

@@ -210,6 +210,10 @@ class SegmentSet:
                 items = list(self.segments.items())
                 items.insert(min(entry.position, len(items)), (entry.segment, entry.segment_obj))
                 self.segments = dict(items)
+                # Back as a draft: removing an accepted segment marked its record rejected, so only a person's
+                # new Accept keeps it; a segment saved as rejected before it was removed stays rejected.
+                if entry.status_before != SegmentStatus.rejected:
+                    entry.segment_obj.status = SegmentStatus.draft
             else:
                 self.segments.pop(entry.segment, None)
             return HistoryStep("removal", entry.segment, (), entry.label)
@@ -226,10 +230,15 @@ class SegmentSet:
 
 
 class SeriesSegments:
-    """One :class:`SegmentSet` per series UID, kept while the app runs (drafts survive a series switch)."""
+    """One :class:`SegmentSet` per series UID, kept while the app runs (drafts survive a series switch).
+
+    A series re-read with another number of slices (a missing file arrived) cannot show the segments drawn on
+    its old slices; those stay where they are, and the set drawn on the new slices is kept beside them
+    (:meth:`keep_aside`), so neither is lost on a switch or forgotten when closing asks about drafts."""
 
     def __init__(self) -> None:
         self._sets: dict[str, SegmentSet] = {}
+        self._aside: dict[tuple[str, tuple[int, ...]], SegmentSet] = {}  # (uid, shape) -> set of another shape
 
     def get(self, series_uid: str) -> SegmentSet | None:
         return self._sets.get(series_uid)
@@ -237,9 +246,13 @@ class SeriesSegments:
     def get_or_create(self, series_uid: str, shape: tuple[int, int, int]) -> tuple[SegmentSet, bool]:
         """(the set for ``series_uid``, True when it was just made). A set whose shape no longer fits
         (the series was re-indexed with more or fewer files) is replaced only when it holds nothing."""
+        shape = tuple(int(n) for n in shape)
         existing = self._sets.get(series_uid)
-        if existing is not None and existing.shape == tuple(int(n) for n in shape):
+        if existing is not None and existing.shape == shape:
             return existing, False
+        beside = self._aside.get((series_uid, shape))
+        if beside is not None:
+            return beside, False
         if existing is not None and not existing.is_blank():
             raise ValueError(
                 f"this series now has shape {tuple(shape)} but its segments were drawn on {existing.shape}")
@@ -247,6 +260,13 @@ class SeriesSegments:
         self._sets[series_uid] = made
         return made, True
 
+    def keep_aside(self, series_uid: str, shape: tuple[int, int, int]) -> SegmentSet:
+        """A new set for ``series_uid`` in ``shape``, kept beside the drawn set of its other shape."""
+        made = SegmentSet(series_uid, shape)
+        self._aside[(series_uid, made.shape)] = made
+        return made
+
     def unsaved(self) -> list[tuple[str, Segment]]:
         """Every draft with content, in any series: what closing the app would lose."""
-        return [(uid, seg) for uid, s in self._sets.items() for seg in s.unsaved()]
+        sets = list(self._sets.items()) + [(uid, s) for (uid, _shape), s in self._aside.items()]
+        return [(uid, seg) for uid, s in sets for seg in s.unsaved()]

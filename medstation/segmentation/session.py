@@ -67,7 +67,7 @@ class SegmentationSession:
         try:
             self.segments, made = self.workspace.get_or_create(series_uid, shape)
         except ValueError as exc:  # same series, other files: keep the old drafts, draw on a fresh set
-            self.segments, made = SegmentSet(series_uid, shape), True
+            self.segments, made = self.workspace.keep_aside(series_uid, shape), True
             note = f"Earlier segments kept aside: {exc}."
         if made:
             self.current_key = self.segments.add().key
@@ -266,7 +266,6 @@ class SegmentationSession:
         if step.kind == "removal":
             if seg is not None:
                 self.current_key = seg.key
-                seg.status = SegmentStatus.draft if seg.stored_id is None else seg.status
             elif self.current_key not in self.segments.segments:
                 self.current_key = next(iter(self.segments.segments), None)
             text = f"{verb} removing {'segment' if seg is None else repr(seg.name)}."
@@ -311,7 +310,10 @@ class SegmentationSession:
         seg = self.current
         if seg is None:
             return ""
-        state = seg.status.value.upper() + (" — FLAGGED" if seg.flags and seg.mask.any() else "")
+        drawn = bool(seg.mask.any())
+        state = seg.status.value.upper() + (" — FLAGGED" if seg.flags and drawn else "")
+        if measurements is None and drawn:  # measured once editing pauses: until then it is not "empty"
+            return f"[{state}] Segment '{seg.name}': measuring…"
         return f"[{state}] {report_line(seg.name, measurements)}"
 
     def export_items(self) -> list[ExportSegment]:

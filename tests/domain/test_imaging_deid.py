@@ -226,3 +226,19 @@ def test_the_window_export_uses_the_configured_options(settings, db, tmp_path):
     assert report.options == ("retain-dates", "retain-device-id")
     codes = [c.CodeValue for c in pydicom.dcmread(report.files[0]).DeidentificationMethodCodeSequence]
     assert codes == ["113100", "113107", "113109"]
+
+
+def test_a_mask_that_misses_the_image_refuses_the_file_instead_of_exporting_it_unmasked(db, tmp_path):
+    """Rectangles typed for another matrix (x 700 on a 640-wide ultrasound) blanked nothing, yet 7d7286b exported
+    the image and recorded it as 'masked' (0 pixels): the burned-in text left the building."""
+    from pydicom.data import get_testdata_file
+
+    from medstation.imaging.deid.pixels import MaskRect
+
+    source = get_testdata_file("US1_UNCR.dcm")
+    cols = int(pydicom.dcmread(source, stop_before_pixels=True).Columns)
+    report = export_deidentified(JobContext(), db, [source], tmp_path / "out",
+                                 DeidRequest(masks=(MaskRect(cols + 60, 0, 120, 40),)))
+    assert report.files == () and report.burned_in == ()
+    [(path, reason)] = report.refused
+    assert path == source and "outside" in reason

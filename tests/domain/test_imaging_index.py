@@ -128,3 +128,41 @@ def test_a_copy_of_an_indexed_file_is_skipped_with_a_reason_not_a_crash(tmp_path
     assert [reason for _, reason in report.problems] == [f"same SOP Instance UID as {paths[1]} (a copy?): skipped"]
     series = catalog(db)[0].studies[0].series[0]
     assert series.n_instances == 3
+
+
+def test_a_broken_copy_of_an_indexed_image_does_not_replace_it(tmp_path, db):
+    """A folder holding a truncated copy of one image of an indexed series (a half-copied USB stick) must not
+    take that image away: on 7d7286b the index moved the image to the broken copy and the series lost a slice."""
+    from medstation.imaging.loader import load_series
+
+    paths = write_series(tmp_path / "good", SeriesSpec(n_slices=4))
+    index_paths(JobContext(), db, [tmp_path / "good"])
+    uid = catalog(db)[0].studies[0].series[0].series_uid
+    (tmp_path / "usb").mkdir()
+    (tmp_path / "usb" / "part.dcm").write_bytes(paths[0].read_bytes()[:1500])  # header only: pixels cut off
+    report = index_paths(JobContext(), db, [tmp_path / "usb"])
+    assert report.series_uids == [uid]  # the copy still names its series (opening the folder opens it)
+    assert sorted(series_paths(db, uid)) == sorted(str(p.resolve()) for p in paths)
+    assert load_series(JobContext(), series_paths(db, uid), series_uid=uid).shape[0] == 4
+    assert "already indexed" in report.summary()
+
+
+def test_a_series_whose_files_are_gone_says_so(tmp_path, settings, db):
+    """7d7286b said 'unreadable DICOM (FileNotFoundError: [Errno 2] ...)' for every file, as if they were
+    corrupt; the files were moved or deleted after indexing, and the message must say that and where."""
+    import shutil
+
+    import pytest
+
+    from medstation.imaging.headers import ImagingError
+
+    paths = write_series(tmp_path / "usb" / "ct", SeriesSpec(n_slices=3))
+    service = ImagingService(settings, db, session=UserSession.from_os_user())
+    uid = service.index_job(JobContext(), [tmp_path / "usb"]).series_uids[0]
+    paths[0].unlink()
+    one_gone = service.load_series_job(JobContext(), uid)
+    assert one_gone.shape[0] == 2 and "not found" in one_gone.meta["skipped"][0][1]
+    shutil.rmtree(tmp_path / "usb")
+    with pytest.raises(ImagingError, match=r"moved or deleted") as refused:
+        service.load_series_job(JobContext(), uid)
+    assert "ct" in str(refused.value) and "FileNotFoundError" not in str(refused.value)

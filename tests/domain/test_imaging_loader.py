@@ -177,3 +177,20 @@ def test_indexer_and_loader_share_one_lenient_read(tmp_path):
         ds, reason = read(bare)
         assert reason is None and ds.SOPInstanceUID
         assert read(text) == (None, "not a DICOM file")
+
+
+def test_one_image_sent_twice_does_not_make_the_series_unopenable(tmp_path):
+    """A slice re-sent with a new SOP Instance UID (same position) refused the whole series on 7d7286b
+    ('repeats slice positions unevenly'); one image per position is shown and the copy is listed as skipped."""
+    import pydicom
+
+    spec = SeriesSpec(n_slices=5)
+    paths = write_series(tmp_path, spec)
+    ds = pydicom.dcmread(paths[0])
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
+    ds.save_as(tmp_path / "resent.dcm")
+    vol = load_series(JobContext(), paths + [tmp_path / "resent.dcm"])
+    assert vol.shape[0] == 5 and vol.meta["n_time_points"] == 1
+    _assert_phantom(vol, spec)
+    [(path, reason)] = vol.meta["skipped"]
+    assert "same slice position" in reason and path in {str(paths[0]), str(tmp_path / "resent.dcm")}

@@ -88,3 +88,16 @@ def test_dicom_seg_needs_sources(oblique_series, tmp_path):
     with pytest.raises(ValueError, match="one source file per slice"):
         export_dicom_seg(two_segments(oblique_series.pixels.shape), replace(oblique_series, source_paths=[]),
                          tmp_path / "x.dcm")
+
+
+def test_nifti_description_of_drafts_with_accented_names_is_whole_utf8(oblique_series, tmp_path):
+    """The 80-byte NIfTI description was cut after 79 characters, so 'Läsion…' names ended in half a character
+    (7d7286b: the header's descrip was not valid UTF-8)."""
+    import nibabel as nib
+
+    vol = oblique_series
+    mask = np.zeros(vol.pixels.shape, np.uint8)
+    mask[1, 2:6, 2:6] = 1
+    path = export_nifti([ExportSegment(1, "Läsion " + "é" * 60, mask, draft=True)], vol, tmp_path / "l.nii.gz")
+    descrip = nib.load(str(path)).header["descrip"].tobytes().rstrip(b"\0")
+    assert descrip.decode("utf-8").startswith("DRAFT: Läsion")

@@ -210,7 +210,8 @@ def test_decisions_record_the_segment_and_take_back_the_store_answer(session):
     assert note == "Liver: accepted and saved (#11)." and renamed
     assert session.current.stored_id == 11 and session.current.status == SegmentStatus.accepted
     assert session.unsaved_work() == []
-    assert session.report(None) == "[ACCEPTED] Segment 'Liver': empty mask, nothing measured."
+    # drawn but not measured yet (the measurement waits for a pause in editing): 7d7286b said 'empty mask'
+    assert session.report(None) == "[ACCEPTED] Segment 'Liver': measuring…"
     problem, store = session.rename(session.current_key, "  ")
     assert problem == "a segment needs a name" and not store
     assert session.rename(session.current_key, "Spleen") == (None, True)  # a saved segment's name is stored
@@ -225,3 +226,20 @@ def test_export_numbers_the_drawn_segments_and_marks_drafts(session):
     items = session.export_items()
     assert [(i.number, i.name, i.draft, i.algorithm) for i in items] == [
         (1, "Segment 1", True, "manual"), (2, "Segment 3", False, "manual")]
+
+
+def test_drafts_drawn_after_a_shape_change_are_kept_beside_the_old_ones(session):
+    """7d7286b drew on a set nobody kept: closing did not list its drafts and a switch back lost them."""
+    session.brush(1, 10, 10, 3, False, now=0.0)
+    session.open_series("1.2.3", (7, 32, 32))
+    session.brush(1, 20, 20, 3, False, now=1.0)
+    drawn = session.current.mask.copy()
+    assert len(session.unsaved_work()) == 2
+    session.open_series("9.9.9", SHAPE)
+    back = session.open_series("1.2.3", (7, 32, 32))
+    assert not back.made and np.array_equal(session.current.mask, drawn)
+    assert session.open_series("1.2.3", SHAPE).segments.shape == SHAPE  # the old slices' drafts are there too
+
+
+def test_the_report_of_an_empty_segment_says_it_is_empty(session):
+    assert session.report(None) == "[DRAFT] Segment 'Segment 1': empty mask, nothing measured."

@@ -148,6 +148,11 @@ def export_deidentified(
                 except Exception as exc:  # undecodable pixels: refuse rather than export unmasked
                     tally.refused.append((path, f"burned-in text suspected and the pixels could not be masked ({exc})"))
                     continue
+                if blanked == 0:  # every rectangle missed the image: exporting it would be exporting it unmasked
+                    tally.refused.append((path, f"burned-in text suspected: {reason}; the masking rectangles all lie "
+                                                f"outside this {ds.get('Columns')}×{ds.get('Rows')} image, so nothing "
+                                                "was blanked"))
+                    continue
                 tally.burned_in.append(BurnedInDecision(path, reason, "masked", blanked))
             elif request.confirm_burned_in:
                 tally.burned_in.append(BurnedInDecision(path, reason, "confirmed"))

@@ -76,8 +76,10 @@ class DecisionTool(QObject):
         session = self.panel.session
         return session.require(permission).name if session is not None else ""
 
-    def decide(self, decision: str):
-        """Store the current segment as ``decision`` ("accepted" | "rejected") in the io lane; returns the handle."""
+    def decide(self, decision: str, *, removal: bool = False):
+        """Store the current segment as ``decision`` ("accepted" | "rejected") in the io lane; returns the handle.
+
+        ``removal``: the rejection of a saved segment being removed (an Undo may bring it back first)."""
         panel, service = self.panel, self.panel.service
         seg = self.model.current
         if seg is None or service is None:
@@ -94,11 +96,17 @@ class DecisionTool(QObject):
         record = self.model.record(service.model_version_id(seg.engine or None))
         handle = panel.runner.submit("io", service.decide, record, panel.volume, decision, actor,
                                      name=f"segmentation {decision}", queue=True)
-        handle.sig_done.connect(lambda result, s=seg, n=record.name: self._on_decided(s, result, n))
+        segs = self.model.segments
+        handle.sig_done.connect(lambda result, s=seg, n=record.name, sg=segs, r=removal: self._on_decided(s, result, n, sg, r))
         handle.sig_failed.connect(failure_slot(panel, "Save segmentation", panel.status_label))
         return handle
 
-    def _on_decided(self, seg, result: dict, saved_name: str | None = None) -> None:
+    def _on_decided(self, seg, result: dict, saved_name: str | None = None, segs=None, removal: bool = False) -> None:
+        if removal and segs is not None and segs.segments.get(seg.key) is seg:
+            # Undo brought the removed segment back before its rejection was saved: it stays a draft.
+            seg.stored_id = result["id"]
+            self.panel._fill_segments()
+            return
         note, renamed = self.model.mark_decided(seg, result, saved_name)
         if renamed:
             self.store_rename(seg)  # renamed while the decision was being saved

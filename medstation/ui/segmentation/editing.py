@@ -29,6 +29,8 @@ class EditTool(QObject):
         self.panel = panel
         self.model = panel.model
         self.propagate_handle = None
+        self.propagating = None  # the SegmentSet the running propagation writes into
+        self._undone = None  # the propagation an Undo or Redo stopped
         self._propagate_ids = itertools.count(1)
 
     def on_brush(self, x, y, radius, erase) -> None:
@@ -59,15 +61,16 @@ class EditTool(QObject):
         if mask_box(start) is None:
             panel.status_label.setText("Draw a mask on this slice first, then propagate from it.")
             return None
+        # Its own requester: a box or click of the panel (requester=panel) replaces the panel's earlier prompt,
+        # never a propagation the user started; the prompt waits in the lane and the status line says why.
         handle = panel.runner.submit("segmentation", _propagate_job, segmenter, index, start, name="propagate",
-                                     requester=panel)
+                                     requester=self)
         segs, key, group = self.model.segments, self.model.current_key, f"propagate-{next(self._propagate_ids)}"
+        self.propagating = segs
         handle.sig_partial.connect(lambda item, s=segs, k=key, i=index, g=group: self._on_propagated_slice(s, k, i, g, item))
         handle.sig_progress.connect(lambda f, m: (panel.progress.setValue(int(f * 100)), panel.progress.setFormat(m)))
-        handle.sig_done.connect(lambda masks: panel.status_label.setText(
-            f"Propagated over {len(masks)} slices ({min(masks) + 1}–{max(masks) + 1}); review each slice (DRAFT). "
-            "One Undo takes it all back."))
-        handle.sig_cancelled.connect(lambda: panel.status_label.setText("Propagation stopped; slices so far are kept."))
+        handle.sig_done.connect(lambda masks, s=segs: self._on_propagated(s, masks))
+        handle.sig_cancelled.connect(lambda h=handle: self._on_propagation_cancelled(h))
         handle.sig_failed.connect(failure_slot(panel, "Propagation", panel.status_label))
         handle.sig_finished.connect(self._on_propagation_finished)
         self.propagate_handle = handle
@@ -83,6 +86,19 @@ class EditTool(QObject):
                 and index == self.panel.viewer.current_slice()):
             self.panel._refresh_overlays()
 
+    def _on_propagated(self, segs, masks) -> None:
+        span = f"{len(masks)} slices ({min(masks) + 1}–{max(masks) + 1})"
+        if segs is self.model.segments:
+            self.panel.status_label.setText(f"Propagated over {span}; review each slice (DRAFT). "
+                                            "One Undo takes it all back.")
+        else:  # the user moved on to another series meanwhile: say where the slices went
+            self.panel.status_label.setText(f"The propagation on the previous series finished over {span}; "
+                                            "review them there (DRAFT).")
+
+    def _on_propagation_cancelled(self, handle) -> None:
+        if handle is not self._undone:  # stopped by an Undo: the status line already says what was taken back
+            self.panel.status_label.setText("Propagation stopped; slices so far are kept.")
+
     def _on_propagation_finished(self) -> None:
         panel = self.panel
         panel.progress.hide()
@@ -95,6 +111,15 @@ class EditTool(QObject):
     def stop_propagation(self) -> None:
         if self.propagate_handle is not None:
             self.propagate_handle.cancel()
+
+    def stop_before_history(self, segs) -> bool:
+        """Undo or redo in ``segs`` while a propagation writes into it: stop the propagation first (a cancelled
+        job's later slices never land), so one Undo takes the whole run back. True when it was stopped."""
+        if not self.propagation_running() or segs is not self.propagating:
+            return False
+        self._undone = self.propagate_handle
+        self.propagate_handle.cancel()
+        return True
 
     def propagation_running(self) -> bool:
         return self.propagate_handle is not None and not self.propagate_handle.finished

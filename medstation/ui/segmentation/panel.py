@@ -106,14 +106,16 @@ class SegmentationPanel(QWidget):
     # -- actions (buttons, shortcuts, tests) -----------------------------------------------------
     def undo(self) -> None:
         if self.model.segments is not None:
-            self._after_history(*self.model.undo())
+            stopped = self.edits.stop_before_history(self.model.segments)
+            self._after_history(*self.model.undo(), stopped=stopped)
 
     def redo(self) -> None:
         if self.model.segments is not None:
-            self._after_history(*self.model.redo())
+            stopped = self.edits.stop_before_history(self.model.segments)
+            self._after_history(*self.model.redo(), stopped=stopped)
 
-    def _after_history(self, note: str, changed: bool) -> None:
-        self.status_label.setText(note)
+    def _after_history(self, note: str, changed: bool, stopped: bool = False) -> None:
+        self.status_label.setText(("Propagation stopped. " if stopped else "") + note)
         if changed:
             self._after_structure_change()
 
@@ -144,8 +146,12 @@ class SegmentationPanel(QWidget):
         self.segmenter = None
         self.decisions.cancel_measure()
         opened = self.model.open_series(volume.series_uid, volume.pixels.shape)
-        if opened.note is not None:
-            self.status_label.setText(opened.note)
+        elsewhere = self.propagation_running() and self.edits.propagating is not opened.segments
+        # The line speaks about the series on screen: the last series' sentence ("Mask on slice 11") must go.
+        self.status_label.setText(" ".join(filter(None, [
+            opened.note,
+            "A propagation is still running on the previous series; its slices land there (Stop ends it)."
+            if elsewhere else None])))
         if opened.made:
             self._load_saved(opened.segments)
         self._after_structure_change()
@@ -278,7 +284,7 @@ class SegmentationPanel(QWidget):
                 "so it does not reload; Undo brings it back here as a draft."):
             return
         if seg.stored_id is not None and seg.status == SegmentStatus.accepted:
-            self.decide("rejected")
+            self.decisions.decide("rejected", removal=True)
         self.view.set_mask_overlay(f"seg{seg.key}", None)
         self.status_label.setText(self.model.remove_current())
         self._after_structure_change()

@@ -33,6 +33,8 @@ class PromptTool(QObject):
         panel = self.panel
         if abs(x1 - x0) < MIN_BOX_PX or abs(y1 - y0) < MIN_BOX_PX or not panel._usable():
             return
+        if panel.propagation_running():
+            return  # the lane is busy propagating: a live preview would only queue behind it
         if self._live_boxes is None or self._live_boxes.closed:
             segmenter = panel._ready_segmenter()
             if segmenter is None:
@@ -101,6 +103,9 @@ class PromptTool(QObject):
             panel.ensure_engine()
             return None
         index = panel.viewer.current_slice()
+        if panel.propagation_running():
+            panel.status_label.setText("A propagation is running: this prompt is segmented when it finishes "
+                                       "(Stop ends the propagation now).")
         blind = panel.candidates.decode(segmenter, index, box) if box is not None and not points else None
         if blind is not None:
             self.decode_handle = blind

@@ -34,7 +34,7 @@ class ExportActions:
             if not path:
                 return None
         image = self.view_area.grab().toImage()
-        return self._submit(self._screenshot_job, image, path, self._series_uid, name="screenshot",
+        return self._submit(self._screenshot_job, image, path, self._shown_series_uid(), name="screenshot",
                             on_done=lambda p: self.status.setText(f"Saved {p}"), error_title="Screenshot")
 
     def _screenshot_job(self, ctx, image, path: str, series_uid: str) -> str:
@@ -44,24 +44,31 @@ class ExportActions:
         self.imaging.db.audit("viewer.screenshot", actor=actor, entity="series", entity_id=series_uid, path=saved)
         return saved
 
+    def _shown_series_uid(self) -> str:
+        """The series on screen. While another one loads, ``_series_uid`` already names the one loading; what
+        the user exports or photographs is what they see."""
+        volume = getattr(self, "_volume", None)
+        return volume.series_uid if volume is not None else ""
+
     def export_deidentified(self, out_dir: str | None = None):
-        """Write a de-identified copy of the current series (asks where when ``out_dir`` is None)."""
-        if not self._series_uid:
-            show_error(self, "Export", "Open a series first.")
+        """Write a de-identified copy of the series on screen (asks where when ``out_dir`` is None)."""
+        series_uid = self._shown_series_uid()
+        if not series_uid:
+            show_error(self, "Export", "Open a series first (wait until it is on screen).")
             return None
         if out_dir is None:
             out_dir = QFileDialog.getExistingDirectory(self, "Export de-identified series to…", str(self.settings.exports_dir))
             if not out_dir:
                 return None
-        return self._submit(self._export_job, self._series_uid, out_dir, name="export", on_done=self._on_exported,
-                            error_title="Export")
+        return self._submit(self._export_job, series_uid, out_dir, name="export",
+                            on_done=lambda report, uid=series_uid: self._on_exported(report, uid), error_title="Export")
 
     def _export_job(self, ctx, series_uid, target, **options):
         """Job (io lane): the export, audited as the session's actor (a refusal becomes a status line)."""
         actor = self.session.require(Permission.export_imaging).name
         return self.imaging.export_deidentified_job(ctx, series_uid, target, actor=actor, **options)
 
-    def _on_exported(self, report) -> None:
+    def _on_exported(self, report, series_uid: str) -> None:
         text = f"De-identified {len(report.files)} file(s) to {report.out_dir}"
         if report.skipped:
             text += f"; {len(report.skipped)} refused: {report.warnings[0]}"
@@ -71,6 +78,7 @@ class ExportActions:
 
             request = deid_dialog.ask_burned_in_decision(self, report)
             if request is not None:
-                self._submit(self._export_job, self._series_uid, report.out_dir, name="export",
-                             on_done=self._on_exported, error_title="Export", request=request,
+                self._submit(self._export_job, series_uid, report.out_dir, name="export",
+                             on_done=lambda again, uid=series_uid: self._on_exported(again, uid), error_title="Export",
+                             request=request,
                              paths=list(report.refused_for_burned_in))

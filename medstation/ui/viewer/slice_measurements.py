@@ -126,8 +126,10 @@ class SliceMeasurements:
         self._angle_points = []
         try:
             degrees = angle_degrees(points[0], points[1], points[2], self._spacing_rc)
-        except ValueError:
-            return None  # a zero-length arm: start again
+        except ValueError:  # two clicks on one point (a double-click): say so, or nothing seems to happen
+            self._draw([p[0] for p in points], [p[1] for p in points],
+                       "an arm has no length: click arm end, vertex, other arm end again")
+            return None
         text = f"{degrees:.1f}°"
         self.last_measurement = {"kind": "angle", "degrees": degrees, "points": tuple(points), "text": text,
                                  "slice": self.index, "plane": self.plane}

@@ -97,7 +97,7 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
         tb.fit.triggered.connect(self.fit_views)
         tb.cine.toggled.connect(self.set_cine)
         tb.overlay.toggled.connect(self.set_overlay_visible)
-        tb.time_point.valueChanged.connect(lambda v: self.open_series(self._series_uid, time_point=v - 1))
+        tb.time_point.valueChanged.connect(self._on_time_point_chosen)
         tb.addAction("PACS…").triggered.connect(self._on_pacs)
         tb.screenshot.triggered.connect(lambda: self.export_screenshot())
         tb.export.triggered.connect(lambda: self.export_deidentified())
@@ -203,6 +203,11 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
             error_title="Load series",
         )
 
+    def _on_time_point_chosen(self, value: int) -> None:
+        """The time-point box belongs to the series on screen, also while another one is still loading."""
+        uid = self._volume.series_uid if self._volume is not None else self._series_uid
+        self.open_series(uid, time_point=value - 1)
+
     def _on_browser_clicked(self, item, _column: int = 0) -> None:
         uid = item.data(0, SERIES_UID_ROLE)
         if uid and uid != self._series_uid:
@@ -255,7 +260,7 @@ class ViewerTab(ViewControls, MeasurementHandling, ExportActions, QWidget):
         self._apply_preset_picked_during_load()
         self.readout.setText("")
         self.measure_label.setText("")
-        self.toolbar.show_time_points(int(volume.meta.get("n_time_points", 1)))
+        self.toolbar.show_time_points(int(volume.meta.get("n_time_points", 1)), int(volume.meta.get("time_point") or 0))
         skipped = volume.meta.get("skipped", [])
         notes = list(volume.meta.get("notes", []))
         if self._index_note:

@@ -102,11 +102,14 @@ class ViewerToolbar(QToolBar):
         i = actions.index(last)
         return actions[i + 1] if i + 1 < len(actions) else None
 
-    def show_time_points(self, count: int) -> None:
+    def show_time_points(self, count: int, shown: int = 0) -> None:
+        """``count`` time points in the open series, ``shown`` (0-based) on screen: the box names that one
+        (a value left from another series would be wrong, and choosing it again would change nothing)."""
         visible = count > 1
         self.time_label_action.setVisible(visible)
         self.time_point_action.setVisible(visible)
         if visible:
             self.time_point.blockSignals(True)
             self.time_point.setMaximum(count)
+            self.time_point.setValue(min(count, int(shown) + 1))
             self.time_point.blockSignals(False)
