@@ -151,6 +151,12 @@ def answer_question(
     # (not calibrated like the question threshold; the similarity threshold still applies).
     verdict = judge_relevance(query, passages, **({"min_topic_coverage": CASE_MIN_TOPIC_COVERAGE} if case else {}))
     kb_version = kb.current_version()
+    model = None
+    if verdict.relevant and answer_mode is AnswerMode.generative:
+        # load the model before anything is stored: a model that cannot load (a truncated .gguf) fails the job
+        # with nothing stored, so the question handed back to the user is not also left unanswered in the history
+        model = (llm.backend(ctx), llm.model_version_id(ctx))
+        ctx.check()
     if conversation_id is None:
         conversation_id = convo.create_conversation(db, question if case is None else f"Differential: {case.symptoms}")
     if not regenerate:
@@ -169,8 +175,7 @@ def answer_question(
                       provenance, None, "")
     if answer_mode is AnswerMode.grounded:
         return _grounded(ctx, db, kb, conversation_id, mode, question, case, passages, provenance)
-    return _generative(ctx, llm, db, conversation_id, mode, question, case, passages, provenance, generation,
-                       regenerate)
+    return _generative(ctx, model, db, conversation_id, mode, question, case, passages, provenance, generation)
 
 
 def _grounded(ctx, db, kb, conversation_id, mode, question, case, passages, provenance) -> AnswerResult:
@@ -208,12 +213,12 @@ def _selector_name(kb) -> str:
     return getattr(embedder(), "name", "embedder") if callable(embedder) else "word overlap"
 
 
-def _generative(ctx, llm, db, conversation_id, mode, question, case, passages, provenance, generation,
-                regenerate) -> AnswerResult:
-    """The model writes; its markup is stripped, its citations validated and every sentence checked."""
-    backend = llm.backend(ctx)
-    model_version_id = llm.model_version_id(ctx)
-    ctx.check()
+def _generative(ctx, model, db, conversation_id, mode, question, case, passages, provenance,
+                generation) -> AnswerResult:
+    """The model writes; its markup is stripped, its citations validated and every sentence checked.
+
+    ``model``: (loaded backend, its registry version id or None)."""
+    backend, model_version_id = model
     history: list[dict[str, str]] = []
     earlier = convo.load_messages(db, conversation_id)
     last_user = max((i for i, m in enumerate(earlier) if m.role is MessageRole.user), default=len(earlier))
