@@ -50,6 +50,9 @@ class ScriptedLLM:
     def model_version_id(self, ctx=None):
         return None
 
+    def loaded_model(self, ctx=None):
+        return self.backend(ctx), self.model_version_id(ctx)
+
     def generation_defaults(self):
         return GenerationSettings(max_tokens=64)
 

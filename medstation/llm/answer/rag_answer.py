@@ -155,7 +155,7 @@ def answer_question(
     if verdict.relevant and answer_mode is AnswerMode.generative:
         # load the model before anything is stored: a model that cannot load (a truncated .gguf) fails the job
         # with nothing stored, so the question handed back to the user is not also left unanswered in the history
-        model = (llm.backend(ctx), llm.model_version_id(ctx))
+        model = llm.loaded_model(ctx)
         ctx.check()
     if conversation_id is None:
         conversation_id = convo.create_conversation(db, question if case is None else f"Differential: {case.symptoms}")
