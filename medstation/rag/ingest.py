@@ -26,13 +26,14 @@ from medstation.jobs import Cancelled, JobContext
 from medstation.foreground import FOREGROUND
 from medstation.rag import versions
 from medstation.rag.chunking import chunk_spans
-from medstation.rag.sources import SourceDocument, list_source_files, read_file
+from medstation.rag.sources import SourceDocument, list_source_files, read_file, unsupported_files
 from medstation.rag.types import KbVersionInfo, KbVersionStatus, KnowledgeBaseError
 from medstation.store.tables import KbDocument
 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 128  # chunks per embed + store + commit step; ctx.check() runs between steps
+MAX_NAMED_FILES = 50  # skipped files named in a version's record (a folder of 10,000 images is counted, not listed)
 
 
 @dataclass
@@ -103,7 +104,12 @@ def ingest_path(ctx: JobContext, service, path: Path) -> KbVersionInfo:
                 docs.extend(read_file(file))
             except Exception as exc:  # one unreadable file must not stop a folder; say which one
                 log.warning("skipping %s: %s", file, exc)
-                stats.setdefault("unreadable", []).append(f"{file}: {exc}")
+                stats.setdefault("unreadable", []).append(f"{_shown_name(file, root)}: {exc}")
+        skipped_types = unsupported_files(root)
+        if skipped_types:  # the user is told which files were not read at all (a Word file is not an error)
+            stats["unsupported_count"] = len(skipped_types)
+            stats["unsupported"] = [_shown_name(f, root) for f in skipped_types[:MAX_NAMED_FILES]]
+        stats["found_docs"] = len(docs)
         known = versions.document_fingerprints(db)
         seen = {d.doc_key for d in docs}
         _drop_orphan_chunks(store, seen - set(known))
@@ -135,6 +141,11 @@ def ingest_path(ctx: JobContext, service, path: Path) -> KbVersionInfo:
                                    audit=("kb.ingest", {"path": root.as_posix(), **stats}), **stats)
     ctx.report(1.0, info.describe())
     return info
+
+
+def _shown_name(file: Path, root: Path) -> str:
+    """``file`` as the user knows it: relative to the ingested folder (its name when ``root`` is the file)."""
+    return file.name if file == root else file.relative_to(root).as_posix()
 
 
 def _drop_orphan_chunks(store, uncommitted: set[str]) -> None:

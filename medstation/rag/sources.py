@@ -8,9 +8,11 @@ is one section; a MedQuAD document has one section per answer row, keyed by its
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +79,32 @@ def _file_document(path: Path, title: str, text: str, kind: str) -> SourceDocume
     )
 
 
+# A text file with more than this share of control characters (other than tab, line and page breaks) is binary
+# data under a text name (an image or archive renamed .txt); real notes have none.
+BINARY_CONTROL_SHARE = 0.02
+
+
+def decode_text(raw: bytes) -> str:
+    """The text of a file's bytes: UTF-16 with its BOM, UTF-8 (BOM or not), else Windows-1252 (documents written
+    on Windows), else Latin-1. Raises ``ValueError`` for binary data (NUL bytes or control characters), which
+    would otherwise be stored as chunks of U+FFFD mojibake."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = raw.decode("utf-16", errors="replace")
+    elif b"\x00" in raw:
+        raise ValueError("binary data, not text (it holds NUL bytes)")
+    else:
+        for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+    control = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    if text and control > BINARY_CONTROL_SHARE * len(text):
+        raise ValueError(f"binary data, not text ({control} control characters)")
+    return text
+
+
 def _markdown_title(text: str) -> str:
     for line in text.splitlines():
         m = re.match(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", line)
@@ -88,14 +116,14 @@ def _markdown_title(text: str) -> str:
 
 
 def read_text_file(path: Path) -> SourceDocument | None:
-    raw = path.read_bytes().decode("utf-8", errors="replace")
+    raw = decode_text(path.read_bytes())
     kind = TEXT_SUFFIXES.get(path.suffix.lower(), "text")
     title = _markdown_title(raw) if kind == "markdown" else ""
     return _file_document(path, title, raw, kind)
 
 
 def read_html_file(path: Path) -> SourceDocument | None:
-    title, text = html_to_text(path.read_bytes().decode("utf-8", errors="replace"))
+    title, text = html_to_text(decode_text(path.read_bytes()))
     return _file_document(path, title, text, "html")
 
 
@@ -182,6 +210,18 @@ def read_file(path: Path) -> Iterator[SourceDocument]:
         return
     if doc is not None:
         yield doc
+
+
+def unsupported_files(root: Path) -> list[Path]:
+    """Files under ``root`` (or ``root`` itself) that ingestion skips for their type, sorted; hidden ones
+    are left out (as :func:`list_source_files` leaves them out): the user is told about these."""
+    if root.is_file():
+        return [] if root.suffix.lower() in SUPPORTED_SUFFIXES else [root]
+    return sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and p.suffix.lower() not in SUPPORTED_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
 
 
 def list_source_files(root: Path) -> list[Path]:

@@ -100,10 +100,38 @@ class KbVersionInfo:
     added_docs: int = 0
     removed_docs: int = 0
     skipped_docs: int = 0
+    # what the run that made this version could not use, for the user: "name: reason" of files that failed to
+    # read, names (up to 50) and count of files of a type it does not read, documents it found (None: not recorded)
+    unreadable: tuple[str, ...] = ()
+    unsupported: tuple[str, ...] = ()
+    unsupported_count: int = 0
+    found_docs: int | None = None
+    path: str = ""
 
     def describe(self) -> str:
-        return (
+        line = (
             f"knowledge base v{self.id} ({KbVersionStatus(self.status).value}): {self.doc_count} documents, {self.chunk_count} chunks, "
             f"embedder {self.embedding_model} sha256 {self.embedding_sha256[:12]}, "
             f"chunks {self.chunk_chars}/{self.chunk_overlap} chars"
         )
+        return ". ".join([line, *self.run_notes()])
+
+    def run_notes(self) -> list[str]:
+        """Plain sentences on what the ingestion run skipped; [] when it read everything."""
+        notes = []
+        if self.found_docs == 0 and KbVersionStatus(self.status) is KbVersionStatus.complete:
+            notes.append(f"No document found in {self.path or 'the chosen path'}: nothing was added")
+        if self.unreadable:
+            notes.append(f"{len(self.unreadable)} file(s) could not be read: {_some(self.unreadable, 3, '; ')}")
+        if self.unsupported_count:
+            named = _some(self.unsupported, 5, ", ", total=self.unsupported_count)
+            notes.append(f"{self.unsupported_count} file(s) skipped, not a supported type (Markdown, text, HTML, "
+                         f"PDF or MedQuAD JSONL): {named}")
+        return notes
+
+
+def _some(items: tuple[str, ...], shown: int, sep: str, total: int | None = None) -> str:
+    """The first ``shown`` of ``items`` and how many more there are (of ``total`` when only some were kept)."""
+    total = len(items) if total is None else total
+    more = total - min(shown, len(items))
+    return sep.join(items[:shown]) + (f"{sep}and {more} more" if more > 0 else "")

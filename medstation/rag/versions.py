@@ -30,6 +30,11 @@ def to_info(row: KbVersion) -> KbVersionInfo:
         status=KbVersionStatus(row.status), created_at=row.created_at, embedding_sha256=row.embedding_sha256,
         collection=row.collection, added_docs=int(meta.get("added_docs", 0)),
         removed_docs=int(meta.get("removed_docs", 0)), skipped_docs=int(meta.get("skipped_docs", 0)),
+        unreadable=tuple(str(u) for u in meta.get("unreadable") or ()),
+        unsupported=tuple(str(u) for u in meta.get("unsupported") or ()),
+        unsupported_count=int(meta.get("unsupported_count", 0)),
+        found_docs=int(meta["found_docs"]) if meta.get("found_docs") is not None else None,
+        path=str(meta.get("path") or ""),
     )
 
 

@@ -1,0 +1,54 @@
+"""Ingesting a clinic's real folders: binary files named .txt, Windows-1252 text, a broken PDF, Word files
+(breakchat). The run says what it could not read or skipped, and stores no garbage."""
+
+from __future__ import annotations
+
+import pytest
+
+from medstation.jobs import JobContext
+from tests.domain.test_rag_sources import make_service
+
+# a fixed "binary" payload (bytes of every value, as in an image or a zip renamed .txt)
+BINARY = bytes(range(256)) * 12
+
+
+@pytest.fixture
+def kb(settings, db):
+    service = make_service(settings, db)
+    yield service
+    service.close()
+
+
+def _stored(kb) -> dict[str, str]:
+    return {m["title"]: text for _, texts, metas in kb.store().iter_all() for text, m in zip(texts, metas)}
+
+
+def test_a_mixed_folder_stores_no_garbage_and_says_what_it_skipped(kb, tmp_path):
+    """7d7286b: a binary file named .txt was stored as chunks of U+FFFD mojibake (retrievable, quotable), a
+    Windows-1252 note lost its "°" and "ü", and the result line said only "complete: 3 documents": nothing about
+    the broken PDF or the Word file it had skipped (fails on 7d7286b)."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "gout.md").write_text("# Gout\n\nGout is caused by urate crystals in the big toe joint.\n")
+    (folder / "fieber.txt").write_bytes("Fieber über 38,5 °C: Paracetamol geben.".encode("cp1252"))
+    (folder / "scan.txt").write_bytes(BINARY)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 cut off in the middle of the download")
+    (folder / "letter.docx").write_bytes(b"PK\x03\x04 a Word file")
+    info = kb.ingest_job(JobContext(), folder)
+    stored = _stored(kb)
+    assert set(stored) == {"Gout", "fieber"}
+    assert "über 38,5 °C" in stored["fieber"] and not any("\ufffd" in text for text in stored.values())
+    said = info.describe()
+    assert "could not be read" in said and "broken.pdf" in said and "scan.txt" in said
+    assert "letter.docx" in said and "not a supported type" in said
+    assert info.unreadable and info.unsupported == ("letter.docx",)
+
+
+def test_a_folder_with_no_readable_document_says_so(kb, tmp_path):
+    folder = tmp_path / "word_only"
+    folder.mkdir()
+    (folder / "a.docx").write_bytes(b"PK\x03\x04")
+    (folder / "b.xlsx").write_bytes(b"PK\x03\x04")
+    said = kb.ingest_job(JobContext(), folder).describe()
+    assert "no document found" in said.lower() and "a.docx" in said and "b.xlsx" in said
