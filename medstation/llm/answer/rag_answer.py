@@ -38,6 +38,7 @@ from medstation.llm.answer.budget import fit_prompt
 from medstation.llm.answer.citations import validate_citations
 from medstation.llm.answer.message_store import MessageRole, MessageStatus, ReviewStatus
 from medstation.llm.errors import LLMError
+from medstation.llm.answer.injection import injection_notice
 from medstation.llm.answer.grounded import embedding_scorer, overlap_scorer, quotes_text, select_quotes
 from medstation.llm.answer.markup import strip_model_markup
 from medstation.llm.answer.prompt import SYSTEM_PROMPT, build_messages
@@ -198,7 +199,8 @@ def _grounded(ctx, db, kb, conversation_id, mode, question, case, passages, prov
     for piece in text.split(" "):
         ctx.partial(StreamEvent("token", piece + " "))
     status = MessageStatus.complete if text else MessageStatus.error
-    notice = "" if text else "No sentence of the retrieved passages answers this question."
+    notice = " ".join(filter(None, [
+        "" if text else "No sentence of the retrieved passages answers this question.", injection_notice(passages)]))
     provenance = provenance.with_updates(
         model={"backend": "extractive", "name": "grounded quotes", "selector": _selector_name(kb),
                "question_type": classify(question).kind.value if case is None else "differential"},
@@ -283,13 +285,13 @@ def _hit_limit(backend, pieces: int, generation: GenerationSettings) -> bool:
 
 def _store(ctx, db, conversation_id, mode, status, text, passages, provenance, model_version_id,
            prompt_sha) -> AnswerResult:
-    if status is MessageStatus.complete and mode == "chat" and not provenance.notice:
+    if status is MessageStatus.complete and mode == "chat":
         # a case lists many findings no passage names; a chat question's missing words are worth saying
         cited = {c for s in provenance.sentences for c in s.citations}
         scope = unmentioned_notice(provenance.retrieval.get("query", ""), text,
                                    [p.title for i, p in enumerate(passages, start=1) if i in cited])
         if scope:
-            provenance = provenance.with_updates(notice=scope)
+            provenance = provenance.with_updates(notice=" ".join(filter(None, [scope, provenance.notice])))
     message_id = convo.add_message(
         db, conversation_id, MessageRole.assistant, text, status=status, mode=mode,
         model_version_id=model_version_id, kb_version_id=provenance.kb_version_id, prompt_sha256=prompt_sha,
