@@ -214,3 +214,30 @@ def test_reasoning_form_produces_a_stored_differential(qtbot, make_tab):
     # grounded: the conditions are the passages' own titles, never the user's symptoms
     assert [item["diagnosis"] for item in answer.provenance.differential] == ["Asthma", "COPD"]
     assert answer.provenance.differential[0]["citations"] == [1]
+
+
+def test_an_uncited_passage_of_an_earlier_answer_opens_that_answers_passage(qtbot, make_tab):
+    """breakchat: after clicking a citation of an earlier answer, the side panel lists that answer's uncited
+    passages, but clicking one opened the passage with that number of the LAST answer: another document
+    (fails on 7d7286b)."""
+    tab = make_tab()
+    tab.question_edit.setPlainText("What are the symptoms of asthma?")
+    tab.send()
+    _wait_stored_answer(qtbot, tab)
+    first = tab.messages[-1]
+    assert first.provenance.uncited == (2,)  # COPD was retrieved but not quoted
+    gout = Passage("g1", "gout", "Gout", "https://medlineplus.gov/gout.html", "MedlinePlus",
+                   "Gout is a form of arthritis caused by uric acid crystals in the joints.", 0.9, 1)
+    kidney = Passage("k1", "kidney", "Kidney stones", "https://medlineplus.gov/kidneystones.html", "MedlinePlus",
+                     "A kidney stone is a solid piece of material that forms in the kidney.", 0.4, 2)
+    tab.kb.passages = [gout, kidney]
+    tab.question_edit.setPlainText("What causes gout?")
+    tab.send()
+    qtbot.waitUntil(lambda: sum(m.role == "assistant" and m.id > 0 for m in tab.messages) == 2, timeout=120_000)
+    _wait_idle(qtbot, tab)
+    tab._on_view_anchor(QUrl(f"cite:{first.id}:1"))  # back to the first answer's citation
+    panel = tab.source_panel
+    assert "Asthma" in panel.passage_view.toPlainText() and panel.uncited_list.count() == 1
+    panel.uncited_list.itemClicked.emit(panel.uncited_list.item(0))
+    shown = panel.passage_view.toPlainText()
+    assert "COPD" in shown and "Kidney" not in shown

@@ -165,7 +165,7 @@ class ChatTab(QWidget):
         self._render()
         last = self.conversation.last_answer()
         if last is not None and last.provenance is not None:
-            self.source_panel.show_answer_sources(last.provenance)
+            self.source_panel.show_answer_sources(last.provenance, str(last.id))
         self._set_busy(self.answer_job is not None)
 
     def new_conversation(self) -> None:
@@ -282,7 +282,8 @@ class ChatTab(QWidget):
         self._show_passage(key, int(n))
 
     def _shown_key(self) -> str:
-        return self.conversation.shown_key(self.answer_job is not None)
+        """The answer whose passages the side panel lists (its uncited list belongs to it), else the last one."""
+        return self.source_panel.answer_key or self.conversation.shown_key(self.answer_job is not None)
 
     def _show_passage(self, key: str, n: int) -> None:
         shown = self.conversation.passage(key, n)
@@ -290,7 +291,7 @@ class ChatTab(QWidget):
             return
         self.source_panel.show_passage(shown.record, shown.number, shown.state)
         if shown.provenance is not None:
-            self.source_panel.show_answer_sources(shown.provenance)
+            self.source_panel.show_answer_sources(shown.provenance, key)
 
     def _review(self, decision: ReviewStatus) -> None:
         last = self.conversation.last_answer()
