@@ -6,6 +6,7 @@ package boundaries, so they are small immutable dataclasses of plain values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -24,9 +25,19 @@ EMPTY_KB_MESSAGE = (
 MAX_QUESTION_CHARS = 4000
 
 
+# Explicit direction embeddings/overrides/isolates (U+202A-202E, U+2066-2069) and zero-width spaces/BOM: invisible,
+# pasted along from right-to-left records, and an override shows the question reversed. ZWNJ/ZWJ stay (Persian).
+_INVISIBLE_FORMATTING = re.compile("[\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff]")
+
+
+def clean_question(question: str) -> str:
+    """``question`` without invisible direction controls and zero-width spaces, stripped."""
+    return _INVISIBLE_FORMATTING.sub("", question or "").strip()
+
+
 def question_problem(question: str) -> str:
     """Why ``question`` cannot be asked (empty, over ``MAX_QUESTION_CHARS``), or "" when it can."""
-    if not (question or "").strip():
+    if not clean_question(question):
         return "Type a question first."
     if len(question) > MAX_QUESTION_CHARS:
         return (f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "

@@ -54,7 +54,7 @@ from medstation.llm.answer.reasoning import (
 from medstation.llm.answer.relevance import NOT_IN_KB_MESSAGE, judge_relevance, unmentioned_notice
 from medstation.llm.safety import search_passages
 from medstation.llm.support import check_answer
-from medstation.rag.types import EMPTY_KB_MESSAGE, question_problem
+from medstation.rag.types import EMPTY_KB_MESSAGE, clean_question, question_problem
 
 AI_DRAFT_LABEL = "AI draft — decision support, verify against the sources"
 NO_TEXT_MESSAGE = "The model produced no text for this question. Try rephrasing it or choose another model."
@@ -132,6 +132,7 @@ def answer_question(
     ``regenerate`` answers the conversation's last question again without storing it a second time.
     """
     mode = "reasoning" if case is not None else "chat"
+    question = clean_question(question)
     if case is not None:
         if case.is_empty():
             raise QuestionRejected("Describe the case first: symptoms, history or findings.")
