@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from types import SimpleNamespace
+
 import pytest
 from PySide6.QtCore import QUrl
 
@@ -241,3 +244,55 @@ def test_an_uncited_passage_of_an_earlier_answer_opens_that_answers_passage(qtbo
     panel.uncited_list.itemClicked.emit(panel.uncited_list.item(0))
     shown = panel.passage_view.toPlainText()
     assert "COPD" in shown and "Kidney" not in shown
+
+
+class StarterLoadingKb(ListKnowledgeBase):
+    """Empty until its (starter) ingestion, which runs until ``release`` is set; counts ``is_empty`` calls made on
+    the GUI thread (the real one opens chromadb there: seconds while the background lane is importing it)."""
+
+    def __init__(self, settings):
+        super().__init__([])
+        self.settings = settings
+        self.release = threading.Event()
+        self.gui_thread_reads = 0
+
+    def is_empty(self):
+        if threading.current_thread() is threading.main_thread():
+            self.gui_thread_reads += 1
+        return super().is_empty()
+
+    def ingest_job(self, ctx, path):
+        self.release.wait(60)
+        self.passages = list(PASSAGES)
+        return SimpleNamespace(describe=lambda: "starter knowledge base ingested")
+
+
+def test_a_question_asked_while_the_starter_loads_waits_without_reading_the_store_on_the_gui_thread(
+        qtbot, backend, medstation_home):
+    """breakchat: Send during the first start's starter ingestion asked the knowledge base whether it was empty
+    on the GUI thread: the real service opens chromadb under the lock the ingestion holds while importing it,
+    so the window froze for seconds (fails on 7d7286b). The tab knows the starter is loading; the question
+    waits and is asked when it is ready."""
+    settings = Settings(llm_max_tokens=24, kb_starter=True)  # the tests' default turns the starter off
+    settings.ensure_dirs()
+    db = Database(settings.db_path)
+    llm = LLMService(settings, db, registry=ModelRegistry(db))
+    llm.attach_backend(backend)
+    runner = JobRunner()
+    kb = StarterLoadingKb(settings)
+    tab = ChatTab(llm=llm, kb=kb, conversation=Conversation(db=db, llm=llm, kb=kb), settings=settings,
+                  runner=runner, session=UserSession.from_os_user())
+    qtbot.addWidget(tab)
+    try:
+        qtbot.waitUntil(lambda: tab.ingest_job is not None, timeout=30_000)
+        tab.question_edit.setPlainText("What are the symptoms of asthma?")
+        tab.send()
+        assert kb.gui_thread_reads == 0
+        assert "still loading" in tab.status_label.text() and tab.answer_job is None
+        kb.release.set()
+        _wait_stored_answer(qtbot, tab)
+        assert "wheezing" in tab.messages[-1].content
+    finally:
+        kb.release.set()
+        runner.shutdown()
+        db.close()

@@ -60,6 +60,7 @@ class ChatTab(QWidget):
         self.conversation = conversation
         self.answer_job = None
         self.ingest_job = None
+        self.starter_job = None  # the starter ingestion of an empty knowledge base, while it runs
         self.pending_question = ""  # asked while the starter knowledge base was still loading
         build_chat(self)
         self._set_busy(False)
@@ -144,8 +145,8 @@ class ChatTab(QWidget):
 
     def _ingest_starter(self) -> None:
         self.kb_label.setText("Loading the starter knowledge base (MedQuAD) in the background…")
-        self._watch_ingestion(self.runner.submit("background", ingest_starter_job, self.kb,
-                                                 name="starter knowledge base", queue=True))
+        self.starter_job = self._watch_ingestion(self.runner.submit("background", ingest_starter_job, self.kb,
+                                                                    name="starter knowledge base", queue=True))
 
     def _on_history_chosen(self, conversation_id: int) -> None:
         if self.answer_job is not None and conversation_id != self.conversation_id:
@@ -184,8 +185,9 @@ class ChatTab(QWidget):
         if problem:
             self.status_label.setText(problem)
             return
-        if self.ingest_job is not None and self.kb.is_empty():
-            # the starter set is still loading: keep the question and ask it when the knowledge base is ready
+        if self.starter_job is not None:
+            # the starter set is still loading into the empty knowledge base: keep the question and ask it when
+            # it is ready (known here: asking the store on the GUI thread waited for chromadb to open)
             self.pending_question = question
             self.status_label.setText("The knowledge base is still loading; your question is kept and will be "
                                       "asked as soon as it is ready.")
@@ -330,6 +332,8 @@ class ChatTab(QWidget):
     def _on_ingestion_finished(self, handle) -> None:
         if self.ingest_job is handle:
             self.ingest_job = None
+        if self.starter_job is handle:
+            self.starter_job = None
         self.ingest_button.setEnabled(True)
         if self.pending_question and self.answer_job is None:
             question, self.pending_question = self.pending_question, ""
