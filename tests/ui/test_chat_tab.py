@@ -6,7 +6,7 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 
 from medstation.access.roles import UserSession
 from medstation.config import Settings
@@ -296,3 +296,29 @@ def test_a_question_asked_while_the_starter_loads_waits_without_reading_the_stor
         kb.release.set()
         runner.shutdown()
         db.close()
+
+
+def test_new_conversation_while_an_answer_streams_stays_new(qtbot, make_tab):
+    """breakchat: "New conversation" while an answer streamed stopped it, then the stopped answer's reload opened
+    the OLD conversation again, so the next question was asked there, in the conversation the user had left
+    (fails on 7d7286b). The stopped answer is kept in its own conversation; the view stays new and empty."""
+    tab = make_tab(max_tokens=300)
+    tab.answer_mode_combo.setCurrentIndex(2)  # generative: the model writes, so it streams for a while
+    tab.question_edit.setPlainText("Describe asthma and COPD.")
+    tab.send()
+    job = tab.answer_job
+    tokens = []
+    job.sig_partial.connect(lambda e: e.kind == "token" and tokens.append(e.payload))
+    qtbot.waitUntil(lambda: len(tokens) >= 2, timeout=300_000)
+    tab.history_panel.new_button.click()
+    _wait_idle(qtbot, tab)
+    qtbot.waitUntil(lambda: tab.history_panel.list.count() == 1 and tab.history_panel.list.item(0).data(
+        Qt.ItemDataRole.UserRole) is not None, timeout=30_000)  # the stopped answer's conversation is listed
+    for _hop in range(2):  # a late reload (stored id, then its messages) is two io jobs: let both land
+        settle = tab.runner.submit("io", lambda ctx: None, name="settle", queue=True)
+        with qtbot.waitSignal(settle.sig_done, timeout=30_000):
+            pass
+    assert tab.conversation_id is None and tab.messages == []
+    assert "Describe asthma" not in tab.view.toPlainText() and not tab.live_text
+    stored = convo.list_conversations(tab.conversation.db)
+    assert len(stored) == 1 and convo.load_messages(tab.conversation.db, stored[0].id)[-1].status is MessageStatus.stopped

@@ -59,6 +59,7 @@ class ChatTab(QWidget):
         self.kb = kb
         self.conversation = conversation
         self.answer_job = None
+        self.left_job = None  # an answer stopped because the user left its conversation: its end changes no view
         self.ingest_job = None
         self.starter_job = None  # the starter ingestion of an empty knowledge base, while it runs
         self.pending_question = ""  # asked while the starter knowledge base was still loading
@@ -150,8 +151,15 @@ class ChatTab(QWidget):
 
     def _on_history_chosen(self, conversation_id: int) -> None:
         if self.answer_job is not None and conversation_id != self.conversation_id:
-            self.stop()  # switching away ends the answer being written (it is kept as stopped)
+            self._leave_answer()  # switching away ends the answer being written (it is kept as stopped)
         self.open_conversation(conversation_id)
+
+    def _leave_answer(self) -> None:
+        """Stop the answer being written because the user left its conversation: it is stored as stopped in
+        its own conversation, and its end must not bring that conversation back into view."""
+        if self.answer_job is not None:
+            self.left_job = self.answer_job
+            self.stop()
 
     def open_conversation(self, conversation_id: int) -> None:
         self.conversation.open(conversation_id)
@@ -170,7 +178,7 @@ class ChatTab(QWidget):
         self._set_busy(self.answer_job is not None)
 
     def new_conversation(self) -> None:
-        self.stop()
+        self._leave_answer()
         self.conversation.clear()
         self.source_panel.clear()
         self.status_label.setText("")
@@ -219,7 +227,7 @@ class ChatTab(QWidget):
         handle.sig_progress.connect(lambda _f, message: self.status_label.setText(message))
         handle.sig_done.connect(self._on_answer_done)
         handle.sig_failed.connect(self._on_answer_failed)
-        handle.sig_cancelled.connect(self._on_answer_cancelled)
+        handle.sig_cancelled.connect(lambda h=handle: self._on_answer_cancelled(h))
         handle.sig_finished.connect(lambda h=handle: self._on_answer_finished(h))
         self._set_busy(True)
 
@@ -257,8 +265,12 @@ class ChatTab(QWidget):
         self._set_busy(False)
         self.status_label.setText(message)
 
-    def _on_answer_cancelled(self) -> None:
+    def _on_answer_cancelled(self, handle) -> None:
         self.status_label.setText("Stopped. The partial answer is kept and marked as stopped.")
+        if handle is self.left_job:  # the user moved on: list the stopped answer, keep the view they chose
+            self.left_job = None
+            self.refresh_history()
+            return
         self._reload_after_answer()
 
     def _on_answer_finished(self, handle) -> None:
@@ -344,7 +356,7 @@ class ChatTab(QWidget):
 
     def _render(self) -> None:
         """The whole conversation (on open and when an answer is stored; never per streamed token)."""
-        live = self.answer_job is not None
+        live = self.answer_job is not None and self.answer_job is not self.left_job
         if not self.messages and not live:
             self.view.setHtml("<p style='color:#777'>Ask a question about the documents in the knowledge base. "
                               "Answers cite their sources as [1], [2]… — click one to read the passage.</p>")
