@@ -98,6 +98,7 @@ def ingest_path(ctx: JobContext, service, path: Path) -> KbVersionInfo:
     try:
         ctx.report(0.01, f"reading {root.name}")
         docs: list[SourceDocument] = []
+        unread: set[str] = set()  # files that failed to read: what they held before stays (not taken as deleted)
         for file in list_source_files(root):
             ctx.check()
             try:
@@ -105,6 +106,7 @@ def ingest_path(ctx: JobContext, service, path: Path) -> KbVersionInfo:
             except Exception as exc:  # one unreadable file must not stop a folder; say which one
                 log.warning("skipping %s: %s", file, exc)
                 stats.setdefault("unreadable", []).append(f"{_shown_name(file, root)}: {exc}")
+                unread.add(file.resolve().as_posix())
         skipped_types = unsupported_files(root)
         if skipped_types:  # the user is told which files were not read at all (a Word file is not an error)
             stats["unsupported_count"] = len(skipped_types)
@@ -113,7 +115,7 @@ def ingest_path(ctx: JobContext, service, path: Path) -> KbVersionInfo:
         known = versions.document_fingerprints(db)
         seen = {d.doc_key for d in docs}
         _drop_orphan_chunks(store, seen - set(known))
-        removed = [k for k, (_, src) in known.items() if k not in seen and _in_scope(src, root)]
+        removed = [k for k, (_, src) in known.items() if k not in seen and _in_scope(src, root) and src not in unread]
         pending: list[PendingDocument] = []
         for doc in docs:
             fp = fingerprint(doc, chunk_chars, chunk_overlap, embedder.identity)

@@ -133,7 +133,8 @@ class KbVersionInfo:
         if self.found_docs == 0 and KbVersionStatus(self.status) is KbVersionStatus.complete:
             notes.append(f"No document found in {self.path or 'the chosen path'}: nothing was added")
         if self.unreadable:
-            notes.append(f"{len(self.unreadable)} file(s) could not be read: {_some(self.unreadable, 3, '; ')}")
+            notes.append(f"{len(self.unreadable)} file(s) could not be read (what they held before is kept as "
+                         f"ingested before): {_some(self.unreadable, 3, '; ')}")
         if self.unsupported_count:
             named = _some(self.unsupported, 5, ", ", total=self.unsupported_count)
             notes.append(f"{self.unsupported_count} file(s) skipped, not a supported type (Markdown, text, HTML, "

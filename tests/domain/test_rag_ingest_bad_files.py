@@ -52,3 +52,26 @@ def test_a_folder_with_no_readable_document_says_so(kb, tmp_path):
     (folder / "b.xlsx").write_bytes(b"PK\x03\x04")
     said = kb.ingest_job(JobContext(), folder).describe()
     assert "no document found" in said.lower() and "a.docx" in said and "b.xlsx" in said
+
+
+def test_a_file_that_cannot_be_read_this_time_keeps_its_ingested_version(kb, tmp_path, monkeypatch):
+    """breakchat: re-ingesting a folder while one of its files could not be read (open and locked in another
+    program, a network share gone for a moment) treated that file as deleted and removed its document from the
+    knowledge base (fails on 7d7286b). It now keeps the version already ingested, and says so."""
+    folder = tmp_path / "guidelines"
+    folder.mkdir()
+    (folder / "gout.md").write_text("# Gout\n\nGout is caused by urate crystals in the big toe joint.\n")
+    (folder / "asthma.md").write_text("# Asthma\n\nAsthma narrows the airways and causes wheezing.\n")
+    kb.ingest_job(JobContext(), folder)
+    from medstation.rag import ingest, sources
+
+    def locked(path):
+        if path.name == "asthma.md":
+            raise PermissionError(13, "The process cannot access the file because it is being used by another "
+                                      "process")
+        return sources.read_file(path)
+
+    monkeypatch.setattr(ingest, "read_file", locked)
+    info = kb.ingest_job(JobContext(), folder)
+    assert set(_stored(kb)) == {"Gout", "Asthma"} and info.doc_count == 2 and info.removed_docs == 0
+    assert "asthma.md" in info.describe() and "kept as ingested before" in info.describe()
