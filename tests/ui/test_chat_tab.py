@@ -322,3 +322,19 @@ def test_new_conversation_while_an_answer_streams_stays_new(qtbot, make_tab):
     assert "Describe asthma" not in tab.view.toPlainText() and not tab.live_text
     stored = convo.list_conversations(tab.conversation.db)
     assert len(stored) == 1 and convo.load_messages(tab.conversation.db, stored[0].id)[-1].status is MessageStatus.stopped
+
+
+def test_the_chat_tab_fits_the_windows_minimum_width(qtbot, make_tab):
+    """breakchat: the Chat tab needed 1,137 px (a 320 px model list beside an answer-mode list as wide as its
+    longest choice): in the window's 960 px minimum, or on a 1,024 px screen, the source-passage panel that shows
+    a clicked citation was cut off the right edge (fails on 7d7286b)."""
+    from medstation.ui.main_window import MIN_WINDOW
+
+    tab = make_tab()
+    assert tab.minimumSizeHint().width() <= MIN_WINDOW[0] - 24  # the tab widget's frame and margins
+    tab.resize(MIN_WINDOW[0] - 24, MIN_WINDOW[1] - 60)
+    qtbot.waitUntil(lambda: tab.width() == MIN_WINDOW[0] - 24)
+    right = tab.source_panel.mapTo(tab, tab.source_panel.rect().topRight()).x()
+    assert tab.source_panel.isVisible() and tab.source_panel.width() >= 150 and right <= tab.width()
+    for button in (tab.send_button, tab.accept_button, tab.reject_button, tab.ingest_button):
+        assert button.mapTo(tab, button.rect().topRight()).x() <= tab.width(), button.text()

