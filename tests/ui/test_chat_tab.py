@@ -338,3 +338,36 @@ def test_the_chat_tab_fits_the_windows_minimum_width(qtbot, make_tab):
     assert tab.source_panel.isVisible() and tab.source_panel.width() >= 150 and right <= tab.width()
     for button in (tab.send_button, tab.accept_button, tab.reject_button, tab.ingest_button):
         assert button.mapTo(tab, button.rect().topRight()).x() <= tab.width(), button.text()
+
+
+class EndlessIngestionKb(ListKnowledgeBase):
+    """Ingestion that runs until cancelled (a whole drive picked by mistake), checking for cancellation."""
+
+    def ingest_job(self, ctx, path):
+        while True:
+            ctx.check()
+            threading.Event().wait(0.01)
+
+
+def test_a_running_ingestion_can_be_stopped_from_the_chat_tab(qtbot, backend, medstation_home):
+    """breakchat: while a folder was ingested the only button was disabled: a clinician who picked a whole drive
+    by mistake could stop it only by closing the app (fails on 7d7286b). The button stops it."""
+    settings = Settings()
+    settings.ensure_dirs()
+    db = Database(settings.db_path)
+    llm = LLMService(settings, db, registry=ModelRegistry(db))
+    runner = JobRunner()
+    kb = EndlessIngestionKb(PASSAGES)
+    tab = ChatTab(llm=llm, kb=kb, conversation=Conversation(db=db, llm=llm, kb=kb), settings=settings,
+                  runner=runner, session=UserSession.from_os_user())
+    qtbot.addWidget(tab)
+    try:
+        handle = tab.ingest("/")
+        assert tab.ingest_button.isEnabled() and "Stop" in tab.ingest_button.text()
+        with qtbot.waitSignal(handle.sig_cancelled, timeout=30_000):
+            tab.ingest_button.click()
+        qtbot.waitUntil(lambda: tab.ingest_job is None, timeout=30_000)
+        assert "Ingestion stopped" in tab.kb_label.text() and tab.ingest_button.text() == "Ingest folder…"
+    finally:
+        runner.shutdown()
+        db.close()

@@ -47,7 +47,7 @@ def build_chat(tab) -> None:
                                      "answers are written by the model; unsupported sentences are marked.")
     tab.answer_mode_combo.view().setMinimumWidth(tab.answer_mode_combo.view().sizeHintForColumn(0) + 24)
     header.addWidget(tab.answer_mode_combo)
-    tab.ingest_button = QPushButton("Ingest folder…")
+    tab.ingest_button = QPushButton("Ingest folder…")  # "Stop ingesting" while a folder is ingested
     tab.ingest_button.clicked.connect(tab._on_ingest_clicked)
     header.addWidget(tab.ingest_button)
     tab.kb_label = QLabel("")

@@ -30,6 +30,7 @@ from medstation.ui.chat.layout import build_chat
 from medstation.ui.chat.render import render_conversation
 
 log = logging.getLogger(__name__)
+INGEST_LABEL = "Ingest folder…"
 
 
 def _kb_status(ctx, kb) -> str:
@@ -325,6 +326,10 @@ class ChatTab(QWidget):
     # --- ingestion ---------------------------------------------------------------------------
 
     def _on_ingest_clicked(self) -> None:
+        if self.ingest_job is not None:  # the button reads "Stop ingesting" while a folder is ingested
+            self.ingest_job.cancel()
+            self.kb_label.setText("Stopping the ingestion…")
+            return
         folder = QFileDialog.getExistingDirectory(self, "Ingest a folder into the knowledge base")
         if folder:
             self.ingest(folder)
@@ -338,8 +343,9 @@ class ChatTab(QWidget):
         handle.sig_progress.connect(lambda f, m: self.kb_label.setText(f"Ingesting: {m} ({f:.0%})"))
         handle.sig_done.connect(lambda info: self.kb_label.setText(info.describe()))
         handle.sig_failed.connect(lambda m, _tb: self.kb_label.setText(f"Ingestion failed: {m}"))
-        handle.sig_cancelled.connect(lambda: self.kb_label.setText("Ingestion stopped; the next run resumes."))
-        self.ingest_button.setEnabled(False)
+        handle.sig_cancelled.connect(lambda: self.kb_label.setText(
+            "Ingestion stopped: the documents it finished stay in the knowledge base; the next run resumes."))
+        self.ingest_button.setText("Stop ingesting")  # a folder picked by mistake (a whole drive) can be stopped
         handle.sig_finished.connect(lambda h=handle: self._on_ingestion_finished(h))
         return handle
 
@@ -348,7 +354,8 @@ class ChatTab(QWidget):
             self.ingest_job = None
         if self.starter_job is handle:
             self.starter_job = None
-        self.ingest_button.setEnabled(True)
+        if self.ingest_job is None:
+            self.ingest_button.setText(INGEST_LABEL)
         if self.pending_question and self.answer_job is None:
             question, self.pending_question = self.pending_question, ""
             self.question_edit.clear()
