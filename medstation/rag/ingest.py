@@ -26,7 +26,7 @@ from medstation.jobs import Cancelled, JobContext
 from medstation.foreground import FOREGROUND
 from medstation.rag import versions
 from medstation.rag.chunking import chunk_spans
-from medstation.rag.sources import SourceDocument, list_source_files, read_file, unsupported_files
+from medstation.rag.sources import SourceDocument, read_file, scan_files
 from medstation.rag.types import KbVersionInfo, KbVersionStatus, KnowledgeBaseError
 from medstation.store.tables import KbDocument
 
@@ -99,7 +99,8 @@ def ingest_path(ctx: JobContext, service, path: Path) -> KbVersionInfo:
         ctx.report(0.01, f"reading {root.name}")
         docs: list[SourceDocument] = []
         unread: set[str] = set()  # files that failed to read: what they held before stays (not taken as deleted)
-        for file in list_source_files(root):
+        files, skipped_types = scan_files(root, ctx.check)
+        for file in files:
             ctx.check()
             try:
                 docs.extend(read_file(file))
@@ -107,7 +108,6 @@ def ingest_path(ctx: JobContext, service, path: Path) -> KbVersionInfo:
                 log.warning("skipping %s: %s", file, exc)
                 stats.setdefault("unreadable", []).append(f"{_shown_name(file, root)}: {exc}")
                 unread.add(file.resolve().as_posix())
-        skipped_types = unsupported_files(root)
         if skipped_types:  # the user is told which files were not read at all (a Word file is not an error)
             stats["unsupported_count"] = len(skipped_types)
             stats["unsupported"] = [_shown_name(f, root) for f in skipped_types[:MAX_NAMED_FILES]]

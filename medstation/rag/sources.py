@@ -12,7 +12,7 @@ import codecs
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,25 +212,22 @@ def read_file(path: Path) -> Iterator[SourceDocument]:
         yield doc
 
 
-def unsupported_files(root: Path) -> list[Path]:
-    """Files under ``root`` (or ``root`` itself) that ingestion skips for their type, sorted; hidden ones
-    are left out (as :func:`list_source_files` leaves them out): the user is told about these."""
+def scan_files(root: Path, check: Callable[[], None] = lambda: None) -> tuple[list[Path], list[Path]]:
+    """(supported files, files of an unsupported type) under ``root`` (or ``root`` itself), each sorted for a
+    reproducible order; hidden files and folders are left out. ``check`` runs every 256 entries of the walk (a
+    job's ``ctx.check``: a whole drive picked by mistake takes minutes to walk, and must stop on request)."""
     if root.is_file():
-        return [] if root.suffix.lower() in SUPPORTED_SUFFIXES else [root]
-    return sorted(
-        p for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() not in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
+        return ([root], []) if root.suffix.lower() in SUPPORTED_SUFFIXES else ([], [root])
+    supported, other = [], []
+    for i, p in enumerate(root.rglob("*")):
+        if i % 256 == 0:
+            check()
+        if not p.is_file() or any(part.startswith(".") for part in p.relative_to(root).parts):
+            continue
+        (supported if p.suffix.lower() in SUPPORTED_SUFFIXES else other).append(p)
+    return sorted(supported), sorted(other)
 
 
 def list_source_files(root: Path) -> list[Path]:
     """Supported files under ``root`` (or ``root`` itself), sorted for a reproducible order; hidden files skipped."""
-    if root.is_file():
-        return [root]
-    files = [
-        p for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    ]
-    return sorted(files)
+    return scan_files(root)[0]

@@ -75,3 +75,26 @@ def test_a_file_that_cannot_be_read_this_time_keeps_its_ingested_version(kb, tmp
     info = kb.ingest_job(JobContext(), folder)
     assert set(_stored(kb)) == {"Gout", "Asthma"} and info.doc_count == 2 and info.removed_docs == 0
     assert "asthma.md" in info.describe() and "kept as ingested before" in info.describe()
+
+
+def test_stopping_works_while_a_huge_folder_is_still_being_listed(kb, tmp_path):
+    """breakchat: the file listing of the folder (a whole drive picked by mistake walks for minutes) never checked
+    for cancellation, so "Stop ingesting" waited for the walk to end (fails on 7d7286b)."""
+    from medstation.jobs import Cancelled
+
+    folder = tmp_path / "drive"
+    folder.mkdir()
+    for i in range(600):
+        (folder / f"photo_{i}.jpg").write_bytes(b"\xff\xd8")
+    ctx = JobContext()
+    checks = []
+
+    def check():  # the user presses Stop once the walk has begun
+        checks.append(1)
+        if len(checks) > 1:
+            ctx.cancel()
+        JobContext.check(ctx)
+
+    ctx.check = check
+    with pytest.raises(Cancelled):
+        kb.ingest_job(ctx, folder)
