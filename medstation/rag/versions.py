@@ -39,9 +39,11 @@ def to_info(row: KbVersion) -> KbVersionInfo:
 
 
 def current_version(db: Database) -> KbVersionInfo | None:
-    """The newest complete version; if none finished yet, the newest of any status."""
+    """The newest finished version (complete, cancelled or failed: each records the knowledge base as its run
+    left it, and a stopped run's finished documents stay searchable, so an answer quoting them names that
+    version); if none finished yet, the newest of any status."""
     with db.session() as s:
-        row = s.exec(select(KbVersion).where(KbVersion.status == KbVersionStatus.complete.value).order_by(KbVersion.id.desc())).first()
+        row = s.exec(select(KbVersion).where(KbVersion.status.in_(FINISHED)).order_by(KbVersion.id.desc())).first()
         if row is None:
             row = s.exec(select(KbVersion).order_by(KbVersion.id.desc())).first()
         return to_info(row) if row is not None else None

@@ -98,3 +98,28 @@ def test_stopping_works_while_a_huge_folder_is_still_being_listed(kb, tmp_path):
     ctx.check = check
     with pytest.raises(Cancelled):
         kb.ingest_job(ctx, folder)
+
+
+def test_answers_name_the_version_that_holds_a_stopped_runs_documents(kb, tmp_path, monkeypatch):
+    """breakchat: after an ingestion was stopped halfway, its finished documents stay searchable, but the version
+    an answer records (and shows) was still the previous complete one, which never held them (fails on
+    7d7286b). The current version is the newest finished run, whatever its ending."""
+    from medstation.jobs import Cancelled
+    from medstation.rag import ingest
+    from tests.domain.test_rag_sources import write_corpus
+
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "gout.md").write_text("# Gout\n\nGout is caused by urate crystals in the big toe joint.\n")
+    complete = kb.ingest_job(JobContext(), first)
+    monkeypatch.setattr(ingest, "EMBED_BATCH", 2)
+
+    def on_progress(_fraction, message):
+        if message.startswith("embedded") and not message.startswith("embedded 0/"):
+            ctx.cancel()
+
+    ctx = JobContext(on_progress=on_progress)
+    with pytest.raises(Cancelled):
+        kb.ingest_job(ctx, write_corpus(tmp_path / "second"))
+    current = kb.current_version()
+    assert current.id == complete.id + 1 and current.status == "cancelled" and current.doc_count > complete.doc_count
