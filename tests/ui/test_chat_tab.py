@@ -371,3 +371,47 @@ def test_a_running_ingestion_can_be_stopped_from_the_chat_tab(qtbot, backend, me
     finally:
         runner.shutdown()
         db.close()
+
+
+class EmptiedKb(ListKnowledgeBase):
+    """Answers the first question; the next meets a knowledge base emptied meanwhile, once ``gate`` opens."""
+
+    def __init__(self, passages):
+        super().__init__(passages)
+        self.second = False
+        self.gate = threading.Event()
+
+    def is_empty(self):
+        if self.second:
+            self.gate.wait(60)
+            return True
+        return False
+
+
+def test_a_question_asked_the_moment_an_answer_ends_is_not_lost(qtbot, make_tab):
+    """breakchat: asked right as the previous answer ended, the question was shown, then wiped by that answer's
+    late reload; when it was refused (here: the knowledge base emptied meanwhile) it was not handed back either:
+    the typed question was lost (fails on 7d7286b). A reload from before the current answer is not applied."""
+    tab = make_tab()
+    qtbot.waitUntil(lambda: bool(tab.kb_label.text()), timeout=30_000)  # the start-up reads are done
+    tab.kb = tab.conversation.kb = EmptiedKb(PASSAGES)
+    tab.question_edit.setPlainText("What are the symptoms of asthma?")
+    tab.send()
+
+    def ask_again():
+        tab.kb.second = True
+        tab.question_edit.setPlainText("What causes COPD?")
+        tab.send()
+
+    tab.answer_job.sig_finished.connect(ask_again)  # the very moment the first answer ends
+    qtbot.waitUntil(lambda: tab.kb.second and tab.answer_job is not None, timeout=120_000)
+    for _hop in range(2):  # the first answer's reload (its messages) has landed, or been set aside
+        settle = tab.runner.submit("io", lambda ctx: None, name="settle", queue=True)
+        with qtbot.waitSignal(settle.sig_done, timeout=30_000):
+            pass
+    assert tab.messages[-1].content == "What causes COPD?"  # still shown while it is answered
+    tab.kb.gate.set()
+    _wait_idle(qtbot, tab)
+    assert tab.question_edit.toPlainText() == "What causes COPD?"  # refused: handed back, not lost
+    qtbot.waitUntil(lambda: [m.id > 0 for m in tab.messages] == [True, True], timeout=30_000)
+    assert "Knowledge base is empty" in tab.status_label.text()

@@ -172,6 +172,10 @@ class ChatTab(QWidget):
         handle.sig_failed.connect(lambda m, _tb: self._read_failed("the conversation", m))
 
     def _on_messages_loaded(self, messages) -> None:
+        if self.answer_job is not None and self.answer_job is not self.left_job:
+            # read before the answer now being written was asked (the previous answer's reload, landing after a
+            # quick next question): it lacks that question; the answer's own reload follows when it ends
+            return
         if not self.conversation.loaded(messages):
             return  # the user opened another conversation meanwhile
         self._render()
@@ -267,6 +271,8 @@ class ChatTab(QWidget):
         self._render()
         self._set_busy(False)
         self.status_label.setText(message)
+        if self.conversation_id is not None:  # show what is stored (a reload set aside while it ran)
+            self.open_conversation(self.conversation_id)
 
     def _on_answer_cancelled(self, handle) -> None:
         self.status_label.setText("Stopped. The partial answer is kept and marked as stopped.")
