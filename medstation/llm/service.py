@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from medstation.config import Settings
@@ -37,8 +38,22 @@ from medstation.store.tables import ModelKind
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """The model the next answer uses, read once: ``key`` names the backend to load; ``path`` the local GGUF
+    (None for a server); ``adapter`` (version id, base GGUF, adapter file) for an active LoRA adapter version."""
+
+    key: tuple
+    path: Path | None = None
+    adapter: tuple[int, Path, Path] | None = None
+
+
 class LLMService:
-    """One per app. ``backend()`` and ``model_version_id()`` run in the ``llm`` lane only."""
+    """One per app. ``backend()``, ``loaded_model()`` and ``model_version_id()`` run in the ``llm`` lane only.
+
+    Two locks: ``_choice_lock`` guards the selector's choice only (the GUI thread takes it, never for long);
+    ``_lock`` is held while a model loads (seconds to minutes for a large GGUF), so choosing another model
+    while one loads must not wait on it: the new choice applies to the next answer."""
 
     def __init__(self, settings: Settings, db: Database, *, registry: ModelRegistry) -> None:
         """``registry``: the app's one model registry (from the composition root)."""
@@ -46,6 +61,7 @@ class LLMService:
         self.db = db
         self.registry = registry
         self._lock = threading.RLock()
+        self._choice_lock = threading.Lock()
         self._selected: Path | None = None
         self._backend: ChatBackend | None = None
         self._backend_key: tuple | None = None
@@ -55,12 +71,12 @@ class LLMService:
 
     def select_model(self, path: str | Path | None) -> None:
         """Use ``path`` for the next answers (None: back to the default choice)."""
-        with self._lock:
+        with self._choice_lock:
             self._selected = Path(path) if path else None
 
     def model_path(self) -> Path | None:
         """The file the next local answer will use, or None when no model is available."""
-        with self._lock:
+        with self._choice_lock:
             if self._selected is not None:
                 return self._selected
         if self.settings.llm_model:
@@ -75,7 +91,7 @@ class LLMService:
 
     def _active_adapter(self) -> tuple[int, Path, Path] | None:
         """(version id, base GGUF, adapter file) when the default choice is an active LoRA adapter version."""
-        with self._lock:
+        with self._choice_lock:
             if self._selected is not None or self.settings.llm_model:
                 return None
         active = self.registry.active(ModelKind.llm)
@@ -98,23 +114,36 @@ class LLMService:
 
     # --- loading (llm lane) ------------------------------------------------------------------
 
+    def _choice(self) -> _Choice:
+        """The current choice, read once (a later read could see a model picked in between)."""
+        s = self.settings
+        if s.llm_backend == "openai":
+            return _Choice(("openai", s.openai_base_url, s.openai_model))
+        path = self.model_path()
+        if path is None:
+            raise ModelUnavailable(
+                "No language model is available: the embedded SmolLM2 package is missing and no .gguf file "
+                f"is in {s.models_dir}."
+            )
+        adapter = self._active_adapter()
+        key = ("local", str(path), s.llm_n_ctx, s.llm_threads) + ((str(adapter[2]),) if adapter else ())
+        return _Choice(key, path, adapter)
+
     def backend(self, ctx=None) -> ChatBackend:
         """The loaded backend for the current choice; loads or swaps the model when the choice changed.
 
         Raises :class:`~medstation.llm.errors.ModelUnavailable` / ``ModelLoadError`` with a plain message.
         """
-        s = self.settings
-        if s.llm_backend == "openai":
-            key: tuple = ("openai", s.openai_base_url, s.openai_model)
-        else:
-            path = self.model_path()
-            if path is None:
-                raise ModelUnavailable(
-                    "No language model is available: the embedded SmolLM2 package is missing and no .gguf file "
-                    f"is in {s.models_dir}."
-                )
-            adapter = self._active_adapter()
-            key = ("local", str(path), s.llm_n_ctx, s.llm_threads) + ((str(adapter[2]),) if adapter else ())
+        return self._backend_for(self._choice(), ctx)
+
+    def loaded_model(self, ctx=None) -> tuple[ChatBackend, int | None]:
+        """(loaded backend, registry id of that very model) for the current choice, read once: the version an
+        answer records is the model that wrote it, even when another model is picked while this one loads."""
+        choice = self._choice()
+        return self._backend_for(choice, ctx), self._version_for(choice, ctx)
+
+    def _backend_for(self, choice: _Choice, ctx) -> ChatBackend:
+        key = choice.key
         with self._lock:
             if self._backend is not None and self._backend_key == key:
                 return self._backend
@@ -127,11 +156,7 @@ class LLMService:
 
     def attach_backend(self, backend: ChatBackend) -> None:
         """Use an already loaded backend for the current model choice (benchmarks, tests: load once, reuse)."""
-        s = self.settings
-        path = self.model_path()
-        adapter = self._active_adapter() if s.llm_backend != "openai" else None
-        key = ("openai", s.openai_base_url, s.openai_model) if s.llm_backend == "openai" else (
-            "local", str(path), s.llm_n_ctx, s.llm_threads) + ((str(adapter[2]),) if adapter else ())
+        key = self._choice().key
         with self._lock:
             self._backend = backend
             self._backend_key = key
@@ -154,10 +179,18 @@ class LLMService:
         """Registry id of the local model in use (hashing it once); None for a remote server."""
         if self.settings.llm_backend == "openai":
             return None
-        adapter = self._active_adapter()
-        if adapter is not None:  # the adapter version is what drafts (its base is recorded in its parent)
-            return adapter[0]
-        path = self.model_path()
+        try:
+            choice = self._choice()
+        except ModelUnavailable:
+            return None
+        return self._version_for(choice, ctx)
+
+    def _version_for(self, choice: _Choice, ctx) -> int | None:
+        if choice.key[0] == "openai":
+            return None
+        if choice.adapter is not None:  # the adapter version is what drafts (its base is recorded in its parent)
+            return choice.adapter[0]
+        path = choice.path
         if path is None or not path.is_file():
             return None
         source = "embedded" if path == embedded_model_path() else "user"

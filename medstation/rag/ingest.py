@@ -26,13 +26,14 @@ from medstation.jobs import Cancelled, JobContext
 from medstation.foreground import FOREGROUND
 from medstation.rag import versions
 from medstation.rag.chunking import chunk_spans
-from medstation.rag.sources import SourceDocument, list_source_files, read_file
+from medstation.rag.sources import SourceDocument, read_file, scan_files
 from medstation.rag.types import KbVersionInfo, KbVersionStatus, KnowledgeBaseError
 from medstation.store.tables import KbDocument
 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 128  # chunks per embed + store + commit step; ctx.check() runs between steps
+MAX_NAMED_FILES = 50  # skipped files named in a version's record (a folder of 10,000 images is counted, not listed)
 
 
 @dataclass
@@ -97,17 +98,24 @@ def ingest_path(ctx: JobContext, service, path: Path) -> KbVersionInfo:
     try:
         ctx.report(0.01, f"reading {root.name}")
         docs: list[SourceDocument] = []
-        for file in list_source_files(root):
+        unread: set[str] = set()  # files that failed to read: what they held before stays (not taken as deleted)
+        files, skipped_types = scan_files(root, ctx.check)
+        for file in files:
             ctx.check()
             try:
                 docs.extend(read_file(file))
             except Exception as exc:  # one unreadable file must not stop a folder; say which one
                 log.warning("skipping %s: %s", file, exc)
-                stats.setdefault("unreadable", []).append(f"{file}: {exc}")
+                stats.setdefault("unreadable", []).append(f"{_shown_name(file, root)}: {exc}")
+                unread.add(file.resolve().as_posix())
+        if skipped_types:  # the user is told which files were not read at all (a Word file is not an error)
+            stats["unsupported_count"] = len(skipped_types)
+            stats["unsupported"] = [_shown_name(f, root) for f in skipped_types[:MAX_NAMED_FILES]]
+        stats["found_docs"] = len(docs)
         known = versions.document_fingerprints(db)
         seen = {d.doc_key for d in docs}
         _drop_orphan_chunks(store, seen - set(known))
-        removed = [k for k, (_, src) in known.items() if k not in seen and _in_scope(src, root)]
+        removed = [k for k, (_, src) in known.items() if k not in seen and _in_scope(src, root) and src not in unread]
         pending: list[PendingDocument] = []
         for doc in docs:
             fp = fingerprint(doc, chunk_chars, chunk_overlap, embedder.identity)
@@ -135,6 +143,11 @@ def ingest_path(ctx: JobContext, service, path: Path) -> KbVersionInfo:
                                    audit=("kb.ingest", {"path": root.as_posix(), **stats}), **stats)
     ctx.report(1.0, info.describe())
     return info
+
+
+def _shown_name(file: Path, root: Path) -> str:
+    """``file`` as the user knows it: relative to the ingested folder (its name when ``root`` is the file)."""
+    return file.name if file == root else file.relative_to(root).as_posix()
 
 
 def _drop_orphan_chunks(store, uncommitted: set[str]) -> None:

@@ -8,10 +8,11 @@ is one section; a MedQuAD document has one section per answer row, keyed by its
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +78,33 @@ def _file_document(path: Path, title: str, text: str, kind: str) -> SourceDocume
     )
 
 
+# A text file with more than this share of control characters (other than tab, line and page breaks) is binary
+# data under a text name (an image or archive renamed .txt); real notes have none.
+BINARY_CONTROL_SHARE = 0.02
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # category Cc but tab and line/page breaks (a regex: 100x faster)
+
+
+def decode_text(raw: bytes) -> str:
+    """The text of a file's bytes: UTF-16 with its BOM, UTF-8 (BOM or not), else Windows-1252 (documents written
+    on Windows), else Latin-1. Raises ``ValueError`` for binary data (NUL bytes or control characters), which
+    would otherwise be stored as chunks of U+FFFD mojibake."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = raw.decode("utf-16", errors="replace")
+    elif b"\x00" in raw:
+        raise ValueError("binary data, not text (it holds NUL bytes)")
+    else:
+        for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+    control = len(_CONTROL.findall(text))
+    if text and control > BINARY_CONTROL_SHARE * len(text):
+        raise ValueError(f"binary data, not text ({control} control characters)")
+    return text
+
+
 def _markdown_title(text: str) -> str:
     for line in text.splitlines():
         m = re.match(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", line)
@@ -88,14 +116,14 @@ def _markdown_title(text: str) -> str:
 
 
 def read_text_file(path: Path) -> SourceDocument | None:
-    raw = path.read_bytes().decode("utf-8", errors="replace")
+    raw = decode_text(path.read_bytes())
     kind = TEXT_SUFFIXES.get(path.suffix.lower(), "text")
     title = _markdown_title(raw) if kind == "markdown" else ""
     return _file_document(path, title, raw, kind)
 
 
 def read_html_file(path: Path) -> SourceDocument | None:
-    title, text = html_to_text(path.read_bytes().decode("utf-8", errors="replace"))
+    title, text = html_to_text(decode_text(path.read_bytes()))
     return _file_document(path, title, text, "html")
 
 
@@ -184,13 +212,22 @@ def read_file(path: Path) -> Iterator[SourceDocument]:
         yield doc
 
 
+def scan_files(root: Path, check: Callable[[], None] = lambda: None) -> tuple[list[Path], list[Path]]:
+    """(supported files, files of an unsupported type) under ``root`` (or ``root`` itself), each sorted for a
+    reproducible order; hidden files and folders are left out. ``check`` runs every 256 entries of the walk (a
+    job's ``ctx.check``: a whole drive picked by mistake takes minutes to walk, and must stop on request)."""
+    if root.is_file():
+        return ([root], []) if root.suffix.lower() in SUPPORTED_SUFFIXES else ([], [root])
+    supported, other = [], []
+    for i, p in enumerate(root.rglob("*")):
+        if i % 256 == 0:
+            check()
+        if not p.is_file() or any(part.startswith(".") for part in p.relative_to(root).parts):
+            continue
+        (supported if p.suffix.lower() in SUPPORTED_SUFFIXES else other).append(p)
+    return sorted(supported), sorted(other)
+
+
 def list_source_files(root: Path) -> list[Path]:
     """Supported files under ``root`` (or ``root`` itself), sorted for a reproducible order; hidden files skipped."""
-    if root.is_file():
-        return [root]
-    files = [
-        p for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    ]
-    return sorted(files)
+    return scan_files(root)[0]

@@ -6,6 +6,7 @@ package boundaries, so they are small immutable dataclasses of plain values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -24,9 +25,19 @@ EMPTY_KB_MESSAGE = (
 MAX_QUESTION_CHARS = 4000
 
 
+# Explicit direction embeddings/overrides/isolates (U+202A-202E, U+2066-2069) and zero-width spaces/BOM: invisible,
+# pasted along from right-to-left records, and an override shows the question reversed. ZWNJ/ZWJ stay (Persian).
+_INVISIBLE_FORMATTING = re.compile("[\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff]")
+
+
+def clean_question(question: str) -> str:
+    """``question`` without invisible direction controls and zero-width spaces, stripped."""
+    return _INVISIBLE_FORMATTING.sub("", question or "").strip()
+
+
 def question_problem(question: str) -> str:
     """Why ``question`` cannot be asked (empty, over ``MAX_QUESTION_CHARS``), or "" when it can."""
-    if not (question or "").strip():
+    if not clean_question(question):
         return "Type a question first."
     if len(question) > MAX_QUESTION_CHARS:
         return (f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
@@ -100,10 +111,39 @@ class KbVersionInfo:
     added_docs: int = 0
     removed_docs: int = 0
     skipped_docs: int = 0
+    # what the run that made this version could not use, for the user: "name: reason" of files that failed to
+    # read, names (up to 50) and count of files of a type it does not read, documents it found (None: not recorded)
+    unreadable: tuple[str, ...] = ()
+    unsupported: tuple[str, ...] = ()
+    unsupported_count: int = 0
+    found_docs: int | None = None
+    path: str = ""
 
     def describe(self) -> str:
-        return (
+        line = (
             f"knowledge base v{self.id} ({KbVersionStatus(self.status).value}): {self.doc_count} documents, {self.chunk_count} chunks, "
             f"embedder {self.embedding_model} sha256 {self.embedding_sha256[:12]}, "
             f"chunks {self.chunk_chars}/{self.chunk_overlap} chars"
         )
+        return ". ".join([line, *self.run_notes()])
+
+    def run_notes(self) -> list[str]:
+        """Plain sentences on what the ingestion run skipped; [] when it read everything."""
+        notes = []
+        if self.found_docs == 0 and KbVersionStatus(self.status) is KbVersionStatus.complete:
+            notes.append(f"No document found in {self.path or 'the chosen path'}: nothing was added")
+        if self.unreadable:
+            notes.append(f"{len(self.unreadable)} file(s) could not be read (what they held before is kept as "
+                         f"ingested before): {_some(self.unreadable, 3, '; ')}")
+        if self.unsupported_count:
+            named = _some(self.unsupported, 5, ", ", total=self.unsupported_count)
+            notes.append(f"{self.unsupported_count} file(s) skipped, not a supported type (Markdown, text, HTML, "
+                         f"PDF or MedQuAD JSONL): {named}")
+        return notes
+
+
+def _some(items: tuple[str, ...], shown: int, sep: str, total: int | None = None) -> str:
+    """The first ``shown`` of ``items`` and how many more there are (of ``total`` when only some were kept)."""
+    total = len(items) if total is None else total
+    more = total - min(shown, len(items))
+    return sep.join(items[:shown]) + (f"{sep}and {more} more" if more > 0 else "")

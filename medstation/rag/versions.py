@@ -30,13 +30,20 @@ def to_info(row: KbVersion) -> KbVersionInfo:
         status=KbVersionStatus(row.status), created_at=row.created_at, embedding_sha256=row.embedding_sha256,
         collection=row.collection, added_docs=int(meta.get("added_docs", 0)),
         removed_docs=int(meta.get("removed_docs", 0)), skipped_docs=int(meta.get("skipped_docs", 0)),
+        unreadable=tuple(str(u) for u in meta.get("unreadable") or ()),
+        unsupported=tuple(str(u) for u in meta.get("unsupported") or ()),
+        unsupported_count=int(meta.get("unsupported_count", 0)),
+        found_docs=int(meta["found_docs"]) if meta.get("found_docs") is not None else None,
+        path=str(meta.get("path") or ""),
     )
 
 
 def current_version(db: Database) -> KbVersionInfo | None:
-    """The newest complete version; if none finished yet, the newest of any status."""
+    """The newest finished version (complete, cancelled or failed: each records the knowledge base as its run
+    left it, and a stopped run's finished documents stay searchable, so an answer quoting them names that
+    version); if none finished yet, the newest of any status."""
     with db.session() as s:
-        row = s.exec(select(KbVersion).where(KbVersion.status == KbVersionStatus.complete.value).order_by(KbVersion.id.desc())).first()
+        row = s.exec(select(KbVersion).where(KbVersion.status.in_(FINISHED)).order_by(KbVersion.id.desc())).first()
         if row is None:
             row = s.exec(select(KbVersion).order_by(KbVersion.id.desc())).first()
         return to_info(row) if row is not None else None

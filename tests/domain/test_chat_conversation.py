@@ -157,3 +157,17 @@ def test_clear_forgets_the_conversation_shown(chat):
     conversation.clear()
     assert conversation.conversation_id is None and conversation.messages == [] and not conversation.can_regenerate()
     assert conversation.latest_job(JobContext()) is not None  # the stored one is still found
+
+
+def test_invisible_direction_overrides_are_removed_from_a_pasted_question(chat, db):
+    """breakchat: a question pasted from a right-to-left record with a U+202E override showed reversed in the
+    conversation and the history ("?amhtsa si tahW") and was stored so (fails on 7d7286b). Explicit direction
+    controls and zero-width spaces go; Arabic or Hebrew text itself and the joiners Persian needs stay."""
+    conversation, _ = chat
+    request = conversation.ask("\u202eWhat causes gout?\u202c\u200b")
+    assert request.question == "What causes gout?" and conversation.messages[-1].content == "What causes gout?"
+    result = _answer(conversation, request)
+    assert store.list_conversations(db)[0].title == "What causes gout?"
+    assert store.load_messages(db, result.conversation_id)[0].content == "What causes gout?"
+    assert conversation.ask("\u2067ما هو النقرس؟\u2069 gout").question == "ما هو النقرس؟ gout"
+    assert conversation.ask("می\u200cخواهم gout").question == "می\u200cخواهم gout"

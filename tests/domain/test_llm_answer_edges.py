@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from medstation.jobs import JobContext
 from medstation.llm.answer import message_store as convo
 from medstation.llm.backends.base import GenerationSettings, estimate_chat_tokens
+from medstation.llm.errors import ModelLoadError
 from medstation.llm.answer.message_store import MessageStatus
 from medstation.llm.answer.rag_answer import NO_TEXT_MESSAGE, TRUNCATED_NOTICE, answer_question
 from medstation.rag.types import Passage
@@ -46,6 +49,9 @@ class ScriptedLLM:
 
     def model_version_id(self, ctx=None):
         return None
+
+    def loaded_model(self, ctx=None):
+        return self.backend(ctx), self.model_version_id(ctx)
 
     def generation_defaults(self):
         return GenerationSettings(max_tokens=64)
@@ -132,3 +138,28 @@ def test_a_grounded_answer_says_which_asked_words_no_passage_mentions(db):
     # how the question is phrased ("bad") is not what it is about: no notice for it
     phrased = answer_question(JobContext(), llm, PregnancyKb(), db, "Can bad medicines harm your baby during pregnancy?")
     assert phrased.status is MessageStatus.complete and phrased.notice == ""
+
+
+class UnloadableLLM(ScriptedLLM):
+    """A chosen model that cannot be loaded (a truncated .gguf in models/): ``backend`` raises."""
+
+    def backend(self, ctx=None):
+        raise ModelLoadError("llama.cpp could not load broken.gguf: the file is truncated")
+
+
+def test_a_model_that_cannot_load_stores_no_question_without_an_answer(db):
+    """breakchat: with a truncated .gguf chosen, the answer job failed only after it had stored the question,
+    while the Chat tab (told the job failed) gives the question back for another try: the history kept a
+    conversation holding one unanswered question, and asking again in an open conversation stored it twice
+    (fails on 7d7286b). The model is now loaded before anything is stored."""
+    with pytest.raises(ModelLoadError, match="truncated"):
+        answer_question(JobContext(), UnloadableLLM(ScriptedBackend([])), OneDocKb(), db, "What causes gout?")
+    assert convo.list_conversations(db) == []
+    # in an open conversation: the question is not added a second time
+    first = answer_question(JobContext(), ScriptedLLM(ScriptedBackend(["Gout is caused by uric acid crystals."])),
+                            OneDocKb(), db, "What causes gout?")
+    with pytest.raises(ModelLoadError):
+        answer_question(JobContext(), UnloadableLLM(ScriptedBackend([])), OneDocKb(), db, "Which crystals cause gout?",
+                        conversation_id=first.conversation_id)
+    assert [m.content for m in convo.load_messages(db, first.conversation_id)] == [
+        "What causes gout?", "Gout is caused by uric acid crystals."]

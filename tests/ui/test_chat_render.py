@@ -10,10 +10,11 @@ from medstation.llm.support import SentenceSupport
 from medstation.ui.chat.render import render_answer, render_conversation, render_passage
 
 
-def answer(content, mode="chat", status=MessageStatus.complete, **prov):
+def answer(content, mode="chat", status=MessageStatus.complete, model_version_id=None, **prov):
     prov.setdefault("passages", ({"title": "T1"}, {"title": "T2"}))
     return MessageRecord(id=7, conversation_id=1, role=MessageRole.assistant, content=content, status=status,
-                         mode=mode, created_at=datetime.now(timezone.utc), provenance=AnswerProvenance(**prov))
+                         mode=mode, created_at=datetime.now(timezone.utc), model_version_id=model_version_id,
+                         kb_version_id=prov.get("kb_version_id"), provenance=AnswerProvenance(**prov))
 
 
 def test_supported_sentences_link_their_passage_and_unsupported_ones_are_marked():
@@ -67,3 +68,23 @@ def test_a_complete_answers_caveat_is_shown_with_the_answer():
     html = render_answer(answer("Some medicines can harm your baby [1].", notice=notice))
     assert "does not mention &quot;ibuprofen&quot;" in html
     assert "does not mention" not in render_answer(answer("Some medicines can harm your baby [1]."))
+
+
+def test_every_answer_shows_the_model_version_and_knowledge_base_version_it_came_from():
+    """breakchat: an answer showed only the model's name ("grounded quotes", "SmolLM2-…"): not the registry
+    version of the model that wrote it nor the knowledge-base version it quoted, although both are stored, so
+    a clinician could not tell an answer from before a re-ingestion or a model promotion (fails on 7d7286b)."""
+    generative = render_answer(answer("Gout is caused by crystals [1].", answer_mode=AnswerMode.generative,
+                                      model={"backend": "llama.cpp", "name": "SmolLM2-360M"}, model_version_id=3,
+                                      kb_version_id=12))
+    assert "SmolLM2-360M (model version 3)" in generative and "knowledge base v12" in generative
+    grounded = render_answer(answer("Gout is caused by crystals [1].", kb_version_id=12,
+                                    model={"backend": "extractive", "name": "grounded quotes",
+                                           "selector": "all-MiniLM-L6-v2"}))
+    assert "grounded quotes, sentences chosen by all-MiniLM-L6-v2" in grounded and "knowledge base v12" in grounded
+    unknown = render_answer(answer("Gout is caused by crystals [1].", model={"name": "grounded quotes"}))
+    assert "knowledge base version not recorded" in unknown
+    # "not in the knowledge base" is true of one version of it: say which
+    nikb = render_answer(answer("Not in the knowledge base. No stored passage covers it.", kb_version_id=12,
+                                status=MessageStatus.not_in_knowledge_base))
+    assert "knowledge base v12" in nikb

@@ -32,6 +32,7 @@ from medstation.llm.answer.rag_answer import answer_question
 from medstation.llm.answer.reasoning import CaseDescription
 from medstation.llm.backends.base import GenerationSettings
 from medstation.llm.support import cited_in
+from medstation.rag.types import clean_question
 from medstation.store.database import Database
 
 REGENERATE_TEMPERATURE = 0.7  # a second try should differ from the first (the default is greedy)
@@ -118,7 +119,9 @@ class Conversation:
         return True
 
     def ask(self, question: str, *, case: CaseDescription | None = None) -> AnswerRequest:
-        """Show ``question`` at once (not stored yet) and return the answer to run."""
+        """Show ``question`` at once (not stored yet) and return the answer to run (the question without
+        invisible direction controls: :func:`~medstation.rag.types.clean_question`)."""
+        question = clean_question(question)
         self.messages.append(MessageRecord(UNSTORED, self.conversation_id or 0, MessageRole.user, question,
                                            MessageStatus.complete, "reasoning" if case else "chat", None))
         return self._begin(AnswerRequest(question, self.conversation_id, case=case))

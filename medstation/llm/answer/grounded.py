@@ -11,7 +11,8 @@ not be reproduced or tested, and cost seconds of decoding on two cores.)
 
 Selection. A unit is quotable when it ends with its own full stop, starts like a
 sentence (capital or digit) and has 4..60 words (lists up to 90): headings,
-questions, lead-ins without their list and cut fragments never are. Each
+questions, lead-ins without their list and cut fragments never are, nor text
+addressed to an AI model (:mod:`medstation.llm.answer.injection`). Each
 quotable unit gets
 
     score = similarity + CUE_WEIGHT * cue + FOCUS_WEIGHT * focus + POPULATION_WEIGHT * population
@@ -45,6 +46,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from medstation.llm.answer.injection import addressed_to_model
 from medstation.llm.answer.passage_units import passage_units
 from medstation.llm.answer.question_cues import QuestionIntent, QuestionType, classify, cue, focus_coverage
 from medstation.llm.safety import population_fit
@@ -94,7 +96,7 @@ def candidate_sentences(passages: Sequence[Any]) -> list[Quote]:
     out: list[Quote] = []
     for n, passage in enumerate(passages, start=1):
         for unit in passage_units(str(getattr(passage, "text", ""))):
-            if quotable(unit.text, unit.is_list):
+            if quotable(unit.text, unit.is_list) and not addressed_to_model(unit.text):
                 out.append(Quote(n, unit.position, unit.text, 0.0, unit.is_list))
     return out
 
@@ -135,7 +137,7 @@ def score_units(question: str, passages: Sequence[Any], scorer: Scorer = overlap
         text = str(getattr(passage, "text", ""))
         coverage = focus_coverage(intent, title)
         for unit in passage_units(text):
-            if quotable(unit.text, unit.is_list):
+            if quotable(unit.text, unit.is_list) and not addressed_to_model(unit.text):
                 # a list answers by its lead-in, but a warning list ("you should: Never smoke …") by its items
                 signal = f"{unit.context} {unit.lead}" if unit.is_list and not safety else unit.text
                 fit = population_fit(question, unit.text, f"{title} {text}") if safety else 0.0

@@ -38,6 +38,7 @@ from medstation.llm.answer.budget import fit_prompt
 from medstation.llm.answer.citations import validate_citations
 from medstation.llm.answer.message_store import MessageRole, MessageStatus, ReviewStatus
 from medstation.llm.errors import LLMError
+from medstation.llm.answer.injection import injection_notice
 from medstation.llm.answer.grounded import embedding_scorer, overlap_scorer, quotes_text, select_quotes
 from medstation.llm.answer.markup import strip_model_markup
 from medstation.llm.answer.prompt import SYSTEM_PROMPT, build_messages
@@ -53,7 +54,7 @@ from medstation.llm.answer.reasoning import (
 from medstation.llm.answer.relevance import NOT_IN_KB_MESSAGE, judge_relevance, unmentioned_notice
 from medstation.llm.safety import search_passages
 from medstation.llm.support import check_answer
-from medstation.rag.types import EMPTY_KB_MESSAGE, question_problem
+from medstation.rag.types import EMPTY_KB_MESSAGE, clean_question, question_problem
 
 AI_DRAFT_LABEL = "AI draft — decision support, verify against the sources"
 NO_TEXT_MESSAGE = "The model produced no text for this question. Try rephrasing it or choose another model."
@@ -131,6 +132,7 @@ def answer_question(
     ``regenerate`` answers the conversation's last question again without storing it a second time.
     """
     mode = "reasoning" if case is not None else "chat"
+    question = clean_question(question)
     if case is not None:
         if case.is_empty():
             raise QuestionRejected("Describe the case first: symptoms, history or findings.")
@@ -151,6 +153,12 @@ def answer_question(
     # (not calibrated like the question threshold; the similarity threshold still applies).
     verdict = judge_relevance(query, passages, **({"min_topic_coverage": CASE_MIN_TOPIC_COVERAGE} if case else {}))
     kb_version = kb.current_version()
+    model = None
+    if verdict.relevant and answer_mode is AnswerMode.generative:
+        # load the model before anything is stored: a model that cannot load (a truncated .gguf) fails the job
+        # with nothing stored, so the question handed back to the user is not also left unanswered in the history
+        model = llm.loaded_model(ctx)
+        ctx.check()
     if conversation_id is None:
         conversation_id = convo.create_conversation(db, question if case is None else f"Differential: {case.symptoms}")
     if not regenerate:
@@ -169,8 +177,7 @@ def answer_question(
                       provenance, None, "")
     if answer_mode is AnswerMode.grounded:
         return _grounded(ctx, db, kb, conversation_id, mode, question, case, passages, provenance)
-    return _generative(ctx, llm, db, conversation_id, mode, question, case, passages, provenance, generation,
-                       regenerate)
+    return _generative(ctx, model, db, conversation_id, mode, question, case, passages, provenance, generation)
 
 
 def _grounded(ctx, db, kb, conversation_id, mode, question, case, passages, provenance) -> AnswerResult:
@@ -193,7 +200,8 @@ def _grounded(ctx, db, kb, conversation_id, mode, question, case, passages, prov
     for piece in text.split(" "):
         ctx.partial(StreamEvent("token", piece + " "))
     status = MessageStatus.complete if text else MessageStatus.error
-    notice = "" if text else "No sentence of the retrieved passages answers this question."
+    notice = " ".join(filter(None, [
+        "" if text else "No sentence of the retrieved passages answers this question.", injection_notice(passages)]))
     provenance = provenance.with_updates(
         model={"backend": "extractive", "name": "grounded quotes", "selector": _selector_name(kb),
                "question_type": classify(question).kind.value if case is None else "differential"},
@@ -208,12 +216,12 @@ def _selector_name(kb) -> str:
     return getattr(embedder(), "name", "embedder") if callable(embedder) else "word overlap"
 
 
-def _generative(ctx, llm, db, conversation_id, mode, question, case, passages, provenance, generation,
-                regenerate) -> AnswerResult:
-    """The model writes; its markup is stripped, its citations validated and every sentence checked."""
-    backend = llm.backend(ctx)
-    model_version_id = llm.model_version_id(ctx)
-    ctx.check()
+def _generative(ctx, model, db, conversation_id, mode, question, case, passages, provenance,
+                generation) -> AnswerResult:
+    """The model writes; its markup is stripped, its citations validated and every sentence checked.
+
+    ``model``: (loaded backend, its registry version id or None)."""
+    backend, model_version_id = model
     history: list[dict[str, str]] = []
     earlier = convo.load_messages(db, conversation_id)
     last_user = max((i for i, m in enumerate(earlier) if m.role is MessageRole.user), default=len(earlier))
@@ -278,13 +286,13 @@ def _hit_limit(backend, pieces: int, generation: GenerationSettings) -> bool:
 
 def _store(ctx, db, conversation_id, mode, status, text, passages, provenance, model_version_id,
            prompt_sha) -> AnswerResult:
-    if status is MessageStatus.complete and mode == "chat" and not provenance.notice:
+    if status is MessageStatus.complete and mode == "chat":
         # a case lists many findings no passage names; a chat question's missing words are worth saying
         cited = {c for s in provenance.sentences for c in s.citations}
         scope = unmentioned_notice(provenance.retrieval.get("query", ""), text,
                                    [p.title for i, p in enumerate(passages, start=1) if i in cited])
         if scope:
-            provenance = provenance.with_updates(notice=scope)
+            provenance = provenance.with_updates(notice=" ".join(filter(None, [scope, provenance.notice])))
     message_id = convo.add_message(
         db, conversation_id, MessageRole.assistant, text, status=status, mode=mode,
         model_version_id=model_version_id, kb_version_id=provenance.kb_version_id, prompt_sha256=prompt_sha,

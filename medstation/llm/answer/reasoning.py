@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from medstation.llm.answer.injection import addressed_to_model
 from medstation.llm.answer.citations import validate_citations
 from medstation.llm.support import check_answer, required_terms, split_sentences, terms
 
@@ -174,7 +175,8 @@ def grounded_differential(case: CaseDescription, passages: Sequence[Any],
         if not title or title.lower() in seen or not keep_item(title, case, texts):
             continue
         seen.add(title.lower())
-        sentences = [s for s in split_sentences(str(getattr(passage, "text", ""))) if 5 <= len(s.split()) <= 60]
+        sentences = [s for s in split_sentences(str(getattr(passage, "text", "")))
+                     if 5 <= len(s.split()) <= 60 and not addressed_to_model(s)]  # an injected order is no reason
         rationale = ""
         if sentences:
             scores = list(scorer(present_text, sentences))

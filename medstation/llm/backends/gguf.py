@@ -4,7 +4,8 @@ GGUF layout (little-endian): ``b"GGUF"`` magic, ``uint32`` version, then tensor
 count and key/value count (``uint64`` from version 2, ``uint32`` in version 1),
 then that many typed key/values. A key is a GGUF string (length + UTF-8 bytes);
 a value is a ``uint32`` type tag followed by the value. Arrays carry an element
-type and a count. Tensor descriptors and weights follow; we never read them.
+type and a count. Tensor descriptors follow (read only to check that the file is not cut off before its
+last tensor: a truncated download), then the weights, which we never read.
 
 Listing a 100 MB - 10 GB model must stay instant, so big arrays (the tokenizer's
 50k-150k token strings) are skipped, not kept: only their length is recorded.
@@ -197,7 +198,38 @@ def _parse(path: Path, reader: _Reader) -> GGUFHeader:
             metadata[key] = reader.value(reader.scalar("<I"))
     except GGUFError as exc:
         raise GGUFError(f"{path.name}: {exc}") from exc
+    if tensor_count:
+        _check_tensor_data(path, reader, version, tensor_count, metadata)
     return GGUFHeader(path=path, version=version, tensor_count=tensor_count, metadata=metadata)
+
+
+def _check_tensor_data(path: Path, reader: _Reader, version: int, tensor_count: int, metadata: dict) -> None:
+    """Raise :class:`GGUFError` when the file ends before its last tensor's data begins: a truncated download.
+
+    Tensor descriptors follow the key/values: name, ``uint32`` dimension count, the dimensions (``uint64``,
+    ``uint32`` in version 1), ``uint32`` type, ``uint64`` offset into the data, which starts at the next multiple
+    of ``general.alignment`` (32 by default). Sizes per type are not needed: a file shorter than the start of
+    its last tensor is cut off (one cut inside the last tensor is left to llama.cpp to report)."""
+    dim_format = "<I" if version == 1 else "<Q"
+    dim_width = struct.calcsize(dim_format)
+    last_offset = 0
+    try:
+        for _ in range(tensor_count):
+            reader.skip(reader.string_length())
+            n_dims = reader.scalar("<I")
+            if n_dims > 8:
+                raise GGUFError(f"a tensor with {n_dims} dimensions is implausible: corrupt header")
+            reader.skip(n_dims * dim_width)
+            reader.skip(4)  # type
+            last_offset = max(last_offset, reader.scalar("<Q"))
+    except GGUFError as exc:
+        raise GGUFError(f"{path.name} is truncated or corrupt (tensor list: {exc})") from exc
+    alignment = metadata.get("general.alignment", 32)
+    alignment = alignment if isinstance(alignment, int) and alignment > 0 else 32
+    data_start = -(-reader.offset // alignment) * alignment
+    if reader.size <= data_start + last_offset:
+        raise GGUFError(f"{path.name} is truncated: it ends at {reader.size / 1e6:.1f} MB, before its tensors "
+                        f"(at least {(data_start + last_offset) / 1e6:.1f} MB); download it again")
 
 
 def has_gguf_magic(path: str | Path) -> bool:

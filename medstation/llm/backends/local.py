@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,9 @@ class LocalLlamaBackend:
         self.n_threads = max(1, int(n_threads))
         self.adapt_threads = adapt_threads
         self.threads_in_use = self.n_threads  # what the last answer ran with (provenance, benchmarks)
+        # held while a thread decodes with the model: close() must not free llama.cpp under it (see close)
+        self._in_use = threading.Lock()
+        self._close_pending = False
         lora = {"lora_path": str(self.adapter_path)} if self.adapter_path is not None else {}
         try:
             self.llama = Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=n_threads, verbose=False, **lora)
@@ -119,6 +123,14 @@ class LocalLlamaBackend:
             self.threads_in_use = threads
 
     def stream_chat(self, ctx, messages: list[Message], settings: GenerationSettings) -> Iterator[str]:
+        try:
+            with self._in_use:
+                yield from self._stream(ctx, messages, settings)
+        finally:
+            if self._close_pending:  # the app closed while this answer was written: free the model now
+                self.close()
+
+    def _stream(self, ctx, messages: list[Message], settings: GenerationSettings) -> Iterator[str]:
         self._fit_threads(start=True)
         stream = self.llama.create_chat_completion(
             messages=messages,
@@ -148,7 +160,19 @@ class LocalLlamaBackend:
                 close()  # stops llama.cpp's decode loop now, not at the next token request
 
     def close(self) -> None:
-        llama = getattr(self, "llama", None)
-        if llama is not None:
-            llama.close()
-            self.llama = None
+        """Free the model; while another thread is inside it (reading a long prompt has no cancellation point,
+        and the window stops waiting after 5 s) only mark it, and that thread frees it when its answer ends:
+        freeing it under the decode would crash the process on exit."""
+        in_use = getattr(self, "_in_use", None)
+        if in_use is not None and not in_use.acquire(blocking=False):
+            self._close_pending = True
+            log.info("the language model is still answering; it is freed when that answer ends")
+            return
+        try:
+            llama = getattr(self, "llama", None)
+            if llama is not None:
+                llama.close()
+                self.llama = None
+        finally:
+            if in_use is not None:
+                in_use.release()

@@ -28,20 +28,26 @@ def build_chat(tab) -> None:
 
     header = QHBoxLayout()
     header.addWidget(QLabel("Model"))
+    # both lists size to a short minimum, not to their longest entry (a model label with its path, the
+    # generative mode's description): the tab must fit the window's 960 px minimum with its side panels
     tab.model_combo = QComboBox()
-    tab.model_combo.setMinimumWidth(320)
+    tab.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    tab.model_combo.setMinimumContentsLength(16)
     tab.model_combo.currentIndexChanged.connect(tab._on_model_combo_changed)
     header.addWidget(tab.model_combo, 1)
     header.addWidget(QLabel("Answer"))
     tab.answer_mode_combo = QComboBox()
+    tab.answer_mode_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    tab.answer_mode_combo.setMinimumContentsLength(12)
     tab.answer_mode_combo.addItem("Model default", None)
     tab.answer_mode_combo.addItem("Grounded: quote the sources", AnswerMode.grounded.value)
     tab.answer_mode_combo.addItem("Generative: model's own words (checked)", AnswerMode.generative.value)
     tab.answer_mode_combo.setToolTip("Grounded answers are built only from the passages' own sentences, each "
                                      "with its citation (default for the small embedded model). Generative "
                                      "answers are written by the model; unsupported sentences are marked.")
+    tab.answer_mode_combo.view().setMinimumWidth(tab.answer_mode_combo.view().sizeHintForColumn(0) + 24)
     header.addWidget(tab.answer_mode_combo)
-    tab.ingest_button = QPushButton("Ingest folder…")
+    tab.ingest_button = QPushButton("Ingest folder…")  # "Stop ingesting" while a folder is ingested
     tab.ingest_button.clicked.connect(tab._on_ingest_clicked)
     header.addWidget(tab.ingest_button)
     tab.kb_label = QLabel("")

@@ -70,7 +70,7 @@ class HistoryPanel(QWidget):
 class SourcePanel(QWidget):
     """The passage behind a clicked citation, the retrieved-but-uncited passages, flagged citations."""
 
-    sig_passage_requested = Signal(int)  # 1-based passage number of the answer shown
+    sig_passage_requested = Signal(int)  # 1-based passage number of the answer shown (``answer_key``)
 
     def __init__(self) -> None:
         super().__init__()
@@ -97,9 +97,12 @@ class SourcePanel(QWidget):
         self.attribution.setWordWrap(True)
         self.attribution.setStyleSheet("color: #777; font-size: small;")
         layout.addWidget(self.attribution)
+        self.answer_key: str | None = None  # the answer (message id) whose sources are listed; None: none yet
 
-    def show_answer_sources(self, provenance: AnswerProvenance) -> None:
-        """Fill the uncited list and the flags from an answer's provenance."""
+    def show_answer_sources(self, provenance: AnswerProvenance, answer_key: str) -> None:
+        """Fill the uncited list and the flags from the provenance of answer ``answer_key`` (its message id):
+        a click in the list opens that answer's passage, even when a later answer exists."""
+        self.answer_key = answer_key
         passages = provenance.passages
         self.uncited_list.clear()
         for n in provenance.uncited:
@@ -124,6 +127,7 @@ class SourcePanel(QWidget):
         self.passage_view.setHtml(STYLE + render_passage(passage, n, state))
 
     def clear(self) -> None:
+        self.answer_key = None
         self.uncited_list.clear()
         self.flag_label.setText("")
         self.passage_view.setHtml(STYLE + '<p class="meta">Click a citation such as [1] to read its passage.</p>')

@@ -91,13 +91,29 @@ def _differential_html(message: MessageRecord, prov: AnswerProvenance) -> str:
             "in the retrieved passages.</p><ol>" + "".join(rows) + "</ol>")
 
 
+def _kb_words(message: MessageRecord, prov: AnswerProvenance) -> str:
+    kb_version = message.kb_version_id if message.kb_version_id is not None else prov.kb_version_id
+    return f"knowledge base v{kb_version}" if kb_version is not None else "knowledge base version not recorded"
+
+
+def _model_words(message: MessageRecord, prov: AnswerProvenance) -> str:
+    """What wrote the answer: the model's name and registry version, or the sentence selector of a grounded one."""
+    name = prov.model.get("name", "")
+    if prov.model.get("selector"):
+        name += f", sentences chosen by {prov.model['selector']}"
+    version = message.model_version_id if message.model_version_id is not None else prov.model.get("model_version_id")
+    return f"{name} (model version {version})" if version is not None else name
+
+
 def render_answer(message: MessageRecord) -> str:
-    """One stored assistant message: label, checked sentences with links, status and review state."""
+    """One stored assistant message: label, checked sentences with links, status, provenance (model and its
+    registry version, knowledge-base version) and review state."""
     prov = message.provenance or AnswerProvenance()
     key = str(message.id)
     if message.status is MessageStatus.not_in_knowledge_base:
         head, _, rest = (message.content or prov.notice).partition(". ")
-        return f'<div class="a"><span class="nikb"><b>{html.escape(head)}.</b> {html.escape(rest)}</span></div>'
+        return (f'<div class="a"><span class="nikb"><b>{html.escape(head)}.</b> {html.escape(rest)}</span>'
+                f'<br><span class="meta">{html.escape(_kb_words(message, prov))}</span></div>')
 
     if message.mode == "reasoning":
         body = _differential_html(message, prov)
@@ -118,7 +134,7 @@ def render_answer(message: MessageRecord) -> str:
     if prov.removed_markers:
         markers = ", ".join(html.escape(m["marker"]) for m in prov.removed_markers)
         parts.append(f'<br><span class="notice">Removed citations pointing at no retrieved passage: {markers}</span>')
-    model = prov.model.get("name", "")
+    model = f"{_model_words(message, prov)} · {_kb_words(message, prov)}"
     review = {ReviewStatus.accepted: "accepted by " + html.escape(message.reviewed_by), ReviewStatus.rejected:
               "rejected by " + html.escape(message.reviewed_by)}.get(message.review_status, "not yet reviewed")
     parts.append(f'<br><span class="meta">{html.escape(model)} · {review}</span></div>')

