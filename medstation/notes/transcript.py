@@ -134,10 +134,22 @@ def decode_bytes(data: bytes, name: str = "the file") -> str:
     return text
 
 
+#: Characters that carry no words: zero-width spaces and word joiners (web pages and word processors put them
+#: before names), byte-order marks pasted mid-text, and control characters other than tabs and line breaks
+#: (a NUL cannot even be stored by PostgreSQL). Removed before parsing, so a label behind them is still read.
+_WORDLESS = re.compile("[\u200b\u2060\ufeff\x00-\x08\x0e-\x1f\x7f]")
+
+
 def parse_transcript(data: bytes | str, filename: str = "") -> Transcript:
     """Parse ``data`` in the format its name or content says; raises :class:`TranscriptError`."""
     name = filename or "the transcript"
     text = decode_bytes(data, name) if isinstance(data, bytes) else data
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: half of a character, from a broken copy
+        raise TranscriptError(f"{name} holds a broken character (at position {exc.start}) that cannot be stored; "
+                              "copy the transcript again, or import it as a file.") from exc
+    text = _WORDLESS.sub("", text)
     if not text.strip():
         raise TranscriptError(f"{name} is empty: there is no transcript to import.")
     if len(text.encode("utf-8")) > MAX_BYTES:
