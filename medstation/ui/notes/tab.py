@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSplitter,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+                               QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from medstation.access.roles import Permission
 from medstation.notes.records import NoteInfo, NoteStatus
@@ -36,6 +36,15 @@ def _button(text: str, slot) -> QPushButton:
     b = QPushButton(text)
     b.clicked.connect(slot)
     return b
+
+
+def _button_grid(buttons: list[QPushButton], columns: int) -> QGridLayout:
+    """Buttons in rows of ``columns``: one long row would ask for more width than a small screen has, and Qt
+    then cuts every label ("knowledge r" for Acknowledge risk)."""
+    grid = QGridLayout()
+    for i, button in enumerate(buttons):
+        grid.addWidget(button, i // columns, i % columns)
+    return grid
 
 
 def note_label(note: NoteInfo) -> str:
@@ -95,10 +104,8 @@ class NotesTab(QWidget):
         mid = QVBoxLayout()
         mid.addWidget(self.transcript_label)
         mid.addWidget(self.transcript)
-        row = QHBoxLayout()
-        for name in ("import", "paste", "edit_transcript", "swap", "recording"):
-            row.addWidget(self.edit_controls[name])
-        mid.addLayout(row)
+        mid.addLayout(_button_grid([self.edit_controls[name] for name in
+                                    ("import", "paste", "edit_transcript", "swap", "recording")], 3))
 
         self.template_box = QComboBox()
         self.section_box = QComboBox()
@@ -139,10 +146,8 @@ class NotesTab(QWidget):
         right.addWidget(self.editor, 1)
         right.addWidget(QLabel("Risk flags (choose one and acknowledge it before signing)"))
         right.addWidget(self.risks)
-        row = QHBoxLayout()
-        for name in ("acknowledge", "save", "diff", "sign", "addendum", "export_text", "export_pdf"):
-            row.addWidget(self.buttons[name])
-        right.addLayout(row)
+        right.addLayout(_button_grid([self.buttons[name] for name in
+                                      ("acknowledge", "save", "diff", "sign", "addendum", "export_text", "export_pdf")], 4))
         right.addWidget(self.share)
         right.addWidget(self.status)
 
