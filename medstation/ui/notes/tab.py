@@ -71,6 +71,7 @@ class NotesTab(QWidget):
         self.draft_handle = None  # the drafting job of the current view while it runs
         self._view = 0  # bumped whenever the shown session or note changes
         self._wanted_session: int | None = None
+        self.shown_transcript_id: int | None = None  # the transcript version whose lines are listed
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Client / session"])
