@@ -7,6 +7,7 @@ view, so the transcript panel and the note's evidence links always come from the
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -33,7 +34,8 @@ class SessionActions(QObject):
         if client is None:
             tab.status.setText("Choose a client first.")
             return
-        date, ok = QInputDialog.getText(tab, "New session", "Session date (YYYY-MM-DD):")
+        today = datetime.date.today().isoformat()  # the usual answer, and the format shown by example
+        date, ok = QInputDialog.getText(tab, "New session", "Session date (YYYY-MM-DD):", text=today)
         if ok:
             tab.run_io(lambda ctx: tab.notes.create_session(client, date.strip()), title="New session",
                        then=lambda s: (tab.refresh(), tab.select_session(s.id)), bound=False)
