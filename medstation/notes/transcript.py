@@ -20,6 +20,7 @@ import enum
 import hashlib
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from medstation.notes import transcript_formats as fmt
 from medstation.notes.transcript_formats import TranscriptError
@@ -108,13 +109,30 @@ class Transcript:
         return asks[SpeakerRole.client] > 2 * max(1, asks[SpeakerRole.clinician])
 
 
+def _too_big(name: str, size: int) -> TranscriptError:
+    return TranscriptError(f"{name} is {size / 1e6:.1f} MB; transcripts over {MAX_BYTES / 1e6:.0f} MB are refused "
+                           "(is it a recording rather than a transcript?).")
+
+
+def read_transcript_file(path: Path) -> bytes:
+    """The bytes of the transcript file at ``path``; a file over :data:`MAX_BYTES` is refused from its size,
+    unread (a video picked by mistake is gigabytes). Unreadable files raise :class:`TranscriptError`."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise _too_big(path.name, size)
+        return path.read_bytes()
+    except OSError as exc:
+        raise TranscriptError(f"{path.name} cannot be read ({exc.strerror or exc}).") from exc
+
+
 def decode_bytes(data: bytes, name: str = "the file") -> str:
     """Text of ``data`` (UTF-8, UTF-8 with BOM, or UTF-16 with BOM); refuses binary and enormous input."""
     if not data or not data.strip():
         raise TranscriptError(f"{name} is empty: there is no transcript to import.")
     if len(data) > MAX_BYTES:
-        raise TranscriptError(f"{name} is {len(data) / 1e6:.1f} MB; transcripts over {MAX_BYTES / 1e6:.0f} MB "
-                              "are refused (is it a recording rather than a transcript?).")
+        raise _too_big(name, len(data))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")

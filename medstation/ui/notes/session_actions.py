@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
+from medstation.notes.transcript import read_transcript_file
 from medstation.ui.notes.dialogs import TemplateDialog, TextDialog
 
 
@@ -46,22 +47,28 @@ class SessionActions(QObject):
         tab = self.tab
         path, _ = QFileDialog.getOpenFileName(tab, "Import transcript", "",
                                               "Transcripts (*.txt *.vtt *.srt *.csv *.json);;All files (*)")
-        if path:
-            self.import_transcript(Path(path).read_bytes(), Path(path).name)
+        if path:  # read in the io lane, and only after its size was checked (not a video picked by mistake)
+            self.import_transcript(Path(path), Path(path).name)
 
     def reopen(self, message: str = "") -> None:
         tab = self.tab
         tab.open_session(tab.session_id, tab.note.id if tab.note else None, message=message)
 
-    def import_transcript(self, data: bytes | str, name: str) -> None:
+    def import_transcript(self, data: bytes | str | Path, name: str) -> None:
+        """Store ``data`` (the text, its bytes, or a file to read in the io lane) as the session's next version."""
         tab = self.tab
         if tab.session_id is None:
             tab.status.setText("Choose a session first.")
             return
         tab.actions.flush()
         sid = tab.session_id
-        tab.run_io(lambda ctx: tab.notes.import_transcript(sid, data, name), title="Import transcript",
-                    then=lambda info: self.reopen(f"Stored transcript version {info.version}."))
+
+        def job(ctx):
+            content = read_transcript_file(data) if isinstance(data, Path) else data
+            return tab.notes.import_transcript(sid, content, name)
+
+        tab.run_io(job, title="Import transcript", then=lambda info: self.reopen(f"Stored transcript version "
+                                                                                 f"{info.version}."))
 
     def paste(self) -> None:
         tab = self.tab

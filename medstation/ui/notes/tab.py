@@ -14,6 +14,8 @@ puts back the note that was there (from the database), so no preview text is eve
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
@@ -232,7 +234,7 @@ class NotesTab(QWidget):
     def show_diff(self) -> None:
         self.actions.show_diff()
 
-    def import_transcript(self, data: bytes | str, name: str) -> None:
+    def import_transcript(self, data: bytes | str | Path, name: str) -> None:
         self.session_actions.import_transcript(data, name)
 
     def import_recording(self) -> None:
