@@ -41,7 +41,8 @@ class NoteActions(QObject):
         self.regen_handle = None
         self._autosaving = False
         self._autosave_seq: dict[int, int] = {}  # note id -> number of its newest autosave snapshot
-        self._undo = None
+        self._undo = None  # the document before the last regeneration ("Undo regenerate")
+        self._after_regen = None  # the document right after it: undo only while it is still what is shown
 
     # --- the view changes -----------------------------------------------------------------------
 
@@ -51,7 +52,7 @@ class NoteActions(QObject):
         for handle in (tab.draft_handle, self.regen_handle):
             if handle is not None and not handle.finished:
                 handle.cancel()  # the runner drops whatever it still sends
-        tab.draft_handle, self.regen_handle, self._undo = None, None, None
+        tab.draft_handle, self.regen_handle, self._undo, self._after_regen = None, None, None, None
         self.flush()
 
     def flush(self) -> None:
@@ -165,6 +166,7 @@ class NoteActions(QObject):
         editor.evidence.update(result.evidence)
         editor.fact_flags.update({k: list(v) for k, v in result.fact_flags.items()})
         editor.tracked_edit(lambda: result.apply_to(editor.doc), editor.textCursor().position())
+        self._after_regen = list(editor.doc.spans)
         note_id, snapshot = result.note_id, editor.doc.copy()
         self.dirty = False
 
@@ -176,10 +178,19 @@ class NoteActions(QObject):
         self.show_share()
 
     def undo_regenerate(self) -> None:
-        if self._undo is not None and self._editable():
-            editor, spans = self.tab.editor, list(self._undo.spans)
-            editor.tracked_edit(lambda: editor.doc.restore(spans), editor.textCursor().position())
-            self._undo = None
+        """Put back the document as it was before the last regeneration, only while nothing was edited since:
+        restoring it then would silently drop what the therapist wrote after regenerating."""
+        if self._undo is None or not self._editable():
+            return
+        editor = self.tab.editor
+        if list(editor.doc.spans) != self._after_regen:
+            self.tab.status.setText("You have edited the note since regenerating, so Undo regenerate would lose those "
+                                    "edits; use Undo (Ctrl+Z) to step back through them instead.")
+            return
+        spans = list(self._undo.spans)
+        editor.tracked_edit(lambda: editor.doc.restore(spans), editor.textCursor().position())
+        self._undo = self._after_regen = None
+        self.tab.status.setText("Regenerated section taken back (saved with the next autosave).")
 
     # --- risk flags -------------------------------------------------------------------------------
 
