@@ -41,6 +41,8 @@ class NoteActions(QObject):
         self.regen_handle = None
         self._autosaving = False
         self._autosave_seq: dict[int, int] = {}  # note id -> number of its newest autosave snapshot
+        # note id -> newest revision this tab stored; read and written only by io-lane jobs, which run in order
+        self._own_revision: dict[int, int] = {}
         self._undo = None  # the document before the last regeneration ("Undo regenerate")
         self._after_regen = None  # the document right after it: undo only while it is still what is shown
 
@@ -110,6 +112,11 @@ class NoteActions(QObject):
         if self._autosave_seq.get(note_id) == seq and not (self.tab.note is not None and self.tab.note.id == note_id):
             self._submit_autosave(note_id, revision, snapshot, retries)
 
+    def _stored(self, note_id: int, number: int) -> int:
+        """Io lane: this tab stored revision ``number`` of the note (the base of its next save)."""
+        self._own_revision[note_id] = max(number, self._own_revision.get(note_id, 0))
+        return number
+
     def save(self) -> None:
         if not self._editable():
             return
@@ -117,8 +124,11 @@ class NoteActions(QObject):
         note_id, base, snapshot = tab.note.id, tab.note.revision, tab.editor.doc.copy()
         self.dirty = False
 
-        def job(ctx):  # base: refused (NoteConflict) if another workstation saved a newer revision meanwhile
-            number = tab.notes.save_revision(note_id, snapshot, base_revision=base)
+        def job(ctx):
+            # The base is the revision this editor started from, or the one its own earlier save (still on its
+            # way when Save was pressed again) stored: only another workstation's revision is a conflict.
+            base_now = max(base, self._own_revision.get(note_id, 0))
+            number = self._stored(note_id, tab.notes.save_revision(note_id, snapshot, base_revision=base_now))
             return number, tab.notes.note(note_id)
 
         tab.run_io(job, title="Save", then=self._saved)
@@ -171,7 +181,7 @@ class NoteActions(QObject):
         self.dirty = False
 
         def job(ctx):
-            number = tab.notes.save_regeneration(note_id, snapshot, result)
+            number = self._stored(note_id, tab.notes.save_regeneration(note_id, snapshot, result))
             return number, tab.notes.note(note_id)
 
         tab.run_io(job, title="Save the regenerated section", then=self._saved)
@@ -268,7 +278,13 @@ class NoteActions(QObject):
             return
         note_id, snapshot = tab.note.id, tab.editor.doc.copy()
         self.dirty = False
-        tab.run_io(prepare_signing, tab.notes, note_id, snapshot, title="Sign", then=self._ask_sign)
+
+        def job(ctx):
+            preview = prepare_signing(ctx, tab.notes, note_id, snapshot)
+            self._stored(note_id, preview.note.revision)
+            return preview
+
+        tab.run_io(job, title="Sign", then=self._ask_sign)
 
     def _ask_sign(self, preview: SignPreview) -> None:
         tab = self.tab
