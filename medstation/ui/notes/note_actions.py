@@ -205,19 +205,27 @@ class NoteActions(QObject):
     # --- risk flags -------------------------------------------------------------------------------
 
     def show_risks(self) -> None:
+        """The note's current flags (from the latest transcript). When the transcript changed after the note was
+        drafted, each flag names the version its line numbers are in (the panel lists the note's own version);
+        on a signed note an unacknowledged flag asks for an addendum, since it can no longer be acknowledged."""
         tab = self.tab
         tab.risks.clear()
         if tab.note is None:
             return
+        nv, signed = tab.note_view, tab.note.status is NoteStatus.signed
+        latest = nv.latest_version if nv is not None and nv.transcript_changed else None
         for flag in tab.note.risk_flags:
             acked = flag["category"] in tab.note.acknowledged
+            where = f"lines {flag['lines']}" + (f" of transcript version {latest}" if latest is not None else "")
             if not flag["needs_acknowledgement"]:
-                text, colour = f"Documented denial: {flag['label']} (lines {flag['lines']})", "#e5e7eb"
+                text, colour = f"Documented denial: {flag['label']} ({where})", "#e5e7eb"
             elif acked:
-                text, colour = f"Acknowledged: {flag['label']} (lines {flag['lines']})", "#dcfce7"
+                text, colour = f"Acknowledged: {flag['label']} ({where})", "#dcfce7"
+            elif signed:
+                text, colour = (f"⚠ {flag['label']} — {flag['status']} ({where}): raised after signing; the signed note "
+                                "cannot change, so add an addendum if it matters"), "#fed7aa"
             else:
-                text, colour = f"⚠ {flag['label']} — {flag['status']} (lines {flag['lines']}): awaiting acknowledgement", \
-                    "#fecaca"
+                text, colour = f"⚠ {flag['label']} — {flag['status']} ({where}): awaiting acknowledgement", "#fecaca"
             item = QListWidgetItem(text + self._mentions(flag))
             item.setToolTip("\n".join(f"line {d['line']}: {d['why']}" for d in flag.get("details", ())))
             item.setData(Qt.ItemDataRole.UserRole, flag["category"])
