@@ -1,10 +1,10 @@
 """Risk flags raised by a transcript changed after the note was drafted or signed say so.
 
-The first two tests fail on commit 7d7286b (helper "breaknotes"): on a *signed* note, a risk in a transcript version stored
-after signing was listed as "awaiting acknowledgement" although acknowledging is impossible there (the button
-is off, the note is locked), with no word of an addendum; and on any note whose transcript changed, the flag's
-"lines [2]" pointed into the latest version while the panel listed the note's older version, whose line 2
-says something else.
+The first two tests fail on commit 7d7286b (helper "breaknotes"): on a *signed* note, a risk in a transcript
+version stored after signing was listed as "awaiting acknowledgement" although acknowledging is impossible there
+(the button is off, the note is locked), with no word of an addendum; and on any note whose transcript changed,
+the flag's "lines [2]" pointed into the latest version while the panel listed the note's older version, whose
+line 2 says something else.
 """
 
 from __future__ import annotations
