@@ -13,8 +13,21 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from medstation.notes.transcript import read_transcript_file
+from medstation.notes.transcript import SpeakerRole, parse_transcript, read_transcript_file
 from medstation.ui.notes.dialogs import TemplateDialog, TextDialog
+
+
+def stored_message(info, problem: str) -> str:
+    """The status line after a transcript version was stored; ``problem``: "unlabelled" (no line names its
+    speaker), "no roles" (speakers named, none as therapist or client) or ""."""
+    message = f"Stored transcript version {info.version}."
+    if problem == "unlabelled":
+        message += (" No speaker was recognised (a line needs a label such as 'Therapist:' or 'Client:'), so the "
+                    "draft cannot tell the client's words from the therapist's: use Edit… to add the labels.")
+    elif problem == "no roles":
+        message += (" No speaker is labelled as the therapist or the client (e.g. 'Therapist:', 'Client:'), so the "
+                    "draft cannot tell the client's words from the therapist's: use Edit… to relabel them.")
+    return message
 
 
 class SessionActions(QObject):
@@ -65,10 +78,13 @@ class SessionActions(QObject):
 
         def job(ctx):
             content = read_transcript_file(data) if isinstance(data, Path) else data
-            return tab.notes.import_transcript(sid, content, name)
+            info = tab.notes.import_transcript(sid, content, name)
+            lines = parse_transcript(info.text, "stored.txt").lines
+            if all(line.speaker == "unknown" for line in lines):
+                return info, "unlabelled"
+            return info, "no roles" if all(line.role is SpeakerRole.other for line in lines) else ""
 
-        tab.run_io(job, title="Import transcript", then=lambda info: self.reopen(f"Stored transcript version "
-                                                                                 f"{info.version}."))
+        tab.run_io(job, title="Import transcript", then=lambda result: self.reopen(stored_message(*result)))
 
     def paste(self) -> None:
         tab = self.tab
