@@ -1,9 +1,9 @@
 """Saving twice in quick succession (a double-click, or Save, a few keys, Save again before the first save
 has answered) stores both, and never reports this workstation's own save as another workstation's.
 
-The first two tests fail on commit 7d7286b (helper "breaknotes"): the second save still carried the revision the note had
-when it was opened, so the service refused it with "dr.lee saved revision 2 of this note on another
-workstation ...; copy your changes, reopen the note and apply them again".
+The first two tests fail on commit 7d7286b (helper "breaknotes"): the second save still carried the revision
+the note had when it was opened, so the service refused it with "dr.lee saved revision 2 of this note on
+another workstation ...; copy your changes, reopen the note and apply them again".
 """
 
 from __future__ import annotations

@@ -222,8 +222,8 @@ class NoteActions(QObject):
             elif acked:
                 text, colour = f"Acknowledged: {flag['label']} ({where})", "#dcfce7"
             elif signed:
-                text, colour = (f"⚠ {flag['label']} — {flag['status']} ({where}): raised after signing; the signed note "
-                                "cannot change, so add an addendum if it matters"), "#fed7aa"
+                text, colour = (f"⚠ {flag['label']} — {flag['status']} ({where}): raised after signing; the "
+                                "signed note cannot change, so add an addendum if it matters"), "#fed7aa"
             else:
                 text, colour = f"⚠ {flag['label']} — {flag['status']} ({where}): awaiting acknowledgement", "#fecaca"
             item = QListWidgetItem(text + self._mentions(flag))

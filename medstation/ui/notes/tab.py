@@ -18,8 +18,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                               QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSplitter, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from medstation.access.roles import Permission
 from medstation.notes.records import NoteInfo, NoteStatus
@@ -32,29 +32,9 @@ from medstation.ui.notes.draft_flow import DraftFlow
 from medstation.ui.notes.note_actions import NoteActions
 from medstation.ui.notes.session_actions import SessionActions
 from medstation.ui.notes import transcript_panel
-
-
-def _button(text: str, slot) -> QPushButton:
-    b = QPushButton(text)
-    b.clicked.connect(slot)
-    return b
-
-
-def _button_grid(buttons: list[QPushButton], columns: int) -> QGridLayout:
-    """Buttons in rows of ``columns``: one long row would ask for more width than a small screen has, and Qt
-    then cuts every label ("knowledge r" for Acknowledge risk)."""
-    grid = QGridLayout()
-    for i, button in enumerate(buttons):
-        grid.addWidget(button, i // columns, i % columns)
-    return grid
-
-
-def note_label(note: NoteInfo) -> str:
-    """One line of the session's note list: which note, which template, signed or draft."""
-    if note.status is NoteStatus.signed:
-        when = f" {note.signed_at:%Y-%m-%d %H:%M}" if note.signed_at else ""
-        return f"Note {note.id} · {note.template} · signed by {note.signed_by}{when}"
-    return f"Note {note.id} · {note.template} · draft, revision {note.revision}"
+from medstation.ui.notes.controls import button as _button
+from medstation.ui.notes.controls import button_grid as _button_grid
+from medstation.ui.notes.controls import note_label
 
 
 class NotesTab(QWidget):
@@ -149,8 +129,8 @@ class NotesTab(QWidget):
         right.addWidget(self.editor, 1)
         right.addWidget(QLabel("Risk flags (choose one and acknowledge it before signing)"))
         right.addWidget(self.risks)
-        right.addLayout(_button_grid([self.buttons[name] for name in
-                                      ("acknowledge", "save", "diff", "sign", "addendum", "export_text", "export_pdf")], 4))
+        note_actions = ("acknowledge", "save", "diff", "sign", "addendum", "export_text", "export_pdf")
+        right.addLayout(_button_grid([self.buttons[name] for name in note_actions], 4))
         right.addWidget(self.share)
         right.addWidget(self.status)
 
