@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 
 _SELF = r"(?:my ?self|yourself|themselves|himself|herself)"
+_OTHER = r"(?:him|her|them)(?!sel(?:f|ves)\b)"  # another person: "him", never the start of "himself"
 # "cut myself shaving", "burned myself on the oven": an accident, not self-harm ("on purpose" still matches).
 _ACCIDENT = (r"(?! (?:shaving|cooking|chopping|by accident|accidentally|on (?:a|an|the|some|broken) (?!purpose)|"
              r"(?:while|when) (?:shaving|cooking|chopping|opening|cutting|fixing|working)))")
 PATTERNS: dict[str, list[str]] = {
     "suicidal_ideation": [
         # ... not a bereavement ("my cousin died by suicide", "we lost my uncle to suicide"): someone else's death
-        r"(?<!died by )(?<!death by )(?<!lost to )suicid\w*\b(?! prevention| awareness)", r"kill(?:ing|ed)? (?:my ?self|yourself)", r"end(?:ing)? (?:my|your|his|her) (?:own )?life",
+        r"(?<!died by )(?<!death by )(?<!lost to )suicid\w*\b(?! prevention| awareness)", r"kill(?:ing|ed)? (?:my ?self|yourself|himself|herself|themselves)", r"end(?:ing)? (?:my|your|his|her) (?:own )?life",
         r"end(?:ing)? it all", r"take (?:my|your|his|her) (?:own )?life",
         r"(?:want|wanted|wanting|wish|wished|wishing)(?: that)? (?:to|i was|i were|i could) (?:die|be dead|not be here|"
         r"not exist|disappear|go to sleep and not wake up)",
@@ -46,14 +47,16 @@ PATTERNS: dict[str, list[str]] = {
         r"(?:really )?(?:want|wants|wanna|can|could) (?:to )?(?:keep (?:on )?(?:living|going)|live|go on|be (?:here|alive))",
     ],
     "homicidal_ideation": [
-        r"homicid\w*", r"(?:kill|murder|shoot|stab|strangle)(?:ing)? (?:him|her|them|someone|somebody|people|"
+        # "him", "her", "them" never as the start of "himself", "herself", "themselves" (_OTHER): that is about
+        # the person themselves (suicide or self-harm), not a threat to others.
+        r"homicid\w*", r"(?:kill|murder|shoot|stab|strangle)(?:ing)? (?:" + _OTHER + "|someone|somebody|people|"
         r"anyone|everyone|my (?:\w+ )?(?:wife|husband|boss|partner|father|mother|dad|mom|neighbou?r|brother|sister|son|"
         r"daughter|ex|coworker|co-worker|teacher))",
-        r"(?:hurt|harm)(?:ing)? (?:others|other people|someone|somebody|anyone|him|her|them)",
+        r"(?:hurt|harm)(?:ing)? (?:others|other people|someone|somebody|anyone|" + _OTHER + ")",
         r"(?:hurt|harm|kill)(?:ing)? (?:the|my|our) (?:kids|children|baby|child|neighbou?rs?|wife|husband|partner|"
         r"son|daughter|boss|family)",
         r"voices? (?:telling|tell|told|tells) me to (?:hurt|kill|harm|attack)",
-        r"thoughts? (?:of|about) (?:hurting|harming|killing) (?:others|someone|people|anyone|him|her|them)",
+        r"thoughts? (?:of|about) (?:hurting|harming|killing) (?:others|someone|people|anyone|" + _OTHER + ")",
     ],
     "self_harm": [
         r"self[- ]?harm\w*", r"self[- ]?injur\w*", r"(?:cut|cutting|burn|burning|hurt|hurting|harm|harming|hit|"

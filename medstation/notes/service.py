@@ -13,6 +13,8 @@ stale autosave (offered for recovery, never lost work).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, replace
 
 from sqlmodel import select
@@ -33,6 +35,18 @@ from medstation.store.database import Database
 from medstation.store.engine import row_lock_key
 from medstation.store.tables import (NoteAddendum, NoteAutosave, NoteRevision, NoteRiskAcknowledgement,
                                      NotesClient, SessionNote, SessionTranscript, TherapySession)
+
+
+def _iso_date(text: str) -> str:
+    """``text`` as a YYYY-MM-DD calendar date (sessions sort, summarise and sign by it), else a clear refusal."""
+    text = (text or "").strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise UserFacingError(f"{text!r} is not a session date: write the date as YYYY-MM-DD, e.g. "
+                              f"{dt.date.today().isoformat()}.") from None
 
 
 @dataclass(frozen=True)
@@ -81,7 +95,9 @@ class NotesService(TranscriptVersions, NoteSignOff):
 
     def create_session(self, client_id: int, session_date: str, *, duration_min: int = 50,
                        modality: str = "individual", clinician: str = "") -> SessionInfo:
+        """A new session on ``session_date`` (a calendar date written YYYY-MM-DD; anything else is refused)."""
         actor = self.session.require(Permission.edit_notes)
+        session_date = _iso_date(session_date)
         with self.db.session() as s:
             if s.get(NotesClient, client_id) is None:
                 raise UserFacingError(f"Client {client_id} does not exist.")

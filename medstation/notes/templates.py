@@ -70,25 +70,48 @@ class NoteTemplate:
                 "schema_version": self.schema_version, "sections": [s.to_dict() for s in self.sections]}
 
 
+def _words(data: dict, field: str) -> tuple[str, ...]:
+    """A list of words from a section's ``field``; one word typed as a string is that word (not its letters)."""
+    value = data.get(field) or ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise TemplateError(f"A section's {field!r} is a list of words, e.g. [\"plan\"].")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _whole(data: dict, field: str, default: int) -> int:
+    value = data.get(field, default)
+    try:
+        number = float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number != int(number):
+        raise TemplateError(f"A section's {field!r} must be a whole number, not {value!r}.")
+    return int(number)
+
+
 def section_from_dict(data: dict) -> SectionSpec:
     """A section from stored JSON; unknown cue groups are refused so a typo cannot silently empty a section."""
+    if not isinstance(data, dict):
+        raise TemplateError(f"Each template section is an object with a key and a title, not {data!r}.")
     try:
         key, title = str(data["key"]).strip(), str(data["title"]).strip()
     except KeyError as exc:
         raise TemplateError(f"A template section needs a {exc.args[0]!r}.") from exc
     if not key or not title:
         raise TemplateError("A template section needs a key and a title.")
-    cues = tuple(data.get("cues") or ())
+    cues = _words(data, "cues")
     bad = [c for c in cues if c not in CUE_GROUPS]
     if bad:
         raise TemplateError(f"Unknown cue group(s) {', '.join(bad)}; use {', '.join(CUE_GROUPS)}.")
-    lo, hi = int(data.get("min_sentences", 0)), int(data.get("max_sentences", 12))
+    lo, hi = _whole(data, "min_sentences", 0), _whole(data, "max_sentences", 12)
     if lo < 0 or hi < max(1, lo):
         raise TemplateError(f"Section {title!r}: length bounds must satisfy 0 <= min <= max and max >= 1.")
     return SectionSpec(key=key, title=title, instruction=str(data.get("instruction", "")), cues=cues or
                        guess_cues(title + " " + str(data.get("instruction", ""))),
-                       keywords=tuple(str(k).lower() for k in data.get("keywords") or ()),
-                       min_sentences=lo, max_sentences=hi, max_words=int(data.get("max_words", 220)))
+                       keywords=tuple(k.lower() for k in _words(data, "keywords")),
+                       min_sentences=lo, max_sentences=hi, max_words=_whole(data, "max_words", 220))
 
 
 def guess_cues(text: str) -> tuple[str, ...]:
@@ -107,10 +130,17 @@ def guess_cues(text: str) -> tuple[str, ...]:
 
 
 def template_from_json(data: dict, *, builtin: bool = False) -> NoteTemplate:
-    name = str(data.get("name", "")).strip().lower()
-    if not name:
-        raise TemplateError("A template needs a name.")
-    sections = tuple(section_from_dict(s) for s in data.get("sections") or ())
+    """A template from JSON (typed by a person or stored); anything malformed raises :class:`TemplateError`."""
+    if not isinstance(data, dict):
+        raise TemplateError("A template is a JSON object with a \"name\" and a list of \"sections\".")
+    name = data.get("name", "")
+    if not isinstance(name, str) or not name.strip():
+        raise TemplateError("A template needs a name (text).")
+    name = name.strip().lower()
+    raw = data.get("sections") or ()
+    if not isinstance(raw, (list, tuple)):
+        raise TemplateError(f"Template {name!r}: \"sections\" is a list of section objects.")
+    sections = tuple(section_from_dict(s) for s in raw)
     if not sections:
         raise TemplateError(f"Template {name!r} has no sections.")
     if len({s.key for s in sections}) != len(sections):

@@ -20,6 +20,7 @@ import enum
 import hashlib
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from medstation.notes import transcript_formats as fmt
 from medstation.notes.transcript_formats import TranscriptError
@@ -108,13 +109,30 @@ class Transcript:
         return asks[SpeakerRole.client] > 2 * max(1, asks[SpeakerRole.clinician])
 
 
+def _too_big(name: str, size: int) -> TranscriptError:
+    return TranscriptError(f"{name} is {size / 1e6:.1f} MB; transcripts over {MAX_BYTES / 1e6:.0f} MB are refused "
+                           "(is it a recording rather than a transcript?).")
+
+
+def read_transcript_file(path: Path) -> bytes:
+    """The bytes of the transcript file at ``path``; a file over :data:`MAX_BYTES` is refused from its size,
+    unread (a video picked by mistake is gigabytes). Unreadable files raise :class:`TranscriptError`."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise _too_big(path.name, size)
+        return path.read_bytes()
+    except OSError as exc:
+        raise TranscriptError(f"{path.name} cannot be read ({exc.strerror or exc}).") from exc
+
+
 def decode_bytes(data: bytes, name: str = "the file") -> str:
     """Text of ``data`` (UTF-8, UTF-8 with BOM, or UTF-16 with BOM); refuses binary and enormous input."""
     if not data or not data.strip():
         raise TranscriptError(f"{name} is empty: there is no transcript to import.")
     if len(data) > MAX_BYTES:
-        raise TranscriptError(f"{name} is {len(data) / 1e6:.1f} MB; transcripts over {MAX_BYTES / 1e6:.0f} MB "
-                              "are refused (is it a recording rather than a transcript?).")
+        raise _too_big(name, len(data))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -134,10 +152,22 @@ def decode_bytes(data: bytes, name: str = "the file") -> str:
     return text
 
 
+#: Characters that carry no words: zero-width spaces and word joiners (web pages and word processors put them
+#: before names), byte-order marks pasted mid-text, and control characters other than tabs and line breaks
+#: (a NUL cannot even be stored by PostgreSQL). Removed before parsing, so a label behind them is still read.
+_WORDLESS = re.compile("[\u200b\u2060\ufeff\x00-\x08\x0e-\x1f\x7f]")
+
+
 def parse_transcript(data: bytes | str, filename: str = "") -> Transcript:
     """Parse ``data`` in the format its name or content says; raises :class:`TranscriptError`."""
     name = filename or "the transcript"
     text = decode_bytes(data, name) if isinstance(data, bytes) else data
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: half of a character, from a broken copy
+        raise TranscriptError(f"{name} holds a broken character (at position {exc.start}) that cannot be stored; "
+                              "copy the transcript again, or import it as a file.") from exc
+    text = _WORDLESS.sub("", text)
     if not text.strip():
         raise TranscriptError(f"{name} is empty: there is no transcript to import.")
     if len(text.encode("utf-8")) > MAX_BYTES:

@@ -22,8 +22,9 @@ class TranscriptError(UserFacingError):
 
 
 _BRACKET = re.compile(r"^\s*\[([^\]\n]{1,40})\]\s*(.*)$")
-# "Therapist: ...", "T: ...", "Dr. Lee: ...", "Client 2: ..." (at most four words before the colon).
-_COLON = re.compile(r"^\s*([A-Za-z][A-Za-z0-9.'\- ]{0,40}?)\s*:\s+(.*)$")
+# "Therapist: ...", "T: ...", "Dr. Lee: ...", "Client 2: ...", "Zoë: ..." (at most four words before the colon;
+# a name starts with a letter of any script).
+_COLON = re.compile(r"^\s*([^\W\d_][\w.'’\- ]{0,40}?)\s*:\s+(.*)$")
 _LEADING_TIME = re.compile(r"^\s*\(?\[?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\]?\)?\s*[-–]?\s*")
 _CUE_TIME = re.compile(r"(\d{1,2}:)?(\d{1,2}):(\d{2})[.,](\d{1,3})\s*-->\s*")
 _VOICE = re.compile(r"<v(?:\.[^ >]*)?\s+([^>]+)>")
@@ -58,7 +59,7 @@ def detect_format(text: str, filename: str = "") -> str:
 def parse_text(text: str) -> list[Turn]:
     """Speaker-prefixed lines; an unprefixed line continues the turn before it."""
     turns: list[list] = []
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for raw in text.splitlines():  # every line break: \r\n, \r, a word processor's \v, Unicode's \u2028 ...
         line = _LEADING_TIME.sub("", raw).strip()
         if not line:
             continue
@@ -169,6 +170,9 @@ def parse_json(text: str) -> list[Turn]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TranscriptError(f"The JSON file is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
+    except RecursionError as exc:
+        raise TranscriptError("The JSON file is nested too deeply to be a transcript (expected a list of turns).") \
+            from exc
     if isinstance(data, dict):
         key = _pick(data.keys(), ("turns", "utterances", "segments", "transcript", "dialogue", "lines", "messages"))
         if key is None:
@@ -188,8 +192,14 @@ def parse_json(text: str) -> list[Turn]:
         skey, tkey = _pick(item.keys(), _SPEAKER_COLUMNS), _pick(item.keys(), _TEXT_COLUMNS)
         if tkey is None:
             raise TranscriptError("A JSON turn has no 'text' field.")
+        words, speaker = item[tkey], item.get(skey) if skey else None
+        if words is None:
+            continue  # a silent turn (some exporters write null), never the words "None"
+        if not isinstance(words, (str, int, float)) or isinstance(words, bool):
+            raise TranscriptError(f"A JSON turn's text must be words, not {type(words).__name__} "
+                                  f"({str(words)[:40]}).")
         time_key = _pick(item.keys(), _TIME_COLUMNS)
-        out.append((str(item.get(skey, "unknown")) if skey else "unknown", str(item[tkey]),
+        out.append((str(speaker) if speaker is not None else "unknown", str(words),
                     _as_float(item.get(time_key)) if time_key else None))
     return out
 

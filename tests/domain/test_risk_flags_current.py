@@ -83,7 +83,8 @@ def test_removed_risk_statement_blocks_sign_off_and_export(service):
     doc = service.tracked(note.id)
     start = doc.text.index("Risk: suicidal ideation")
     doc.replace(start, doc.text.index("\n", start) + 1, "", author="dr.lee")
-    for line in [ln for ln in doc.text.splitlines() if "killing myself" in ln]:
+    # the quote and the clinical-voice sentence ("Client reports ... killing themselves ...") both state it
+    for line in [ln for ln in doc.text.splitlines() if "killing myself" in ln or "killing themselves" in ln]:
         i = doc.text.index(line)
         doc.replace(i, i + len(line) + 1, "", author="dr.lee")
     service.save_revision(note.id, doc)

@@ -260,15 +260,15 @@ def open_recording_dialog(tab) -> None:
 
 def play_transcript_line(tab, item) -> None:
     """Notes tab: double-clicking a transcript line (or an evidence line it highlights) plays that stretch,
-    when the shown transcript version was stored from a recording with its line times."""
+    when the shown transcript version was stored from a recording with its line times. The version is the
+    one on screen (a note's own version when the transcript changed since), never simply the latest."""
     number = item.data(Qt.ItemDataRole.UserRole)
-    session_id = tab.session_id
-    if session_id is None:
+    transcript_id = getattr(tab, "shown_transcript_id", None)
+    if tab.session_id is None or transcript_id is None:
         return
 
     def lookup(ctx):  # io lane: the Notes tab never reads the database on the GUI thread
-        info, _ = tab.notes.latest_transcript(session_id)
-        return tab.notes.transcript_recording(info.id)
+        return tab.notes.transcript_recording(transcript_id)
 
     tab.run_io(lookup, title="Find the recording", then=lambda recording: _play_line(tab, number, recording))
 

@@ -15,6 +15,7 @@ the cursor is reported with its evidence lines (``sig_sentence_selected``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QTextCharFormat, QTextCursor
@@ -67,13 +68,15 @@ class NoteEditor(QTextEdit):
     sig_sentence_selected = Signal(str, list)  # chunk id, evidence line numbers
     sig_edited = Signal()
 
-    def __init__(self, author: str, parent=None) -> None:
+    def __init__(self, author: str | Callable[[], str], parent=None) -> None:
+        """``author``: a name, or a callable giving the name of whoever is signed in now (the window's user
+        can change under an open note: "Switch user…" keeps the window and its editor)."""
         super().__init__(parent)
         app = QApplication.instance()
         if app is not None and not app.property("medstation_clipboard_release"):  # once per application
             app.setProperty("medstation_clipboard_release", True)
             app.aboutToQuit.connect(release_clipboard_spans)
-        self.author = author
+        self._author = author
         self.doc = TrackedText()
         self.evidence: dict[str, list[int]] = {}
         self.fact_flags: dict[str, list[tuple[int, int]]] = {}
@@ -91,6 +94,11 @@ class NoteEditor(QTextEdit):
         self.document().contentsChange.connect(self._on_contents_change)
         self.document().contentsChanged.connect(self._on_contents_changed)
         self.cursorPositionChanged.connect(self._on_cursor_moved)
+
+    @property
+    def author(self) -> str:
+        """Who typed the edit being recorded: asked at each edit, never remembered from when the editor was built."""
+        return self._author() if callable(self._author) else self._author
 
     def set_tracked(self, doc: TrackedText, evidence: dict[str, list[int]] | None = None,
                     fact_flags: dict[str, list[tuple[int, int]]] | None = None) -> None:

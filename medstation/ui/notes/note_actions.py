@@ -41,7 +41,10 @@ class NoteActions(QObject):
         self.regen_handle = None
         self._autosaving = False
         self._autosave_seq: dict[int, int] = {}  # note id -> number of its newest autosave snapshot
-        self._undo = None
+        # note id -> newest revision this tab stored; read and written only by io-lane jobs, which run in order
+        self._own_revision: dict[int, int] = {}
+        self._undo = None  # the document before the last regeneration ("Undo regenerate")
+        self._after_regen = None  # the document right after it: undo only while it is still what is shown
 
     # --- the view changes -----------------------------------------------------------------------
 
@@ -51,7 +54,7 @@ class NoteActions(QObject):
         for handle in (tab.draft_handle, self.regen_handle):
             if handle is not None and not handle.finished:
                 handle.cancel()  # the runner drops whatever it still sends
-        tab.draft_handle, self.regen_handle, self._undo = None, None, None
+        tab.draft_handle, self.regen_handle, self._undo, self._after_regen = None, None, None, None
         self.flush()
 
     def flush(self) -> None:
@@ -109,6 +112,11 @@ class NoteActions(QObject):
         if self._autosave_seq.get(note_id) == seq and not (self.tab.note is not None and self.tab.note.id == note_id):
             self._submit_autosave(note_id, revision, snapshot, retries)
 
+    def _stored(self, note_id: int, number: int) -> int:
+        """Io lane: this tab stored revision ``number`` of the note (the base of its next save)."""
+        self._own_revision[note_id] = max(number, self._own_revision.get(note_id, 0))
+        return number
+
     def save(self) -> None:
         if not self._editable():
             return
@@ -116,8 +124,11 @@ class NoteActions(QObject):
         note_id, base, snapshot = tab.note.id, tab.note.revision, tab.editor.doc.copy()
         self.dirty = False
 
-        def job(ctx):  # base: refused (NoteConflict) if another workstation saved a newer revision meanwhile
-            number = tab.notes.save_revision(note_id, snapshot, base_revision=base)
+        def job(ctx):
+            # The base is the revision this editor started from, or the one its own earlier save (still on its
+            # way when Save was pressed again) stored: only another workstation's revision is a conflict.
+            base_now = max(base, self._own_revision.get(note_id, 0))
+            number = self._stored(note_id, tab.notes.save_revision(note_id, snapshot, base_revision=base_now))
             return number, tab.notes.note(note_id)
 
         tab.run_io(job, title="Save", then=self._saved)
@@ -165,38 +176,56 @@ class NoteActions(QObject):
         editor.evidence.update(result.evidence)
         editor.fact_flags.update({k: list(v) for k, v in result.fact_flags.items()})
         editor.tracked_edit(lambda: result.apply_to(editor.doc), editor.textCursor().position())
+        self._after_regen = list(editor.doc.spans)
         note_id, snapshot = result.note_id, editor.doc.copy()
         self.dirty = False
 
         def job(ctx):
-            number = tab.notes.save_regeneration(note_id, snapshot, result)
+            number = self._stored(note_id, tab.notes.save_regeneration(note_id, snapshot, result))
             return number, tab.notes.note(note_id)
 
         tab.run_io(job, title="Save the regenerated section", then=self._saved)
         self.show_share()
 
     def undo_regenerate(self) -> None:
-        if self._undo is not None and self._editable():
-            editor, spans = self.tab.editor, list(self._undo.spans)
-            editor.tracked_edit(lambda: editor.doc.restore(spans), editor.textCursor().position())
-            self._undo = None
+        """Put back the document as it was before the last regeneration, only while nothing was edited since:
+        restoring it then would silently drop what the therapist wrote after regenerating."""
+        if self._undo is None or not self._editable():
+            return
+        editor = self.tab.editor
+        if list(editor.doc.spans) != self._after_regen:
+            self.tab.status.setText("You have edited the note since regenerating, so Undo regenerate would lose those "
+                                    "edits; use Undo (Ctrl+Z) to step back through them instead.")
+            return
+        spans = list(self._undo.spans)
+        editor.tracked_edit(lambda: editor.doc.restore(spans), editor.textCursor().position())
+        self._undo = self._after_regen = None
+        self.tab.status.setText("Regenerated section taken back (saved with the next autosave).")
 
     # --- risk flags -------------------------------------------------------------------------------
 
     def show_risks(self) -> None:
+        """The note's current flags (from the latest transcript). When the transcript changed after the note was
+        drafted, each flag names the version its line numbers are in (the panel lists the note's own version);
+        on a signed note an unacknowledged flag asks for an addendum, since it can no longer be acknowledged."""
         tab = self.tab
         tab.risks.clear()
         if tab.note is None:
             return
+        nv, signed = tab.note_view, tab.note.status is NoteStatus.signed
+        latest = nv.latest_version if nv is not None and nv.transcript_changed else None
         for flag in tab.note.risk_flags:
             acked = flag["category"] in tab.note.acknowledged
+            where = f"lines {flag['lines']}" + (f" of transcript version {latest}" if latest is not None else "")
             if not flag["needs_acknowledgement"]:
-                text, colour = f"Documented denial: {flag['label']} (lines {flag['lines']})", "#e5e7eb"
+                text, colour = f"Documented denial: {flag['label']} ({where})", "#e5e7eb"
             elif acked:
-                text, colour = f"Acknowledged: {flag['label']} (lines {flag['lines']})", "#dcfce7"
+                text, colour = f"Acknowledged: {flag['label']} ({where})", "#dcfce7"
+            elif signed:
+                text, colour = (f"⚠ {flag['label']} — {flag['status']} ({where}): raised after signing; the "
+                                "signed note cannot change, so add an addendum if it matters"), "#fed7aa"
             else:
-                text, colour = f"⚠ {flag['label']} — {flag['status']} (lines {flag['lines']}): awaiting acknowledgement", \
-                    "#fecaca"
+                text, colour = f"⚠ {flag['label']} — {flag['status']} ({where}): awaiting acknowledgement", "#fecaca"
             item = QListWidgetItem(text + self._mentions(flag))
             item.setToolTip("\n".join(f"line {d['line']}: {d['why']}" for d in flag.get("details", ())))
             item.setData(Qt.ItemDataRole.UserRole, flag["category"])
@@ -257,7 +286,13 @@ class NoteActions(QObject):
             return
         note_id, snapshot = tab.note.id, tab.editor.doc.copy()
         self.dirty = False
-        tab.run_io(prepare_signing, tab.notes, note_id, snapshot, title="Sign", then=self._ask_sign)
+
+        def job(ctx):
+            preview = prepare_signing(ctx, tab.notes, note_id, snapshot)
+            self._stored(note_id, preview.note.revision)
+            return preview
+
+        tab.run_io(job, title="Sign", then=self._ask_sign)
 
     def _ask_sign(self, preview: SignPreview) -> None:
         tab = self.tab

@@ -7,12 +7,27 @@ view, so the transcript panel and the note's evidence links always come from the
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
+from medstation.notes.transcript import SpeakerRole, parse_transcript, read_transcript_file
 from medstation.ui.notes.dialogs import TemplateDialog, TextDialog
+
+
+def stored_message(info, problem: str) -> str:
+    """The status line after a transcript version was stored; ``problem``: "unlabelled" (no line names its
+    speaker), "no roles" (speakers named, none as therapist or client) or ""."""
+    message = f"Stored transcript version {info.version}."
+    if problem == "unlabelled":
+        message += (" No speaker was recognised (a line needs a label such as 'Therapist:' or 'Client:'), so the "
+                    "draft cannot tell the client's words from the therapist's: use Edit… to add the labels.")
+    elif problem == "no roles":
+        message += (" No speaker is labelled as the therapist or the client (e.g. 'Therapist:', 'Client:'), so the "
+                    "draft cannot tell the client's words from the therapist's: use Edit… to relabel them.")
+    return message
 
 
 class SessionActions(QObject):
@@ -33,7 +48,8 @@ class SessionActions(QObject):
         if client is None:
             tab.status.setText("Choose a client first.")
             return
-        date, ok = QInputDialog.getText(tab, "New session", "Session date (YYYY-MM-DD):")
+        today = datetime.date.today().isoformat()  # the usual answer, and the format shown by example
+        date, ok = QInputDialog.getText(tab, "New session", "Session date (YYYY-MM-DD):", text=today)
         if ok:
             tab.run_io(lambda ctx: tab.notes.create_session(client, date.strip()), title="New session",
                        then=lambda s: (tab.refresh(), tab.select_session(s.id)), bound=False)
@@ -44,22 +60,31 @@ class SessionActions(QObject):
         tab = self.tab
         path, _ = QFileDialog.getOpenFileName(tab, "Import transcript", "",
                                               "Transcripts (*.txt *.vtt *.srt *.csv *.json);;All files (*)")
-        if path:
-            self.import_transcript(Path(path).read_bytes(), Path(path).name)
+        if path:  # read in the io lane, and only after its size was checked (not a video picked by mistake)
+            self.import_transcript(Path(path), Path(path).name)
 
     def reopen(self, message: str = "") -> None:
         tab = self.tab
         tab.open_session(tab.session_id, tab.note.id if tab.note else None, message=message)
 
-    def import_transcript(self, data: bytes | str, name: str) -> None:
+    def import_transcript(self, data: bytes | str | Path, name: str) -> None:
+        """Store ``data`` (the text, its bytes, or a file to read in the io lane) as the session's next version."""
         tab = self.tab
         if tab.session_id is None:
             tab.status.setText("Choose a session first.")
             return
         tab.actions.flush()
         sid = tab.session_id
-        tab.run_io(lambda ctx: tab.notes.import_transcript(sid, data, name), title="Import transcript",
-                    then=lambda info: self.reopen(f"Stored transcript version {info.version}."))
+
+        def job(ctx):
+            content = read_transcript_file(data) if isinstance(data, Path) else data
+            info = tab.notes.import_transcript(sid, content, name)
+            lines = parse_transcript(info.text, "stored.txt").lines
+            if all(line.speaker == "unknown" for line in lines):
+                return info, "unlabelled"
+            return info, "no roles" if all(line.role is SpeakerRole.other for line in lines) else ""
+
+        tab.run_io(job, title="Import transcript", then=lambda result: self.reopen(stored_message(*result)))
 
     def paste(self) -> None:
         tab = self.tab

@@ -14,11 +14,14 @@ puts back the note that was there (from the database), so no preview text is eve
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSplitter,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSplitter, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from medstation.access.roles import Permission
 from medstation.notes.records import NoteInfo, NoteStatus
 from medstation.notes.spans import SpanKind, TrackedText
 from medstation.notes.workspace import NoteView, SessionView, load_session
@@ -29,20 +32,9 @@ from medstation.ui.notes.draft_flow import DraftFlow
 from medstation.ui.notes.note_actions import NoteActions
 from medstation.ui.notes.session_actions import SessionActions
 from medstation.ui.notes import transcript_panel
-
-
-def _button(text: str, slot) -> QPushButton:
-    b = QPushButton(text)
-    b.clicked.connect(slot)
-    return b
-
-
-def note_label(note: NoteInfo) -> str:
-    """One line of the session's note list: which note, which template, signed or draft."""
-    if note.status is NoteStatus.signed:
-        when = f" {note.signed_at:%Y-%m-%d %H:%M}" if note.signed_at else ""
-        return f"Note {note.id} · {note.template} · signed by {note.signed_by}{when}"
-    return f"Note {note.id} · {note.template} · draft, revision {note.revision}"
+from medstation.ui.notes.controls import button as _button
+from medstation.ui.notes.controls import button_grid as _button_grid
+from medstation.ui.notes.controls import note_label
 
 
 class NotesTab(QWidget):
@@ -53,7 +45,6 @@ class NotesTab(QWidget):
         self.actions = NoteActions(self)  # regenerate, save, autosave, risks, sign-off, export
         self.session_actions = sa = SessionActions(self)  # clients, sessions, transcripts, templates
         self.draft_flow = DraftFlow(self)  # "Draft note": the question, the preview, where the result goes
-        actor = notes.session.actor
         self.session_id: int | None = None
         self.view: SessionView | None = None
         self.note: NoteInfo | None = None
@@ -62,15 +53,22 @@ class NotesTab(QWidget):
         self.draft_handle = None  # the drafting job of the current view while it runs
         self._view = 0  # bumped whenever the shown session or note changes
         self._wanted_session: int | None = None
+        self.shown_transcript_id: int | None = None  # the transcript version whose lines are listed
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Client / session"])
         self.tree.currentItemChanged.connect(self._on_tree_current)
         left = QVBoxLayout()
         left.addWidget(self.tree)
+        # Controls that change stored work: enabled only for a role that may edit notes (see update_buttons).
+        self.edit_controls = {name: _button(text, slot) for name, text, slot in (
+            ("new_client", "New client", sa.new_client), ("new_session", "New session", sa.new_session),
+            ("import", "Import…", sa.import_file), ("paste", "Paste…", sa.paste),
+            ("edit_transcript", "Edit…", sa.edit_transcript), ("swap", "Swap speakers", sa.swap_speakers),
+            ("recording", "Recording…", self.import_recording))}
         row = QHBoxLayout()
-        row.addWidget(_button("New client", sa.new_client))
-        row.addWidget(_button("New session", sa.new_session))
+        row.addWidget(self.edit_controls["new_client"])
+        row.addWidget(self.edit_controls["new_session"])
         left.addLayout(row)
         left.addWidget(_button("Client summary…", sa.show_summary))
         left.addWidget(QLabel("Notes of this session"))
@@ -89,15 +87,12 @@ class NotesTab(QWidget):
         mid = QVBoxLayout()
         mid.addWidget(self.transcript_label)
         mid.addWidget(self.transcript)
-        row = QHBoxLayout()
-        for text, slot in (("Import…", sa.import_file), ("Paste…", sa.paste), ("Edit…", sa.edit_transcript),
-                           ("Swap speakers", sa.swap_speakers), ("Recording…", self.import_recording)):
-            row.addWidget(_button(text, slot))
-        mid.addLayout(row)
+        mid.addLayout(_button_grid([self.edit_controls[name] for name in
+                                    ("import", "paste", "edit_transcript", "swap", "recording")], 3))
 
         self.template_box = QComboBox()
         self.section_box = QComboBox()
-        self.editor = NoteEditor(actor.name if actor else "user")
+        self.editor = NoteEditor(self._author_name)  # asked at each edit: "Switch user…" keeps this editor
         self.editor.setReadOnly(True)  # until a note is shown
         self.editor.sig_sentence_selected.connect(self._on_sentence_selected)
         self.editor.sig_edited.connect(self.actions.on_edited)
@@ -134,10 +129,8 @@ class NotesTab(QWidget):
         right.addWidget(self.editor, 1)
         right.addWidget(QLabel("Risk flags (choose one and acknowledge it before signing)"))
         right.addWidget(self.risks)
-        row = QHBoxLayout()
-        for name in ("acknowledge", "save", "diff", "sign", "addendum", "export_text", "export_pdf"):
-            row.addWidget(self.buttons[name])
-        right.addLayout(row)
+        note_actions = ("acknowledge", "save", "diff", "sign", "addendum", "export_text", "export_pdf")
+        right.addLayout(_button_grid([self.buttons[name] for name in note_actions], 4))
         right.addWidget(self.share)
         right.addWidget(self.status)
 
@@ -155,6 +148,7 @@ class NotesTab(QWidget):
         self.autosave_timer.setInterval(1000)  # at most one second of keystrokes is ever at risk
         self.autosave_timer.timeout.connect(self._autosave)
         self.autosave_timer.start()
+        self._actor = notes.session.actor  # whose permissions the controls show (re-read each tick: actor_changed)
         self.update_buttons()
         self.refresh()
 
@@ -172,7 +166,29 @@ class NotesTab(QWidget):
         return handle
 
     def _autosave(self) -> None:
+        if self.notes.session.actor != self._actor:  # "Switch user…" signs another person in under this tab
+            self.actor_changed()
         self.actions.autosave()
+
+    def _author_name(self) -> str:
+        actor = self.notes.session.actor
+        return actor.name if actor else "user"
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the person signed in now may ``permission`` (the service checks again; this shapes the controls)."""
+        actor = self.notes.session.actor
+        return actor is not None and actor.can(permission)
+
+    def actor_changed(self) -> None:
+        """Someone else signed in: the note's editability and the controls follow their role."""
+        self._actor = self.notes.session.actor
+        self._set_editor_read_only()
+        self.update_buttons()
+
+    def _set_editor_read_only(self) -> None:
+        note = self.note
+        self.editor.setReadOnly(note is None or note.status is NoteStatus.signed or self.drafting
+                                or not self.may(Permission.edit_notes))
 
     def flush(self) -> None:
         """Queue the unsaved keystrokes now (the window closes, the user signs out or looks at another tab)."""
@@ -198,7 +214,7 @@ class NotesTab(QWidget):
     def show_diff(self) -> None:
         self.actions.show_diff()
 
-    def import_transcript(self, data: bytes | str, name: str) -> None:
+    def import_transcript(self, data: bytes | str | Path, name: str) -> None:
         self.session_actions.import_transcript(data, name)
 
     def import_recording(self) -> None:
@@ -223,14 +239,18 @@ class NotesTab(QWidget):
 
     def update_buttons(self) -> None:
         busy, note = self.drafting, self.note
-        editable = note is not None and note.status is NoteStatus.draft and not busy
-        rules = {"draft": self.session_id is not None and not busy, "templates": True,
+        edit, sign = self.may(Permission.edit_notes), self.may(Permission.sign_notes)
+        editable = note is not None and note.status is NoteStatus.draft and not busy and edit
+        rules = {"draft": self.session_id is not None and not busy and edit, "templates": edit,
                  "regenerate": editable, "undo_regenerate": editable, "acknowledge": editable, "save": editable,
-                 "sign": editable, "diff": note is not None and not busy,
-                 "addendum": note is not None and note.status is NoteStatus.signed and not busy,
-                 "export_text": note is not None and not busy, "export_pdf": note is not None and not busy}
+                 "sign": editable and sign, "diff": note is not None and not busy,
+                 "addendum": note is not None and note.status is NoteStatus.signed and not busy and sign,
+                 "export_text": note is not None and not busy and sign,
+                 "export_pdf": note is not None and not busy and sign}
         for name, button in self.buttons.items():
             button.setEnabled(rules[name])
+        for name, button in self.edit_controls.items():
+            button.setEnabled(edit and (self.session_id is not None or name in ("new_client", "new_session")))
 
     # --- clients and sessions ---------------------------------------------------------------------
 
@@ -345,7 +365,7 @@ class NotesTab(QWidget):
     def _show_note(self, nv: NoteView, message: str = "") -> None:
         self.note, self.note_view = nv.note, nv
         self.editor.set_tracked(nv.doc, nv.evidence, nv.fact_flags)
-        self.editor.setReadOnly(nv.note.status is NoteStatus.signed)
+        self._set_editor_read_only()
         self.section_box.clear()
         for section in nv.note.draft.get("sections", []):
             self.section_box.addItem(section["title"], section["key"])

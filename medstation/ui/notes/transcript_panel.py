@@ -24,6 +24,7 @@ def show_transcript(tab, lines, nv: NoteView | None, view: SessionView) -> None:
         item.setData(Qt.ItemDataRole.UserRole, line.number)
         tab.transcript.addItem(item)
     info = nv.transcript if nv is not None and nv.transcript is not None else view.transcript
+    tab.shown_transcript_id = info.id if info is not None else None  # what a double-clicked line plays
     if info is None:
         tab.transcript_label.setText("Transcript: none yet")
         return
