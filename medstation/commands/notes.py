@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def add_parser(sub) -> None:
@@ -67,9 +68,12 @@ def _backend_factory(args, settings, db):
             "adapter": None}
 
     def factory():
-        backend = llm.backend()
+        backend, version_id = llm.loaded_model()  # one read: the model that writes is the one named
         if info["version_id"] is None:
-            info["version_id"] = llm.model_version_id()
+            info["version_id"] = version_id
+            path = getattr(backend, "path", None)
+            if isinstance(path, Path):
+                info["name"], info["file"] = path.stem, path.name
         return backend
 
     return factory, info, llm.close

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -60,6 +61,13 @@ class PreparedDraft:
     draft: Draft
     model_info: dict  # who wrote it: version_id, name, file (adapter)
 
+
+
+def _name_loaded_file(info: dict, backend) -> None:
+    """Name the draft's model after the file the loaded backend reads (a server backend has none)."""
+    path = getattr(backend, "path", None)
+    if isinstance(path, Path):
+        info["name"], info["file"] = path.stem, path.name
 
 class NotesService(TranscriptVersions, NoteSignOff):
     """The Notes domain API. Transcript versions come from :class:`TranscriptVersions`; sign-off, addenda and
@@ -124,8 +132,8 @@ class NotesService(TranscriptVersions, NoteSignOff):
         info = {"version_id": None, "name": path.stem if path else "", "file": path.name if path else None}
 
         def factory():
-            backend = self.llm.backend()
-            info["version_id"] = self.llm.model_version_id()
+            backend, info["version_id"] = self.llm.loaded_model()  # one read: the model that writes is the one named
+            _name_loaded_file(info, backend)
             return backend
         return factory, info
 
