@@ -9,27 +9,15 @@ column scrolls and every table keeps room for at least three rows.
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRect
 
-from medstation.app import build_services
-from medstation.config import Settings
 from medstation.ui.admin.shadow_section import ShadowSection
-from medstation.ui.main_window import MainWindow
-from medstation.ui.runner import JobRunner
 
 ROWS = 3
 
 
 @pytest.fixture
-def window(qtbot, medstation_home, monkeypatch):
-    monkeypatch.setattr(MainWindow, "_available_area", lambda self: QRect(0, 0, 1366, 740), raising=False)
-    services = build_services(Settings(sample_study=False))
-    runner = JobRunner()
-    win = MainWindow(services, runner)
-    qtbot.addWidget(win)
-    yield win
-    runner.shutdown()
-    services.close()
+def window(main_window_on):
+    return main_window_on(1366, 740)
 
 
 def _tables(tab):

@@ -12,10 +12,6 @@ from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QPushButton
 
-from medstation.app import build_services
-from medstation.config import Settings
-from medstation.ui.main_window import MainWindow
-from medstation.ui.runner import JobRunner
 
 PATH = "/".join(["clinic_share", "radiology_archive_2026", "PATIENT_WITHOUT_ANY_SPACES_IN_ITS_FOLDER_NAME"] * 6)
 LONG = ("Loaded 311 slices 512×512 — 4D series: 40 positions × 8 time points; showing time point 1; non-uniform "
@@ -25,16 +21,9 @@ LONG = ("Loaded 311 slices 512×512 — 4D series: 40 positions × 8 time points
 
 
 @pytest.fixture
-def window(qtbot, medstation_home, monkeypatch):
+def window(main_window_on):
     # the issue's screen was 1,600 px wide; the offscreen platform's is 800, so the test says which screen it means
-    monkeypatch.setattr(MainWindow, "_available_area", lambda self: QRect(0, 0, 1600, 1000), raising=False)
-    services = build_services(Settings(sample_study=False))
-    runner = JobRunner()
-    win = MainWindow(services, runner)
-    qtbot.addWidget(win)
-    yield win
-    runner.shutdown()
-    services.close()
+    return main_window_on(1600, 1000)
 
 
 def _inside(window, widget) -> bool:

@@ -12,22 +12,11 @@ import pytest
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QPushButton
 
-from medstation.app import build_services
-from medstation.config import Settings
-from medstation.ui.main_window import MainWindow
-from medstation.ui.runner import JobRunner
 
 
 @pytest.fixture
-def window(qtbot, medstation_home, monkeypatch):
-    monkeypatch.setattr(MainWindow, "_available_area", lambda self: QRect(0, 0, 1280, 800), raising=False)
-    services = build_services(Settings(sample_study=False))
-    runner = JobRunner()
-    win = MainWindow(services, runner)
-    qtbot.addWidget(win)
-    yield win
-    runner.shutdown()
-    services.close()
+def window(main_window_on):
+    return main_window_on(1280, 800)
 
 
 def _inside(window, widget) -> bool:
