@@ -19,7 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSplitter, QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+                               QVBoxLayout, QWidget)
 
 from medstation.access.roles import Permission
 from medstation.notes.records import NoteInfo, NoteStatus
@@ -31,7 +31,7 @@ from medstation.ui.notes.editor import KIND_COLOURS, KIND_LABELS, NoteEditor
 from medstation.ui.notes.draft_flow import DraftFlow
 from medstation.ui.notes.note_actions import NoteActions
 from medstation.ui.notes.session_actions import SessionActions
-from medstation.ui.notes import transcript_panel
+from medstation.ui.notes import client_tree, transcript_panel
 from medstation.ui.notes.controls import button as _button
 from medstation.ui.notes.controls import button_grid as _button_grid
 from medstation.ui.notes.controls import note_label
@@ -264,19 +264,7 @@ class NotesTab(QWidget):
 
     def _show_tree(self, result) -> None:
         clients, templates = result
-        self.tree.blockSignals(True)
-        self.tree.clear()
-        for client, sessions in clients:
-            self.client_codes[client.id] = client.code
-            item = QTreeWidgetItem([client.code])
-            item.setData(0, Qt.ItemDataRole.UserRole, ("client", client.id))
-            for s in sessions:
-                child = QTreeWidgetItem([f"{s.session_date} · {s.modality} · {s.duration_min} min"])
-                child.setData(0, Qt.ItemDataRole.UserRole, ("session", s.id))
-                item.addChild(child)
-            self.tree.addTopLevelItem(item)
-        self.tree.expandAll()
-        self.tree.blockSignals(False)
+        self.client_codes.update(client_tree.fill(self.tree, clients))
         self._select_tree_item(self._wanted_session or self.session_id)
         current = self.template_box.currentText()
         self.template_box.clear()
@@ -285,13 +273,7 @@ class NotesTab(QWidget):
             self.template_box.setCurrentText(current)
 
     def _select_tree_item(self, session_id: int | None) -> None:
-        for i in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(i)
-            for j in range(top.childCount()):
-                if top.child(j).data(0, Qt.ItemDataRole.UserRole) == ("session", session_id):
-                    self.tree.blockSignals(True)
-                    self.tree.setCurrentItem(top.child(j))
-                    self.tree.blockSignals(False)
+        client_tree.select_session(self.tree, session_id)
 
     def select_session(self, session_id: int) -> None:
         self._wanted_session = session_id
@@ -299,11 +281,7 @@ class NotesTab(QWidget):
         self.open_session(session_id)
 
     def _current_client(self) -> int | None:
-        item = self.tree.currentItem()
-        if item is None:
-            return None
-        kind, ident = item.data(0, Qt.ItemDataRole.UserRole)
-        return ident if kind == "client" else item.parent().data(0, Qt.ItemDataRole.UserRole)[1]
+        return client_tree.current_client(self.tree)
 
     def _on_tree_current(self, item, _previous) -> None:
         if item is None:
