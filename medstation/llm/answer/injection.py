@@ -21,11 +21,13 @@ import re
 from medstation.llm.support import split_sentences
 
 _MODEL = r"(?:ai|a\.i\.|llm|language model|assistant|chat ?bot|model|gpt|bot|summari[sz]er)s?"
+_AI = r"(?:ai|a\.i\.|llm|(?:ai |large )?language model|chat ?bot|gpt)s?"  # names that only ever mean an AI model
 _ORDER = r"(?:tell|inform|advise|remind|convince|assure|diagnose)"
 _PATTERNS = [
     # role and chat-template markers
     r"<\|im_(?:start|end)\|>|<\|(?:system|user|assistant|eot_id|start_header_id)\|>|\[/?INST\]|<</?SYS>>",
-    r"(?:^|[\s\[(#*])(?:system|assistant|developer)\s*(?:prompt|message|notice|note|override|instruction)?\s*[:\]]",
+    # a role name that opens its line (or follows a bracket or markdown mark), not "Nervous system: ..."
+    r"(?:^|[\[(#*])\s*(?:system|assistant|developer)\s*(?:prompt|message|notice|note|override|instruction)?\s*[:\]]",
     r"\{\s*\"role\"\s*:",
     r"<!--",
     r"#{2,}\s*(?:instruction|system|new rule)",
@@ -38,7 +40,7 @@ _PATTERNS = [
     r"all (?:of )?the above|previous|anweisungen|instrucciones|sources)\b",
     r"\b(?:previous|prior|earlier|original) instructions\b",
     # the reader addressed as a model
-    rf"\bif you are an? {_MODEL}\b|\bas an? {_MODEL}\b",
+    rf"\bif you are an? {_MODEL}\b|\bas an? {_AI}\b",  # "as a model of disease", "as an assistant nurse" are prose
     r"\b(?:you are|you're) (?:now|no longer) (?:an?|the|my|called|named|\w*bot)\b",
     rf"^\W*(?:note (?:to|for) )?(?:the )?{_MODEL}\s*[,:]",
     rf"\b(?:note|instructions?|message) (?:to|for|pour) (?:the |l'|all )?{_MODEL}\b",
